@@ -1,0 +1,305 @@
+package acl
+
+import (
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+)
+
+var fuzzPolicySeeds = []string{
+	nomadServerPolicy,
+	nomadWorkloadsPolicy,
+	"path \"secret/*\" {\n  capabilities = [\"read\", \"list\"]\n}\npath \"secret/foo\" {\n  capabilities = [\"deny\"]\n}\n",
+	"path \"secret/+/config\" { capabilities = [\"read\"] }\npath \"secret/app/*\" { capabilities = [\"deny\"] }\npath \"foo/+/+/baz\" { policy = \"write\" }\n",
+	"path \"kv/{{identity.entity.aliases.auth_jwt_x.metadata.nomad_job_id}}/*\" { capabilities = [\"read\"] }\npath \"/a/+*\" { capabilities = [\"read\"] }\n",
+	`{"path": {"secret/*": {"capabilities": ["read"]}, "a/+": {"policy": "sudo"}}}`,
+	`{"name": "x", "path": [{"a": {"capabilities": ["deny"]}}]}`,
+	"name = \"ops\"\npath \"a\" \"b\" {}\npath {}\nfoo = 1\n",
+	"path \"x\" {\n control_group {\n  factor \"a\" {}\n }\n min_wrapping_ttl = \"1h\"\n max_wrapping_ttl = 60\n}\n",
+	"path \"a/{{time.now.plus.1h}}/{{identity.groups.names.devs.id}}\" { capabilities = [\"read\"] }\n",
+	"path \"\\u00e9/\\\"q\\\"\" { capabilities = [\"read\"] }\n",
+	"path \"a\" { capabilities = [\"${var.x}\"] }\n",
+	"{",
+	"path \"a\" {",
+	"",
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range fuzzPolicySeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		p, diags := Parse(src, "fuzz.hcl")
+		if p == nil {
+			t.Fatal("nil policy")
+		}
+		for _, d := range diags {
+			if d == nil {
+				t.Fatal("nil diagnostic")
+			}
+		}
+		for _, r := range p.Rules {
+			if r == nil {
+				t.Fatal("nil rule")
+			}
+			if r.CapRanges != nil && len(r.CapRanges) != len(r.Capabilities) {
+				t.Fatalf("CapRanges %d vs Capabilities %d", len(r.CapRanges), len(r.Capabilities))
+			}
+			for _, prm := range TemplateParams(r.Path) {
+				if prm.Start < 0 || prm.End > len(r.Path) || prm.Start >= prm.End {
+					t.Fatalf("param offsets %d..%d in %q", prm.Start, prm.End, r.Path)
+				}
+			}
+		}
+		// Whatever parsed must evaluate without panicking.
+		for _, path := range []string{"", "/", "secret/foo", "secret/foo/", "a/b/c"} {
+			_ = Evaluate([]*Policy{p}, path, OpList, &Entity{ID: "e"})
+			_ = Capabilities([]*Policy{p}, path, nil)
+		}
+	})
+}
+
+func FuzzEvaluate(f *testing.F) {
+	type seed struct {
+		a, b, path, op, meta string
+	}
+	seeds := []seed{
+		{nomadServerPolicy, "", "auth/token/create/nomad-cluster", "update", ""},
+		{nomadWorkloadsPolicy, rule("kv/metadata/*", "deny"), "kv/metadata/default/", "list", "default"},
+		{rule("secret/*", "read") + rule("secret/foo*", "deny"), rule("secret/+/x", "update"), "secret/foo/x", "read", ""},
+		{rule("foo/+/bar/+", "read") + rule("foo/+/+/baz", "deny"), rule("foo/+/bar/ba*", "list"), "foo/x/bar/baz", "list", ""},
+		{rule("kv/metadata/*", "list"), rule("kv/metadata/private/*", "deny"), "kv/metadata/private/", "list", ""},
+		{rule("secret/+{{identity.entity.metadata.k}}*", "read"), rule("*", "read"), "secret/+v", "read", ""},
+		{rule("kv/{{identity.entity.metadata.k}}/*", "read"), rule("+", "deny"), "kv/x/y", "read", "x"},
+		{rule("+/sys/policies/acl", "list"), rule("", "read"), "ns/sys/policies/acl", "list", "*"},
+	}
+	for _, s := range seeds {
+		f.Add(s.a, s.b, s.path, s.op, s.meta)
+	}
+	f.Fuzz(func(t *testing.T, a, b, path, op, meta string) {
+		pa, _ := Parse([]byte(a), "a.hcl")
+		pb, _ := Parse([]byte(b), "b.hcl")
+		pa.Name, pb.Name = "a", "b"
+		ps := []*Policy{pa, pb}
+		ent := &Entity{
+			ID: "e", Name: meta,
+			Metadata: map[string]string{"k": meta},
+			Aliases:  map[string]Alias{"auth_jwt_x": {Metadata: map[string]string{"nomad_job_id": meta, "nomad_namespace": meta}}},
+		}
+		for _, mode := range []ListMode{ListTrimmedFirst, ListFullOnly, ListCombined} {
+			o := Options{List: mode}
+			d := o.Evaluate(ps, path, Operation(op), ent)
+			checkDecision(t, d, Operation(op))
+			reqPath := path
+			if Operation(op) == OpList && !strings.HasSuffix(reqPath, "/") {
+				reqPath += "/"
+			}
+			if d.Error == "" {
+				want := referenceWinner(t, o, ps, requestPath(reqPath), Operation(op), ent)
+				got := ""
+				if d.Winner != nil {
+					got = d.Winner.Kind + ":" + d.Winner.Path
+				}
+				if got != want {
+					t.Fatalf("mode %d: winner %q, reference %q\n%s", mode, got, want, dumpDecision(d))
+				}
+			}
+			caps := o.Capabilities(ps, path, ent)
+			if len(caps) == 0 || !slices.IsSorted(caps) {
+				t.Fatalf("capabilities %v", caps)
+			}
+		}
+	})
+}
+
+func checkDecision(t *testing.T, d Decision, op Operation) {
+	t.Helper()
+	if len(d.Capabilities) == 0 {
+		t.Fatal("empty capabilities")
+	}
+	if d.Winner != nil && (len(d.Candidates) == 0 || d.Candidates[0] != d.Winner) {
+		t.Fatalf("winner is not the first candidate\n%s", dumpDecision(d))
+	}
+	if d.Allowed && op != OpHelp && (d.Winner == nil || !slices.Contains(d.Capabilities, capNameOf(opCap[op]))) {
+		t.Fatalf("allowed without the capability\n%s", dumpDecision(d))
+	}
+	seen := map[string]bool{}
+	for _, c := range d.Candidates {
+		k := c.Kind + ":" + c.Path
+		if seen[k] {
+			t.Fatalf("duplicate candidate %s\n%s", k, dumpDecision(d))
+		}
+		seen[k] = true
+	}
+}
+
+func capNameOf(b capBits) string {
+	for n, bit := range capByName {
+		if bit == b {
+			return n
+		}
+	}
+	return ""
+}
+
+// referenceWinner is a deliberately naive transcription of the lookup order
+// in vault/acl.go (AllowOperation, CheckAllowedFromNonExactPaths and the
+// 2026 LIST resolution), kept separate from the production bookkeeping.
+func referenceWinner(t *testing.T, o Options, ps []*Policy, path string, op Operation, ent *Entity) string {
+	t.Helper()
+	exact, prefix, segment := map[string]bool{}, map[string]bool{}, map[string]capBits{}
+	bits := map[string]capBits{}
+	for _, p := range ps {
+		for _, r := range p.Rules {
+			if checkTemplating(r.Path) != nil {
+				continue
+			}
+			fp := r.Path
+			if r.Templated() {
+				var ok bool
+				if fp, ok, _ = o.Fill(fp, ent); !ok {
+					continue
+				}
+			}
+			fp = strings.TrimPrefix(fp, "/")
+			if strings.Contains(fp, "+*") {
+				continue
+			}
+			var k string
+			switch {
+			case fp == "+" || strings.Contains(fp, "/+") || strings.HasPrefix(fp, "+/"):
+				k = "segment:" + fp
+				segment[fp] = 0
+			case strings.HasSuffix(fp, "*"):
+				k = "prefix:" + strings.TrimSuffix(fp, "*")
+				prefix[strings.TrimSuffix(fp, "*")] = true
+			default:
+				k = "exact:" + fp
+				exact[fp] = true
+			}
+			b := bitsOf(r.Capabilities)
+			if old, ok := bits[k]; ok {
+				switch {
+				case old&capDeny != 0:
+					b = capDeny
+				case b&capDeny != 0:
+				default:
+					b |= old
+				}
+			}
+			bits[k] = b
+		}
+	}
+	type d struct {
+		key      string // kind:pattern as Match reports it
+		first    int
+		wc       int
+		isPrefix bool
+		wcPath   string
+	}
+	lowerRef := func(x, y d) bool {
+		if x.first != y.first {
+			return x.first < y.first
+		}
+		if x.isPrefix != y.isPrefix {
+			return x.isPrefix
+		}
+		if x.wc != y.wc {
+			return x.wc > y.wc
+		}
+		if len(x.wcPath) != len(y.wcPath) {
+			return len(x.wcPath) < len(y.wcPath)
+		}
+		return x.wcPath < y.wcPath
+	}
+	candidates := func(p string) []d {
+		var out []d
+		best := -1
+		for k := range prefix {
+			if strings.HasPrefix(p, k) && len(k) > best {
+				best = len(k)
+				out = []d{{key: "prefix:" + k + "*", first: len(k), isPrefix: true, wcPath: k}}
+			}
+		}
+		parts := strings.Split(p, "/")
+	next:
+		for full := range segment {
+			x := d{key: "segment:" + full, first: strings.Index(full, "+")}
+			cur := full
+			if strings.HasSuffix(cur, "*") {
+				x.isPrefix, cur = true, strings.TrimSuffix(cur, "*")
+			}
+			x.wcPath = cur
+			sp := strings.Split(cur, "/")
+			if len(parts) < len(sp) || (!x.isPrefix && len(sp) != len(parts)) {
+				continue
+			}
+			for i, s := range sp {
+				switch {
+				case s == "+":
+					x.wc++
+				case s == parts[i]:
+				case x.isPrefix && i == len(sp)-1 && strings.HasPrefix(parts[i], s):
+				default:
+					continue next
+				}
+			}
+			out = append(out, x)
+		}
+		return out
+	}
+	bitsFor := func(key string) capBits {
+		kind, pat, _ := strings.Cut(key, ":")
+		if kind == "prefix" {
+			pat = strings.TrimSuffix(pat, "*")
+		}
+		return bits[kind+":"+pat]
+	}
+	best := func(ds []d) string {
+		if len(ds) == 0 {
+			return ""
+		}
+		sort.Slice(ds, func(i, j int) bool { return lowerRef(ds[i], ds[j]) })
+		return ds[len(ds)-1].key
+	}
+	if exact[path] {
+		return "exact:" + path
+	}
+	if op == OpList && exact[strings.TrimSuffix(path, "/")] {
+		return "exact:" + strings.TrimSuffix(path, "/")
+	}
+	if op == OpList && strings.HasSuffix(path, "/") {
+		tr := candidates(strings.TrimSuffix(path, "/"))
+		switch o.List {
+		case ListTrimmedFirst:
+			if w := best(tr); w != "" {
+				return w
+			}
+		case ListCombined:
+			all := append(tr, candidates(path)...)
+			if len(all) == 0 {
+				return ""
+			}
+			var deny, list *d
+			for i := range all {
+				c := &all[i]
+				b := bitsFor(c.key)
+				if b&capDeny != 0 && (deny == nil || lowerRef(*deny, *c)) {
+					deny = c
+				}
+				if b&capList != 0 && (list == nil || lowerRef(*list, *c)) {
+					list = c
+				}
+			}
+			if deny != nil && (list == nil || lowerRef(*list, *deny)) {
+				return deny.key
+			}
+			if list != nil {
+				return list.key
+			}
+			return best(all)
+		}
+	}
+	return best(candidates(path))
+}
