@@ -1,0 +1,98 @@
+package inputs
+
+import (
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/nvlint/nvlint/world"
+)
+
+var (
+	agentRootSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
+		{Type: "vault"}, {Type: "server"}, {Type: "client"},
+	}}
+	enabledSchema    = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "enabled"}}}
+	vaultAgentSchema = &hcl.BodySchema{
+		Attributes: []hcl.AttributeSchema{
+			{Name: "name"}, {Name: "enabled"}, {Name: "address"}, {Name: "token"},
+			{Name: "create_from_role"}, {Name: "allow_unauthenticated"}, {Name: "task_token_ttl"},
+			{Name: "jwt_auth_backend_path"}, {Name: "namespace"},
+		},
+		Blocks: []hcl.BlockHeaderSchema{{Type: "default_identity"}},
+	}
+	defaultIdentitySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "aud"}, {Name: "ttl"}}}
+)
+
+func loadAgentHCL(f *world.File, body hcl.Body, w *world.World) {
+	root, _, diags := body.PartialContent(agentRootSchema)
+	f.Diags = append(f.Diags, diags...)
+	a := &world.AgentConfig{Meta: world.Meta{File: f, Ref: world.ObjectRef{Kind: world.KindAgentConfig, Name: f.Path}}}
+	for _, b := range root.Blocks {
+		switch b.Type {
+		case "server":
+			c, _, _ := b.Body.PartialContent(enabledSchema)
+			a.Server = boolAttr(c.Attributes, "enabled")
+		case "client":
+			c, _, _ := b.Body.PartialContent(enabledSchema)
+			a.Client = boolAttr(c.Attributes, "enabled")
+		case "vault":
+			a.Vaults = append(a.Vaults, vaultConfig(f, b))
+		}
+	}
+	if len(a.Vaults) > 0 {
+		a.Range = a.Vaults[0].Range
+	}
+	w.Agents = append(w.Agents, a)
+}
+
+func vaultConfig(f *world.File, b *hcl.Block) *world.VaultConfig {
+	c, rest, _ := b.Body.PartialContent(vaultAgentSchema)
+	v := &world.VaultConfig{
+		Range:                b.DefRange,
+		Name:                 strAttr(c.Attributes, "name"),
+		Enabled:              boolAttr(c.Attributes, "enabled"),
+		Address:              strAttr(c.Attributes, "address"),
+		Token:                strAttr(c.Attributes, "token"),
+		CreateFromRole:       strAttr(c.Attributes, "create_from_role"),
+		AllowUnauthenticated: boolAttr(c.Attributes, "allow_unauthenticated"),
+		TaskTokenTTL:         strAttr(c.Attributes, "task_token_ttl"),
+		JWTAuthBackendPath:   strAttr(c.Attributes, "jwt_auth_backend_path"),
+		Namespace:            strAttr(c.Attributes, "namespace"),
+		Attrs:                rawAttrs(c.Attributes),
+	}
+	if v.Token.Set {
+		f.Secrets = append(f.Secrets, v.Token.Range)
+	}
+	for _, db := range c.Blocks {
+		dc, drest, _ := db.Body.PartialContent(defaultIdentitySchema)
+		v.DefaultIdentity = &world.DefaultIdentity{
+			Range: db.DefRange,
+			Aud:   listAttr(dc.Attributes, "aud"),
+			TTL:   strAttr(dc.Attributes, "ttl"),
+			Attrs: append(rawAttrs(dc.Attributes), leftover(drest)...),
+		}
+	}
+	v.Attrs = append(v.Attrs, leftover(rest)...)
+	return v
+}
+
+// leftover lists what a partial decode did not consume: the keys Nomad
+// would silently ignore.
+func leftover(rest hcl.Body) []world.Attr {
+	attrs, diags := rest.JustAttributes()
+	out := rawAttrs(attrs)
+	// JustAttributes reports each nested block as an error naming it; keep
+	// those as keys too.
+	for _, d := range diags {
+		name, ok := strings.CutPrefix(d.Summary, "Unexpected \"")
+		if !ok || d.Subject == nil {
+			continue
+		}
+		if name, ok = strings.CutSuffix(name, "\" block"); ok {
+			out = append(out, world.Attr{Name: name, NameRange: *d.Subject, Range: *d.Subject})
+		}
+	}
+	sortAttrs(out)
+	return out
+}

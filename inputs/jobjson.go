@@ -1,0 +1,126 @@
+package inputs
+
+import (
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/nvlint/nvlint/world"
+)
+
+// objectAttrs turns a JSON object expression into attributes, so the same
+// value helpers serve top-level and nested objects.
+func objectAttrs(expr hcl.Expression) (hcl.Attributes, bool) {
+	if expr == nil {
+		return nil, false
+	}
+	pairs, diags := hcl.ExprMap(expr)
+	if diags.HasErrors() {
+		return nil, false
+	}
+	attrs := make(hcl.Attributes, len(pairs))
+	for _, kv := range pairs {
+		k := strValue(kv.Key)
+		if !k.Known {
+			continue
+		}
+		attrs[k.V] = &hcl.Attribute{
+			Name: k.V, Expr: kv.Value, NameRange: kv.Key.Range(),
+			Range: hcl.RangeBetween(kv.Key.Range(), kv.Value.Range()),
+		}
+	}
+	return attrs, true
+}
+
+func objectList(expr hcl.Expression) []hcl.Attributes {
+	elems, diags := hcl.ExprList(expr)
+	if diags.HasErrors() {
+		return nil
+	}
+	var out []hcl.Attributes
+	for _, e := range elems {
+		if attrs, ok := objectAttrs(e); ok {
+			out = append(out, attrs)
+		}
+	}
+	return out
+}
+
+func attrExpr(attrs hcl.Attributes, name string) hcl.Expression {
+	if a, ok := attrs[name]; ok {
+		return a.Expr
+	}
+	return nil
+}
+
+// loadJobJSON reads a job as the Nomad API returns it (GET /v1/job/:id,
+// nomad job inspect), bare or wrapped in {"Job": ...}.
+func loadJobJSON(f *world.File, top hcl.Attributes, w *world.World) {
+	if inner, ok := objectAttrs(attrExpr(top, "Job")); ok {
+		top = inner
+	}
+	job := &world.Job{Meta: world.Meta{File: f}}
+	job.ID = strAttr(top, "ID")
+	if !job.ID.Known {
+		job.ID = strAttr(top, "Name")
+	}
+	job.Range = job.ID.Range
+	job.Ref = world.ObjectRef{Kind: world.KindJobspec, Name: job.ID.V}
+	job.Namespace = strAttr(top, "Namespace")
+	job.Type = strAttr(top, "Type")
+	job.ParentID = strAttr(top, "ParentID")
+	if p, ok := objectAttrs(attrExpr(top, "Periodic")); ok && len(p) > 0 {
+		job.Periodic = boolAttr(p, "Enabled").V
+	}
+	if p, ok := objectAttrs(attrExpr(top, "ParameterizedJob")); ok && len(p) > 0 {
+		job.Parameterized = true
+	}
+	for _, ga := range objectList(attrExpr(top, "TaskGroups")) {
+		g := &world.Group{Name: strAttr(ga, "Name")}
+		g.Range = g.Name.Range
+		for _, ta := range objectList(attrExpr(ga, "Tasks")) {
+			g.Tasks = append(g.Tasks, taskJSON(ta))
+		}
+		job.Groups = append(job.Groups, g)
+	}
+	w.Jobs = append(w.Jobs, job)
+}
+
+func taskJSON(ta hcl.Attributes) *world.Task {
+	t := &world.Task{Name: strAttr(ta, "Name")}
+	t.Range = t.Name.Range
+	if va, ok := objectAttrs(attrExpr(ta, "Vault")); ok {
+		t.Vault = &world.VaultBlock{
+			Range:     ta["Vault"].Range,
+			Level:     "task",
+			Policies:  listAttr(va, "Policies"),
+			Role:      strAttr(va, "Role"),
+			Cluster:   strAttr(va, "Cluster"),
+			Namespace: strAttr(va, "Namespace"),
+		}
+	}
+	for _, ia := range objectList(attrExpr(ta, "Identities")) {
+		t.Identities = append(t.Identities, &world.Identity{
+			Range: strAttr(ia, "Name").Range, Name: strAttr(ia, "Name"), Aud: listAttr(ia, "Audience"),
+		})
+	}
+	for _, tp := range objectList(attrExpr(ta, "Templates")) {
+		tpl := &world.Template{
+			Source:      strAttr(tp, "SourcePath"),
+			Destination: strAttr(tp, "DestPath"),
+			Env:         boolAttr(tp, "Envvars"),
+			LeftDelim:   strAttr(tp, "LeftDelim"),
+			RightDelim:  strAttr(tp, "RightDelim"),
+		}
+		if a, ok := tp["EmbeddedTmpl"]; ok {
+			tpl.Range = a.Range
+			tpl.Data = world.Str{Set: true, Range: a.Expr.Range()}
+			if text, start, ok := templateText(a.Expr, nil); ok {
+				tpl.Data.V, tpl.Data.Known, tpl.DataStart = text, true, start
+			}
+		}
+		if tpl.Range == (hcl.Range{}) {
+			tpl.Range = tpl.Destination.Range
+		}
+		t.Templates = append(t.Templates, tpl)
+	}
+	return t
+}

@@ -1,0 +1,131 @@
+package inputs
+
+import (
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/nvlint/nvlint/world"
+)
+
+// Jobspecs are read with hcl's generic body API and partial schemas, so
+// HCL native and HCL JSON files give the same model with ranges, and
+// everything nvlint does not reason about is ignored.
+
+var (
+	jobspecRootSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "job", LabelNames: []string{"name"}}}}
+	jobSchema         = &hcl.BodySchema{
+		Attributes: []hcl.AttributeSchema{{Name: "namespace"}, {Name: "type"}, {Name: "id"}},
+		Blocks: []hcl.BlockHeaderSchema{
+			{Type: "group", LabelNames: []string{"name"}},
+			{Type: "vault"}, {Type: "periodic"}, {Type: "parameterized"},
+		},
+	}
+	groupSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
+		{Type: "task", LabelNames: []string{"name"}}, {Type: "vault"},
+	}}
+	taskSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
+		{Type: "vault"}, {Type: "identity"}, {Type: "template"},
+	}}
+	vaultBlockSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+		{Name: "policies"}, {Name: "role"}, {Name: "cluster"}, {Name: "namespace"},
+	}}
+	identitySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+		{Name: "name"}, {Name: "aud"}, {Name: "ttl"},
+	}}
+	templateSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+		{Name: "data"}, {Name: "source"}, {Name: "destination"}, {Name: "env"},
+		{Name: "left_delimiter"}, {Name: "right_delimiter"},
+	}}
+)
+
+func loadJobspecHCL(f *world.File, body hcl.Body, w *world.World) {
+	root, _, diags := body.PartialContent(jobspecRootSchema)
+	f.Diags = append(f.Diags, diags...)
+	for _, jb := range root.Blocks {
+		job := &world.Job{Meta: world.Meta{File: f, Range: jb.DefRange}}
+		job.ID = world.Str{V: jb.Labels[0], Set: true, Known: true, Range: jb.LabelRanges[0]}
+		job.Ref = world.ObjectRef{Kind: world.KindJobspec, Name: jb.Labels[0]}
+		content, _, _ := jb.Body.PartialContent(jobSchema)
+		if id := strAttr(content.Attributes, "id"); id.Known {
+			job.ID = id
+			job.Ref.Name = id.V
+		}
+		job.Namespace = strAttr(content.Attributes, "namespace")
+		job.Type = strAttr(content.Attributes, "type")
+		for _, b := range content.Blocks {
+			switch b.Type {
+			case "vault":
+				job.Vault = vaultBlock(b, "job")
+			case "periodic":
+				job.Periodic = true
+			case "parameterized":
+				job.Parameterized = true
+			case "group":
+				job.Groups = append(job.Groups, groupHCL(b, f.Src))
+			}
+		}
+		w.Jobs = append(w.Jobs, job)
+	}
+}
+
+func groupHCL(b *hcl.Block, src []byte) *world.Group {
+	g := &world.Group{Name: world.Str{V: b.Labels[0], Set: true, Known: true, Range: b.LabelRanges[0]}, Range: b.DefRange}
+	content, _, _ := b.Body.PartialContent(groupSchema)
+	for _, tb := range content.Blocks {
+		switch tb.Type {
+		case "vault":
+			g.Vault = vaultBlock(tb, "group")
+		case "task":
+			g.Tasks = append(g.Tasks, taskHCL(tb, src))
+		}
+	}
+	return g
+}
+
+func taskHCL(b *hcl.Block, src []byte) *world.Task {
+	t := &world.Task{Name: world.Str{V: b.Labels[0], Set: true, Known: true, Range: b.LabelRanges[0]}, Range: b.DefRange}
+	content, _, _ := b.Body.PartialContent(taskSchema)
+	for _, sb := range content.Blocks {
+		switch sb.Type {
+		case "vault":
+			t.Vault = vaultBlock(sb, "task")
+		case "identity":
+			c, _, _ := sb.Body.PartialContent(identitySchema)
+			id := &world.Identity{Range: sb.DefRange, Name: strAttr(c.Attributes, "name"), Aud: listAttr(c.Attributes, "aud"), TTL: strAttr(c.Attributes, "ttl")}
+			if !id.Name.Set {
+				// An identity without a name is the task's default identity.
+				id.Name = world.Str{V: "default", Known: true}
+			}
+			t.Identities = append(t.Identities, id)
+		case "template":
+			c, _, _ := sb.Body.PartialContent(templateSchema)
+			tpl := &world.Template{
+				Range:       sb.DefRange,
+				Source:      strAttr(c.Attributes, "source"),
+				Destination: strAttr(c.Attributes, "destination"),
+				Env:         boolAttr(c.Attributes, "env"),
+				LeftDelim:   strAttr(c.Attributes, "left_delimiter"),
+				RightDelim:  strAttr(c.Attributes, "right_delimiter"),
+			}
+			if a, ok := c.Attributes["data"]; ok {
+				tpl.Data = world.Str{Set: true, Range: a.Expr.Range()}
+				if text, start, ok := templateText(a.Expr, src); ok {
+					tpl.Data.V, tpl.Data.Known, tpl.DataStart = text, true, start
+				}
+			}
+			t.Templates = append(t.Templates, tpl)
+		}
+	}
+	return t
+}
+
+func vaultBlock(b *hcl.Block, level string) *world.VaultBlock {
+	c, _, _ := b.Body.PartialContent(vaultBlockSchema)
+	return &world.VaultBlock{
+		Range:     b.DefRange,
+		Level:     level,
+		Policies:  listAttr(c.Attributes, "policies"),
+		Role:      strAttr(c.Attributes, "role"),
+		Cluster:   strAttr(c.Attributes, "cluster"),
+		Namespace: strAttr(c.Attributes, "namespace"),
+	}
+}

@@ -1,0 +1,375 @@
+// Package inputs fills a world.World from files: Nomad jobspecs (HCL and
+// API JSON), Nomad agent configs, Vault ACL policies, and the JSON payloads
+// of Vault token roles, JWT auth configs and JWT roles.
+package inputs
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	hcljson "github.com/hashicorp/hcl/v2/json"
+
+	"github.com/nvlint/nvlint/acl"
+	"github.com/nvlint/nvlint/world"
+)
+
+// MaxFileSize bounds what nvlint reads from one file: nothing in a Nomad or
+// Vault configuration comes close, and it keeps memory bounded on junk.
+const MaxFileSize = 8 << 20
+
+// Options steer loading.
+type Options struct {
+	// Kind forces the kind of every explicitly named file (and stdin).
+	Kind world.Kind
+	// Names overrides object names: keyed by the path as given or by its
+	// base name.
+	Names map[string]string
+	// Stdin is read for the path "-".
+	Stdin io.Reader
+}
+
+// Notes are things the loader did that --verbose shows: files skipped
+// while walking a directory, and why.
+type Notes []string
+
+// PathError is an unreadable or missing path given by the user.
+type PathError struct {
+	Path string
+	Err  error
+}
+
+func (e *PathError) Error() string { return fmt.Sprintf("%s: %v", e.Path, e.Err) }
+
+// Load reads every path (files, directories walked recursively, or "-"
+// for stdin) into one world. Problems with a file's content become
+// diagnostics on that file; a path that cannot be read at all is returned
+// as a *PathError.
+func Load(paths []string, opts Options) (*world.World, Notes, error) {
+	var (
+		files []*world.File
+		notes Notes
+		errs  []error
+	)
+	for _, p := range paths {
+		if p == "-" {
+			f, err := readStdin(opts)
+			if err != nil {
+				errs = append(errs, &PathError{Path: "-", Err: err})
+				continue
+			}
+			files = append(files, f)
+			continue
+		}
+		info, err := os.Stat(p)
+		if err != nil {
+			errs = append(errs, &PathError{Path: p, Err: unwrapPathErr(err)})
+			continue
+		}
+		if !info.IsDir() {
+			files = append(files, &world.File{Path: p, Explicit: true})
+			continue
+		}
+		found, walkNotes, err := walk(p)
+		notes = append(notes, walkNotes...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		files = append(files, found...)
+	}
+	w := &world.World{}
+	parts := make([]*world.World, len(files))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, f := range files {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			parts[i] = loadFile(f, opts)
+		}()
+	}
+	wg.Wait()
+	for i, f := range files {
+		if f.Kind == "" && !f.Explicit {
+			notes = append(notes, fmt.Sprintf("%s: skipped: not a Nomad or Vault file", f.Path))
+			continue
+		}
+		w.Files = append(w.Files, f)
+		merge(w, parts[i])
+	}
+	return w, notes, errors.Join(errs...)
+}
+
+func unwrapPathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func readStdin(opts Options) (*world.File, error) {
+	if opts.Stdin == nil {
+		return nil, errors.New("no standard input")
+	}
+	src, err := io.ReadAll(io.LimitReader(opts.Stdin, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	return &world.File{Path: "-", Src: src, Explicit: true}, nil
+}
+
+// skipDirs are never walked into: VCS metadata and vendored trees.
+var skipDirs = map[string]bool{".git": true, "node_modules": true, "vendor": true, ".terraform": true}
+
+// candidateExts are the extensions worth opening while walking.
+var candidateExts = map[string]bool{".hcl": true, ".nomad": true, ".json": true, ".policy": true}
+
+func walk(root string) ([]*world.File, Notes, error) {
+	var files []*world.File
+	var notes Notes
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == root {
+				return &PathError{Path: p, Err: unwrapPathErr(err)}
+			}
+			notes = append(notes, fmt.Sprintf("%s: skipped: %v", p, unwrapPathErr(err)))
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			if p != root && skipDirs[d.Name()] {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		// WalkDir does not follow symlinks to directories, so link loops
+		// cannot trap it.
+		if !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 {
+			return nil
+		}
+		if candidateExts[filepath.Ext(p)] {
+			files = append(files, &world.File{Path: p})
+		}
+		return nil
+	})
+	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	return files, notes, err
+}
+
+// loadFile reads, recognises and parses one file into a world of its own.
+func loadFile(f *world.File, opts Options) *world.World {
+	w := &world.World{}
+	if f.Src == nil {
+		src, err := readLimited(f.Path)
+		if err != nil {
+			f.Diags = append(f.Diags, fileDiag(f, "Cannot read file", err.Error()))
+			if f.Explicit {
+				f.Kind = unknownKind(f, opts)
+			}
+			return w
+		}
+		f.Src = src
+	}
+	if len(f.Src) > MaxFileSize {
+		f.Diags = append(f.Diags, fileDiag(f, "File too large", fmt.Sprintf("nvlint reads files up to %d MiB; this one is larger.", MaxFileSize>>20)))
+		f.Kind = unknownKind(f, opts)
+		f.Src = f.Src[:0]
+		return w
+	}
+	f.Src = bytes.TrimPrefix(f.Src, []byte("\xef\xbb\xbf"))
+	if bytes.IndexByte(f.Src, 0) >= 0 || !utf8.Valid(f.Src) {
+		if f.Explicit {
+			f.Kind = unknownKind(f, opts)
+			f.Diags = append(f.Diags, fileDiag(f, "Not a text file", "The file contains NUL bytes or is not valid UTF-8; Nomad and Vault files are UTF-8 text."))
+		}
+		return w
+	}
+	kind := opts.Kind
+	if !f.Explicit {
+		kind = ""
+	}
+	parse(f, kind, opts, w)
+	return w
+}
+
+func readLimited(path string) ([]byte, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, unwrapPathErr(err)
+	}
+	defer fh.Close()
+	return io.ReadAll(io.LimitReader(fh, MaxFileSize+1))
+}
+
+// unknownKind is the kind recorded for an explicit file whose content
+// could not be read: the forced kind, or a guess from its name, so that
+// the problem is reported against something.
+func unknownKind(f *world.File, opts Options) world.Kind {
+	if opts.Kind != "" {
+		return opts.Kind
+	}
+	return kindFromName(f.Path)
+}
+
+func fileDiag(f *world.File, summary, detail string) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError, Summary: summary, Detail: detail,
+		Subject: &hcl.Range{Filename: f.Path, Start: hcl.InitialPos, End: hcl.InitialPos},
+	}
+}
+
+func parse(f *world.File, kind world.Kind, opts Options, w *world.World) {
+	trimmed := bytes.TrimSpace(f.Src)
+	if len(trimmed) == 0 {
+		if f.Explicit {
+			f.Kind = unknownKind(f, opts)
+			f.Diags = append(f.Diags, fileDiag(f, "Empty file", "The file has no content."))
+		}
+		return
+	}
+	if trimmed[0] == '{' || trimmed[0] == '[' {
+		parseJSON(f, kind, opts, w)
+		return
+	}
+	parseHCL(f, kind, opts, w)
+}
+
+func parseJSON(f *world.File, kind world.Kind, opts Options, w *world.World) {
+	file, diags := hcljson.Parse(f.Src, f.Path)
+	if diags.HasErrors() {
+		f.Diags = append(f.Diags, diags...)
+		if kind == "" {
+			kind = kindFromName(f.Path)
+		}
+		if kind == "" && f.Explicit {
+			kind = world.Kind("json")
+		}
+		f.Kind = kind
+		return
+	}
+	top, diags := file.Body.JustAttributes()
+	if diags.HasErrors() {
+		f.Diags = append(f.Diags, diags...)
+		f.Kind = kind
+		return
+	}
+	if kind == "" {
+		kind = detectJSON(top)
+	}
+	f.Kind = kind
+	switch kind {
+	case world.KindJobspec:
+		if _, ok := top["job"]; ok {
+			loadJobspecHCL(f, file.Body, w)
+		} else {
+			loadJobJSON(f, top, w)
+		}
+	case world.KindAgentConfig:
+		loadAgentHCL(f, file.Body, w)
+	case world.KindPolicy:
+		loadPolicy(f, w, opts)
+	case world.KindTokenRole:
+		name := overrideName(f.Path, opts)
+		if name == "" {
+			if n := strAttr(top, "name"); n.Known && n.V != "" {
+				name = n.V
+			} else {
+				name = objectName(f.Path, world.KindTokenRole)
+			}
+		}
+		loadTokenRole(f, top, name, w)
+	case world.KindJWTAuthConfig:
+		loadJWTConfig(f, top, nameFor(f.Path, kind, opts), w)
+	case world.KindJWTRole:
+		loadJWTRole(f, top, nameFor(f.Path, kind, opts), w)
+	}
+}
+
+func parseHCL(f *world.File, kind world.Kind, opts Options, w *world.World) {
+	file, diags := hclsyntax.ParseConfig(f.Src, f.Path, hcl.InitialPos)
+	f.Diags = append(f.Diags, diags...)
+	body, _ := file.Body.(*hclsyntax.Body)
+	if kind == "" && body != nil {
+		kind = detectHCL(body)
+	}
+	if kind == "" && diags.HasErrors() {
+		kind = kindFromName(f.Path)
+		if kind == "" {
+			kind = sniffHCL(f.Src)
+		}
+	}
+	if kind == "" && f.Explicit && diags.HasErrors() {
+		kind = world.Kind("hcl")
+	}
+	f.Kind = kind
+	if body == nil {
+		return
+	}
+	switch kind {
+	case world.KindJobspec:
+		loadJobspecHCL(f, body, w)
+	case world.KindAgentConfig:
+		loadAgentHCL(f, body, w)
+	case world.KindPolicy:
+		if !diags.HasErrors() {
+			loadPolicy(f, w, opts)
+		}
+	}
+}
+
+func loadPolicy(f *world.File, w *world.World, opts Options) {
+	p, diags := acl.Parse(f.Src, f.Path)
+	f.Diags = append(f.Diags, diags...)
+	if p == nil {
+		return
+	}
+	name := nameFor(f.Path, world.KindPolicy, opts)
+	if p.Name != "" && overrideName(f.Path, opts) == "" {
+		name = p.Name
+	}
+	p.Name = name
+	pol := &world.Policy{Meta: world.Meta{File: f, Ref: world.ObjectRef{Kind: world.KindPolicy, Name: name}}, ACL: p}
+	// A finding about what a policy lacks points at the file, not at any
+	// one of its rules.
+	pol.Range = hcl.Range{Filename: f.Path, Start: hcl.InitialPos, End: hcl.InitialPos}
+	w.Policies = append(w.Policies, pol)
+}
+
+func merge(dst, src *world.World) {
+	dst.Jobs = append(dst.Jobs, src.Jobs...)
+	dst.Agents = append(dst.Agents, src.Agents...)
+	dst.Policies = append(dst.Policies, src.Policies...)
+	dst.TokenRoles = append(dst.TokenRoles, src.TokenRoles...)
+	dst.JWTConfigs = append(dst.JWTConfigs, src.JWTConfigs...)
+	dst.JWTRoles = append(dst.JWTRoles, src.JWTRoles...)
+}
+
+// ParseKind reads a --kind value.
+func ParseKind(s string) (world.Kind, error) {
+	for _, k := range world.Kinds {
+		if string(k) == s {
+			return k, nil
+		}
+	}
+	names := make([]string, len(world.Kinds))
+	for i, k := range world.Kinds {
+		names[i] = string(k)
+	}
+	return "", fmt.Errorf("unknown kind %q (want one of %s)", s, strings.Join(names, ", "))
+}

@@ -1,0 +1,183 @@
+package world
+
+import "github.com/hashicorp/hcl/v2"
+
+// Job is a Nomad job, from a jobspec or the jobs API.
+type Job struct {
+	Meta
+	ID        Str // the job's name label, or its ID in JSON
+	Namespace Str // "default" when unset
+	Type      Str
+	// ParentID is set for dispatched and periodic children.
+	ParentID      Str
+	Periodic      bool
+	Parameterized bool
+	// Vault is the job-level vault block, inherited by every task.
+	Vault  *VaultBlock
+	Groups []*Group
+}
+
+// Group is a task group.
+type Group struct {
+	Name  Str
+	Range hcl.Range
+	Vault *VaultBlock
+	Tasks []*Task
+}
+
+// Task is a task and the Vault-related blocks it carries.
+type Task struct {
+	Name  Str
+	Range hcl.Range
+	// Vault is the task's own vault block; use Job.EffectiveVault for the
+	// block that applies after inheritance.
+	Vault      *VaultBlock
+	Identities []*Identity
+	Templates  []*Template
+}
+
+// VaultBlock is a jobspec vault {} block at job, group or task level.
+type VaultBlock struct {
+	Range     hcl.Range
+	Policies  List // legacy flow only; ignored by Nomad 1.10+
+	Role      Str
+	Cluster   Str // "default" when unset
+	Namespace Str
+	// Level is "job", "group" or "task".
+	Level string
+}
+
+// ClusterName returns the Vault cluster the block uses.
+func (v *VaultBlock) ClusterName() string {
+	if v != nil && v.Cluster.IsKnown() && v.Cluster.V != "" {
+		return v.Cluster.V
+	}
+	return "default"
+}
+
+// Identity is a workload identity block. The one Nomad uses for Vault is
+// named vault_<cluster>.
+type Identity struct {
+	Range hcl.Range
+	Name  Str
+	Aud   List
+	TTL   Str
+}
+
+// Template is a template block.
+type Template struct {
+	Range       hcl.Range
+	Data        Str // inline template text; Range covers the whole expression
+	DataStart   hcl.Pos
+	Source      Str
+	Destination Str
+	Env         Bool
+	LeftDelim   Str
+	RightDelim  Str
+}
+
+// EffectiveVault returns the vault block that applies to task t of group g:
+// the most specific level wins.
+func (j *Job) EffectiveVault(g *Group, t *Task) *VaultBlock {
+	switch {
+	case t.Vault != nil:
+		return t.Vault
+	case g.Vault != nil:
+		return g.Vault
+	default:
+		return j.Vault
+	}
+}
+
+// VaultIdentity returns the task's identity for the given Vault cluster
+// (named vault_<cluster>), or nil.
+func (t *Task) VaultIdentity(cluster string) *Identity {
+	for _, id := range t.Identities {
+		if id.Name.V == "vault_"+cluster {
+			return id
+		}
+	}
+	return nil
+}
+
+// WorkloadID returns the value of the nomad_job_id claim: the parent job
+// for dispatched and periodic children (Nomad 1.8.4+).
+func (j *Job) WorkloadID() string {
+	if j.ParentID.IsKnown() && j.ParentID.V != "" {
+		return j.ParentID.V
+	}
+	return j.ID.V
+}
+
+// NamespaceName returns the job's namespace.
+func (j *Job) NamespaceName() string {
+	if j.Namespace.IsKnown() && j.Namespace.V != "" {
+		return j.Namespace.V
+	}
+	return "default"
+}
+
+// AgentConfig is a Nomad agent configuration (file or agent/self).
+type AgentConfig struct {
+	Meta
+	Server Bool // server { enabled }
+	Client Bool // client { enabled }
+	Vaults []*VaultConfig
+}
+
+// VaultConfig is one agent vault {} block.
+type VaultConfig struct {
+	Range                hcl.Range
+	Name                 Str // "default" when unset
+	Enabled              Bool
+	Address              Str
+	Token                Str // never printed
+	CreateFromRole       Str
+	AllowUnauthenticated Bool // legacy; Nomad's default is true
+	TaskTokenTTL         Str
+	JWTAuthBackendPath   Str // default "jwt-nomad"
+	Namespace            Str
+	DefaultIdentity      *DefaultIdentity
+	// Attrs are every key written in the block, for unknown-key checks.
+	Attrs  []Attr
+	Blocks []Attr
+}
+
+// ClusterName returns the cluster name of the block.
+func (v *VaultConfig) ClusterName() string {
+	if v.Name.IsKnown() && v.Name.V != "" {
+		return v.Name.V
+	}
+	return "default"
+}
+
+// AllowsUnauthenticated reports Nomad's effective allow_unauthenticated.
+func (v *VaultConfig) AllowsUnauthenticated() bool {
+	if v.AllowUnauthenticated.IsKnown() {
+		return v.AllowUnauthenticated.V
+	}
+	return true
+}
+
+// DefaultIdentity is the server's vault.default_identity block.
+type DefaultIdentity struct {
+	Range hcl.Range
+	Aud   List
+	TTL   Str
+	Attrs []Attr
+}
+
+// DefaultVault returns the agent's vault block for cluster "default".
+func (a *AgentConfig) DefaultVault() *VaultConfig {
+	return a.Vault("default")
+}
+
+// Vault returns the agent's vault block for a cluster, or nil.
+func (a *AgentConfig) Vault(cluster string) *VaultConfig {
+	for _, v := range a.Vaults {
+		if v.ClusterName() == cluster {
+			return v
+		}
+	}
+	return nil
+}

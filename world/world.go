@@ -1,0 +1,186 @@
+// Package world is the model every rule sees: the Nomad jobs and agent
+// configs and the Vault policies, token roles and JWT auth objects of one
+// integration. Files (nvlint lint) and live clusters (nvlint doctor) both
+// fill it, so a rule never knows or cares where a fact came from.
+//
+// Every value that a finding may point at carries its source range. Values
+// read from a live cluster have a zero range and an Origin on their object.
+package world
+
+import (
+	"sort"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// World is everything known about one Nomad ↔ Vault integration.
+type World struct {
+	Files []*File
+
+	Jobs       []*Job
+	Agents     []*AgentConfig
+	Policies   []*Policy
+	TokenRoles []*TokenRole
+	JWTConfigs []*JWTAuthConfig
+	JWTRoles   []*JWTRole
+}
+
+// Kind names what a file or object is.
+type Kind string
+
+// The kinds of input nvlint understands.
+const (
+	KindJobspec       Kind = "jobspec"
+	KindAgentConfig   Kind = "agent-config"
+	KindPolicy        Kind = "policy"
+	KindTokenRole     Kind = "token-role"
+	KindJWTAuthConfig Kind = "jwt-auth-config"
+	KindJWTRole       Kind = "jwt-role"
+)
+
+// Noun names the kind with its article, for messages: "a token role".
+func (k Kind) Noun() string {
+	switch k {
+	case KindJobspec:
+		return "a Nomad jobspec"
+	case KindAgentConfig:
+		return "a Nomad agent config"
+	case KindPolicy:
+		return "a Vault policy"
+	case KindTokenRole:
+		return "a Vault token role"
+	case KindJWTAuthConfig:
+		return "a JWT auth config"
+	case KindJWTRole:
+		return "a JWT role"
+	}
+	return "a " + string(k)
+}
+
+// Kinds lists every kind, in the order used for help text.
+var Kinds = []Kind{KindJobspec, KindAgentConfig, KindPolicy, KindTokenRole, KindJWTAuthConfig, KindJWTRole}
+
+// File is one input file as read, kept for source snippets and fixes.
+type File struct {
+	Path string // as given on the command line
+	Kind Kind   // empty when the kind could not be recognised
+	Src  []byte
+	// Diags are the parse diagnostics; a file with errors contributes
+	// whatever could still be understood to the world.
+	Diags hcl.Diagnostics
+	// Secrets are ranges of secret values (tokens) that output must mask.
+	Secrets []hcl.Range
+	// Explicit is true when the user named the file (not found by walking
+	// a directory).
+	Explicit bool
+}
+
+// ObjectRef identifies an object for humans and machines: "token-role
+// nomad-cluster". Origin says where a live object was read from (the API
+// path); it is empty for objects read from files.
+type ObjectRef struct {
+	Kind   Kind   `json:"kind"`
+	Name   string `json:"name"`
+	Origin string `json:"origin,omitempty"`
+}
+
+// Meta is embedded in every top-level object.
+type Meta struct {
+	Ref ObjectRef
+	// File is the file the object came from; nil for live objects.
+	File *File
+	// Range covers the whole object definition (or its opening line).
+	Range hcl.Range
+}
+
+// Object returns the reference of the object.
+func (m *Meta) Object() ObjectRef { return m.Ref }
+
+// Value is one scalar fact with where it was written. Set is false when
+// the source did not mention it; Known is false when it was written as an
+// expression nvlint cannot evaluate (variables, functions), in which case
+// rules that need the value stay silent.
+type Value[T any] struct {
+	V     T
+	Set   bool
+	Known bool
+	Range hcl.Range
+}
+
+// IsKnown reports whether the value was written with a literal nvlint
+// could read.
+func (v Value[T]) IsKnown() bool { return v.Set && v.Known }
+
+// Str is a string value.
+type Str = Value[string]
+
+// Bool is a boolean value.
+type Bool = Value[bool]
+
+// Seconds is a duration in whole seconds, accepting Vault's int and
+// duration-string forms.
+type Seconds = Value[int64]
+
+// List is a list of strings whose elements keep their own ranges. Vault's
+// comma-separated string form is split into elements.
+type List struct {
+	Items []Str
+	Set   bool
+	Known bool
+	Range hcl.Range
+}
+
+// Strings returns the element values.
+func (l List) Strings() []string {
+	out := make([]string, 0, len(l.Items))
+	for _, it := range l.Items {
+		out = append(out, it.V)
+	}
+	return out
+}
+
+// Contains reports whether s is an element.
+func (l List) Contains(s string) bool {
+	for _, it := range l.Items {
+		if it.V == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Find returns the element equal to s.
+func (l List) Find(s string) (Str, bool) {
+	for _, it := range l.Items {
+		if it.V == s {
+			return it, true
+		}
+	}
+	return Str{}, false
+}
+
+// Map is a string-to-string map whose entries keep their ranges.
+type Map struct {
+	Entries map[string]Str
+	Set     bool
+	Known   bool
+	Range   hcl.Range
+}
+
+// Keys returns the sorted keys.
+func (m Map) Keys() []string {
+	keys := make([]string, 0, len(m.Entries))
+	for k := range m.Entries {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Attr is an attribute as written, kept for rules that look at the raw
+// keys of a block (unknown or deprecated keys).
+type Attr struct {
+	Name      string
+	NameRange hcl.Range
+	Range     hcl.Range
+}
