@@ -1,0 +1,154 @@
+// Package edits builds the text edits of suggested fixes from source
+// ranges, for HCL and JSON alike. Edits are data: the engine (or the
+// user) decides whether to apply them.
+package edits
+
+import (
+	"bytes"
+	"strconv"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/nvlint/nvlint/rules"
+	"github.com/nvlint/nvlint/world"
+)
+
+// Replace replaces the text of r.
+func Replace(r hcl.Range, text string) rules.TextEdit {
+	return rules.TextEdit{Range: r, NewText: text}
+}
+
+// InsertAt inserts text at position p of file.
+func InsertAt(file string, p hcl.Pos, text string) rules.TextEdit {
+	return rules.TextEdit{Range: hcl.Range{Filename: file, Start: p, End: p}, NewText: text}
+}
+
+// AppendToFile appends text at the end of f, on a line of its own.
+func AppendToFile(f *world.File, text string) rules.TextEdit {
+	end := endPos(f.Src)
+	if len(f.Src) > 0 && f.Src[len(f.Src)-1] != '\n' {
+		text = "\n" + text
+	}
+	if len(f.Src) > 0 {
+		text = "\n" + text
+	}
+	return InsertAt(f.Path, end, text)
+}
+
+// DeleteLines removes the whole lines r spans, when nothing else shares
+// them; otherwise just the range.
+func DeleteLines(f *world.File, r hcl.Range) rules.TextEdit {
+	start := bytes.LastIndexByte(f.Src[:r.Start.Byte], '\n') + 1
+	end := r.End.Byte
+	if i := bytes.IndexByte(f.Src[end:], '\n'); i >= 0 {
+		end += i + 1
+	} else {
+		end = len(f.Src)
+	}
+	before := bytes.TrimSpace(f.Src[start:r.Start.Byte])
+	after := bytes.TrimSpace(f.Src[r.End.Byte:end])
+	if len(before) > 0 || (len(after) > 0 && !bytes.Equal(after, []byte(","))) {
+		return Replace(r, "")
+	}
+	return Replace(rangeOf(f, start, end), "")
+}
+
+// AppendToList adds a quoted string to a list literal (HCL tuple or JSON
+// array) whose range is r, or to a comma-separated string.
+func AppendToList(f *world.File, l world.List, item string) rules.TextEdit {
+	r := l.Range
+	src := r.SliceBytes(f.Src)
+	switch {
+	case len(src) >= 2 && src[0] == '[':
+		closing := r.End
+		closing.Byte--
+		closing.Column--
+		if len(l.Items) == 0 {
+			return InsertAt(f.Path, closing, strconv.Quote(item))
+		}
+		last := l.Items[len(l.Items)-1].Range.End
+		if last.Byte > closing.Byte || last.Byte < r.Start.Byte {
+			last = closing
+		}
+		return InsertAt(f.Path, last, ", "+strconv.Quote(item))
+	case len(src) >= 2 && src[0] == '"':
+		s := ""
+		for i, it := range l.Items {
+			if i > 0 {
+				s += ","
+			}
+			s += it.V
+		}
+		if s != "" {
+			s += ","
+		}
+		return Replace(r, strconv.Quote(s+item))
+	}
+	return Replace(r, "["+strconv.Quote(item)+"]")
+}
+
+// RemoveFromList removes one element from a list literal, or rewrites a
+// comma-separated string without it.
+func RemoveFromList(f *world.File, l world.List, item world.Str) rules.TextEdit {
+	src := l.Range.SliceBytes(f.Src)
+	if len(src) > 0 && src[0] == '"' {
+		s := ""
+		for _, it := range l.Items {
+			if it.V == item.V {
+				continue
+			}
+			if s != "" {
+				s += ","
+			}
+			s += it.V
+		}
+		return Replace(l.Range, strconv.Quote(s))
+	}
+	idx := -1
+	for i, it := range l.Items {
+		if it.Range == item.Range {
+			idx = i
+		}
+	}
+	switch {
+	case idx < 0:
+		return Replace(item.Range, "")
+	case len(l.Items) == 1:
+		return Replace(rangeOf(f, l.Range.Start.Byte+1, l.Range.End.Byte-1), "")
+	case idx == len(l.Items)-1:
+		return Replace(rangeOf(f, l.Items[idx-1].Range.End.Byte, item.Range.End.Byte), "")
+	default:
+		return Replace(rangeOf(f, item.Range.Start.Byte, l.Items[idx+1].Range.Start.Byte), "")
+	}
+}
+
+// InsertJSONKey adds "key": value as the first member of the JSON object
+// that opens at the first '{' of f.
+func InsertJSONKey(f *world.File, key, valueJSON string) rules.TextEdit {
+	open := bytes.IndexByte(f.Src, '{')
+	if open < 0 {
+		return AppendToFile(f, "")
+	}
+	rest := bytes.TrimSpace(f.Src[open+1:])
+	sep := ","
+	if len(rest) > 0 && rest[0] == '}' {
+		sep = ""
+	}
+	indent := "  "
+	text := "\n" + indent + strconv.Quote(key) + ": " + valueJSON + sep
+	p := rangeOf(f, open+1, open+1).Start
+	return InsertAt(f.Path, p, text)
+}
+
+// rangeOf builds a range from byte offsets, computing lines and columns.
+func rangeOf(f *world.File, start, end int) hcl.Range {
+	return hcl.Range{Filename: f.Path, Start: posAt(f.Src, start), End: posAt(f.Src, end)}
+}
+
+func posAt(src []byte, offset int) hcl.Pos {
+	line := bytes.Count(src[:offset], []byte("\n")) + 1
+	col := offset - (bytes.LastIndexByte(src[:offset], '\n') + 1) + 1
+	return hcl.Pos{Line: line, Column: col, Byte: offset}
+}
+
+func endPos(src []byte) hcl.Pos { return posAt(src, len(src)) }
