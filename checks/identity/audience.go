@@ -1,0 +1,246 @@
+// Package identity holds the rules of the workload-identity flow (Nomad
+// 1.7+): identities and their audiences, JWT roles and the JWT auth
+// method's config.
+package identity
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/nvlint/nvlint/rules"
+	"github.com/nvlint/nvlint/rules/edits"
+	"github.com/nvlint/nvlint/world"
+)
+
+// AudienceMismatch: the identity's aud must be one the JWT role accepts.
+var AudienceMismatch rules.Rule = audienceMismatch{}
+
+type audienceMismatch struct{}
+
+func (audienceMismatch) Meta() *rules.Meta { return &audienceMismatchMeta }
+
+var audienceMismatchMeta = rules.Meta{
+	ID: "NV201", Name: "audience-mismatch", Severity: rules.Error,
+	Title: "the workload identity's audience is not one the JWT role accepts",
+	Needs: []world.Kind{world.KindJWTRole},
+	Doc: rules.Doc{
+		Why: "Vault accepts a Nomad workload identity only if its aud claim matches one of the JWT role's bound_audiences. Otherwise the login fails with " +
+			"`error validating token: invalid audience (aud) claim: audience claim does not match any expected audience` and Nomad kills the task at once. " +
+			"Since Vault 1.16.3 an identity with an aud is also refused by a role that binds no audience (`audience claim found in JWT but no audiences bound to the role`). " +
+			"The aud comes from the task's identity \"vault_<cluster>\" block, else from the servers' vault.default_identity.",
+		Example: "# nomad.hcl\nvault {\n  default_identity { aud = [\"vault.io\"] }\n}\n# role: \"bound_audiences\": [\"nomad.io\"]",
+		Fix:     "Make the JWT role's bound_audiences include the identity's aud (`nomad setup vault` uses \"vault.io\"), or change the aud to one the role binds.",
+	},
+}
+
+// identitySource is an audience and where it is written.
+type identitySource struct {
+	aud   world.List
+	what  string // "default_identity of nomad.hcl", "identity vault_default of task x"
+	agent *world.AgentConfig
+	job   *world.Job
+}
+
+func (audienceMismatch) Check(p *rules.Pass) {
+	w := p.World
+	// The servers' default identity applies to every task without its own.
+	var defaults []identitySource
+	for _, a := range w.Agents {
+		for _, v := range a.Vaults {
+			if v.DefaultIdentity != nil && v.DefaultIdentity.Aud.Known {
+				defaults = append(defaults, identitySource{aud: v.DefaultIdentity.Aud, what: "the servers' default_identity", agent: a})
+			}
+		}
+	}
+	cfg := authConfig(w)
+	defaultRole := ""
+	if cfg != nil && cfg.DefaultRole.IsKnown() {
+		defaultRole = cfg.DefaultRole.V
+	}
+	checked := map[string]bool{}
+	check := func(src identitySource, roleName string, via string) {
+		role := w.JWTRole(roleName)
+		if role == nil || !role.BoundAudiences.Known && role.BoundAudiences.Set {
+			return
+		}
+		key := fmt.Sprint(src.aud.Range, roleName)
+		if checked[key] {
+			return
+		}
+		checked[key] = true
+		if intersects(src.aud, role.BoundAudiences) {
+			return
+		}
+		f := rules.Finding{
+			Range:   src.aud.Range,
+			Related: []rules.Related{{Message: "JWT role " + roleName + " bound_audiences", Range: boundRange(role)}},
+		}
+		if src.job != nil {
+			f.Object = src.job.Ref
+		} else {
+			f.Object = src.agent.Ref
+		}
+		auds := strings.Join(quoted(src.aud.Strings()), ", ")
+		if len(role.BoundAudiences.Items) == 0 {
+			if len(src.aud.Items) == 0 {
+				return
+			}
+			f.Message = fmt.Sprintf("%s has aud %s but JWT role %s (%s) binds no audience; Vault 1.16.3+ refuses the login: audience claim found in JWT but no audiences bound to the role", src.what, auds, roleName, via)
+		} else {
+			if len(src.aud.Items) == 0 {
+				f.Range = rangeOr(src.aud.Range, boundRange(role))
+			}
+			f.Message = fmt.Sprintf("%s has aud [%s] but JWT role %s (%s) only accepts %s; Vault refuses the login: invalid audience (aud) claim", src.what, auds, roleName, via, strings.Join(quoted(role.BoundAudiences.Strings()), ", "))
+		}
+		f.Evidence = []string{
+			fmt.Sprintf("identity aud: [%s]", auds),
+			fmt.Sprintf("role %s bound_audiences: [%s]", roleName, strings.Join(quoted(role.BoundAudiences.Strings()), ", ")),
+		}
+		if len(src.aud.Items) > 0 {
+			add := src.aud.Items[0].V
+			fix := rules.Fix{
+				Description: fmt.Sprintf("Add %q to the bound_audiences of JWT role %s", add, roleName),
+				Commands:    []string{roleCommand(role, add)},
+			}
+			if role.File != nil {
+				if role.BoundAudiences.Set {
+					fix.Edits = []rules.TextEdit{edits.AppendToList(role.File, role.BoundAudiences, add)}
+				} else {
+					fix.Edits = []rules.TextEdit{edits.InsertJSONKey(role.File, "bound_audiences", fmt.Sprintf("[%q]", add))}
+				}
+			}
+			f.Fixes = append(f.Fixes, fix)
+		}
+		if len(role.BoundAudiences.Items) > 0 && src.aud.Range.Filename != "" {
+			file := fileOf(src)
+			if file != nil && len(src.aud.Items) > 0 {
+				f.Fixes = append(f.Fixes, rules.Fix{
+					Description: fmt.Sprintf("Use aud %q, which the role accepts", role.BoundAudiences.Items[0].V),
+					Edits:       []rules.TextEdit{edits.Replace(src.aud.Range, fmt.Sprintf("[%q]", role.BoundAudiences.Items[0].V))},
+				})
+			}
+		}
+		p.Report(f)
+	}
+
+	if defaultRole != "" {
+		for _, d := range defaults {
+			check(d, defaultRole, "the auth method's default_role")
+		}
+	}
+	for _, job := range w.Jobs {
+		for _, g := range job.Groups {
+			for _, t := range g.Tasks {
+				v := job.EffectiveVault(g, t)
+				if v == nil {
+					continue
+				}
+				roleName, via := v.Role.V, "named by vault.role"
+				if !v.Role.IsKnown() || roleName == "" {
+					if v.Role.Set && !v.Role.Known {
+						continue
+					}
+					roleName, via = defaultRole, "the auth method's default_role"
+					if cr := clientRole(w); cr != "" {
+						roleName, via = cr, "the client's create_from_role"
+					}
+				}
+				if roleName == "" {
+					continue
+				}
+				if id := t.VaultIdentity(v.ClusterName()); id != nil {
+					check(identitySource{aud: id.Aud, what: fmt.Sprintf("identity %s of task %s in job %s", id.Name.V, t.Name.V, job.Ref.Name), job: job}, roleName, via)
+					continue
+				}
+				for _, d := range defaults {
+					check(d, roleName, via+" of job "+job.Ref.Name)
+				}
+			}
+		}
+	}
+}
+
+// authConfig is the JWT auth config of the Nomad mount: the only one, or
+// the one on jwt-nomad.
+func authConfig(w *world.World) *world.JWTAuthConfig {
+	if len(w.JWTConfigs) == 1 {
+		return w.JWTConfigs[0]
+	}
+	for _, c := range w.JWTConfigs {
+		if c.Mount == "jwt-nomad" {
+			return c
+		}
+	}
+	return nil
+}
+
+// clientRole is the create_from_role of the clients in the
+// workload-identity flow, when it names a JWT role.
+func clientRole(w *world.World) string {
+	for _, a := range w.Agents {
+		for _, v := range a.Vaults {
+			if v.CreateFromRole.IsKnown() && w.JWTRole(v.CreateFromRole.V) != nil {
+				return v.CreateFromRole.V
+			}
+		}
+	}
+	return ""
+}
+
+func intersects(a, b world.List) bool {
+	if len(a.Items) == 0 && len(b.Items) == 0 {
+		return true
+	}
+	for _, x := range a.Items {
+		if b.Contains(x.V) {
+			return true
+		}
+	}
+	return false
+}
+
+func boundRange(r *world.JWTRole) hcl.Range {
+	if r.BoundAudiences.Set {
+		return r.BoundAudiences.Range
+	}
+	return r.Range
+}
+
+func rangeOr(r, alt hcl.Range) hcl.Range {
+	if r.Filename != "" {
+		return r
+	}
+	return alt
+}
+
+func fileOf(s identitySource) *world.File {
+	if s.job != nil {
+		return s.job.File
+	}
+	return s.agent.File
+}
+
+func roleCommand(r *world.JWTRole, aud string) string {
+	if r.File != nil {
+		return fmt.Sprintf("vault write auth/%s/role/%s @%s", mountOf(r), r.Ref.Name, r.File.Path)
+	}
+	auds := append(r.BoundAudiences.Strings(), aud)
+	return fmt.Sprintf("vault write auth/%s/role/%s bound_audiences=%s", mountOf(r), r.Ref.Name, strings.Join(auds, ","))
+}
+
+func mountOf(r *world.JWTRole) string {
+	if r.Mount != "" {
+		return r.Mount
+	}
+	return "jwt-nomad"
+}
+
+func quoted(xs []string) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = fmt.Sprintf("%q", x)
+	}
+	return out
+}

@@ -1,0 +1,164 @@
+// Package input holds the rules about the input files themselves: files
+// that do not parse and files nvlint does not understand.
+package input
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/nvlint/nvlint/rules"
+	"github.com/nvlint/nvlint/world"
+)
+
+// ParseError reports syntax and structure errors in recognised files.
+var ParseError rules.Rule = parseError{}
+
+type parseError struct{}
+
+func (parseError) Meta() *rules.Meta { return &parseErrorMeta }
+
+var parseErrorMeta = rules.Meta{
+	ID: "NV001", Name: "parse-error", Severity: rules.Error,
+	Title: "file cannot be parsed",
+	Doc: rules.Doc{
+		Why:     "Nomad and Vault refuse a file they cannot parse; nvlint cannot check what it cannot read either, so every other rule is blind to the broken part.",
+		Example: "path \"secret/*\" {\n  capabilities = [\"read\"\n}",
+		Fix:     "Correct the syntax at the reported position. `nomad job validate`, `nomad config validate` and `vault policy fmt` report the same class of error.",
+	},
+}
+
+func (parseError) Check(p *rules.Pass) {
+	for _, f := range p.World.Files {
+		for _, d := range f.Diags {
+			if d.Severity != hcl.DiagError || isCascade(d, f.Diags) {
+				continue
+			}
+			msg := d.Summary
+			if d.Detail != "" {
+				msg += ": " + strings.TrimSuffix(d.Detail, ".")
+			}
+			fd := rules.Finding{
+				Message: fmt.Sprintf("%s: %s", kindLabel(f), lowerFirst(msg)),
+				Object:  world.ObjectRef{Kind: f.Kind, Name: f.Path},
+			}
+			if d.Subject != nil {
+				fd.Range = *d.Subject
+			} else {
+				fd.Range = hcl.Range{Filename: f.Path, Start: hcl.InitialPos, End: hcl.InitialPos}
+			}
+			p.Report(fd)
+		}
+	}
+}
+
+// Unrecognized reports files named on the command line that nvlint does
+// not understand. Files found by walking a directory are skipped silently
+// instead.
+var Unrecognized rules.Rule = unrecognized{}
+
+type unrecognized struct{}
+
+func (unrecognized) Meta() *rules.Meta { return &unrecognizedMeta }
+
+var unrecognizedMeta = rules.Meta{
+	ID: "NV002", Name: "unrecognized-file", Severity: rules.Error,
+	Title: "file is not a kind nvlint understands",
+	Doc: rules.Doc{
+		Why:     "A file named on the command line that nvlint cannot recognise is not checked at all; failing loudly keeps a CI gate honest.",
+		Example: "nvlint lint README.md",
+		Fix:     "Pass only jobspecs, agent configs, Vault policies, token roles, JWT auth configs and JWT roles, or force the kind with --kind.",
+	},
+}
+
+func (unrecognized) Check(p *rules.Pass) {
+	for _, f := range p.World.Files {
+		if f.Kind != "" || !f.Explicit || len(f.Diags) > 0 {
+			continue
+		}
+		p.Report(rules.Finding{
+			Message: "file is not a Nomad jobspec or agent config, nor a Vault policy, token role, JWT auth config or JWT role; pass --kind to force one",
+			Range:   hcl.Range{Filename: f.Path, Start: hcl.InitialPos, End: hcl.InitialPos},
+		})
+	}
+}
+
+func kindLabel(f *world.File) string {
+	if f.Kind == "" {
+		return "file"
+	}
+	return string(f.Kind)
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
+}
+
+// isCascade drops the JSON parser's complaint about the root value when a
+// later error explains it: a truncated document reports both.
+func isCascade(d *hcl.Diagnostic, all hcl.Diagnostics) bool {
+	return d.Summary == "Root value must be object" && len(all.Errs()) > 1
+}
+
+// DuplicateObject reports objects defined twice: nvlint treats every file
+// given as one setup, so two definitions of the same role or policy make
+// its answers depend on which one it picks.
+var DuplicateObject rules.Rule = duplicateObject{}
+
+type duplicateObject struct{}
+
+func (duplicateObject) Meta() *rules.Meta { return &duplicateObjectMeta }
+
+var duplicateObjectMeta = rules.Meta{
+	ID: "NV003", Name: "duplicate-object", Severity: rules.Warning,
+	Title: "the same Vault object is defined in two files",
+	Doc: rules.Doc{
+		Why: "All files given to one nvlint run form one setup: rules join jobs to roles and roles to policies by name. Two definitions of a policy or role " +
+			"(often two environments linted together) make those joins ambiguous, and Vault itself keeps only the last one written.",
+		Example: "nvlint lint prod/ staging/   # both define token role nomad-cluster",
+		Fix:     "Lint each environment in its own run (nvlint lint prod/; nvlint lint staging/), or remove the stale copy; --name renames an object whose file name misleads.",
+	},
+}
+
+func (duplicateObject) Check(p *rules.Pass) {
+	type obj struct {
+		ref world.ObjectRef
+		m   *world.Meta
+	}
+	var all []obj
+	w := p.World
+	for _, o := range w.Policies {
+		all = append(all, obj{o.Ref, &o.Meta})
+	}
+	for _, o := range w.TokenRoles {
+		all = append(all, obj{o.Ref, &o.Meta})
+	}
+	for _, o := range w.JWTRoles {
+		all = append(all, obj{o.Ref, &o.Meta})
+	}
+	for _, o := range w.JWTConfigs {
+		all = append(all, obj{o.Ref, &o.Meta})
+	}
+	first := map[world.ObjectRef]*world.Meta{}
+	for _, o := range all {
+		key := world.ObjectRef{Kind: o.ref.Kind, Name: o.ref.Name}
+		prev, seen := first[key]
+		if !seen {
+			first[key] = o.m
+			continue
+		}
+		f := rules.Finding{
+			Message: fmt.Sprintf("%s %s is defined again; nvlint checks all files as one setup, so lint each environment separately", strings.ReplaceAll(string(o.ref.Kind), "-", " "), o.ref.Name),
+			Range:   o.m.Range,
+			Object:  o.ref,
+		}
+		if prev.File != nil {
+			f.Related = []rules.Related{{Message: "first defined here", Range: prev.Range}}
+		}
+		p.Report(f)
+	}
+}

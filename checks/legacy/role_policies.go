@@ -1,0 +1,202 @@
+package legacy
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/nvlint/nvlint/rules"
+	"github.com/nvlint/nvlint/rules/edits"
+	"github.com/nvlint/nvlint/world"
+)
+
+// roleAdmits reports whether a token created from role r may carry the
+// policy, as Vault decides at create time, and why not.
+func roleAdmits(r *world.TokenRole, policy string) (ok bool, why string, at world.Str) {
+	if s, found := r.DisallowedPolicies.Find(policy); found {
+		return false, fmt.Sprintf("token policy %q is disallowed by this role", policy), s
+	}
+	for _, g := range r.DisallowedPoliciesGlob.Items {
+		if globMatch(g.V, policy) {
+			return false, fmt.Sprintf("token policy %q is disallowed by this role (glob %q)", policy, g.V), g
+		}
+	}
+	if len(r.AllowedPolicies.Items) == 0 && len(r.AllowedPoliciesGlob.Items) == 0 {
+		return true, "", world.Str{}
+	}
+	if r.AllowedPolicies.Contains(policy) {
+		return true, "", world.Str{}
+	}
+	for _, g := range r.AllowedPoliciesGlob.Items {
+		if globMatch(g.V, policy) {
+			return true, "", world.Str{}
+		}
+	}
+	return false, fmt.Sprintf("token policies ([%q]) must be subset of the role's allowed policies (%q)", policy, r.AllowedPolicies.Strings()), world.Str{}
+}
+
+// globMatch matches Vault's policy globs, where * matches any run of
+// characters.
+func globMatch(pattern, s string) bool {
+	parts := strings.Split(pattern, "*")
+	if len(parts) == 1 {
+		return pattern == s
+	}
+	if !strings.HasPrefix(s, parts[0]) {
+		return false
+	}
+	s = s[len(parts[0]):]
+	for _, part := range parts[1 : len(parts)-1] {
+		i := strings.Index(s, part)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(part):]
+	}
+	return strings.HasSuffix(s, parts[len(parts)-1])
+}
+
+// RoleAllowsServerPolicy: tasks must not be able to get the server's own
+// policy.
+var RoleAllowsServerPolicy rules.Rule = roleAllowsServerPolicy{}
+
+type roleAllowsServerPolicy struct{}
+
+func (roleAllowsServerPolicy) Meta() *rules.Meta { return &roleAllowsServerPolicyMeta }
+
+var roleAllowsServerPolicyMeta = rules.Meta{
+	ID: "NV115", Name: "token-role-allows-server-policy", Severity: rules.Error,
+	Title: "jobs can obtain the Nomad server's own Vault policy",
+	Needs: []world.Kind{world.KindTokenRole, world.KindPolicy},
+	Doc: rules.Doc{
+		Why: "The policy that lets the Nomad server create tokens from the role must be out of the role's reach. Otherwise any job that lists it in vault.policies gets a token " +
+			"that can mint tokens from the role itself, and with them any policy the role allows: whoever can submit a job owns Nomad's Vault access. " +
+			"A role with neither allowed_policies nor disallowed_policies is no safer: Vault then allows any subset of the server token's own policies.",
+		Example: "{\n  \"name\": \"nomad-cluster\",\n  \"disallowed_policies\": \"\"\n}",
+		Fix:     "List the server's policy in disallowed_policies (\"disallowed_policies\": \"nomad-server\"), or use an allowed_policies allow-list that leaves it out.",
+	},
+}
+
+func (roleAllowsServerPolicy) Check(p *rules.Pass) {
+	for _, r := range nomadTokenRoles(p.World) {
+		granting, _ := p.World.ServerPolicies(r.Ref.Name)
+		if len(granting) == 0 {
+			p.CannotDecide("no policy grants create on auth/token/create/%s, so the server's policy is unknown", r.Ref.Name)
+			continue
+		}
+		if !r.AllowedPolicies.Known && r.AllowedPolicies.Set || !r.DisallowedPolicies.Known && r.DisallowedPolicies.Set {
+			continue
+		}
+		for _, sp := range granting {
+			name := sp.Name()
+			if ok, _, _ := roleAdmits(r, name); !ok {
+				continue
+			}
+			f := rules.Finding{
+				Object:  r.Ref,
+				Related: []rules.Related{{Message: "policy " + name + " grants create on auth/token/create/" + r.Ref.Name, Range: sp.Range}},
+			}
+			if el, in := r.AllowedPolicies.Find(name); in {
+				f.Message = fmt.Sprintf("token role %s allows the Nomad server's own policy %s: any job can request it", r.Ref.Name, name)
+				f.Range = el.Range
+				f.Evidence = []string{fmt.Sprintf("allowed_policies: %q", r.AllowedPolicies.Strings())}
+				f.Fixes = roleFix(r, "Remove "+name+" from allowed_policies", "", edits.RemoveFromList(r.File, r.AllowedPolicies, el))
+			} else {
+				f.Message = fmt.Sprintf("token role %s does not disallow the Nomad server's own policy %s: any job can request it; add it to disallowed_policies", r.Ref.Name, name)
+				f.Range = r.Range
+				f.Evidence = []string{fmt.Sprintf("disallowed_policies: %q, allowed_policies: %q", r.DisallowedPolicies.Strings(), r.AllowedPolicies.Strings())}
+				var e rules.TextEdit
+				switch {
+				case r.DisallowedPolicies.Set:
+					f.Range = r.DisallowedPolicies.Range
+					e = edits.AppendToList(r.File, r.DisallowedPolicies, name)
+				case r.File != nil:
+					e = edits.InsertJSONKey(r.File, "disallowed_policies", fmt.Sprintf("%q", name))
+				}
+				list := append(r.DisallowedPolicies.Strings(), name)
+				f.Fixes = roleFix(r, "Add "+name+" to disallowed_policies", "disallowed_policies="+strings.Join(list, ","), e)
+			}
+			p.Report(f)
+		}
+	}
+}
+
+// JobPolicyNotAllowed: a job's vault.policies must be creatable from the
+// role.
+var JobPolicyNotAllowed rules.Rule = jobPolicyNotAllowed{}
+
+type jobPolicyNotAllowed struct{}
+
+func (jobPolicyNotAllowed) Meta() *rules.Meta { return &jobPolicyNotAllowedMeta }
+
+var jobPolicyNotAllowedMeta = rules.Meta{
+	ID: "NV121", Name: "job-policy-not-allowed", Severity: rules.Error,
+	Title: "a job requests a Vault policy its token cannot have",
+	Needs: []world.Kind{world.KindJobspec},
+	Doc: rules.Doc{
+		Why: "In the legacy flow the Nomad server creates each task's token from the token role with the task's vault.policies. Vault refuses a policy outside " +
+			"allowed_policies or inside disallowed_policies, and Nomad refuses `root` outright; the task is then killed with `Vault: server failed to derive vault token`. " +
+			"Requesting the server's own policy would hand the job the server's power.",
+		Example: "vault {\n  policies = [\"nomad-server\"]\n}",
+		Fix:     "Request only policies the role allows, or add the policy to the role's allowed_policies (never the server's own policy or root).",
+	},
+}
+
+func (jobPolicyNotAllowed) Check(p *rules.Pass) {
+	lr, haveRole := p.World.LegacyTokenRole()
+	var serverPols map[string]bool
+	if haveRole {
+		serverPols = map[string]bool{}
+		granting, _ := p.World.ServerPolicies(lr.Name)
+		for _, sp := range granting {
+			serverPols[sp.Name()] = true
+		}
+	}
+	if !haveRole || lr.Role == nil {
+		p.CannotDecide("no token role given: only root is checked in vault.policies")
+	}
+	for _, job := range p.World.Jobs {
+		for _, g := range job.Groups {
+			for _, t := range g.Tasks {
+				v := job.EffectiveVault(g, t)
+				if v == nil || !v.Policies.Known {
+					continue
+				}
+				for _, pol := range v.Policies.Items {
+					f := rules.Finding{Range: pol.Range, Object: job.Ref}
+					switch {
+					case pol.V == "root":
+						f.Message = fmt.Sprintf("job %s requests the root policy in vault.policies; Nomad refuses it: Can not specify \"root\" policy", job.Ref.Name)
+					case serverPols[pol.V]:
+						f.Message = fmt.Sprintf("job %s requests %s, the Nomad server's own policy: its tasks would get the server's power to mint tokens", job.Ref.Name, pol.V)
+						f.Evidence = []string{fmt.Sprintf("policy %s grants create on auth/token/create/%s", pol.V, lr.Name)}
+					case lr.Role != nil:
+						ok, why, at := roleAdmits(lr.Role, pol.V)
+						if ok {
+							continue
+						}
+						f.Message = fmt.Sprintf("job %s requests policy %s, which token role %s does not allow: %s", job.Ref.Name, pol.V, lr.Name, why)
+						f.Related = []rules.Related{{Message: "token role " + lr.Name, Range: lr.Role.Range}}
+						if at.Set {
+							f.Related = []rules.Related{{Message: "disallowed here", Range: at.Range}}
+						} else if lr.Role.File != nil && lr.Role.AllowedPolicies.Set {
+							f.Fixes = append(f.Fixes, rules.Fix{
+								Description: "Add " + pol.V + " to the allowed_policies of token role " + lr.Name,
+								Edits:       []rules.TextEdit{edits.AppendToList(lr.Role.File, lr.Role.AllowedPolicies, pol.V)},
+								Commands:    []string{roleWriteCommand(lr.Role, "")},
+							})
+						}
+					default:
+						continue
+					}
+					if job.File != nil {
+						f.Fixes = append([]rules.Fix{{
+							Description: "Remove " + pol.V + " from the job's vault.policies",
+							Edits:       []rules.TextEdit{edits.RemoveFromList(job.File, v.Policies, pol)},
+						}}, f.Fixes...)
+					}
+					p.Report(f)
+				}
+			}
+		}
+	}
+}

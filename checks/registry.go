@@ -1,0 +1,40 @@
+// Package checks is the catalog of nvlint's rules. Each subpackage holds
+// the rules of one area, one rule per file, named after the rule:
+//
+//	input     NV0xx  files that cannot be read or recognised
+//	legacy    NV1xx  the legacy token-role flow (Nomad 1.9 and earlier)
+//	identity  NV2xx  the workload-identity flow (Nomad 1.7 and later)
+//	agent     NV3xx  Nomad agent configuration
+//	policy    NV5xx  Vault ACL policies
+package checks
+
+import (
+	"github.com/nvlint/nvlint/checks/agent"
+	"github.com/nvlint/nvlint/checks/identity"
+	"github.com/nvlint/nvlint/checks/input"
+	"github.com/nvlint/nvlint/checks/legacy"
+	"github.com/nvlint/nvlint/checks/policy"
+	"github.com/nvlint/nvlint/rules"
+)
+
+// All returns every rule, ordered by ID.
+func All() []rules.Rule {
+	return []rules.Rule{
+		input.ParseError,
+		input.Unrecognized,
+		input.DuplicateObject,
+		legacy.ServerPolicyCapability,
+		legacy.ServerCapabilitiesSelf,
+		legacy.RoleNotRenewable,
+		legacy.RoleExplicitMaxTTL,
+		legacy.RoleNotPeriodic,
+		legacy.RoleNotOrphan,
+		legacy.RoleAllowsServerPolicy,
+		legacy.JobPolicyNotAllowed,
+		identity.AudienceMismatch,
+		agent.TokenInConfig,
+		agent.UnknownKey,
+		agent.DeprecatedKey,
+		policy.TaskTokenCannotRenew,
+	}
+}
