@@ -1,0 +1,94 @@
+package reports
+
+import (
+	"encoding/json"
+	"io"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/nvlint/nvlint/rules"
+	"github.com/nvlint/nvlint/world"
+)
+
+// The JSON format is a stable interface: fields are only ever added.
+
+type jsonReport struct {
+	Version  int           `json:"version"`
+	Findings []jsonFinding `json:"findings"`
+	Summary  Summary       `json:"summary"`
+}
+
+type jsonFinding struct {
+	Rule     string          `json:"rule"`
+	Name     string          `json:"name"`
+	Severity rules.Severity  `json:"severity"`
+	Message  string          `json:"message"`
+	Location *jsonLocation   `json:"location,omitempty"`
+	Object   world.ObjectRef `json:"object"`
+	Evidence []string        `json:"evidence,omitempty"`
+	Related  []jsonRelated   `json:"related,omitempty"`
+	Fixes    []jsonFix       `json:"fixes,omitempty"`
+}
+
+type jsonLocation struct {
+	File      string `json:"file"`
+	Line      int    `json:"line"`
+	Column    int    `json:"column"`
+	EndLine   int    `json:"end_line"`
+	EndColumn int    `json:"end_column"`
+}
+
+type jsonRelated struct {
+	Message  string        `json:"message"`
+	Location *jsonLocation `json:"location,omitempty"`
+}
+
+type jsonFix struct {
+	Description string     `json:"description"`
+	Edits       []jsonEdit `json:"edits"`
+	Commands    []string   `json:"commands"`
+}
+
+type jsonEdit struct {
+	jsonLocation
+	NewText string `json:"new_text"`
+}
+
+func location(r hcl.Range) *jsonLocation {
+	if r.Filename == "" {
+		return nil
+	}
+	return &jsonLocation{File: r.Filename, Line: r.Start.Line, Column: r.Start.Column, EndLine: r.End.Line, EndColumn: r.End.Column}
+}
+
+func writeJSON(w io.Writer, r *Report) error {
+	out := jsonReport{Version: 1, Findings: []jsonFinding{}, Summary: r.Summary()}
+	for _, f := range r.Findings {
+		jf := jsonFinding{
+			Rule: f.Rule.ID, Name: f.Rule.Name, Severity: f.Severity, Message: f.Message,
+			Location: location(f.Range), Object: f.Object, Evidence: f.Evidence,
+		}
+		for _, rel := range f.Related {
+			jf.Related = append(jf.Related, jsonRelated{Message: rel.Message, Location: location(rel.Range)})
+		}
+		for _, fx := range f.Fixes {
+			jx := jsonFix{Description: fx.Description, Edits: []jsonEdit{}, Commands: fx.Commands}
+			if jx.Commands == nil {
+				jx.Commands = []string{}
+			}
+			for _, e := range fx.Edits {
+				loc := location(e.Range)
+				if loc == nil {
+					continue
+				}
+				jx.Edits = append(jx.Edits, jsonEdit{jsonLocation: *loc, NewText: e.NewText})
+			}
+			jf.Fixes = append(jf.Fixes, jx)
+		}
+		out.Findings = append(out.Findings, jf)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}

@@ -1,0 +1,233 @@
+package reports
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/nvlint/nvlint/rules"
+)
+
+// SARIF 2.1.0, in the subset GitHub code scanning reads: rule metadata
+// with help text, results with physical locations, related locations and
+// fixes.
+
+const sarifSchema = "https://json.schemastore.org/sarif-2.1.0.json"
+
+type sarifLog struct {
+	Schema  string     `json:"$schema"`
+	Version string     `json:"version"`
+	Runs    []sarifRun `json:"runs"`
+}
+
+type sarifRun struct {
+	Tool    sarifTool     `json:"tool"`
+	Results []sarifResult `json:"results"`
+}
+
+type sarifTool struct {
+	Driver sarifDriver `json:"driver"`
+}
+
+type sarifDriver struct {
+	Name           string      `json:"name"`
+	InformationURI string      `json:"informationUri"`
+	Version        string      `json:"version,omitempty"`
+	Rules          []sarifRule `json:"rules"`
+}
+
+type sarifRule struct {
+	ID                   string          `json:"id"`
+	Name                 string          `json:"name"`
+	ShortDescription     sarifText       `json:"shortDescription"`
+	FullDescription      sarifText       `json:"fullDescription"`
+	Help                 sarifHelp       `json:"help"`
+	DefaultConfiguration sarifRuleConfig `json:"defaultConfiguration"`
+	Properties           map[string]any  `json:"properties,omitempty"`
+}
+
+type sarifText struct {
+	Text string `json:"text"`
+}
+
+type sarifHelp struct {
+	Text     string `json:"text"`
+	Markdown string `json:"markdown"`
+}
+
+type sarifRuleConfig struct {
+	Level string `json:"level"`
+}
+
+type sarifResult struct {
+	RuleID              string            `json:"ruleId"`
+	RuleIndex           int               `json:"ruleIndex"`
+	Level               string            `json:"level"`
+	Message             sarifText         `json:"message"`
+	Locations           []sarifLocation   `json:"locations,omitempty"`
+	RelatedLocations    []sarifLocation   `json:"relatedLocations,omitempty"`
+	PartialFingerprints map[string]string `json:"partialFingerprints,omitempty"`
+	Fixes               []sarifFix        `json:"fixes,omitempty"`
+}
+
+type sarifLocation struct {
+	ID               int                    `json:"id,omitempty"`
+	PhysicalLocation *sarifPhysical         `json:"physicalLocation,omitempty"`
+	LogicalLocations []sarifLogicalLocation `json:"logicalLocations,omitempty"`
+	Message          *sarifText             `json:"message,omitempty"`
+}
+
+type sarifPhysical struct {
+	ArtifactLocation sarifArtifact `json:"artifactLocation"`
+	Region           *sarifRegion  `json:"region,omitempty"`
+}
+
+type sarifArtifact struct {
+	URI string `json:"uri"`
+}
+
+type sarifRegion struct {
+	StartLine   int `json:"startLine"`
+	StartColumn int `json:"startColumn,omitempty"`
+	EndLine     int `json:"endLine,omitempty"`
+	EndColumn   int `json:"endColumn,omitempty"`
+}
+
+type sarifLogicalLocation struct {
+	Name               string `json:"name"`
+	FullyQualifiedName string `json:"fullyQualifiedName"`
+	Kind               string `json:"kind"`
+}
+
+type sarifFix struct {
+	Description     sarifText             `json:"description"`
+	ArtifactChanges []sarifArtifactChange `json:"artifactChanges"`
+}
+
+type sarifArtifactChange struct {
+	ArtifactLocation sarifArtifact      `json:"artifactLocation"`
+	Replacements     []sarifReplacement `json:"replacements"`
+}
+
+type sarifReplacement struct {
+	DeletedRegion   sarifRegion `json:"deletedRegion"`
+	InsertedContent *sarifText  `json:"insertedContent,omitempty"`
+}
+
+func sarifLevel(s rules.Severity) string {
+	switch s {
+	case rules.Error:
+		return "error"
+	case rules.Warning:
+		return "warning"
+	}
+	return "note"
+}
+
+func sarifURI(path string) string { return filepath.ToSlash(filepath.Clean(path)) }
+
+func sarifRegionOf(r hcl.Range) *sarifRegion {
+	reg := &sarifRegion{StartLine: max(r.Start.Line, 1), StartColumn: max(r.Start.Column, 1)}
+	if r.End.Line >= r.Start.Line && r.End.Line > 0 {
+		reg.EndLine, reg.EndColumn = r.End.Line, max(r.End.Column, 1)
+		if reg.EndLine == reg.StartLine && reg.EndColumn <= reg.StartColumn {
+			reg.EndColumn = reg.StartColumn + 1
+		}
+	}
+	return reg
+}
+
+func writeSARIF(w io.Writer, r *Report) error {
+	driver := sarifDriver{Name: "nvlint", InformationURI: "https://github.com/nvlint/nvlint", Version: r.Version, Rules: []sarifRule{}}
+	index := map[string]int{}
+	for i, m := range r.rulesUsed() {
+		index[m.ID] = i
+		help := fmt.Sprintf("%s\n\nWhy: %s\n\nExample:\n%s\n\nHow to fix: %s", m.Title, m.Doc.Why, m.Doc.Example, m.Doc.Fix)
+		md := fmt.Sprintf("**%s**\n\n%s\n\n```\n%s\n```\n\n**How to fix:** %s", m.Title, m.Doc.Why, m.Doc.Example, m.Doc.Fix)
+		driver.Rules = append(driver.Rules, sarifRule{
+			ID: m.ID, Name: m.Name,
+			ShortDescription:     sarifText{Text: m.Title},
+			FullDescription:      sarifText{Text: m.Doc.Why},
+			Help:                 sarifHelp{Text: help, Markdown: md},
+			DefaultConfiguration: sarifRuleConfig{Level: sarifLevel(m.Severity)},
+			Properties:           map[string]any{"tags": []string{"nomad", "vault"}},
+		})
+	}
+	run := sarifRun{Tool: sarifTool{Driver: driver}, Results: []sarifResult{}}
+	for _, f := range r.Findings {
+		res := sarifResult{
+			RuleID: f.Rule.ID, RuleIndex: index[f.Rule.ID], Level: sarifLevel(f.Severity),
+			Message:             sarifText{Text: sarifMessage(f)},
+			PartialFingerprints: map[string]string{"nvlintFingerprint/v1": fingerprint(f)},
+		}
+		if f.HasFile() {
+			res.Locations = []sarifLocation{{PhysicalLocation: &sarifPhysical{ArtifactLocation: sarifArtifact{URI: sarifURI(f.Range.Filename)}, Region: sarifRegionOf(f.Range)}}}
+		} else {
+			name := string(f.Object.Kind) + " " + f.Object.Name
+			res.Locations = []sarifLocation{{LogicalLocations: []sarifLogicalLocation{{Name: f.Object.Name, FullyQualifiedName: strings.TrimSpace(name), Kind: "resource"}}}}
+		}
+		for i, rel := range f.Related {
+			if rel.Range.Filename == "" {
+				continue
+			}
+			res.RelatedLocations = append(res.RelatedLocations, sarifLocation{
+				ID:               i + 1,
+				PhysicalLocation: &sarifPhysical{ArtifactLocation: sarifArtifact{URI: sarifURI(rel.Range.Filename)}, Region: sarifRegionOf(rel.Range)},
+				Message:          &sarifText{Text: rel.Message},
+			})
+		}
+		for _, fx := range f.Fixes {
+			if len(fx.Edits) == 0 {
+				continue
+			}
+			sf := sarifFix{Description: sarifText{Text: fx.Description}}
+			byFile := map[string]int{}
+			for _, e := range fx.Edits {
+				i, ok := byFile[e.Range.Filename]
+				if !ok {
+					i = len(sf.ArtifactChanges)
+					byFile[e.Range.Filename] = i
+					sf.ArtifactChanges = append(sf.ArtifactChanges, sarifArtifactChange{ArtifactLocation: sarifArtifact{URI: sarifURI(e.Range.Filename)}})
+				}
+				rep := sarifReplacement{DeletedRegion: sarifRegion{StartLine: e.Range.Start.Line, StartColumn: e.Range.Start.Column, EndLine: e.Range.End.Line, EndColumn: e.Range.End.Column}}
+				if e.NewText != "" {
+					rep.InsertedContent = &sarifText{Text: e.NewText}
+				}
+				sf.ArtifactChanges[i].Replacements = append(sf.ArtifactChanges[i].Replacements, rep)
+			}
+			res.Fixes = append(res.Fixes, sf)
+		}
+		run.Results = append(run.Results, res)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(sarifLog{Schema: sarifSchema, Version: "2.1.0", Runs: []sarifRun{run}})
+}
+
+// sarifMessage carries the fix in the message too: code scanning shows
+// the message but not fix objects.
+func sarifMessage(f rules.Finding) string {
+	msg := f.Message
+	for _, fx := range f.Fixes {
+		msg += "\nFix: " + fx.Description
+		for _, c := range fx.Commands {
+			msg += "\n  $ " + c
+		}
+	}
+	return msg
+}
+
+// fingerprint identifies a finding independently of its line, so code
+// scanning tracks it across edits.
+func fingerprint(f rules.Finding) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s", f.Rule.ID, f.Range.Filename, f.Object.Kind, f.Object.Name, f.Message)
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}

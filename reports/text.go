@@ -1,0 +1,288 @@
+package reports
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/muesli/termenv"
+
+	"github.com/nvlint/nvlint/rules"
+	"github.com/nvlint/nvlint/world"
+)
+
+// The text report is for a person at a terminal: one headline per
+// finding that says what is wrong, then the source with a caret, the
+// evidence and the fix, grouped by file.
+
+type textStyles struct {
+	err, warn, info, rule, file, gutter, caret, dim, fix, ok lipgloss.Style
+}
+
+func newTextStyles(w io.Writer, color bool) textStyles {
+	r := lipgloss.NewRenderer(w)
+	if color {
+		r.SetColorProfile(termenv.ANSI256)
+	} else {
+		r.SetColorProfile(termenv.Ascii)
+	}
+	s := r.NewStyle
+	return textStyles{
+		err:    s().Foreground(lipgloss.Color("9")).Bold(true),
+		warn:   s().Foreground(lipgloss.Color("11")).Bold(true),
+		info:   s().Foreground(lipgloss.Color("12")).Bold(true),
+		rule:   s().Foreground(lipgloss.Color("8")),
+		file:   s().Bold(true).Underline(true),
+		gutter: s().Foreground(lipgloss.Color("12")),
+		caret:  s().Foreground(lipgloss.Color("9")).Bold(true),
+		dim:    s().Foreground(lipgloss.Color("8")),
+		fix:    s().Foreground(lipgloss.Color("10")),
+		ok:     s().Foreground(lipgloss.Color("10")).Bold(true),
+	}
+}
+
+func (st textStyles) severity(s rules.Severity) lipgloss.Style {
+	switch s {
+	case rules.Error:
+		return st.err
+	case rules.Warning:
+		return st.warn
+	}
+	return st.info
+}
+
+func writeText(w io.Writer, r *Report, opts Options) error {
+	st := newTextStyles(w, opts.Color)
+	var b bytes.Buffer
+	files := r.fileByPath()
+	current := "\x00"
+	for _, f := range r.Findings {
+		group := f.Range.Filename
+		if group != current {
+			if current != "\x00" {
+				b.WriteString("\n")
+			}
+			current = group
+			title := group
+			if title == "" {
+				title = "live objects"
+			}
+			b.WriteString(st.file.Render(title) + "\n")
+		}
+		writeFinding(&b, st, f, files)
+	}
+	if opts.Verbose {
+		writeVerbose(&b, st, r)
+	}
+	if len(r.Findings) > 0 || opts.Verbose {
+		b.WriteString("\n")
+	}
+	b.WriteString(summaryLine(st, r) + "\n")
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+func writeFinding(b *bytes.Buffer, st textStyles, f rules.Finding, files map[string]*world.File) {
+	sev := st.severity(f.Severity)
+	fmt.Fprintf(b, "%s %s\n", sev.Render(f.Severity.String()+"["+f.Rule.ID+"]"), f.Message)
+	if f.HasFile() {
+		fmt.Fprintf(b, "  %s %s:%d:%d %s\n", st.gutter.Render("-->"), f.Range.Filename, f.Range.Start.Line, f.Range.Start.Column, st.rule.Render("("+f.Rule.Name+")"))
+		writeSnippet(b, st, files[f.Range.Filename], f.Range)
+	} else if f.Object.Name != "" {
+		origin := ""
+		if f.Object.Origin != "" {
+			origin = " (" + f.Object.Origin + ")"
+		}
+		fmt.Fprintf(b, "  %s %s %s%s %s\n", st.gutter.Render("-->"), f.Object.Kind, f.Object.Name, origin, st.rule.Render("("+f.Rule.Name+")"))
+	}
+	for _, e := range f.Evidence {
+		writeIndented(b, st.gutter.Render("   = ")+st.dim.Render("evidence: "), e)
+	}
+	for _, rel := range f.Related {
+		loc := ""
+		if rel.Range.Filename != "" {
+			loc = fmt.Sprintf(" (%s:%d:%d)", rel.Range.Filename, rel.Range.Start.Line, rel.Range.Start.Column)
+		}
+		writeIndented(b, st.gutter.Render("   = ")+st.dim.Render("see: "), rel.Message+loc)
+	}
+	for _, fx := range f.Fixes {
+		writeIndented(b, st.gutter.Render("   = ")+st.fix.Render("fix: "), fx.Description)
+		for _, e := range fx.Edits {
+			writeEdit(b, st, e, files[e.Range.Filename])
+		}
+		for _, c := range fx.Commands {
+			b.WriteString("       " + st.fix.Render("$ "+c) + "\n")
+		}
+	}
+}
+
+func writeIndented(b *bytes.Buffer, prefix, text string) {
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	b.WriteString(prefix + lines[0] + "\n")
+	for _, l := range lines[1:] {
+		b.WriteString("       " + l + "\n")
+	}
+}
+
+// writeEdit shows an edit as the whole lines it changes, before and
+// after.
+func writeEdit(b *bytes.Buffer, st textStyles, e rules.TextEdit, f *world.File) {
+	fmt.Fprintf(b, "       %s\n", st.dim.Render(fmt.Sprintf("%s:%d:", e.Range.Filename, e.Range.Start.Line)))
+	if f == nil || e.Range.Start.Byte > e.Range.End.Byte || e.Range.End.Byte > len(f.Src) {
+		for _, l := range strings.Split(strings.TrimRight(e.NewText, "\n"), "\n") {
+			b.WriteString("       " + st.fix.Render("+ "+l) + "\n")
+		}
+		return
+	}
+	src := f.Src
+	start := bytes.LastIndexByte(src[:e.Range.Start.Byte], '\n') + 1
+	end := len(src)
+	switch {
+	case e.Range.End.Byte > e.Range.Start.Byte && src[e.Range.End.Byte-1] == '\n':
+		// The edit ends with a whole line; the next line is not part of it.
+		end = e.Range.End.Byte - 1
+	default:
+		if i := bytes.IndexByte(src[e.Range.End.Byte:], '\n'); i >= 0 {
+			end = e.Range.End.Byte + i
+		}
+	}
+	before := string(src[start:end])
+	after := string(src[start:e.Range.Start.Byte]) + e.NewText
+	if e.Range.End.Byte <= end {
+		after += string(src[e.Range.End.Byte:end])
+	}
+	for _, l := range strings.Split(before, "\n") {
+		if strings.TrimSpace(l) != "" {
+			b.WriteString("       " + st.err.Render("- "+expandTabs(strings.TrimRight(l, "\r"))) + "\n")
+		}
+	}
+	for _, l := range strings.Split(after, "\n") {
+		if strings.TrimSpace(l) != "" {
+			b.WriteString("       " + st.fix.Render("+ "+expandTabs(strings.TrimRight(l, "\r"))) + "\n")
+		}
+	}
+}
+
+// writeSnippet prints the lines of rng with a caret line under the first.
+func writeSnippet(b *bytes.Buffer, st textStyles, f *world.File, rng hcl.Range) {
+	if f == nil || rng.Start.Line < 1 {
+		return
+	}
+	line, ok := sourceLine(f.Src, rng.Start.Line)
+	if !ok {
+		return
+	}
+	line = maskSecrets(f, rng.Start.Line, line)
+	num := strconv.Itoa(rng.Start.Line)
+	pad := strings.Repeat(" ", len(num))
+	b.WriteString("  " + pad + " " + st.gutter.Render("|") + "\n")
+	b.WriteString("  " + st.gutter.Render(num+" |") + " " + expandTabs(line) + "\n")
+	start := rng.Start.Column
+	end := rng.End.Column
+	if rng.End.Line != rng.Start.Line {
+		end = utf8.RuneCountInString(line) + 1
+	}
+	if end <= start {
+		end = start + 1
+	}
+	prefix := []rune(line)
+	if start-1 <= len(prefix) {
+		prefix = prefix[:start-1]
+	}
+	lead := strings.Map(func(r rune) rune {
+		if r == '\t' {
+			return '\t'
+		}
+		return ' '
+	}, string(prefix))
+	b.WriteString("  " + pad + " " + st.gutter.Render("|") + " " + expandTabs(lead) + st.caret.Render(strings.Repeat("^", end-start)) + "\n")
+}
+
+func sourceLine(src []byte, n int) (string, bool) {
+	for i := 1; i < n; i++ {
+		j := bytes.IndexByte(src, '\n')
+		if j < 0 {
+			return "", false
+		}
+		src = src[j+1:]
+	}
+	if j := bytes.IndexByte(src, '\n'); j >= 0 {
+		src = src[:j]
+	}
+	s := strings.TrimRight(string(src), "\r")
+	const maxLine = 240
+	if utf8.RuneCountInString(s) > maxLine {
+		s = string([]rune(s)[:maxLine]) + "…"
+	}
+	return s, true
+}
+
+// maskSecrets hides the secret ranges of a file that fall on line n.
+func maskSecrets(f *world.File, n int, line string) string {
+	for _, r := range f.Secrets {
+		if r.Start.Line != n {
+			continue
+		}
+		runes := []rune(line)
+		start := r.Start.Column - 1
+		end := len(runes)
+		if r.End.Line == n {
+			end = r.End.Column - 1
+		}
+		if start < 0 || start > len(runes) || end > len(runes) || end < start {
+			continue
+		}
+		line = string(runes[:start]) + `"<redacted>"` + string(runes[end:])
+	}
+	return line
+}
+
+func expandTabs(s string) string { return strings.ReplaceAll(s, "\t", "    ") }
+
+func writeVerbose(b *bytes.Buffer, st textStyles, r *Report) {
+	if len(r.Skipped) == 0 && len(r.Notes) == 0 {
+		return
+	}
+	b.WriteString("\n" + st.file.Render("not checked") + "\n")
+	for _, s := range r.Skipped {
+		fmt.Fprintf(b, "  %s %s\n", st.rule.Render(s.Rule.ID+" "+s.Rule.Name+":"), s.Reason)
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(b, "  %s\n", st.dim.Render(n))
+	}
+}
+
+func summaryLine(st textStyles, r *Report) string {
+	s := r.Summary()
+	files := plural(s.Files, "file")
+	if s.Findings == 0 {
+		return st.ok.Render("✔ no problems") + " in " + files
+	}
+	var parts []string
+	if s.Errors > 0 {
+		parts = append(parts, st.err.Render(plural(s.Errors, "error")))
+	}
+	if s.Warnings > 0 {
+		parts = append(parts, st.warn.Render(plural(s.Warnings, "warning")))
+	}
+	if s.Infos > 0 {
+		parts = append(parts, st.info.Render(plural(s.Infos, "info")))
+	}
+	mark := st.err.Render("✖")
+	if s.Errors == 0 {
+		mark = st.warn.Render("!")
+	}
+	return mark + " " + strings.Join(parts, ", ") + " in " + files
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
+}
