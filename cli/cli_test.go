@@ -1,0 +1,276 @@
+package cli_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nvlint/nvlint/cli"
+)
+
+type run struct {
+	code           int
+	stdout, stderr string
+}
+
+func nvlint(t *testing.T, stdin string, env map[string]string, args ...string) run {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := cli.Main(args, cli.Env{
+		Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb,
+		Getenv: func(k string) string { return env[k] },
+	})
+	return run{code, out.String(), errb.String()}
+}
+
+const examples = "../fixtures/examples"
+
+func TestLintExamplesExitCodes(t *testing.T) {
+	// Clean setups exit 0; setups with warnings exit 1 under the default
+	// --fail-on warning and 0 under --fail-on error.
+	r := nvlint(t, "", nil, "lint", examples+"/workload-identity")
+	if r.code != cli.ExitOK || !strings.Contains(r.stdout, "no problems in 8 files") {
+		t.Fatalf("workload-identity: code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = nvlint(t, "", nil, "lint", examples+"/dynamic-secrets")
+	if r.code != cli.ExitFindings {
+		t.Fatalf("dynamic-secrets: want exit 1 for warnings, got %d", r.code)
+	}
+	r = nvlint(t, "", nil, "lint", "--fail-on", "error", examples)
+	if r.code != cli.ExitOK {
+		t.Fatalf("all examples with --fail-on error: code %d\n%s", r.code, r.stdout)
+	}
+}
+
+func TestJSONShape(t *testing.T) {
+	r := nvlint(t, "", nil, "lint", "--format", "json", "../fixtures/cases/NV111-token-role-not-renewable/bad-renewable-false")
+	if r.code != cli.ExitFindings {
+		t.Fatalf("code %d: %s", r.code, r.stderr)
+	}
+	var rep struct {
+		Version  int `json:"version"`
+		Findings []struct {
+			Rule, Name, Severity, Message string
+			Location                      *struct {
+				File                                string
+				Line, Column, EndLine, EndColumn int
+			} `json:"location"`
+			Object struct{ Kind, Name string }
+			Fixes  []struct {
+				Description string
+				Edits       []map[string]any
+				Commands    []string
+			}
+		} `json:"findings"`
+		Summary map[string]int `json:"summary"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("bad JSON: %v\n%s", err, r.stdout)
+	}
+	if rep.Version != 1 || len(rep.Findings) != 1 || rep.Summary["errors"] != 1 {
+		t.Fatalf("unexpected report: %+v", rep)
+	}
+	f := rep.Findings[0]
+	if f.Rule != "NV111" || f.Name != "token-role-not-renewable" || f.Severity != "error" || f.Location == nil ||
+		f.Location.Line != 7 || f.Object.Kind != "token-role" || f.Object.Name != "nomad-cluster" || len(f.Fixes) != 1 {
+		t.Fatalf("unexpected finding: %+v", f)
+	}
+}
+
+func TestSARIF(t *testing.T) {
+	r := nvlint(t, "", nil, "lint", "--format", "sarif", "../fixtures/cases/NV201-audience-mismatch/bad-role-bound-audiences")
+	var log struct {
+		Version string `json:"version"`
+		Runs    []struct {
+			Tool struct {
+				Driver struct {
+					Rules []struct {
+						ID   string `json:"id"`
+						Help struct{ Text string } `json:"help"`
+					} `json:"rules"`
+				} `json:"driver"`
+			} `json:"tool"`
+			Results []struct {
+				RuleID    string `json:"ruleId"`
+				Level     string `json:"level"`
+				Locations []struct {
+					PhysicalLocation struct {
+						ArtifactLocation struct{ URI string } `json:"artifactLocation"`
+						Region           struct{ StartLine int } `json:"region"`
+					} `json:"physicalLocation"`
+				} `json:"locations"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &log); err != nil {
+		t.Fatal(err)
+	}
+	if log.Version != "2.1.0" || len(log.Runs) != 1 || len(log.Runs[0].Results) != 1 {
+		t.Fatalf("unexpected SARIF: %s", r.stdout)
+	}
+	res := log.Runs[0].Results[0]
+	if res.RuleID != "NV201" || res.Level != "error" || res.Locations[0].PhysicalLocation.Region.StartLine != 10 ||
+		!strings.HasSuffix(res.Locations[0].PhysicalLocation.ArtifactLocation.URI, "bad-role-bound-audiences/nomad.hcl") {
+		t.Fatalf("unexpected result: %+v", res)
+	}
+	for _, rl := range log.Runs[0].Tool.Driver.Rules {
+		if rl.Help.Text == "" {
+			t.Errorf("rule %s has no help text", rl.ID)
+		}
+	}
+}
+
+func TestTextReport(t *testing.T) {
+	r := nvlint(t, "", nil, "lint", "--color", "never", "../fixtures/cases/NV302-unknown-vault-key/bad-typo")
+	for _, want := range []string{
+		"error[NV302] vault block has unknown key \"create_from_rol\"",
+		"server.hcl:7:3 (unknown-vault-key)",
+		"7 |   create_from_rol = \"nomad-cluster\"",
+		"  |   ^^^^^^^^^^^^^^^",
+		"= fix: Rename create_from_rol to create_from_role",
+		"✖ 1 error in 3 files",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("text report lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "\x1b[") {
+		t.Error("--color never printed escape codes")
+	}
+	r = nvlint(t, "", nil, "lint", "--color", "always", "../fixtures/cases/NV302-unknown-vault-key/bad-typo")
+	if !strings.Contains(r.stdout, "\x1b[") {
+		t.Error("--color always printed no escape codes")
+	}
+	r = nvlint(t, "", map[string]string{"NO_COLOR": "1"}, "lint", "../fixtures/cases/NV302-unknown-vault-key/bad-typo")
+	if strings.Contains(r.stdout, "\x1b[") {
+		t.Error("NO_COLOR was not honoured")
+	}
+}
+
+func TestStdin(t *testing.T) {
+	role := `{"name": "nomad-cluster", "renewable": false, "period": 259200, "orphan": true}`
+	r := nvlint(t, role, nil, "lint", "--kind", "token-role", "-")
+	if r.code != cli.ExitFindings || !strings.Contains(r.stdout, "NV111") || !strings.Contains(r.stdout, "-:1:") {
+		t.Fatalf("code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = nvlint(t, role, nil, "lint", "-")
+	if r.code != cli.ExitUsage || !strings.Contains(r.stderr, "--kind") {
+		t.Fatalf("stdin without --kind: code %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"lint"},
+		{"lint", "--format", "xml", examples},
+		{"lint", "--fail-on", "fatal", examples},
+		{"lint", "does-not-exist.hcl"},
+		{"lint", "--bogus", examples},
+		{"frobnicate"},
+		{"explain", "NV999"},
+	} {
+		if r := nvlint(t, "", nil, args...); r.code != cli.ExitUsage || r.stderr == "" {
+			t.Errorf("%v: want exit 2 with a message, got %d %q", args, r.code, r.stderr)
+		}
+	}
+	r := nvlint(t, "", nil, "lint", "does-not-exist.hcl")
+	if !strings.Contains(r.stderr, "does-not-exist.hcl: no such file or directory") {
+		t.Errorf("missing path message: %q", r.stderr)
+	}
+}
+
+func TestBadInputIsAFindingNotACrash(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string][]byte{
+		"empty.hcl":     {},
+		"blank.json":    []byte("  \n\t\n"),
+		"junk.hcl":      {0x00, 0xff, 0xfe, 0x01, 'j', 'o', 'b'},
+		"latin1.hcl":    []byte("path \"caf\xe9\" {}\n"),
+		"truncated.hcl": []byte("job \"x\" {\n  group \"g\" {\n"),
+		"readme.md":     []byte("# hello\n"),
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := nvlint(t, "", nil, "lint", "--format", "json", filepath.Join(dir, name))
+		if r.code != cli.ExitFindings {
+			t.Errorf("%s: want exit 1, got %d (%s)", name, r.code, r.stderr)
+		}
+		var rep struct {
+			Findings []struct {
+				Location struct{ File string }
+			}
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || len(rep.Findings) == 0 || rep.Findings[0].Location.File == "" {
+			t.Errorf("%s: want a finding with a location, got %s", name, r.stdout)
+		}
+	}
+	// Walking a directory skips what it does not understand but reports
+	// what it recognises as broken.
+	r := nvlint(t, "", nil, "lint", "--verbose", "--color", "never", dir)
+	if !strings.Contains(r.stdout, "truncated.hcl") || strings.Contains(r.stdout, "readme.md:") {
+		t.Errorf("directory walk:\n%s", r.stdout)
+	}
+}
+
+func TestTokensNeverPrinted(t *testing.T) {
+	const fileToken = "hvs.CAESIJlWh4yfw2kKQ8mN0xzmpT1r"
+	const envToken = "hvs.ENVTOKENs3cr3tvalue0123456789"
+	dir := t.TempDir()
+	conf := "vault {\n  enabled = true\n  token = \"" + fileToken + "\"\n  create_from_role = \"" + envToken + "\"\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "server.hcl"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"VAULT_TOKEN": envToken}
+	for _, format := range []string{"text", "json", "sarif"} {
+		r := nvlint(t, "", env, "lint", "--verbose", "--format", format, dir)
+		if !strings.Contains(r.stdout, "NV301") {
+			t.Errorf("%s: token in config not reported:\n%s", format, r.stdout)
+		}
+		for _, tok := range []string{fileToken, envToken} {
+			if strings.Contains(r.stdout, tok) || strings.Contains(r.stderr, tok) {
+				t.Errorf("%s output leaks a token:\n%s%s", format, r.stdout, r.stderr)
+			}
+		}
+	}
+}
+
+func TestRulesAndExplain(t *testing.T) {
+	r := nvlint(t, "", nil, "rules")
+	if r.code != 0 || !strings.Contains(r.stdout, "NV101") || !strings.Contains(r.stdout, "server-policy-missing-capability") {
+		t.Fatalf("rules:\n%s", r.stdout)
+	}
+	for _, key := range []string{"NV115", "nv115", "token-role-allows-server-policy"} {
+		r = nvlint(t, "", nil, "explain", key)
+		if r.code != 0 || !strings.Contains(r.stdout, "Why:") || !strings.Contains(r.stdout, "How to fix:") {
+			t.Fatalf("explain %s:\n%s%s", key, r.stdout, r.stderr)
+		}
+	}
+}
+
+func TestNameOverride(t *testing.T) {
+	dir := t.TempDir()
+	pol, _ := os.ReadFile(examples + "/vault-integration-docs/nomad-server-policy.hcl")
+	role := `{"name": "nomad-cluster", "disallowed_policies": "nomad-server", "period": 259200, "orphan": true}`
+	if err := os.WriteFile(filepath.Join(dir, "server.hcl"), pol, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "role.json"), []byte(role), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The policy in server.hcl is named "server" by its file name, so the
+	// role does not disallow it...
+	r := nvlint(t, "", nil, "lint", "--format", "json", filepath.Join(dir, "server.hcl"), filepath.Join(dir, "role.json"))
+	if !strings.Contains(r.stdout, "NV115") {
+		t.Fatalf("want NV115 without the override:\n%s", r.stdout)
+	}
+	// ...until --name says it is nomad-server.
+	r = nvlint(t, "", nil, "lint", "--name", "server.hcl=nomad-server", filepath.Join(dir, "server.hcl"), filepath.Join(dir, "role.json"))
+	if r.code != 0 {
+		t.Fatalf("with --name: code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
