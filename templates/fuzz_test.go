@@ -1,0 +1,42 @@
+package templates
+
+import (
+	"errors"
+	"testing"
+)
+
+func FuzzFind(f *testing.F) {
+	for _, tc := range findCases {
+		f.Add(tc.text, tc.left, tc.right)
+	}
+	for _, s := range []string{
+		"{{ if }}", "{{ secret \"kv/x }}", "{{/* open", "{{ (secret \"a\" }}", "x {{ secret \n\n",
+		"{{ $p := printf \"%s%s%s%s\" \"ab\" \"ab\" \"ab\" \"ab\" }}{{ $p = printf \"%s%s%s%s\" $p $p $p $p }}{{ secret $p }}",
+		"{{ secret (printf \"%[2]s/%*d/%.3v/%!\" \"a\" 5 3 1.5) }}",
+	} {
+		f.Add(s, "", "")
+	}
+	f.Fuzz(func(t *testing.T, text, left, right string) {
+		accs, err := Find(text, left, right)
+		_, _, perr := parseText(text, left, right)
+		if (err != nil) != (perr != nil) {
+			t.Fatalf("Find error %v, parse error %v", err, perr)
+		}
+		if err != nil {
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("error %T %v is not a *ParseError", err, err)
+			}
+			nlines := len(lineStarts(text))
+			if pe.Line < 1 || pe.Line > nlines || pe.Column < 1 || pe.Offset < 0 || pe.Offset > len(text) {
+				t.Fatalf("bad error position %+v (lines %d, len %d)", pe, nlines, len(text))
+			}
+			if l, c := position(text, lineStarts(text), pe.Offset); l != pe.Line || c != pe.Column {
+				t.Fatalf("error %+v: offset is at %d:%d", pe, l, c)
+			}
+			return
+		}
+		checkInvariants(t, text, accs)
+		checkAgainstExec(t, text, left, right, accs)
+	})
+}
