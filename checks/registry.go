@@ -12,6 +12,7 @@ import (
 	"github.com/nvlint/nvlint/checks/agent"
 	"github.com/nvlint/nvlint/checks/identity"
 	"github.com/nvlint/nvlint/checks/input"
+	"github.com/nvlint/nvlint/checks/jobspec"
 	"github.com/nvlint/nvlint/checks/legacy"
 	"github.com/nvlint/nvlint/checks/policy"
 	"github.com/nvlint/nvlint/rules"
@@ -35,6 +36,7 @@ func All() []rules.Rule {
 		agent.TokenInConfig,
 		agent.UnknownKey,
 		agent.DeprecatedKey,
+		jobspec.TemplateReadDenied,
 		policy.TaskTokenCannotRenew,
 	}
 }

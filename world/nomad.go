@@ -1,6 +1,11 @@
 package world
 
-import "github.com/hashicorp/hcl/v2"
+import (
+	"bytes"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+)
 
 // Job is a Nomad job, from a jobspec or the jobs API.
 type Job struct {
@@ -180,4 +185,65 @@ func (a *AgentConfig) Vault(cluster string) *VaultConfig {
 		}
 	}
 	return nil
+}
+
+// TextRange maps a span of the template's text (1-based line and column,
+// byte offset and length within Data) to its range in the file. Heredoc
+// indentation stripping and escapes can shift columns, so the result is
+// checked against the source and falls back to the template block.
+func (t *Template) TextRange(f *File, line, col, offset, length int) hcl.Range {
+	if f == nil || !t.Data.Known || offset < 0 || offset+length > len(t.Data.V) {
+		return t.Range
+	}
+	want := t.Data.V[offset : offset+length]
+	start := t.DataStart
+	if b := start.Byte + offset; b >= 0 && b+length <= len(f.Src) && string(f.Src[b:b+length]) == want {
+		// The text is verbatim in the file: count lines from the start.
+		return rangeFromOffsets(f.Path, f.Src, b, b+length)
+	}
+	// Otherwise find the text on the line it should be on.
+	lineNo := start.Line + line - 1
+	lineStart := lineOffset(f.Src, lineNo)
+	if lineStart < 0 {
+		return t.Range
+	}
+	end := len(f.Src)
+	if i := bytes.IndexByte(f.Src[lineStart:], '\n'); i >= 0 {
+		end = lineStart + i
+	}
+	if i := strings.Index(string(f.Src[lineStart:end]), want); i >= 0 {
+		return rangeFromOffsets(f.Path, f.Src, lineStart+i, lineStart+i+length)
+	}
+	return t.Range
+}
+
+func rangeFromOffsets(path string, src []byte, a, b int) hcl.Range {
+	return hcl.Range{Filename: path, Start: posOf(src, a), End: posOf(src, b)}
+}
+
+func posOf(src []byte, off int) hcl.Pos {
+	line, col := 1, 1
+	for _, r := range string(src[:off]) {
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return hcl.Pos{Line: line, Column: col, Byte: off}
+}
+
+func lineOffset(src []byte, n int) int {
+	if n < 1 {
+		return -1
+	}
+	off := 0
+	for i := 1; i < n; i++ {
+		j := bytes.IndexByte(src[off:], '\n')
+		if j < 0 {
+			return -1
+		}
+		off += j + 1
+	}
+	return off
 }

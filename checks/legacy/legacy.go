@@ -4,13 +4,10 @@
 package legacy
 
 import (
-	"bytes"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/hashicorp/hcl/v2"
 
 	"github.com/nvlint/nvlint/acl"
 	"github.com/nvlint/nvlint/rules"
@@ -84,47 +81,9 @@ func checkCapability(p *rules.Pass, pol *world.Policy, c capability) {
 	if assumedDefault {
 		f.Evidence = append(f.Evidence, "the default policy was taken to be Vault's built-in one (no default policy file given)")
 	}
-	f.Fixes = []rules.Fix{grantFix(pol, c, d)}
+	f.Fixes = []rules.Fix{edits.Grant(pol, c.path, c.any[0], d)}
 	p.Report(f)
 }
-
-// grantFix adds the capability to an existing exact rule, or appends a
-// path block.
-func grantFix(pol *world.Policy, c capability, d acl.Decision) rules.Fix {
-	fix := rules.Fix{Description: fmt.Sprintf("Grant %s on %s in policy %s", c.any[0], c.path, pol.Name())}
-	if pol.File == nil {
-		fix.Commands = []string{PolicyPatchCommand(pol.Name(), c.path, c.any[0])}
-		return fix
-	}
-	if w := d.Winner; w != nil && w.Kind == "exact" && w.Sources[0].Policy == pol.Name() {
-		r := w.Sources[0].Rule
-		if len(r.CapRanges) == len(r.Capabilities) && len(r.Capabilities) > 0 && !slices.Contains(r.Capabilities, "deny") {
-			list := world.List{Set: true, Known: true, Range: capsListRange(pol.File, r)}
-			for i, cp := range r.Capabilities {
-				list.Items = append(list.Items, world.Str{V: cp, Set: true, Known: true, Range: r.CapRanges[i]})
-			}
-			fix.Edits = []rules.TextEdit{edits.AppendToList(pol.File, list, c.any[0])}
-		}
-	}
-	if fix.Edits == nil {
-		fix.Edits = []rules.TextEdit{edits.AppendToFile(pol.File, PathBlock(c.path, c.any[0]))}
-	}
-	fix.Commands = []string{fmt.Sprintf("vault policy write %s %s", pol.Name(), pol.File.Path)}
-	return fix
-}
-
-// PathBlock renders a policy path block.
-func PathBlock(path string, caps ...string) string {
-	return fmt.Sprintf("path %q {\n  capabilities = %s\n}\n", path, quoteListComma(caps))
-}
-
-// PolicyPatchCommand is the command that adds a path block to a live
-// policy without losing its other rules.
-func PolicyPatchCommand(name, path, capability string) string {
-	return fmt.Sprintf("{ vault policy read %s; printf '%%s' %s; } | vault policy write %s -", name, shellQuote("\n"+PathBlock(path, capability)), name)
-}
-
-func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 func quoteList(xs []string) string {
 	q := make([]string, len(xs))
@@ -143,17 +102,3 @@ func quoteListComma(xs []string) string {
 }
 
 func bracketList(xs []string) string { return "[" + strings.Join(xs, " ") + "]" }
-
-// capsListRange narrows a capabilities attribute to its list literal.
-func capsListRange(f *world.File, r *acl.PathRule) hcl.Range {
-	out := r.CapsRange
-	src := f.Src
-	if out.End.Byte > len(src) || out.Start.Byte > out.End.Byte {
-		return out
-	}
-	if i := bytes.IndexByte(src[out.Start.Byte:out.End.Byte], '['); i >= 0 {
-		out.Start.Byte += i
-		out.Start.Column += i
-	}
-	return out
-}

@@ -1,0 +1,466 @@
+// Package access follows a Nomad workload to its secrets: which Vault
+// token it gets (flow, role choice, audience and bound claims, token
+// policies, entity alias metadata from claim mappings) and what that
+// token may do. It is the offline `vault token capabilities` for a
+// workload that does not exist yet, and what rules about template reads
+// and role admission are built on.
+package access
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/nvlint/nvlint/acl"
+	"github.com/nvlint/nvlint/world"
+)
+
+// Workload is a task that uses Vault, with the vault block that applies
+// to it after inheritance.
+type Workload struct {
+	Job   *world.Job
+	Group *world.Group
+	Task  *world.Task
+	Vault *world.VaultBlock
+}
+
+func (wl Workload) String() string {
+	return fmt.Sprintf("task %s of job %s", wl.Task.Name.V, wl.Job.Ref.Name)
+}
+
+// Workloads lists every task of the world that has a vault block.
+func Workloads(w *world.World) []Workload {
+	var out []Workload
+	for _, j := range w.Jobs {
+		for _, g := range j.Groups {
+			for _, t := range g.Tasks {
+				if v := j.EffectiveVault(g, t); v != nil {
+					out = append(out, Workload{Job: j, Group: g, Task: t, Vault: v})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// Flow is how a workload gets its Vault token.
+type Flow string
+
+// The integration flows.
+const (
+	FlowIdentity Flow = "workload identity"
+	FlowLegacy   Flow = "legacy token role"
+)
+
+// Token is the Vault token a workload would get, and how it was worked
+// out.
+type Token struct {
+	Workload
+	Flow Flow
+
+	// Workload identity.
+	Aud      []string
+	AudFrom  string
+	AudRange hcl.Range
+	Claims   map[string]string
+	RoleName string
+	RoleVia  string
+	Role     *world.JWTRole
+	Accessor string
+
+	// Refused is Vault's (or Nomad's) error when no token would be issued;
+	// RefusedAt points at what causes it.
+	Refused   string
+	RefusedAt hcl.Range
+
+	// Policies are the token's policy names, default included when the
+	// token gets it; Missing are those the world does not define, so
+	// decisions involving them are unknown.
+	Policies []string
+	Missing  []string
+	// Unknown says why the token's powers cannot be known offline, when
+	// they cannot (unresolved expressions, missing role).
+	Unknown string
+
+	Set    []*acl.Policy
+	Entity *acl.Entity
+	// Steps explains each link of the chain, for explain-access.
+	Steps []string
+}
+
+// unknownValue fills entity fields nvlint cannot know offline; a path
+// filled with it matches nothing real, which Decide treats as unknown.
+const unknownValue = "\x00unknown"
+
+// Resolve works out the token a workload would get.
+func Resolve(w *world.World, wl Workload) Token {
+	t := Token{Workload: wl}
+	t.Flow = flowOf(w, wl)
+	t.step("flow: %s", t.Flow)
+	if t.Flow == FlowLegacy {
+		resolveLegacy(w, &t)
+	} else {
+		resolveIdentity(w, &t)
+	}
+	if t.Unknown != "" || t.Refused != "" {
+		return t
+	}
+	set, missing := w.PolicySet(t.Policies, false)
+	t.Set, t.Missing = set, missing
+	if slices.Contains(t.Policies, "default") {
+		d, assumed := w.DefaultPolicy()
+		t.Set = append(t.Set, d)
+		if assumed {
+			t.step("policy default: Vault's built-in default policy (no default policy file given)")
+		}
+	}
+	if len(missing) > 0 {
+		t.step("policies not given, so their grants are unknown: %s", strings.Join(missing, ", "))
+	}
+	return t
+}
+
+func (t *Token) step(format string, args ...any) {
+	t.Steps = append(t.Steps, fmt.Sprintf(format, args...))
+}
+
+// flowOf decides which flow a workload uses: an identity for its Vault
+// cluster or the servers' default_identity mean workload identity; token
+// roles without either mean the legacy flow.
+func flowOf(w *world.World, wl Workload) Flow {
+	cluster := wl.Vault.ClusterName()
+	if wl.Task.VaultIdentity(cluster) != nil {
+		return FlowIdentity
+	}
+	for _, a := range w.Agents {
+		if v := a.Vault(cluster); v != nil && v.DefaultIdentity != nil {
+			return FlowIdentity
+		}
+	}
+	if len(w.TokenRoles) > 0 || (wl.Vault.Policies.Set && len(w.JWTRoles) == 0 && len(w.JWTConfigs) == 0) {
+		return FlowLegacy
+	}
+	return FlowIdentity
+}
+
+func resolveLegacy(w *world.World, t *Token) {
+	if !t.Vault.Policies.Known {
+		t.Unknown = "vault.policies is not a literal list"
+		return
+	}
+	t.Policies = t.Vault.Policies.Strings()
+	withDefault := true
+	if lr, ok := w.LegacyTokenRole(); ok && lr.Role != nil {
+		r := lr.Role
+		t.step("token role %s creates the token", lr.Name)
+		if (r.TokenNoDefaultPolicy.IsKnown() && r.TokenNoDefaultPolicy.V) || r.DisallowedPolicies.Contains("default") {
+			withDefault = false
+			t.step("token role %s gives no default policy", lr.Name)
+		}
+	}
+	if withDefault && !slices.Contains(t.Policies, "default") {
+		t.Policies = append(t.Policies, "default")
+	}
+	t.step("token policies: %s (from vault.policies)", strings.Join(t.Policies, ", "))
+}
+
+func resolveIdentity(w *world.World, t *Token) {
+	cluster := t.Vault.ClusterName()
+	// Audience: the task's own vault_<cluster> identity, else the servers'
+	// default_identity.
+	if id := t.Task.VaultIdentity(cluster); id != nil {
+		t.Aud, t.AudFrom, t.AudRange = id.Aud.Strings(), "identity "+id.Name.V+" of the task", id.Aud.Range
+	} else {
+		for _, a := range w.Agents {
+			if v := a.Vault(cluster); v != nil && v.DefaultIdentity != nil {
+				t.Aud, t.AudFrom, t.AudRange = v.DefaultIdentity.Aud.Strings(), "the servers' default_identity", v.DefaultIdentity.Aud.Range
+				break
+			}
+		}
+	}
+	if t.AudFrom != "" {
+		t.step("identity: aud [%s] from %s", strings.Join(t.Aud, ", "), t.AudFrom)
+	}
+	t.Claims = claimsOf(t.Workload)
+	t.step("claims: %s", formatClaims(t.Claims))
+
+	cfg := authConfig(w)
+	switch {
+	case t.Vault.Role.Set && !t.Vault.Role.Known:
+		t.Unknown = "vault.role is not a literal"
+		return
+	case t.Vault.Role.V != "":
+		t.RoleName, t.RoleVia = t.Vault.Role.V, "vault.role"
+	case clientRole(w) != "":
+		t.RoleName, t.RoleVia = clientRole(w), "the clients' create_from_role"
+	case cfg != nil && cfg.DefaultRole.IsKnown() && cfg.DefaultRole.V != "":
+		t.RoleName, t.RoleVia = cfg.DefaultRole.V, "the auth method's default_role"
+	case cfg != nil:
+		t.Refused = "missing role"
+		t.RefusedAt = t.Vault.Range
+		return
+	default:
+		t.Unknown = "no JWT auth config or vault.role says which role logs the task in"
+		return
+	}
+	t.Role = w.JWTRole(t.RoleName)
+	t.step("role: %s (%s)", t.RoleName, t.RoleVia)
+	if t.Role == nil {
+		t.Unknown = fmt.Sprintf("JWT role %s is not given", t.RoleName)
+		return
+	}
+	admit(t)
+	if t.Refused != "" || t.Unknown != "" {
+		return
+	}
+	r := t.Role
+	if !r.TokenPolicies.Known {
+		t.Unknown = "the role's token_policies are not a literal list"
+		return
+	}
+	t.Policies = r.TokenPolicies.Strings()
+	if !(r.TokenNoDefaultPolicy.IsKnown() && r.TokenNoDefaultPolicy.V) && !slices.Contains(t.Policies, "default") {
+		t.Policies = append(t.Policies, "default")
+	}
+	t.step("token policies: %s", strings.Join(t.Policies, ", "))
+	t.Accessor = accessorOf(w, cfg)
+	t.Entity = entityOf(t)
+	if t.Accessor != "" {
+		t.step("entity alias on %s with metadata %s", t.Accessor, formatClaims(t.Entity.Aliases[t.Accessor].Metadata))
+	}
+}
+
+// claimsOf builds the claims Nomad puts in a task's workload identity.
+func claimsOf(wl Workload) map[string]string {
+	c := map[string]string{
+		"nomad_namespace": wl.Job.NamespaceName(),
+		"nomad_job_id":    wl.Job.WorkloadID(),
+		"nomad_task":      wl.Task.Name.V,
+	}
+	if wl.Vault.Role.IsKnown() && wl.Vault.Role.V != "" {
+		c["vault_role"] = wl.Vault.Role.V
+	}
+	if wl.Vault.Namespace.IsKnown() && wl.Vault.Namespace.V != "" {
+		c["vault_namespace"] = wl.Vault.Namespace.V
+	}
+	return c
+}
+
+// claimValue looks a claim up as Vault does: a key starting with "/" is a
+// JSON pointer (only top-level claims exist in Nomad's identities).
+func claimValue(claims map[string]string, key string) (string, bool) {
+	v, ok := claims[strings.TrimPrefix(key, "/")]
+	return v, ok
+}
+
+// knownClaim reports whether Nomad issues the claim at all, so a missing
+// value is certain rather than unknown (nomad_allocation_id exists but
+// its value is not known before the allocation).
+func knownClaim(key string) bool {
+	switch strings.TrimPrefix(key, "/") {
+	case "nomad_allocation_id", "sub", "iat", "nbf", "exp", "jti", "iss", "aud":
+		return false
+	}
+	return true
+}
+
+// admit checks the role's bound constraints against the identity, with
+// Vault's login error messages.
+func admit(t *Token) {
+	r := t.Role
+	if r.RoleType.IsKnown() && r.RoleType.V != "jwt" || !r.RoleType.Set {
+		t.Refused = "role with oidc role_type is not allowed"
+		t.RefusedAt = r.Range
+		if r.RoleType.Set {
+			t.RefusedAt = r.RoleType.Range
+		}
+		return
+	}
+	if r.BoundAudiences.Known {
+		bound := r.BoundAudiences.Strings()
+		switch {
+		case len(bound) == 0 && len(t.Aud) > 0:
+			t.Refused = "audience claim found in JWT but no audiences bound to the role"
+			t.RefusedAt = r.Range
+		case len(bound) > 0 && !intersects(bound, t.Aud):
+			t.Refused = "error validating token: invalid audience (aud) claim: audience claim does not match any expected audience"
+			t.RefusedAt = r.BoundAudiences.Range
+		}
+		if t.Refused != "" {
+			return
+		}
+	}
+	if r.BoundClaims.Set {
+		if !r.BoundClaims.Known {
+			t.Unknown = "bound_claims is not a literal"
+			return
+		}
+		glob := r.BoundClaimsType.IsKnown() && r.BoundClaimsType.V == "glob"
+		keys := make([]string, 0, len(r.BoundClaims.Claims))
+		for k := range r.BoundClaims.Claims {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			want := r.BoundClaims.Claims[k]
+			got, ok := claimValue(t.Claims, k)
+			if !ok {
+				if !knownClaim(k) {
+					t.step("bound claim %s: value not known before the allocation exists", k)
+					continue
+				}
+				t.Refused = fmt.Sprintf("error validating claims: claim %q is missing", k)
+				t.RefusedAt = want.Range
+				return
+			}
+			if !matchesAny(want.Strings(), got, glob) {
+				t.Refused = fmt.Sprintf("error validating claims: claim %q does not match any associated bound claim values", k)
+				t.RefusedAt = want.Range
+				t.step("bound claim %s: %q is not one of [%s]", k, got, strings.Join(want.Strings(), ", "))
+				return
+			}
+			t.step("bound claim %s: %q matches", k, got)
+		}
+	}
+	if r.UserClaim.IsKnown() {
+		uc := r.UserClaim.V
+		jsonPointer := r.UserClaimJSONPointer.IsKnown() && r.UserClaimJSONPointer.V
+		if strings.HasPrefix(uc, "/") && !jsonPointer {
+			t.Refused = fmt.Sprintf("claim %q not found in token", uc)
+			t.RefusedAt = r.UserClaim.Range
+			return
+		}
+	}
+}
+
+func matchesAny(values []string, got string, glob bool) bool {
+	for _, v := range values {
+		if v == got || glob && globMatch(v, got) {
+			return true
+		}
+	}
+	return false
+}
+
+// globMatch is Vault's bound-claim glob: * matches any run of characters.
+func globMatch(pattern, s string) bool {
+	parts := strings.Split(pattern, "*")
+	if len(parts) == 1 {
+		return pattern == s
+	}
+	if !strings.HasPrefix(s, parts[0]) {
+		return false
+	}
+	s = s[len(parts[0]):]
+	for _, p := range parts[1 : len(parts)-1] {
+		i := strings.Index(s, p)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(p):]
+	}
+	return strings.HasSuffix(s, parts[len(parts)-1])
+}
+
+func intersects(a, b []string) bool {
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			return true
+		}
+	}
+	return false
+}
+
+// entityOf builds the entity Vault creates at login: one alias on the JWT
+// mount, named after the user claim, with the claim mappings and the role
+// as metadata.
+func entityOf(t *Token) *acl.Entity {
+	r := t.Role
+	meta := map[string]string{"role": r.Ref.Name}
+	for src, target := range r.ClaimMappings.Entries {
+		if v, ok := claimValue(t.Claims, src); ok {
+			meta[target.V] = v
+		}
+	}
+	alias := acl.Alias{ID: unknownValue, Name: unknownValue, Metadata: meta}
+	if r.UserClaim.IsKnown() {
+		if v, ok := claimValue(t.Claims, r.UserClaim.V); ok {
+			alias.Name = v
+		}
+	}
+	ent := &acl.Entity{ID: unknownValue, Name: unknownValue, Aliases: map[string]acl.Alias{}}
+	if t.Accessor != "" {
+		ent.Aliases[t.Accessor] = alias
+	}
+	return ent
+}
+
+// authConfig is the Nomad JWT mount's config: the only one, or the one on
+// jwt-nomad.
+func authConfig(w *world.World) *world.JWTAuthConfig {
+	if len(w.JWTConfigs) == 1 {
+		return w.JWTConfigs[0]
+	}
+	for _, c := range w.JWTConfigs {
+		if c.Mount == "jwt-nomad" {
+			return c
+		}
+	}
+	return nil
+}
+
+// clientRole is the clients' create_from_role when it names a JWT role.
+func clientRole(w *world.World) string {
+	for _, a := range w.Agents {
+		for _, v := range a.Vaults {
+			if v.CreateFromRole.IsKnown() && w.JWTRole(v.CreateFromRole.V) != nil {
+				return v.CreateFromRole.V
+			}
+		}
+	}
+	return ""
+}
+
+// AccessorPlaceholder is what HashiCorp's guides write where the JWT
+// mount's accessor belongs.
+const AccessorPlaceholder = "AUTH_METHOD_ACCESSOR"
+
+// accessorOf is the JWT mount's accessor: known from a live cluster, or
+// else the one accessor the world's templated policies agree on.
+func accessorOf(w *world.World, cfg *world.JWTAuthConfig) string {
+	if cfg != nil && cfg.Accessor != "" {
+		return cfg.Accessor
+	}
+	seen := map[string]bool{}
+	for _, p := range w.Policies {
+		for _, r := range p.ACL.Rules {
+			for _, prm := range acl.TemplateParams(r.Path) {
+				if prm.Accessor != "" && prm.Accessor != AccessorPlaceholder {
+					seen[prm.Accessor] = true
+				}
+			}
+		}
+	}
+	if len(seen) == 1 {
+		for a := range seen {
+			return a
+		}
+	}
+	return ""
+}
+
+func formatClaims(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%s", k, m[k])
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,159 @@
+package jobspec
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/nvlint/nvlint/access"
+	"github.com/nvlint/nvlint/acl"
+	"github.com/nvlint/nvlint/rules"
+	"github.com/nvlint/nvlint/rules/edits"
+	"github.com/nvlint/nvlint/templates"
+	"github.com/nvlint/nvlint/world"
+)
+
+// TemplateReadDenied follows each template's Vault reads through the
+// task's token: role, policies and templated paths.
+var TemplateReadDenied rules.Rule = templateReadDenied{}
+
+type templateReadDenied struct{}
+
+func (templateReadDenied) Meta() *rules.Meta { return &templateReadDeniedMeta }
+
+var templateReadDeniedMeta = rules.Meta{
+	ID: "NV411", Name: "template-read-denied", Severity: rules.Error,
+	Title: "a template reads a Vault path the task's token cannot read",
+	Needs: []world.Kind{world.KindJobspec, world.KindPolicy},
+	Doc: rules.Doc{
+		Why: "A template that reads a path its token's policies do not grant never renders: the task sits in pending with `Template: Missing: vault.read(...)` " +
+			"and only the client log shows the 403. nvlint follows the chain Vault follows: the task's role (vault.role, the clients' create_from_role, " +
+			"the auth method's default_role), its token_policies plus default, the entity alias metadata that claim_mappings create, the templated policy " +
+			"paths that metadata fills (a path that cannot be filled is dropped silently), and consul-template's KV v2 path rewriting.",
+		Example: "template {\n  data = <<EOF\n{{ with secret \"kv/data/prod/db\" }}{{ .Data.data.password }}{{ end }}\nEOF\n}\n# role nomad-workloads grants kv/data/<namespace>/<job>/* only",
+		Fix: "Read a path the policies grant, or grant the path in one of the role's token_policies; nvlint suggests the smallest grant. " +
+			"`nvlint explain-access` prints the whole chain for a task and path.",
+	},
+}
+
+func (templateReadDenied) Check(p *rules.Pass) {
+	w := p.World
+	v2 := kvV2Mounts(w)
+	for _, wl := range access.Workloads(w) {
+		var tok *access.Token
+		for _, tpl := range wl.Task.Templates {
+			if !tpl.Data.Known {
+				continue
+			}
+			accs, err := templates.Find(tpl.Data.V, tpl.LeftDelim.V, tpl.RightDelim.V)
+			if err != nil || len(accs) == 0 {
+				continue
+			}
+			if tok == nil {
+				t := access.Resolve(w, wl)
+				tok = &t
+			}
+			if tok.Refused != "" {
+				// The login itself fails; the role rules report why.
+				return
+			}
+			for _, a := range accs {
+				checkAccess(p, wl, tok, tpl, a, v2)
+			}
+		}
+	}
+}
+
+func checkAccess(p *rules.Pass, wl access.Workload, tok *access.Token, tpl *world.Template, a templates.Access, v2 map[string]bool) {
+	if a.Dynamic {
+		p.CannotDecide("%s: a template path is built at render time (prefix %q)", wl, a.Prefix)
+		return
+	}
+	op, capability := acl.OpRead, "read"
+	switch a.Op {
+	case templates.OpList:
+		op, capability = acl.OpList, "list"
+	case templates.OpWrite:
+		op, capability = acl.OpUpdate, "update"
+	}
+	real := templates.KVv2Path(a.Path, mountOf(a.Path, v2), a.Op)
+	ans := tok.Can(real, op)
+	if ans.Allowed {
+		return
+	}
+	if !ans.Known {
+		p.CannotDecide("%s reading %s: %s", wl, real, ans.Why)
+		return
+	}
+	verb := map[string]string{templates.OpRead: "read", templates.OpList: "list", templates.OpWrite: "write"}[a.Op]
+	f := rules.Finding{
+		Message: fmt.Sprintf("%s cannot %s %s: its token policies %s %s; the template blocks with Missing: vault.%s(%s)",
+			wl, verb, real, strings.Join(tok.Policies, ", "), denial(ans.Decision, capability), verb, real),
+		Range:    tpl.TextRange(wl.Job.File, a.Line, a.Column, a.Offset, a.EndOffset-a.Offset),
+		Object:   wl.Job.Ref,
+		Evidence: append([]string(nil), tok.Steps...),
+	}
+	if real != a.Path {
+		f.Evidence = append(f.Evidence, fmt.Sprintf("consul-template reads %s as %s on the KV v2 mount", a.Path, real))
+	}
+	for _, dr := range ans.Dropped {
+		f.Evidence = append(f.Evidence, fmt.Sprintf("policy %s path %q is dropped: %s", dr.Policy, dr.Rule.Path, dr.Reason))
+	}
+	if ans.Winner != nil {
+		f.Evidence = append(f.Evidence, fmt.Sprintf("decided by path %q (%s match) of policy %s: %v", ans.Winner.Path, ans.Winner.Kind, ans.Winner.Sources[0].Policy, ans.Capabilities))
+	}
+	if target := grantTarget(p.World, tok); target != nil {
+		fix := edits.Grant(target, real, capability, ans.Decision)
+		if tok.Role != nil {
+			// Everything the role's policies grant, every job logging in
+			// with the role gets.
+			fix.Description += " (granted to every workload that logs in with role " + tok.RoleName + ")"
+		}
+		f.Fixes = []rules.Fix{fix}
+	}
+	p.Report(f)
+}
+
+func denial(d acl.Decision, capability string) string {
+	if d.Winner == nil {
+		return "grant nothing on it"
+	}
+	return fmt.Sprintf("match it with %q, which grants %v, not %s", d.Winner.Path, d.Capabilities, capability)
+}
+
+// grantTarget is the policy a fix should extend: the first of the token's
+// own policies (not default) that the world defines.
+func grantTarget(w *world.World, tok *access.Token) *world.Policy {
+	for _, name := range tok.Policies {
+		if name == "default" {
+			continue
+		}
+		if pol := w.Policy(name); pol != nil {
+			return pol
+		}
+	}
+	return nil
+}
+
+// kvV2Mounts infers which mounts are KV version 2 from the policies: only
+// v2 mounts have data/ and metadata/ paths.
+func kvV2Mounts(w *world.World) map[string]bool {
+	out := map[string]bool{}
+	for _, pol := range w.Policies {
+		for _, r := range pol.ACL.Rules {
+			parts := strings.SplitN(strings.TrimPrefix(r.Path, "/"), "/", 3)
+			if len(parts) >= 2 && (parts[1] == "data" || parts[1] == "metadata") {
+				out[parts[0]] = true
+			}
+		}
+	}
+	return out
+}
+
+func mountOf(p string, v2 map[string]bool) string {
+	first, _, _ := strings.Cut(strings.Trim(path.Clean(p), "/"), "/")
+	if v2[first] {
+		return first
+	}
+	return ""
+}
