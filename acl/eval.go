@@ -336,7 +336,7 @@ func lower(x, y *cand) bool {
 // criterion names the first ranking rule that separates w from l.
 func criterion(w, l *cand) string {
 	switch {
-	case w.first != l.first && w.kind() == "prefix" && l.kind() == "prefix":
+	case w.first != l.first && w.e.kind == "prefix" && l.e.kind == "prefix":
 		return "longest prefix"
 	case w.first != l.first:
 		return "later first wildcard position"
@@ -349,8 +349,6 @@ func criterion(w, l *cand) string {
 	}
 	return "lexicographically larger path"
 }
-
-func (c *cand) kind() string { return c.e.kind }
 
 // nonExact returns every prefix and segment rule matching path, best first.
 // Vault only ranks the longest prefix against the segment rules, but a

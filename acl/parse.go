@@ -119,6 +119,7 @@ func (p *parser) errorf(rng hcl.Range, detail, format string, args ...any) {
 		Summary:  fmt.Sprintf(format, args...),
 		Detail:   detail,
 		Subject:  rng.Ptr(),
+		Extra:    problemFor(format, args),
 	})
 }
 
@@ -128,6 +129,7 @@ func (p *parser) warnf(rng hcl.Range, detail, format string, args ...any) {
 		Summary:  fmt.Sprintf(format, args...),
 		Detail:   detail,
 		Subject:  rng.Ptr(),
+		Extra:    problemFor(format, args),
 	})
 }
 
@@ -184,11 +186,12 @@ func (p *parser) parseNative(filename string) {
 		default:
 			r.Path, r.PathRange = blk.Labels[0], blk.LabelRanges[0]
 		}
-		var unknown []keyRef
 		for i := 1; i < len(blk.Labels); i++ {
-			// HCL 1 reads extra labels as a nested key, which fails Vault's key check.
-			unknown = append(unknown, keyRef{blk.Labels[i], blk.LabelRanges[i]})
+			// Vault keys the rule by the first label and never looks at the rest.
+			p.warnf(blk.LabelRanges[i], "Vault uses only the first label as the path and ignores the rest.",
+				"path %q: extra label %q is ignored", r.Path, blk.Labels[i])
 		}
+		var unknown []keyRef
 		attrs := make(map[string]*hcl.Attribute, len(blk.Body.Attributes))
 		for _, a := range sortedAttrs(blk.Body.Attributes) {
 			attrs[a.Name] = a.AsHCLAttribute()

@@ -339,7 +339,7 @@ path "d/{{time.now}}/{{time.now.minus.1h}}/{{time.now.plus.2d}}" { capabilities 
 		{
 			name: "extra label",
 			src:  "path \"a\" \"b\" {\n  capabilities = [\"read\"]\n}\n",
-			want: []wantDiag{{E, `path "a": invalid key "b"`, "1:10-1:13"}},
+			want: []wantDiag{{W, `path "a": extra label "b" is ignored`, "1:10-1:13"}},
 		},
 		{
 			name: "bad wrapping ttl",

@@ -82,7 +82,7 @@ func TemplateParams(path string) []Param {
 		if len(parts) != 2 {
 			return out
 		}
-		p := classify(strings.TrimSpace(parts[0]))
+		p := classifyParam(strings.TrimSpace(parts[0]))
 		p.Start = start
 		p.End = start + 2 + len(parts[0]) + 2
 		out = append(out, p)
@@ -105,7 +105,7 @@ func checkTemplating(path string) error {
 	return nil
 }
 
-func classify(raw string) Param {
+func classifyParam(raw string) Param {
 	p := Param{Raw: raw, Kind: "unknown"}
 	switch {
 	case strings.HasPrefix(raw, "identity.entity."):
