@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/nvlint/nvlint/acl"
 	"github.com/nvlint/nvlint/rules"
 	"github.com/nvlint/nvlint/world"
 )
@@ -32,7 +33,9 @@ var parseErrorMeta = rules.Meta{
 func (parseError) Check(p *rules.Pass) {
 	for _, f := range p.World.Files {
 		for _, d := range f.Diags {
-			if d.Severity != hcl.DiagError || isCascade(d, f.Diags) {
+			// What Vault itself refuses in a well-formed policy is rule
+			// NV502's; this rule keeps to syntax.
+			if d.Severity != hcl.DiagError || isCascade(d, f.Diags) || acl.ProblemOf(d) != nil {
 				continue
 			}
 			msg := d.Summary
