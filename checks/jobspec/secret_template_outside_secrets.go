@@ -1,0 +1,185 @@
+package jobspec
+
+import (
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/nvlint/nvlint/rules"
+	"github.com/nvlint/nvlint/rules/edits"
+	"github.com/nvlint/nvlint/templates"
+	"github.com/nvlint/nvlint/world"
+)
+
+// SecretTemplateOutsideSecrets reports templates that render Vault
+// secrets outside the task's secrets directory.
+var SecretTemplateOutsideSecrets rules.Rule = secretTemplateOutsideSecrets{}
+
+type secretTemplateOutsideSecrets struct{}
+
+func (secretTemplateOutsideSecrets) Meta() *rules.Meta { return &secretTemplateOutsideSecretsMeta }
+
+var secretTemplateOutsideSecretsMeta = rules.Meta{
+	ID: "NV402", Name: "secret-template-outside-secrets", Severity: rules.Warning,
+	Title: "a template renders Vault secrets outside the task's secrets directory",
+	Needs: []world.Kind{world.KindJobspec},
+	Doc: rules.Doc{
+		Why: "Nomad writes every template to its destination, env = true templates included (they are written, then read back as KEY=value). " +
+			"Only the task's secrets/ directory is kept from other readers: the client's file system API refuses it (`Reading secret file prohibited`) " +
+			"and on Linux it is an in-memory file system. A secret rendered to local/ or anywhere else in the task directory can be read by anyone " +
+			"allowed read-fs in the job's namespace with `nomad alloc fs`, and stays on the client's disk; in alloc/ every task of the group reads it too.",
+		Example: "template {\n  data        = \"{{ with secret \\\"database/creds/app\\\" }}{{ .Data.password }}{{ end }}\"\n  destination = \"local/db.env\"\n  env         = true\n}",
+		Fix:     "Render to secrets/ (or ${NOMAD_SECRETS_DIR}/) and point whatever reads the file at the new path, e.g. a docker volume or mount.",
+	},
+}
+
+func (secretTemplateOutsideSecrets) Check(p *rules.Pass) {
+	for _, job := range p.World.Jobs {
+		for _, g := range job.Groups {
+			for _, t := range g.Tasks {
+				for _, tpl := range t.Templates {
+					checkSecretDestination(p, job, g, t, tpl)
+				}
+			}
+		}
+	}
+}
+
+func checkSecretDestination(p *rules.Pass, job *world.Job, g *world.Group, t *world.Task, tpl *world.Template) {
+	calls, ok := vaultCalls(tpl)
+	if !ok {
+		return
+	}
+	// Listing returns key names only; reads and writes (dynamic
+	// credentials, pkiCert) return secrets.
+	var secretCalls []templates.Access
+	for _, a := range calls {
+		if a.Op != templates.OpList {
+			secretCalls = append(secretCalls, a)
+		}
+	}
+	if len(secretCalls) == 0 || !tpl.Destination.Set {
+		return
+	}
+	dest, ok := destinationText(job.File, tpl.Destination)
+	if !ok {
+		p.CannotDecide("%s: template destination %s is not a literal nvlint can resolve", taskOf(job, t), tpl.Destination.Range)
+		return
+	}
+	where, ok := taskDirOf(dest)
+	if !ok {
+		p.CannotDecide("%s: template destination %q uses variables nvlint cannot resolve", taskOf(job, t), dest)
+		return
+	}
+	if where == "secrets" {
+		return
+	}
+	exposure := "`nomad alloc fs` serves it to anyone with read-fs in namespace " + job.NamespaceName() + ", and it stays on the client's disk"
+	if where == "alloc" {
+		exposure = "every task of group " + g.Name.V + " can read it, " + exposure
+	}
+	first := secretCalls[0]
+	kind := "a template"
+	if tpl.Env.IsKnown() && tpl.Env.V {
+		kind = "an env template"
+	}
+	f := rules.Finding{
+		Message: fmt.Sprintf("%s of %s renders Vault secrets (%s %q) to %s, outside secrets/: %s",
+			kind, taskOf(job, t), first.Func, callPath(first), dest, exposure),
+		Range:  tpl.Destination.Range,
+		Object: job.Ref,
+	}
+	for _, a := range secretCalls {
+		f.Evidence = append(f.Evidence, "the template calls "+describeCall(a))
+	}
+	f.Evidence = append(f.Evidence, fmt.Sprintf("destination %q is in the task's %s", dest, dirName(where)))
+	if kind != "a template" {
+		f.Evidence = append(f.Evidence, "env = true templates are written to their destination too, then read back as KEY=value")
+	}
+	if tpl.Destination.Range.Filename == "" {
+		f.Range = tpl.Range
+	}
+	newDest := secretsDestination(dest)
+	fix := rules.Fix{Description: fmt.Sprintf("Render to %s instead, and point whatever reads %s at it", newDest, dest)}
+	if job.File != nil && tpl.Destination.Range.Filename != "" && string(tpl.Destination.Range.SliceBytes(job.File.Src)) == strconv.Quote(dest) {
+		fix.Edits = []rules.TextEdit{edits.Replace(tpl.Destination.Range, strconv.Quote(newDest))}
+	}
+	f.Fixes = []rules.Fix{fix}
+	p.Report(f)
+}
+
+// destinationText is the destination as written: the literal, or for an
+// HCL string with ${...} interpolations (which jobspec parsing leaves to
+// Nomad) the text between the quotes.
+func destinationText(f *world.File, d world.Str) (string, bool) {
+	if d.IsKnown() {
+		return d.V, true
+	}
+	if f == nil || d.Range.Filename == "" || d.Range.End.Byte > len(f.Src) {
+		return "", false
+	}
+	raw := string(d.Range.SliceBytes(f.Src))
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' || strings.ContainsAny(raw[1:len(raw)-1], "\"\\\n") {
+		return "", false
+	}
+	return raw[1 : len(raw)-1], true
+}
+
+// taskDirs are the task directory variables Nomad interpolates into a
+// destination, with the directory they name (relative to the task
+// directory, as Nomad's template hook makes them).
+var taskDirs = map[string]string{
+	"${NOMAD_SECRETS_DIR}": "secrets",
+	"${NOMAD_TASK_DIR}":    "local",
+	"${NOMAD_ALLOC_DIR}":   "alloc",
+}
+
+// taskDirOf says where in the task directory a destination lands:
+// "secrets", "local", "alloc" or "" (the task directory itself, or a
+// path a chroot driver maps into it). Nomad joins every destination to
+// the task directory, absolute ones included.
+func taskDirOf(dest string) (string, bool) {
+	for v, dir := range taskDirs {
+		dest = strings.ReplaceAll(dest, v, dir)
+	}
+	if strings.Contains(dest, "${") || strings.Contains(dest, "$NOMAD") {
+		return "", false
+	}
+	clean := strings.TrimPrefix(path.Clean("/"+dest), "/")
+	first, _, _ := strings.Cut(clean, "/")
+	switch first {
+	case "secrets", "local", "alloc":
+		return first, true
+	}
+	return "", true
+}
+
+func dirName(where string) string {
+	switch where {
+	case "local":
+		return "local/ directory"
+	case "alloc":
+		return "shared alloc/ directory"
+	}
+	return "working directory"
+}
+
+// secretsDestination moves a destination into secrets/, keeping the path
+// below local/ or alloc/, else the file name. A destination written with
+// ${NOMAD_TASK_DIR} or ${NOMAD_ALLOC_DIR} keeps the variable style.
+func secretsDestination(dest string) string {
+	for _, v := range []string{"${NOMAD_TASK_DIR}", "${NOMAD_ALLOC_DIR}"} {
+		if rest, ok := strings.CutPrefix(dest, v); ok && (rest == "" || rest[0] == '/') {
+			return "${NOMAD_SECRETS_DIR}" + rest
+		}
+	}
+	for v, dir := range taskDirs {
+		dest = strings.ReplaceAll(dest, v, dir)
+	}
+	clean := strings.TrimPrefix(path.Clean("/"+dest), "/")
+	if first, rest, ok := strings.Cut(clean, "/"); ok && (first == "local" || first == "alloc") {
+		return "secrets/" + rest
+	}
+	return "secrets/" + path.Base(clean)
+}

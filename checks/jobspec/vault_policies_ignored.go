@@ -1,0 +1,134 @@
+package jobspec
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/nvlint/nvlint/rules"
+	"github.com/nvlint/nvlint/rules/edits"
+	"github.com/nvlint/nvlint/world"
+)
+
+// VaultPoliciesIgnored reports vault.policies on tasks that log in with
+// workload identity, which ignores them.
+var VaultPoliciesIgnored rules.Rule = vaultPoliciesIgnored{}
+
+type vaultPoliciesIgnored struct{}
+
+func (vaultPoliciesIgnored) Meta() *rules.Meta { return &vaultPoliciesIgnoredMeta }
+
+var vaultPoliciesIgnoredMeta = rules.Meta{
+	ID: "NV403", Name: "vault-policies-ignored", Severity: rules.Warning,
+	Title: "vault.policies are set on a task that uses workload identity, which ignores them",
+	Needs: []world.Kind{world.KindJobspec},
+	Doc: rules.Doc{
+		Why: "A task logs in to Vault with workload identity when it has an identity named vault_<cluster> or the servers set vault.default_identity. " +
+			"Its token then carries the JWT role's token_policies, never the job's vault.policies. Nomad 1.7 to 1.9 accept the job with the warning " +
+			"`Task <task> has a Vault block with policies but uses workload identity to authenticate with Vault, policies will be ignored`; " +
+			"Nomad 1.10 drops the policies without a word. Whoever reads the jobspec believes the task holds policies it does not.",
+		Example: "vault {\n  policies = [\"db-read\"]\n}\nidentity {\n  name = \"vault_default\"\n  aud  = [\"vault.io\"]\n}",
+		Fix: "Remove vault.policies and give the policies through the token_policies of the JWT role the task logs in with " +
+			"(a role of its own, named with vault.role, rather than the shared default role).",
+	},
+}
+
+func (vaultPoliciesIgnored) Check(p *rules.Pass) {
+	w := p.World
+	for _, job := range w.Jobs {
+		// One finding per vault block, naming the tasks it covers.
+		var order []*world.VaultBlock
+		tasks := map[*world.VaultBlock][]*world.Task{}
+		via := map[*world.VaultBlock]rules.Related{}
+		for _, g := range job.Groups {
+			for _, t := range g.Tasks {
+				v := job.EffectiveVault(g, t)
+				if v == nil || !v.Policies.Known || len(v.Policies.Items) == 0 {
+					continue
+				}
+				how, ok := identityFlow(w, t, v.ClusterName())
+				if !ok {
+					if _, agreed := serversDefaultIdentity(w, v.ClusterName()); !agreed {
+						p.CannotDecide("%s: the server agent configs disagree on default_identity for Vault cluster %q (lint each environment separately)", taskOf(job, t), v.ClusterName())
+					}
+					continue
+				}
+				if _, seen := tasks[v]; !seen {
+					order = append(order, v)
+					via[v] = how
+				}
+				tasks[v] = append(tasks[v], t)
+			}
+		}
+		for _, v := range order {
+			reportIgnoredPolicies(p, job, v, tasks[v], via[v])
+		}
+	}
+}
+
+// identityFlow says whether task t logs in to cluster with workload
+// identity, and through what: its own vault_<cluster> identity or the
+// servers' default_identity in an agent config.
+func identityFlow(w *world.World, t *world.Task, cluster string) (rules.Related, bool) {
+	if id := t.VaultIdentity(cluster); id != nil {
+		return rules.Related{Message: "identity " + id.Name.V + " of task " + t.Name.V, Range: id.Range}, true
+	}
+	if sv, agreed := serversDefaultIdentity(w, cluster); agreed && sv.Vault != nil {
+		return rules.Related{Message: "the servers' default_identity", Range: sv.Vault.DefaultIdentity.Range}, true
+	}
+	return rules.Related{}, false
+}
+
+func reportIgnoredPolicies(p *rules.Pass, job *world.Job, v *world.VaultBlock, ts []*world.Task, via rules.Related) {
+	pols := v.Policies.Strings()
+	f := rules.Finding{
+		Message: fmt.Sprintf("vault.policies %s of %s are ignored: the task logs in to Vault with workload identity (%s), so its token gets the JWT role's token_policies instead",
+			bracketQuoted(pols), tasksOf(job, ts), via.Message),
+		Range:   v.Policies.Range,
+		Object:  job.Ref,
+		Related: []rules.Related{via},
+		Evidence: []string{
+			fmt.Sprintf("Nomad 1.7-1.9 warn: Task %s has a Vault block with policies but uses workload identity to authenticate with Vault, policies will be ignored", ts[0].Name.V),
+			"Nomad 1.10 and later drop vault.policies silently",
+		},
+	}
+	if via.Range.Filename == "" {
+		f.Related = nil
+	}
+	role := loginRole(p.World, v)
+	ownRole := role != nil && v.Role.IsKnown() && v.Role.V == role.Ref.Name
+	if role != nil {
+		f.Evidence = append(f.Evidence, fmt.Sprintf("JWT role %s token_policies: %s", role.Ref.Name, bracketQuoted(role.TokenPolicies.Strings())))
+	}
+	fix := rules.Fix{Description: "Remove vault.policies; grant them through the token_policies of a JWT role for this job, named with vault.role"}
+	if ownRole {
+		fix.Description = fmt.Sprintf("Move vault.policies to the token_policies of JWT role %s", role.Ref.Name)
+	}
+	if r, ok := attrRange(job.File, "policies", v.Policies.Range); ok {
+		fix.Edits = append(fix.Edits, edits.DeleteLines(job.File, r))
+		if ownRole && role.File != nil && role.TokenPolicies.Known && role.TokenPolicies.Set {
+			for _, pol := range pols {
+				if !role.TokenPolicies.Contains(pol) {
+					fix.Edits = append(fix.Edits, edits.AppendToList(role.File, role.TokenPolicies, pol))
+				}
+			}
+			fix.Commands = []string{fmt.Sprintf("vault write auth/%s/role/%s @%s", jwtMount(role), role.Ref.Name, role.File.Path)}
+		}
+	}
+	f.Fixes = []rules.Fix{fix}
+	p.Report(f)
+}
+
+func jwtMount(r *world.JWTRole) string {
+	if r.Mount != "" {
+		return r.Mount
+	}
+	return "jwt-nomad"
+}
+
+func bracketQuoted(xs []string) string {
+	q := make([]string, len(xs))
+	for i, x := range xs {
+		q[i] = fmt.Sprintf("%q", x)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
