@@ -35,17 +35,22 @@ func (t Token) Can(path string, op acl.Operation) Answer {
 		a.Why = "policies not given: " + strings.Join(t.Missing, ", ")
 		return a
 	}
-	// A templated rule that only a real entity fills could grant this path
-	// if its fixed prefix leads to it.
+	// A templated rule that only a real entity fills, or whose alias is on
+	// a mount of unknown accessor, could grant this path if its fixed
+	// prefix leads to it.
 	for _, p := range t.Set {
 		for _, r := range p.Rules {
-			if !dependsOnUnknown(r.Path) {
+			if !LeadsTo(r.Path, path) {
 				continue
 			}
-			prefix, _, _ := strings.Cut(strings.TrimPrefix(r.Path, "/"), "{{")
-			if strings.HasPrefix(path, prefix) {
+			if dependsOnUnknown(r.Path) {
 				a.Known = false
 				a.Why = fmt.Sprintf("policy %s path %q depends on the entity's ID, name or groups, which exist only in Vault", p.Name, r.Path)
+				return a
+			}
+			if t.Accessor == "" && usesAlias(r.Path) {
+				a.Known = false
+				a.Why = fmt.Sprintf("policy %s path %q depends on the JWT mount's accessor, which the files do not settle", p.Name, r.Path)
 				return a
 			}
 		}
@@ -59,6 +64,25 @@ func dependsOnUnknown(path string) bool {
 	for _, p := range acl.TemplateParams(path) {
 		switch p.Kind {
 		case "entity-id", "entity-name", "entity-metadata", "entity-groups", "alias-id", "alias-custom-metadata", "group-id", "group-name", "group-metadata", "time-now":
+			return true
+		}
+	}
+	return false
+}
+
+// LeadsTo reports whether a (templated) policy path could match path once
+// filled: its text before the first directive is a prefix of path.
+func LeadsTo(policyPath, path string) bool {
+	prefix, templated, _ := strings.Cut(strings.TrimPrefix(policyPath, "/"), "{{")
+	if templated == "" && !strings.Contains(policyPath, "{{") {
+		return false
+	}
+	return strings.HasPrefix(path, prefix)
+}
+
+func usesAlias(path string) bool {
+	for _, p := range acl.TemplateParams(path) {
+		if p.Accessor != "" && p.Accessor != AccessorPlaceholder {
 			return true
 		}
 	}

@@ -65,7 +65,10 @@ func (audienceMismatch) Check(p *rules.Pass) {
 		if role == nil || !role.BoundAudiences.Known && role.BoundAudiences.Set {
 			return
 		}
-		key := fmt.Sprint(src.aud.Range, roleName)
+		// The same audiences against the same role is one problem, however
+		// many identities carry them (servers inject default_identity into
+		// every job).
+		key := fmt.Sprint(src.aud.Strings(), roleName)
 		if checked[key] {
 			return
 		}

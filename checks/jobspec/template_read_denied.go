@@ -85,6 +85,12 @@ func checkAccess(p *rules.Pass, wl access.Workload, tok *access.Token, tpl *worl
 		p.CannotDecide("%s reading %s: %s", wl, real, ans.Why)
 		return
 	}
+	var dropped []acl.Dropped
+	for _, dr := range ans.Dropped {
+		if access.LeadsTo(dr.Rule.Path, real) {
+			dropped = append(dropped, dr)
+		}
+	}
 	verb := map[string]string{templates.OpRead: "read", templates.OpList: "list", templates.OpWrite: "write"}[a.Op]
 	f := rules.Finding{
 		Message: fmt.Sprintf("%s cannot %s %s: its token policies %s %s; the template blocks with Missing: vault.%s(%s)",
@@ -96,8 +102,19 @@ func checkAccess(p *rules.Pass, wl access.Workload, tok *access.Token, tpl *worl
 	if real != a.Path {
 		f.Evidence = append(f.Evidence, fmt.Sprintf("consul-template reads %s as %s on the KV v2 mount", a.Path, real))
 	}
-	for _, dr := range ans.Dropped {
+	for _, dr := range dropped {
 		f.Evidence = append(f.Evidence, fmt.Sprintf("policy %s path %q is dropped: %s", dr.Policy, dr.Rule.Path, dr.Reason))
+	}
+	if len(dropped) > 0 {
+		// The grant exists but Vault drops it: the fix is whatever makes
+		// the template fill (the accessor and claim-mapping rules say so),
+		// not another grant.
+		dr := dropped[0]
+		f.Message = fmt.Sprintf("%s cannot %s %s: policy %s would grant it with path %q, but Vault drops that path for this task (%s); the template blocks with Missing: vault.%s(%s)",
+			wl, verb, real, dr.Policy, dr.Rule.Path, dr.Reason, verb, real)
+		f.Related = append(f.Related, rules.Related{Message: "dropped path", Range: dr.Rule.PathRange})
+		p.Report(f)
+		return
 	}
 	if ans.Winner != nil {
 		f.Evidence = append(f.Evidence, fmt.Sprintf("decided by path %q (%s match) of policy %s: %v", ans.Winner.Path, ans.Winner.Kind, ans.Winner.Sources[0].Policy, ans.Capabilities))

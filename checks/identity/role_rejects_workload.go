@@ -1,0 +1,93 @@
+package identity
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/nvlint/nvlint/access"
+	"github.com/nvlint/nvlint/rules"
+	"github.com/nvlint/nvlint/rules/edits"
+	"github.com/nvlint/nvlint/world"
+)
+
+// RoleRejectsWorkload: the JWT role a task logs in with must admit it.
+var RoleRejectsWorkload rules.Rule = roleRejectsWorkload{}
+
+type roleRejectsWorkload struct{}
+
+func (roleRejectsWorkload) Meta() *rules.Meta { return &roleRejectsWorkloadMeta }
+
+var roleRejectsWorkloadMeta = rules.Meta{
+	ID: "NV202", Name: "jwt-role-rejects-workload", Severity: rules.Error,
+	Title: "the JWT role a task logs in with does not admit it",
+	Needs: []world.Kind{world.KindJobspec, world.KindJWTRole},
+	Doc: rules.Doc{
+		Why: "A task logs in to Vault with the role its vault.role names, else the clients' create_from_role, else the auth method's default_role. " +
+			"The role's bound_claims must match the task's identity claims (nomad_namespace, nomad_job_id, nomad_task; nomad_job_id is the parent job for " +
+			"periodic and dispatched jobs). Otherwise the login fails with `error validating claims: claim \"nomad_job_id\" does not match any associated bound claim values`, " +
+			"and with no role at all Vault says `missing role`; Nomad kills the task at once.",
+		Example: "vault {\n  role = \"mongo-dynamic-secret\"   # bound_claims: {\"nomad_job_id\": \"mongo-query\"}\n}\n# in job \"mongo\"",
+		Fix:     "Name the role meant for the job in vault.role, or add the job to the role's bound_claims.",
+	},
+}
+
+func (roleRejectsWorkload) Check(p *rules.Pass) {
+	for _, wl := range access.Workloads(p.World) {
+		tok := access.Resolve(p.World, wl)
+		if tok.Flow != access.FlowIdentity || tok.Refused == "" {
+			continue
+		}
+		claimsRefusal := strings.HasPrefix(tok.Refused, "error validating claims")
+		if !claimsRefusal && tok.Refused != "missing role" {
+			// Audience, role type and user claim problems have rules of
+			// their own.
+			continue
+		}
+		f := rules.Finding{
+			Range:    wl.Vault.Range,
+			Object:   wl.Job.Ref,
+			Evidence: tok.Steps,
+		}
+		if wl.Vault.Role.Set {
+			f.Range = wl.Vault.Role.Range
+		}
+		if tok.Refused == "missing role" {
+			f.Message = fmt.Sprintf("%s names no Vault role and the JWT auth method has no default_role: Vault refuses the login with \"missing role\"", wl)
+			p.Report(f)
+			continue
+		}
+		f.Message = fmt.Sprintf("JWT role %s (%s) does not admit %s: Vault refuses the login: %s", tok.RoleName, tok.RoleVia, wl, tok.Refused)
+		f.Related = []rules.Related{{Message: "bound claim of role " + tok.RoleName, Range: tok.RefusedAt}}
+		if fix, ok := admitFix(tok); ok {
+			f.Fixes = []rules.Fix{fix}
+		}
+		p.Report(f)
+	}
+}
+
+// admitFix adds the workload's claim value to the refusing bound claim.
+func admitFix(tok access.Token) (rules.Fix, bool) {
+	r := tok.Role
+	for name, want := range r.BoundClaims.Claims {
+		if want.Range != tok.RefusedAt {
+			continue
+		}
+		got := tok.Claims[strings.TrimPrefix(name, "/")]
+		if got == "" {
+			return rules.Fix{}, false
+		}
+		values := append(want.Strings(), got)
+		quoted := make([]string, len(values))
+		for i, v := range values {
+			quoted[i] = strconv.Quote(v)
+		}
+		fix := rules.Fix{Description: fmt.Sprintf("Admit %s=%s in the bound_claims of JWT role %s", name, got, r.Ref.Name)}
+		if r.File != nil {
+			fix.Edits = []rules.TextEdit{edits.Replace(want.Range, "["+strings.Join(quoted, ", ")+"]")}
+			fix.Commands = []string{fmt.Sprintf("vault write auth/%s/role/%s @%s", mountOf(r), r.Ref.Name, r.File.Path)}
+		}
+		return fix, true
+	}
+	return rules.Fix{}, false
+}

@@ -1,0 +1,352 @@
+package identity
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/nvlint/nvlint/access"
+	"github.com/nvlint/nvlint/acl"
+	"github.com/nvlint/nvlint/rules"
+	"github.com/nvlint/nvlint/rules/edits"
+	"github.com/nvlint/nvlint/world"
+)
+
+// paramRange is the range of one template directive inside a path label.
+func paramRange(r *acl.PathRule, prm acl.Param) hcl.Range {
+	label := r.PathRange
+	// The label's text starts after its opening quote; path offsets are
+	// bytes of the unquoted path, exact while it has no escapes.
+	if label.End.Line != label.Start.Line || label.End.Byte-label.Start.Byte != len(r.Path)+2 {
+		return label
+	}
+	start := label.Start.Byte + 1 + prm.Start
+	return hcl.Range{
+		Filename: label.Filename,
+		Start:    hcl.Pos{Line: label.Start.Line, Column: label.Start.Column + 1 + prm.Start, Byte: start},
+		End:      hcl.Pos{Line: label.Start.Line, Column: label.Start.Column + 1 + prm.End, Byte: label.Start.Byte + 1 + prm.End},
+	}
+}
+
+// AccessorPlaceholder: the guides' placeholder left in a policy.
+var AccessorPlaceholder rules.Rule = accessorPlaceholder{}
+
+type accessorPlaceholder struct{}
+
+func (accessorPlaceholder) Meta() *rules.Meta { return &accessorPlaceholderMeta }
+
+var accessorPlaceholderMeta = rules.Meta{
+	ID: "NV231", Name: "accessor-placeholder", Severity: rules.Error,
+	Title: "a templated policy still says AUTH_METHOD_ACCESSOR",
+	Needs: []world.Kind{world.KindPolicy},
+	Doc: rules.Doc{
+		Why: "HashiCorp's workload-identity guide writes AUTH_METHOD_ACCESSOR where the JWT auth mount's accessor belongs. Vault accepts the policy, " +
+			"but no entity has an alias on a mount by that name, so every path using it is silently dropped and tasks get `permission denied`.",
+		Example: "path \"kv/data/{{identity.entity.aliases.AUTH_METHOD_ACCESSOR.metadata.nomad_namespace}}/*\" {\n  capabilities = [\"read\"]\n}",
+		Fix:     "Replace it with the mount's accessor: `vault auth list -format=json | jq -r '.\"jwt-nomad/\".accessor'` (auth_jwt_...).",
+	},
+}
+
+func (accessorPlaceholder) Check(p *rules.Pass) {
+	for _, pol := range p.World.Policies {
+		for _, r := range pol.ACL.Rules {
+			for _, prm := range acl.TemplateParams(r.Path) {
+				if prm.Accessor != access.AccessorPlaceholder {
+					continue
+				}
+				f := rules.Finding{
+					Message: fmt.Sprintf("policy %s path %q uses the placeholder %s instead of the JWT mount's accessor: Vault drops the path for every token", pol.Name(), r.Path, prm.Accessor),
+					Range:   paramRange(r, prm),
+					Object:  pol.Ref,
+				}
+				fix := rules.Fix{Description: "Replace AUTH_METHOD_ACCESSOR with the accessor of the JWT auth mount"}
+				if pol.File != nil {
+					fix.Commands = []string{
+						`ACCESSOR=$(vault auth list -format=json | jq -r '."jwt-nomad/".accessor')`,
+						fmt.Sprintf(`sed -i "s/%s/$ACCESSOR/g" %s && vault policy write %s %s`, access.AccessorPlaceholder, pol.File.Path, pol.Name(), pol.File.Path),
+					}
+				}
+				f.Fixes = []rules.Fix{fix}
+				p.Report(f)
+				break
+			}
+		}
+	}
+}
+
+// MixedAccessors: one policy naming several auth mounts' accessors.
+var MixedAccessors rules.Rule = mixedAccessors{}
+
+type mixedAccessors struct{}
+
+func (mixedAccessors) Meta() *rules.Meta { return &mixedAccessorsMeta }
+
+var mixedAccessorsMeta = rules.Meta{
+	ID: "NV232", Name: "mixed-accessors", Severity: rules.Warning,
+	Title: "a templated policy refers to several auth mounts' accessors",
+	Needs: []world.Kind{world.KindPolicy},
+	Doc: rules.Doc{
+		Why: "A Nomad task's entity has one alias on the JWT auth mount. A policy whose paths name different accessors usually holds a stale accessor " +
+			"from an older mount (the auth method was re-enabled, or the policy was copied from another cluster): the paths with the wrong one are silently dropped.",
+		Example: "path \"kv/data/{{identity.entity.aliases.auth_jwt_1111.metadata.nomad_namespace}}/*\" { ... }\npath \"kv/metadata/{{identity.entity.aliases.auth_jwt_2222.metadata.nomad_namespace}}/*\" { ... }",
+		Fix:     "Use the current accessor of the JWT mount everywhere (`vault auth list`).",
+	},
+}
+
+func (mixedAccessors) Check(p *rules.Pass) {
+	for _, pol := range p.World.Policies {
+		first := map[string]hcl.Range{}
+		var order []string
+		for _, r := range pol.ACL.Rules {
+			for _, prm := range acl.TemplateParams(r.Path) {
+				if prm.Accessor == "" || prm.Accessor == access.AccessorPlaceholder {
+					continue
+				}
+				if _, seen := first[prm.Accessor]; !seen {
+					first[prm.Accessor] = paramRange(r, prm)
+					order = append(order, prm.Accessor)
+				}
+			}
+		}
+		if len(order) < 2 {
+			continue
+		}
+		f := rules.Finding{
+			Message: fmt.Sprintf("policy %s names %d auth mount accessors (%s); a Nomad task's entity has an alias on one JWT mount, so paths with the others are dropped", pol.Name(), len(order), strings.Join(order, ", ")),
+			Range:   first[order[1]],
+			Object:  pol.Ref,
+		}
+		for _, a := range order {
+			f.Related = append(f.Related, rules.Related{Message: "accessor " + a, Range: first[a]})
+		}
+		p.Report(f)
+	}
+}
+
+// ClaimMappingMissing: templated paths need metadata keys the role maps.
+var ClaimMappingMissing rules.Rule = claimMappingMissing{}
+
+type claimMappingMissing struct{}
+
+func (claimMappingMissing) Meta() *rules.Meta { return &claimMappingMissingMeta }
+
+var claimMappingMissingMeta = rules.Meta{
+	ID: "NV233", Name: "claim-mapping-missing", Severity: rules.Error,
+	Title: "a templated policy uses alias metadata the JWT role does not map",
+	Needs: []world.Kind{world.KindPolicy, world.KindJWTRole},
+	Doc: rules.Doc{
+		Why: "identity.entity.aliases.<accessor>.metadata.<key> is filled from the JWT role's claim_mappings: a key the role does not map (or maps from a claim " +
+			"Nomad does not issue) has no value, and Vault drops the whole path without a word. The task then gets `permission denied` on every path " +
+			"that depended on it.",
+		Example: "# policy: kv/data/{{identity.entity.aliases.auth_jwt_x.metadata.nomad_job_id}}/*\n# role:   \"claim_mappings\": {\"nomad_namespace\": \"nomad_namespace\"}",
+		Fix:     "Add the claim to the role's claim_mappings (\"nomad_job_id\": \"nomad_job_id\"), or use a key it maps.",
+	},
+}
+
+func (claimMappingMissing) Check(p *rules.Pass) {
+	w := p.World
+	for _, pol := range w.Policies {
+		var roles []*world.JWTRole
+		for _, r := range w.JWTRoles {
+			if r.TokenPolicies.Contains(pol.Name()) {
+				roles = append(roles, r)
+			}
+		}
+		if len(roles) == 0 {
+			continue
+		}
+		reported := map[string]bool{}
+		for _, rule := range pol.ACL.Rules {
+			for _, prm := range acl.TemplateParams(rule.Path) {
+				if prm.Kind != "alias-metadata" || prm.Accessor == access.AccessorPlaceholder {
+					continue
+				}
+				for _, role := range roles {
+					if reported[role.Ref.Name+"\x00"+prm.Key] {
+						continue
+					}
+					if !role.ClaimMappings.Known && role.ClaimMappings.Set || mapsTo(role, prm.Key) {
+						continue
+					}
+					reported[role.Ref.Name+"\x00"+prm.Key] = true
+					n := pathsUsing(pol, prm.Key)
+					f := rules.Finding{
+						Message:  fmt.Sprintf("policy %s uses alias metadata %q but JWT role %s, which grants the policy, does not map it in claim_mappings: Vault drops %s for its tokens", pol.Name(), prm.Key, role.Ref.Name, plural(n, "path")),
+						Range:    paramRange(rule, prm),
+						Object:   pol.Ref,
+						Related:  []rules.Related{{Message: "claim_mappings of role " + role.Ref.Name, Range: mappingsRange(role)}},
+						Evidence: []string{fmt.Sprintf("role %s maps: %s", role.Ref.Name, strings.Join(mappedKeys(role), ", "))},
+					}
+					if role.File != nil && isNomadClaim(prm.Key) {
+						fix := rules.Fix{
+							Description: fmt.Sprintf("Map claim %s to metadata %s in JWT role %s", prm.Key, prm.Key, role.Ref.Name),
+							Commands:    []string{fmt.Sprintf("vault write auth/%s/role/%s @%s", mountOf(role), role.Ref.Name, role.File.Path)},
+						}
+						if role.ClaimMappings.Set {
+							fix.Edits = []rules.TextEdit{addMapping(role, prm.Key)}
+						} else {
+							fix.Edits = []rules.TextEdit{edits.InsertJSONKey(role.File, "claim_mappings", fmt.Sprintf("{%q: %q}", prm.Key, prm.Key))}
+						}
+						f.Fixes = []rules.Fix{fix}
+					}
+					p.Report(f)
+				}
+			}
+		}
+	}
+}
+
+func mapsTo(r *world.JWTRole, key string) bool {
+	if key == "role" {
+		return true // Vault always sets it
+	}
+	for _, target := range r.ClaimMappings.Entries {
+		if target.V == key {
+			return true
+		}
+	}
+	return false
+}
+
+func mappedKeys(r *world.JWTRole) []string {
+	var keys []string
+	for _, t := range r.ClaimMappings.Entries {
+		keys = append(keys, t.V)
+	}
+	sort.Strings(keys)
+	if len(keys) == 0 {
+		return []string{"(nothing)"}
+	}
+	return keys
+}
+
+func mappingsRange(r *world.JWTRole) hcl.Range {
+	if r.ClaimMappings.Set {
+		return r.ClaimMappings.Range
+	}
+	return r.Range
+}
+
+func isNomadClaim(k string) bool {
+	switch k {
+	case "nomad_namespace", "nomad_job_id", "nomad_task", "nomad_allocation_id":
+		return true
+	}
+	return false
+}
+
+// addMapping inserts "key": "key" as the first entry of the role's
+// claim_mappings object.
+func addMapping(r *world.JWTRole, key string) rules.TextEdit {
+	at := r.ClaimMappings.Range.Start
+	at.Byte++
+	at.Column++
+	sep := ","
+	if len(r.ClaimMappings.Entries) == 0 {
+		sep = ""
+	}
+	return edits.InsertAt(r.File.Path, at, fmt.Sprintf("\n    %q: %q%s", key, key, sep))
+}
+
+// pathsUsing counts the policy's paths that use an alias metadata key.
+func pathsUsing(pol *world.Policy, key string) int {
+	n := 0
+	for _, r := range pol.ACL.Rules {
+		for _, prm := range acl.TemplateParams(r.Path) {
+			if prm.Kind == "alias-metadata" && prm.Key == key {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// AccessorNotMounted: the accessor a templated policy names must be the
+// live JWT mount's.
+var AccessorNotMounted rules.Rule = accessorNotMounted{}
+
+type accessorNotMounted struct{}
+
+func (accessorNotMounted) Meta() *rules.Meta { return &accessorNotMountedMeta }
+
+var accessorNotMountedMeta = rules.Meta{
+	ID: "NV234", Name: "accessor-not-mounted", Severity: rules.Error,
+	Title: "a templated policy names an accessor no auth mount has",
+	Needs: []world.Kind{world.KindPolicy},
+	Doc: rules.Doc{
+		Why: "Accessors change whenever an auth method is disabled and enabled again, and differ between clusters. A templated policy that names an accessor " +
+			"no mount has never fills: Vault drops its paths and tasks get `permission denied`, which looks identical from Nomad to a missing grant. " +
+			"This rule needs the live auth mounts (nvlint doctor, or lint --snapshot).",
+		Example: "path \"kv/data/{{identity.entity.aliases.auth_jwt_0ld0ld00.metadata.nomad_namespace}}/*\"   # jwt-nomad/ is auth_jwt_d34481ad",
+		Fix:     "Replace the accessor with the JWT mount's current one (`vault auth list`) and rewrite the policy.",
+	},
+}
+
+func (accessorNotMounted) Check(p *rules.Pass) {
+	l := p.World.Live
+	if l == nil || l.Vault == nil || len(l.Vault.AuthMounts) == 0 {
+		p.CannotDecide("the live auth mounts are not known")
+		return
+	}
+	mounted := map[string]string{}
+	var jwt []world.AuthMount
+	for _, m := range l.Vault.AuthMounts {
+		mounted[m.Accessor] = m.Path
+		if m.Type == "jwt" || m.Type == "oidc" {
+			jwt = append(jwt, m)
+		}
+	}
+	for _, pol := range p.World.Policies {
+		done := map[string]bool{}
+		for _, r := range pol.ACL.Rules {
+			for _, prm := range acl.TemplateParams(r.Path) {
+				if prm.Accessor == "" || prm.Accessor == access.AccessorPlaceholder || done[prm.Accessor] {
+					continue
+				}
+				done[prm.Accessor] = true
+				if _, ok := mounted[prm.Accessor]; ok {
+					continue
+				}
+				f := rules.Finding{
+					Message: fmt.Sprintf("policy %s names accessor %s, which no auth mount has: Vault drops %s for every token", pol.Name(), prm.Accessor, plural(pathsWithAccessor(pol, prm.Accessor), "path")),
+					Range:   paramRange(r, prm),
+					Object:  pol.Ref,
+				}
+				if len(jwt) == 1 {
+					f.Message += fmt.Sprintf("; the JWT mount %s/ has accessor %s", jwt[0].Path, jwt[0].Accessor)
+					fix := rules.Fix{Description: fmt.Sprintf("Use accessor %s of mount %s/", jwt[0].Accessor, jwt[0].Path)}
+					if pol.File != nil {
+						fix.Commands = []string{fmt.Sprintf("sed -i 's/%s/%s/g' %s && vault policy write %s %s", prm.Accessor, jwt[0].Accessor, pol.File.Path, pol.Name(), pol.File.Path)}
+					} else {
+						fix.Commands = []string{fmt.Sprintf("vault policy read %s | sed 's/%s/%s/g' | vault policy write %s -", pol.Name(), prm.Accessor, jwt[0].Accessor, pol.Name())}
+					}
+					f.Fixes = []rules.Fix{fix}
+				}
+				p.Report(f)
+			}
+		}
+	}
+}
+
+func pathsWithAccessor(pol *world.Policy, accessor string) int {
+	n := 0
+	for _, r := range pol.ACL.Rules {
+		for _, prm := range acl.TemplateParams(r.Path) {
+			if prm.Accessor == accessor {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
