@@ -10,6 +10,8 @@ import (
 // Operation is a Vault request operation.
 type Operation string
 
+// The operations a request can perform; opCap gives the capability each
+// needs.
 const (
 	OpRead     Operation = "read"
 	OpList     Operation = "list"
@@ -43,13 +45,13 @@ var opCap = map[Operation]capBits{
 type ListMode int
 
 const (
-	// ListTrimmedFirst: glob and "+" rules are matched against the path
-	// without its trailing "/" first, then with it (VAULT-3825; Vault
+	// ListTrimmedFirst matches glob and "+" rules against the path without
+	// its trailing "/" first, then with it (VAULT-3825; Vault
 	// 1.13.10/1.14.6/1.15.2 and later, verified in 1.21.4).
 	ListTrimmedFirst ListMode = iota
-	// ListFullOnly: only the path as sent (older Vault).
+	// ListFullOnly matches only the path as sent (older Vault).
 	ListFullOnly
-	// ListCombined: candidates for both forms compete; the most specific
+	// ListCombined lets candidates for both forms compete; the most specific
 	// deny wins unless a more specific rule grants list (Vault main after
 	// the 2026 LIST deny-bypass fix).
 	ListCombined

@@ -277,7 +277,7 @@ func referenceWinner(t *testing.T, o Options, ps []*Policy, path string, op Oper
 				return w
 			}
 		case ListCombined:
-			all := append(tr, candidates(path)...)
+			all := slices.Concat(tr, candidates(path))
 			if len(all) == 0 {
 				return ""
 			}

@@ -352,7 +352,7 @@ func (p *parser) pathRule(r *PathRule, attrs map[string]*hcl.Attribute, blocks, 
 		}
 	}
 	if !denied {
-		p.wrappingTTLs(r, attrs)
+		p.wrappingTTLs(attrs)
 	}
 	if tmplErr == nil {
 		p.templateWarnings(r)
@@ -361,7 +361,7 @@ func (p *parser) pathRule(r *PathRule, attrs map[string]*hcl.Attribute, blocks, 
 
 // wrappingTTLs applies Vault's write-time duration checks; a deny rule skips
 // them, as in Vault.
-func (p *parser) wrappingTTLs(r *PathRule, attrs map[string]*hcl.Attribute) {
+func (p *parser) wrappingTTLs(attrs map[string]*hcl.Attribute) {
 	var ttl [2]int64
 	for i, k := range []string{"min_wrapping_ttl", "max_wrapping_ttl"} {
 		a := attrs[k]
@@ -406,10 +406,10 @@ func (p *parser) subRange(label hcl.Range, s string, start, end int) hcl.Range {
 	}
 	text := string(p.src[label.Start.Byte:label.End.Byte])
 	skip := 0
-	switch {
-	case text == `"`+s+`"`:
+	switch text {
+	case `"` + s + `"`:
 		skip = 1
-	case text == s:
+	case s:
 	default:
 		return label
 	}

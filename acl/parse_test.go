@@ -240,9 +240,9 @@ func TestParseDiagnostics(t *testing.T) {
 		},
 		{
 			name: "unknown per-path keys",
-			src:  "path \"a\" {\n  capabilities = [\"read\"]\n  capabilites = [\"list\"]\n  ttl { }\n}\n",
+			src:  "path \"a\" {\n  capabilities = [\"read\"]\n  capabilites = [\"list\"]\n  ttl { }\n}\n", //nolint:misspell // the misspelt key is the one under test
 			want: []wantDiag{
-				{E, `path "a": invalid key "capabilites"`, "3:3-3:14"},
+				{E, `path "a": invalid key "capabilites"`, "3:3-3:14"}, //nolint:misspell // the misspelt key is the one under test
 				{E, `path "a": invalid key "ttl"`, "4:3-4:6"},
 			},
 		},

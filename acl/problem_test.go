@@ -20,7 +20,7 @@ func TestProblemCodes(t *testing.T) {
 		{"path \"a\" {\n  capabilities = [\"reed\"]\n}\n", ProblemInvalidCapability, "a", "reed"},
 		{"path \"a\" {\n  policy = \"rwx\"\n}\n", ProblemInvalidPolicy, "a", "rwx"},
 		{"path \"a/+*\" {\n  capabilities = [\"read\"]\n}\n", ProblemInvalidWildcard, "a/+*", ""},
-		{"path \"a\" {\n  capabilites = [\"read\"]\n}\n", ProblemInvalidKey, "a", "capabilites"},
+		{"path \"a\" {\n  capabilites = [\"read\"]\n}\n", ProblemInvalidKey, "a", "capabilites"}, //nolint:misspell // the misspelt key is the one under test
 		{"paths \"a\" {\n  capabilities = [\"read\"]\n}\n", ProblemInvalidKey, "", "paths"},
 		{"path \"a/{{identity.entity.id\" {\n  capabilities = [\"read\"]\n}\n", ProblemInvalidTemplating, "a/{{identity.entity.id", ""},
 		{"path = \"a\"\n", ProblemStructure, "", ""},

@@ -602,7 +602,7 @@ func sprintf(args []arg) value {
 			return unknownStr(b.String())
 		}
 		if k >= len(format) {
-			b.WriteString(fmt.Sprintf(format[i:], noArgs...)) // %!(NOVERB)
+			fmt.Fprintf(&b, format[i:], noArgs...) // %!(NOVERB)
 			break
 		}
 		r, size := utf8.DecodeRuneInString(format[k:])
@@ -610,7 +610,7 @@ func sprintf(args []arg) value {
 		spec := format[i:k]
 		i = k
 		if r == '%' || next >= len(ops) {
-			b.WriteString(fmt.Sprintf(spec, noArgs...)) // "%" or %!v(MISSING)
+			fmt.Fprintf(&b, spec, noArgs...) // "%" or %!v(MISSING)
 			continue
 		}
 		op := ops[next].v
@@ -621,7 +621,7 @@ func sprintf(args []arg) value {
 			}
 			return unknownStr(b.String())
 		}
-		b.WriteString(fmt.Sprintf(spec, op.gv))
+		fmt.Fprintf(&b, spec, op.gv)
 		if b.Len() > maxValueLen {
 			return unknownStr(b.String())
 		}

@@ -93,12 +93,4 @@ func quoteList(xs []string) string {
 	return "[" + strings.Join(q, " ") + "]"
 }
 
-func quoteListComma(xs []string) string {
-	q := make([]string, len(xs))
-	for i, x := range xs {
-		q[i] = strconv.Quote(x)
-	}
-	return "[" + strings.Join(q, ", ") + "]"
-}
-
 func bracketList(xs []string) string { return "[" + strings.Join(xs, " ") + "]" }

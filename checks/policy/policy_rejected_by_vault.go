@@ -30,7 +30,7 @@ var policyRejectedByVaultMeta = rules.Meta{
 	Doc: rules.Doc{
 		Why: "A policy can be valid HCL and still be refused by Vault, which checks it when it is written: an unknown capability " +
 			"(`failed to parse policy: path \"secret/*\": invalid capability \"reade\"`), \"+*\" in a path " +
-			"(`invalid use of wildcards ('+*' is forbidden)`), a key Vault does not know (`invalid key \"capabilites\"`), " +
+			"(`invalid use of wildcards ('+*' is forbidden)`), a key Vault does not know (`invalid key \"capabilites\"`), " + //nolint:misspell // quotes Vault's error for a misspelt key
 			"unbalanced templating (`failed to validate policy templating: unbalanced templating characters`) or a legacy policy value it does not know. " +
 			"Vault stores nothing: the previous version of the policy stays in force, or the policy does not exist, and every token that names it lacks what it grants.",
 		Example: "path \"kv/data/app/*\" {\n  capabilities = [\"reade\"]\n}",

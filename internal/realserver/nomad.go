@@ -217,13 +217,13 @@ func (n *Nomad) waitReady(acl bool) error {
 	err := poll(n.proc, deadline, "a leader at "+n.Addr+"/v1/status/leader", func() (bool, string, error) {
 		code, body, err := n.do("GET", "/v1/status/leader", nil)
 		if err != nil {
-			return false, err.Error(), nil
+			return notYet(err)
 		}
 		var leader string
-		if code != http.StatusOK || json.Unmarshal(body, &leader) != nil || leader == "" {
-			return false, fmt.Sprintf("HTTP %d %s", code, body), nil
+		if code == http.StatusOK && json.Unmarshal(body, &leader) == nil && leader != "" {
+			return true, "", nil
 		}
-		return true, "", nil
+		return false, fmt.Sprintf("HTTP %d %s", code, body), nil
 	})
 	if err != nil {
 		return err
@@ -232,7 +232,7 @@ func (n *Nomad) waitReady(acl bool) error {
 		err = poll(n.proc, deadline, "ACL bootstrap", func() (bool, string, error) {
 			code, body, err := n.do("POST", "/v1/acl/bootstrap", nil)
 			if err != nil {
-				return false, err.Error(), nil
+				return notYet(err)
 			}
 			switch {
 			case code == http.StatusOK:
@@ -255,7 +255,7 @@ func (n *Nomad) waitReady(acl bool) error {
 	return poll(n.proc, deadline, "a ready client node with a healthy raw_exec driver", func() (bool, string, error) {
 		code, body, err := n.do("GET", "/v1/nodes", nil)
 		if err != nil {
-			return false, err.Error(), nil
+			return notYet(err)
 		}
 		if code != http.StatusOK {
 			return false, fmt.Sprintf("HTTP %d %s", code, body), nil
@@ -266,7 +266,7 @@ func (n *Nomad) waitReady(acl bool) error {
 			Drivers map[string]struct{ Detected, Healthy bool }
 		}
 		if err := json.Unmarshal(body, &nodes); err != nil {
-			return false, "", fmt.Errorf("GET /v1/nodes: %v: %s", err, body)
+			return false, "", fmt.Errorf("GET /v1/nodes: %w: %s", err, body)
 		}
 		for _, nd := range nodes {
 			if nd.Status == "ready" && nd.Drivers["raw_exec"].Healthy {

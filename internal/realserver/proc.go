@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -101,7 +102,16 @@ func (p *proc) stop() {
 
 // exitError describes an early exit, for start errors.
 func (p *proc) exitError() error {
-	return fmt.Errorf("%s (pid %d) exited during start: %v", p.name, p.cmd.Process.Pid, p.waitErr)
+	return fmt.Errorf("%s (pid %d) exited during start: %w", p.name, p.cmd.Process.Pid, p.exitStatus())
+}
+
+// exitStatus is the wait error, spelling out a clean exit (nil), which %w
+// would print as "%!w(<nil>)".
+func (p *proc) exitStatus() error {
+	if p.waitErr == nil {
+		return errors.New("exit status 0")
+	}
+	return p.waitErr
 }
 
 // addrInUse reports whether the log shows the process lost a port race.
@@ -248,7 +258,6 @@ var httpClient = &http.Client{
 // process exits, or the deadline passes. The last "not yet" reason is
 // included in a timeout error.
 func poll(p *proc, deadline time.Time, what string, check func() (done bool, notYet string, err error)) error {
-	last := "no attempt"
 	for {
 		done, why, err := check()
 		if err != nil {
@@ -257,18 +266,24 @@ func poll(p *proc, deadline time.Time, what string, check func() (done bool, not
 		if done {
 			return nil
 		}
-		last = why
 		if p.exited() {
 			return p.exitError()
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("timed out waiting for %s: %s", what, last)
+			return fmt.Errorf("timed out waiting for %s: %s", what, why)
 		}
 		select {
 		case <-p.done:
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// notYet is a poll check's answer to a failed request: while an agent
+// starts, refused connections and timeouts are expected, so the error is
+// the "not yet" reason rather than a failure.
+func notYet(err error) (done bool, why string, fatal error) {
+	return false, err.Error(), nil
 }
 
 func randomHex(n int) string {
@@ -297,7 +312,7 @@ func (p *proc) waitLog(substr string, timeout time.Duration) (string, error) {
 			return string(b[start : i+end]), nil
 		}
 		if p.exited() {
-			return "", fmt.Errorf("%s exited (%v) and its log has no %q", p.name, p.waitErr, substr)
+			return "", fmt.Errorf("%s exited (%w) and its log has no %q", p.name, p.exitStatus(), substr)
 		}
 		if time.Now().After(deadline) {
 			return "", fmt.Errorf("%s log has no %q after %v", p.name, substr, timeout)

@@ -78,7 +78,7 @@ func StartVault(t testing.TB) *Vault {
 		err = poll(p, time.Now().Add(startTimeout), "vault "+addr+"/v1/sys/health to answer 200", func() (bool, string, error) {
 			resp, err := httpClient.Get(addr + "/v1/sys/health")
 			if err != nil {
-				return false, err.Error(), nil
+				return notYet(err)
 			}
 			defer resp.Body.Close()
 			b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))

@@ -52,11 +52,9 @@ func RemoveJSONMember(f *world.File, value hcl.Range) (rules.TextEdit, bool) {
 	}
 	// Widen to whole lines when the member has its lines to itself.
 	lineStart := bytes.LastIndexByte(src[:start], '\n') + 1
-	lineEnd := end
+	lineEnd := len(src)
 	if j := bytes.IndexByte(src[end:], '\n'); j >= 0 {
 		lineEnd = end + j + 1
-	} else {
-		lineEnd = len(src)
 	}
 	switch {
 	case len(bytes.TrimSpace(src[lineStart:start])) == 0 && len(bytes.TrimSpace(src[end:lineEnd])) == 0:
