@@ -40,7 +40,9 @@ func Run(w *world.World, all []Rule) Result {
 	for _, r := range all {
 		m := r.Meta()
 		if missing := missingNeeds(m, present); len(missing) > 0 {
+			mu.Lock()
 			res.Skipped = append(res.Skipped, Skip{Rule: m, Reason: "needs " + joinKinds(missing)})
+			mu.Unlock()
 			continue
 		}
 		wg.Add(1)
