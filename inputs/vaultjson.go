@@ -1,6 +1,8 @@
 package inputs
 
 import (
+	"fmt"
+
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/nvlint/nvlint/world"
@@ -37,7 +39,7 @@ func loadJWTConfig(f *world.File, top hcl.Attributes, mount string, w *world.Wor
 		Mount:                mount,
 		JWKSURL:              strAttr(top, "jwks_url"),
 		JWTValidationPubkeys: listAttr(top, "jwt_validation_pubkeys"),
-		JWKSPairs:            strAttr(top, "jwks_pairs"),
+		JWKSPairs:            nonEmptyAttr(top, "jwks_pairs"),
 		OIDCDiscoveryURL:     strAttr(top, "oidc_discovery_url"),
 		JWTSupportedAlgs:     listAttr(top, "jwt_supported_algs"),
 		DefaultRole:          strAttr(top, "default_role"),
@@ -66,7 +68,7 @@ func loadJWTRole(f *world.File, top hcl.Attributes, name string, w *world.World)
 		TokenNoDefaultPolicy: boolAttr(top, "token_no_default_policy"),
 		TokenBoundCIDRs:      firstList(top, "token_bound_cidrs", "bound_cidrs"),
 	}
-	if a, ok := top["bound_claims"]; ok {
+	if a, ok := top["bound_claims"]; ok && !isNull(a.Expr) {
 		r.BoundClaims = boundClaims(a)
 	}
 	r.Range = objectRange(f)
@@ -145,4 +147,31 @@ func positionAt(src []byte, offset int) hcl.Pos {
 	}
 	pos.Byte = offset
 	return pos
+}
+
+// isNull reports a literal null, which Vault returns for unset maps.
+func isNull(expr hcl.Expression) bool {
+	v, ok := literal(expr)
+	return ok && v.IsNull()
+}
+
+// nonEmptyAttr reads a parameter that only matters when it holds
+// something (Vault returns [] or "" for unset lists): Set only then, with
+// the source text as the value.
+func nonEmptyAttr(attrs hcl.Attributes, name string) world.Str {
+	a, ok := attrs[name]
+	if !ok || isNull(a.Expr) {
+		return world.Str{}
+	}
+	if elems, diags := hcl.ExprList(a.Expr); !diags.HasErrors() {
+		if len(elems) == 0 {
+			return world.Str{}
+		}
+		return world.Str{V: fmt.Sprintf("%d entries", len(elems)), Set: true, Known: true, Range: a.Expr.Range()}
+	}
+	s := strValue(a.Expr)
+	if s.Known && s.V == "" {
+		return world.Str{}
+	}
+	return s
 }

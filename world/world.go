@@ -23,6 +23,9 @@ type World struct {
 	TokenRoles []*TokenRole
 	JWTConfigs []*JWTAuthConfig
 	JWTRoles   []*JWTRole
+
+	// Live is set when the world was read from running clusters.
+	Live *Live
 }
 
 // Kind names what a file or object is.
@@ -91,6 +94,9 @@ type Meta struct {
 	File *File
 	// Range covers the whole object definition (or its opening line).
 	Range hcl.Range
+	// Raw is the API data a live object was read from, kept so a snapshot
+	// can replay it through the same readers; nil for files.
+	Raw []byte
 }
 
 // Object returns the reference of the object.

@@ -1,0 +1,146 @@
+package world
+
+import "time"
+
+// Live holds what only running clusters can tell: health, the Nomad
+// server's own token as Vault sees it, node fingerprints, failing
+// allocations. It is nil when the world was filled from files alone
+// (lint without --snapshot). Everything in it is safe to save and share:
+// no token or secret value is ever stored.
+type Live struct {
+	CollectedAt time.Time  `json:"collected_at"`
+	Vault       *VaultLive `json:"vault,omitempty"`
+	Nomad       *NomadLive `json:"nomad,omitempty"`
+	// Problems are what could not be checked, and why. Each becomes a
+	// finding, so a half-broken world still yields a full report.
+	Problems []Problem `json:"problems,omitempty"`
+}
+
+// Problem is one thing doctor could not collect.
+type Problem struct {
+	Area   string `json:"area"`   // "vault", "nomad", "jwks"...
+	What   string `json:"what"`   // what was being read: an API path
+	Reason string `json:"reason"` // the error, redacted
+	// Fatal is true when the whole side could not be reached.
+	Fatal bool `json:"fatal,omitempty"`
+}
+
+// VaultLive is the live Vault side.
+type VaultLive struct {
+	Addr   string       `json:"addr"`
+	Health *VaultHealth `json:"health,omitempty"`
+	// AuthMounts lists the auth methods with their accessors.
+	AuthMounts []AuthMount `json:"auth_mounts,omitempty"`
+	// ServerToken is the Nomad server's own token (legacy flow), when one
+	// was given.
+	ServerToken *TokenInfo `json:"server_token,omitempty"`
+	// ServerCapabilities maps each path Nomad checks to the capabilities
+	// sys/capabilities-self reports for the server token.
+	ServerCapabilities map[string][]string `json:"server_capabilities,omitempty"`
+	// JWKS is what each JWT mount's jwks_url served, fetched from here.
+	JWKS map[string]*JWKSFetch `json:"jwks,omitempty"`
+}
+
+// VaultHealth is sys/health.
+type VaultHealth struct {
+	Initialized bool   `json:"initialized"`
+	Sealed      bool   `json:"sealed"`
+	Standby     bool   `json:"standby"`
+	Version     string `json:"version"`
+	ClusterName string `json:"cluster_name,omitempty"`
+}
+
+// AuthMount is one enabled auth method.
+type AuthMount struct {
+	Path     string `json:"path"` // without trailing slash
+	Type     string `json:"type"`
+	Accessor string `json:"accessor"`
+}
+
+// TokenInfo is a token lookup, without the token itself.
+type TokenInfo struct {
+	Accessor    string    `json:"accessor,omitempty"`
+	Policies    []string  `json:"policies"`
+	Role        string    `json:"role,omitempty"`
+	Period      int64     `json:"period,omitempty"`
+	TTL         int64     `json:"ttl"`
+	CreationTTL int64     `json:"creation_ttl"`
+	Renewable   bool      `json:"renewable"`
+	Orphan      bool      `json:"orphan"`
+	ExpireTime  time.Time `json:"expire_time,omitzero"`
+	Type        string    `json:"type,omitempty"`
+}
+
+// IsRoot reports whether the token carries the root policy.
+func (t *TokenInfo) IsRoot() bool {
+	for _, p := range t.Policies {
+		if p == "root" {
+			return true
+		}
+	}
+	return false
+}
+
+// JWKSFetch is the result of fetching a JWKS URL.
+type JWKSFetch struct {
+	URL   string `json:"url"`
+	Keys  []JWK  `json:"keys,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
+// JWK is the public part of a signing key that matters here.
+type JWK struct {
+	Kid string `json:"kid"`
+	Alg string `json:"alg"`
+	Kty string `json:"kty"`
+}
+
+// NomadLive is the live Nomad side.
+type NomadLive struct {
+	Addr    string        `json:"addr"`
+	Version string        `json:"version,omitempty"`
+	Members []NomadMember `json:"members,omitempty"`
+	Nodes   []NomadNode   `json:"nodes,omitempty"`
+	// JWKS is what Nomad's /.well-known/jwks.json serves.
+	JWKS *JWKSFetch `json:"jwks,omitempty"`
+	// FailingAllocs are recent allocations whose tasks show Vault or
+	// template failures.
+	FailingAllocs []NomadAlloc `json:"failing_allocs,omitempty"`
+	// LegacyTokens counts legacy Vault token accessors Nomad still tracks
+	// (setup vault -check); -1 when unknown.
+	LegacyTokens int `json:"legacy_tokens"`
+}
+
+// NomadMember is a server.
+type NomadMember struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Status  string `json:"status"`
+}
+
+// NomadNode is a client node with its Vault fingerprint.
+type NomadNode struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Status  string `json:"status"`
+	// VaultAttrs are the node's vault.* attributes.
+	VaultAttrs map[string]string `json:"vault_attrs,omitempty"`
+}
+
+// NomadAlloc is an allocation with task events worth explaining.
+type NomadAlloc struct {
+	ID        string       `json:"id"`
+	JobID     string       `json:"job_id"`
+	Namespace string       `json:"namespace"`
+	TaskGroup string       `json:"task_group"`
+	Task      string       `json:"task"`
+	Events    []NomadEvent `json:"events"`
+}
+
+// NomadEvent is one task event.
+type NomadEvent struct {
+	Type    string    `json:"type"`
+	Message string    `json:"message"`
+	Time    time.Time `json:"time"`
+}
