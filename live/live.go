@@ -1,0 +1,342 @@
+// Package live fills the world from running Nomad and Vault clusters, so
+// every rule that runs on files (nvlint lint) runs on live state too
+// (nvlint doctor).
+//
+// Collect reads and never writes: both API clients go through a transport
+// that refuses every method but GET, HEAD and LIST (and POST to Vault's
+// sys/capabilities-self, which only answers questions). Every request has
+// its own timeout, independent requests run concurrently on a bounded
+// pool, and whatever fails becomes a world.Problem instead of an error:
+// a half-reachable cluster still yields a full report.
+//
+// Objects are decoded by the same readers as files (inputs.LiveObject,
+// inputs.LivePolicy), so a rule cannot tell where a fact came from. No
+// token is stored in the world; every token seen is registered in the
+// returned redact.Secrets so reports can mask it.
+package live
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	nomadapi "github.com/hashicorp/nomad/api"
+	vaultapi "github.com/hashicorp/vault/api"
+
+	"github.com/nvlint/nvlint/redact"
+	"github.com/nvlint/nvlint/world"
+)
+
+// Options says which clusters to read and how.
+type Options struct {
+	// Vault is the Vault client configuration (address, TLS), built by the
+	// caller from the environment and flags; nil: Vault is not checked.
+	// It is not modified.
+	Vault *vaultapi.Config
+	// VaultToken and VaultNamespace are used as given (VAULT_TOKEN and
+	// VAULT_NAMESPACE in the environment are not looked at here).
+	VaultToken, VaultNamespace string
+	// Nomad is the Nomad client configuration (Address, SecretID, Region,
+	// Namespace, TLSConfig or HttpClient); nil: Nomad is not checked. It
+	// is not modified.
+	Nomad *nomadapi.Config
+	// ServerToken is the Nomad servers' own Vault token (legacy flow), to
+	// look up and check as Nomad does; may be empty.
+	ServerToken string
+	// JWTMounts are auth mount paths to read as JWT auth methods besides
+	// those sys/auth lists with type jwt or oidc.
+	JWTMounts []string
+	// RequestTimeout bounds each request (default 5s).
+	RequestTimeout time.Duration
+}
+
+// DefaultRequestTimeout is the per-request timeout when Options leaves it
+// zero.
+const DefaultRequestTimeout = 5 * time.Second
+
+// workers bounds the requests in flight at once, across both clusters.
+const workers = 8
+
+// Collect reads the clusters o names into a world with World.Live set.
+// It never fails: what could not be read is a Problem in World.Live. The
+// secrets are every token given or seen; mask them in anything printed.
+func Collect(ctx context.Context, o Options) (*world.World, *redact.Secrets) {
+	if o.RequestTimeout <= 0 {
+		o.RequestTimeout = DefaultRequestTimeout
+	}
+	c := &collector{
+		o:       o,
+		ctx:     ctx,
+		sem:     make(chan struct{}, workers),
+		secrets: &redact.Secrets{},
+		w:       &world.World{},
+		live:    &world.Live{CollectedAt: time.Now().UTC()},
+	}
+	c.secrets.Add(o.VaultToken, o.ServerToken)
+	if o.Vault != nil {
+		c.secrets.Add(urlPassword(o.Vault.Address))
+	}
+	if o.Nomad != nil {
+		c.secrets.Add(o.Nomad.SecretID, urlPassword(o.Nomad.Address))
+		if o.Nomad.HttpAuth != nil {
+			c.secrets.Add(o.Nomad.HttpAuth.Password)
+		}
+	}
+	c.w.Live = c.live
+
+	// Phase 1: is each side there at all? A side that cannot be reached
+	// yields one fatal problem and nothing else.
+	var vaultUp, nomadUp bool
+	if o.Vault != nil {
+		c.live.Vault = &world.VaultLive{Addr: o.Vault.Address}
+		c.vaultSide = &breaker{area: "vault", name: "Vault", addr: o.Vault.Address}
+		c.spawn("vault", "setup", func() { vaultUp = c.vaultSetup() })
+	}
+	if o.Nomad != nil {
+		c.live.Nomad = &world.NomadLive{Addr: nomadAddress(o.Nomad), LegacyTokens: -1}
+		c.nomadSide = &breaker{area: "nomad", name: "Nomad", addr: nomadAddress(o.Nomad)}
+		c.spawn("nomad", "setup", func() { nomadUp = c.nomadSetup() })
+	}
+	c.wg.Wait()
+
+	// Phase 2: everything else, concurrently.
+	if vaultUp {
+		c.vaultCollect()
+	}
+	if nomadUp {
+		c.nomadCollect()
+	}
+	c.wg.Wait()
+
+	c.finish()
+	return c.w, c.secrets
+}
+
+// collector is one Collect run.
+type collector struct {
+	o       Options
+	ctx     context.Context
+	sem     chan struct{}
+	secrets *redact.Secrets
+	wg      sync.WaitGroup
+
+	// Clients, set in phase 1.
+	vault    *vaultapi.Client // VaultToken, VaultNamespace
+	vaultSys *vaultapi.Client // no token, no namespace: sys/health
+	server   *vaultapi.Client // ServerToken, VaultNamespace; nil without one
+	nomad    *nomadapi.Client
+	fetch    *http.Client // JWKS URLs
+
+	vaultSide, nomadSide *breaker
+
+	// createFromRole is the Nomad agents' create_from_role, read in
+	// phase 1 for the server token's capability check.
+	createFromRole string
+
+	mu   sync.Mutex // guards w and live from phase 2 on
+	w    *world.World
+	live *world.Live
+}
+
+// spawn runs f on its own goroutine, turning a panic into a Problem.
+func (c *collector) spawn(area, what string, f func()) {
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		defer func() {
+			if r := recover(); r != nil {
+				c.problem(area, what, fmt.Sprintf("internal error: %v (please report it: %s)", r, firstFrames(debug.Stack())))
+			}
+		}()
+		f()
+	}()
+}
+
+// urlPassword is the password of an address with user info, if any.
+func urlPassword(addr string) string {
+	u, err := url.Parse(addr)
+	if err != nil || u.User == nil {
+		return ""
+	}
+	p, _ := u.User.Password()
+	return p
+}
+
+// firstFrames keeps the panicking function's frame, for a bug report.
+func firstFrames(stack []byte) string {
+	lines := strings.Split(string(stack), "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "panic(") && i+3 < len(lines) {
+			return strings.TrimSpace(lines[i+2]) + " " + strings.TrimSpace(lines[i+3])
+		}
+	}
+	return "no stack"
+}
+
+// request runs f with a slot of the worker pool and a context bounded by
+// the request timeout. side (nil for URLs outside the clusters) stops
+// sending to a cluster that has stopped answering.
+func (c *collector) request(side *breaker, f func(ctx context.Context) error) error {
+	if side.open() {
+		return errSkipped
+	}
+	select {
+	case c.sem <- struct{}{}:
+	case <-c.ctx.Done():
+		return c.ctx.Err()
+	}
+	defer func() { <-c.sem }()
+	if side.open() { // tripped while this request waited for a slot
+		return errSkipped
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, c.o.RequestTimeout)
+	defer cancel()
+	err := f(ctx)
+	if side.record(err, c.ctx) {
+		c.problem(side.area, side.addr, fmt.Sprintf("%s stopped answering: %d requests got no answer within %s; the rest of it was not read",
+			side.name, side.timeouts, c.o.RequestTimeout))
+	}
+	return err
+}
+
+// errSkipped is a request not sent because its cluster stopped answering;
+// the one problem saying so was recorded when that was noticed.
+var errSkipped = errors.New("skipped: the cluster stopped answering")
+
+// tripAfter is how many timeouts, outnumbering the answers, make a side
+// stop sending: a cluster that answered the first request and then hangs
+// would otherwise cost one timeout per object.
+const tripAfter = 3
+
+// breaker counts a cluster's timeouts and answers.
+type breaker struct {
+	area, name, addr string
+
+	mu                  sync.Mutex
+	timeouts, successes int
+	tripped             bool
+}
+
+func (b *breaker) open() bool {
+	if b == nil {
+		return false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.tripped
+}
+
+// record counts the outcome of a request and reports whether it tripped
+// the breaker.
+func (b *breaker) record(err error, parent context.Context) bool {
+	if b == nil || parent.Err() != nil {
+		return false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch {
+	case err == nil || statusOf(err) != 0:
+		b.successes++ // an HTTP answer, even an error, is an answer
+	case isTimeout(err):
+		b.timeouts++
+		if !b.tripped && b.timeouts >= tripAfter && b.timeouts > b.successes {
+			b.tripped = true
+			return true
+		}
+	}
+	return false
+}
+
+// fail records a failed read, unless it was skipped.
+func (c *collector) fail(area, what string, err error) {
+	if errors.Is(err, errSkipped) {
+		return
+	}
+	c.problem(area, what, reason(err, c.o.RequestTimeout))
+}
+
+// problem records what could not be collected; finish redacts it.
+func (c *collector) problem(area, what, reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.live.Problems = append(c.live.Problems, world.Problem{Area: area, What: what, Reason: reason})
+}
+
+// fatal records that a whole side could not be reached.
+func (c *collector) fatal(area, what, reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.live.Problems = append(c.live.Problems, world.Problem{Area: area, What: what, Reason: reason, Fatal: true})
+}
+
+// merge adds the objects of part (read through inputs) to the world.
+func (c *collector) merge(part *world.World) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.w.Jobs = append(c.w.Jobs, part.Jobs...)
+	c.w.Agents = append(c.w.Agents, part.Agents...)
+	c.w.Policies = append(c.w.Policies, part.Policies...)
+	c.w.TokenRoles = append(c.w.TokenRoles, part.TokenRoles...)
+	c.w.JWTConfigs = append(c.w.JWTConfigs, part.JWTConfigs...)
+	c.w.JWTRoles = append(c.w.JWTRoles, part.JWTRoles...)
+}
+
+// update runs f with the live state locked.
+func (c *collector) update(f func(l *world.Live)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f(c.live)
+}
+
+// finish sorts everything into a stable order and redacts what came from
+// the wire.
+func (c *collector) finish() {
+	w, l := c.w, c.live
+	slices.SortFunc(w.Policies, func(a, b *world.Policy) int { return cmp.Compare(a.Ref.Name, b.Ref.Name) })
+	slices.SortFunc(w.TokenRoles, func(a, b *world.TokenRole) int { return cmp.Compare(a.Ref.Name, b.Ref.Name) })
+	slices.SortFunc(w.JWTConfigs, func(a, b *world.JWTAuthConfig) int { return cmp.Compare(a.Mount, b.Mount) })
+	slices.SortFunc(w.JWTRoles, func(a, b *world.JWTRole) int {
+		return cmp.Or(cmp.Compare(a.Mount, b.Mount), cmp.Compare(a.Ref.Name, b.Ref.Name))
+	})
+	slices.SortFunc(w.Jobs, func(a, b *world.Job) int {
+		return cmp.Or(cmp.Compare(a.NamespaceName(), b.NamespaceName()), cmp.Compare(a.ID.V, b.ID.V))
+	})
+	slices.SortFunc(w.Agents, func(a, b *world.AgentConfig) int { return cmp.Compare(a.Ref.Name, b.Ref.Name) })
+	slices.SortFunc(l.Problems, func(a, b world.Problem) int {
+		return cmp.Or(cmp.Compare(a.Area, b.Area), cmp.Compare(a.What, b.What), cmp.Compare(a.Reason, b.Reason))
+	})
+	for i := range l.Problems {
+		p := &l.Problems[i]
+		p.What, p.Reason = c.secrets.String(p.What), c.secrets.String(p.Reason)
+	}
+	if v := l.Vault; v != nil {
+		slices.SortFunc(v.AuthMounts, func(a, b world.AuthMount) int { return cmp.Compare(a.Path, b.Path) })
+		for _, j := range v.JWKS {
+			j.URL, j.Error = c.secrets.String(j.URL), c.secrets.String(j.Error)
+		}
+	}
+	if n := l.Nomad; n != nil {
+		slices.SortFunc(n.Members, func(a, b world.NomadMember) int { return cmp.Compare(a.Name, b.Name) })
+		slices.SortFunc(n.Nodes, func(a, b world.NomadNode) int { return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID)) })
+		slices.SortFunc(n.FailingAllocs, func(a, b world.NomadAlloc) int {
+			return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.JobID, b.JobID), cmp.Compare(a.ID, b.ID), cmp.Compare(a.Task, b.Task))
+		})
+		for i := range n.FailingAllocs {
+			for j := range n.FailingAllocs[i].Events {
+				e := &n.FailingAllocs[i].Events[j]
+				e.Message = c.secrets.String(e.Message)
+			}
+		}
+		if n.JWKS != nil {
+			n.JWKS.Error = c.secrets.String(n.JWKS.Error)
+		}
+	}
+}

@@ -1,0 +1,90 @@
+package live
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// capabilitiesSelfPath is the one write-method endpoint doctor calls: Vault
+// answers sys/capabilities-self only to POST (or PUT), yet it changes
+// nothing.
+const capabilitiesSelfPath = "/v1/sys/capabilities-self"
+
+// maxBody bounds every response body read through a guarded client, so a
+// broken or hostile server cannot exhaust memory; the per-request timeout
+// bounds the time.
+const maxBody = 64 << 20
+
+// ErrNotReadOnly is returned (wrapped) for every request the read-only
+// guard refuses. The request is never sent.
+var ErrNotReadOnly = errors.New("refused: nvlint doctor only reads")
+
+// readOnly is an http.RoundTripper that lets through only requests that
+// cannot change anything: GET, HEAD and LIST, plus POST to
+// /v1/sys/capabilities-self when allowCapabilities is set (the Vault
+// client). Anything else fails before a byte leaves the process.
+type readOnly struct {
+	next              http.RoundTripper
+	allowCapabilities bool
+}
+
+func (t *readOnly) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !t.allowed(req) {
+		// A RoundTripper must close the body, even on error.
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, fmt.Errorf("%w: %s %s", ErrNotReadOnly, req.Method, req.URL.Path)
+	}
+	resp, err := t.next.RoundTrip(req)
+	if resp != nil && resp.Body != nil {
+		resp.Body = &limitedBody{r: io.LimitReader(resp.Body, maxBody+1), c: resp.Body}
+	}
+	return resp, err
+}
+
+func (t *readOnly) allowed(req *http.Request) bool {
+	switch strings.ToUpper(req.Method) {
+	case http.MethodGet, http.MethodHead, "LIST":
+		return true
+	case http.MethodPost:
+		return t.allowCapabilities && req.URL != nil && req.URL.Path == capabilitiesSelfPath
+	}
+	return false
+}
+
+// limitedBody fails a read past maxBody instead of silently truncating.
+type limitedBody struct {
+	r io.Reader
+	c io.Closer
+	n int64
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	b.n += int64(n)
+	if b.n > maxBody {
+		return n, fmt.Errorf("response larger than %d MiB", maxBody>>20)
+	}
+	return n, err
+}
+
+func (b *limitedBody) Close() error { return b.c.Close() }
+
+// guard returns a copy of c whose transport is wrapped in the read-only
+// guard; c itself is not modified. A nil c or transport means the defaults.
+func guard(c *http.Client, allowCapabilities bool) *http.Client {
+	var out http.Client
+	if c != nil {
+		out = *c
+	}
+	next := out.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	out.Transport = &readOnly{next: next, allowCapabilities: allowCapabilities}
+	return &out
+}

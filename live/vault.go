@@ -1,0 +1,444 @@
+package live
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	vaultapi "github.com/hashicorp/vault/api"
+
+	"github.com/nvlint/nvlint/inputs"
+	"github.com/nvlint/nvlint/world"
+)
+
+// newVaultClient builds a Vault client from the caller's config, over the
+// read-only transport hc, with exactly the token and namespace given: the
+// VAULT_TOKEN and VAULT_NAMESPACE the api package reads from the
+// environment are overridden.
+func newVaultClient(src *vaultapi.Config, hc *http.Client, token, namespace string, timeout time.Duration) (*vaultapi.Client, error) {
+	// DefaultConfig supplies the retry and backoff functions; everything
+	// that says where and how to connect comes from src.
+	cfg := vaultapi.DefaultConfig()
+	cfg.Error = nil
+	if src.Address != "" { // else VAULT_ADDR or the api's default, as NewClient would
+		cfg.Address = src.Address
+	}
+	cfg.AgentAddress = src.AgentAddress
+	cfg.HttpClient = hc
+	cfg.MaxRetries = 0 // a doctor reports; it does not insist
+	cfg.Timeout = timeout
+	cfg.Limiter = src.Limiter
+	cfg.SRVLookup = src.SRVLookup
+	cfg.DisableRedirects = src.DisableRedirects
+	cl, err := vaultapi.NewClient(cfg)
+	if err != nil {
+		return nil, err
+	}
+	cl.SetToken(token)
+	if namespace != "" {
+		cl.SetNamespace(namespace)
+	} else {
+		cl.ClearNamespace()
+	}
+	return cl, nil
+}
+
+// vaultSetup builds the clients and reads sys/health. It reports whether
+// the rest of Vault should be read.
+func (c *collector) vaultSetup() bool {
+	o := c.o
+	hc := o.Vault.HttpClient
+	if hc == nil {
+		hc = vaultapi.DefaultConfig().HttpClient
+	}
+	hc = guard(hc, true)
+	var err error
+	if c.vault, err = newVaultClient(o.Vault, hc, o.VaultToken, o.VaultNamespace, o.RequestTimeout); err == nil {
+		// sys/health is not namespaced and needs no token.
+		c.vaultSys, err = newVaultClient(o.Vault, hc, "", "", o.RequestTimeout)
+	}
+	if err == nil && o.ServerToken != "" {
+		c.server, err = newVaultClient(o.Vault, hc, o.ServerToken, o.VaultNamespace, o.RequestTimeout)
+	}
+	if err != nil {
+		c.fatal("vault", o.Vault.Address, "cannot build a Vault client: "+reason(err, o.RequestTimeout))
+		return false
+	}
+	c.live.Vault.Addr = c.vault.Address()
+	c.vaultSide.addr = c.vault.Address()
+	c.fetch = jwksClient(&tls.Config{MinVersion: tls.VersionTLS12})
+
+	// Health reports sealed, standby and uninitialised Vaults with a 2xx
+	// status (the api sets uninitcode, sealedcode, standbycode... to 299).
+	var h *vaultapi.HealthResponse
+	err = c.request(c.vaultSide, func(ctx context.Context) error {
+		var err error
+		h, err = c.vaultSys.Sys().HealthWithContext(ctx)
+		return err
+	})
+	healthURL := strings.TrimSuffix(c.vault.Address(), "/") + "/v1/sys/health"
+	switch {
+	case err != nil && statusOf(err) >= 400 && statusOf(err) < 500:
+		// Something answers, and refuses health: a proxy, say. Try the rest.
+		c.problem("vault", "sys/health", reason(err, o.RequestTimeout))
+		return true
+	case err != nil:
+		c.fatal("vault", healthURL, reason(err, o.RequestTimeout))
+		return false
+	case h == nil || h.Version == "":
+		c.fatal("vault", healthURL, "the answer is not a Vault sys/health response")
+		return false
+	}
+	c.live.Vault.Health = &world.VaultHealth{
+		Initialized: h.Initialized, Sealed: h.Sealed, Standby: h.Standby,
+		Version: h.Version, ClusterName: h.ClusterName,
+	}
+	if !h.Initialized || h.Sealed {
+		state := "sealed"
+		if !h.Initialized {
+			state = "not initialised"
+		}
+		// Every other request would fail with 503.
+		c.problem("vault", "sys/health", "Vault is "+state+": nothing else was read from it")
+		return false
+	}
+	return true
+}
+
+// vaultCollect starts the Vault collectors.
+func (c *collector) vaultCollect() {
+	c.spawn("vault", "sys/auth", c.vaultAuthMounts)
+	c.spawn("vault", "sys/policies/acl", c.vaultPolicies)
+	c.spawn("vault", "auth/token/roles", c.vaultTokenRoles)
+	if c.server != nil {
+		c.spawn("vault", "auth/token/lookup-self", c.vaultServerToken)
+	}
+}
+
+// vaultRead reads a Vault path (LISTs it when list is set) and returns its
+// data object. found is false when Vault says there is nothing there (404
+// without an error message: an empty list, a missing object).
+func (c *collector) vaultRead(cl *vaultapi.Client, path string, list bool) (data json.RawMessage, found bool, err error) {
+	err = c.request(c.vaultSide, func(ctx context.Context) error {
+		var params url.Values
+		if list {
+			params = url.Values{"list": {"true"}}
+		}
+		resp, err := cl.Logical().ReadRawWithDataWithContext(ctx, path, params)
+		if resp != nil {
+			defer resp.Body.Close()
+		}
+		if err != nil {
+			var re *vaultapi.ResponseError
+			if errors.As(err, &re) && re.StatusCode == http.StatusNotFound && len(re.Errors) == 0 {
+				return nil
+			}
+			return err
+		}
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return err
+		}
+		var env struct {
+			Data json.RawMessage `json:"data"`
+		}
+		if err := json.Unmarshal(body, &env); err != nil {
+			return fmt.Errorf("the answer is not JSON: %s", excerpt(body))
+		}
+		data, found = env.Data, true
+		return nil
+	})
+	if string(data) == "null" {
+		data = nil
+	}
+	return data, found, err
+}
+
+// vaultList LISTs a path and returns its keys; a missing path or a
+// failed read (recorded as a problem) is an empty list.
+func (c *collector) vaultList(path string) []string {
+	data, _, err := c.vaultRead(c.vault, path, true)
+	if err != nil {
+		c.fail("vault", path, err)
+		return nil
+	}
+	if data == nil {
+		return nil
+	}
+	var l struct {
+		Keys []string `json:"keys"`
+	}
+	if err := json.Unmarshal(data, &l); err != nil {
+		c.problem("vault", path, "unexpected LIST answer: "+err.Error())
+		return nil
+	}
+	return l.Keys
+}
+
+// vaultObject reads one object and parses it with the file readers.
+func (c *collector) vaultObject(kind world.Kind, name, path string, adjust func(*world.World)) {
+	data, found, err := c.vaultRead(c.vault, path, false)
+	switch {
+	case err != nil:
+		c.fail("vault", path, err)
+		return
+	case !found || data == nil:
+		// Deleted between the LIST and the read, or never written (an
+		// unconfigured auth method has no config): nothing to check.
+		return
+	}
+	part := &world.World{}
+	if err := inputs.LiveObject(part, kind, name, "vault:"+path, data); err != nil {
+		c.problem("vault", path, "cannot read the answer: "+err.Error())
+		return
+	}
+	if adjust != nil {
+		adjust(part)
+	}
+	c.merge(part)
+}
+
+// vaultPolicies reads every ACL policy.
+func (c *collector) vaultPolicies() {
+	names := c.vaultList("sys/policies/acl")
+	for _, name := range names {
+		if name == "root" {
+			// Built in; its text is empty and grants everything.
+			continue
+		}
+		path := "sys/policies/acl/" + name
+		c.spawn("vault", path, func() {
+			data, found, err := c.vaultRead(c.vault, path, false)
+			if err != nil {
+				c.fail("vault", path, err)
+				return
+			}
+			if !found || data == nil {
+				return
+			}
+			var p struct {
+				Policy *string `json:"policy"`
+			}
+			if err := json.Unmarshal(data, &p); err != nil || p.Policy == nil {
+				c.problem("vault", path, "the answer has no policy text")
+				return
+			}
+			part := &world.World{}
+			if err := inputs.LivePolicy(part, name, "vault:"+path, *p.Policy); err != nil {
+				c.problem("vault", path, "cannot parse the policy: "+err.Error())
+				return
+			}
+			c.merge(part)
+		})
+	}
+}
+
+// vaultTokenRoles reads every token role.
+func (c *collector) vaultTokenRoles() {
+	names := c.vaultList("auth/token/roles")
+	for _, name := range names {
+		path := "auth/token/roles/" + name
+		c.spawn("vault", path, func() { c.vaultObject(world.KindTokenRole, name, path, nil) })
+	}
+}
+
+// vaultAuthMounts reads the auth methods, then every JWT/OIDC one.
+func (c *collector) vaultAuthMounts() {
+	type mount struct {
+		Type     string `json:"type"`
+		Accessor string `json:"accessor"`
+	}
+	var mounts map[string]mount
+	data, _, err := c.vaultRead(c.vault, "sys/auth", false)
+	if err == nil {
+		err = json.Unmarshal(data, &mounts)
+	}
+	if err != nil {
+		// sys/auth needs a sudo-less read grant many operator tokens lack;
+		// the UI's mount list shows the mounts this token may use.
+		fallback, _, ferr := c.vaultRead(c.vault, "sys/internal/ui/mounts", false)
+		var ui struct {
+			Auth map[string]mount `json:"auth"`
+		}
+		if ferr == nil && json.Unmarshal(fallback, &ui) == nil && ui.Auth != nil {
+			mounts = ui.Auth
+		} else {
+			c.fail("vault", "sys/auth", err)
+		}
+	}
+	jwt := map[string]string{} // mount -> accessor
+	var list []world.AuthMount
+	for path, m := range mounts {
+		p := strings.Trim(path, "/")
+		list = append(list, world.AuthMount{Path: p, Type: m.Type, Accessor: m.Accessor})
+		if m.Type == "jwt" || m.Type == "oidc" {
+			jwt[p] = m.Accessor
+		}
+	}
+	for _, m := range c.o.JWTMounts {
+		m = strings.Trim(strings.TrimPrefix(strings.Trim(m, "/"), "auth/"), "/")
+		if _, ok := jwt[m]; !ok && m != "" {
+			jwt[m] = ""
+		}
+	}
+	c.update(func(l *world.Live) { l.Vault.AuthMounts = list })
+	for mount, accessor := range jwt {
+		c.spawn("vault", "auth/"+mount, func() { c.vaultJWTMount(mount, accessor) })
+	}
+}
+
+// vaultJWTMount reads a JWT auth method's config and roles, and fetches
+// the config's jwks_url.
+func (c *collector) vaultJWTMount(mount, accessor string) {
+	c.spawn("vault", "auth/"+mount+"/config", func() {
+		c.vaultObject(world.KindJWTAuthConfig, mount, "auth/"+mount+"/config", func(part *world.World) {
+			for _, cfg := range part.JWTConfigs {
+				cfg.Mount, cfg.Accessor = mount, accessor
+				if u := cfg.JWKSURL; u.IsKnown() && u.V != "" {
+					var extra struct {
+						CAPEM string `json:"jwks_ca_pem"`
+					}
+					_ = json.Unmarshal(cfg.Raw, &extra) // LiveObject parsed it already
+					c.spawn("jwks", u.V, func() {
+						f := c.fetchJWKS(u.V, extra.CAPEM)
+						c.update(func(l *world.Live) {
+							if l.Vault.JWKS == nil {
+								l.Vault.JWKS = map[string]*world.JWKSFetch{}
+							}
+							l.Vault.JWKS[mount] = f
+						})
+					})
+				}
+			}
+		})
+	})
+	names := c.vaultList("auth/" + mount + "/role")
+	for _, name := range names {
+		path := "auth/" + mount + "/role/" + name
+		c.spawn("vault", path, func() {
+			c.vaultObject(world.KindJWTRole, name, path, func(part *world.World) {
+				for _, r := range part.JWTRoles {
+					r.Mount = mount
+				}
+			})
+		})
+	}
+}
+
+// serverCapabilityPaths are the paths a Nomad 1.9 server checks with
+// sys/capabilities-self (facts §1.5), plus lookup-self.
+func serverCapabilityPaths(roles ...string) []string {
+	paths := []string{
+		"auth/token/lookup-self", "auth/token/lookup", "auth/token/revoke-accessor",
+		"auth/token/renew-self", "sys/capabilities-self",
+	}
+	for _, r := range roles {
+		if r != "" {
+			paths = append(paths, "auth/token/create/"+r, "auth/token/roles/"+r)
+		}
+	}
+	slices.Sort(paths)
+	return slices.Compact(paths)
+}
+
+// vaultServerToken looks the Nomad servers' token up with itself and asks
+// Vault what it may do, as a Nomad 1.9 server does at startup.
+func (c *collector) vaultServerToken() {
+	const path = "auth/token/lookup-self"
+	data, found, err := c.vaultRead(c.server, path, false)
+	var info *world.TokenInfo
+	switch {
+	case err != nil:
+		c.fail("vault", path+" (server token)", err)
+	case !found || data == nil:
+		c.problem("vault", path+" (server token)", "empty answer")
+	default:
+		info, err = c.tokenInfo(data)
+		if err != nil {
+			c.problem("vault", path+" (server token)", err.Error())
+		}
+	}
+	var own string
+	if info != nil {
+		own = info.Role
+		c.update(func(l *world.Live) { l.Vault.ServerToken = info })
+	}
+	// Nomad uses create_from_role, else the token's own role.
+	for _, p := range serverCapabilityPaths(c.createFromRole, own) {
+		c.spawn("vault", "sys/capabilities-self", func() {
+			var caps []string
+			err := c.request(c.vaultSide, func(ctx context.Context) error {
+				var err error
+				caps, err = c.server.Sys().CapabilitiesSelfWithContext(ctx, p)
+				return err
+			})
+			if err != nil {
+				c.fail("vault", "sys/capabilities-self "+p+" (server token)", err)
+				return
+			}
+			if caps == nil {
+				caps = []string{}
+			}
+			c.update(func(l *world.Live) {
+				if l.Vault.ServerCapabilities == nil {
+					l.Vault.ServerCapabilities = map[string][]string{}
+				}
+				l.Vault.ServerCapabilities[p] = caps
+			})
+		})
+	}
+}
+
+// tokenInfo decodes a token lookup, registering the token itself as a
+// secret and keeping everything else.
+func (c *collector) tokenInfo(data json.RawMessage) (*world.TokenInfo, error) {
+	var d struct {
+		ID          string      `json:"id"`
+		Accessor    string      `json:"accessor"`
+		Policies    []string    `json:"policies"`
+		Role        string      `json:"role"`
+		Period      json.Number `json:"period"`
+		TTL         json.Number `json:"ttl"`
+		CreationTTL json.Number `json:"creation_ttl"`
+		Renewable   bool        `json:"renewable"`
+		Orphan      bool        `json:"orphan"`
+		ExpireTime  *string     `json:"expire_time"`
+		Type        string      `json:"type"`
+	}
+	if err := json.Unmarshal(data, &d); err != nil {
+		return nil, fmt.Errorf("unexpected token lookup answer: %w", err)
+	}
+	c.secrets.Add(d.ID)
+	info := &world.TokenInfo{
+		Accessor: d.Accessor, Policies: d.Policies, Role: d.Role,
+		Period: seconds(d.Period), TTL: seconds(d.TTL), CreationTTL: seconds(d.CreationTTL),
+		Renewable: d.Renewable, Orphan: d.Orphan, Type: d.Type,
+	}
+	if info.Policies == nil {
+		info.Policies = []string{}
+	}
+	if d.ExpireTime != nil && *d.ExpireTime != "" {
+		if t, err := time.Parse(time.RFC3339Nano, *d.ExpireTime); err == nil {
+			info.ExpireTime = t.UTC()
+		}
+	}
+	return info, nil
+}
+
+func seconds(n json.Number) int64 {
+	if v, err := n.Int64(); err == nil {
+		return v
+	}
+	if f, err := n.Float64(); err == nil {
+		return int64(f)
+	}
+	return 0
+}
