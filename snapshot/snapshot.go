@@ -1,0 +1,253 @@
+// Package snapshot saves what doctor collected from live clusters as a
+// redacted, shareable JSON file, and replays it into the same world
+// offline (nvlint doctor --from, nvlint lint --snapshot). Objects are
+// kept as the raw API data they were read from and replayed through the
+// same readers, so a replay sees exactly what the live run saw.
+package snapshot
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/nvlint/nvlint/inputs"
+	"github.com/nvlint/nvlint/world"
+)
+
+// Version is the snapshot format version.
+const Version = 1
+
+// Snapshot is the file format.
+type Snapshot struct {
+	Version int         `json:"version"`
+	Live    *world.Live `json:"live"`
+	Objects []Object    `json:"objects"`
+	Agents  []Agent     `json:"agents,omitempty"`
+}
+
+// Object is one Vault or Nomad object as the API returned it.
+type Object struct {
+	Kind     world.Kind      `json:"kind"`
+	Name     string          `json:"name"`
+	Origin   string          `json:"origin"`
+	Mount    string          `json:"mount,omitempty"`
+	Accessor string          `json:"accessor,omitempty"`
+	Data     json.RawMessage `json:"data,omitempty"`
+	Text     string          `json:"text,omitempty"` // policies
+}
+
+// Agent is a Nomad agent's vault configuration, as agent/self reports it,
+// without its token.
+type Agent struct {
+	Name   string       `json:"name"`
+	Origin string       `json:"origin"`
+	Server bool         `json:"server,omitempty"`
+	Client bool         `json:"client,omitempty"`
+	Vaults []AgentVault `json:"vaults"`
+}
+
+// AgentVault is one vault block.
+type AgentVault struct {
+	Name                 string   `json:"name"`
+	Enabled              bool     `json:"enabled"`
+	Address              string   `json:"address,omitempty"`
+	CreateFromRole       string   `json:"create_from_role,omitempty"`
+	JWTAuthBackendPath   string   `json:"jwt_auth_backend_path,omitempty"`
+	Namespace            string   `json:"namespace,omitempty"`
+	TokenSet             bool     `json:"token_set,omitempty"`
+	AllowUnauthenticated *bool    `json:"allow_unauthenticated,omitempty"`
+	TaskTokenTTL         string   `json:"task_token_ttl,omitempty"`
+	DefaultIdentityAud   []string `json:"default_identity_aud,omitempty"`
+	HasDefaultIdentity   bool     `json:"has_default_identity,omitempty"`
+	DefaultIdentityTTL   string   `json:"default_identity_ttl,omitempty"`
+}
+
+// From captures a live world.
+func From(w *world.World) (*Snapshot, error) {
+	if w.Live == nil {
+		return nil, errors.New("the world was not read from live clusters")
+	}
+	s := &Snapshot{Version: Version, Live: w.Live}
+	for _, p := range w.Policies {
+		s.Objects = append(s.Objects, Object{Kind: world.KindPolicy, Name: p.Name(), Origin: p.Ref.Origin, Text: string(p.Raw)})
+	}
+	for _, r := range w.TokenRoles {
+		s.Objects = append(s.Objects, Object{Kind: world.KindTokenRole, Name: r.Ref.Name, Origin: r.Ref.Origin, Data: raw(r.Raw)})
+	}
+	for _, c := range w.JWTConfigs {
+		s.Objects = append(s.Objects, Object{Kind: world.KindJWTAuthConfig, Name: c.Ref.Name, Origin: c.Ref.Origin, Mount: c.Mount, Accessor: c.Accessor, Data: raw(c.Raw)})
+	}
+	for _, r := range w.JWTRoles {
+		s.Objects = append(s.Objects, Object{Kind: world.KindJWTRole, Name: r.Ref.Name, Origin: r.Ref.Origin, Mount: r.Mount, Data: raw(r.Raw)})
+	}
+	for _, j := range w.Jobs {
+		s.Objects = append(s.Objects, Object{Kind: world.KindJobspec, Name: j.Ref.Name, Origin: j.Ref.Origin, Data: raw(j.Raw)})
+	}
+	for _, a := range w.Agents {
+		ag := Agent{Name: a.Ref.Name, Origin: a.Ref.Origin, Server: a.Server.V, Client: a.Client.V}
+		for _, v := range a.Vaults {
+			av := AgentVault{
+				Name: v.ClusterName(), Enabled: v.Enabled.V, Address: v.Address.V, CreateFromRole: v.CreateFromRole.V,
+				JWTAuthBackendPath: v.JWTAuthBackendPath.V, Namespace: v.Namespace.V, TokenSet: v.Token.Set,
+				TaskTokenTTL: v.TaskTokenTTL.V,
+			}
+			if v.AllowUnauthenticated.Set {
+				b := v.AllowUnauthenticated.V
+				av.AllowUnauthenticated = &b
+			}
+			if d := v.DefaultIdentity; d != nil {
+				av.HasDefaultIdentity, av.DefaultIdentityAud, av.DefaultIdentityTTL = true, d.Aud.Strings(), d.TTL.V
+			}
+			ag.Vaults = append(ag.Vaults, av)
+		}
+		s.Agents = append(s.Agents, ag)
+	}
+	return s, nil
+}
+
+func raw(b []byte) json.RawMessage {
+	if len(b) == 0 {
+		return nil
+	}
+	return json.RawMessage(b)
+}
+
+// Marshal encodes a snapshot.
+func (s *Snapshot) Marshal() ([]byte, error) { return json.MarshalIndent(s, "", "  ") }
+
+// Load decodes a snapshot and replays it into a world.
+func Load(data []byte) (*world.World, error) {
+	var s Snapshot
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("not an nvlint snapshot: %w", err)
+	}
+	if s.Version != Version {
+		return nil, fmt.Errorf("snapshot version %d; this nvlint reads version %d", s.Version, Version)
+	}
+	return s.World()
+}
+
+// World replays the snapshot.
+func (s *Snapshot) World() (*world.World, error) {
+	w := &world.World{Live: s.Live}
+	if w.Live == nil {
+		w.Live = &world.Live{}
+	}
+	var errs []error
+	for _, o := range s.Objects {
+		var err error
+		if o.Kind == world.KindPolicy {
+			err = inputs.LivePolicy(w, o.Name, o.Origin, o.Text)
+		} else {
+			err = inputs.LiveObject(w, o.Kind, o.Name, o.Origin, o.Data)
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		switch o.Kind {
+		case world.KindJWTAuthConfig:
+			c := w.JWTConfigs[len(w.JWTConfigs)-1]
+			c.Mount, c.Accessor = o.Mount, o.Accessor
+		case world.KindJWTRole:
+			w.JWTRoles[len(w.JWTRoles)-1].Mount = o.Mount
+		}
+	}
+	for _, a := range s.Agents {
+		w.Agents = append(w.Agents, a.config())
+	}
+	return w, errors.Join(errs...)
+}
+
+// config rebuilds the agent config the snapshot describes.
+func (a Agent) config() *world.AgentConfig {
+	known := func(s string) world.Str { return world.Str{V: s, Set: s != "", Known: true} }
+	cfg := &world.AgentConfig{
+		Meta:   world.Meta{Ref: world.ObjectRef{Kind: world.KindAgentConfig, Name: a.Name, Origin: a.Origin}},
+		Server: world.Bool{V: a.Server, Set: true, Known: true},
+		Client: world.Bool{V: a.Client, Set: true, Known: true},
+	}
+	for _, v := range a.Vaults {
+		vc := &world.VaultConfig{
+			Name: known(v.Name), Enabled: world.Bool{V: v.Enabled, Set: true, Known: true},
+			Address: known(v.Address), CreateFromRole: known(v.CreateFromRole),
+			JWTAuthBackendPath: known(v.JWTAuthBackendPath), Namespace: known(v.Namespace),
+			TaskTokenTTL: known(v.TaskTokenTTL),
+		}
+		if v.TokenSet {
+			vc.Token = world.Str{Set: true}
+		}
+		if v.AllowUnauthenticated != nil {
+			vc.AllowUnauthenticated = world.Bool{V: *v.AllowUnauthenticated, Set: true, Known: true}
+		}
+		if v.HasDefaultIdentity {
+			d := &world.DefaultIdentity{TTL: known(v.DefaultIdentityTTL)}
+			d.Aud = world.List{Set: true, Known: true}
+			for _, x := range v.DefaultIdentityAud {
+				d.Aud.Items = append(d.Aud.Items, known(x))
+			}
+			vc.DefaultIdentity = d
+		}
+		cfg.Vaults = append(cfg.Vaults, vc)
+	}
+	return cfg
+}
+
+// Overlay puts files over a live world: the files are the proposed change
+// (a pull request), the snapshot is what runs. An object a file defines
+// replaces the live object of the same kind and name.
+func Overlay(files, live *world.World) *world.World {
+	w := &world.World{Files: files.Files, Live: live.Live}
+	defined := map[world.ObjectRef]bool{}
+	key := func(r world.ObjectRef) world.ObjectRef { return world.ObjectRef{Kind: r.Kind, Name: r.Name} }
+	w.Jobs = append(w.Jobs, files.Jobs...)
+	w.Agents = append(w.Agents, files.Agents...)
+	w.Policies = append(w.Policies, files.Policies...)
+	w.TokenRoles = append(w.TokenRoles, files.TokenRoles...)
+	w.JWTConfigs = append(w.JWTConfigs, files.JWTConfigs...)
+	w.JWTRoles = append(w.JWTRoles, files.JWTRoles...)
+	for _, o := range files.Jobs {
+		defined[key(o.Ref)] = true
+	}
+	for _, o := range files.Policies {
+		defined[key(o.Ref)] = true
+	}
+	for _, o := range files.TokenRoles {
+		defined[key(o.Ref)] = true
+	}
+	for _, o := range files.JWTConfigs {
+		defined[key(o.Ref)] = true
+	}
+	for _, o := range files.JWTRoles {
+		defined[key(o.Ref)] = true
+	}
+	for _, o := range live.Jobs {
+		if !defined[key(o.Ref)] {
+			w.Jobs = append(w.Jobs, o)
+		}
+	}
+	for _, o := range live.Policies {
+		if !defined[key(o.Ref)] {
+			w.Policies = append(w.Policies, o)
+		}
+	}
+	for _, o := range live.TokenRoles {
+		if !defined[key(o.Ref)] {
+			w.TokenRoles = append(w.TokenRoles, o)
+		}
+	}
+	for _, o := range live.JWTConfigs {
+		if !defined[key(o.Ref)] {
+			w.JWTConfigs = append(w.JWTConfigs, o)
+		}
+	}
+	for _, o := range live.JWTRoles {
+		if !defined[key(o.Ref)] {
+			w.JWTRoles = append(w.JWTRoles, o)
+		}
+	}
+	if len(files.Agents) == 0 {
+		w.Agents = live.Agents
+	}
+	return w
+}
