@@ -98,6 +98,10 @@ const unknownValue = "\x00unknown"
 // Resolve works out the token a workload would get.
 func Resolve(w *world.World, wl Workload) Token {
 	t := Token{Workload: wl}
+	if wl.Task.VaultIdentity(wl.Vault.ClusterName()) == nil && serversDisagree(w, wl.Vault.ClusterName()) {
+		t.Unknown = "the server agent configs disagree on default_identity, so the flow depends on which server leads"
+		return t
+	}
 	t.Flow = flowOf(w, wl)
 	t.step("flow: %s", t.Flow)
 	if t.Flow == FlowLegacy {
@@ -125,6 +129,27 @@ func Resolve(w *world.World, wl Workload) Token {
 
 func (t *Token) step(format string, args ...any) {
 	t.Steps = append(t.Steps, fmt.Sprintf(format, args...))
+}
+
+// serversDisagree reports whether some server configs give the cluster a
+// default_identity and others do not: the leader's config decides, and
+// nvlint cannot know which leads. It happens when several setups are
+// linted together.
+func serversDisagree(w *world.World, cluster string) bool {
+	var with, without int
+	for _, a := range w.Agents {
+		v := a.Vault(cluster)
+		if v == nil {
+			continue
+		}
+		switch {
+		case v.DefaultIdentity != nil:
+			with++
+		case a.Server.V || v.Token.Set || v.AllowUnauthenticated.Set || v.TaskTokenTTL.Set:
+			without++
+		}
+	}
+	return with > 0 && without > 0
 }
 
 // flowOf decides which flow a workload uses: an identity for its Vault
@@ -222,7 +247,7 @@ func resolveIdentity(w *world.World, t *Token) {
 		return
 	}
 	t.Policies = r.TokenPolicies.Strings()
-	if !(r.TokenNoDefaultPolicy.IsKnown() && r.TokenNoDefaultPolicy.V) && !slices.Contains(t.Policies, "default") {
+	if (!r.TokenNoDefaultPolicy.IsKnown() || !r.TokenNoDefaultPolicy.V) && !slices.Contains(t.Policies, "default") {
 		t.Policies = append(t.Policies, "default")
 	}
 	t.step("token policies: %s", strings.Join(t.Policies, ", "))

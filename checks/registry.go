@@ -5,7 +5,9 @@
 //	legacy    NV1xx  the legacy token-role flow (Nomad 1.9 and earlier)
 //	identity  NV2xx  the workload-identity flow (Nomad 1.7 and later)
 //	agent     NV3xx  Nomad agent configuration
+//	jobspec   NV4xx  jobspecs: vault, identity and template blocks of tasks
 //	policy    NV5xx  Vault ACL policies
+//	live      NV6xx  live clusters only (nvlint doctor, or lint --snapshot)
 package checks
 
 import (
@@ -14,6 +16,7 @@ import (
 	"github.com/nvlint/nvlint/checks/input"
 	"github.com/nvlint/nvlint/checks/jobspec"
 	"github.com/nvlint/nvlint/checks/legacy"
+	"github.com/nvlint/nvlint/checks/live"
 	"github.com/nvlint/nvlint/checks/policy"
 	"github.com/nvlint/nvlint/rules"
 )
@@ -33,10 +36,50 @@ func All() []rules.Rule {
 		legacy.RoleAllowsServerPolicy,
 		legacy.JobPolicyNotAllowed,
 		identity.AudienceMismatch,
+		identity.RoleRejectsWorkload,
+		identity.JWTRoleTypeNotJWT,
+		identity.JWTRoleNoBoundConstraint,
+		identity.JWTRoleNoUserClaim,
+		identity.JWTRoleUserClaimPointer,
+		identity.JWTRoleExplicitMaxTTL,
+		identity.JWTRoleTokenExpires,
+		identity.JWTRoleInvalidTokenSettings,
+		identity.JWTRoleClaimMappingTarget,
+		identity.JWTConfigKeySource,
+		identity.JWTConfigAlgsMissingRS256,
+		identity.JWTConfigAlgsMissingEdDSA,
+		identity.JWTConfigDefaultRoleMissing,
+		identity.JWTConfigJWKSURLPath,
+		identity.AccessorPlaceholder,
+		identity.MixedAccessors,
+		identity.ClaimMappingMissing,
+		identity.AccessorNotMounted,
 		agent.TokenInConfig,
 		agent.UnknownKey,
 		agent.DeprecatedKey,
+		jobspec.TemplateSecretWithoutVault,
+		jobspec.SecretTemplateOutsideSecrets,
+		jobspec.VaultPoliciesIgnored,
+		jobspec.VaultClusterNotConfigured,
+		jobspec.VaultIdentityMissing,
 		jobspec.TemplateReadDenied,
 		policy.TaskTokenCannotRenew,
+		policy.PolicyRejectedByVault,
+		policy.PolicyPathNeverMatches,
+		live.Unreachable,
+		live.CouldNotCheck,
+		live.VaultSealed,
+		live.ServerTokenCapability,
+		live.ServerTokenLifetime,
+		live.ServerTokenRoot,
+		live.ServerTokenNotOrphan,
+		live.JWKSUnreachable,
+		live.JWKSStaleKeys,
+		live.JWKSAlgorithm,
+		live.NodeNoVault,
+		live.JWTPathNotMounted,
+		live.MigrationPending,
+		live.VaultVersionQuirk,
+		live.FailingAllocation,
 	}
 }

@@ -57,13 +57,13 @@ func (taskTokenCannotRenew) Check(p *rules.Pass) {
 		}
 	}
 	for _, r := range w.TokenRoles {
-		if !(r.TokenNoDefaultPolicy.IsKnown() && r.TokenNoDefaultPolicy.V) && !r.DisallowedPolicies.Contains("default") {
+		if (!r.TokenNoDefaultPolicy.IsKnown() || !r.TokenNoDefaultPolicy.V) && !r.DisallowedPolicies.Contains("default") {
 			continue
 		}
 		checkJobsUnderTokenRole(p, r)
 	}
 	for _, r := range w.JWTRoles {
-		if !(r.TokenNoDefaultPolicy.IsKnown() && r.TokenNoDefaultPolicy.V) || !r.TokenPolicies.Known {
+		if !r.TokenNoDefaultPolicy.IsKnown() || !r.TokenNoDefaultPolicy.V || !r.TokenPolicies.Known {
 			continue
 		}
 		set, missing := w.PolicySet(r.TokenPolicies.Strings(), false)

@@ -21,7 +21,7 @@ import (
 func Grant(pol *world.Policy, path, capability string, d acl.Decision) rules.Fix {
 	fix := rules.Fix{Description: fmt.Sprintf("Grant %s on %s in policy %s", capability, path, pol.Name())}
 	if pol.File == nil {
-		fix.Commands = []string{PolicyAppendCommand(pol.Name(), PathBlock(path, capability))}
+		fix.Commands = []string{PolicyAppendCommand(pol.Name(), path, capability)}
 		return fix
 	}
 	if w := d.Winner; w != nil && w.Kind == "exact" && len(w.Sources) > 0 && w.Sources[0].Policy == pol.Name() {
@@ -50,9 +50,15 @@ func PathBlock(path string, caps ...string) string {
 	return fmt.Sprintf("path %q {\n  capabilities = [%s]\n}\n", path, strings.Join(q, ", "))
 }
 
-// PolicyAppendCommand is the command that appends text to a live policy.
-func PolicyAppendCommand(name, text string) string {
-	return fmt.Sprintf("{ vault policy read %s; printf '%%s' %s; } | vault policy write %s -", name, shellQuote("\n"+text), name)
+// PolicyAppendCommand is the one-line command that adds a path block to a
+// live policy, keeping its other rules.
+func PolicyAppendCommand(name, path string, caps ...string) string {
+	q := make([]string, len(caps))
+	for i, c := range caps {
+		q[i] = strconv.Quote(c)
+	}
+	block := fmt.Sprintf("path %q { capabilities = [%s] }", path, strings.Join(q, ", "))
+	return fmt.Sprintf("{ vault policy read %s; echo %s; } | vault policy write %s -", name, shellQuote(block), name)
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

@@ -1,0 +1,153 @@
+package live
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/nvlint/nvlint/rules"
+	"github.com/nvlint/nvlint/world"
+)
+
+// JWKSUnreachable: Vault fetches jwks_url at every login.
+var JWKSUnreachable rules.Rule = jwksUnreachable{}
+
+type jwksUnreachable struct{}
+
+func (jwksUnreachable) Meta() *rules.Meta { return &jwksUnreachableMeta }
+
+var jwksUnreachableMeta = rules.Meta{
+	ID: "NV621", Name: "jwks-unreachable", Severity: rules.Warning,
+	Title: "the JWT auth method's jwks_url cannot be fetched",
+	Needs: []world.Kind{world.KindJWTAuthConfig},
+	Doc: rules.Doc{
+		Why: "Vault checks jwks_url only when the config is written and fetches the keys again to verify logins. If Nomad's JWKS endpoint is unreachable " +
+			"(a server replaced, a load balancer gone), every login fails. doctor fetches it from where it runs, which is not always Vault's network: " +
+			"a failure here is a strong hint, not proof.",
+		Example: "\"jwks_url\": \"http://10.0.0.5:4646/.well-known/jwks.json\"   # that server was replaced",
+		Fix:     "Point jwks_url at an address that reaches every Nomad server (a load balancer or DNS name) and rewrite the config: `vault write auth/jwt-nomad/config @config.json`.",
+	},
+}
+
+func (jwksUnreachable) Check(p *rules.Pass) {
+	l := p.World.Live
+	if l == nil || l.Vault == nil {
+		return
+	}
+	for _, c := range p.World.JWTConfigs {
+		got := l.Vault.JWKS[c.Mount]
+		if got == nil || got.Error == "" {
+			continue
+		}
+		f := liveFinding(world.KindJWTAuthConfig, c.Ref.Name, c.Ref.Origin,
+			fmt.Sprintf("jwks_url %s of auth method %s cannot be fetched from here: %s; if Vault cannot fetch it either, every Nomad login fails", got.URL, c.Mount, got.Error))
+		f.Range = c.JWKSURL.Range
+		p.Report(f)
+	}
+}
+
+// JWKSStaleKeys: Vault's jwks_url must serve the keys Nomad signs with.
+var JWKSStaleKeys rules.Rule = jwksStaleKeys{}
+
+type jwksStaleKeys struct{}
+
+func (jwksStaleKeys) Meta() *rules.Meta { return &jwksStaleKeysMeta }
+
+var jwksStaleKeysMeta = rules.Meta{
+	ID: "NV622", Name: "jwks-missing-nomad-key", Severity: rules.Error,
+	Title: "the JWKS Vault trusts does not serve Nomad's current signing keys",
+	Needs: []world.Kind{world.KindJWTAuthConfig},
+	Doc: rules.Doc{
+		Why: "After a Nomad keyring rotation, or when jwks_url points at another cluster, identities are signed with a key the JWKS behind jwks_url does not serve: " +
+			"logins fail with `no known key successfully validated the token signature` or `failed to verify id token signature`.",
+		Example: "Nomad JWKS kids: [a1b2...]; jwks_url kids: [9f8e...]",
+		Fix:     "Point jwks_url at this Nomad cluster's /.well-known/jwks.json (through every server), or wait for the rotated key to propagate; `nomad operator root keyring list` shows the active key.",
+	},
+}
+
+func (jwksStaleKeys) Check(p *rules.Pass) {
+	l := p.World.Live
+	if l == nil || l.Vault == nil || l.Nomad == nil || l.Nomad.JWKS == nil || len(l.Nomad.JWKS.Keys) == 0 {
+		return
+	}
+	for _, c := range p.World.JWTConfigs {
+		got := l.Vault.JWKS[c.Mount]
+		if got == nil || got.Error != "" {
+			continue
+		}
+		var missing []string
+		for _, k := range l.Nomad.JWKS.Keys {
+			if !slices.ContainsFunc(got.Keys, func(g world.JWK) bool { return g.Kid == k.Kid }) {
+				missing = append(missing, k.Kid)
+			}
+		}
+		if len(missing) == 0 {
+			continue
+		}
+		f := liveFinding(world.KindJWTAuthConfig, c.Ref.Name, c.Ref.Origin,
+			fmt.Sprintf("jwks_url %s of auth method %s does not serve Nomad's signing key(s) %s: logins signed with them fail signature checks", got.URL, c.Mount, strings.Join(missing, ", ")),
+			"Nomad /.well-known/jwks.json kids: "+strings.Join(kids(l.Nomad.JWKS.Keys), ", "),
+			"jwks_url kids: "+strings.Join(kids(got.Keys), ", "))
+		p.Report(f)
+	}
+}
+
+// JWKSAlgorithm: Vault must accept the algorithm Nomad signs with.
+var JWKSAlgorithm rules.Rule = jwksAlgorithm{}
+
+type jwksAlgorithm struct{}
+
+func (jwksAlgorithm) Meta() *rules.Meta { return &jwksAlgorithmMeta }
+
+var jwksAlgorithmMeta = rules.Meta{
+	ID: "NV623", Name: "jwks-algorithm-not-supported", Severity: rules.Error,
+	Title: "the JWT auth method does not accept the algorithm Nomad signs with",
+	Needs: []world.Kind{world.KindJWTAuthConfig},
+	Doc: rules.Doc{
+		Why:     "Nomad signs identities with RS256 (keyrings created by 1.7+) or EdDSA (older keyrings). A jwt_supported_algs list without that algorithm makes every login fail with `token signed with unexpected algorithm`.",
+		Example: "\"jwt_supported_algs\": [\"RS256\"]   # Nomad's key is EdDSA",
+		Fix:     "Set jwt_supported_algs to [\"RS256\", \"EdDSA\"] as `nomad setup vault` does.",
+	},
+}
+
+func (jwksAlgorithm) Check(p *rules.Pass) {
+	l := p.World.Live
+	if l == nil || l.Nomad == nil || l.Nomad.JWKS == nil {
+		return
+	}
+	algs := map[string]bool{}
+	for _, k := range l.Nomad.JWKS.Keys {
+		if k.Alg != "" {
+			algs[k.Alg] = true
+		}
+	}
+	for _, c := range p.World.JWTConfigs {
+		if !c.JWTSupportedAlgs.Known || len(c.JWTSupportedAlgs.Items) == 0 {
+			continue // empty means every algorithm
+		}
+		var missing []string
+		for a := range algs {
+			if !c.JWTSupportedAlgs.Contains(a) {
+				missing = append(missing, a)
+			}
+		}
+		sort.Strings(missing)
+		if len(missing) == 0 {
+			continue
+		}
+		f := liveFinding(world.KindJWTAuthConfig, c.Ref.Name, c.Ref.Origin,
+			fmt.Sprintf("auth method %s accepts %s but Nomad signs with %s: logins fail with token signed with unexpected algorithm", c.Mount, strings.Join(c.JWTSupportedAlgs.Strings(), ", "), strings.Join(missing, ", ")))
+		f.Range = c.JWTSupportedAlgs.Range
+		f.Fixes = []rules.Fix{{Description: "Accept RS256 and EdDSA", Commands: []string{fmt.Sprintf("vault write auth/%s/config jwt_supported_algs=RS256,EdDSA <the other config parameters>", c.Mount)}}}
+		p.Report(f)
+	}
+}
+
+func kids(ks []world.JWK) []string {
+	out := make([]string, len(ks))
+	for i, k := range ks {
+		out[i] = k.Kid
+	}
+	return out
+}

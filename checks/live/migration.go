@@ -1,0 +1,126 @@
+package live
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/nvlint/nvlint/access"
+	"github.com/nvlint/nvlint/rules"
+	"github.com/nvlint/nvlint/world"
+)
+
+// MigrationPending: what `nomad setup vault -check` reports, as findings.
+var MigrationPending rules.Rule = migrationPending{}
+
+type migrationPending struct{}
+
+func (migrationPending) Meta() *rules.Meta { return &migrationPendingMeta }
+
+var migrationPendingMeta = rules.Meta{
+	ID: "NV641", Name: "workload-identity-migration-pending", Severity: rules.Warning,
+	Title: "the cluster is not ready for Vault workload identity only (Nomad 1.10)",
+	Doc: rules.Doc{
+		Why: "Nomad 1.10 removed the legacy token flow. A job whose tasks have no vault_<cluster> identity (submitted before the servers had default_identity) " +
+			"can no longer get a Vault token, and clients older than 1.7 cannot sign identities. Upgrading with either left breaks those tasks.",
+		Example: "nomad setup vault -check   # Jobs Without Workload Identity for Vault: web",
+		Fix:     "Configure default_identity on the servers, resubmit every job that uses Vault (`nomad job run`), and upgrade clients to 1.7+ before moving to 1.10.",
+	},
+}
+
+func (migrationPending) Check(p *rules.Pass) {
+	l := p.World.Live
+	if l == nil || l.Nomad == nil {
+		return
+	}
+	seen := map[string]bool{}
+	for _, wl := range access.Workloads(p.World) {
+		if wl.Task.VaultIdentity(wl.Vault.ClusterName()) != nil || seen[wl.Job.Ref.Name] {
+			continue
+		}
+		seen[wl.Job.Ref.Name] = true
+		f := liveFinding(world.KindJobspec, wl.Job.Ref.Name, wl.Job.Ref.Origin,
+			fmt.Sprintf("job %s uses Vault but %s has no vault_%s identity: on Nomad 1.10 it gets no Vault token; resubmit the job after the servers have default_identity", wl.Job.Ref.Name, wl.Task.Name.V, wl.Vault.ClusterName()))
+		f.Fixes = []rules.Fix{{Description: "Resubmit the job so the servers add its identity", Commands: []string{fmt.Sprintf("nomad job inspect -namespace %s %s | nomad job run -json -", wl.Job.NamespaceName(), wl.Job.Ref.Name)}}}
+		p.Report(f)
+	}
+	var old []string
+	for _, n := range l.Nomad.Nodes {
+		if n.Version != "" && versionLess(n.Version, "1.7.0") {
+			old = append(old, fmt.Sprintf("%s (%s)", n.Name, n.Version))
+		}
+	}
+	if len(old) > 0 {
+		p.Report(liveFinding("node", strings.Join(old, ", "), "nomad:/v1/nodes",
+			fmt.Sprintf("%d client(s) run Nomad older than 1.7 and cannot use workload identity: %s; upgrade them before Nomad 1.10", len(old), strings.Join(old, ", "))))
+	}
+}
+
+// versionLess compares dotted versions numerically ("1.10.0" > "1.9.7").
+func versionLess(a, b string) bool {
+	pa, pb := versionParts(a), versionParts(b)
+	for i := 0; i < 3; i++ {
+		if pa[i] != pb[i] {
+			return pa[i] < pb[i]
+		}
+	}
+	return false
+}
+
+func versionParts(v string) [3]int {
+	var out [3]int
+	v = strings.TrimPrefix(strings.TrimSpace(v), "v")
+	v, _, _ = strings.Cut(v, "-")
+	v, _, _ = strings.Cut(v, "+")
+	for i, part := range strings.SplitN(v, ".", 3) {
+		n := 0
+		for _, c := range part {
+			if c < '0' || c > '9' {
+				break
+			}
+			n = n*10 + int(c-'0')
+		}
+		out[i] = n
+	}
+	return out
+}
+
+// VaultVersionQuirk: known Vault releases that break the integration.
+var VaultVersionQuirk rules.Rule = vaultVersionQuirk{}
+
+type vaultVersionQuirk struct{}
+
+func (vaultVersionQuirk) Meta() *rules.Meta { return &vaultVersionQuirkMeta }
+
+var vaultVersionQuirkMeta = rules.Meta{
+	ID: "NV651", Name: "vault-version-quirk", Severity: rules.Error,
+	Title: "this Vault release has a bug that breaks the integration",
+	Doc: rules.Doc{
+		Why: "Vault 0.6.4 mis-validates token creation from a role with disallowed_policies, so the legacy flow cannot create task tokens (fixed in 0.6.5). " +
+			"Vault 1.16.1 rejects Nomad's JWKS when the JWT auth config is written (`error checking jwks URL ... unexpected signature algorithm \"HS256\"`, nomad#20298).",
+		Example: "vault status   # Version 1.16.1",
+		Fix:     "Upgrade Vault past the affected release (0.6.5+, 1.16.2+).",
+	},
+}
+
+func (vaultVersionQuirk) Check(p *rules.Pass) {
+	l := p.World.Live
+	if l == nil || l.Vault == nil || l.Vault.Health == nil {
+		return
+	}
+	ver := strings.TrimPrefix(l.Vault.Health.Version, "v")
+	base, _, _ := strings.Cut(ver, "+")
+	switch {
+	case base == "0.6.4":
+		for _, r := range p.World.TokenRoles {
+			if len(r.DisallowedPolicies.Items) > 0 {
+				p.Report(liveFinding("vault", l.Vault.Addr, "sys/health",
+					fmt.Sprintf("Vault 0.6.4 cannot create tokens from role %s, which uses disallowed_policies (a 0.6.4 regression): upgrade Vault", r.Ref.Name)))
+			}
+		}
+	case strings.HasPrefix(base, "1.16.1"):
+		if len(p.World.JWTConfigs) > 0 {
+			p.Report(liveFinding("vault", l.Vault.Addr, "sys/health",
+				"Vault 1.16.1 rejects Nomad's JWKS when the JWT auth config is written (unexpected signature algorithm \"HS256\"): upgrade Vault to 1.16.2+"))
+		}
+	}
+}

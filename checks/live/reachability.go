@@ -1,0 +1,101 @@
+package live
+
+import (
+	"fmt"
+
+	"github.com/nvlint/nvlint/rules"
+	"github.com/nvlint/nvlint/world"
+)
+
+// Unreachable: a whole side could not be read.
+var Unreachable rules.Rule = unreachable{}
+
+type unreachable struct{}
+
+func (unreachable) Meta() *rules.Meta { return &unreachableMeta }
+
+var unreachableMeta = rules.Meta{
+	ID: "NV601", Name: "cluster-unreachable", Severity: rules.Error,
+	Title: "Vault or Nomad could not be reached",
+	Doc: rules.Doc{
+		Why:     "If nvlint cannot reach Vault from here, Nomad clients and servers on the same network likely cannot either; every task that needs a token fails. Either way, nothing on that side could be checked.",
+		Example: "VAULT_ADDR=https://vault.example:8200 nvlint doctor   # connection refused",
+		Fix:     "Check the address, TLS settings and the service's health (`vault status`, `nomad server members`), then run doctor again.",
+	},
+}
+
+func (unreachable) Check(p *rules.Pass) {
+	if p.World.Live == nil {
+		return
+	}
+	for _, pr := range p.World.Live.Problems {
+		if !pr.Fatal {
+			continue
+		}
+		p.Report(liveFinding(world.Kind(pr.Area), pr.Area, pr.What,
+			fmt.Sprintf("could not reach %s at %s: %s; nothing on that side was checked", pr.Area, pr.What, pr.Reason)))
+	}
+}
+
+// CouldNotCheck: one read failed; the rest of the run went on.
+var CouldNotCheck rules.Rule = couldNotCheck{}
+
+type couldNotCheck struct{}
+
+func (couldNotCheck) Meta() *rules.Meta { return &couldNotCheckMeta }
+
+var couldNotCheckMeta = rules.Meta{
+	ID: "NV602", Name: "could-not-check", Severity: rules.Warning,
+	Title: "part of the live state could not be read",
+	Doc: rules.Doc{
+		Why:     "doctor reads each object on its own, with a timeout; one that fails (403, timeout, garbage) is reported here and the rest is still checked. A 403 usually means the token doctor runs with lacks a read grant, so the rules that need that object stayed silent.",
+		Example: "could not check vault sys/policies/acl/nomad-server: 403 permission denied",
+		Fix:     "Give the token doctor uses read access to the path (a read-only operator policy), or accept that this part is unchecked.",
+	},
+}
+
+func (couldNotCheck) Check(p *rules.Pass) {
+	if p.World.Live == nil {
+		return
+	}
+	for _, pr := range p.World.Live.Problems {
+		if pr.Fatal {
+			continue
+		}
+		p.Report(liveFinding(world.Kind(pr.Area), pr.What, pr.What, fmt.Sprintf("could not check %s %s: %s", pr.Area, pr.What, pr.Reason)))
+	}
+}
+
+// VaultSealed: a sealed or uninitialised Vault serves nothing.
+var VaultSealed rules.Rule = vaultSealed{}
+
+type vaultSealed struct{}
+
+func (vaultSealed) Meta() *rules.Meta { return &vaultSealedMeta }
+
+var vaultSealedMeta = rules.Meta{
+	ID: "NV611", Name: "vault-sealed", Severity: rules.Error,
+	Title: "Vault is sealed or not initialised",
+	Doc: rules.Doc{
+		Why: "A sealed Vault answers every request with `503 Vault is sealed`. Nomad's fingerprint reads only the unauthenticated seal status, so nodes " +
+			"still show Vault as available and jobs are placed, then each task dies with `Vault: failed to derive vault token ... 503 Vault is sealed`.",
+		Example: "vault status   # Sealed: true",
+		Fix:     "Unseal Vault (`vault operator unseal`, or fix the auto-unseal KMS), then restart failed allocations.",
+	},
+}
+
+func (vaultSealed) Check(p *rules.Pass) {
+	l := p.World.Live
+	if l == nil || l.Vault == nil || l.Vault.Health == nil {
+		return
+	}
+	h := l.Vault.Health
+	switch {
+	case !h.Initialized:
+		p.Report(liveFinding("vault", l.Vault.Addr, "sys/health", "Vault at "+l.Vault.Addr+" is not initialised: run vault operator init", "sys/health: initialized=false"))
+	case h.Sealed:
+		f := liveFinding("vault", l.Vault.Addr, "sys/health", "Vault at "+l.Vault.Addr+" is sealed: every token request fails with 503 Vault is sealed; unseal it", "sys/health: sealed=true, version "+h.Version)
+		f.Fixes = []rules.Fix{{Description: "Unseal Vault", Commands: []string{"vault operator unseal"}}}
+		p.Report(f)
+	}
+}

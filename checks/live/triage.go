@@ -1,0 +1,161 @@
+package live
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/nvlint/nvlint/access"
+	"github.com/nvlint/nvlint/acl"
+	"github.com/nvlint/nvlint/rules"
+	"github.com/nvlint/nvlint/world"
+)
+
+// FailingAllocation maps each failing allocation's Vault or template
+// event to what explains it.
+var FailingAllocation rules.Rule = failingAllocation{}
+
+type failingAllocation struct{}
+
+func (failingAllocation) Meta() *rules.Meta { return &failingAllocationMeta }
+
+var failingAllocationMeta = rules.Meta{
+	ID: "NV661", Name: "failing-allocation", Severity: rules.Error,
+	Title: "an allocation is failing on Vault, and why",
+	Doc: rules.Doc{
+		Why: "A task that cannot get its Vault token or render its secrets says little: `Missing: vault.read(kv/data/x)`, `invalid audience`, `permission denied`. " +
+			"doctor reads recent allocations' task events and follows each back to its cause: the policy trace that denies the path, the role and identity " +
+			"whose audiences differ, the role that does not exist, a sealed Vault.",
+		Example: "Template: Missing: vault.read(kv/data/default/web/config)",
+		Fix:     "Apply the fix of the finding the allocation points to, then restart the allocation (`nomad alloc restart <id>`).",
+	},
+}
+
+var (
+	missingRead = regexp.MustCompile(`vault\.(read|list|write)\(([^)]+)\)`)
+	roleMissing = regexp.MustCompile(`role "?([^" ]+)"? could not be found`)
+)
+
+// triage is one known event pattern and how to explain it.
+type triage struct {
+	match   func(msg string) bool
+	explain func(p *rules.Pass, a world.NomadAlloc, msg string) (string, []string)
+}
+
+var triages = []triage{
+	{
+		match: func(m string) bool {
+			return strings.Contains(m, "invalid audience") || strings.Contains(m, "no audiences bound")
+		},
+		explain: func(p *rules.Pass, a world.NomadAlloc, msg string) (string, []string) {
+			tok, ok := tokenFor(p.World, a)
+			if !ok {
+				return "Vault refused the workload identity's audience", nil
+			}
+			return fmt.Sprintf("Vault refused the login: the identity's aud [%s] (from %s) is not among JWT role %s's bound_audiences", strings.Join(tok.Aud, ", "), tok.AudFrom, tok.RoleName), tok.Steps
+		},
+	},
+	{
+		match: func(m string) bool { return roleMissing.MatchString(m) },
+		explain: func(_ *rules.Pass, _ world.NomadAlloc, msg string) (string, []string) {
+			return fmt.Sprintf("the JWT role %s does not exist in Vault: create it or fix vault.role / default_role", roleMissing.FindStringSubmatch(msg)[1]), nil
+		},
+	},
+	{
+		match: func(m string) bool { return strings.Contains(m, "missing role") },
+		explain: func(_ *rules.Pass, _ world.NomadAlloc, _ string) (string, []string) {
+			return "the task names no vault.role and the JWT auth method has no default_role", nil
+		},
+	},
+	{
+		match: func(m string) bool { return strings.Contains(m, "Vault is sealed") },
+		explain: func(_ *rules.Pass, _ world.NomadAlloc, _ string) (string, []string) {
+			return "Vault was sealed when the task asked for its token", nil
+		},
+	},
+	{
+		match: func(m string) bool { return missingRead.MatchString(m) },
+		explain: func(p *rules.Pass, a world.NomadAlloc, msg string) (string, []string) {
+			sm := missingRead.FindStringSubmatch(msg)
+			op, path := sm[1], strings.TrimSpace(sm[2])
+			tok, ok := tokenFor(p.World, a)
+			if !ok {
+				return fmt.Sprintf("the task's token cannot %s %s", op, path), nil
+			}
+			aop := map[string]acl.Operation{"read": acl.OpRead, "list": acl.OpList, "write": acl.OpUpdate}[op]
+			ans := tok.Can(path, aop)
+			switch {
+			case tok.Refused != "":
+				return "the task gets no token: " + tok.Refused, tok.Steps
+			case !ans.Known:
+				return fmt.Sprintf("the task's template waits for %s %s; whether its token may is unknown here: %s", op, path, ans.Why), tok.Steps
+			case ans.Allowed:
+				return fmt.Sprintf("the policies allow %s %s; the secret may not exist yet, or the policies changed since the task started", op, path), tok.Steps
+			}
+			why := "no rule of its policies matches"
+			for _, d := range ans.Dropped {
+				if access.LeadsTo(d.Rule.Path, path) {
+					why = fmt.Sprintf("policy %s would grant it with %q but Vault drops that path (%s)", d.Policy, d.Rule.Path, d.Reason)
+					break
+				}
+			}
+			if ans.Winner != nil && why == "no rule of its policies matches" {
+				why = fmt.Sprintf("%q of policy %s decides, granting %v", ans.Winner.Path, ans.Winner.Sources[0].Policy, ans.Capabilities)
+			}
+			return fmt.Sprintf("its token (policies %s) is denied %s on %s: %s", strings.Join(tok.Policies, ", "), op, path, why), tok.Steps
+		},
+	},
+	{
+		match: func(m string) bool { return strings.Contains(m, "permission denied") },
+		explain: func(_ *rules.Pass, _ world.NomadAlloc, _ string) (string, []string) {
+			return "Vault answered permission denied", nil
+		},
+	},
+}
+
+func (failingAllocation) Check(p *rules.Pass) {
+	l := p.World.Live
+	if l == nil || l.Nomad == nil {
+		return
+	}
+	for _, a := range l.Nomad.FailingAllocs {
+		// Only events since the task last started explain its state now.
+		for i := len(a.Events) - 1; i >= 0; i-- {
+			ev := a.Events[i]
+			if ev.Type == "Started" {
+				break
+			}
+			msg := ev.Message
+			var why string
+			var steps []string
+			for _, t := range triages {
+				if t.match(msg) {
+					why, steps = t.explain(p, a, msg)
+					break
+				}
+			}
+			if why == "" {
+				continue
+			}
+			short := a.ID
+			if len(short) > 8 {
+				short = short[:8]
+			}
+			f := liveFinding(world.KindJobspec, a.JobID, "nomad:/v1/allocation/"+a.ID,
+				fmt.Sprintf("allocation %s of job %s: task %s fails (%s): %s", short, a.JobID, a.Task, ev.Type, why),
+				append([]string{fmt.Sprintf("task event %s: %s", ev.Type, msg)}, steps...)...)
+			p.Report(f)
+			break
+		}
+	}
+}
+
+// tokenFor resolves the token of an allocation's task.
+func tokenFor(w *world.World, a world.NomadAlloc) (access.Token, bool) {
+	for _, wl := range access.Workloads(w) {
+		if wl.Job.Ref.Name == a.JobID && wl.Group.Name.V == a.TaskGroup && wl.Task.Name.V == a.Task {
+			return access.Resolve(w, wl), true
+		}
+	}
+	return access.Token{}, false
+}
