@@ -64,3 +64,17 @@ func (s *Secrets) Bytes(b []byte) []byte {
 
 // String is Bytes for strings.
 func (s *Secrets) String(v string) string { return string(s.Bytes([]byte(v))) }
+
+// Merge adds every secret of other.
+func (s *Secrets) Merge(other *Secrets) {
+	if other == nil || other == s {
+		return
+	}
+	other.mu.Lock()
+	vals := make([]string, 0, len(other.values))
+	for v := range other.values {
+		vals = append(vals, v)
+	}
+	other.mu.Unlock()
+	s.Add(vals...)
+}

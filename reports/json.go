@@ -14,6 +14,7 @@ import (
 
 type jsonReport struct {
 	Version  int           `json:"version"`
+	Verdicts []Verdict     `json:"verdicts,omitempty"`
 	Findings []jsonFinding `json:"findings"`
 	Summary  Summary       `json:"summary"`
 }
@@ -62,7 +63,7 @@ func location(r hcl.Range) *jsonLocation {
 }
 
 func writeJSON(w io.Writer, r *Report) error {
-	out := jsonReport{Version: 1, Findings: []jsonFinding{}, Summary: r.Summary()}
+	out := jsonReport{Version: 1, Verdicts: r.Verdicts, Findings: []jsonFinding{}, Summary: r.Summary()}
 	for _, f := range r.Findings {
 		jf := jsonFinding{
 			Rule: f.Rule.ID, Name: f.Rule.Name, Severity: f.Severity, Message: f.Message,

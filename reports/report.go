@@ -22,6 +22,9 @@ type Report struct {
 	// Catalog is the rule catalog that ran, for rule metadata.
 	Catalog []rules.Rule
 	Version string
+	// Verdicts, when set (doctor), open the text report and are part of
+	// the JSON.
+	Verdicts []Verdict
 }
 
 // Summary counts findings by severity.

@@ -60,6 +60,9 @@ func writeText(w io.Writer, r *Report, opts Options) error {
 	st := newTextStyles(w, opts.Color)
 	var b bytes.Buffer
 	files := r.fileByPath()
+	if len(r.Verdicts) > 0 {
+		writeVerdicts(&b, st, r.Verdicts)
+	}
 	current := "\x00"
 	for _, f := range r.Findings {
 		group := f.Range.Filename
@@ -116,7 +119,15 @@ func writeFinding(b *bytes.Buffer, st textStyles, f rules.Finding, files map[str
 			writeEdit(b, st, e, files[e.Range.Filename])
 		}
 		for _, c := range fx.Commands {
-			b.WriteString("       " + st.fix.Render("$ "+c) + "\n")
+			// Render line by line: lipgloss pads a multi-line block to
+			// one width.
+			for i, l := range strings.Split(c, "\n") {
+				prefix := "$ "
+				if i > 0 {
+					prefix = "  "
+				}
+				b.WriteString("       " + st.fix.Render(prefix+l) + "\n")
+			}
 		}
 	}
 }
@@ -260,6 +271,9 @@ func writeVerbose(b *bytes.Buffer, st textStyles, r *Report) {
 func summaryLine(st textStyles, r *Report) string {
 	s := r.Summary()
 	files := plural(s.Files, "file")
+	if s.Files == 0 {
+		files = "the live clusters"
+	}
 	if s.Findings == 0 {
 		return st.ok.Render("✔ no problems") + " in " + files
 	}
@@ -285,4 +299,30 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return strconv.Itoa(n) + " " + word + "s"
+}
+
+// writeVerdicts prints one line per area: the screen an operator reads
+// first.
+func writeVerdicts(b *bytes.Buffer, st textStyles, vs []Verdict) {
+	width := 0
+	for _, v := range vs {
+		width = max(width, len(v.Area))
+	}
+	for _, v := range vs {
+		status := st.ok.Render(fmt.Sprintf("%-11s", v.Status))
+		switch v.Status {
+		case "broken":
+			status = st.err.Render(fmt.Sprintf("%-11s", v.Status))
+		case "at risk":
+			status = st.warn.Render(fmt.Sprintf("%-11s", v.Status))
+		case "not checked":
+			status = st.dim.Render(fmt.Sprintf("%-11s", v.Status))
+		}
+		detail := v.Detail
+		if v.Findings > 1 {
+			detail = fmt.Sprintf("%s (+%d more)", detail, v.Findings-1)
+		}
+		fmt.Fprintf(b, "%-*s  %s %s\n", width, v.Area, status, detail)
+	}
+	b.WriteString("\n")
 }
