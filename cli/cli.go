@@ -52,6 +52,8 @@ func Main(args []string, env Env) (code int) {
 	switch args[0] {
 	case "lint":
 		return runLint(args[1:], env)
+	case "doctor":
+		return runDoctor(args[1:], env)
 	case "access":
 		return runAccess(args[1:], env)
 	case "rules":
@@ -75,6 +77,7 @@ func usage(w io.Writer) {
 
 Usage:
   nvlint lint [flags] PATH...   check jobspecs, agent configs, Vault policies and roles
+  nvlint doctor [flags]         diagnose live Nomad and Vault clusters (read-only)
   nvlint access --job J [--task T] [--path P] PATH...
                                 can a task's Vault token read a path? prints the whole chain
   nvlint rules                  list the rules

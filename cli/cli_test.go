@@ -55,7 +55,7 @@ func TestJSONShape(t *testing.T) {
 		Findings []struct {
 			Rule, Name, Severity, Message string
 			Location                      *struct {
-				File                                string
+				File                             string
 				Line, Column, EndLine, EndColumn int
 			} `json:"location"`
 			Object struct{ Kind, Name string }
@@ -88,7 +88,7 @@ func TestSARIF(t *testing.T) {
 			Tool struct {
 				Driver struct {
 					Rules []struct {
-						ID   string `json:"id"`
+						ID   string                `json:"id"`
 						Help struct{ Text string } `json:"help"`
 					} `json:"rules"`
 				} `json:"driver"`
@@ -98,7 +98,7 @@ func TestSARIF(t *testing.T) {
 				Level     string `json:"level"`
 				Locations []struct {
 					PhysicalLocation struct {
-						ArtifactLocation struct{ URI string } `json:"artifactLocation"`
+						ArtifactLocation struct{ URI string }    `json:"artifactLocation"`
 						Region           struct{ StartLine int } `json:"region"`
 					} `json:"physicalLocation"`
 				} `json:"locations"`
@@ -272,5 +272,23 @@ func TestNameOverride(t *testing.T) {
 	r = nvlint(t, "", nil, "lint", "--name", "server.hcl=nomad-server", filepath.Join(dir, "server.hcl"), filepath.Join(dir, "role.json"))
 	if r.code != 0 {
 		t.Fatalf("with --name: code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestAccess(t *testing.T) {
+	wi := examples + "/workload-identity"
+	r := nvlint(t, "", nil, "access", "--job", "mongo", wi)
+	if r.code != cli.ExitOK || !strings.Contains(r.stdout, "ALLOWED read kv/data/default/mongo/config") ||
+		!strings.Contains(r.stdout, "role: nomad-workloads (the auth method's default_role)") {
+		t.Fatalf("code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = nvlint(t, "", nil, "access", "--job", "mongo-query", "--path", "kv/data/default/mongo/config", wi)
+	if r.code != cli.ExitFindings || !strings.Contains(r.stdout, "DENIED read kv/data/default/mongo/config") ||
+		!strings.Contains(r.stdout, "role: mongo-dynamic-secret (vault.role)") {
+		t.Fatalf("code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = nvlint(t, "", nil, "access", "--job", "nope", wi)
+	if r.code != cli.ExitUsage || !strings.Contains(r.stderr, `no task with a vault block matches job "nope"`) {
+		t.Fatalf("code %d\n%s", r.code, r.stderr)
 	}
 }

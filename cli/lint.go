@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/nvlint/nvlint/checks"
@@ -12,6 +13,7 @@ import (
 	"github.com/nvlint/nvlint/redact"
 	"github.com/nvlint/nvlint/reports"
 	"github.com/nvlint/nvlint/rules"
+	"github.com/nvlint/nvlint/snapshot"
 	"github.com/nvlint/nvlint/world"
 )
 
@@ -24,6 +26,7 @@ func runLint(args []string, env Env) int {
 		color   = fs.String("color", "auto", "colour the text report: auto, always or never (NO_COLOR is honoured)")
 		kind    = fs.String("kind", "", "treat named files and stdin as this kind: "+kindNames())
 		verbose = fs.Bool("verbose", false, "also say which rules could not run and why, and which files were skipped")
+		snap    = fs.String("snapshot", "", "check the files against live state saved with nvlint doctor --save: files replace the live objects they define")
 		names   multiFlag
 	)
 	fs.Var(&names, "name", "override an object's name: FILE=NAME (repeatable); FILE may be a path or a base name")
@@ -77,6 +80,17 @@ func runLint(args []string, env Env) int {
 		}
 		return ExitUsage
 	}
+	if *snap != "" {
+		data, err := os.ReadFile(*snap)
+		if err != nil {
+			return usageError(env, err)
+		}
+		lw, err := snapshot.Load(data)
+		if err != nil {
+			return usageError(env, fmt.Errorf("%s: %w", *snap, err))
+		}
+		w = snapshot.Overlay(w, lw)
+	}
 	catalog := checks.All()
 	res := rules.Run(w, catalog)
 	rep := &reports.Report{
@@ -105,12 +119,7 @@ func runLint(args []string, env Env) int {
 func worldSecrets(w *world.World, env Env) *redact.Secrets {
 	s := &redact.Secrets{}
 	for _, f := range w.Files {
-		for _, r := range f.Secrets {
-			if r.End.Byte <= len(f.Src) && r.Start.Byte < r.End.Byte {
-				v := strings.Trim(string(f.Src[r.Start.Byte:r.End.Byte]), "\"")
-				s.Add(v)
-			}
-		}
+		s.Add(fileSecrets(f)...)
 	}
 	for _, k := range []string{"VAULT_TOKEN", "NOMAD_TOKEN"} {
 		s.Add(env.Getenv(k))
@@ -153,4 +162,15 @@ func splitErrors(err error) []error {
 		return j.Unwrap()
 	}
 	return []error{err}
+}
+
+// fileSecrets returns the secret values written in a file.
+func fileSecrets(f *world.File) []string {
+	var out []string
+	for _, r := range f.Secrets {
+		if r.End.Byte <= len(f.Src) && r.Start.Byte < r.End.Byte {
+			out = append(out, strings.Trim(string(f.Src[r.Start.Byte:r.End.Byte]), "\""))
+		}
+	}
+	return out
 }
