@@ -1,7 +1,12 @@
 package inputs
 
 import (
+	"os"
+	"path/filepath"
+	"unicode/utf8"
+
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/nvlint/nvlint/world"
 )
@@ -38,6 +43,7 @@ var (
 )
 
 func loadJobspecHCL(f *world.File, body hcl.Body, w *world.World) {
+	repo := &templateFiles{dir: filepath.Dir(f.Path), w: w}
 	root, _, diags := body.PartialContent(jobspecRootSchema)
 	f.Diags = append(f.Diags, diags...)
 	for _, jb := range root.Blocks {
@@ -60,14 +66,14 @@ func loadJobspecHCL(f *world.File, body hcl.Body, w *world.World) {
 			case "parameterized":
 				job.Parameterized = true
 			case "group":
-				job.Groups = append(job.Groups, groupHCL(b, f.Src))
+				job.Groups = append(job.Groups, groupHCL(b, f.Src, repo))
 			}
 		}
 		w.Jobs = append(w.Jobs, job)
 	}
 }
 
-func groupHCL(b *hcl.Block, src []byte) *world.Group {
+func groupHCL(b *hcl.Block, src []byte, repo *templateFiles) *world.Group {
 	g := &world.Group{Name: world.Str{V: b.Labels[0], Set: true, Known: true, Range: b.LabelRanges[0]}, Range: b.DefRange}
 	content, _, _ := b.Body.PartialContent(groupSchema)
 	for _, tb := range content.Blocks {
@@ -75,13 +81,13 @@ func groupHCL(b *hcl.Block, src []byte) *world.Group {
 		case "vault":
 			g.Vault = vaultBlock(tb, "group")
 		case "task":
-			g.Tasks = append(g.Tasks, taskHCL(tb, src))
+			g.Tasks = append(g.Tasks, taskHCL(tb, src, repo))
 		}
 	}
 	return g
 }
 
-func taskHCL(b *hcl.Block, src []byte) *world.Task {
+func taskHCL(b *hcl.Block, src []byte, repo *templateFiles) *world.Task {
 	t := &world.Task{Name: world.Str{V: b.Labels[0], Set: true, Known: true, Range: b.LabelRanges[0]}, Range: b.DefRange}
 	content, _, _ := b.Body.PartialContent(taskSchema)
 	for _, sb := range content.Blocks {
@@ -110,7 +116,11 @@ func taskHCL(b *hcl.Block, src []byte) *world.Task {
 				tpl.Data = world.Str{Set: true, Range: a.Expr.Range()}
 				if text, start, ok := templateText(a.Expr, src); ok {
 					tpl.Data.V, tpl.Data.Known, tpl.DataStart = text, true, start
+				} else if name, ok := fileCall(a.Expr); ok {
+					repo.readTemplate(tpl, name)
 				}
+			} else if tpl.Source.IsKnown() {
+				repo.readTemplate(tpl, tpl.Source.V)
 			}
 			t.Templates = append(t.Templates, tpl)
 		}
@@ -129,3 +139,53 @@ func vaultBlock(b *hcl.Block, level string) *world.VaultBlock {
 		Namespace: strAttr(c.Attributes, "namespace"),
 	}
 }
+
+// fileCall recognises data = file("path"), which Nomad's HCL2 parser
+// resolves relative to the jobspec.
+func fileCall(expr hcl.Expression) (string, bool) {
+	call, ok := expr.(*hclsyntax.FunctionCallExpr)
+	if !ok || call.Name != "file" || len(call.Args) != 1 {
+		return "", false
+	}
+	s := strValue(call.Args[0])
+	return s.V, s.Known
+}
+
+// templateFiles reads template text kept in the repository next to a
+// jobspec, so its Vault reads are checked too. The file joins the world's
+// files for snippets.
+type templateFiles struct {
+	dir string
+	w   *world.World
+}
+
+func (r *templateFiles) readTemplate(tpl *world.Template, name string) {
+	if r == nil || name == "" || filepath.IsAbs(name) && !fileExists(name) {
+		return
+	}
+	path := name
+	if !filepath.IsAbs(name) {
+		path = filepath.Join(r.dir, name)
+	}
+	if !fileExists(path) {
+		return
+	}
+	src, err := readLimited(path)
+	if err != nil || len(src) > MaxFileSize || !utf8.Valid(src) {
+		return
+	}
+	f := &world.File{Path: path, Kind: KindTemplate, Src: src}
+	r.w.Files = append(r.w.Files, f)
+	tpl.Data = world.Str{V: string(src), Set: true, Known: true, Range: hcl.Range{Filename: path, Start: hcl.InitialPos, End: hcl.InitialPos}}
+	tpl.DataStart = hcl.InitialPos
+	tpl.DataFile = f
+}
+
+func fileExists(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
+}
+
+// KindTemplate marks a consul-template file read because a jobspec uses
+// it; it is not linted on its own.
+const KindTemplate world.Kind = "template"

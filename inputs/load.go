@@ -108,6 +108,7 @@ func Load(paths []string, opts Options) (*world.World, Notes, error) {
 			continue
 		}
 		w.Files = append(w.Files, f)
+		w.Files = append(w.Files, parts[i].Files...)
 		merge(w, parts[i])
 	}
 	return w, notes, errors.Join(errs...)

@@ -71,9 +71,12 @@ type Identity struct {
 
 // Template is a template block.
 type Template struct {
-	Range       hcl.Range
-	Data        Str // inline template text; Range covers the whole expression
-	DataStart   hcl.Pos
+	Range     hcl.Range
+	Data      Str // inline template text; Range covers the whole expression
+	DataStart hcl.Pos
+	// DataFile is the file the text was read from when it is not the
+	// jobspec itself (data = file("..."), or a source in the repository).
+	DataFile    *File
 	Source      Str
 	Destination Str
 	Env         Bool
@@ -192,6 +195,9 @@ func (a *AgentConfig) Vault(cluster string) *VaultConfig {
 // indentation stripping and escapes can shift columns, so the result is
 // checked against the source and falls back to the template block.
 func (t *Template) TextRange(f *File, line, col, offset, length int) hcl.Range {
+	if t.DataFile != nil {
+		f = t.DataFile
+	}
 	if f == nil || !t.Data.Known || offset < 0 || offset+length > len(t.Data.V) {
 		return t.Range
 	}
