@@ -35,6 +35,7 @@ func All() []rules.Rule {
 		legacy.RoleNotOrphan,
 		legacy.RoleAllowsServerPolicy,
 		legacy.JobPolicyNotAllowed,
+		legacy.JobPolicyMissing,
 		identity.AudienceMismatch,
 		identity.RoleRejectsWorkload,
 		identity.JWTRoleTypeNotJWT,

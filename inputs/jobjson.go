@@ -31,6 +31,9 @@ func objectAttrs(expr hcl.Expression) (hcl.Attributes, bool) {
 }
 
 func objectList(expr hcl.Expression) []hcl.Attributes {
+	if expr == nil {
+		return nil
+	}
 	elems, diags := hcl.ExprList(expr)
 	if diags.HasErrors() {
 		return nil
