@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -60,6 +61,29 @@ func doctor(t *testing.T, env map[string]string, args ...string) (doctorReport, 
 		t.Fatalf("doctor output is not JSON (exit %d): %v\n%s\n%s", r.code, err, r.stdout, r.stderr)
 	}
 	return rep, r
+}
+
+// applyFix runs the first fix command of the finding of a rule with the
+// real vault CLI, as an operator would paste it.
+func applyFix(t *testing.T, rep doctorReport, rule string, env map[string]string) {
+	t.Helper()
+	vault, err := realserver.VaultBin()
+	must(t, err)
+	for _, f := range rep.Findings {
+		if f.Rule != rule || len(f.Fixes) == 0 || len(f.Fixes[0].Commands) == 0 {
+			continue
+		}
+		for _, c := range f.Fixes[0].Commands {
+			cmd := exec.Command("bash", "-o", "pipefail", "-c", c)
+			cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(vault)+":"+os.Getenv("PATH"),
+				"VAULT_ADDR="+env["VAULT_ADDR"], "VAULT_TOKEN="+env["VAULT_TOKEN"])
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("fix command of %s failed: %s\n%v\n%s", rule, c, err, out)
+			}
+		}
+		return
+	}
+	t.Fatalf("no %s finding with a fix command", rule)
 }
 
 func must(t *testing.T, err error) {
@@ -192,7 +216,11 @@ func TestDoctorWorkloadIdentity(t *testing.T) {
 		defer s.writeRole(t, "nomad-workloads", nil)
 		rep, _ := doctor(t, s.env)
 		if !rep.has("NV201") {
-			t.Errorf("want NV201, got %v", rep.errors())
+			t.Fatalf("want NV201, got %v", rep.errors())
+		}
+		applyFix(t, rep, "NV201", s.env)
+		if rep, _ = doctor(t, s.env); rep.has("NV201") {
+			t.Errorf("the NV201 fix did not resolve it: %v", rep.errors())
 		}
 	})
 
@@ -212,7 +240,11 @@ func TestDoctorWorkloadIdentity(t *testing.T) {
 		defer s.writePolicy(t, "nomad-workloads", s.accessor)
 		rep, _ := doctor(t, s.env)
 		if !rep.has("NV234") {
-			t.Errorf("want NV234, got %v", rep.errors())
+			t.Fatalf("want NV234, got %v", rep.errors())
+		}
+		applyFix(t, rep, "NV234", s.env)
+		if rep, _ = doctor(t, s.env); rep.has("NV234") || rep.has("NV411") {
+			t.Errorf("the NV234 fix did not resolve it: %v", rep.errors())
 		}
 	})
 
@@ -381,7 +413,11 @@ func TestDoctorLegacyTokenRole(t *testing.T) {
 		defer func() { must(t, s.vc.Sys().PutPolicy("nomad-server", string(pol))) }()
 		rep, _ := doctor(t, s.env, "--nomad-vault-token-file", s.tokenFile)
 		if !rep.has("NV612") || !rep.has("NV101") {
-			t.Errorf("want NV612 (live capabilities) and NV101 (policy), got %v", rep.errors())
+			t.Fatalf("want NV612 (live capabilities) and NV101 (policy), got %v", rep.errors())
+		}
+		applyFix(t, rep, "NV612", s.env)
+		if rep, _ = doctor(t, s.env, "--nomad-vault-token-file", s.tokenFile); rep.has("NV612") || rep.has("NV101") {
+			t.Errorf("the NV612 fix did not resolve it: %v", rep.errors())
 		}
 	})
 

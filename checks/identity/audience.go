@@ -226,11 +226,8 @@ func fileOf(s identitySource) *world.File {
 }
 
 func roleCommand(r *world.JWTRole, aud string) string {
-	if r.File != nil {
-		return fmt.Sprintf("vault write auth/%s/role/%s @%s", mountOf(r), r.Ref.Name, r.File.Path)
-	}
 	auds := append(r.BoundAudiences.Strings(), aud)
-	return fmt.Sprintf("vault write auth/%s/role/%s bound_audiences=%s", mountOf(r), r.Ref.Name, strings.Join(auds, ","))
+	return roleWrite(r, "bound_audiences="+strings.Join(auds, ","))
 }
 
 func mountOf(r *world.JWTRole) string {

@@ -110,6 +110,15 @@ func roleWrite(r *world.JWTRole, args string) string {
 	if r.File != nil {
 		return fmt.Sprintf("vault write auth/%s/role/%s @%s", mountOf(r), r.Ref.Name, r.File.Path)
 	}
+	// The JWT plugin validates an update as if role_type were the
+	// default (oidc) unless the request names it: say it every time.
+	if !strings.Contains(args, "role_type=") {
+		typ := "jwt"
+		if r.RoleType.IsKnown() && r.RoleType.V != "" {
+			typ = r.RoleType.V
+		}
+		args = "role_type=" + typ + " " + args
+	}
 	return fmt.Sprintf("vault write auth/%s/role/%s %s", mountOf(r), r.Ref.Name, args)
 }
 
