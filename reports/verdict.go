@@ -60,6 +60,20 @@ func Verdicts(w *world.World, fs []rules.Finding, notChecked []string) []Verdict
 		area, why, _ := strings.Cut(n, ": ")
 		skipped[area] = why
 	}
+	// Areas read from a side that was not reached were not checked, even
+	// though they have no finding.
+	down := map[string]string{}
+	for area, why := range skipped {
+		down[area] = why
+	}
+	if w.Live != nil {
+		for _, p := range w.Live.Problems {
+			if p.Fatal {
+				down[map[string]string{"vault": "Vault", "nomad": "Nomad"}[p.Area]] = "unreachable"
+			}
+		}
+	}
+	dependsOn := map[string]string{"Legacy token flow": "Vault", "Workload identity": "Vault", "Policies": "Vault", "Agent config": "Nomad", "Jobs": "Nomad"}
 	for _, a := range areas {
 		v := Verdict{Area: a.name, Status: "ok"}
 		if why, ok := skipped[a.name]; ok {
@@ -84,6 +98,12 @@ func Verdicts(w *world.World, fs []rules.Finding, notChecked []string) []Verdict
 			v.Status = "at risk"
 		}
 		v.Detail = first
+		if side, ok := dependsOn[a.name]; ok && v.Findings == 0 && down[side] != "" {
+			v.Status, v.Detail = "not checked", side+" "+strings.TrimPrefix(down[side], "no address ")
+			if down[side] != "unreachable" {
+				v.Detail = side + " not checked"
+			}
+		}
 		if v.Detail == "" {
 			v.Detail = areaDetail(w, a.name)
 		}

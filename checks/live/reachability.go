@@ -32,7 +32,7 @@ func (unreachable) Check(p *rules.Pass) {
 		if !pr.Fatal {
 			continue
 		}
-		p.Report(liveFinding(world.Kind(pr.Area), pr.Area, pr.What,
+		p.Report(liveFinding(world.Kind(pr.Area), pr.What, "",
 			fmt.Sprintf("could not reach %s at %s: %s; nothing on that side was checked", pr.Area, pr.What, pr.Reason)))
 	}
 }
@@ -62,7 +62,7 @@ func (couldNotCheck) Check(p *rules.Pass) {
 		if pr.Fatal {
 			continue
 		}
-		p.Report(liveFinding(world.Kind(pr.Area), pr.What, pr.What, fmt.Sprintf("could not check %s %s: %s", pr.Area, pr.What, pr.Reason)))
+		p.Report(liveFinding(world.Kind(pr.Area), pr.What, "", fmt.Sprintf("could not check %s %s: %s", pr.Area, pr.What, pr.Reason)))
 	}
 }
 
