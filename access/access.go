@@ -212,15 +212,15 @@ func resolveIdentity(w *world.World, t *Token) {
 	t.Claims = claimsOf(t.Workload)
 	t.step("claims: %s", formatClaims(t.Claims))
 
-	cfg := authConfig(w)
+	cfg := w.NomadAuthConfig()
 	switch {
 	case t.Vault.Role.Set && !t.Vault.Role.Known:
 		t.Unknown = "vault.role is not a literal"
 		return
 	case t.Vault.Role.V != "":
 		t.RoleName, t.RoleVia = t.Vault.Role.V, "vault.role"
-	case clientRole(w) != "":
-		t.RoleName, t.RoleVia = clientRole(w), "the clients' create_from_role"
+	case w.ClientRole() != "":
+		t.RoleName, t.RoleVia = w.ClientRole(), "the clients' create_from_role"
 	case cfg != nil && cfg.DefaultRole.IsKnown() && cfg.DefaultRole.V != "":
 		t.RoleName, t.RoleVia = cfg.DefaultRole.V, "the auth method's default_role"
 	case cfg != nil:
@@ -363,31 +363,11 @@ func admit(t *Token) {
 
 func matchesAny(values []string, got string, glob bool) bool {
 	for _, v := range values {
-		if v == got || glob && globMatch(v, got) {
+		if v == got || glob && acl.GlobMatch(v, got) {
 			return true
 		}
 	}
 	return false
-}
-
-// globMatch is Vault's bound-claim glob: * matches any run of characters.
-func globMatch(pattern, s string) bool {
-	parts := strings.Split(pattern, "*")
-	if len(parts) == 1 {
-		return pattern == s
-	}
-	if !strings.HasPrefix(s, parts[0]) {
-		return false
-	}
-	s = s[len(parts[0]):]
-	for _, p := range parts[1 : len(parts)-1] {
-		i := strings.Index(s, p)
-		if i < 0 {
-			return false
-		}
-		s = s[i+len(p):]
-	}
-	return strings.HasSuffix(s, parts[len(parts)-1])
 }
 
 func intersects(a, b []string) bool {
@@ -421,32 +401,6 @@ func entityOf(t *Token) *acl.Entity {
 		ent.Aliases[t.Accessor] = alias
 	}
 	return ent
-}
-
-// authConfig is the Nomad JWT mount's config: the only one, or the one on
-// jwt-nomad.
-func authConfig(w *world.World) *world.JWTAuthConfig {
-	if len(w.JWTConfigs) == 1 {
-		return w.JWTConfigs[0]
-	}
-	for _, c := range w.JWTConfigs {
-		if c.Mount == "jwt-nomad" {
-			return c
-		}
-	}
-	return nil
-}
-
-// clientRole is the clients' create_from_role when it names a JWT role.
-func clientRole(w *world.World) string {
-	for _, a := range w.Agents {
-		for _, v := range a.Vaults {
-			if v.CreateFromRole.IsKnown() && w.JWTRole(v.CreateFromRole.V) != nil {
-				return v.CreateFromRole.V
-			}
-		}
-	}
-	return ""
 }
 
 // AccessorPlaceholder is what HashiCorp's guides write where the JWT

@@ -157,3 +157,31 @@ func (w *World) PolicySet(names []string, withDefault bool) (set []*acl.Policy, 
 	}
 	return set, missing
 }
+
+// NomadAuthConfig is the JWT auth config of Nomad's mount: the only one,
+// or the one mounted at jwt-nomad, Nomad's default path.
+func (w *World) NomadAuthConfig() *JWTAuthConfig {
+	if len(w.JWTConfigs) == 1 {
+		return w.JWTConfigs[0]
+	}
+	for _, c := range w.JWTConfigs {
+		if c.Mount == "jwt-nomad" {
+			return c
+		}
+	}
+	return nil
+}
+
+// ClientRole is the clients' create_from_role when it names a JWT role:
+// in the workload-identity flow it is the role tasks log in with when
+// their vault block names none.
+func (w *World) ClientRole() string {
+	for _, a := range w.Agents {
+		for _, v := range a.Vaults {
+			if v.CreateFromRole.IsKnown() && w.JWTRole(v.CreateFromRole.V) != nil {
+				return v.CreateFromRole.V
+			}
+		}
+	}
+	return ""
+}

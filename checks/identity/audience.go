@@ -54,7 +54,7 @@ func (audienceMismatch) Check(p *rules.Pass) {
 			}
 		}
 	}
-	cfg := authConfig(w)
+	cfg := w.NomadAuthConfig()
 	defaultRole := ""
 	if cfg != nil && cfg.DefaultRole.IsKnown() {
 		defaultRole = cfg.DefaultRole.V
@@ -146,7 +146,7 @@ func (audienceMismatch) Check(p *rules.Pass) {
 						continue
 					}
 					roleName, via = defaultRole, "the auth method's default_role"
-					if cr := clientRole(w); cr != "" {
+					if cr := w.ClientRole(); cr != "" {
 						roleName, via = cr, "the client's create_from_role"
 					}
 				}
@@ -163,33 +163,6 @@ func (audienceMismatch) Check(p *rules.Pass) {
 			}
 		}
 	}
-}
-
-// authConfig is the JWT auth config of the Nomad mount: the only one, or
-// the one on jwt-nomad.
-func authConfig(w *world.World) *world.JWTAuthConfig {
-	if len(w.JWTConfigs) == 1 {
-		return w.JWTConfigs[0]
-	}
-	for _, c := range w.JWTConfigs {
-		if c.Mount == "jwt-nomad" {
-			return c
-		}
-	}
-	return nil
-}
-
-// clientRole is the create_from_role of the clients in the
-// workload-identity flow, when it names a JWT role.
-func clientRole(w *world.World) string {
-	for _, a := range w.Agents {
-		for _, v := range a.Vaults {
-			if v.CreateFromRole.IsKnown() && w.JWTRole(v.CreateFromRole.V) != nil {
-				return v.CreateFromRole.V
-			}
-		}
-	}
-	return ""
 }
 
 func intersects(a, b world.List) bool {

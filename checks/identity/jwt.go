@@ -26,10 +26,10 @@ type roleUse struct {
 func roleUses(w *world.World) map[string]*roleUse {
 	out := map[string]*roleUse{}
 	def := ""
-	if cfg := authConfig(w); cfg != nil && cfg.DefaultRole.IsKnown() {
+	if cfg := w.NomadAuthConfig(); cfg != nil && cfg.DefaultRole.IsKnown() {
 		def = cfg.DefaultRole.V
 	}
-	if cr := clientRole(w); cr != "" {
+	if cr := w.ClientRole(); cr != "" {
 		def = cr
 	}
 	for _, job := range w.Jobs {
@@ -81,7 +81,7 @@ func isBatchJob(j *world.Job) bool {
 // create_from_role or a job's vault.role.
 func nomadUsesRole(w *world.World, r *world.JWTRole) bool {
 	name := strings.ToLower(r.Ref.Name)
-	if cfg := authConfig(w); cfg != nil && cfg.DefaultRole.IsKnown() && strings.EqualFold(cfg.DefaultRole.V, name) {
+	if cfg := w.NomadAuthConfig(); cfg != nil && cfg.DefaultRole.IsKnown() && strings.EqualFold(cfg.DefaultRole.V, name) {
 		return true
 	}
 	for _, a := range w.Agents {
@@ -165,7 +165,7 @@ func configFix(c *world.JWTAuthConfig, desc, args string, es ...rules.TextEdit) 
 // nomadConfigs are the JWT auth configs Nomad logs in to: the one
 // authConfig picks, else every one given.
 func nomadConfigs(w *world.World) []*world.JWTAuthConfig {
-	if c := authConfig(w); c != nil {
+	if c := w.NomadAuthConfig(); c != nil {
 		return []*world.JWTAuthConfig{c}
 	}
 	if len(w.JWTConfigs) > 1 {

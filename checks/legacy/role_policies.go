@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/nvlint/nvlint/acl"
+
 	"github.com/nvlint/nvlint/rules"
 	"github.com/nvlint/nvlint/rules/edits"
 	"github.com/nvlint/nvlint/world"
@@ -16,7 +18,7 @@ func roleAdmits(r *world.TokenRole, policy string) (ok bool, why string, at worl
 		return false, fmt.Sprintf("token policy %q is disallowed by this role", policy), s
 	}
 	for _, g := range r.DisallowedPoliciesGlob.Items {
-		if globMatch(g.V, policy) {
+		if acl.GlobMatch(g.V, policy) {
 			return false, fmt.Sprintf("token policy %q is disallowed by this role (glob %q)", policy, g.V), g
 		}
 	}
@@ -27,32 +29,11 @@ func roleAdmits(r *world.TokenRole, policy string) (ok bool, why string, at worl
 		return true, "", world.Str{}
 	}
 	for _, g := range r.AllowedPoliciesGlob.Items {
-		if globMatch(g.V, policy) {
+		if acl.GlobMatch(g.V, policy) {
 			return true, "", world.Str{}
 		}
 	}
 	return false, fmt.Sprintf("token policies ([%q]) must be subset of the role's allowed policies (%q)", policy, r.AllowedPolicies.Strings()), world.Str{}
-}
-
-// globMatch matches Vault's policy globs, where * matches any run of
-// characters.
-func globMatch(pattern, s string) bool {
-	parts := strings.Split(pattern, "*")
-	if len(parts) == 1 {
-		return pattern == s
-	}
-	if !strings.HasPrefix(s, parts[0]) {
-		return false
-	}
-	s = s[len(parts[0]):]
-	for _, part := range parts[1 : len(parts)-1] {
-		i := strings.Index(s, part)
-		if i < 0 {
-			return false
-		}
-		s = s[i+len(part):]
-	}
-	return strings.HasSuffix(s, parts[len(parts)-1])
 }
 
 // RoleAllowsServerPolicy: tasks must not be able to get the server's own
