@@ -1,0 +1,71 @@
+package autofix
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/nvlint/nvlint/rules"
+)
+
+// Script collects the commands of fixes that --fix does not run: they
+// change live clusters. It holds the commands that push what --fix edited
+// (vault policy write, vault write ... @file), then those of the fixes of
+// remaining findings that --fix cannot apply: commands only, or manual. A command already listed is not
+// repeated. "" when there is nothing to run.
+func Script(applied, remaining []rules.Finding) string {
+	var b strings.Builder
+	seen := map[string]bool{}
+	add := func(f rules.Finding, fix rules.Fix, note string) {
+		var cmds []string
+		for _, c := range fix.Commands {
+			if !seen[c] {
+				seen[c] = true
+				cmds = append(cmds, c)
+			}
+		}
+		if len(cmds) == 0 {
+			return
+		}
+		fmt.Fprintf(&b, "\n# %s %s: %s\n", f.Rule.ID, where(f), oneLine(f.Message))
+		fmt.Fprintf(&b, "# %s%s\n", fix.Description, note)
+		for _, c := range cmds {
+			b.WriteString(c + "\n")
+		}
+	}
+	for _, f := range applied {
+		add(f, f.Fixes[0], " (file edited by --fix)")
+	}
+	for _, f := range remaining {
+		switch {
+		case len(f.Fixes) == 0 || f.Fixable():
+		case f.Fixes[0].Manual && len(f.Fixes[0].Edits) > 0:
+			add(f, f.Fixes[0], " (edit the file by hand first: --fix leaves this one to you)")
+		default:
+			add(f, f.Fixes[0], "")
+		}
+	}
+	if b.Len() == 0 {
+		return ""
+	}
+	return "#!/bin/sh\n" +
+		"# Fixes nvlint did not run: they change live Nomad or Vault clusters.\n" +
+		"# Review each command, then run the ones you want.\n" +
+		"set -eu\n" + b.String()
+}
+
+func where(f rules.Finding) string {
+	if f.HasFile() {
+		return fmt.Sprintf("%s:%d", f.Range.Filename, f.Range.Start.Line)
+	}
+	s := string(f.Object.Kind) + " " + f.Object.Name
+	return strings.TrimSpace(s)
+}
+
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	const maxLen = 160
+	if r := []rune(s); len(r) > maxLen {
+		s = string(r[:maxLen]) + "…"
+	}
+	return s
+}

@@ -1,0 +1,414 @@
+// Package config reads .nvlint.hcl: which rules run and at what severity,
+// which paths and findings to ignore, the releases the setup targets, and
+// the names of objects the files cannot tell.
+//
+//	nomad_version = "1.10.2"
+//	vault_version = "1.16.1"
+//	server_policy = "nomad-server"
+//	token_role    = "nomad-cluster"
+//	jwt_mount     = "jwt-nomad"
+//	jwt_accessor  = "auth_jwt_1a2b3c4d"
+//	ignore_paths  = ["legacy/**", "*.example.hcl"]
+//
+//	rule "NV114" { enabled = false }
+//	rule "deprecated-vault-key" { severity = "error" }
+//
+//	ignore {
+//	  rule   = "NV113"
+//	  path   = "vault/roles/batch-*.json"
+//	  reason = "batch tokens are periodic by design"
+//	}
+//
+// Every key is checked: an unknown one is an error at its location.
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/agext/levenshtein"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+
+	"github.com/nvlint/nvlint/rules"
+	"github.com/nvlint/nvlint/world"
+)
+
+// FileName is the name nvlint looks for, from the working directory up.
+const FileName = ".nvlint.hcl"
+
+// Config is a parsed .nvlint.hcl. The zero value (no file) changes
+// nothing.
+type Config struct {
+	// Path is the file as found or given; empty when there is none.
+	Path string
+	// Dir is the absolute directory patterns are relative to.
+	Dir      string
+	Settings rules.Settings
+	Hints    world.Hints
+	// IgnorePaths are the ignore_paths patterns as written.
+	IgnorePaths []string
+}
+
+// Find looks for .nvlint.hcl in dir and its parents; "" when there is
+// none.
+func Find(dir string) (string, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for {
+		p := filepath.Join(dir, FileName)
+		if info, err := os.Stat(p); err == nil && !info.IsDir() {
+			return p, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", nil
+		}
+		dir = parent
+	}
+}
+
+// Load reads and parses the config file at path. Problems in the file
+// come back as an *Error listing each with its location.
+func Load(path string, catalog []rules.Rule) (*Config, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	c, diags := Parse(src, path, catalog)
+	if diags.HasErrors() {
+		return nil, &Error{Diags: diags}
+	}
+	return c, nil
+}
+
+// Error is a config file with problems.
+type Error struct{ Diags hcl.Diagnostics }
+
+func (e *Error) Error() string {
+	var lines []string
+	for _, d := range e.Diags {
+		if d.Severity != hcl.DiagError {
+			continue
+		}
+		msg := d.Summary
+		if d.Detail != "" {
+			msg += ": " + d.Detail
+		}
+		if d.Subject != nil {
+			msg = fmt.Sprintf("%s:%d:%d: %s", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column, msg)
+		}
+		lines = append(lines, msg)
+	}
+	return strings.Join(lines, "\n")
+}
+
+var rootSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "nomad_version"}, {Name: "vault_version"},
+		{Name: "server_policy"}, {Name: "token_role"},
+		{Name: "jwt_mount"}, {Name: "jwt_accessor"},
+		{Name: "ignore_paths"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "rule", LabelNames: []string{"id"}},
+		{Type: "ignore"},
+	},
+}
+
+var ruleSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{{Name: "enabled"}, {Name: "severity"}},
+}
+
+var ignoreSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "rule", Required: true}, {Name: "reason", Required: true},
+		{Name: "path"}, {Name: "object"},
+	},
+}
+
+// Parse parses a config file's text. catalog resolves rule IDs and names.
+func Parse(src []byte, filename string, catalog []rules.Rule) (*Config, hcl.Diagnostics) {
+	file, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	content, d := file.Body.Content(rootSchema)
+	diags = append(diags, d...)
+	c := &Config{Path: filename}
+	if abs, err := filepath.Abs(filename); err == nil {
+		c.Dir = filepath.Dir(abs)
+	}
+
+	for _, spec := range []struct {
+		name    string
+		dst     *world.Str
+		version bool
+	}{
+		{"nomad_version", &c.Hints.NomadVersion, true},
+		{"vault_version", &c.Hints.VaultVersion, true},
+		{"server_policy", &c.Hints.ServerPolicy, false},
+		{"token_role", &c.Hints.TokenRole, false},
+		{"jwt_mount", &c.Hints.JWTMount, false},
+		{"jwt_accessor", &c.Hints.JWTAccessor, false},
+	} {
+		attr, ok := content.Attributes[spec.name]
+		if !ok {
+			continue
+		}
+		s, d := str(attr)
+		diags = append(diags, d...)
+		if d.HasErrors() {
+			continue
+		}
+		switch {
+		case s == "":
+			diags = append(diags, errAt(attr.Expr.Range(), "Empty value", spec.name+" must not be empty; remove it instead"))
+			continue
+		case spec.version && !world.ValidVersion(s):
+			diags = append(diags, errAt(attr.Expr.Range(), "Invalid version", fmt.Sprintf("%s %q is not a release number such as \"1.10\" or \"1.10.2\"", spec.name, s)))
+			continue
+		}
+		if spec.name == "jwt_mount" {
+			s = strings.Trim(strings.TrimPrefix(strings.Trim(s, "/"), "auth/"), "/")
+		}
+		*spec.dst = world.Str{V: s, Set: true, Known: true, Range: attr.Expr.Range()}
+	}
+
+	if attr, ok := content.Attributes["ignore_paths"]; ok {
+		pats, d := strList(attr)
+		diags = append(diags, d...)
+		for _, p := range pats {
+			if err := checkPattern(p); err != nil {
+				diags = append(diags, errAt(attr.Expr.Range(), "Invalid pattern", fmt.Sprintf("%q: %v", p, err)))
+			}
+		}
+		c.IgnorePaths = pats
+	}
+
+	seen := map[string]hcl.Range{}
+	for _, b := range content.Blocks {
+		switch b.Type {
+		case "rule":
+			diags = append(diags, c.ruleBlock(b, catalog, seen)...)
+		case "ignore":
+			diags = append(diags, c.ignoreBlock(b, catalog)...)
+		}
+	}
+	suggest(diags)
+	return c, diags
+}
+
+var unsupported = regexp.MustCompile(`(?:argument|block type) named "([^"]+)"`)
+
+// suggest adds "did you mean" to unknown keys that are a typo of a known
+// one.
+func suggest(diags hcl.Diagnostics) {
+	var known []string
+	for _, s := range []*hcl.BodySchema{rootSchema, ruleSchema, ignoreSchema} {
+		for _, a := range s.Attributes {
+			known = append(known, a.Name)
+		}
+		for _, b := range s.Blocks {
+			known = append(known, b.Type)
+		}
+	}
+	for _, d := range diags {
+		m := unsupported.FindStringSubmatch(d.Detail)
+		if m == nil || strings.Contains(d.Detail, "Did you mean") {
+			continue
+		}
+		best, bestD := "", 3
+		for _, k := range known {
+			if dist := levenshtein.Distance(m[1], k, nil); dist < bestD {
+				best, bestD = k, dist
+			}
+		}
+		if best != "" {
+			d.Detail += fmt.Sprintf(" Did you mean %q?", best)
+		}
+	}
+}
+
+func (c *Config) ruleBlock(b *hcl.Block, catalog []rules.Rule, seen map[string]hcl.Range) hcl.Diagnostics {
+	content, diags := b.Body.Content(ruleSchema)
+	r := rules.Lookup(catalog, b.Labels[0])
+	if r == nil {
+		return append(diags, errAt(b.LabelRanges[0], "Unknown rule", fmt.Sprintf("no rule has ID or name %q (nvlint rules lists them)", b.Labels[0])))
+	}
+	id := r.Meta().ID
+	if prev, dup := seen[id]; dup {
+		return append(diags, errAt(b.LabelRanges[0], "Duplicate rule block", fmt.Sprintf("%s is already configured at %s:%d", id, prev.Filename, prev.Start.Line)))
+	}
+	seen[id] = b.DefRange
+	if attr, ok := content.Attributes["enabled"]; ok {
+		on, d := boolean(attr)
+		diags = append(diags, d...)
+		if !d.HasErrors() && !on {
+			if c.Settings.Disabled == nil {
+				c.Settings.Disabled = map[string]bool{}
+			}
+			c.Settings.Disabled[id] = true
+		}
+	}
+	if attr, ok := content.Attributes["severity"]; ok {
+		s, d := str(attr)
+		diags = append(diags, d...)
+		if !d.HasErrors() {
+			sev, err := rules.ParseSeverity(s)
+			if err != nil {
+				diags = append(diags, errAt(attr.Expr.Range(), "Invalid severity", err.Error()))
+			} else {
+				if c.Settings.Severity == nil {
+					c.Settings.Severity = map[string]rules.Severity{}
+				}
+				c.Settings.Severity[id] = sev
+			}
+		}
+	}
+	return diags
+}
+
+func (c *Config) ignoreBlock(b *hcl.Block, catalog []rules.Rule) hcl.Diagnostics {
+	content, diags := b.Body.Content(ignoreSchema)
+	if diags.HasErrors() {
+		return diags
+	}
+	ig := rules.Ignore{Range: b.DefRange}
+	name, d := str(content.Attributes["rule"])
+	diags = append(diags, d...)
+	if !d.HasErrors() {
+		if r := rules.Lookup(catalog, name); r != nil {
+			ig.Rule = r.Meta().ID
+		} else {
+			diags = append(diags, errAt(content.Attributes["rule"].Expr.Range(), "Unknown rule", fmt.Sprintf("no rule has ID or name %q (nvlint rules lists them)", name)))
+		}
+	}
+	reason, d := str(content.Attributes["reason"])
+	diags = append(diags, d...)
+	if !d.HasErrors() && strings.TrimSpace(reason) == "" {
+		diags = append(diags, errAt(content.Attributes["reason"].Expr.Range(), "Empty reason", "say why the finding is accepted"))
+	}
+	ig.Reason = strings.TrimSpace(reason)
+	if attr, ok := content.Attributes["path"]; ok {
+		p, d := str(attr)
+		diags = append(diags, d...)
+		if err := checkPattern(p); err != nil && !d.HasErrors() {
+			diags = append(diags, errAt(attr.Expr.Range(), "Invalid pattern", fmt.Sprintf("%q: %v", p, err)))
+		}
+		ig.Pattern = p
+		ig.Path = func(file string) bool { return c.match(p, file) }
+	}
+	if attr, ok := content.Attributes["object"]; ok {
+		o, d := str(attr)
+		diags = append(diags, d...)
+		ig.Object = o
+	}
+	if ig.Path == nil && ig.Object == "" {
+		diags = append(diags, errAt(b.DefRange, "Ignore without a place", "an ignore block needs path (a glob of files) or object (a glob of object names), or both"))
+	}
+	c.Settings.Ignores = append(c.Settings.Ignores, ig)
+	return diags
+}
+
+// Ignored reports whether ignore_paths excludes path (as given on the
+// command line or found while walking).
+func (c *Config) Ignored(path string) bool {
+	if c == nil {
+		return false
+	}
+	for _, p := range c.IgnorePaths {
+		if c.match(p, path) {
+			return true
+		}
+	}
+	return false
+}
+
+// match matches a file against a pattern relative to the config's
+// directory.
+func (c *Config) match(pattern, file string) bool {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return false
+	}
+	rel, err := filepath.Rel(c.Dir, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return false
+	}
+	return Match(pattern, filepath.ToSlash(rel))
+}
+
+// Apply gives the world what the config declares. Call it once the
+// world is complete (after a snapshot overlay).
+func (c *Config) Apply(w *world.World) {
+	if c == nil {
+		return
+	}
+	w.Hints = c.Hints
+	w.ApplyHints()
+}
+
+// str, strList and boolean read literal values: a config file has no
+// variables or functions.
+func str(attr *hcl.Attribute) (string, hcl.Diagnostics) {
+	v, diags := literal(attr, cty.String)
+	if diags.HasErrors() {
+		return "", diags
+	}
+	return v.AsString(), nil
+}
+
+func strList(attr *hcl.Attribute) ([]string, hcl.Diagnostics) {
+	v, diags := literal(attr, cty.List(cty.String))
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	var out []string
+	for it := v.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		out = append(out, e.AsString())
+	}
+	return out, nil
+}
+
+func boolean(attr *hcl.Attribute) (bool, hcl.Diagnostics) {
+	v, diags := literal(attr, cty.Bool)
+	if diags.HasErrors() {
+		return false, diags
+	}
+	return v.True(), nil
+}
+
+func literal(attr *hcl.Attribute, want cty.Type) (cty.Value, hcl.Diagnostics) {
+	v, diags := attr.Expr.Value(nil)
+	if diags.HasErrors() {
+		return cty.NilVal, diags
+	}
+	c, err := convert.Convert(v, want)
+	if err != nil || !c.IsWhollyKnown() || c.IsNull() || (want.IsListType() && containsNull(c)) {
+		return cty.NilVal, hcl.Diagnostics{errAt(attr.Expr.Range(), "Incorrect value type", fmt.Sprintf("%s must be %s", attr.Name, want.FriendlyName()))}
+	}
+	return c, nil
+}
+
+func containsNull(v cty.Value) bool {
+	for it := v.ElementIterator(); it.Next(); {
+		if _, e := it.Element(); e.IsNull() {
+			return true
+		}
+	}
+	return false
+}
+
+func errAt(r hcl.Range, summary, detail string) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: r.Ptr()}
+}

@@ -1,0 +1,298 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nvlint/nvlint/checks"
+	"github.com/nvlint/nvlint/config"
+	"github.com/nvlint/nvlint/rules"
+)
+
+func TestParse(t *testing.T) {
+	catalog := checks.All()
+	for _, c := range []struct {
+		name string
+		src  string
+		// want is the error text expected (each fragment must appear),
+		// empty for a valid file.
+		want  []string
+		check func(t *testing.T, c *config.Config)
+	}{
+		{
+			name: "empty",
+			src:  "",
+			check: func(t *testing.T, c *config.Config) {
+				if len(c.Settings.Disabled)+len(c.Settings.Severity)+len(c.Settings.Ignores) != 0 || c.Hints.NomadVersion.Set {
+					t.Errorf("empty config set something: %+v", c)
+				}
+			},
+		},
+		{
+			name: "everything",
+			src: `nomad_version = "1.10.2"
+vault_version = "v1.16.1+ent"
+server_policy = "nomad-server"
+token_role    = "nomad-cluster"
+jwt_mount     = "auth/jwt-nomad/"
+jwt_accessor  = "auth_jwt_1a2b3c4d"
+ignore_paths  = ["legacy/**", "*.example.hcl"]
+
+rule "NV114" {
+  enabled = false
+}
+rule "deprecated-vault-key" {
+  severity = "error"
+}
+rule "NV201" {
+  enabled  = true
+  severity = "warn"
+}
+
+ignore {
+  rule   = "token-role-not-periodic"
+  path   = "vault/roles/batch-*.json"
+  reason = "batch tokens are periodic by design"
+}
+ignore {
+  rule   = "NV614"
+  object = "https://vault.dev:*"
+  reason = "the dev cluster runs with a root token"
+}
+`,
+			check: func(t *testing.T, c *config.Config) {
+				h := c.Hints
+				if h.NomadVersion.V != "1.10.2" || h.VaultVersion.V != "v1.16.1+ent" || h.ServerPolicy.V != "nomad-server" ||
+					h.TokenRole.V != "nomad-cluster" || h.JWTMount.V != "jwt-nomad" || h.JWTAccessor.V != "auth_jwt_1a2b3c4d" {
+					t.Errorf("hints: %+v", h)
+				}
+				if h.NomadVersion.Range.Start.Line != 1 || h.NomadVersion.Range.Start.Column != 17 {
+					t.Errorf("nomad_version range: %v", h.NomadVersion.Range)
+				}
+				s := c.Settings
+				if !s.Disabled["NV114"] || len(s.Disabled) != 1 {
+					t.Errorf("disabled: %v", s.Disabled)
+				}
+				if s.Severity["NV303"] != rules.Error || s.Severity["NV201"] != rules.Warning {
+					t.Errorf("severity: %v", s.Severity)
+				}
+				if len(s.Ignores) != 2 || s.Ignores[0].Rule != "NV113" || s.Ignores[0].Pattern != "vault/roles/batch-*.json" ||
+					s.Ignores[1].Rule != "NV614" || s.Ignores[1].Object != "https://vault.dev:*" || s.Ignores[1].Path != nil {
+					t.Errorf("ignores: %+v", s.Ignores)
+				}
+				if len(c.IgnorePaths) != 2 {
+					t.Errorf("ignore_paths: %v", c.IgnorePaths)
+				}
+			},
+		},
+		{
+			name: "unknown top-level key",
+			src:  "nomad_version = \"1.10\"\nnomad_versio = \"1.9\"\n",
+			want: []string{".nvlint.hcl:2:1: Unsupported argument", `"nomad_versio"`, `Did you mean "nomad_version"?`},
+		},
+		{
+			name: "unknown block",
+			src:  "rules {\n  disable = [\"NV114\"]\n}\n",
+			want: []string{".nvlint.hcl:1:1: Unsupported block type", `"rules"`},
+		},
+		{
+			name: "unknown key in a rule block",
+			src:  "rule \"NV114\" {\n  enable = false\n}\n",
+			want: []string{".nvlint.hcl:2:3: Unsupported argument", `"enable"`},
+		},
+		{
+			name: "unknown key in an ignore block",
+			src:  "ignore {\n  rule = \"NV113\"\n  path = \"x.json\"\n  reason = \"r\"\n  file = \"x.json\"\n}\n",
+			want: []string{".nvlint.hcl:5:3: Unsupported argument", `"file"`},
+		},
+		{
+			name: "unknown rule",
+			src:  "rule \"NV999\" {\n  enabled = false\n}\n",
+			want: []string{".nvlint.hcl:1:6: Unknown rule", `"NV999"`},
+		},
+		{
+			name: "unknown rule in an ignore",
+			src:  "ignore {\n  rule = \"no-such-rule\"\n  path = \"x\"\n  reason = \"r\"\n}\n",
+			want: []string{".nvlint.hcl:2:10: Unknown rule"},
+		},
+		{
+			name: "duplicate rule block, by ID and by name",
+			src:  "rule \"NV114\" {\n  enabled = false\n}\nrule \"token-role-not-orphan\" {\n  severity = \"info\"\n}\n",
+			want: []string{".nvlint.hcl:4:6: Duplicate rule block", "NV114 is already configured at .nvlint.hcl:1"},
+		},
+		{
+			name: "bad severity",
+			src:  "rule \"NV114\" {\n  severity = \"fatal\"\n}\n",
+			want: []string{".nvlint.hcl:2:14: Invalid severity", `"fatal"`},
+		},
+		{
+			name: "bad version",
+			src:  "nomad_version = \"latest\"\n",
+			want: []string{".nvlint.hcl:1:17: Invalid version", `"latest"`},
+		},
+		{
+			name: "wrong type",
+			src:  "ignore_paths = \"legacy/**\"\n",
+			want: []string{".nvlint.hcl:1:16: Incorrect value type", "ignore_paths must be list of string"},
+		},
+		{
+			name: "enabled must be a bool",
+			src:  "rule \"NV114\" {\n  enabled = \"no\"\n}\n",
+			want: []string{".nvlint.hcl:2:13: Incorrect value type"},
+		},
+		{
+			name: "no variables",
+			src:  "token_role = var.role\n",
+			want: []string{".nvlint.hcl:1:14: Variables not allowed"},
+		},
+		{
+			name: "ignore without a place",
+			src:  "ignore {\n  rule = \"NV113\"\n  reason = \"r\"\n}\n",
+			want: []string{".nvlint.hcl:1:1: Ignore without a place"},
+		},
+		{
+			name: "ignore without a reason",
+			src:  "ignore {\n  rule = \"NV113\"\n  path = \"x.json\"\n}\n",
+			want: []string{".nvlint.hcl:1:8: Missing required argument", `"reason"`},
+		},
+		{
+			name: "bad pattern",
+			src:  "ignore_paths = [\"[a-\"]\n",
+			want: []string{".nvlint.hcl:1:16: Invalid pattern"},
+		},
+		{
+			name: "syntax error",
+			src:  "nomad_version = \n",
+			want: []string{".nvlint.hcl:1:"},
+		},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, diags := config.Parse([]byte(c.src), ".nvlint.hcl", catalog)
+			if len(c.want) == 0 {
+				if diags.HasErrors() {
+					t.Fatalf("unexpected errors: %s", (&config.Error{Diags: diags}).Error())
+				}
+				if c.check != nil {
+					c.check(t, cfg)
+				}
+				return
+			}
+			if !diags.HasErrors() {
+				t.Fatalf("no error, want %q", c.want)
+			}
+			msg := (&config.Error{Diags: diags}).Error()
+			for _, w := range c.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q lacks %q", msg, w)
+				}
+			}
+		})
+	}
+}
+
+func TestFindWalksUp(t *testing.T) {
+	root := t.TempDir()
+	deep := filepath.Join(root, "a", "b", "c")
+	if err := os.MkdirAll(deep, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := config.Find(deep); got != "" && strings.HasPrefix(got, root) {
+		t.Fatalf("found %s in an empty tree", got)
+	}
+	want := filepath.Join(root, "a", config.FileName)
+	if err := os.WriteFile(want, []byte("nomad_version = \"1.9\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := config.Find(deep)
+	if err != nil || got != want {
+		t.Fatalf("Find = %q, %v; want %q", got, err, want)
+	}
+	c, err := config.Load(got, checks.All())
+	if err != nil || c.Dir != filepath.Join(root, "a") || c.Hints.NomadVersion.V != "1.9" {
+		t.Fatalf("Load = %+v, %v", c, err)
+	}
+}
+
+func TestMatch(t *testing.T) {
+	for _, c := range []struct {
+		pattern, name string
+		want          bool
+	}{
+		{"legacy/**", "legacy/a.hcl", true},
+		{"legacy/**", "legacy/x/y/a.hcl", true},
+		{"legacy", "legacy/a.hcl", true},
+		{"legacy", "other/legacy/a.hcl", true}, // no slash: any depth
+		{"legacy/", "legacy/a.hcl", true},
+		{"/legacy", "other/legacy/a.hcl", false},
+		{"./legacy", "legacy/a.hcl", true},
+		{"*.example.hcl", "jobs/web.example.hcl", true},
+		{"*.example.hcl", "web.example.hcl", true},
+		{"*.example.hcl", "web.hcl", false},
+		{"jobs/*.nomad", "jobs/web.nomad", true},
+		{"jobs/*", "jobs/x/web.nomad", true}, // jobs/x is a directory the pattern matches
+		{"jobs/*.nomad", "jobs/x/web.nomad", false},
+		{"jobs/*.nomad", "other/jobs/web.nomad", false},
+		{"**/roles/*.json", "vault/roles/a.json", true},
+		{"**/roles/*.json", "roles/a.json", true},
+		{"vault/**/a.json", "vault/a.json", true},
+		{"vault/**/a.json", "vault/x/y/a.json", true},
+		{"vault/**/a.json", "vault/x/y/b.json", false},
+		{"vault/roles/batch-*.json", "vault/roles/batch-1.json", true},
+		{"vault/roles/batch-*.json", "vault/roles/web.json", false},
+		{"nomad-cluster-role.json", "nomad-cluster-role.json", true},
+	} {
+		if got := config.Match(c.pattern, c.name); got != c.want {
+			t.Errorf("Match(%q, %q) = %v, want %v", c.pattern, c.name, got, c.want)
+		}
+	}
+}
+
+func TestIgnoredIsRelativeToTheConfig(t *testing.T) {
+	root := t.TempDir()
+	path := filepath.Join(root, config.FileName)
+	if err := os.WriteFile(path, []byte("ignore_paths = [\"legacy/**\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := config.Load(path, checks.All())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Ignored(filepath.Join(root, "legacy", "a.hcl")) || c.Ignored(filepath.Join(root, "jobs", "a.hcl")) {
+		t.Error("ignore_paths not applied relative to the config's directory")
+	}
+	if c.Ignored(filepath.Join(filepath.Dir(root), "legacy", "a.hcl")) {
+		t.Error("a path outside the config's directory matched")
+	}
+}
+
+// TestREADMEExample keeps the documented example valid.
+func TestREADMEExample(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(readme)
+	i := strings.Index(s, "### Configuration")
+	if i < 0 {
+		t.Fatal("README has no configuration section")
+	}
+	start := strings.Index(s[i:], "```hcl\n")
+	if start < 0 {
+		t.Fatal("README's configuration section has no hcl example")
+	}
+	body := s[i+start+len("```hcl\n"):]
+	end := strings.Index(body, "```")
+	if end < 0 {
+		t.Fatal("README's hcl example is not closed")
+	}
+	body = body[:end]
+	c, diags := config.Parse([]byte(body), "README.md", checks.All())
+	if diags.HasErrors() {
+		t.Fatalf("README example: %s", (&config.Error{Diags: diags}).Error())
+	}
+	if !c.Settings.Disabled["NV114"] || c.Hints.JWTAccessor.V == "" || len(c.Settings.Ignores) != 1 {
+		t.Errorf("README example parsed to %+v", c)
+	}
+}

@@ -1,0 +1,161 @@
+package world
+
+import (
+	"strings"
+)
+
+// Hints are facts the files cannot tell, declared by the user in
+// .nvlint.hcl: the releases the setup targets and the names of objects
+// nothing in the files identifies. Each value keeps its range in the
+// config file, so a finding can point at the declaration it rests on.
+// Files win where they do say: an agent config's create_from_role names
+// the token role whatever token_role says.
+type Hints struct {
+	// NomadVersion and VaultVersion are the releases the setup runs or
+	// is about to run ("1.10", "1.10.2").
+	NomadVersion Str
+	VaultVersion Str
+	// ServerPolicy is the Nomad server's own Vault policy (legacy flow).
+	ServerPolicy Str
+	// TokenRole is the token role Nomad creates task tokens from (legacy
+	// flow).
+	TokenRole Str
+	// JWTMount is the path of the JWT auth method Nomad logs in with,
+	// without "auth/"; JWTAccessor is that mount's accessor.
+	JWTMount    Str
+	JWTAccessor Str
+}
+
+// NomadVersion is the Nomad release to judge against: the one declared
+// in the config, else the live servers' (doctor), else "".
+func (w *World) NomadVersion() string {
+	if w.Hints.NomadVersion.IsKnown() {
+		return w.Hints.NomadVersion.V
+	}
+	if w.Live != nil && w.Live.Nomad != nil {
+		return w.Live.Nomad.Version
+	}
+	return ""
+}
+
+// VaultVersion is the Vault release: the live one when doctor read it
+// (what runs beats what was declared), else the declared one, else "".
+func (w *World) VaultVersion() string {
+	if w.Live != nil && w.Live.Vault != nil && w.Live.Vault.Health != nil && w.Live.Vault.Health.Version != "" {
+		return w.Live.Vault.Health.Version
+	}
+	if w.Hints.VaultVersion.IsKnown() {
+		return w.Hints.VaultVersion.V
+	}
+	return ""
+}
+
+// NomadJWTMount is the JWT auth mount Nomad logs in with: the declared
+// one, else Nomad's default jwt-nomad.
+func (w *World) NomadJWTMount() string {
+	if w.Hints.JWTMount.IsKnown() && w.Hints.JWTMount.V != "" {
+		return strings.Trim(w.Hints.JWTMount.V, "/")
+	}
+	return "jwt-nomad"
+}
+
+// ApplyHints writes the declared names into the objects files could not
+// name: the JWT mount of the JWT auth config and roles read from files,
+// and the mount's accessor. Call it once the world is complete.
+func (w *World) ApplyHints() {
+	h := w.Hints
+	if h.JWTMount.IsKnown() && h.JWTMount.V != "" {
+		mount := strings.Trim(h.JWTMount.V, "/")
+		var fromFiles []*JWTAuthConfig
+		for _, c := range w.JWTConfigs {
+			// A Terraform resource says its mount (path).
+			if c.File != nil && c.Resource == nil {
+				fromFiles = append(fromFiles, c)
+			}
+		}
+		// A file only says which mount it configures through its name;
+		// with one config file the declaration settles it.
+		if len(fromFiles) == 1 && !w.hasLiveJWTConfig(mount) {
+			fromFiles[0].Mount = mount
+			fromFiles[0].Ref.Name = mount
+		}
+		for _, r := range w.JWTRoles {
+			if r.Mount == "" {
+				r.Mount = mount
+			}
+		}
+	}
+	if h.JWTAccessor.IsKnown() && h.JWTAccessor.V != "" {
+		for _, c := range w.JWTConfigs {
+			if c.Accessor == "" && (c.Mount == w.NomadJWTMount() || len(w.JWTConfigs) == 1) {
+				c.Accessor = h.JWTAccessor.V
+			}
+		}
+	}
+}
+
+func (w *World) hasLiveJWTConfig(mount string) bool {
+	for _, c := range w.JWTConfigs {
+		if c.File == nil && c.Mount == mount {
+			return true
+		}
+	}
+	return false
+}
+
+// CompareVersions compares dotted release numbers numerically ("1.10" >
+// "1.9.7"); missing parts count as 0 and pre-release or build suffixes
+// are ignored.
+func CompareVersions(a, b string) int {
+	pa, pb := versionParts(a), versionParts(b)
+	for i := range pa {
+		if pa[i] != pb[i] {
+			if pa[i] < pb[i] {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+// VersionAtLeast reports whether v is known and at least min.
+func VersionAtLeast(v, min string) bool {
+	return v != "" && CompareVersions(v, min) >= 0
+}
+
+// ValidVersion reports whether s reads as a release number: "1.10",
+// "1.10.2", "v1.16.1+ent".
+func ValidVersion(s string) bool {
+	s = strings.TrimPrefix(strings.TrimSpace(s), "v")
+	s, _, _ = strings.Cut(s, "+")
+	s, _, _ = strings.Cut(s, "-")
+	parts := strings.Split(s, ".")
+	if len(parts) < 2 || len(parts) > 3 {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" || strings.Trim(p, "0123456789") != "" {
+			return false
+		}
+	}
+	return true
+}
+
+func versionParts(v string) [3]int {
+	var out [3]int
+	v = strings.TrimPrefix(strings.TrimSpace(v), "v")
+	v, _, _ = strings.Cut(v, "-")
+	v, _, _ = strings.Cut(v, "+")
+	for i, part := range strings.SplitN(v, ".", 3) {
+		n := 0
+		for _, c := range part {
+			if c < '0' || c > '9' {
+				break
+			}
+			n = n*10 + int(c-'0')
+		}
+		out[i] = n
+	}
+	return out
+}
