@@ -1,0 +1,1074 @@
+package inputs
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	hcljson "github.com/hashicorp/hcl/v2/json"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+
+	"github.com/nvlint/nvlint/acl"
+	"github.com/nvlint/nvlint/world"
+)
+
+// Terraform configurations declare the same objects as the native files,
+// as vault_policy, vault_token_auth_backend_role, vault_jwt_auth_backend,
+// vault_jwt_auth_backend_role and nomad_job resources. They are read with
+// the providers' attribute names into the same world objects, named by
+// their attributes (the policy's name, the role's role_name, the mount's
+// path), and every range stays inside the .tf file: an inline policy or
+// jobspec is parsed on its own and its ranges mapped back to where its
+// text is written.
+//
+// Expressions are evaluated as far as the configuration alone settles
+// them, the way Terraform would: literal attributes of the module's
+// resources (vault_jwt_auth_backend.nomad.path), locals with literal
+// values, path.module. Everything else (variables, data sources, computed
+// attributes, functions other than a plain file()) is unknown, and rules
+// that need it stay silent. A policy that interpolates an auth mount's
+// accessor gets a stand-in (world.SymbolicAccessor) that is the same for
+// every reference to the mount.
+
+// The resource types nvlint reads.
+const (
+	tfPolicy    = "vault_policy"
+	tfTokenRole = "vault_token_auth_backend_role"
+	tfJWTConfig = "vault_jwt_auth_backend"
+	tfJWTRole   = "vault_jwt_auth_backend_role"
+	tfJob       = "nomad_job"
+)
+
+// tfAttrs are the attributes read per resource type: the providers'
+// current names and the legacy ones older provider versions took.
+var tfAttrs = map[string][]string{
+	tfPolicy: {"name", "policy"},
+	tfTokenRole: {
+		"role_name", "allowed_policies", "disallowed_policies", "allowed_policies_glob", "disallowed_policies_glob",
+		"orphan", "renewable", "token_period", "period", "token_explicit_max_ttl", "explicit_max_ttl",
+		"token_no_default_policy", "token_type", "token_ttl", "token_max_ttl", "token_bound_cidrs",
+		"token_num_uses", "path_suffix", "allowed_entity_aliases",
+	},
+	tfJWTConfig: {
+		"path", "type", "jwks_url", "jwt_validation_pubkeys", "jwks_pairs", "oidc_discovery_url",
+		"jwt_supported_algs", "default_role", "bound_issuer", "jwks_ca_pem", "oidc_discovery_ca_pem",
+	},
+	tfJWTRole: {
+		"backend", "role_name", "role_type", "bound_audiences", "bound_subject", "bound_claims", "bound_claims_type",
+		"disable_bound_claims_parsing", "user_claim", "user_claim_json_pointer", "claim_mappings",
+		"token_policies", "policies", "token_period", "period", "token_ttl", "ttl", "token_max_ttl", "max_ttl",
+		"token_explicit_max_ttl", "token_type", "token_no_default_policy", "token_bound_cidrs", "bound_cidrs",
+		"token_num_uses", "groups_claim",
+	},
+	tfJob: {"jobspec", "json"},
+}
+
+var (
+	tfRootSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
+		{Type: "resource", LabelNames: []string{"type", "name"}},
+		{Type: "locals"},
+	}}
+	// tfSniff finds the resources in a file too broken to parse.
+	tfSniff = regexp.MustCompile(`(?m)^\s*resource\s+"(vault_policy|vault_token_auth_backend_role|vault_jwt_auth_backend|vault_jwt_auth_backend_role|nomad_job)"`)
+	// tfJSONFile is the one expression form read from .tf.json strings.
+	tfJSONFile = regexp.MustCompile(`^\$\{\s*file\(\s*"((?:[^"\\]|\\.)*)"\s*\)\s*\}$`)
+)
+
+func isTerraformPath(p string) bool {
+	p = strings.ToLower(p)
+	return strings.HasSuffix(p, ".tf") || strings.HasSuffix(p, ".tf.json")
+}
+
+func tfSchema(typ string) *hcl.BodySchema {
+	s := &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "count"}, {Name: "for_each"}}}
+	for _, a := range tfAttrs[typ] {
+		s.Attributes = append(s.Attributes, hcl.AttributeSchema{Name: a})
+	}
+	return s
+}
+
+// tfLoader reads one Terraform file.
+type tfLoader struct {
+	f     *world.File
+	opts  Options
+	w     *world.World
+	ctx   *hcl.EvalContext
+	json  bool
+	lines lineIndex
+	notes Notes
+	// blocks are the native syntax's resource blocks, by where they start.
+	blocks map[int]*hclsyntax.Block
+}
+
+// loadTerraform reads the resources of a .tf or .tf.json file. A file
+// found by walking that declares none of them is skipped; one named
+// explicitly is a Terraform configuration with nothing to check.
+func loadTerraform(f *world.File, opts Options, w *world.World) Notes {
+	l := &tfLoader{f: f, opts: opts, w: w, lines: newLineIndex(f.Src)}
+	trimmed := bytes.TrimSpace(f.Src)
+	l.json = strings.HasSuffix(strings.ToLower(f.Path), ".json") || (len(trimmed) > 0 && trimmed[0] == '{')
+	var (
+		file  *hcl.File
+		diags hcl.Diagnostics
+	)
+	if l.json {
+		file, diags = hcljson.Parse(f.Src, f.Path)
+	} else {
+		file, diags = hclsyntax.ParseConfig(f.Src, f.Path, hcl.InitialPos)
+	}
+	if file == nil || file.Body == nil {
+		if f.Explicit || tfSniff.Match(f.Src) {
+			f.Kind = world.KindTerraform
+			f.Diags = append(f.Diags, diags...)
+		}
+		return nil
+	}
+	content, _, _ := file.Body.PartialContent(tfRootSchema)
+	if body, ok := file.Body.(*hclsyntax.Body); ok {
+		l.blocks = map[int]*hclsyntax.Block{}
+		for _, b := range body.Blocks {
+			l.blocks[b.DefRange().Start.Byte] = b
+		}
+	}
+	var resources []*hcl.Block
+	for _, b := range content.Blocks {
+		if b.Type == "resource" && tfAttrs[b.Labels[0]] != nil {
+			resources = append(resources, b)
+		}
+	}
+	switch {
+	case len(resources) > 0, f.Explicit, diags.HasErrors() && tfSniff.Match(f.Src):
+		f.Kind = world.KindTerraform
+		f.Diags = append(f.Diags, diags...)
+	default:
+		return nil
+	}
+	if f.Path != "-" {
+		f.Terraform = filepath.Dir(f.Path)
+	}
+	l.ctx = opts.tf.context(f.Path, file.Body)
+	for _, b := range resources {
+		l.resource(b)
+	}
+	return l.notes
+}
+
+func (l *tfLoader) notef(r hcl.Range, format string, args ...any) {
+	l.notes = append(l.notes, fmt.Sprintf("%s:%d: %s", l.f.Path, r.Start.Line, fmt.Sprintf(format, args...)))
+}
+
+func (l *tfLoader) resource(b *hcl.Block) {
+	typ, name := b.Labels[0], b.Labels[1]
+	addr := typ + "." + name
+	content, _, _ := b.Body.PartialContent(tfSchema(typ))
+	if _, ok := content.Attributes["count"]; ok {
+		l.notef(b.DefRange, "%s: skipped: it uses count, which nvlint does not expand", addr)
+		return
+	}
+	if _, ok := content.Attributes["for_each"]; ok {
+		l.notef(b.DefRange, "%s: skipped: it uses for_each, which nvlint does not expand", addr)
+		return
+	}
+	res := &world.Resource{Type: typ, Name: name, File: l.f, Block: b.DefRange, Attrs: map[string]hcl.Range{}}
+	attrs := hcl.Attributes{}
+	for n, a := range content.Attributes {
+		res.Attrs[n] = a.Expr.Range()
+		c := *a
+		c.Expr = withContext(a.Expr, l.ctx)
+		attrs[n] = &c
+	}
+	l.insertPoint(b, res)
+	meta := world.Meta{File: l.f, Range: b.DefRange, Resource: res}
+	switch typ {
+	case tfPolicy:
+		l.policy(attrs, content.Attributes, meta)
+	case tfTokenRole:
+		l.tokenRole(attrs, meta)
+	case tfJWTConfig:
+		l.jwtConfig(attrs, meta)
+	case tfJWTRole:
+		l.jwtRole(attrs, meta)
+	case tfJob:
+		l.job(attrs, content.Attributes, meta)
+	}
+}
+
+// objectName is the name an attribute gives an object, or the resource's
+// address when the attribute is not a value nvlint can know.
+func (l *tfLoader) objectName(attrs hcl.Attributes, key string, res *world.Resource) string {
+	if v := strAttr(attrs, key); v.IsKnown() && v.V != "" {
+		return v.V
+	}
+	if a, ok := attrs[key]; ok {
+		l.notef(a.Expr.Range(), "%s: %s is not a value nvlint can know; the object is named %s and nothing refers to it by name", res.Address(), key, res.Address())
+	}
+	return res.Address()
+}
+
+func (l *tfLoader) tokenRole(attrs hcl.Attributes, meta world.Meta) {
+	name := l.objectName(attrs, "role_name", meta.Resource)
+	meta.Ref = world.ObjectRef{Kind: world.KindTokenRole, Name: name}
+	l.w.TokenRoles = append(l.w.TokenRoles, &world.TokenRole{
+		Meta:                   meta,
+		Name:                   strAttr(attrs, "role_name"),
+		AllowedPolicies:        listAttr(attrs, "allowed_policies"),
+		DisallowedPolicies:     listAttr(attrs, "disallowed_policies"),
+		AllowedPoliciesGlob:    listAttr(attrs, "allowed_policies_glob"),
+		DisallowedPoliciesGlob: listAttr(attrs, "disallowed_policies_glob"),
+		Orphan:                 boolAttr(attrs, "orphan"),
+		Renewable:              boolAttr(attrs, "renewable"),
+		Period:                 secondsAttr(attrs, "period"),
+		TokenPeriod:            secondsAttr(attrs, "token_period"),
+		ExplicitMaxTTL:         secondsAttr(attrs, "explicit_max_ttl"),
+		TokenExplicitMaxTTL:    secondsAttr(attrs, "token_explicit_max_ttl"),
+		TokenNoDefaultPolicy:   boolAttr(attrs, "token_no_default_policy"),
+		TokenType:              strAttr(attrs, "token_type"),
+	})
+}
+
+// mountPath reads a mount path attribute with the provider's default and
+// its trimming of slashes; "" when it is not a value nvlint can know.
+func mountPath(attrs hcl.Attributes, key string) (string, bool) {
+	v := strAttr(attrs, key)
+	switch {
+	case !v.Set:
+		return "jwt", true
+	case !v.Known:
+		return "", false
+	}
+	return strings.Trim(v.V, "/"), true
+}
+
+func (l *tfLoader) jwtConfig(attrs hcl.Attributes, meta world.Meta) {
+	mount, ok := mountPath(attrs, "path")
+	name := mount
+	if !ok {
+		name = meta.Resource.Address()
+		l.notef(attrs["path"].Expr.Range(), "%s: path is not a value nvlint can know; roles cannot be matched to this mount", name)
+	}
+	meta.Ref = world.ObjectRef{Kind: world.KindJWTAuthConfig, Name: name}
+	l.w.JWTConfigs = append(l.w.JWTConfigs, &world.JWTAuthConfig{
+		Meta:                 meta,
+		Mount:                mount,
+		JWKSURL:              strAttr(attrs, "jwks_url"),
+		JWTValidationPubkeys: listAttr(attrs, "jwt_validation_pubkeys"),
+		JWKSPairs:            nonEmptyAttr(attrs, "jwks_pairs"),
+		OIDCDiscoveryURL:     strAttr(attrs, "oidc_discovery_url"),
+		JWTSupportedAlgs:     listAttr(attrs, "jwt_supported_algs"),
+		DefaultRole:          strAttr(attrs, "default_role"),
+		BoundIssuer:          strAttr(attrs, "bound_issuer"),
+	})
+}
+
+func (l *tfLoader) jwtRole(attrs hcl.Attributes, meta world.Meta) {
+	name := l.objectName(attrs, "role_name", meta.Resource)
+	mount, _ := mountPath(attrs, "backend")
+	meta.Ref = world.ObjectRef{Kind: world.KindJWTRole, Name: name}
+	r := &world.JWTRole{
+		Meta:                 meta,
+		Mount:                mount,
+		RoleType:             strAttr(attrs, "role_type"),
+		BoundAudiences:       listAttr(attrs, "bound_audiences"),
+		BoundSubject:         strAttr(attrs, "bound_subject"),
+		BoundClaimsType:      strAttr(attrs, "bound_claims_type"),
+		UserClaim:            strAttr(attrs, "user_claim"),
+		UserClaimJSONPointer: boolAttr(attrs, "user_claim_json_pointer"),
+		ClaimMappings:        mapAttr(attrs, "claim_mappings"),
+		TokenPolicies:        firstList(attrs, "token_policies", "policies"),
+		TokenPeriod:          firstSeconds(attrs, "token_period", "period"),
+		TokenTTL:             firstSeconds(attrs, "token_ttl", "ttl"),
+		TokenMaxTTL:          firstSeconds(attrs, "token_max_ttl", "max_ttl"),
+		TokenExplicitMaxTTL:  secondsAttr(attrs, "token_explicit_max_ttl"),
+		TokenType:            strAttr(attrs, "token_type"),
+		TokenNoDefaultPolicy: boolAttr(attrs, "token_no_default_policy"),
+		TokenBoundCIDRs:      firstList(attrs, "token_bound_cidrs", "bound_cidrs"),
+	}
+	if a, ok := attrs["bound_claims"]; ok && !isNull(a.Expr) {
+		r.BoundClaims = boundClaims(a)
+		// The provider splits each value on commas unless told not to.
+		if noSplit := boolAttr(attrs, "disable_bound_claims_parsing"); noSplit.IsKnown() && noSplit.V {
+			if kvs, ok := objectAttrs(a.Expr); ok {
+				for k, kv := range kvs {
+					if s := strValue(kv.Expr); s.Known {
+						r.BoundClaims.Claims[k] = world.List{Items: []world.Str{s}, Set: true, Known: true, Range: s.Range}
+					}
+				}
+			}
+		}
+	}
+	l.w.JWTRoles = append(l.w.JWTRoles, r)
+}
+
+func (l *tfLoader) policy(attrs, raw hcl.Attributes, meta world.Meta) {
+	res := meta.Resource
+	name := l.objectName(attrs, "name", res)
+	meta.Ref = world.ObjectRef{Kind: world.KindPolicy, Name: name}
+	a, ok := raw["policy"]
+	if !ok {
+		return
+	}
+	src, ok := l.text(res, a, false)
+	if !ok {
+		return
+	}
+	pol := &world.Policy{Meta: meta}
+	if src.file != nil {
+		p, diags := acl.Parse(src.file.Src, src.file.Path)
+		src.file.Kind = world.KindPolicy
+		src.file.Diags = append(src.file.Diags, diags...)
+		pol.File, pol.ACL, pol.Diags = src.file, p, diags
+		pol.Range = hcl.Range{Filename: src.file.Path, Start: hcl.InitialPos, End: hcl.InitialPos}
+		l.w.Files = append(l.w.Files, src.file)
+	} else {
+		p, diags := acl.Parse(src.text, l.f.Path)
+		remapValue(p, src.remapRange, src.remapPos)
+		diags = src.remapDiags(diags)
+		l.f.Diags = append(l.f.Diags, diags...)
+		pol.ACL, pol.Diags = p, diags
+		if src.heredoc {
+			at := src.closing
+			res.TextEnd, res.TextIndent = &at, src.indent
+		}
+	}
+	if pol.ACL == nil {
+		return
+	}
+	pol.ACL.Name = name
+	l.w.Policies = append(l.w.Policies, pol)
+}
+
+func (l *tfLoader) job(attrs, raw hcl.Attributes, meta world.Meta) {
+	res := meta.Resource
+	a, ok := raw["jobspec"]
+	if !ok {
+		return
+	}
+	src, ok := l.text(res, a, true)
+	if !ok {
+		return
+	}
+	kind := world.KindJobspec
+	part := &world.World{}
+	if src.file != nil {
+		src.file.Kind = kind
+		parse(src.file, kind, l.opts, part)
+		l.w.Files = append(l.w.Files, src.file)
+	} else {
+		tmp := &world.File{Path: l.f.Path, Src: src.text, Explicit: true}
+		if isJSON := boolAttr(attrs, "json"); isJSON.IsKnown() && isJSON.V && !bytes.HasPrefix(bytes.TrimSpace(src.text), []byte("{")) {
+			// A JSON jobspec Terraform renders; nvlint reads what it can.
+			return
+		}
+		parse(tmp, kind, l.opts, part)
+		diags := src.remapDiags(tmp.Diags)
+		if diags.HasErrors() && len(src.unresolved) > 0 {
+			l.notef(a.Expr.Range(), "%s: the jobspec interpolates %s, which only Terraform can fill in, and does not parse as written; the job is not checked", res.Address(), strings.Join(src.unresolved, ", "))
+			return
+		}
+		l.f.Diags = append(l.f.Diags, diags...)
+		for _, j := range part.Jobs {
+			remapValue(j, src.remapRange, src.remapPos)
+		}
+	}
+	for _, j := range part.Jobs {
+		j.Resource = res
+		if src.file == nil {
+			j.File = l.f
+		}
+		l.w.Jobs = append(l.w.Jobs, j)
+	}
+}
+
+// insertPoint works out where a fix adds an attribute to the block.
+func (l *tfLoader) insertPoint(b *hcl.Block, res *world.Resource) {
+	src := l.f.Src
+	if l.json {
+		// After the opening brace of the resource's object.
+		start := b.DefRange.Start.Byte
+		if i := bytes.IndexByte(src[min(start, len(src)):], '{'); i >= 0 {
+			res.InsertAt = l.lines.pos(src, start+i+1)
+			res.Indent = "  "
+		}
+		return
+	}
+	body, ok := b.Body.(*hclsyntax.Body)
+	blk := l.blocks[b.DefRange.Start.Byte]
+	if !ok || blk == nil {
+		return
+	}
+	closeAt := blk.CloseBraceRange.Start.Byte
+	if closeAt <= 0 || closeAt >= len(src) {
+		return
+	}
+	res.Braces = hcl.Range{Filename: l.f.Path, Start: l.lines.pos(src, blk.OpenBraceRange.Start.Byte), End: l.lines.pos(src, closeAt+1)}
+	lineStart := bytes.LastIndexByte(src[:closeAt], '\n') + 1
+	if len(bytes.TrimSpace(src[lineStart:closeAt])) == 0 {
+		res.InsertAt = l.lines.pos(src, lineStart)
+	} else {
+		res.InsertAt = l.lines.pos(src, closeAt)
+	}
+	res.Indent = "  "
+	var first *hclsyntax.Attribute
+	for _, a := range body.Attributes {
+		if first == nil || a.SrcRange.Start.Byte < first.SrcRange.Start.Byte {
+			first = a
+		}
+	}
+	if first != nil {
+		ls := bytes.LastIndexByte(src[:first.SrcRange.Start.Byte], '\n') + 1
+		if ind := src[ls:first.SrcRange.Start.Byte]; len(bytes.TrimSpace(ind)) == 0 {
+			res.Indent = string(ind)
+		}
+	}
+}
+
+// tfSource is the text of a policy or jobspec: inline, with the map of
+// its bytes back to the .tf file, or read from a file with file().
+type tfSource struct {
+	*offsetMap
+	text []byte
+	file *world.File
+	// unresolved are the interpolations kept as written.
+	unresolved []string
+	// heredoc is true for a heredoc; closing is the start of its closing
+	// marker line, indent the indentation of its first line.
+	heredoc bool
+	closing hcl.Pos
+	indent  string
+}
+
+// text reads the policy or jobspec text of an attribute. keepUnresolved
+// keeps interpolations nvlint cannot fill in as written (a jobspec then
+// sees them as its own expressions, unknown values); otherwise the text is
+// unknown and ok is false.
+func (l *tfLoader) text(res *world.Resource, a *hcl.Attribute, keepUnresolved bool) (*tfSource, bool) {
+	what := "policy"
+	if res.Type == tfJob {
+		what = "jobspec"
+	}
+	expr := a.Expr
+	if l.json {
+		return l.jsonText(res, a, what)
+	}
+	switch e := expr.(type) {
+	case *hclsyntax.TemplateExpr:
+		src := l.template(e, keepUnresolved)
+		if len(src.unresolved) > 0 && !keepUnresolved {
+			l.notef(expr.Range(), "%s: the %s interpolates %s, which only Terraform can fill in; it is not checked", res.Address(), what, strings.Join(src.unresolved, ", "))
+			return nil, false
+		}
+		return src, true
+	case *hclsyntax.FunctionCallExpr:
+		if e.Name == "file" && len(e.Args) == 1 {
+			p := strValue(withContext(e.Args[0], l.ctx))
+			if !p.IsKnown() {
+				l.notef(expr.Range(), "%s: the %s is read from a file whose path nvlint cannot work out; it is not checked", res.Address(), what)
+				return nil, false
+			}
+			return l.readFile(res, expr.Range(), p.V, what)
+		}
+		l.notef(expr.Range(), "%s: the %s is the result of %s(), which only Terraform can evaluate; it is not checked", res.Address(), what, e.Name)
+		return nil, false
+	}
+	l.notef(expr.Range(), "%s: the %s is an expression only Terraform can evaluate; it is not checked", res.Address(), what)
+	return nil, false
+}
+
+func (l *tfLoader) readFile(res *world.Resource, at hcl.Range, p, what string) (*tfSource, bool) {
+	if !filepath.IsAbs(p) && l.f.Path != "-" {
+		p = filepath.Join(filepath.Dir(l.f.Path), p)
+	}
+	p = filepath.Clean(p)
+	src, err := l.opts.tf.read(p)
+	switch {
+	case err != nil:
+		l.notef(at, "%s: the %s file %s cannot be read (%v); it is not checked", res.Address(), what, p, err)
+		return nil, false
+	case len(src) > MaxFileSize || bytes.IndexByte(src, 0) >= 0 || !utf8.Valid(src):
+		l.notef(at, "%s: the %s file %s is not a text file nvlint reads; it is not checked", res.Address(), what, p)
+		return nil, false
+	}
+	src = bytes.TrimPrefix(src, []byte("\xef\xbb\xbf"))
+	return &tfSource{file: &world.File{Path: p, Src: src, Explicit: l.f.Explicit, Terraform: l.f.Terraform}}, true
+}
+
+func (l *tfLoader) jsonText(res *world.Resource, a *hcl.Attribute, what string) (*tfSource, bool) {
+	r := a.Expr.Range()
+	lit := r.SliceBytes(l.f.Src)
+	if len(lit) < 2 || lit[0] != '"' {
+		l.notef(r, "%s: the %s is not a string; it is not checked", res.Address(), what)
+		return nil, false
+	}
+	text, starts, ends := unescape(l.f.Src, r.Start.Byte+1, r.End.Byte-1, "", true)
+	if m := tfJSONFile.FindSubmatch(text); m != nil {
+		p := strings.ReplaceAll(string(m[1]), `\"`, `"`)
+		for _, prefix := range []string{"${path.module}/", "${path.root}/", "${path.cwd}/"} {
+			p = strings.TrimPrefix(p, prefix)
+		}
+		if !strings.Contains(p, "${") {
+			return l.readFile(res, r, p, what)
+		}
+	}
+	if bytes.Contains(text, []byte("${")) || bytes.Contains(text, []byte("%{")) {
+		l.notef(r, "%s: the %s holds Terraform template sequences, which only Terraform can evaluate; it is not checked", res.Address(), what)
+		return nil, false
+	}
+	om := &offsetMap{lines: l.lines, src: l.f.Src, path: l.f.Path, starts: starts, ends: ends, first: r.Start.Byte + 1, last: r.End.Byte - 1}
+	return &tfSource{offsetMap: om, text: text}, true
+}
+
+// template renders a native template expression (a heredoc or a quoted
+// string) as Terraform would where nvlint can, keeping the map of its
+// bytes to the source.
+func (l *tfLoader) template(e *hclsyntax.TemplateExpr, keepUnresolved bool) *tfSource {
+	src := l.f.Src
+	r := e.SrcRange
+	out := &tfSource{offsetMap: &offsetMap{lines: l.lines, src: src, path: l.f.Path}}
+	contentStart, contentEnd := r.Start.Byte, r.End.Byte
+	quoted := r.Start.Byte < len(src) && src[r.Start.Byte] == '"'
+	if quoted {
+		contentStart, contentEnd = r.Start.Byte+1, r.End.Byte-1
+	} else if bytes.HasPrefix(src[r.Start.Byte:], []byte("<<")) {
+		out.heredoc = true
+		if i := bytes.IndexByte(src[r.Start.Byte:r.End.Byte], '\n'); i >= 0 {
+			contentStart = r.Start.Byte + i + 1
+		}
+		contentEnd = bytes.LastIndexByte(src[:r.End.Byte], '\n') + 1
+		contentEnd = max(contentEnd, contentStart)
+		out.closing = l.lines.pos(src, contentEnd)
+		line := src[contentStart:]
+		if i := bytes.IndexByte(line, '\n'); i >= 0 {
+			line = line[:i]
+		}
+		out.indent = string(line[:len(line)-len(bytes.TrimLeft(line, " \t"))])
+	}
+	out.first, out.last = contentStart, contentEnd
+	for i, part := range e.Parts {
+		pr := part.Range()
+		if lit, ok := part.(*hclsyntax.LiteralValueExpr); ok && lit.Val.Type() == cty.String {
+			text, starts, ends := unescape(src, pr.Start.Byte, pr.End.Byte, lit.Val.AsString(), quoted)
+			out.add(text, starts, ends)
+			continue
+		}
+		// An interpolation or directive: its span runs from the end of the
+		// part before to the start of the part after, ${ and } included.
+		a, b := contentStart, contentEnd
+		if i > 0 {
+			a = e.Parts[i-1].Range().End.Byte
+		}
+		if i+1 < len(e.Parts) {
+			b = e.Parts[i+1].Range().Start.Byte
+		}
+		if s, ok := l.interpolate(part); ok {
+			out.addSpan([]byte(s), a, b)
+			continue
+		}
+		out.unresolved = append(out.unresolved, strings.TrimSpace(string(pr.SliceBytes(src))))
+		if keepUnresolved {
+			text, starts, ends := unescape(src, a, b, string(src[a:b]), false)
+			out.add(text, starts, ends)
+		}
+	}
+	out.text = out.buf
+	return out
+}
+
+// interpolate evaluates an interpolation: a value the configuration
+// settles, or an auth mount's accessor, which gets its stand-in.
+func (l *tfLoader) interpolate(part hclsyntax.Expression) (string, bool) {
+	v, diags := part.Value(l.ctx)
+	if !diags.HasErrors() && v.IsWhollyKnown() && !v.IsNull() {
+		if s, err := convert.Convert(v, cty.String); err == nil {
+			return s.AsString(), true
+		}
+	}
+	if t, diags := hcl.AbsTraversalForExpr(part); !diags.HasErrors() && len(t) >= 2 {
+		if last, ok := t[len(t)-1].(hcl.TraverseAttr); ok && last.Name == "accessor" {
+			return world.SymbolicAccessor(traversalString(t)), true
+		}
+	}
+	return "", false
+}
+
+func traversalString(t hcl.Traversal) string {
+	var b strings.Builder
+	for i, step := range t {
+		switch s := step.(type) {
+		case hcl.TraverseRoot:
+			b.WriteString(s.Name)
+		case hcl.TraverseAttr:
+			b.WriteString("." + s.Name)
+		case hcl.TraverseIndex:
+			if s.Key.Type() == cty.String {
+				fmt.Fprintf(&b, "[%q]", s.Key.AsString())
+			} else if s.Key.Type() == cty.Number {
+				fmt.Fprintf(&b, "[%s]", s.Key.AsBigFloat().Text('f', -1))
+			}
+		default:
+			if i > 0 {
+				b.WriteString(".?")
+			}
+		}
+	}
+	return b.String()
+}
+
+// unescape decodes the source bytes [a, b) of a literal whose value is
+// want (empty: decode it all), mapping each byte of the result to the
+// source bytes it came from. quoted decodes backslash escapes; HCL's $${
+// and %%{ escapes and a heredoc's stripped indentation are skipped over.
+func unescape(src []byte, a, b int, want string, quoted bool) (text []byte, starts, ends []int) {
+	decodeAll := want == ""
+	j := a
+	emit := func(p []byte, from, to int) {
+		for _, c := range p {
+			text = append(text, c)
+			starts = append(starts, from)
+			ends = append(ends, to)
+		}
+	}
+	for j < b && (decodeAll || len(text) < len(want)) {
+		c := src[j]
+		if quoted && c == '\\' && j+1 < b {
+			p, n := decodeEscape(src[j:b])
+			if decodeAll || strings.HasPrefix(want[len(text):], string(p)) {
+				emit(p, j, j+n)
+				j += n
+				continue
+			}
+		}
+		if (c == '$' || c == '%') && j+2 < b && src[j+1] == c && src[j+2] == '{' {
+			// $${ is a literal ${ (and %%{ a literal %{).
+			if decodeAll || strings.HasPrefix(want[len(text):], string(c)+"{") {
+				emit([]byte{c}, j, j+2)
+				emit([]byte{'{'}, j+2, j+3)
+				j += 3
+				continue
+			}
+		}
+		if decodeAll || want[len(text)] == c {
+			emit([]byte{c}, j, j+1)
+		}
+		j++
+	}
+	// What the source could not account for (it should not happen) maps
+	// to the end of the literal.
+	for !decodeAll && len(text) < len(want) {
+		emit([]byte{want[len(text)]}, b, b)
+	}
+	return text, starts, ends
+}
+
+// decodeEscape decodes the backslash escape at the start of s.
+func decodeEscape(s []byte) ([]byte, int) {
+	switch s[1] {
+	case 'n':
+		return []byte{'\n'}, 2
+	case 't':
+		return []byte{'\t'}, 2
+	case 'r':
+		return []byte{'\r'}, 2
+	case 'b':
+		return []byte{'\b'}, 2
+	case 'f':
+		return []byte{'\f'}, 2
+	case 'u', 'U':
+		n := 4
+		if s[1] == 'U' {
+			n = 8
+		}
+		if len(s) >= 2+n {
+			var r rune
+			if _, err := fmt.Sscanf(string(s[2:2+n]), "%x", &r); err == nil {
+				return []byte(string(r)), 2 + n
+			}
+		}
+	}
+	return []byte{s[1]}, 2
+}
+
+// offsetMap maps offsets in a rendered text back to its source file.
+type offsetMap struct {
+	lines lineIndex
+	src   []byte
+	path  string
+	buf   []byte
+	// starts[i] is where byte i of the text starts in the source, ends[i]
+	// where it ends; first and last bound the text in the source.
+	starts, ends []int
+	first, last  int
+}
+
+func (m *offsetMap) add(text []byte, starts, ends []int) {
+	m.buf = append(m.buf, text...)
+	m.starts = append(m.starts, starts...)
+	m.ends = append(m.ends, ends...)
+}
+
+// addSpan adds text that stands for the whole source span [a, b).
+func (m *offsetMap) addSpan(text []byte, a, b int) {
+	for range text {
+		m.starts = append(m.starts, a)
+		m.ends = append(m.ends, b)
+	}
+	m.buf = append(m.buf, text...)
+}
+
+func (m *offsetMap) offset(i int, end bool) int {
+	switch {
+	case end && i > 0 && i-1 < len(m.ends):
+		return m.ends[i-1]
+	case end && i <= 0:
+		return m.first
+	case i < len(m.starts):
+		return m.starts[i]
+	}
+	return m.last
+}
+
+func (m *offsetMap) remapRange(r hcl.Range) hcl.Range {
+	if r.Filename != m.path {
+		return r
+	}
+	a := m.offset(r.Start.Byte, false)
+	b := a
+	if r.End.Byte > r.Start.Byte {
+		b = max(m.offset(r.End.Byte, true), a)
+	}
+	return hcl.Range{Filename: m.path, Start: m.lines.pos(m.src, a), End: m.lines.pos(m.src, b)}
+}
+
+func (m *offsetMap) remapPos(p hcl.Pos) hcl.Pos {
+	return m.lines.pos(m.src, m.offset(p.Byte, false))
+}
+
+func (m *offsetMap) remapDiags(diags hcl.Diagnostics) hcl.Diagnostics {
+	out := make(hcl.Diagnostics, 0, len(diags))
+	for _, d := range diags {
+		c := *d
+		if c.Subject != nil {
+			c.Subject = m.remapRange(*c.Subject).Ptr()
+		}
+		if c.Context != nil {
+			c.Context = m.remapRange(*c.Context).Ptr()
+		}
+		// Expression and EvalContext refer to the rendered text.
+		c.Expression, c.EvalContext = nil, nil
+		out = append(out, &c)
+	}
+	return out
+}
+
+// lineIndex holds the offsets where the lines of a source start.
+type lineIndex []int
+
+func newLineIndex(src []byte) lineIndex {
+	li := lineIndex{0}
+	for i, c := range src {
+		if c == '\n' {
+			li = append(li, i+1)
+		}
+	}
+	return li
+}
+
+// pos converts a byte offset to a position, columns counted in
+// characters as hcl counts them.
+func (li lineIndex) pos(src []byte, off int) hcl.Pos {
+	off = max(0, min(off, len(src)))
+	line := sort.Search(len(li), func(i int) bool { return li[i] > off }) - 1
+	line = max(line, 0)
+	return hcl.Pos{Line: line + 1, Column: utf8.RuneCount(src[li[line]:off]) + 1, Byte: off}
+}
+
+// tfModules caches the evaluation context of each Terraform module
+// (directory) during one Load, and the notes of each Terraform file.
+type tfModules struct {
+	mu      sync.Mutex
+	dirs    map[string]*tfModule
+	notes   map[*world.File]Notes
+	sources map[string][]byte
+}
+
+func (m *tfModules) addNotes(f *world.File, n Notes) {
+	if m == nil || len(n) == 0 {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.notes == nil {
+		m.notes = map[*world.File]Notes{}
+	}
+	m.notes[f] = append(m.notes[f], n...)
+}
+
+func (m *tfModules) notesFor(f *world.File) Notes {
+	if m == nil {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.notes[f]
+}
+
+// read reads a file the way Load does: what Options.Sources holds for it,
+// else the disk.
+func (m *tfModules) read(path string) ([]byte, error) {
+	if m != nil {
+		if src, ok := m.sources[path]; ok {
+			return append([]byte(nil), src...), nil
+		}
+	}
+	return readLimited(path)
+}
+
+type tfModule struct {
+	once sync.Once
+	vars map[string]cty.Value
+}
+
+// context is the evaluation context of the module of the file at path:
+// the literal attributes of every resource declared in its directory,
+// its literal locals, and path.*. Standard input is a module on its own.
+func (m *tfModules) context(path string, body hcl.Body) *hcl.EvalContext {
+	if m == nil || path == "-" {
+		return &hcl.EvalContext{Variables: moduleVars([]hcl.Body{body})}
+	}
+	dir := filepath.Dir(path)
+	m.mu.Lock()
+	if m.dirs == nil {
+		m.dirs = map[string]*tfModule{}
+	}
+	mod := m.dirs[dir]
+	if mod == nil {
+		mod = &tfModule{}
+		m.dirs[dir] = mod
+	}
+	m.mu.Unlock()
+	mod.once.Do(func() { mod.vars = moduleVars(m.moduleBodies(dir, path, body)) })
+	return &hcl.EvalContext{Variables: mod.vars}
+}
+
+// moduleBodies parses the Terraform files of a directory; self is the
+// file being loaded, already parsed.
+func (m *tfModules) moduleBodies(dir, self string, selfBody hcl.Body) []hcl.Body {
+	bodies := []hcl.Body{selfBody}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return bodies
+	}
+	for _, e := range entries {
+		p := filepath.Join(dir, e.Name())
+		if e.IsDir() || !isTerraformPath(p) || filepath.Clean(p) == filepath.Clean(self) {
+			continue
+		}
+		src, err := m.read(p)
+		if err != nil || len(src) > MaxFileSize {
+			continue
+		}
+		var file *hcl.File
+		if strings.HasSuffix(strings.ToLower(p), ".json") {
+			file, _ = hcljson.Parse(src, p)
+		} else {
+			file, _ = hclsyntax.ParseConfig(src, p, hcl.InitialPos)
+		}
+		if file != nil && file.Body != nil {
+			bodies = append(bodies, file.Body)
+		}
+	}
+	return bodies
+}
+
+// moduleVars builds the variables Terraform expressions of a module can
+// use that nvlint can know: path.*, the locals with values known without
+// anything else, and the resources' attributes known with those.
+func moduleVars(bodies []hcl.Body) map[string]cty.Value {
+	here := cty.StringVal(".")
+	vars := map[string]cty.Value{"path": cty.ObjectVal(map[string]cty.Value{"module": here, "root": here, "cwd": here})}
+	base := &hcl.EvalContext{Variables: vars}
+	locals := map[string]cty.Value{}
+	resources := map[string]map[string]cty.Value{}
+	var blocks []*hcl.Block
+	for _, body := range bodies {
+		content, _, _ := body.PartialContent(tfRootSchema)
+		blocks = append(blocks, content.Blocks...)
+	}
+	// Locals first, so that resource attributes can use them.
+	for _, b := range blocks {
+		if b.Type != "locals" {
+			continue
+		}
+		attrs, _ := b.Body.JustAttributes()
+		for n, a := range attrs {
+			if v, diags := a.Expr.Value(base); !diags.HasErrors() && v.IsWhollyKnown() {
+				locals[n] = v
+			}
+		}
+	}
+	vars["local"] = cty.ObjectVal(locals)
+	for _, b := range blocks {
+		if b.Type != "resource" {
+			continue
+		}
+		attrs, _ := b.Body.JustAttributes()
+		if _, ok := attrs["count"]; ok {
+			continue
+		}
+		if _, ok := attrs["for_each"]; ok {
+			continue
+		}
+		obj := map[string]cty.Value{}
+		for n, a := range attrs {
+			if v, diags := a.Expr.Value(base); !diags.HasErrors() && v.IsWhollyKnown() {
+				obj[n] = v
+			}
+		}
+		if resources[b.Labels[0]] == nil {
+			resources[b.Labels[0]] = map[string]cty.Value{}
+		}
+		resources[b.Labels[0]][b.Labels[1]] = cty.ObjectVal(obj)
+	}
+	for typ, byName := range resources {
+		if typ != "path" && typ != "local" {
+			vars[typ] = cty.ObjectVal(byName)
+		}
+	}
+	return vars
+}
+
+// Expressions of a Terraform file evaluate in their module's context;
+// these wrappers carry it, so the value readers work unchanged.
+type tfExpr struct {
+	hcl.Expression
+	ctx *hcl.EvalContext
+}
+
+func (e tfExpr) Value(*hcl.EvalContext) (cty.Value, hcl.Diagnostics) {
+	return e.Expression.Value(e.ctx)
+}
+
+type tfListExpr struct {
+	tfExpr
+	elems []hcl.Expression
+}
+
+func (e tfListExpr) ExprList() []hcl.Expression { return e.elems }
+
+type tfMapExpr struct {
+	tfExpr
+	pairs []hcl.KeyValuePair
+}
+
+func (e tfMapExpr) ExprMap() []hcl.KeyValuePair { return e.pairs }
+
+func withContext(expr hcl.Expression, ctx *hcl.EvalContext) hcl.Expression {
+	base := tfExpr{Expression: expr, ctx: ctx}
+	if elems, diags := hcl.ExprList(expr); !diags.HasErrors() {
+		out := tfListExpr{tfExpr: base, elems: make([]hcl.Expression, len(elems))}
+		for i, e := range elems {
+			out.elems[i] = withContext(e, ctx)
+		}
+		return out
+	}
+	if pairs, diags := hcl.ExprMap(expr); !diags.HasErrors() {
+		out := tfMapExpr{tfExpr: base, pairs: make([]hcl.KeyValuePair, len(pairs))}
+		for i, kv := range pairs {
+			out.pairs[i] = hcl.KeyValuePair{Key: withContext(kv.Key, ctx), Value: withContext(kv.Value, ctx)}
+		}
+		return out
+	}
+	return base
+}
+
+var (
+	rangeType    = reflect.TypeOf(hcl.Range{})
+	posType      = reflect.TypeOf(hcl.Pos{})
+	filePtrType  = reflect.TypeOf((*world.File)(nil))
+	resourceType = reflect.TypeOf((*world.Resource)(nil))
+)
+
+// remapValue rewrites every range and position in v (a pointer to a world
+// object or a parsed policy), without following its file or resource.
+func remapValue(v any, fr func(hcl.Range) hcl.Range, fp func(hcl.Pos) hcl.Pos) {
+	remapReflect(reflect.ValueOf(v), fr, fp)
+}
+
+func remapReflect(v reflect.Value, fr func(hcl.Range) hcl.Range, fp func(hcl.Pos) hcl.Pos) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() || v.Type() == filePtrType || v.Type() == resourceType {
+			return
+		}
+		remapReflect(v.Elem(), fr, fp)
+	case reflect.Struct:
+		switch v.Type() {
+		case rangeType:
+			if v.CanSet() {
+				v.Set(reflect.ValueOf(fr(v.Interface().(hcl.Range))))
+			}
+			return
+		case posType:
+			if v.CanSet() {
+				v.Set(reflect.ValueOf(fp(v.Interface().(hcl.Pos))))
+			}
+			return
+		}
+		for i := range v.NumField() {
+			if f := v.Field(i); f.CanSet() {
+				remapReflect(f, fr, fp)
+			}
+		}
+	case reflect.Slice:
+		switch v.Type().Elem().Kind() {
+		case reflect.Struct, reflect.Pointer, reflect.Slice, reflect.Map:
+			for i := range v.Len() {
+				remapReflect(v.Index(i), fr, fp)
+			}
+		}
+	case reflect.Map:
+		for _, k := range v.MapKeys() {
+			e := reflect.New(v.Type().Elem()).Elem()
+			e.Set(v.MapIndex(k))
+			remapReflect(e, fr, fp)
+			v.SetMapIndex(k, e)
+		}
+	}
+}
+
+// linkTerraformAccessors gives a JWT auth mount Terraform declares the
+// stand-in accessor its policies name it by, when they do: the templated
+// paths then fill for the tokens of its roles, as Terraform makes them
+// at apply time.
+func linkTerraformAccessors(w *world.World) {
+	for _, c := range w.JWTConfigs {
+		if c.Resource == nil || c.Accessor != "" {
+			continue
+		}
+		sym := world.SymbolicAccessor(c.Resource.Address() + ".accessor")
+		for _, p := range w.Policies {
+			if p.ACL != nil && slices.ContainsFunc(p.ACL.Rules, func(r *acl.PathRule) bool { return strings.Contains(r.Path, sym) }) {
+				c.Accessor = sym
+				break
+			}
+		}
+	}
+}
+
+// samePath is a key under which two spellings of one path agree.
+func samePath(p string) string {
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return filepath.Clean(p)
+}

@@ -1,0 +1,60 @@
+package rules
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/nvlint/nvlint/world"
+)
+
+func TestTerraformCommands(t *testing.T) {
+	tf := &world.File{Path: "infra/vault.tf", Terraform: "infra"}
+	pol := &world.File{Path: "infra/policies/p.hcl", Terraform: "infra"}
+	root := &world.File{Path: "main.tf", Terraform: "."}
+	plain := &world.File{Path: "role.json"}
+	w := &world.World{Files: []*world.File{tf, pol, root, plain}}
+	got := terraformCommands(w, []string{
+		"vault write auth/jwt-nomad/role/r @infra/vault.tf",
+		"sed -i 's/a/b/g' infra/policies/p.hcl && vault policy write p infra/policies/p.hcl",
+		"vault policy write q infra/policies/p.hcl",
+		"vault write auth/token/roles/x @main.tf",
+		"vault write auth/token/roles/y @role.json",
+		"vault token create -policy nomad-server -period 72h -orphan",
+	})
+	want := []string{
+		"terraform -chdir=infra apply",
+		"sed -i 's/a/b/g' infra/policies/p.hcl && terraform -chdir=infra apply",
+		"terraform apply",
+		"vault write auth/token/roles/y @role.json",
+		"vault token create -policy nomad-server -period 72h -orphan",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
+
+func TestForTerraformValueTypes(t *testing.T) {
+	tf := &world.File{Path: "vault.tf", Terraform: "."}
+	period := hcl.Range{Filename: "vault.tf", Start: hcl.Pos{Byte: 10}, End: hcl.Pos{Byte: 14}}
+	role := &world.JWTRole{Meta: world.Meta{File: tf, Resource: &world.Resource{
+		Type: "vault_jwt_auth_backend_role", Name: "r", File: tf,
+		Attrs: map[string]hcl.Range{"token_period": period},
+	}}}
+	w := &world.World{Files: []*world.File{tf}, JWTRoles: []*world.JWTRole{role}}
+	f := Finding{Fixes: []Fix{{
+		Edits:    []TextEdit{{Range: period, NewText: `"30m"`}, {Range: hcl.Range{Filename: "vault.tf"}, NewText: `"x"`}},
+		Commands: []string{"vault write auth/jwt-nomad/role/r @vault.tf"},
+	}}}
+	forTerraform(w, &f)
+	if got := f.Fixes[0].Edits[0].NewText; got != "1800" {
+		t.Errorf("token_period edit %q, want 1800", got)
+	}
+	if got := f.Fixes[0].Edits[1].NewText; got != `"x"` {
+		t.Errorf("an edit outside any attribute changed: %q", got)
+	}
+	if got := f.Fixes[0].Commands; !slices.Equal(got, []string{"terraform apply"}) {
+		t.Errorf("commands %q", got)
+	}
+}
