@@ -8,9 +8,12 @@ package access
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -87,6 +90,8 @@ type Token struct {
 
 	Set    []*acl.Policy
 	Entity *acl.Entity
+	// prepared is the token's ACL, built on first use by Can.
+	prepared *preparedACL
 	// Steps explains each link of the chain, for explain-access.
 	Steps []string
 }
@@ -95,8 +100,64 @@ type Token struct {
 // filled with it matches nothing real, which Decide treats as unknown.
 const unknownValue = "\x00unknown"
 
-// Resolve works out the token a workload would get.
+// Resolve works out the token a workload would get. Within a rules run
+// it is worked out once per workload, however many rules ask.
 func Resolve(w *world.World, wl Workload) Token {
+	var t Token
+	if w.Memoized() {
+		// Several rules ask for every workload's token: work them all out
+		// once, on every core, the first time one is asked for.
+		var ok bool
+		if t, ok = world.Derived(w, tokensKey, resolveAll)[wl]; !ok {
+			t = resolve(w, wl)
+		}
+	} else {
+		t = resolve(w, wl)
+	}
+	// The ACL is built when first asked, and kept only as long as the
+	// caller keeps this copy: a run over thousands of workloads would
+	// otherwise hold every task's ACL at once.
+	t.prepared = &preparedACL{set: t.Set, entity: t.Entity}
+	if w.Memoized() {
+		t.prepared.recent = world.Derived(w, recentACLsKey, newRecentACLs)
+	}
+	return t
+}
+
+var tokensKey = world.NewDerivedKey("the token of every workload")
+
+// resolveAll resolves every workload of w concurrently.
+func resolveAll(w *world.World) map[Workload]Token {
+	wls := Workloads(w)
+	tokens := make([]Token, len(wls))
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+	)
+	for range min(runtime.GOMAXPROCS(0), len(wls)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(wls) {
+					return
+				}
+				t := resolve(w, wls[i])
+				// Callers share the answer: an append of theirs must not
+				// write into another's copy.
+				t.Steps, t.Policies, t.Missing, t.Set = slices.Clip(t.Steps), slices.Clip(t.Policies), slices.Clip(t.Missing), slices.Clip(t.Set)
+				tokens[i] = t
+			}
+		})
+	}
+	wg.Wait()
+	out := make(map[Workload]Token, len(wls))
+	for i, wl := range wls {
+		out[wl] = tokens[i]
+	}
+	return out
+}
+
+func resolve(w *world.World, wl Workload) Token {
 	t := Token{Workload: wl}
 	if wl.Task.VaultIdentity(wl.Vault.ClusterName()) == nil && serversDisagree(w, wl.Vault.ClusterName()) {
 		t.Unknown = "the server agent configs disagree on default_identity, so the flow depends on which server leads"
@@ -408,14 +469,29 @@ func entityOf(t *Token) *acl.Entity {
 const AccessorPlaceholder = "AUTH_METHOD_ACCESSOR"
 
 // accessorOf is the JWT mount's accessor: known from a live cluster, or
-// else the one accessor the world's templated policies agree on.
+// declared in .nvlint.hcl (jwt_accessor), or else the one accessor the
+// world's templated policies agree on.
 func accessorOf(w *world.World, cfg *world.JWTAuthConfig) string {
 	if cfg != nil && cfg.Accessor != "" {
 		return cfg.Accessor
 	}
+	if h := w.Hints.JWTAccessor; h.IsKnown() && h.V != "" {
+		return h.V
+	}
+	return world.Derived(w, policyAccessorKey, policyAccessor)
+}
+
+var policyAccessorKey = world.NewDerivedKey("the accessor templated policies name")
+
+// policyAccessor is the one mount accessor the templated policies name,
+// or "" when they name none or several.
+func policyAccessor(w *world.World) string {
 	seen := map[string]bool{}
 	for _, p := range w.Policies {
 		for _, r := range p.ACL.Rules {
+			if !strings.Contains(r.Path, "{{") {
+				continue
+			}
 			for _, prm := range acl.TemplateParams(r.Path) {
 				if prm.Accessor != "" && prm.Accessor != AccessorPlaceholder {
 					seen[prm.Accessor] = true

@@ -2,10 +2,72 @@ package access
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/nvlint/nvlint/acl"
+	"github.com/nvlint/nvlint/world"
 )
+
+// preparedACL is a token's ACL, built once for all the paths asked of
+// it, with the policies and entity it was built from.
+type preparedACL struct {
+	once   sync.Once
+	set    []*acl.Policy
+	entity *acl.Entity
+	acl    *acl.Prepared
+	// recent, during a rules run, holds the ACL last built for each set
+	// of policies.
+	recent *recentACLs
+}
+
+// acl returns the token's ACL: the one built for an earlier question,
+// unless the token's policies or entity have changed since.
+func (t Token) acl() *acl.Prepared {
+	p := t.prepared
+	if p == nil || p.entity != t.Entity || !slices.Equal(p.set, t.Set) {
+		return acl.Options{}.Prepare(t.Set, t.Entity)
+	}
+	p.once.Do(func() { p.acl = p.recent.get(p.set, p.entity) })
+	return p.acl
+}
+
+// recentACLs remembers the ACL last built for each set of policies: the
+// tasks of one job log in with the same policies, and the templated
+// paths usually name only the job, so they share one ACL (acl.Prepared
+// For decides that exactly).
+type recentACLs struct {
+	mu   sync.Mutex
+	last map[string]*acl.Prepared
+}
+
+var recentACLsKey = world.NewDerivedKey("the ACL last built for each set of policies")
+
+func newRecentACLs(*world.World) *recentACLs {
+	return &recentACLs{last: map[string]*acl.Prepared{}}
+}
+
+func (r *recentACLs) get(set []*acl.Policy, ent *acl.Entity) *acl.Prepared {
+	if r == nil {
+		return acl.Options{}.Prepare(set, ent)
+	}
+	var key strings.Builder
+	for _, p := range set {
+		fmt.Fprintf(&key, "%p,", p)
+	}
+	r.mu.Lock()
+	prev := r.last[key.String()]
+	r.mu.Unlock()
+	if prev != nil && prev.For(set, ent) {
+		return prev
+	}
+	p := acl.Options{}.Prepare(set, ent)
+	r.mu.Lock()
+	r.last[key.String()] = p
+	r.mu.Unlock()
+	return p
+}
 
 // Answer is whether a token may perform an operation on a path.
 type Answer struct {
@@ -25,7 +87,7 @@ func (t Token) Can(path string, op acl.Operation) Answer {
 	case t.Unknown != "":
 		return Answer{Why: t.Unknown}
 	}
-	d := acl.Evaluate(t.Set, path, op, t.Entity)
+	d := t.acl().Evaluate(path, op)
 	a := Answer{Decision: d, Known: true}
 	if d.Allowed {
 		return a

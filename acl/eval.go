@@ -151,8 +151,73 @@ func requestPath(path string) string {
 	return path
 }
 
+// Prepared is a token's ACL built once, for deciding many requests: what
+// Vault builds when the token is used. Safe for concurrent use.
+type Prepared struct {
+	o Options
+	a *compiled
+	d Decision // Error and Dropped: the same for every request
+	// What the ACL was built from: the policies and how each of their
+	// templated paths filled; complete is false when compiling stopped
+	// early (an error), before filling every path.
+	policies []*Policy
+	fills    []fill
+	complete bool
+}
+
+// fill is how one templated path filled for the entity.
+type fill struct {
+	rule           *PathRule
+	filled, reason string
+	ok             bool
+}
+
+// Prepare builds the ACL of a token holding policies whose entity is ent.
+// Its Evaluate answers as Options.Evaluate would for the same arguments.
+func (o Options) Prepare(policies []*Policy, ent *Entity) *Prepared {
+	p := &Prepared{o: o, policies: slices.Clone(policies)}
+	p.a, p.d = o.compile(policies, ent, &p.fills)
+	p.complete = p.d.Error == ""
+	return p
+}
+
+// For reports whether p is also the ACL of a token holding policies
+// whose entity is ent: the same policies, and every templated path of
+// theirs fills the same for ent as for the entity p was built for. The
+// ACL is a function of those alone, so tasks of one job, which differ
+// only in claims no path names, share one.
+func (p *Prepared) For(policies []*Policy, ent *Entity) bool {
+	if !p.complete || !slices.Equal(p.policies, policies) {
+		return false
+	}
+	// The same policies have the same templated paths: those filled.
+	for _, f := range p.fills {
+		filled, ok, reason := p.o.Fill(f.rule.Path, ent)
+		if f.filled != filled || f.ok != ok || f.reason != reason {
+			return false
+		}
+	}
+	return true
+}
+
+// Evaluate decides an HTTP request with op on path, as Options.Evaluate.
+func (p *Prepared) Evaluate(path string, op Operation) Decision {
+	if op == OpList && !strings.HasSuffix(path, "/") {
+		path += "/"
+	}
+	d := p.d
+	d.Dropped = slices.Clone(d.Dropped)
+	return p.o.decide(p.a, d, path, op)
+}
+
 func (o Options) evaluate(policies []*Policy, path string, op Operation, ent *Entity) Decision {
-	a, d := o.compile(policies, ent)
+	a, d := o.compile(policies, ent, nil)
+	return o.decide(a, d, path, op)
+}
+
+// decide answers one request against a compiled ACL; d carries what
+// compiling found.
+func (o Options) decide(a *compiled, d Decision, path string, op Operation) Decision {
 	if d.Error != "" {
 		d.Capabilities = []string{"deny"}
 		return d
@@ -209,7 +274,9 @@ type compiled struct {
 	root                   bool
 }
 
-func (o Options) compile(policies []*Policy, ent *Entity) (*compiled, Decision) {
+// compile builds the ACL; fills, when not nil, records how each
+// templated path filled.
+func (o Options) compile(policies []*Policy, ent *Entity, fills *[]fill) (*compiled, Decision) {
 	var d Decision
 	a := &compiled{exact: map[string]*entry{}, prefix: map[string]*entry{}, segment: map[string]*entry{}}
 	for _, pol := range policies {
@@ -234,6 +301,9 @@ func (o Options) compile(policies []*Policy, ent *Entity) (*compiled, Decision) 
 			}
 			if r.Templated() {
 				filled, ok, reason := o.Fill(path, ent)
+				if fills != nil {
+					*fills = append(*fills, fill{rule: r, filled: filled, reason: reason, ok: ok})
+				}
 				if !ok {
 					d.Dropped = append(d.Dropped, Dropped{pol.Name, r, reason})
 					continue

@@ -76,6 +76,23 @@ func Parse(src []byte, filename string) (*Policy, hcl.Diagnostics) {
 	} else {
 		p.parseNative(filename)
 	}
+	return p.finish()
+}
+
+// ParseFile is Parse for a policy the caller has already parsed, without
+// errors, with hclsyntax.ParseConfig or the hcl JSON parser: file is that
+// result and src its text. It saves parsing the text twice.
+func ParseFile(src []byte, file *hcl.File) (*Policy, hcl.Diagnostics) {
+	p := &parser{src: src, pol: &Policy{}}
+	if body, ok := file.Body.(*hclsyntax.Body); ok {
+		p.native(body)
+	} else {
+		p.json(file)
+	}
+	return p.finish()
+}
+
+func (p *parser) finish() (*Policy, hcl.Diagnostics) {
 	// Checks run per key kind; present them in source order.
 	slices.SortStableFunc(p.diags, func(a, b *hcl.Diagnostic) int {
 		return diagOffset(a) - diagOffset(b)
@@ -148,10 +165,12 @@ func (p *parser) parseNative(filename string) {
 	if file == nil {
 		return
 	}
-	body, ok := file.Body.(*hclsyntax.Body)
-	if !ok {
-		return
+	if body, ok := file.Body.(*hclsyntax.Body); ok {
+		p.native(body)
 	}
+}
+
+func (p *parser) native(body *hclsyntax.Body) {
 	for _, a := range sortedAttrs(body.Attributes) {
 		switch a.Name {
 		case "name":
@@ -221,6 +240,10 @@ func (p *parser) parseJSON(filename string) {
 	if file == nil || file.Body == nil || diags.HasErrors() {
 		return
 	}
+	p.json(file)
+}
+
+func (p *parser) json(file *hcl.File) {
 	schema := &hcl.BodySchema{
 		Attributes: []hcl.AttributeSchema{{Name: "name"}},
 		Blocks:     []hcl.BlockHeaderSchema{{Type: "path", LabelNames: []string{"path"}}},

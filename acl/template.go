@@ -93,11 +93,14 @@ func TemplateParams(path string) []Param {
 // checkTemplating is Vault's write-time check: braces must pair up. The
 // directives themselves are not validated until a token uses the policy.
 func checkTemplating(path string) error {
-	pieces := strings.Split(path, "{{")
-	if strings.Contains(pieces[0], "}}") {
+	// The pieces of strings.Split(path, "{{"), without allocating them.
+	first, rest, more := strings.Cut(path, "{{")
+	if strings.Contains(first, "}}") {
 		return errUnbalanced
 	}
-	for _, piece := range pieces[1:] {
+	for more {
+		var piece string
+		piece, rest, more = strings.Cut(rest, "{{")
 		if strings.Count(piece, "}}") != 1 {
 			return errUnbalanced
 		}
@@ -194,21 +197,26 @@ func Fill(path string, ent *Entity) (filled string, ok bool, reason string) {
 // Vault silently drops the path from the token's ACL; reason carries
 // Vault's error text prefixed by the directive that failed.
 func (o Options) Fill(path string, ent *Entity) (filled string, ok bool, reason string) {
-	pieces := strings.Split(path, "{{")
-	if strings.Contains(pieces[0], "}}") {
+	// The pieces of strings.Split(path, "{{"), without allocating them.
+	first, rest, more := strings.Cut(path, "{{")
+	if strings.Contains(first, "}}") {
 		return "", false, errUnbalanced.Error()
 	}
-	if len(pieces) == 1 {
+	if !more {
 		return path, true, ""
 	}
 	groups := ent.allGroups()
 	var b strings.Builder
-	b.WriteString(pieces[0])
-	for _, piece := range pieces[1:] {
-		parts := strings.Split(piece, "}}")
-		if len(parts) != 2 {
+	b.WriteString(first)
+	for more {
+		var piece string
+		piece, rest, more = strings.Cut(rest, "{{")
+		// A piece holds exactly one "}}": the directive, then text.
+		inner, after, ok := strings.Cut(piece, "}}")
+		if !ok || strings.Contains(after, "}}") {
 			return "", false, errUnbalanced.Error()
 		}
+		parts := [2]string{inner, after}
 		raw := strings.TrimSpace(parts[0])
 		v, err := o.directive(raw, ent, groups)
 		if err == nil && !o.TemplatedWildcards && strings.ContainsAny(v, "*+") {

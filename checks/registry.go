@@ -1,7 +1,7 @@
 // Package checks is the catalog of nvlint's rules. Each subpackage holds
 // the rules of one area, one rule per file, named after the rule:
 //
-//	input     NV0xx  files that cannot be read or recognised
+//	input     NV0xx  files that cannot be read or recognised; suppressions
 //	legacy    NV1xx  the legacy token-role flow (Nomad 1.9 and earlier)
 //	identity  NV2xx  the workload-identity flow (Nomad 1.7 and later)
 //	agent     NV3xx  Nomad agent configuration
@@ -27,6 +27,8 @@ func All() []rules.Rule {
 		input.ParseError,
 		input.Unrecognized,
 		input.DuplicateObject,
+		input.UnusedSuppression,
+		input.MalformedSuppression,
 		legacy.ServerPolicyCapability,
 		legacy.ServerCapabilitiesSelf,
 		legacy.RoleNotRenewable,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/nvlint/nvlint/access"
 	"github.com/nvlint/nvlint/acl"
+	"github.com/nvlint/nvlint/checks"
 	"github.com/nvlint/nvlint/inputs"
 	"github.com/nvlint/nvlint/templates"
 )
@@ -25,6 +26,7 @@ func runAccess(args []string, env Env) int {
 		task  = fs.String("task", "", "task, when the job has several tasks with vault")
 		path  = fs.String("path", "", "Vault path to check; default: every Vault read in the task's templates")
 		op    = fs.String("op", "read", "operation: read, list, create, update, delete or patch")
+		cfgP  = fs.String("config", "", "read this config file instead of the .nvlint.hcl found from the working directory up (its names and versions apply)")
 	)
 	fs.Usage = func() {
 		fmt.Fprint(env.Stderr, "Usage: nvlint access --job JOB [--task TASK] [--path PATH] [--op read] FILE|DIR...\n\n"+
@@ -40,10 +42,19 @@ func runAccess(args []string, env Env) int {
 		fs.Usage()
 		return ExitUsage
 	}
-	w, _, err := inputs.Load(paths, inputs.Options{Stdin: env.Stdin})
+	cfg, err := loadConfig(env, *cfgP, checks.All())
 	if err != nil {
 		return usageError(env, err)
 	}
+	opts := inputs.Options{Stdin: env.Stdin}
+	if cfg != nil {
+		opts.Ignore = cfg.Ignored
+	}
+	w, _, err := inputs.Load(paths, opts)
+	if err != nil {
+		return usageError(env, err)
+	}
+	cfg.Apply(w)
 	var matches []access.Workload
 	for _, wl := range access.Workloads(w) {
 		if wl.Job.Ref.Name == *job && (*group == "" || wl.Group.Name.V == *group) && (*task == "" || wl.Task.Name.V == *task) {

@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/nvlint/nvlint/checks"
+	"github.com/nvlint/nvlint/docs"
 	"github.com/nvlint/nvlint/rules"
 )
 
@@ -67,21 +67,6 @@ func runExplain(args []string, env Env) int {
 	return ExitOK
 }
 
-// Explain renders a rule's documentation.
-func Explain(m *rules.Meta) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s (%s)\n\n%s\n\n", m.ID, m.Name, m.Severity, m.Title)
-	if len(m.Needs) > 0 {
-		var needs []string
-		for _, k := range m.Needs {
-			needs = append(needs, string(k))
-		}
-		fmt.Fprintf(&b, "Needs: %s\n\n", strings.Join(needs, ", "))
-	}
-	fmt.Fprintf(&b, "Why:\n%s\n\nExample:\n%s\n\nHow to fix:\n%s\n", indent(m.Doc.Why), indent(m.Doc.Example), indent(m.Doc.Fix))
-	return b.String()
-}
-
-func indent(s string) string {
-	return "  " + strings.ReplaceAll(s, "\n", "\n  ")
-}
+// Explain renders a rule's documentation: the page docs/rules/<ID>.md
+// holds, from the same renderer.
+func Explain(m *rules.Meta) string { return docs.Rule(m) }

@@ -28,6 +28,9 @@ type Env struct {
 	Getenv         func(string) string
 	// IsTerminal reports whether a writer is a terminal.
 	IsTerminal func(io.Writer) bool
+	// Dir is where the search for .nvlint.hcl starts; empty for the
+	// working directory.
+	Dir string
 }
 
 // Main runs nvlint with args (without the program name) and returns the
@@ -61,8 +64,9 @@ func Main(args []string, env Env) (code int) {
 	case "explain":
 		return runExplain(args[1:], env)
 	case "version", "--version", "-version":
-		fmt.Fprintln(env.Stdout, "nvlint", Version())
-		return ExitOK
+		return runVersion(args[1:], env)
+	case "completion":
+		return runCompletion(args[1:], env)
 	case "help", "-h", "-help", "--help":
 		usage(env.Stdout)
 		return ExitOK
@@ -82,18 +86,11 @@ Usage:
                                 can a task's Vault token read a path? prints the whole chain
   nvlint rules                  list the rules
   nvlint explain RULE           explain a rule (by ID or name)
-  nvlint version                print the version
+  nvlint version                print the version and build (commit, time, Go)
+  nvlint completion SHELL       print a completion script for bash, zsh or fish
 
 Run 'nvlint lint -h' for the lint flags.
 `)
-}
-
-// Version is the module version nvlint was built as.
-func Version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
 }
 
 // parseInterspersed parses flags that may come before, between or after

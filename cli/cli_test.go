@@ -246,7 +246,7 @@ func TestRulesAndExplain(t *testing.T) {
 	}
 	for _, key := range []string{"NV115", "nv115", "token-role-allows-server-policy"} {
 		r = nvlint(t, "", nil, "explain", key)
-		if r.code != 0 || !strings.Contains(r.stdout, "Why:") || !strings.Contains(r.stdout, "How to fix:") {
+		if r.code != 0 || !strings.Contains(r.stdout, "## Why it matters") || !strings.Contains(r.stdout, "## How to fix") {
 			t.Fatalf("explain %s:\n%s%s", key, r.stdout, r.stderr)
 		}
 	}

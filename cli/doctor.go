@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -44,11 +43,17 @@ func runDoctor(args []string, env Env) int {
 		deadline       = fs.Duration("deadline", 60*time.Second, "deadline of the whole collection")
 		save           = fs.String("save", "", "write the collected state to FILE as a redacted snapshot")
 		from           = fs.String("from", "", "replay a snapshot saved with --save instead of contacting clusters")
-		format         = fs.String("format", "text", "output format: text, json or sarif")
 		failOn         = fs.String("fail-on", "warning", "exit 1 when a finding is at least this severe: error, warning, info or never")
 		color          = fs.String("color", "auto", "colour the text report: auto, always or never")
 		verbose        = fs.Bool("verbose", false, "also say which rules could not run and why")
+		formats        multiFlag
+		cfgPath        = fs.String("config", "", "read this config file instead of the .nvlint.hcl found from the working directory up")
+		bl             baselineFlags
 	)
+	fs.StringVar(&bl.use, "baseline", "", "report only findings not recorded in this baseline file")
+	fs.StringVar(&bl.write, "write-baseline", "", "record the current findings in this baseline file (then report against it)")
+	fs.BoolVar(&bl.strict, "baseline-strict", false, "with --baseline: also fail when a recorded finding is gone, so the baseline shrinks")
+	fs.Var(&formats, "format", formatUsage)
 	fs.Usage = func() {
 		fmt.Fprint(env.Stderr, `Usage: nvlint doctor [flags]
 
@@ -65,7 +70,15 @@ Flags:
 	} else if len(rest) > 0 {
 		return usageError(env, fmt.Errorf("doctor takes no arguments, got %q", rest))
 	}
-	f, err := reports.ParseFormat(*format)
+	outs, err := reports.ParseOutputs(formats)
+	if err != nil {
+		return usageError(env, err)
+	}
+	if bl.strict && bl.use == "" {
+		return usageError(env, errors.New("--baseline-strict goes with --baseline FILE"))
+	}
+	catalog := checks.All()
+	cfg, err := loadConfig(env, *cfgPath, catalog)
 	if err != nil {
 		return usageError(env, err)
 	}
@@ -180,26 +193,26 @@ Flags:
 		secrets.Add(fileSecrets(f)...)
 	}
 
-	catalog := checks.All()
-	res := rules.Run(w, catalog)
+	cfg.Apply(w)
+	res := rules.RunWith(w, catalog, settings(cfg))
 	rep := &reports.Report{
-		Findings: res.Findings, Skipped: res.Skipped, Files: w.Files, Catalog: catalog, Version: Version(),
-		Verdicts: reports.Verdicts(w, res.Findings, notChecked),
+		Findings: res.Findings, Skipped: res.Skipped, Files: w.Files, Catalog: catalog, Ran: res.Ran, Version: Version(),
+		Suppressed: len(res.Suppressed),
 	}
-	var out bytes.Buffer
-	if err := reports.Write(&out, f, rep, reports.Options{Color: useColor, Verbose: *verbose}); err != nil {
-		fmt.Fprintf(env.Stderr, "nvlint: %v\n", err)
-		return ExitInternal
+	baselineCode := bl.apply(env, w, res, rep)
+	if baselineCode == ExitUsage {
+		return baselineCode
 	}
-	if _, err := env.Stdout.Write(secrets.Bytes(out.Bytes())); err != nil {
-		return ExitInternal
+	rep.Verdicts = reports.Verdicts(w, rep.Findings, notChecked)
+	if code := writeReports(env, outs, rep, reports.Options{Color: useColor, Verbose: *verbose}, secrets); code != ExitOK {
+		return code
 	}
-	for _, fd := range res.Findings {
+	for _, fd := range rep.Findings {
 		if threshold != 0 && fd.Severity >= threshold {
 			return ExitFindings
 		}
 	}
-	return ExitOK
+	return baselineCode
 }
 
 func firstNonEmpty(xs ...string) string {

@@ -1,19 +1,19 @@
 package cli
 
 import (
-	"bytes"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
+	"github.com/nvlint/nvlint/autofix"
 	"github.com/nvlint/nvlint/checks"
 	"github.com/nvlint/nvlint/inputs"
 	"github.com/nvlint/nvlint/redact"
 	"github.com/nvlint/nvlint/reports"
 	"github.com/nvlint/nvlint/rules"
-	"github.com/nvlint/nvlint/snapshot"
 	"github.com/nvlint/nvlint/world"
 )
 
@@ -21,14 +21,24 @@ func runLint(args []string, env Env) int {
 	fs := flag.NewFlagSet("nvlint lint", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	var (
-		format  = fs.String("format", "text", "output format: text, json or sarif")
 		failOn  = fs.String("fail-on", "warning", "exit 1 when a finding is at least this severe: error, warning, info or never")
 		color   = fs.String("color", "auto", "colour the text report: auto, always or never (NO_COLOR is honoured)")
 		kind    = fs.String("kind", "", "treat named files and stdin as this kind: "+kindNames())
 		verbose = fs.Bool("verbose", false, "also say which rules could not run and why, and which files were skipped")
+		skipUnk = fs.Bool("skip-unknown", false, "skip named files that are not Nomad, Vault or Terraform files, as when walking a directory, instead of reporting them (for hooks that pass every changed file)")
 		snap    = fs.String("snapshot", "", "check the files against live state saved with nvlint doctor --save: files replace the live objects they define")
 		names   multiFlag
+		formats multiFlag
+		cfgPath = fs.String("config", "", "read this config file instead of the .nvlint.hcl found from the working directory up")
+		fix     = fs.Bool("fix", false, "apply the file edits of each finding's first fix, then lint again and report what is left; commands against live clusters are printed, never run")
+		diff    = fs.Bool("diff", false, "print a unified diff of what --fix would write, and write nothing; exit 1 when there is something to fix")
+		script  = fs.String("fix-script", "", "with --fix: write the commands of fixes nvlint does not run (they change live clusters) to this shell script instead of printing them")
+		bl      baselineFlags
 	)
+	fs.StringVar(&bl.use, "baseline", "", "report only findings not recorded in this baseline file")
+	fs.StringVar(&bl.write, "write-baseline", "", "record the current findings in this baseline file (then report against it)")
+	fs.BoolVar(&bl.strict, "baseline-strict", false, "with --baseline: also fail when a recorded finding is gone, so the baseline shrinks")
+	fs.Var(&formats, "format", formatUsage)
 	fs.Var(&names, "name", "override an object's name: FILE=NAME (repeatable); FILE may be a path or a base name")
 	fs.Usage = func() {
 		fmt.Fprint(env.Stderr, "Usage: nvlint lint [flags] PATH...\n\nPATH is a file, a directory (walked recursively) or - for standard input (with --kind).\n\nFlags:\n")
@@ -42,7 +52,7 @@ func runLint(args []string, env Env) int {
 		fs.Usage()
 		return ExitUsage
 	}
-	f, err := reports.ParseFormat(*format)
+	outs, err := reports.ParseOutputs(formats)
 	if err != nil {
 		return usageError(env, err)
 	}
@@ -54,7 +64,7 @@ func runLint(args []string, env Env) int {
 	if err != nil {
 		return usageError(env, err)
 	}
-	opts := inputs.Options{Stdin: env.Stdin, Names: map[string]string{}}
+	opts := inputs.Options{Stdin: env.Stdin, Names: map[string]string{}, SkipUnknown: *skipUnk}
 	if *kind != "" {
 		if opts.Kind, err = inputs.ParseKind(*kind); err != nil {
 			return usageError(env, err)
@@ -73,45 +83,129 @@ func runLint(args []string, env Env) int {
 		}
 	}
 
-	w, notes, loadErr := inputs.Load(paths, opts)
+	switch {
+	case *fix && *diff:
+		return usageError(env, errors.New("--fix writes the files and --diff shows what it would write: pass one"))
+	case *script != "" && !*fix:
+		return usageError(env, errors.New("--fix-script goes with --fix"))
+	case *diff && hasStdout(outs) && len(formats) > 0:
+		return usageError(env, errors.New("--diff prints the diff on standard output: give --format outputs a file (FORMAT=FILE)"))
+	case bl.strict && bl.use == "":
+		return usageError(env, errors.New("--baseline-strict goes with --baseline FILE"))
+	}
+
+	catalog := checks.All()
+	cfg, err := loadConfig(env, *cfgPath, catalog)
+	if err != nil {
+		return usageError(env, err)
+	}
+	l, err := newLinter(paths, opts, *snap, cfg, catalog)
+	if err != nil {
+		return usageError(env, err)
+	}
+	w, res, notes, loadErr := l.lint(nil)
 	if loadErr != nil {
 		for _, e := range splitErrors(loadErr) {
 			fmt.Fprintf(env.Stderr, "nvlint: %v\n", e)
 		}
 		return ExitUsage
 	}
-	if *snap != "" {
-		data, err := os.ReadFile(*snap)
-		if err != nil {
-			return usageError(env, err)
-		}
-		lw, err := snapshot.Load(data)
-		if err != nil {
-			return usageError(env, fmt.Errorf("%s: %w", *snap, err))
-		}
-		w = snapshot.Overlay(w, lw)
-	}
-	catalog := checks.All()
-	res := rules.Run(w, catalog)
-	rep := &reports.Report{
-		Findings: res.Findings, Skipped: res.Skipped, Notes: notes,
-		Files: w.Files, Catalog: catalog, Version: Version(),
-	}
-	var out bytes.Buffer
-	if err := reports.Write(&out, f, rep, reports.Options{Color: useColor, Verbose: *verbose}); err != nil {
-		fmt.Fprintf(env.Stderr, "nvlint: %v\n", err)
-		return ExitInternal
-	}
 	secrets := worldSecrets(w, env)
-	if _, err := env.Stdout.Write(secrets.Bytes(out.Bytes())); err != nil {
-		return ExitInternal
+
+	var fixed *autofix.Outcome
+	if *fix || *diff {
+		out, err := l.runFixes(w, res)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "nvlint: %v\n", err)
+			return ExitInternal
+		}
+		reportSkipped(env, out)
+		if *diff {
+			d := diffText(out)
+			if _, err := io.WriteString(env.Stdout, secrets.String(d)); err != nil {
+				return ExitInternal
+			}
+			if code := writeReports(env, fileOutputs(outs), reportOf(w, res, notes, catalog), reports.Options{Verbose: *verbose}, secrets); code != ExitOK {
+				return code
+			}
+			if d != "" {
+				return ExitFindings
+			}
+			return ExitOK
+		}
+		written, errs := writeFixed(out)
+		for _, e := range errs {
+			fmt.Fprintf(env.Stderr, "nvlint: %v\n", e)
+		}
+		if len(written) > 0 {
+			fmt.Fprintf(env.Stderr, "nvlint: fixed %s\n", strings.Join(written, ", "))
+		}
+		// Lint again what is now on disk: what remains is the report.
+		if w, res, notes, loadErr = l.lint(nil); loadErr != nil {
+			fmt.Fprintf(env.Stderr, "nvlint: %v\n", loadErr)
+			return ExitInternal
+		}
+		secrets.Merge(worldSecrets(w, env))
+		if len(errs) > 0 {
+			out.Fixed, out.Applied = keepWritten(out.Fixed, written), keepWritten(out.Applied, written)
+		}
+		fixed = out
 	}
-	for _, fd := range res.Findings {
+
+	rep := reportOf(w, res, notes, catalog)
+	rep.MarkFixable = true
+	if fixed != nil {
+		rep.Fixed = fixed.Fixed
+	}
+	baselineCode := bl.apply(env, w, res, rep)
+	if baselineCode == ExitUsage {
+		return baselineCode
+	}
+	if code := writeReports(env, outs, rep, reports.Options{Color: useColor, Verbose: *verbose}, secrets); code != ExitOK {
+		return code
+	}
+	if fixed != nil {
+		if sh := autofix.Script(fixed.Applied, rep.Findings); sh != "" {
+			sh = secrets.String(sh)
+			switch {
+			case *script != "":
+				if err := os.WriteFile(*script, []byte(sh), 0o644); err != nil {
+					return usageError(env, err)
+				}
+				fmt.Fprintf(env.Stderr, "nvlint: wrote the commands to run against live clusters to %s; review them before running it\n", *script)
+			case stdoutText(outs):
+				fmt.Fprintf(env.Stdout, "\nCommands to review and run (nvlint never runs them; --fix-script FILE saves them):\n%s", sh)
+			default:
+				fmt.Fprint(env.Stderr, sh)
+			}
+		}
+	}
+	for _, fd := range rep.Findings {
 		if threshold != 0 && fd.Severity >= threshold {
 			return ExitFindings
 		}
 	}
-	return ExitOK
+	return baselineCode
+}
+
+// reportOf is the report of a lint.
+func reportOf(w *world.World, res rules.Result, notes inputs.Notes, catalog []rules.Rule) *reports.Report {
+	return &reports.Report{
+		Findings: res.Findings, Skipped: res.Skipped, Notes: notes,
+		Files: w.Files, Catalog: catalog, Ran: res.Ran, Version: Version(),
+		Suppressed: len(res.Suppressed),
+	}
+}
+
+// fileOutputs are the outputs that go to files.
+func fileOutputs(outs []reports.Output) []reports.Output {
+	var out []reports.Output
+	for _, o := range outs {
+		if o.Path != "" {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // worldSecrets collects every secret the run has seen: token values in

@@ -102,6 +102,8 @@ func sniffHCL(src []byte) world.Kind {
 func kindFromName(path string) world.Kind {
 	base := strings.ToLower(filepath.Base(path))
 	switch {
+	case isTerraformPath(base):
+		return world.KindTerraform
 	case strings.HasSuffix(base, ".nomad") || strings.HasSuffix(base, ".nomad.hcl") || strings.HasSuffix(base, ".nomad.json"):
 		return world.KindJobspec
 	case strings.Contains(base, "policy") || strings.HasSuffix(base, ".policy"):

@@ -128,6 +128,23 @@ func taskHCL(b *hcl.Block, src []byte, repo *templateFiles) *world.Task {
 	return t
 }
 
+// parseTemplates finds the Vault calls of every template of w's jobs
+// now, while files load in parallel, rather than in whichever rule asks
+// first (world.Template.VaultCalls keeps the answer).
+func parseTemplates(w *world.World) {
+	for _, j := range w.Jobs {
+		for _, g := range j.Groups {
+			for _, t := range g.Tasks {
+				for _, tpl := range t.Templates {
+					if tpl.Data.Known {
+						_, _ = tpl.VaultCalls()
+					}
+				}
+			}
+		}
+	}
+}
+
 func vaultBlock(b *hcl.Block, level string) *world.VaultBlock {
 	c, _, _ := b.Body.PartialContent(vaultBlockSchema)
 	return &world.VaultBlock{

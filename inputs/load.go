@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -38,6 +39,20 @@ type Options struct {
 	Names map[string]string
 	// Stdin is read for the path "-".
 	Stdin io.Reader
+	// Ignore, when set, skips files and directories found while walking
+	// (ignore_paths in .nvlint.hcl). Files named explicitly are read.
+	Ignore func(path string) bool
+	// Sources, keyed by path, replace what is on disk: nvlint lint --fix
+	// lints its edits in memory before writing them.
+	Sources map[string][]byte
+
+	// SkipUnknown treats named files like files found by walking a
+	// directory: one nvlint does not recognise is skipped (with a note)
+	// instead of reported. Standard input is always read as named.
+	SkipUnknown bool
+
+	// tf caches Terraform module contexts and notes during one Load.
+	tf *tfModules
 }
 
 // Notes are things the loader did that --verbose shows: files skipped
@@ -57,6 +72,8 @@ func (e *PathError) Error() string { return fmt.Sprintf("%s: %v", e.Path, e.Err)
 // diagnostics on that file; a path that cannot be read at all is returned
 // as a *PathError.
 func Load(paths []string, opts Options) (*world.World, Notes, error) {
+	gc := tuneGC()
+	defer gc.stop()
 	var (
 		files []*world.File
 		notes Notes
@@ -78,10 +95,10 @@ func Load(paths []string, opts Options) (*world.World, Notes, error) {
 			continue
 		}
 		if !info.IsDir() {
-			files = append(files, &world.File{Path: p, Explicit: true})
+			files = append(files, &world.File{Path: p, Explicit: !opts.SkipUnknown})
 			continue
 		}
-		found, walkNotes, err := walk(p)
+		found, walkNotes, err := walk(p, opts)
 		notes = append(notes, walkNotes...)
 		if err != nil {
 			errs = append(errs, err)
@@ -90,9 +107,13 @@ func Load(paths []string, opts Options) (*world.World, Notes, error) {
 	}
 	w := &world.World{}
 	parts := make([]*world.World, len(files))
+	opts.tf = &tfModules{sources: opts.Sources}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for i, f := range files {
+		if i%64 == 63 {
+			gc.check()
+		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
@@ -102,15 +123,40 @@ func Load(paths []string, opts Options) (*world.World, Notes, error) {
 		}()
 	}
 	wg.Wait()
+	// A file a Terraform resource reads with file() is that resource's
+	// policy or jobspec, named by it: it is not read a second time.
+	claimed := map[string]bool{}
+	for _, part := range parts {
+		for _, pf := range part.Files {
+			if pf.Terraform != "" && pf.Kind != world.KindTerraform {
+				claimed[samePath(pf.Path)] = true
+			}
+		}
+	}
+	seen := map[string]bool{}
 	for i, f := range files {
+		notes = append(notes, opts.tf.notesFor(f)...)
+		if claimed[samePath(f.Path)] && f.Kind != world.KindTerraform {
+			notes = append(notes, fmt.Sprintf("%s: read through the Terraform resource that loads it with file()", f.Path))
+			continue
+		}
 		if f.Kind == "" && !f.Explicit {
 			notes = append(notes, fmt.Sprintf("%s: skipped: not a Nomad or Vault file", f.Path))
 			continue
 		}
 		w.Files = append(w.Files, f)
-		w.Files = append(w.Files, parts[i].Files...)
+		for _, pf := range parts[i].Files {
+			if pf.Terraform != "" {
+				if seen[samePath(pf.Path)] {
+					continue
+				}
+				seen[samePath(pf.Path)] = true
+			}
+			w.Files = append(w.Files, pf)
+		}
 		merge(w, parts[i])
 	}
+	linkTerraformAccessors(w)
 	return w, notes, errors.Join(errs...)
 }
 
@@ -136,10 +182,13 @@ func readStdin(opts Options) (*world.File, error) {
 // skipDirs are never walked into: VCS metadata and vendored trees.
 var skipDirs = map[string]bool{".git": true, "node_modules": true, "vendor": true, ".terraform": true}
 
-// candidateExts are the extensions worth opening while walking.
-var candidateExts = map[string]bool{".hcl": true, ".nomad": true, ".json": true, ".policy": true}
+// configFileName is nvlint's own config (package config), never an input.
+const configFileName = ".nvlint.hcl"
 
-func walk(root string) ([]*world.File, Notes, error) {
+// candidateExts are the extensions worth opening while walking.
+var candidateExts = map[string]bool{".hcl": true, ".nomad": true, ".json": true, ".policy": true, ".tf": true}
+
+func walk(root string, opts Options) ([]*world.File, Notes, error) {
 	var files []*world.File
 	var notes Notes
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -153,10 +202,20 @@ func walk(root string) ([]*world.File, Notes, error) {
 			}
 			return nil
 		}
+		if p != root && opts.Ignore != nil && opts.Ignore(p) {
+			notes = append(notes, fmt.Sprintf("%s: skipped: ignore_paths", p))
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
 		if d.IsDir() {
 			if p != root && skipDirs[d.Name()] {
 				return fs.SkipDir
 			}
+			return nil
+		}
+		if d.Name() == configFileName {
 			return nil
 		}
 		// WalkDir does not follow symlinks to directories, so link loops
@@ -176,6 +235,9 @@ func walk(root string) ([]*world.File, Notes, error) {
 // loadFile reads, recognises and parses one file into a world of its own.
 func loadFile(f *world.File, opts Options) *world.World {
 	w := &world.World{}
+	if src, ok := opts.Sources[f.Path]; ok && f.Src == nil {
+		f.Src = append([]byte(nil), src...)
+	}
 	if f.Src == nil {
 		src, err := readLimited(f.Path)
 		if err != nil {
@@ -206,6 +268,7 @@ func loadFile(f *world.File, opts Options) *world.World {
 		kind = ""
 	}
 	parse(f, kind, opts, w)
+	parseTemplates(w)
 	return w
 }
 
@@ -215,7 +278,29 @@ func readLimited(path string) ([]byte, error) {
 		return nil, unwrapPathErr(err)
 	}
 	defer fh.Close()
-	return io.ReadAll(io.LimitReader(fh, MaxFileSize+1))
+	// Read a regular file in one buffer of its size (io.ReadAll would
+	// grow one by doubling: twice the garbage on thousands of files).
+	// One byte more than the limit tells a file that is too large.
+	size := 512
+	if st, err := fh.Stat(); err == nil && st.Mode().IsRegular() {
+		size = int(min(st.Size(), MaxFileSize)) + 1
+	}
+	buf := make([]byte, 0, size)
+	for {
+		n, err := fh.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		switch {
+		case errors.Is(err, io.EOF):
+			return buf, nil
+		case err != nil:
+			return nil, err
+		case len(buf) > MaxFileSize:
+			return buf, nil
+		case len(buf) == cap(buf):
+			// Longer than it said (growing, or not a regular file).
+			buf = slices.Grow(buf, min(max(cap(buf), 512), MaxFileSize+1-len(buf)))
+		}
+	}
 }
 
 // unknownKind is the kind recorded for an explicit file whose content
@@ -242,6 +327,10 @@ func parse(f *world.File, kind world.Kind, opts Options, w *world.World) {
 			f.Kind = unknownKind(f, opts)
 			f.Diags = append(f.Diags, fileDiag(f, "Empty file", "The file has no content."))
 		}
+		return
+	}
+	if kind == world.KindTerraform || (kind == "" && isTerraformPath(f.Path)) {
+		opts.tf.addNotes(f, loadTerraform(f, opts, w))
 		return
 	}
 	if trimmed[0] == '{' || trimmed[0] == '[' {
@@ -284,7 +373,7 @@ func parseJSON(f *world.File, kind world.Kind, opts Options, w *world.World) {
 	case world.KindAgentConfig:
 		loadAgentHCL(f, file.Body, w)
 	case world.KindPolicy:
-		loadPolicy(f, w, opts)
+		loadPolicy(f, file, w, opts)
 	case world.KindTokenRole:
 		name := overrideName(f.Path, opts)
 		if name == "" {
@@ -329,13 +418,22 @@ func parseHCL(f *world.File, kind world.Kind, opts Options, w *world.World) {
 		loadAgentHCL(f, body, w)
 	case world.KindPolicy:
 		if !diags.HasErrors() {
-			loadPolicy(f, w, opts)
+			loadPolicy(f, file, w, opts)
 		}
 	}
 }
 
-func loadPolicy(f *world.File, w *world.World, opts Options) {
-	p, diags := acl.Parse(f.Src, f.Path)
+// loadPolicy reads a policy from its parsed file (nil: from its text).
+func loadPolicy(f *world.File, file *hcl.File, w *world.World, opts Options) {
+	var (
+		p     *acl.Policy
+		diags hcl.Diagnostics
+	)
+	if file != nil {
+		p, diags = acl.ParseFile(f.Src, file)
+	} else {
+		p, diags = acl.Parse(f.Src, f.Path)
+	}
 	f.Diags = append(f.Diags, diags...)
 	if p == nil {
 		return

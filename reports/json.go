@@ -16,7 +16,9 @@ type jsonReport struct {
 	Version  int           `json:"version"`
 	Verdicts []Verdict     `json:"verdicts,omitempty"`
 	Findings []jsonFinding `json:"findings"`
-	Summary  Summary       `json:"summary"`
+	// Fixed are the findings lint --fix resolved, as they were before.
+	Fixed   []jsonFinding `json:"fixed,omitempty"`
+	Summary Summary       `json:"summary"`
 }
 
 type jsonFinding struct {
@@ -29,6 +31,8 @@ type jsonFinding struct {
 	Evidence []string        `json:"evidence,omitempty"`
 	Related  []jsonRelated   `json:"related,omitempty"`
 	Fixes    []jsonFix       `json:"fixes,omitempty"`
+	// Fixable is set (lint) when --fix would apply the first fix.
+	Fixable bool `json:"fixable,omitempty"`
 }
 
 type jsonLocation struct {
@@ -48,6 +52,8 @@ type jsonFix struct {
 	Description string     `json:"description"`
 	Edits       []jsonEdit `json:"edits"`
 	Commands    []string   `json:"commands"`
+	// Manual fixes need a decision first; lint --fix does not apply them.
+	Manual bool `json:"manual,omitempty"`
 }
 
 type jsonEdit struct {
@@ -65,31 +71,40 @@ func location(r hcl.Range) *jsonLocation {
 func writeJSON(w io.Writer, r *Report) error {
 	out := jsonReport{Version: 1, Verdicts: r.Verdicts, Findings: []jsonFinding{}, Summary: r.Summary()}
 	for _, f := range r.Findings {
-		jf := jsonFinding{
-			Rule: f.Rule.ID, Name: f.Rule.Name, Severity: f.Severity, Message: f.Message,
-			Location: location(f.Range), Object: f.Object, Evidence: f.Evidence,
-		}
-		for _, rel := range f.Related {
-			jf.Related = append(jf.Related, jsonRelated{Message: rel.Message, Location: location(rel.Range)})
-		}
-		for _, fx := range f.Fixes {
-			jx := jsonFix{Description: fx.Description, Edits: []jsonEdit{}, Commands: fx.Commands}
-			if jx.Commands == nil {
-				jx.Commands = []string{}
-			}
-			for _, e := range fx.Edits {
-				loc := location(e.Range)
-				if loc == nil {
-					continue
-				}
-				jx.Edits = append(jx.Edits, jsonEdit{jsonLocation: *loc, NewText: e.NewText})
-			}
-			jf.Fixes = append(jf.Fixes, jx)
-		}
+		jf := toJSON(f)
+		jf.Fixable = r.MarkFixable && f.Fixable()
 		out.Findings = append(out.Findings, jf)
+	}
+	for _, f := range r.Fixed {
+		out.Fixed = append(out.Fixed, toJSON(f))
 	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
+}
+
+func toJSON(f rules.Finding) jsonFinding {
+	jf := jsonFinding{
+		Rule: f.Rule.ID, Name: f.Rule.Name, Severity: f.Severity, Message: f.Message,
+		Location: location(f.Range), Object: f.Object, Evidence: f.Evidence,
+	}
+	for _, rel := range f.Related {
+		jf.Related = append(jf.Related, jsonRelated{Message: rel.Message, Location: location(rel.Range)})
+	}
+	for _, fx := range f.Fixes {
+		jx := jsonFix{Description: fx.Description, Edits: []jsonEdit{}, Commands: fx.Commands, Manual: fx.Manual}
+		if jx.Commands == nil {
+			jx.Commands = []string{}
+		}
+		for _, e := range fx.Edits {
+			loc := location(e.Range)
+			if loc == nil {
+				continue
+			}
+			jx.Edits = append(jx.Edits, jsonEdit{jsonLocation: *loc, NewText: e.NewText})
+		}
+		jf.Fixes = append(jf.Fixes, jx)
+	}
+	return jf
 }

@@ -130,7 +130,23 @@ func sarifLevel(s rules.Severity) string {
 	return "note"
 }
 
-func sarifURI(path string) string { return filepath.ToSlash(filepath.Clean(path)) }
+// sarifURI is a file path as a relative URI reference: forward slashes,
+// and every byte but RFC 3986's unreserved characters percent-encoded,
+// so that a name with a space, % or : (which would read as a scheme) is
+// still a valid uri-reference.
+func sarifURI(path string) string {
+	p := filepath.ToSlash(filepath.Clean(path))
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if c == '/' || c == '-' || c == '.' || c == '_' || c == '~' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
 
 func sarifRegionOf(r hcl.Range) *sarifRegion {
 	reg := &sarifRegion{StartLine: max(r.Start.Line, 1), StartColumn: max(r.Start.Column, 1)}

@@ -77,12 +77,15 @@ func writeText(w io.Writer, r *Report, opts Options) error {
 			}
 			b.WriteString(st.file.Render(title) + "\n")
 		}
-		writeFinding(&b, st, f, files)
+		writeFindingMarked(&b, st, f, files, r.MarkFixable && f.Fixable())
+	}
+	if len(r.Fixed) > 0 {
+		writeFixed(&b, st, r.Fixed, len(r.Findings) > 0)
 	}
 	if opts.Verbose {
 		writeVerbose(&b, st, r)
 	}
-	if len(r.Findings) > 0 || opts.Verbose {
+	if len(r.Findings) > 0 || len(r.Fixed) > 0 || opts.Verbose {
 		b.WriteString("\n")
 	}
 	b.WriteString(summaryLine(st, r) + "\n")
@@ -90,9 +93,38 @@ func writeText(w io.Writer, r *Report, opts Options) error {
 	return err
 }
 
+// writeFixed lists what --fix resolved: the headline and where it was,
+// marked [fixed]. The source has changed since, so no snippet.
+func writeFixed(b *bytes.Buffer, st textStyles, fs []rules.Finding, after bool) {
+	if after {
+		b.WriteString("\n")
+	}
+	b.WriteString(st.file.Render("fixed by --fix") + "\n")
+	for _, f := range fs {
+		sev := st.severity(f.Severity)
+		fmt.Fprintf(b, "%s %s %s\n", sev.Render(f.Severity.String()+"["+f.Rule.ID+"]"), f.Message, st.ok.Render("[fixed]"))
+		if f.HasFile() {
+			fmt.Fprintf(b, "  %s %s:%d:%d %s\n", st.gutter.Render("-->"), f.Range.Filename, f.Range.Start.Line, f.Range.Start.Column, st.rule.Render("("+f.Rule.Name+")"))
+		}
+		if len(f.Fixes) > 0 {
+			writeIndented(b, st.gutter.Render("   = ")+st.fix.Render("fixed: "), f.Fixes[0].Description)
+		}
+	}
+}
+
 func writeFinding(b *bytes.Buffer, st textStyles, f rules.Finding, files map[string]*world.File) {
+	writeFindingMarked(b, st, f, files, false)
+}
+
+// writeFindingMarked writes a finding, its headline marked [fixable] when
+// fixable is set.
+func writeFindingMarked(b *bytes.Buffer, st textStyles, f rules.Finding, files map[string]*world.File, fixable bool) {
 	sev := st.severity(f.Severity)
-	fmt.Fprintf(b, "%s %s\n", sev.Render(f.Severity.String()+"["+f.Rule.ID+"]"), f.Message)
+	marker := ""
+	if fixable {
+		marker = " " + st.fix.Render("[fixable]")
+	}
+	fmt.Fprintf(b, "%s %s%s\n", sev.Render(f.Severity.String()+"["+f.Rule.ID+"]"), f.Message, marker)
 	if f.HasFile() {
 		fmt.Fprintf(b, "  %s %s:%d:%d %s\n", st.gutter.Render("-->"), f.Range.Filename, f.Range.Start.Line, f.Range.Start.Column, st.rule.Render("("+f.Rule.Name+")"))
 		writeSnippet(b, st, files[f.Range.Filename], f.Range)
@@ -114,7 +146,11 @@ func writeFinding(b *bytes.Buffer, st textStyles, f rules.Finding, files map[str
 		writeIndented(b, st.gutter.Render("   = ")+st.dim.Render("see: "), rel.Message+loc)
 	}
 	for _, fx := range f.Fixes {
-		writeIndented(b, st.gutter.Render("   = ")+st.fix.Render("fix: "), fx.Description)
+		desc := fx.Description
+		if fx.Manual && len(fx.Edits) > 0 {
+			desc += st.dim.Render(" (by hand: --fix leaves it)")
+		}
+		writeIndented(b, st.gutter.Render("   = ")+st.fix.Render("fix: "), desc)
 		for _, e := range fx.Edits {
 			writeEdit(b, st, e, files[e.Range.Filename])
 		}
@@ -144,11 +180,21 @@ func writeIndented(b *bytes.Buffer, prefix, text string) {
 // after.
 func writeEdit(b *bytes.Buffer, st textStyles, e rules.TextEdit, f *world.File) {
 	fmt.Fprintf(b, "       %s\n", st.dim.Render(fmt.Sprintf("%s:%d:", e.Range.Filename, e.Range.Start.Line)))
+	before, after := editLines(e, f)
+	for _, l := range before {
+		b.WriteString("       " + st.err.Render("- "+l) + "\n")
+	}
+	for _, l := range after {
+		b.WriteString("       " + st.fix.Render("+ "+l) + "\n")
+	}
+}
+
+// editLines returns the non-blank lines an edit changes, before and
+// after it, tabs expanded. Without the file's source only the new text
+// is known.
+func editLines(e rules.TextEdit, f *world.File) (before, after []string) {
 	if f == nil || e.Range.Start.Byte > e.Range.End.Byte || e.Range.End.Byte > len(f.Src) {
-		for _, l := range strings.Split(strings.TrimRight(e.NewText, "\n"), "\n") {
-			b.WriteString("       " + st.fix.Render("+ "+l) + "\n")
-		}
-		return
+		return nil, strings.Split(strings.TrimRight(e.NewText, "\n"), "\n")
 	}
 	src := f.Src
 	start := bytes.LastIndexByte(src[:e.Range.Start.Byte], '\n') + 1
@@ -162,21 +208,22 @@ func writeEdit(b *bytes.Buffer, st textStyles, e rules.TextEdit, f *world.File) 
 			end = e.Range.End.Byte + i
 		}
 	}
-	before := string(src[start:end])
-	after := string(src[start:e.Range.Start.Byte]) + e.NewText
+	old := string(src[start:end])
+	updated := string(src[start:e.Range.Start.Byte]) + e.NewText
 	if e.Range.End.Byte <= end {
-		after += string(src[e.Range.End.Byte:end])
+		updated += string(src[e.Range.End.Byte:end])
 	}
-	for _, l := range strings.Split(before, "\n") {
+	return nonBlankLines(old), nonBlankLines(updated)
+}
+
+func nonBlankLines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
 		if strings.TrimSpace(l) != "" {
-			b.WriteString("       " + st.err.Render("- "+expandTabs(strings.TrimRight(l, "\r"))) + "\n")
+			out = append(out, expandTabs(strings.TrimRight(l, "\r")))
 		}
 	}
-	for _, l := range strings.Split(after, "\n") {
-		if strings.TrimSpace(l) != "" {
-			b.WriteString("       " + st.fix.Render("+ "+expandTabs(strings.TrimRight(l, "\r"))) + "\n")
-		}
-	}
+	return out
 }
 
 // writeSnippet prints the lines of rng with a caret line under the first.
@@ -274,6 +321,22 @@ func summaryLine(st textStyles, r *Report) string {
 	if s.Files == 0 {
 		files = "the live clusters"
 	}
+	var also []string
+	if s.Fixed > 0 {
+		also = append(also, fmt.Sprintf("%d fixed", s.Fixed))
+	}
+	if n := r.fixable(); n > 0 {
+		also = append(also, fmt.Sprintf("%d fixable with --fix", n))
+	}
+	if s.Suppressed > 0 {
+		also = append(also, fmt.Sprintf("%d suppressed", s.Suppressed))
+	}
+	if s.Baselined > 0 {
+		also = append(also, fmt.Sprintf("%d in the baseline", s.Baselined))
+	}
+	if len(also) > 0 {
+		files += st.dim.Render(" (" + strings.Join(also, ", ") + ")")
+	}
 	if s.Findings == 0 {
 		return st.ok.Render("✔ no problems") + " in " + files
 	}
@@ -292,6 +355,20 @@ func summaryLine(st textStyles, r *Report) string {
 		mark = st.warn.Render("!")
 	}
 	return mark + " " + strings.Join(parts, ", ") + " in " + files
+}
+
+// fixable counts the findings marked [fixable].
+func (r *Report) fixable() int {
+	if !r.MarkFixable {
+		return 0
+	}
+	n := 0
+	for _, f := range r.Findings {
+		if f.Fixable() {
+			n++
+		}
+	}
+	return n
 }
 
 func plural(n int, word string) string {

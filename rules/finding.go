@@ -8,7 +8,8 @@ import (
 
 // Finding is one problem a rule found.
 type Finding struct {
-	// Rule and Severity are filled in by the engine.
+	// Rule is filled in by the engine, and Severity too unless the rule
+	// sets it; a severity override in .nvlint.hcl replaces it.
 	Rule     *Meta
 	Severity Severity
 	// Message names the object and the problem, lower case, no period.
@@ -39,6 +40,10 @@ type Fix struct {
 	Description string
 	Edits       []TextEdit
 	Commands    []string
+	// Manual marks a fix that needs a decision first (migrate, then remove
+	// the legacy key; supply the token elsewhere, then delete it): it is
+	// shown, and nvlint lint --fix leaves it to the user.
+	Manual bool
 }
 
 // TextEdit replaces the bytes of Range (Start.Byte to End.Byte, in
@@ -50,3 +55,18 @@ type TextEdit struct {
 
 // HasFile reports whether the finding points into a file.
 func (f *Finding) HasFile() bool { return f.Range.Filename != "" }
+
+// Fixable reports whether nvlint lint --fix would change files for the
+// finding: its first fix has edits, every one in a file (not standard
+// input), and is not Manual.
+func (f *Finding) Fixable() bool {
+	if len(f.Fixes) == 0 || len(f.Fixes[0].Edits) == 0 || f.Fixes[0].Manual {
+		return false
+	}
+	for _, e := range f.Fixes[0].Edits {
+		if e.Range.Filename == "" || e.Range.Filename == "-" {
+			return false
+		}
+	}
+	return true
+}

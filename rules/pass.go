@@ -16,10 +16,15 @@ type Pass struct {
 	undecided func(string)
 }
 
-// Report records a finding.
+// Report records a finding. Its severity is the rule's, unless the rule
+// set one for this finding (a deprecation that is an error on the
+// targeted release, say).
 func (p *Pass) Report(f Finding) {
 	f.Rule = p.Rule
-	f.Severity = p.Rule.Severity
+	if f.Severity == 0 {
+		f.Severity = p.Rule.Severity
+	}
+	forTerraform(p.World, &f)
 	p.report(f)
 }
 

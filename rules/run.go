@@ -18,6 +18,12 @@ type Result struct {
 	// Skipped lists rules that did not run because an input they need is
 	// absent, and rules that ran but could not decide something.
 	Skipped []Skip
+	// Suppressed are the findings an nvlint:ignore comment or an ignore
+	// block of .nvlint.hcl accepted, with the reason given.
+	Suppressed []Suppressed
+	// Ran holds the IDs of the rules that ran: enabled, with every input
+	// they need present.
+	Ran map[string]bool
 }
 
 // Skip says why a rule was silent.
@@ -26,14 +32,23 @@ type Skip struct {
 	Reason string
 }
 
-// Run runs every rule over w. Rules run concurrently; a rule that panics
-// becomes a finding instead of taking the run down. Findings come back
-// sorted and de-duplicated.
+// Run runs every rule over w and applies the nvlint:ignore comments of
+// its files: RunWith with default settings. Rules run concurrently; a
+// rule that panics becomes a finding instead of taking the run down.
+// Findings come back sorted and de-duplicated.
 func Run(w *world.World, all []Rule) Result {
+	return RunWith(w, all, Settings{})
+}
+
+// run runs the rules, without suppressions or overrides.
+func run(w *world.World, all []Rule) Result {
+	// Facts several rules derive (a workload's token, objects by name)
+	// are worked out once for the whole run.
+	defer w.Memoize()()
 	present := presentKinds(w)
 	var (
 		mu  sync.Mutex
-		res Result
+		res = Result{Ran: map[string]bool{}}
 		wg  sync.WaitGroup
 		sem = make(chan struct{}, runtime.GOMAXPROCS(0))
 	)
@@ -45,6 +60,7 @@ func Run(w *world.World, all []Rule) Result {
 			mu.Unlock()
 			continue
 		}
+		res.Ran[m.ID] = true
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {

@@ -23,8 +23,8 @@ type LegacyRole struct {
 
 // LegacyTokenRole resolves the token role Nomad servers create task tokens
 // from: the create_from_role of an agent config when it names a token role
-// (Nomad 1.7+ clients use the same key for a JWT role), else the only
-// token role in the world.
+// (Nomad 1.7+ clients use the same key for a JWT role), else the token
+// role declared in .nvlint.hcl, else the only token role in the world.
 func (w *World) LegacyTokenRole() (LegacyRole, bool) {
 	for _, a := range w.Agents {
 		for _, v := range a.Vaults {
@@ -39,6 +39,9 @@ func (w *World) LegacyTokenRole() (LegacyRole, bool) {
 				return LegacyRole{Name: name, From: &from, Role: role}, true
 			}
 		}
+	}
+	if h := w.Hints.TokenRole; h.IsKnown() && h.V != "" {
+		return LegacyRole{Name: h.V, Role: w.TokenRole(h.V)}, true
 	}
 	if len(w.TokenRoles) == 1 {
 		r := w.TokenRoles[0]
@@ -71,8 +74,15 @@ func (w *World) LegacyVaultConfig(role string) *VaultConfig {
 
 // ServerPolicies returns the policies that let a token create tokens from
 // the role: the Nomad server's own policy. With no such policy, it
-// returns the policies that manage tokens at all, as candidates.
+// returns the policies that manage tokens at all, as candidates. A server
+// policy declared in .nvlint.hcl is the server's policy, whatever it
+// grants, when the world has it.
 func (w *World) ServerPolicies(role string) (granting, candidates []*Policy) {
+	if h := w.Hints.ServerPolicy; h.IsKnown() && h.V != "" {
+		if p := w.Policy(h.V); p != nil {
+			return []*Policy{p}, nil
+		}
+	}
 	path := "auth/token/create/" + role
 	for _, p := range w.Policies {
 		if p.Name() == "default" {
@@ -159,13 +169,14 @@ func (w *World) PolicySet(names []string, withDefault bool) (set []*acl.Policy, 
 }
 
 // NomadAuthConfig is the JWT auth config of Nomad's mount: the only one,
-// or the one mounted at jwt-nomad, Nomad's default path.
+// or the one mounted at jwt-nomad, Nomad's default path (or the jwt_mount
+// declared in .nvlint.hcl).
 func (w *World) NomadAuthConfig() *JWTAuthConfig {
 	if len(w.JWTConfigs) == 1 {
 		return w.JWTConfigs[0]
 	}
 	for _, c := range w.JWTConfigs {
-		if c.Mount == "jwt-nomad" {
+		if c.Mount == w.NomadJWTMount() {
 			return c
 		}
 	}

@@ -2,9 +2,14 @@ package world
 
 import (
 	"bytes"
+	"errors"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/nvlint/nvlint/templates"
 )
 
 // Job is a Nomad job, from a jobspec or the jobs API.
@@ -82,6 +87,34 @@ type Template struct {
 	Env         Bool
 	LeftDelim   Str
 	RightDelim  Str
+
+	// calls are the Vault calls of Data, parsed once (VaultCalls).
+	callsOnce sync.Once
+	calls     []templates.Access
+	callsErr  error
+}
+
+// VaultCalls returns the Vault calls in the template's inline text
+// (templates.Find with its delimiters), parsed on first use and kept:
+// the loader parses every template while it reads the files, in
+// parallel, and every rule then shares the answer. The text must not
+// change after the first call; the result must not be modified.
+func (t *Template) VaultCalls() ([]templates.Access, error) {
+	t.callsOnce.Do(func() {
+		if !t.Data.Known {
+			t.callsErr = errors.New("the template text is not known")
+			return
+		}
+		if !strings.Contains(t.Data.V, "secret") && !strings.Contains(t.Data.V, "pkiCert") {
+			// Vault is only reached through secret, secrets and
+			// pkiCert, named as such: a text without them calls nothing
+			// (its syntax errors, if any, are no rule's business).
+			return
+		}
+		t.calls, t.callsErr = templates.Find(t.Data.V, t.LeftDelim.V, t.RightDelim.V)
+		t.calls = slices.Clip(t.calls)
+	})
+	return t.calls, t.callsErr
 }
 
 // EffectiveVault returns the vault block that applies to task t of group g:

@@ -10,6 +10,22 @@ import (
 type Policy struct {
 	Meta
 	ACL *acl.Policy
+	// Diags are the diagnostics of the policy's own text when it is
+	// embedded in a larger file (a Terraform vault_policy), which may
+	// hold other policies; see Diagnostics.
+	Diags hcl.Diagnostics
+}
+
+// Diagnostics are the parse diagnostics of the policy's text: its own
+// for a policy declared in Terraform, else those of its file.
+func (p *Policy) Diagnostics() hcl.Diagnostics {
+	if p.Resource != nil {
+		return p.Diags
+	}
+	if p.File != nil {
+		return p.File.Diags
+	}
+	return nil
 }
 
 // Name returns the policy name.
@@ -88,30 +104,44 @@ type BoundClaims struct {
 
 // JWTRole returns the JWT role of that name, or nil.
 func (w *World) JWTRole(name string) *JWTRole {
-	for _, r := range w.JWTRoles {
-		if r.Ref.Name == name {
-			return r
-		}
-	}
-	return nil
+	return lookup(w, w.JWTRoles, jwtRolesByName, name)
 }
 
 // TokenRole returns the token role of that name, or nil.
 func (w *World) TokenRole(name string) *TokenRole {
-	for _, r := range w.TokenRoles {
-		if r.Ref.Name == name {
-			return r
-		}
-	}
-	return nil
+	return lookup(w, w.TokenRoles, tokenRolesByName, name)
 }
 
 // Policy returns the policy of that name, or nil.
 func (w *World) Policy(name string) *Policy {
-	for _, p := range w.Policies {
-		if p.Ref.Name == name {
-			return p
+	return lookup(w, w.Policies, policiesByName, name)
+}
+
+var (
+	jwtRolesByName   = NewDerivedKey("JWT roles by name")
+	tokenRolesByName = NewDerivedKey("token roles by name")
+	policiesByName   = NewDerivedKey("policies by name")
+)
+
+// lookup finds the first object of a name: in an index built once per
+// run during one, by a scan otherwise.
+func lookup[T interface{ Object() ObjectRef }](w *World, objs []T, key *DerivedKey, name string) T {
+	if w.Memoized() {
+		return Derived(w, key, func(*World) map[string]T {
+			m := make(map[string]T, len(objs))
+			for _, o := range objs {
+				if _, dup := m[o.Object().Name]; !dup {
+					m[o.Object().Name] = o
+				}
+			}
+			return m
+		})[name]
+	}
+	for _, o := range objs {
+		if o.Object().Name == name {
+			return o
 		}
 	}
-	return nil
+	var none T
+	return none
 }

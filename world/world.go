@@ -26,6 +26,12 @@ type World struct {
 
 	// Live is set when the world was read from running clusters.
 	Live *Live
+
+	// memo caches derived facts while a run holds it (Memoize).
+	memo memoPtr
+	// Hints are what the user declared in .nvlint.hcl: target versions
+	// and names the files cannot tell.
+	Hints Hints
 }
 
 // Kind names what a file or object is.
@@ -39,6 +45,9 @@ const (
 	KindTokenRole     Kind = "token-role"
 	KindJWTAuthConfig Kind = "jwt-auth-config"
 	KindJWTRole       Kind = "jwt-role"
+	// KindTerraform is a file kind only: a Terraform configuration whose
+	// resources declare objects of the kinds above.
+	KindTerraform Kind = "terraform"
 )
 
 // Noun names the kind with its article, for messages: "a token role".
@@ -56,12 +65,14 @@ func (k Kind) Noun() string {
 		return "a JWT auth config"
 	case KindJWTRole:
 		return "a JWT role"
+	case KindTerraform:
+		return "a Terraform configuration"
 	}
 	return "a " + string(k)
 }
 
 // Kinds lists every kind, in the order used for help text.
-var Kinds = []Kind{KindJobspec, KindAgentConfig, KindPolicy, KindTokenRole, KindJWTAuthConfig, KindJWTRole}
+var Kinds = []Kind{KindJobspec, KindAgentConfig, KindPolicy, KindTokenRole, KindJWTAuthConfig, KindJWTRole, KindTerraform}
 
 // File is one input file as read, kept for source snippets and fixes.
 type File struct {
@@ -76,6 +87,11 @@ type File struct {
 	// Explicit is true when the user named the file (not found by walking
 	// a directory).
 	Explicit bool
+	// Terraform is the directory of the Terraform configuration that
+	// applies the file: set for .tf files and for the files their
+	// resources read with file(). Commands that would write such a file's
+	// objects with vault or nomad become terraform apply.
+	Terraform string
 }
 
 // ObjectRef identifies an object for humans and machines: "token-role
@@ -97,6 +113,9 @@ type Meta struct {
 	// Raw is the API data a live object was read from, kept so a snapshot
 	// can replay it through the same readers; nil for files.
 	Raw []byte
+	// Resource is the Terraform resource that declares the object, when
+	// it was read from a .tf file; nil otherwise.
+	Resource *Resource
 }
 
 // Object returns the reference of the object.

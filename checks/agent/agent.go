@@ -53,6 +53,8 @@ func (tokenInConfig) Check(p *rules.Pass) {
 					Description: "Remove the token from the file and supply VAULT_TOKEN instead",
 					Edits:       []rules.TextEdit{edits.DeleteLines(a.File, attrRange(v, "token").Range)},
 					Commands:    []string{"vault token revoke -accessor <accessor of the leaked token>"},
+					// The server needs the token from somewhere else first.
+					Manual: true,
 				}},
 			})
 		}
@@ -159,7 +161,9 @@ var deprecatedKeyMeta = rules.Meta{
 	Needs: []world.Kind{world.KindAgentConfig},
 	Doc: rules.Doc{
 		Why: "token, allow_unauthenticated and task_token_ttl belong to the legacy token-role flow, deprecated in Nomad 1.7 and removed in 1.10. " +
-			"Nomad 1.10 starts with them silently ignored, so a cluster upgraded without migrating to workload identity loses its Vault integration.",
+			"Nomad 1.10 starts with them silently ignored, so a cluster upgraded without migrating to workload identity loses its Vault integration. " +
+			"The severity follows the targeted release (nomad_version in .nvlint.hcl, or the live servers' in nvlint doctor): an error from 1.10, " +
+			"a warning from 1.7 to 1.9 or when unknown, advice before 1.7, where these keys are the only way.",
 		Example: "vault {\n  enabled        = true\n  task_token_ttl = \"1h\"\n}",
 		Fix: "Migrate to workload identity: configure default_identity { aud = [\"vault.io\"] } on the servers and a JWT auth method in Vault (`nomad setup vault`), " +
 			"then remove these keys.",
@@ -173,6 +177,10 @@ var removedKeys = map[string]string{
 }
 
 func (deprecatedKey) Check(p *rules.Pass) {
+	// The severity follows the Nomad release the setup targets
+	// (nomad_version in .nvlint.hcl, or the live servers'): an error once
+	// the key is ignored, advice while it is still the only way.
+	nv := p.World.NomadVersion()
 	for _, a := range p.World.Agents {
 		for _, v := range a.Vaults {
 			for _, at := range v.Attrs {
@@ -180,15 +188,33 @@ func (deprecatedKey) Check(p *rules.Pass) {
 				if !removed {
 					continue
 				}
-				p.Report(rules.Finding{
+				f := rules.Finding{
 					Message: fmt.Sprintf("vault key %s is deprecated since Nomad 1.7 and ignored from 1.10 (%s)", at.Name, why),
 					Range:   at.NameRange,
 					Object:  a.Ref,
 					Fixes: []rules.Fix{{
 						Description: "Remove " + at.Name + " after migrating to workload identity",
 						Edits:       []rules.TextEdit{edits.DeleteLines(a.File, at.Range)},
+						// Before 1.10 the key still works: removing it
+						// before migrating breaks the legacy flow.
+						Manual: true,
 					}},
-				})
+				}
+				switch {
+				case world.VersionAtLeast(nv, "1.10"):
+					f.Fixes[0].Manual = false // ignored anyway: removing it is safe
+					f.Severity = rules.Error
+					f.Message = fmt.Sprintf("vault key %s was removed in Nomad 1.10 and Nomad %s ignores it (%s): tasks relying on the legacy token flow get no Vault token", at.Name, nv, why)
+					f.Fixes[0].Description = "Remove " + at.Name + ", which Nomad " + nv + " ignores, and migrate to workload identity"
+				case nv != "" && world.CompareVersions(nv, "1.7") < 0:
+					f.Severity = rules.Info
+					f.Message = fmt.Sprintf("vault key %s is still needed by Nomad %s but is ignored from Nomad 1.10 (%s): plan the move to workload identity (Nomad 1.7+)", at.Name, nv, why)
+					f.Fixes = nil
+				}
+				if h := p.World.Hints.NomadVersion; nv != "" && h.IsKnown() && h.Range.Filename != "" {
+					f.Related = append(f.Related, rules.Related{Message: "nomad_version " + nv, Range: h.Range})
+				}
+				p.Report(f)
 			}
 		}
 	}

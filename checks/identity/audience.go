@@ -111,7 +111,7 @@ func (audienceMismatch) Check(p *rules.Pass) {
 				if role.BoundAudiences.Set {
 					fix.Edits = []rules.TextEdit{edits.AppendToList(role.File, role.BoundAudiences, add)}
 				} else {
-					fix.Edits = []rules.TextEdit{edits.InsertJSONKey(role.File, "bound_audiences", fmt.Sprintf("[%q]", add))}
+					fix.Edits = []rules.TextEdit{edits.InsertKey(&role.Meta, "bound_audiences", fmt.Sprintf("[%q]", add))}
 				}
 			}
 			f.Fixes = append(f.Fixes, fix)

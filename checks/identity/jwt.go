@@ -24,6 +24,12 @@ type roleUse struct {
 // else the auth method's default_role), keyed by lower-case role name as
 // Vault looks it up. Tasks whose role nvlint cannot read are left out.
 func roleUses(w *world.World) map[string]*roleUse {
+	return world.Derived(w, roleUsesKey, findRoleUses)
+}
+
+var roleUsesKey = world.NewDerivedKey("the jobs logging in with each JWT role")
+
+func findRoleUses(w *world.World) map[string]*roleUse {
 	out := map[string]*roleUse{}
 	def := ""
 	if cfg := w.NomadAuthConfig(); cfg != nil && cfg.DefaultRole.IsKnown() {
@@ -132,13 +138,13 @@ func roleFix(r *world.JWTRole, desc, args string, es ...rules.TextEdit) rules.Fi
 	return f
 }
 
-// setKey sets a top-level key of a JSON object file: the value replaced
-// where it is written, or the key added.
-func setKey[T any](f *world.File, v world.Value[T], key, valueJSON string) rules.TextEdit {
+// setKey sets a top-level key of an object: the value replaced where it
+// is written, or the key added to its JSON file or Terraform resource.
+func setKey[T any](m *world.Meta, v world.Value[T], key, valueJSON string) rules.TextEdit {
 	if v.Set {
 		return edits.Replace(v.Range, valueJSON)
 	}
-	return edits.InsertJSONKey(f, key, valueJSON)
+	return edits.InsertKey(m, key, valueJSON)
 }
 
 // configWrite is the command that writes the auth method's config again.

@@ -79,7 +79,7 @@ func (jwtConfigKeySource) Check(p *rules.Pass) {
 				Object:   c.Ref,
 				Evidence: []string{"no source of signing keys is set"},
 				Fixes: []rules.Fix{configFix(c, fmt.Sprintf("Set jwks_url to %s (nomad setup vault's default; use your servers' address)", nomadJWKS),
-					"jwks_url="+nomadJWKS, setKey(c.File, c.JWKSURL, "jwks_url", `"`+nomadJWKS+`"`))},
+					"jwks_url="+nomadJWKS, setKey(&c.Meta, c.JWKSURL, "jwks_url", `"`+nomadJWKS+`"`))},
 			}
 			if c.JWKSURL.Set {
 				f.Range = c.JWKSURL.Range

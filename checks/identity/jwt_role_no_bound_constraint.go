@@ -58,7 +58,7 @@ func (jwtRoleNoBoundConstraint) Check(p *rules.Pass) {
 				e = edits.AppendToList(r.File, r.BoundAudiences, aud)
 			}
 		} else if r.File != nil {
-			e = edits.InsertJSONKey(r.File, "bound_audiences", "["+strconv.Quote(aud)+"]")
+			e = edits.InsertKey(&r.Meta, "bound_audiences", "["+strconv.Quote(aud)+"]")
 		}
 		f.Fixes = []rules.Fix{roleFix(r, fmt.Sprintf("Bind audience %q", aud), "bound_audiences="+aud, e)}
 		p.Report(f)

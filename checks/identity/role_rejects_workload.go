@@ -84,7 +84,12 @@ func admitFix(tok access.Token) (rules.Fix, bool) {
 		}
 		fix := rules.Fix{Description: fmt.Sprintf("Admit %s=%s in the bound_claims of JWT role %s", name, got, r.Ref.Name)}
 		if r.File != nil {
-			fix.Edits = []rules.TextEdit{edits.Replace(want.Range, "["+strings.Join(quoted, ", ")+"]")}
+			value := "[" + strings.Join(quoted, ", ") + "]"
+			if r.Resource != nil {
+				// The Terraform provider takes a comma-separated string.
+				value = strconv.Quote(strings.Join(values, ","))
+			}
+			fix.Edits = []rules.TextEdit{edits.Replace(want.Range, value)}
 			fix.Commands = []string{fmt.Sprintf("vault write auth/%s/role/%s @%s", mountOf(r), r.Ref.Name, r.File.Path)}
 		}
 		return fix, true

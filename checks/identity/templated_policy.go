@@ -62,7 +62,15 @@ func (accessorPlaceholder) Check(p *rules.Pass) {
 					Object:  pol.Ref,
 				}
 				fix := rules.Fix{Description: "Replace AUTH_METHOD_ACCESSOR with the accessor of the JWT auth mount"}
-				if pol.File != nil {
+				if h := p.World.Hints.JWTAccessor; h.IsKnown() && h.V != "" && pol.File != nil {
+					// The accessor declared in .nvlint.hcl: an edit of the file.
+					if es := replaceAccessor(pol, access.AccessorPlaceholder, h.V); es != nil {
+						fix.Description = fmt.Sprintf("Replace AUTH_METHOD_ACCESSOR with %s, the JWT mount's accessor (jwt_accessor)", h.V)
+						fix.Edits = es
+						fix.Commands = []string{fmt.Sprintf("vault policy write %s %s", pol.Name(), pol.File.Path)}
+					}
+				}
+				if fix.Edits == nil && pol.File != nil {
 					fix.Commands = []string{
 						`ACCESSOR=$(vault auth list -format=json | jq -r '."jwt-nomad/".accessor')`,
 						fmt.Sprintf(`sed -i "s/%s/$ACCESSOR/g" %s && vault policy write %s %s`, access.AccessorPlaceholder, pol.File.Path, pol.Name(), pol.File.Path),
@@ -187,7 +195,7 @@ func (claimMappingMissing) Check(p *rules.Pass) {
 						if role.ClaimMappings.Set {
 							fix.Edits = []rules.TextEdit{addMapping(role, prm.Key)}
 						} else {
-							fix.Edits = []rules.TextEdit{edits.InsertJSONKey(role.File, "claim_mappings", fmt.Sprintf("{%q: %q}", prm.Key, prm.Key))}
+							fix.Edits = []rules.TextEdit{edits.InsertKey(&role.Meta, "claim_mappings", fmt.Sprintf("{%q: %q}", prm.Key, prm.Key))}
 						}
 						f.Fixes = []rules.Fix{fix}
 					}
@@ -294,13 +302,23 @@ var accessorNotMountedMeta = rules.Meta{
 
 func (accessorNotMounted) Check(p *rules.Pass) {
 	l := p.World.Live
-	if l == nil || l.Vault == nil || len(l.Vault.AuthMounts) == 0 {
-		p.CannotDecide("the live auth mounts are not known")
+	mounts := []world.AuthMount(nil)
+	var declared *rules.Related
+	switch h := p.World.Hints; {
+	case l != nil && l.Vault != nil && len(l.Vault.AuthMounts) > 0:
+		mounts = l.Vault.AuthMounts
+	case h.JWTAccessor.IsKnown() && h.JWTAccessor.V != "":
+		// Offline, the accessor declared in .nvlint.hcl is the JWT
+		// mount's; templated policies of the setup name no other mount.
+		mounts = []world.AuthMount{{Path: p.World.NomadJWTMount(), Type: "jwt", Accessor: h.JWTAccessor.V}}
+		declared = &rules.Related{Message: "jwt_accessor " + h.JWTAccessor.V, Range: h.JWTAccessor.Range}
+	default:
+		p.CannotDecide("the live auth mounts are not known (nvlint doctor, lint --snapshot, or jwt_accessor in .nvlint.hcl)")
 		return
 	}
 	mounted := map[string]string{}
 	var jwt []world.AuthMount
-	for _, m := range l.Vault.AuthMounts {
+	for _, m := range mounts {
 		mounted[m.Accessor] = m.Path
 		if m.Type == "jwt" || m.Type == "oidc" {
 			jwt = append(jwt, m)
@@ -310,7 +328,9 @@ func (accessorNotMounted) Check(p *rules.Pass) {
 		done := map[string]bool{}
 		for _, r := range pol.ACL.Rules {
 			for _, prm := range acl.TemplateParams(r.Path) {
-				if prm.Accessor == "" || prm.Accessor == access.AccessorPlaceholder || done[prm.Accessor] {
+				// A Terraform reference to a mount's accessor is right by
+				// construction.
+				if prm.Accessor == "" || prm.Accessor == access.AccessorPlaceholder || world.IsSymbolicAccessor(prm.Accessor) || done[prm.Accessor] {
 					continue
 				}
 				done[prm.Accessor] = true
@@ -322,11 +342,21 @@ func (accessorNotMounted) Check(p *rules.Pass) {
 					Range:   paramRange(r, prm),
 					Object:  pol.Ref,
 				}
+				if declared != nil {
+					f.Message = fmt.Sprintf("policy %s names accessor %s, but the JWT mount's is %s (jwt_accessor): Vault drops %s for every Nomad task", pol.Name(), prm.Accessor, jwt[0].Accessor, plural(pathsWithAccessor(pol, prm.Accessor), "path"))
+					f.Related = append(f.Related, *declared)
+				}
 				if len(jwt) == 1 {
-					f.Message += fmt.Sprintf("; the JWT mount %s/ has accessor %s", jwt[0].Path, jwt[0].Accessor)
+					if declared == nil {
+						f.Message += fmt.Sprintf("; the JWT mount %s/ has accessor %s", jwt[0].Path, jwt[0].Accessor)
+					}
 					fix := rules.Fix{Description: fmt.Sprintf("Use accessor %s of mount %s/", jwt[0].Accessor, jwt[0].Path)}
 					if pol.File != nil {
-						fix.Commands = []string{fmt.Sprintf("sed -i 's/%s/%s/g' %s && vault policy write %s %s", prm.Accessor, jwt[0].Accessor, pol.File.Path, pol.Name(), pol.File.Path)}
+						fix.Edits = replaceAccessor(pol, prm.Accessor, jwt[0].Accessor)
+						fix.Commands = []string{fmt.Sprintf("vault policy write %s %s", pol.Name(), pol.File.Path)}
+						if fix.Edits == nil {
+							fix.Commands = []string{fmt.Sprintf("sed -i 's/%s/%s/g' %s && vault policy write %s %s", prm.Accessor, jwt[0].Accessor, pol.File.Path, pol.Name(), pol.File.Path)}
+						}
 					} else {
 						fix.Commands = []string{fmt.Sprintf("vault policy read %s | sed 's/%s/%s/g' | vault policy write %s -", pol.Name(), prm.Accessor, jwt[0].Accessor, pol.Name())}
 					}
@@ -336,6 +366,37 @@ func (accessorNotMounted) Check(p *rules.Pass) {
 			}
 		}
 	}
+}
+
+// replaceAccessor is the edits that write accessor to in place of from in
+// every templated path of pol; nil when some path's text cannot be mapped
+// back to the file exactly (escapes, a multi-line label).
+func replaceAccessor(pol *world.Policy, from, to string) []rules.TextEdit {
+	var es []rules.TextEdit
+	for _, r := range pol.ACL.Rules {
+		for _, prm := range acl.TemplateParams(r.Path) {
+			if prm.Accessor != from {
+				continue
+			}
+			rng := paramRange(r, prm)
+			src := pol.File.Src
+			if rng == r.PathRange || rng.End.Byte > len(src) || string(src[rng.Start.Byte:rng.End.Byte]) != r.Path[prm.Start:prm.End] {
+				return nil
+			}
+			i := strings.Index(r.Path[prm.Start:prm.End], "."+from+".")
+			if i < 0 {
+				return nil
+			}
+			start := rng.Start
+			start.Byte += i + 1
+			start.Column += i + 1
+			end := start
+			end.Byte += len(from)
+			end.Column += len(from)
+			es = append(es, edits.Replace(hcl.Range{Filename: rng.Filename, Start: start, End: end}, to))
+		}
+	}
+	return es
 }
 
 func pathsWithAccessor(pol *world.Policy, accessor string) int {

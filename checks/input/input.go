@@ -71,7 +71,7 @@ var unrecognizedMeta = rules.Meta{
 	Doc: rules.Doc{
 		Why:     "A file named on the command line that nvlint cannot recognise is not checked at all; failing loudly keeps a CI gate honest.",
 		Example: "nvlint lint README.md",
-		Fix:     "Pass only jobspecs, agent configs, Vault policies, token roles, JWT auth configs and JWT roles, or force the kind with --kind.",
+		Fix:     "Pass only jobspecs, agent configs, Vault policies, token roles, JWT auth configs, JWT roles and Terraform files, or force the kind with --kind; --skip-unknown skips such files instead, as a directory walk does.",
 	},
 }
 
@@ -81,7 +81,7 @@ func (unrecognized) Check(p *rules.Pass) {
 			continue
 		}
 		p.Report(rules.Finding{
-			Message: "file is not a Nomad jobspec or agent config, nor a Vault policy, token role, JWT auth config or JWT role; pass --kind to force one",
+			Message: "file is not a Nomad jobspec or agent config, nor a Vault policy, token role, JWT auth config or JWT role, nor Terraform declaring them; pass --kind to force one",
 			Range:   hcl.Range{Filename: f.Path, Start: hcl.InitialPos, End: hcl.InitialPos},
 		})
 	}

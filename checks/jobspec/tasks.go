@@ -41,7 +41,7 @@ func vaultCalls(tpl *world.Template) ([]templates.Access, bool) {
 	if !tpl.Data.IsKnown() {
 		return nil, false
 	}
-	accs, err := templates.Find(tpl.Data.V, tpl.LeftDelim.V, tpl.RightDelim.V)
+	accs, err := tpl.VaultCalls()
 	if err != nil {
 		return nil, false
 	}

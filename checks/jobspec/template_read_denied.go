@@ -39,13 +39,14 @@ var templateReadDeniedMeta = rules.Meta{
 func (templateReadDenied) Check(p *rules.Pass) {
 	w := p.World
 	v2 := kvV2Mounts(w)
+workloads:
 	for _, wl := range access.Workloads(w) {
 		var tok *access.Token
 		for _, tpl := range wl.Task.Templates {
 			if !tpl.Data.Known {
 				continue
 			}
-			accs, err := templates.Find(tpl.Data.V, tpl.LeftDelim.V, tpl.RightDelim.V)
+			accs, err := tpl.VaultCalls()
 			if err != nil || len(accs) == 0 {
 				continue
 			}
@@ -55,7 +56,7 @@ func (templateReadDenied) Check(p *rules.Pass) {
 			}
 			if tok.Refused != "" {
 				// The login itself fails; the role rules report why.
-				return
+				continue workloads
 			}
 			for _, a := range accs {
 				checkAccess(p, wl, tok, tpl, a, v2)

@@ -24,8 +24,9 @@ var vaultIdentityMissingMeta = rules.Meta{
 			"add from their vault.default_identity. Without either, Nomad 1.10 accepts the job and the task hangs in prestart (`Building Task Directory`) " +
 			"while the client retries `unable to find token for workload` forever. Nomad 1.7 to 1.9 use the deprecated legacy token flow instead, " +
 			"which needs a server token and vault.policies: they refuse a task without policies (`Task <task> has a Vault block with an empty list of policies`). " +
-			"nvlint cannot tell the Nomad version from files, so it stays silent when the given agent config sets up the legacy flow and the task has policies; " +
-			"such jobs still break on the upgrade to 1.10 (`nomad setup vault -check` lists them).",
+			"Files do not tell the Nomad version: unless nomad_version is set in .nvlint.hcl (or doctor reads the live servers'), nvlint stays silent when the " +
+			"given agent config sets up the legacy flow and the task has policies; such jobs still break on the upgrade to 1.10 (`nomad setup vault -check` lists them). " +
+			"With nomad_version 1.10 or later they are reported; before 1.7 the rule does not apply.",
 		Example: "# server: vault { enabled = true }   (no default_identity)\ntask \"web\" {\n  vault {}\n}",
 		Fix: "Add default_identity { aud = [\"vault.io\"] ttl = \"1h\" } to the servers' vault block (what `nomad setup vault` suggests), " +
 			"or give the task an identity { name = \"vault_default\" aud = [\"vault.io\"] ttl = \"1h\" }; the aud must be one the JWT role binds.",
@@ -35,6 +36,13 @@ var vaultIdentityMissingMeta = rules.Meta{
 func (vaultIdentityMissing) Check(p *rules.Pass) {
 	w := p.World
 	legacy := legacyHints(w)
+	// The targeted Nomad release (nomad_version in .nvlint.hcl, or the
+	// live servers') settles what the files alone cannot.
+	nv := w.NomadVersion()
+	if nv != "" && world.CompareVersions(nv, "1.7") < 0 {
+		p.CannotDecide("Nomad %s predates workload identity (1.7): tasks use the legacy token flow", nv)
+		return
+	}
 	for _, job := range w.Jobs {
 		var order []*world.VaultBlock
 		tasks := map[*world.VaultBlock][]*world.Task{}
@@ -59,8 +67,10 @@ func (vaultIdentityMissing) Check(p *rules.Pass) {
 					continue
 				}
 				withPolicies := v.Policies.Set && (!v.Policies.Known || len(v.Policies.Items) > 0)
-				if withPolicies && legacy != "" {
-					p.CannotDecide("%s has no Vault identity and uses the legacy token flow (%s): fine on Nomad 1.9 and earlier, broken from 1.10", taskOf(job, t), legacy)
+				if withPolicies && legacy != "" && !world.VersionAtLeast(nv, "1.10") {
+					if nv == "" {
+						p.CannotDecide("%s has no Vault identity and uses the legacy token flow (%s): fine on Nomad 1.9 and earlier, broken from 1.10 (set nomad_version in .nvlint.hcl to decide)", taskOf(job, t), legacy)
+					}
 					continue
 				}
 				if _, seen := tasks[v]; !seen {
@@ -92,9 +102,17 @@ func reportMissingIdentity(p *rules.Pass, job *world.Job, v *world.VaultBlock, t
 	server, _ := enabledServer(w, cluster)
 	sv := server.Vault
 	withPolicies := v.Policies.Set && (!v.Policies.Known || len(v.Policies.Items) > 0)
+	nv := w.NomadVersion()
+	hangs := "on Nomad 1.10+ the task hangs in prestart (Building Task Directory)"
+	if nv != "" {
+		hangs = fmt.Sprintf("on Nomad %s the task hangs in prestart (Building Task Directory)", nv)
+		if !world.VersionAtLeast(nv, "1.10") {
+			hangs = "from Nomad 1.10 the task hangs in prestart (Building Task Directory)"
+		}
+	}
 	f := rules.Finding{
-		Message: fmt.Sprintf("%s has a vault block but no identity vault_%s, and the servers' vault block sets no default_identity: on Nomad 1.10+ the task hangs in prestart (Building Task Directory)",
-			tasksOf(job, ts), cluster),
+		Message: fmt.Sprintf("%s has a vault block but no identity vault_%s, and the servers' vault block sets no default_identity: %s",
+			tasksOf(job, ts), cluster, hangs),
 		Range:   v.Range,
 		Object:  job.Ref,
 		Related: []rules.Related{{Message: "the servers' vault block, without default_identity", Range: sv.Range}},
@@ -102,13 +120,25 @@ func reportMissingIdentity(p *rules.Pass, job *world.Job, v *world.VaultBlock, t
 			"Nomad 1.10+: the job is accepted; the client finds no signed identity (unable to find token for workload ... and identity \"vault_" + cluster + "\") and retries forever",
 		},
 	}
-	if withPolicies {
-		f.Message += "; Nomad 1.7-1.9 fall back to the deprecated legacy token flow, which nothing in the given files sets up"
-		f.Evidence = append(f.Evidence, "Nomad 1.7-1.9: the legacy flow needs a server token (vault.token or VAULT_TOKEN) and a token role; no agent config sets token, allow_unauthenticated or task_token_ttl, and no token role is given")
-	} else {
-		f.Message += fmt.Sprintf("; Nomad 1.7-1.9 refuse the job: Task %s has a Vault block with an empty list of policies", ts[0].Name.V)
+	if h := w.Hints.NomadVersion; nv != "" && h.IsKnown() && h.Range.Filename != "" {
+		f.Related = append(f.Related, rules.Related{Message: "nomad_version " + nv, Range: h.Range})
+	}
+	legacyRange := "Nomad 1.7-1.9"
+	if nv != "" {
+		legacyRange = "Nomad " + nv
+	}
+	switch {
+	case world.VersionAtLeast(nv, "1.10"):
+		if withPolicies && legacy != "" {
+			f.Evidence = append(f.Evidence, "the legacy token flow is set up ("+legacy+"), but Nomad "+nv+" no longer has it: vault.policies are ignored")
+		}
+	case withPolicies:
+		f.Message += fmt.Sprintf("; %s fall back to the deprecated legacy token flow, which nothing in the given files sets up", legacyRange)
+		f.Evidence = append(f.Evidence, legacyRange+": the legacy flow needs a server token (vault.token or VAULT_TOKEN) and a token role; no agent config sets token, allow_unauthenticated or task_token_ttl, and no token role is given")
+	default:
+		f.Message += fmt.Sprintf("; %s refuse the job: Task %s has a Vault block with an empty list of policies", legacyRange, ts[0].Name.V)
 		if legacy != "" {
-			f.Evidence = append(f.Evidence, "Nomad 1.7-1.9: the legacy token flow is set up ("+legacy+") but needs vault.policies")
+			f.Evidence = append(f.Evidence, legacyRange+": the legacy token flow is set up ("+legacy+") but needs vault.policies")
 		}
 	}
 	aud := identityAud(w, v)

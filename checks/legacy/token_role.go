@@ -31,7 +31,7 @@ func setValue(r *world.TokenRole, v world.Value[int64], key, value string) rules
 	if v.Set {
 		return edits.Replace(v.Range, value)
 	}
-	return edits.InsertJSONKey(r.File, key, value)
+	return edits.InsertKey(&r.Meta, key, value)
 }
 
 func roleWriteCommand(r *world.TokenRole, args string) string {
@@ -198,7 +198,7 @@ func (roleNotOrphan) Check(p *rules.Pass) {
 			f.Range = r.Orphan.Range
 			e = edits.Replace(r.Orphan.Range, "true")
 		} else if r.File != nil {
-			e = edits.InsertJSONKey(r.File, "orphan", "true")
+			e = edits.InsertKey(&r.Meta, "orphan", "true")
 		}
 		f.Fixes = roleFix(r, "Set orphan to true", "orphan=true", e)
 		p.Report(f)

@@ -97,30 +97,48 @@ var vaultVersionQuirkMeta = rules.Meta{
 	Doc: rules.Doc{
 		Why: "Vault 0.6.4 mis-validates token creation from a role with disallowed_policies, so the legacy flow cannot create task tokens (fixed in 0.6.5). " +
 			"Vault 1.16.1 rejects Nomad's JWKS when the JWT auth config is written (`error checking jwks URL ... unexpected signature algorithm \"HS256\"`, nomad#20298).",
-		Example: "vault status   # Version 1.16.1",
-		Fix:     "Upgrade Vault past the affected release (0.6.5+, 1.16.2+).",
+		Example: "vault status   # Version 1.16.1\n# or, offline, in .nvlint.hcl:\nvault_version = \"1.16.1\"",
+		Fix:     "Upgrade Vault past the affected release (0.6.5+, 1.16.2+). nvlint lint checks the vault_version declared in .nvlint.hcl; doctor the running one.",
 	},
 }
 
 func (vaultVersionQuirk) Check(p *rules.Pass) {
-	l := p.World.Live
-	if l == nil || l.Vault == nil || l.Vault.Health == nil {
+	// The live version when doctor read it; offline, the vault_version
+	// declared in .nvlint.hcl, and the finding points at it.
+	w := p.World
+	var at func(msg string) rules.Finding
+	ver := w.VaultVersion()
+	switch l := w.Live; {
+	case l != nil && l.Vault != nil && l.Vault.Health != nil && l.Vault.Health.Version != "":
+		at = func(msg string) rules.Finding { return liveFinding("vault", l.Vault.Addr, "sys/health", msg) }
+	case ver != "":
+		h := w.Hints.VaultVersion
+		at = func(msg string) rules.Finding {
+			return rules.Finding{Message: msg, Range: h.Range, Object: world.ObjectRef{Kind: "vault", Name: "vault_version " + ver}}
+		}
+	default:
 		return
 	}
-	ver := strings.TrimPrefix(l.Vault.Health.Version, "v")
+	ver = strings.TrimPrefix(ver, "v")
 	base, _, _ := strings.Cut(ver, "+")
 	switch {
 	case base == "0.6.4":
-		for _, r := range p.World.TokenRoles {
+		for _, r := range w.TokenRoles {
 			if len(r.DisallowedPolicies.Items) > 0 {
-				p.Report(liveFinding("vault", l.Vault.Addr, "sys/health",
-					fmt.Sprintf("Vault 0.6.4 cannot create tokens from role %s, which uses disallowed_policies (a 0.6.4 regression): upgrade Vault", r.Ref.Name)))
+				f := at(fmt.Sprintf("Vault 0.6.4 cannot create tokens from role %s, which uses disallowed_policies (a 0.6.4 regression): upgrade Vault", r.Ref.Name))
+				if r.File != nil {
+					f.Related = append(f.Related, rules.Related{Message: "token role " + r.Ref.Name + " disallowed_policies", Range: r.DisallowedPolicies.Range})
+				}
+				p.Report(f)
 			}
 		}
 	case strings.HasPrefix(base, "1.16.1"):
-		if len(p.World.JWTConfigs) > 0 {
-			p.Report(liveFinding("vault", l.Vault.Addr, "sys/health",
-				"Vault 1.16.1 rejects Nomad's JWKS when the JWT auth config is written (unexpected signature algorithm \"HS256\"): upgrade Vault to 1.16.2+"))
+		if len(w.JWTConfigs) > 0 {
+			f := at("Vault 1.16.1 rejects Nomad's JWKS when the JWT auth config is written (unexpected signature algorithm \"HS256\"): upgrade Vault to 1.16.2+")
+			if c := w.JWTConfigs[0]; c.File != nil {
+				f.Related = append(f.Related, rules.Related{Message: "JWT auth config " + c.Ref.Name, Range: c.Range})
+			}
+			p.Report(f)
 		}
 	}
 }

@@ -48,7 +48,7 @@ func (policyPathNeverMatches) Check(p *rules.Pass) {
 		if pol.File == nil {
 			continue
 		}
-		for _, d := range pol.File.Diags {
+		for _, d := range pol.Diagnostics() {
 			prob := acl.ProblemOf(d)
 			if prob == nil || d.Severity != hcl.DiagWarning || d.Subject == nil {
 				continue

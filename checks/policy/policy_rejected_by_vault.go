@@ -69,7 +69,7 @@ func (policyRejectedByVault) Check(p *rules.Pass) {
 		if pol.File == nil {
 			continue
 		}
-		for _, d := range pol.File.Diags {
+		for _, d := range pol.Diagnostics() {
 			prob := acl.ProblemOf(d)
 			if prob == nil || d.Severity != hcl.DiagError {
 				continue

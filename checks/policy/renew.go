@@ -133,7 +133,9 @@ func appendGrant(pol *world.Policy, path string) rules.Fix {
 	block := fmt.Sprintf("path %q {\n  capabilities = [\"update\"]\n}\n", path)
 	fix := rules.Fix{Description: fmt.Sprintf("Grant update on %s in policy %s", path, pol.Name())}
 	if pol.File != nil {
-		fix.Edits = []rules.TextEdit{edits.AppendToFile(pol.File, block)}
+		if e, ok := edits.AppendToPolicy(pol, block); ok {
+			fix.Edits = []rules.TextEdit{e}
+		}
 		fix.Commands = []string{fmt.Sprintf("vault policy write %s %s", pol.Name(), pol.File.Path)}
 	}
 	return fix

@@ -35,7 +35,9 @@ func Grant(pol *world.Policy, path, capability string, d acl.Decision) rules.Fix
 		}
 	}
 	if fix.Edits == nil {
-		fix.Edits = []rules.TextEdit{AppendToFile(pol.File, PathBlock(path, capability))}
+		if e, ok := AppendToPolicy(pol, PathBlock(path, capability)); ok {
+			fix.Edits = []rules.TextEdit{e}
+		}
 	}
 	fix.Commands = []string{fmt.Sprintf("vault policy write %s %s", pol.Name(), pol.File.Path)}
 	return fix
