@@ -45,7 +45,7 @@ func (migrationPending) Check(p *rules.Pass) {
 	}
 	var old []string
 	for _, n := range l.Nomad.Nodes {
-		if n.Version != "" && versionLess(n.Version, "1.7.0") {
+		if n.Version != "" && world.CompareVersions(n.Version, "1.7.0") < 0 {
 			old = append(old, fmt.Sprintf("%s (%s)", n.Name, n.Version))
 		}
 	}
@@ -53,35 +53,6 @@ func (migrationPending) Check(p *rules.Pass) {
 		p.Report(liveFinding("node", strings.Join(old, ", "), "nomad:/v1/nodes",
 			fmt.Sprintf("%d client(s) run Nomad older than 1.7 and cannot use workload identity: %s; upgrade them before Nomad 1.10", len(old), strings.Join(old, ", "))))
 	}
-}
-
-// versionLess compares dotted versions numerically ("1.10.0" > "1.9.7").
-func versionLess(a, b string) bool {
-	pa, pb := versionParts(a), versionParts(b)
-	for i := 0; i < 3; i++ {
-		if pa[i] != pb[i] {
-			return pa[i] < pb[i]
-		}
-	}
-	return false
-}
-
-func versionParts(v string) [3]int {
-	var out [3]int
-	v = strings.TrimPrefix(strings.TrimSpace(v), "v")
-	v, _, _ = strings.Cut(v, "-")
-	v, _, _ = strings.Cut(v, "+")
-	for i, part := range strings.SplitN(v, ".", 3) {
-		n := 0
-		for _, c := range part {
-			if c < '0' || c > '9' {
-				break
-			}
-			n = n*10 + int(c-'0')
-		}
-		out[i] = n
-	}
-	return out
 }
 
 // VaultVersionQuirk: known Vault releases that break the integration.
