@@ -43,17 +43,9 @@ func runDoctor(args []string, env Env) int {
 		deadline       = fs.Duration("deadline", 60*time.Second, "deadline of the whole collection")
 		save           = fs.String("save", "", "write the collected state to FILE as a redacted snapshot")
 		from           = fs.String("from", "", "replay a snapshot saved with --save instead of contacting clusters")
-		failOn         = fs.String("fail-on", "warning", "exit 1 when a finding is at least this severe: error, warning, info or never")
-		color          = fs.String("color", "auto", "colour the text report: auto, always or never")
-		verbose        = fs.Bool("verbose", false, "also say which rules could not run and why")
-		formats        multiFlag
-		cfgPath        = fs.String("config", "", "read this config file instead of the .nvlint.hcl found from the working directory up")
-		bl             baselineFlags
+		rf             reportFlags
 	)
-	fs.StringVar(&bl.use, "baseline", "", "report only findings not recorded in this baseline file")
-	fs.StringVar(&bl.write, "write-baseline", "", "record the current findings in this baseline file (then report against it)")
-	fs.BoolVar(&bl.strict, "baseline-strict", false, "with --baseline: also fail when a recorded finding is gone, so the baseline shrinks")
-	fs.Var(&formats, "format", formatUsage)
+	rf.register(fs, "also say which rules could not run and why")
 	fs.Usage = func() {
 		fmt.Fprint(env.Stderr, `Usage: nvlint doctor [flags]
 
@@ -70,23 +62,12 @@ Flags:
 	} else if len(rest) > 0 {
 		return usageError(env, fmt.Errorf("doctor takes no arguments, got %q", rest))
 	}
-	outs, err := reports.ParseOutputs(formats)
+	rs, err := rf.resolve(env)
 	if err != nil {
 		return usageError(env, err)
-	}
-	if bl.strict && bl.use == "" {
-		return usageError(env, errors.New("--baseline-strict goes with --baseline FILE"))
 	}
 	catalog := checks.All()
-	cfg, err := loadConfig(env, *cfgPath, catalog)
-	if err != nil {
-		return usageError(env, err)
-	}
-	threshold, err := parseFailOn(*failOn)
-	if err != nil {
-		return usageError(env, err)
-	}
-	useColor, err := colorMode(*color, env)
+	cfg, err := loadConfig(env, rf.config, catalog)
 	if err != nil {
 		return usageError(env, err)
 	}
@@ -199,20 +180,15 @@ Flags:
 		Findings: res.Findings, Skipped: res.Skipped, Files: w.Files, Catalog: catalog, Ran: res.Ran, Version: Version(),
 		Suppressed: len(res.Suppressed),
 	}
-	baselineCode := bl.apply(env, w, res, rep)
+	baselineCode := rf.baseline.apply(env, w, res, rep)
 	if baselineCode == ExitUsage {
 		return baselineCode
 	}
 	rep.Verdicts = reports.Verdicts(w, rep.Findings, notChecked)
-	if code := writeReports(env, outs, rep, reports.Options{Color: useColor, Verbose: *verbose}, secrets); code != ExitOK {
+	if code := writeReports(env, rs.outs, rep, reports.Options{Color: rs.color, Verbose: rf.verbose}, secrets); code != ExitOK {
 		return code
 	}
-	for _, fd := range rep.Findings {
-		if threshold != 0 && fd.Severity >= threshold {
-			return ExitFindings
-		}
-	}
-	return baselineCode
+	return rs.exitCode(rep.Findings, baselineCode)
 }
 
 func firstNonEmpty(xs ...string) string {

@@ -21,24 +21,16 @@ func runLint(args []string, env Env) int {
 	fs := flag.NewFlagSet("nvlint lint", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	var (
-		failOn  = fs.String("fail-on", "warning", "exit 1 when a finding is at least this severe: error, warning, info or never")
-		color   = fs.String("color", "auto", "colour the text report: auto, always or never (NO_COLOR is honoured)")
 		kind    = fs.String("kind", "", "treat named files and stdin as this kind: "+kindNames())
-		verbose = fs.Bool("verbose", false, "also say which rules could not run and why, and which files were skipped")
 		skipUnk = fs.Bool("skip-unknown", false, "skip named files that are not Nomad, Vault or Terraform files, as when walking a directory, instead of reporting them (for hooks that pass every changed file)")
 		snap    = fs.String("snapshot", "", "check the files against live state saved with nvlint doctor --save: files replace the live objects they define")
 		names   multiFlag
-		formats multiFlag
-		cfgPath = fs.String("config", "", "read this config file instead of the .nvlint.hcl found from the working directory up")
 		fix     = fs.Bool("fix", false, "apply the file edits of each finding's first fix, then lint again and report what is left; commands against live clusters are printed, never run")
 		diff    = fs.Bool("diff", false, "print a unified diff of what --fix would write, and write nothing; exit 1 when there is something to fix")
 		script  = fs.String("fix-script", "", "with --fix: write the commands of fixes nvlint does not run (they change live clusters) to this shell script instead of printing them")
-		bl      baselineFlags
+		rf      reportFlags
 	)
-	fs.StringVar(&bl.use, "baseline", "", "report only findings not recorded in this baseline file")
-	fs.StringVar(&bl.write, "write-baseline", "", "record the current findings in this baseline file (then report against it)")
-	fs.BoolVar(&bl.strict, "baseline-strict", false, "with --baseline: also fail when a recorded finding is gone, so the baseline shrinks")
-	fs.Var(&formats, "format", formatUsage)
+	rf.register(fs, "also say which rules could not run and why, and which files were skipped")
 	fs.Var(&names, "name", "override an object's name: FILE=NAME (repeatable); FILE may be a path or a base name")
 	fs.Usage = func() {
 		fmt.Fprint(env.Stderr, "Usage: nvlint lint [flags] PATH...\n\nPATH is a file, a directory (walked recursively) or - for standard input (with --kind).\n\nFlags:\n")
@@ -52,18 +44,11 @@ func runLint(args []string, env Env) int {
 		fs.Usage()
 		return ExitUsage
 	}
-	outs, err := reports.ParseOutputs(formats)
+	rs, err := rf.resolve(env)
 	if err != nil {
 		return usageError(env, err)
 	}
-	threshold, err := parseFailOn(*failOn)
-	if err != nil {
-		return usageError(env, err)
-	}
-	useColor, err := colorMode(*color, env)
-	if err != nil {
-		return usageError(env, err)
-	}
+	outs := rs.outs
 	opts := inputs.Options{Stdin: env.Stdin, Names: map[string]string{}, SkipUnknown: *skipUnk}
 	if *kind != "" {
 		if opts.Kind, err = inputs.ParseKind(*kind); err != nil {
@@ -88,14 +73,12 @@ func runLint(args []string, env Env) int {
 		return usageError(env, errors.New("--fix writes the files and --diff shows what it would write: pass one"))
 	case *script != "" && !*fix:
 		return usageError(env, errors.New("--fix-script goes with --fix"))
-	case *diff && hasStdout(outs) && len(formats) > 0:
+	case *diff && hasStdout(outs) && len(rf.formats) > 0:
 		return usageError(env, errors.New("--diff prints the diff on standard output: give --format outputs a file (FORMAT=FILE)"))
-	case bl.strict && bl.use == "":
-		return usageError(env, errors.New("--baseline-strict goes with --baseline FILE"))
 	}
 
 	catalog := checks.All()
-	cfg, err := loadConfig(env, *cfgPath, catalog)
+	cfg, err := loadConfig(env, rf.config, catalog)
 	if err != nil {
 		return usageError(env, err)
 	}
@@ -125,7 +108,7 @@ func runLint(args []string, env Env) int {
 			if _, err := io.WriteString(env.Stdout, secrets.String(d)); err != nil {
 				return ExitInternal
 			}
-			if code := writeReports(env, fileOutputs(outs), reportOf(w, res, notes, catalog), reports.Options{Verbose: *verbose}, secrets); code != ExitOK {
+			if code := writeReports(env, fileOutputs(outs), reportOf(w, res, notes, catalog), reports.Options{Verbose: rf.verbose}, secrets); code != ExitOK {
 				return code
 			}
 			if d != "" {
@@ -157,11 +140,11 @@ func runLint(args []string, env Env) int {
 	if fixed != nil {
 		rep.Fixed = fixed.Fixed
 	}
-	baselineCode := bl.apply(env, w, res, rep)
+	baselineCode := rf.baseline.apply(env, w, res, rep)
 	if baselineCode == ExitUsage {
 		return baselineCode
 	}
-	if code := writeReports(env, outs, rep, reports.Options{Color: useColor, Verbose: *verbose}, secrets); code != ExitOK {
+	if code := writeReports(env, outs, rep, reports.Options{Color: rs.color, Verbose: rf.verbose}, secrets); code != ExitOK {
 		return code
 	}
 	if fixed != nil {
@@ -180,12 +163,7 @@ func runLint(args []string, env Env) int {
 			}
 		}
 	}
-	for _, fd := range rep.Findings {
-		if threshold != 0 && fd.Severity >= threshold {
-			return ExitFindings
-		}
-	}
-	return baselineCode
+	return rs.exitCode(rep.Findings, baselineCode)
 }
 
 // reportOf is the report of a lint.
