@@ -1,10 +1,12 @@
 package acl
 
 import (
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 var fuzzPolicySeeds = []string{
@@ -302,4 +304,50 @@ func referenceWinner(t *testing.T, o Options, ps []*Policy, path string, op Oper
 		}
 	}
 	return best(candidates(path))
+}
+
+// FuzzPrepared checks the ACL built once for many requests (Prepare)
+// against a fresh evaluation, and that an ACL reused for another entity
+// (Prepared.For says it may be) answers as one built for it.
+func FuzzPrepared(f *testing.F) {
+	for _, s := range []struct{ a, b, path, op, m1, m2 string }{
+		{nomadWorkloadsPolicy, nomadServerPolicy, "kv/data/default/web/config", "read", "web", "web"},
+		{nomadWorkloadsPolicy, rule("kv/data/*", "deny"), "kv/data/default/web/config", "read", "web", "api"},
+		{rule("kv/{{identity.entity.metadata.k}}/*", "read"), rule("kv/x/*", "deny"), "kv/x/y", "read", "x", "y"},
+		{rule("a/{{identity.entity.aliases.auth_jwt_x.metadata.nomad_job_id}}", "list"), rule("a/+*", "read"), "a/", "list", "", "*"},
+		{rule("root", "sudo"), "", "sys/mounts", "update", "x", "x"},
+	} {
+		f.Add(s.a, s.b, s.path, s.op, s.m1, s.m2)
+	}
+	f.Fuzz(func(t *testing.T, a, b, path, op, m1, m2 string) {
+		pa, _ := Parse([]byte(a), "a.hcl")
+		pb, _ := Parse([]byte(b), "b.hcl")
+		pa.Name, pb.Name = "a", "b"
+		ps := []*Policy{pa, pb}
+		entity := func(m string) *Entity {
+			return &Entity{
+				ID: "e", Name: m, Metadata: map[string]string{"k": m},
+				Aliases: map[string]Alias{"auth_jwt_x": {Metadata: map[string]string{"nomad_job_id": m, "nomad_namespace": "ns"}}},
+			}
+		}
+		e1, e2 := entity(m1), entity(m2)
+		o := Options{Now: time.Unix(1700000000, 0)}
+		p1 := o.Prepare(ps, e1)
+		if !p1.For(ps, e1) {
+			t.Fatal("an ACL is not for the entity it was built for")
+		}
+		for _, e := range []*Entity{e1, e2} {
+			if e == e2 && !p1.For(ps, e2) {
+				continue
+			}
+			got := p1.Evaluate(path, Operation(op))
+			want := o.Evaluate(ps, path, Operation(op), e)
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("prepared (for %q) and fresh (%q) differ:\n%s\n---\n%s", m1, e.Name, dumpDecision(got), dumpDecision(want))
+			}
+		}
+		if p1.For([]*Policy{pb, pa}, e1) && len(pa.Rules)+len(pb.Rules) > 0 {
+			t.Fatal("an ACL is for other policies")
+		}
+	})
 }

@@ -32,9 +32,11 @@ func loadAgentHCL(f *world.File, body hcl.Body, w *world.World) {
 		switch b.Type {
 		case "server":
 			c, _, _ := b.Body.PartialContent(enabledSchema)
+			f.Diags = append(f.Diags, typeCheck(c.Attributes, enabledTypes)...)
 			a.Server = boolAttr(c.Attributes, "enabled")
 		case "client":
 			c, _, _ := b.Body.PartialContent(enabledSchema)
+			f.Diags = append(f.Diags, typeCheck(c.Attributes, enabledTypes)...)
 			a.Client = boolAttr(c.Attributes, "enabled")
 		case "vault":
 			a.Vaults = append(a.Vaults, vaultConfig(f, b))
@@ -48,6 +50,7 @@ func loadAgentHCL(f *world.File, body hcl.Body, w *world.World) {
 
 func vaultConfig(f *world.File, b *hcl.Block) *world.VaultConfig {
 	c, rest, _ := b.Body.PartialContent(vaultAgentSchema)
+	f.Diags = append(f.Diags, typeCheck(c.Attributes, agentVaultTypes)...)
 	v := &world.VaultConfig{
 		Range:                b.DefRange,
 		Name:                 strAttr(c.Attributes, "name"),
@@ -66,6 +69,7 @@ func vaultConfig(f *world.File, b *hcl.Block) *world.VaultConfig {
 	}
 	for _, db := range c.Blocks {
 		dc, drest, _ := db.Body.PartialContent(defaultIdentitySchema)
+		f.Diags = append(f.Diags, typeCheck(dc.Attributes, defaultIdentityTypes)...)
 		v.DefaultIdentity = &world.DefaultIdentity{
 			Range: db.DefRange,
 			Aud:   listAttr(dc.Attributes, "aud"),

@@ -1,6 +1,8 @@
 package inputs
 
 import (
+	"encoding/json"
+
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/nvlint/nvlint/world"
@@ -126,4 +128,67 @@ func taskJSON(ta hcl.Attributes) *world.Task {
 		t.Templates = append(t.Templates, tpl)
 	}
 	return t
+}
+
+// apiJob is an API job cut down to what loadJobJSON reads; TrimAPIJob
+// decodes into it. Keep it in step with loadJobJSON and taskJSON.
+type apiJob struct {
+	ID        json.RawMessage `json:",omitempty"`
+	Name      json.RawMessage `json:",omitempty"`
+	Namespace json.RawMessage `json:",omitempty"`
+	Type      json.RawMessage `json:",omitempty"`
+	ParentID  json.RawMessage `json:",omitempty"`
+	Periodic  *struct {
+		Enabled json.RawMessage `json:",omitempty"`
+	} `json:",omitempty"`
+	ParameterizedJob json.RawMessage `json:",omitempty"`
+	TaskGroups       *[]*struct {
+		Name  json.RawMessage `json:",omitempty"`
+		Tasks *[]*struct {
+			Name  json.RawMessage `json:",omitempty"`
+			Vault *struct {
+				Policies, Role, Cluster, Namespace json.RawMessage `json:",omitempty"`
+			} `json:",omitempty"`
+			Identities *[]*struct {
+				Name, Audience json.RawMessage `json:",omitempty"`
+			} `json:",omitempty"`
+			Templates *[]*struct {
+				SourcePath, DestPath, Envvars, LeftDelim, RightDelim, EmbeddedTmpl json.RawMessage `json:",omitempty"`
+			} `json:",omitempty"`
+		} `json:",omitempty"`
+	} `json:",omitempty"`
+}
+
+// TrimAPIJob keeps, of a job as the Nomad API returns it (bare or as
+// {"Job": ...}), what loadJobJSON reads; doctor passes jobs through it
+// before LiveObject. A live job carries every default Nomad fills in,
+// several times what nvlint reads, and parsing it all, with a source
+// range for every value, dominated doctor's time; its environment and
+// task config, which may hold secrets, then stay out of snapshots too.
+// The document is decoded once with encoding/json, which matches keys
+// regardless of case where loadJobJSON does not; the Nomad API writes
+// them exactly. A document that does not decode so is returned as it is,
+// for the parser to report.
+func TrimAPIJob(data []byte) []byte {
+	var wrapped struct {
+		Job *apiJob
+	}
+	if json.Unmarshal(data, &wrapped) != nil {
+		return data
+	}
+	if wrapped.Job != nil {
+		// loadJobJSON reads only "Job" when it is there.
+		if out, err := json.Marshal(wrapped); err == nil {
+			return out
+		}
+		return data
+	}
+	var job apiJob
+	if json.Unmarshal(data, &job) != nil {
+		return data
+	}
+	if out, err := json.Marshal(job); err == nil {
+		return out
+	}
+	return data
 }

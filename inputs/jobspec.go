@@ -1,6 +1,7 @@
 package inputs
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"unicode/utf8"
@@ -44,28 +45,42 @@ var (
 
 func loadJobspecHCL(f *world.File, body hcl.Body, w *world.World) {
 	repo := &templateFiles{dir: filepath.Dir(f.Path), w: w}
+	defer func() { f.Diags = append(f.Diags, repo.diags...) }()
 	root, _, diags := body.PartialContent(jobspecRootSchema)
 	f.Diags = append(f.Diags, diags...)
-	for _, jb := range root.Blocks {
+	for i, jb := range root.Blocks {
+		if i > 0 {
+			repo.duplicate("job block", "Nomad reads one job per jobspec", jb.DefRange, root.Blocks[0].DefRange)
+		}
 		job := &world.Job{Meta: world.Meta{File: f, Range: jb.DefRange}}
 		job.ID = world.Str{V: jb.Labels[0], Set: true, Known: true, Range: jb.LabelRanges[0]}
 		job.Ref = world.ObjectRef{Kind: world.KindJobspec, Name: jb.Labels[0]}
 		content, _, _ := jb.Body.PartialContent(jobSchema)
+		repo.diags = append(repo.diags, typeCheck(content.Attributes, jobTypes)...)
 		if id := strAttr(content.Attributes, "id"); id.Known {
 			job.ID = id
 			job.Ref.Name = id.V
 		}
 		job.Namespace = strAttr(content.Attributes, "namespace")
 		job.Type = strAttr(content.Attributes, "type")
+		groups := map[string]hcl.Range{}
 		for _, b := range content.Blocks {
 			switch b.Type {
 			case "vault":
-				job.Vault = vaultBlock(b, "job")
+				if job.Vault != nil {
+					repo.duplicate("vault block", "only one vault block is allowed in a job", b.DefRange, job.Vault.Range)
+				}
+				job.Vault = vaultBlock(b, "job", repo)
 			case "periodic":
 				job.Periodic = true
 			case "parameterized":
 				job.Parameterized = true
 			case "group":
+				if first, ok := groups[b.Labels[0]]; ok {
+					repo.duplicate("group name", fmt.Sprintf("group %q is defined twice in job %q", b.Labels[0], jb.Labels[0]), b.DefRange, first)
+				} else {
+					groups[b.Labels[0]] = b.DefRange
+				}
 				job.Groups = append(job.Groups, groupHCL(b, f.Src, repo))
 			}
 		}
@@ -76,11 +91,20 @@ func loadJobspecHCL(f *world.File, body hcl.Body, w *world.World) {
 func groupHCL(b *hcl.Block, src []byte, repo *templateFiles) *world.Group {
 	g := &world.Group{Name: world.Str{V: b.Labels[0], Set: true, Known: true, Range: b.LabelRanges[0]}, Range: b.DefRange}
 	content, _, _ := b.Body.PartialContent(groupSchema)
+	tasks := map[string]hcl.Range{}
 	for _, tb := range content.Blocks {
 		switch tb.Type {
 		case "vault":
-			g.Vault = vaultBlock(tb, "group")
+			if g.Vault != nil {
+				repo.duplicate("vault block", "only one vault block is allowed in a group", tb.DefRange, g.Vault.Range)
+			}
+			g.Vault = vaultBlock(tb, "group", repo)
 		case "task":
+			if first, ok := tasks[tb.Labels[0]]; ok {
+				repo.duplicate("task name", fmt.Sprintf("task %q is defined twice in group %q", tb.Labels[0], b.Labels[0]), tb.DefRange, first)
+			} else {
+				tasks[tb.Labels[0]] = tb.DefRange
+			}
 			g.Tasks = append(g.Tasks, taskHCL(tb, src, repo))
 		}
 	}
@@ -90,12 +114,17 @@ func groupHCL(b *hcl.Block, src []byte, repo *templateFiles) *world.Group {
 func taskHCL(b *hcl.Block, src []byte, repo *templateFiles) *world.Task {
 	t := &world.Task{Name: world.Str{V: b.Labels[0], Set: true, Known: true, Range: b.LabelRanges[0]}, Range: b.DefRange}
 	content, _, _ := b.Body.PartialContent(taskSchema)
+	dests := map[string]hcl.Range{}
 	for _, sb := range content.Blocks {
 		switch sb.Type {
 		case "vault":
-			t.Vault = vaultBlock(sb, "task")
+			if t.Vault != nil {
+				repo.duplicate("vault block", "only one vault block is allowed in a task", sb.DefRange, t.Vault.Range)
+			}
+			t.Vault = vaultBlock(sb, "task", repo)
 		case "identity":
 			c, _, _ := sb.Body.PartialContent(identitySchema)
+			repo.diags = append(repo.diags, typeCheck(c.Attributes, identityTypes)...)
 			id := &world.Identity{Range: sb.DefRange, Name: strAttr(c.Attributes, "name"), Aud: listAttr(c.Attributes, "aud"), TTL: strAttr(c.Attributes, "ttl")}
 			if !id.Name.Set {
 				// An identity without a name is the task's default identity.
@@ -104,6 +133,7 @@ func taskHCL(b *hcl.Block, src []byte, repo *templateFiles) *world.Task {
 			t.Identities = append(t.Identities, id)
 		case "template":
 			c, _, _ := sb.Body.PartialContent(templateSchema)
+			repo.diags = append(repo.diags, typeCheck(c.Attributes, templateTypes)...)
 			tpl := &world.Template{
 				Range:       sb.DefRange,
 				Source:      strAttr(c.Attributes, "source"),
@@ -111,6 +141,13 @@ func taskHCL(b *hcl.Block, src []byte, repo *templateFiles) *world.Task {
 				Env:         boolAttr(c.Attributes, "env"),
 				LeftDelim:   strAttr(c.Attributes, "left_delimiter"),
 				RightDelim:  strAttr(c.Attributes, "right_delimiter"),
+			}
+			if d := tpl.Destination; d.IsKnown() {
+				if first, ok := dests[d.V]; ok {
+					repo.duplicate("template destination", fmt.Sprintf("two templates of task %q write %s; Nomad refuses the job", b.Labels[0], d.V), d.Range, first)
+				} else {
+					dests[d.V] = d.Range
+				}
 			}
 			if a, ok := c.Attributes["data"]; ok {
 				tpl.Data = world.Str{Set: true, Range: a.Expr.Range()}
@@ -145,8 +182,9 @@ func parseTemplates(w *world.World) {
 	}
 }
 
-func vaultBlock(b *hcl.Block, level string) *world.VaultBlock {
+func vaultBlock(b *hcl.Block, level string, repo *templateFiles) *world.VaultBlock {
 	c, _, _ := b.Body.PartialContent(vaultBlockSchema)
+	repo.diags = append(repo.diags, typeCheck(c.Attributes, vaultTypes)...)
 	return &world.VaultBlock{
 		Range:     b.DefRange,
 		Level:     level,
@@ -171,9 +209,21 @@ func fileCall(expr hcl.Expression) (string, bool) {
 // templateFiles reads template text kept in the repository next to a
 // jobspec, so its Vault reads are checked too. The file joins the world's
 // files for snippets.
+// duplicate records a block or name Nomad refuses to see twice.
+func (r *templateFiles) duplicate(what, why string, at, first hcl.Range) {
+	r.diags = append(r.diags, &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Duplicate " + what,
+		Detail:   fmt.Sprintf("%s; the first is at %s.", why, first),
+		Subject:  &at,
+	})
+}
+
 type templateFiles struct {
 	dir string
 	w   *world.World
+	// diags are the type errors found while reading the jobspec.
+	diags hcl.Diagnostics
 }
 
 func (r *templateFiles) readTemplate(tpl *world.Template, name string) {

@@ -140,7 +140,17 @@ func Load(paths []string, opts Options) (*world.World, Notes, error) {
 			notes = append(notes, fmt.Sprintf("%s: read through the Terraform resource that loads it with file()", f.Path))
 			continue
 		}
-		if f.Kind == "" && !f.Explicit {
+		switch unread := unreadable(f); {
+		case unread != nil && f.Explicit && f.Path != "-":
+			// A file named on the command line that cannot be read is a
+			// path error, as a missing one is.
+			errs = append(errs, &PathError{Path: f.Path, Err: unread})
+			continue
+		case unread != nil, hasDiag(f, tooLarge):
+			// A file found while walking that looks like one nvlint reads
+			// but cannot be read (a symlink loop, no permission, too
+			// large) is reported on the file: it may hold what matters.
+		case f.Kind == "" && !f.Explicit:
 			notes = append(notes, fmt.Sprintf("%s: skipped: not a Nomad or Vault file", f.Path))
 			continue
 		}
@@ -223,13 +233,48 @@ func walk(root string, opts Options) ([]*world.File, Notes, error) {
 		if !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 {
 			return nil
 		}
-		if candidateExts[filepath.Ext(p)] {
-			files = append(files, &world.File{Path: p})
+		if !candidateExts[filepath.Ext(p)] {
+			return nil
 		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			// A link to a pipe or a device would block or never end;
+			// one that leads nowhere (a loop, a missing target) is read,
+			// and fails, so the problem is reported.
+			if st, err := os.Stat(p); err == nil && !st.Mode().IsRegular() {
+				notes = append(notes, fmt.Sprintf("%s: skipped: links to %s, not a regular file", p, st.Mode().Type()))
+				return nil
+			}
+		}
+		files = append(files, &world.File{Path: p})
 		return nil
 	})
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 	return files, notes, err
+}
+
+// Summaries of the diagnostics for files that could not be read at all.
+const (
+	cannotRead = "Cannot read file"
+	tooLarge   = "File too large"
+)
+
+// unreadable returns why f could not be read, or nil.
+func unreadable(f *world.File) error {
+	for _, d := range f.Diags {
+		if d.Summary == cannotRead {
+			return errors.New(d.Detail)
+		}
+	}
+	return nil
+}
+
+func hasDiag(f *world.File, summary string) bool {
+	for _, d := range f.Diags {
+		if d.Summary == summary {
+			return true
+		}
+	}
+	return false
 }
 
 // loadFile reads, recognises and parses one file into a world of its own.
@@ -241,7 +286,7 @@ func loadFile(f *world.File, opts Options) *world.World {
 	if f.Src == nil {
 		src, err := readLimited(f.Path)
 		if err != nil {
-			f.Diags = append(f.Diags, fileDiag(f, "Cannot read file", err.Error()))
+			f.Diags = append(f.Diags, fileDiag(f, cannotRead, err.Error()))
 			if f.Explicit {
 				f.Kind = unknownKind(f, opts)
 			}
@@ -250,7 +295,7 @@ func loadFile(f *world.File, opts Options) *world.World {
 		f.Src = src
 	}
 	if len(f.Src) > MaxFileSize {
-		f.Diags = append(f.Diags, fileDiag(f, "File too large", fmt.Sprintf("nvlint reads files up to %d MiB; this one is larger.", MaxFileSize>>20)))
+		f.Diags = append(f.Diags, fileDiag(f, tooLarge, fmt.Sprintf("nvlint reads files up to %d MiB; this one is larger.", MaxFileSize>>20)))
 		f.Kind = unknownKind(f, opts)
 		f.Src = f.Src[:0]
 		return w
@@ -268,8 +313,49 @@ func loadFile(f *world.File, opts Options) *world.World {
 		kind = ""
 	}
 	parse(f, kind, opts, w)
+	clampDiags(f)
 	parseTemplates(w)
 	return w
+}
+
+// clampDiags keeps the diagnostics' ranges inside the text: the JSON
+// parser places some errors of a truncated document one character past
+// its end.
+func clampDiags(f *world.File) {
+	var end *hcl.Pos
+	clamp := func(r *hcl.Range) {
+		if r == nil || (r.Start.Byte <= len(f.Src) && r.End.Byte <= len(f.Src)) {
+			return
+		}
+		if end == nil {
+			p := endOf(f.Src)
+			end = &p
+		}
+		if r.Start.Byte > len(f.Src) {
+			r.Start = *end
+		}
+		if r.End.Byte > len(f.Src) {
+			r.End = *end
+		}
+	}
+	for _, d := range f.Diags {
+		if d != nil {
+			clamp(d.Subject)
+			clamp(d.Context)
+		}
+	}
+}
+
+// endOf is the position just after the last character of src.
+func endOf(src []byte) hcl.Pos {
+	p := hcl.Pos{Line: 1, Column: 1, Byte: len(src)}
+	if i := bytes.LastIndexByte(src, '\n'); i >= 0 {
+		p.Line += bytes.Count(src, []byte("\n"))
+		p.Column += utf8.RuneCount(src[i+1:])
+	} else {
+		p.Column += utf8.RuneCount(src)
+	}
+	return p
 }
 
 func readLimited(path string) ([]byte, error) {
@@ -293,7 +379,7 @@ func readLimited(path string) ([]byte, error) {
 		case errors.Is(err, io.EOF):
 			return buf, nil
 		case err != nil:
-			return nil, err
+			return nil, unwrapPathErr(err)
 		case len(buf) > MaxFileSize:
 			return buf, nil
 		case len(buf) == cap(buf):

@@ -13,6 +13,7 @@ import (
 // legacy ones Vault still upgrades.
 
 func loadTokenRole(f *world.File, top hcl.Attributes, name string, w *world.World) {
+	f.Diags = append(f.Diags, typeCheck(top, tokenRoleTypes)...)
 	r := &world.TokenRole{
 		Meta:                   world.Meta{File: f, Ref: world.ObjectRef{Kind: world.KindTokenRole, Name: name}},
 		Name:                   strAttr(top, "name"),
@@ -34,6 +35,7 @@ func loadTokenRole(f *world.File, top hcl.Attributes, name string, w *world.Worl
 }
 
 func loadJWTConfig(f *world.File, top hcl.Attributes, mount string, w *world.World) {
+	f.Diags = append(f.Diags, typeCheck(top, jwtConfigTypes)...)
 	c := &world.JWTAuthConfig{
 		Meta:                 world.Meta{File: f, Ref: world.ObjectRef{Kind: world.KindJWTAuthConfig, Name: mount}},
 		Mount:                mount,
@@ -50,6 +52,7 @@ func loadJWTConfig(f *world.File, top hcl.Attributes, mount string, w *world.Wor
 }
 
 func loadJWTRole(f *world.File, top hcl.Attributes, name string, w *world.World) {
+	f.Diags = append(f.Diags, typeCheck(top, jwtRoleTypes)...)
 	r := &world.JWTRole{
 		Meta:                 world.Meta{File: f, Ref: world.ObjectRef{Kind: world.KindJWTRole, Name: name}},
 		RoleType:             strAttr(top, "role_type"),

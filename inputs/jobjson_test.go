@@ -1,0 +1,246 @@
+package inputs
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+	hcljson "github.com/hashicorp/hcl/v2/json"
+
+	"github.com/nvlint/nvlint/internal/corpus"
+	"github.com/nvlint/nvlint/world"
+)
+
+// TestTrimAPIJob checks that trimming a live job to the keys nvlint reads
+// changes nothing it reads: every API job of a generated corpus, padded
+// with the defaults a real Nomad adds, loads to the same job trimmed or
+// not (source ranges aside: a live object has no file).
+func TestTrimAPIJob(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := corpus.Generate(dir, corpus.Options{Files: 400, Seed: 3, MistakeRate: 0.2}); err != nil {
+		t.Fatal(err)
+	}
+	paths, _ := filepath.Glob(filepath.Join(dir, "nomad", "jobs", "*", "*.nomad.json"))
+	if len(paths) < 5 {
+		t.Fatalf("only %d API jobs in the corpus", len(paths))
+	}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		padded := pad(t, data)
+		if trimmed := TrimAPIJob(padded); len(trimmed) >= len(padded) {
+			t.Errorf("%s: trimming kept %d of %d bytes", p, len(trimmed), len(padded))
+		}
+		// Bare and wrapped, as /v1/job/:id and nomad job inspect give it.
+		var wrapped map[string]json.RawMessage
+		_ = json.Unmarshal(padded, &wrapped)
+		for _, doc := range [][]byte{padded, wrapped["Job"]} {
+			got := &world.World{}
+			if err := LiveObject(got, world.KindJobspec, "x", "nomad:x", TrimAPIJob(doc)); err != nil {
+				t.Fatal(err)
+			}
+			want := untrimmed(t, doc)
+			if len(got.Jobs) != 1 || len(want.Jobs) != 1 {
+				t.Fatalf("%s: %d and %d jobs", p, len(got.Jobs), len(want.Jobs))
+			}
+			g, w := *got.Jobs[0], *want.Jobs[0]
+			g.Raw, w.Raw = nil, nil
+			if zg, zw := zeroRanges(g), zeroRanges(w); !reflect.DeepEqual(zg, zw) {
+				t.Errorf("%s: trimmed job differs:\n got %+v\nwant %+v", p, zg, zw)
+			}
+		}
+	}
+	// Elements that are not objects are skipped, trimmed or not.
+	for _, odd := range []string{
+		`{"ID": "a", "TaskGroups": [null, {"Name": "g", "Tasks": [null, {"Name": "t", "Vault": {}, "Identities": [null], "Templates": null}]}]}`,
+		`{"Job": {"ID": "a", "Periodic": {"Enabled": true}, "TaskGroups": []}}`,
+		`{"Job": null, "ID": "b", "Periodic": {"SpecType": "cron"}}`,
+	} {
+		got := &world.World{}
+		if err := LiveObject(got, world.KindJobspec, "x", "nomad:x", TrimAPIJob([]byte(odd))); err != nil {
+			t.Fatal(err)
+		}
+		want := untrimmed(t, []byte(odd))
+		g, w := *got.Jobs[0], *want.Jobs[0]
+		g.Raw, w.Raw = nil, nil
+		if zg, zw := zeroRanges(g), zeroRanges(w); !reflect.DeepEqual(zg, zw) {
+			t.Errorf("%s: trimmed job differs:\n got %+v\nwant %+v", odd, zg, zw)
+		}
+	}
+	for _, junk := range []string{`{"Job": 1}`, `[]`, `{"TaskGroups": [1]}`, `{"TaskGroups": null, "ID": "a"}`, `not json`} {
+		if got := TrimAPIJob([]byte(junk)); junk != `{"TaskGroups": null, "ID": "a"}` && string(got) != junk {
+			t.Errorf("TrimAPIJob(%s) = %s, want it untouched", junk, got)
+		}
+	}
+}
+
+// pad adds, at every level, keys a real Nomad fills in.
+func pad(t *testing.T, data []byte) []byte {
+	t.Helper()
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	job := doc["Job"].(map[string]any)
+	job["Update"] = map[string]any{"Stagger": 30000000000, "MaxParallel": 1, "HealthCheck": "checks"}
+	job["Meta"] = map[string]any{"owner": "x", "Vault": "not the vault block"}
+	for _, g := range job["TaskGroups"].([]any) {
+		g := g.(map[string]any)
+		g["RestartPolicy"] = map[string]any{"Attempts": 2, "Mode": "fail"}
+		g["Vault"] = map[string]any{"Role": "ignored at group level in the API"}
+		for _, tk := range g["Tasks"].([]any) {
+			tk := tk.(map[string]any)
+			tk["LogConfig"] = map[string]any{"MaxFiles": 10}
+			tk["Env"] = map[string]any{"Name": "not the task name"}
+		}
+	}
+	out, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// untrimmed loads an API job without trimming it.
+func untrimmed(t *testing.T, data []byte) *world.World {
+	t.Helper()
+	w := &world.World{}
+	file, diags := hcljson.Parse(data, "")
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	top, _ := file.Body.JustAttributes()
+	loadJobJSON(&world.File{}, top, w)
+	detach(w, "nomad:x", data)
+	return w
+}
+
+// zeroRanges clears every hcl.Range and hcl.Pos in v, recursively.
+func zeroRanges(v world.Job) world.Job {
+	var walk func(reflect.Value)
+	rangeT, posT := reflect.TypeOf(hcl.Range{}), reflect.TypeOf(hcl.Pos{})
+	seen := map[uintptr]bool{}
+	walk = func(v reflect.Value) {
+		switch v.Kind() {
+		case reflect.Pointer:
+			if v.IsNil() || seen[v.Pointer()] {
+				return
+			}
+			seen[v.Pointer()] = true
+			walk(v.Elem())
+		case reflect.Struct:
+			if v.Type() == rangeT || v.Type() == posT {
+				if v.CanSet() {
+					v.Set(reflect.Zero(v.Type()))
+				}
+				return
+			}
+			for i := range v.NumField() {
+				if f := v.Field(i); f.CanSet() || f.Kind() == reflect.Pointer || f.Kind() == reflect.Slice {
+					walk(f)
+				}
+			}
+		case reflect.Slice:
+			for i := range v.Len() {
+				walk(v.Index(i))
+			}
+		}
+	}
+	walk(reflect.ValueOf(&v).Elem())
+	return v
+}
+
+// FuzzTrimAPIJob checks on any document that trimming a live job changes
+// nothing loadJobJSON reads, and that neither reader panics.
+func FuzzTrimAPIJob(f *testing.F) {
+	dir := f.TempDir()
+	if _, err := corpus.Generate(dir, corpus.Options{Files: 200, Seed: 5, MistakeRate: 0.3}); err != nil {
+		f.Fatal(err)
+	}
+	paths, _ := filepath.Glob(filepath.Join(dir, "nomad", "jobs", "*", "*.nomad.json"))
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	for _, s := range []string{`{"Job": null, "ID": "b"}`, `{"TaskGroups": [null, {"Tasks": [{"Vault": {}}]}]}`, `{"ID": 1, "Periodic": []}`, `{"Job": {"TaskGroups": {}}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 64<<10 {
+			return
+		}
+		trimmed := TrimAPIJob(data)
+		got, want := &world.World{}, &world.World{}
+		errGot := LiveObject(got, world.KindJobspec, "x", "nomad:x", trimmed)
+		errWant := LiveObject(want, world.KindJobspec, "x", "nomad:x", data)
+		if string(trimmed) == string(data) || hasCaseVariantKeys(data) {
+			// Untrimmed, or a key like "id" that encoding/json takes for
+			// "ID" and loadJobJSON does not (the API never writes one).
+			return
+		}
+		// A document trimmed at all decoded as JSON: so must its parse.
+		if errGot != nil || errWant != nil {
+			if errWant == nil {
+				t.Fatalf("the trimmed document does not load: %v", errGot)
+			}
+			return
+		}
+		if len(got.Jobs) != len(want.Jobs) {
+			t.Fatalf("%d jobs trimmed, %d not", len(got.Jobs), len(want.Jobs))
+		}
+		for i := range got.Jobs {
+			g, w := *got.Jobs[i], *want.Jobs[i]
+			g.Raw, w.Raw = nil, nil
+			if zg, zw := zeroRanges(g), zeroRanges(w); !reflect.DeepEqual(zg, zw) {
+				t.Fatalf("trimmed job differs:\n got %+v\nwant %+v", zg, zw)
+			}
+		}
+	})
+}
+
+// apiJobNames are the keys TrimAPIJob keeps, at any level.
+var apiJobNames = []string{"Job", "ID", "Name", "Namespace", "Type", "ParentID", "Periodic", "Enabled", "ParameterizedJob",
+	"TaskGroups", "Tasks", "Vault", "Policies", "Role", "Cluster", "Identities", "Audience", "Templates",
+	"SourcePath", "DestPath", "Envvars", "LeftDelim", "RightDelim", "EmbeddedTmpl"}
+
+// hasCaseVariantKeys reports whether a JSON document has a key that
+// differs only in case from one TrimAPIJob keeps.
+func hasCaseVariantKeys(data []byte) bool {
+	var doc any
+	if json.Unmarshal(data, &doc) != nil {
+		return false
+	}
+	var walk func(any) bool
+	walk = func(v any) bool {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, e := range v {
+				for _, n := range apiJobNames {
+					if k != n && strings.EqualFold(k, n) {
+						return true
+					}
+				}
+				if walk(e) {
+					return true
+				}
+			}
+		case []any:
+			for _, e := range v {
+				if walk(e) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return walk(doc)
+}
