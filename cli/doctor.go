@@ -93,6 +93,11 @@ Flags:
 				return usageError(env, err)
 			}
 			agentWorld = aw
+			// Its token is a secret before anything is saved or printed,
+			// whichever token the run then uses.
+			for _, f := range aw.Files {
+				secrets.Add(fileSecrets(f)...)
+			}
 			for _, a := range aw.Agents {
 				for _, v := range a.Vaults {
 					if v.Token.IsKnown() && v.Token.V != "" {
