@@ -117,6 +117,12 @@ func Collect(ctx context.Context, o Options) (*world.World, *redact.Secrets) {
 	c.wg.Wait()
 
 	c.finish()
+	// The connections of the clients Collect made are of no further use:
+	// a caller collecting again would otherwise pile them up (Nomad
+	// resets clients with over 100 connections).
+	for _, hc := range c.owned {
+		hc.CloseIdleConnections()
+	}
 	return c.w, c.secrets
 }
 
@@ -134,6 +140,9 @@ type collector struct {
 	server   *vaultapi.Client // ServerToken, VaultNamespace; nil without one
 	nomad    *nomadapi.Client
 	fetch    *http.Client // JWKS URLs
+	// owned are the HTTP clients Collect made (not the caller's), whose
+	// idle connections it closes when done; set in phase 1.
+	owned []*http.Client
 
 	vaultSide, nomadSide *breaker
 
@@ -287,6 +296,14 @@ func (c *collector) merge(part *world.World) {
 	c.w.TokenRoles = append(c.w.TokenRoles, part.TokenRoles...)
 	c.w.JWTConfigs = append(c.w.JWTConfigs, part.JWTConfigs...)
 	c.w.JWTRoles = append(c.w.JWTRoles, part.JWTRoles...)
+}
+
+// own records an HTTP client Collect made, to close its idle
+// connections when done.
+func (c *collector) own(hc *http.Client) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.owned = append(c.owned, hc)
 }
 
 // update runs f with the live state locked.

@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -34,8 +36,9 @@ func nomadAddress(cfg *nomadapi.Config) string {
 }
 
 // newNomadClient builds a Nomad client from the caller's config over the
-// read-only transport. src is not modified.
-func newNomadClient(src *nomadapi.Config) (*nomadapi.Client, error) {
+// read-only transport. src is not modified. owned is the HTTP client it
+// made when src has none.
+func newNomadClient(src *nomadapi.Config) (cl *nomadapi.Client, owned *http.Client, err error) {
 	cfg := &nomadapi.Config{
 		Address: nomadAddress(src), Region: src.Region, SecretID: src.SecretID, Namespace: src.Namespace,
 		HttpAuth: src.HttpAuth, Headers: src.Headers.Clone(), TLSConfig: src.TLSConfig,
@@ -59,11 +62,13 @@ func newNomadClient(src *nomadapi.Config) (*nomadapi.Client, error) {
 		}
 		hc = &http.Client{Transport: tr}
 		if err := nomadapi.ConfigureTLS(hc, src.TLSConfig); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
+		owned = hc
 	}
 	cfg.HttpClient = guard(hc, false)
-	return nomadapi.NewClient(cfg)
+	cl, err = nomadapi.NewClient(cfg)
+	return cl, owned, err
 }
 
 // nomadGet GETs a Nomad endpoint and decodes its JSON into out.
@@ -83,6 +88,24 @@ func (c *collector) nomadGet(path, namespace string, out any) error {
 		}
 		return nil
 	})
+}
+
+// nomadGetBody GETs a Nomad endpoint and returns its body as it is, for
+// callers that decode it themselves (decoding it into a json.RawMessage
+// first would scan it once more).
+func (c *collector) nomadGetBody(path, namespace string) ([]byte, error) {
+	var body []byte
+	err := c.request(c.nomadSide, func(ctx context.Context) error {
+		q := (&nomadapi.QueryOptions{Namespace: namespace}).WithContext(ctx)
+		rc, err := c.nomad.Raw().Response(path, q)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		body, err = io.ReadAll(rc)
+		return err
+	})
+	return body, err
 }
 
 // agentSelf is the part of /v1/agent/self doctor reads.
@@ -124,7 +147,12 @@ type agentVault struct {
 func (c *collector) nomadSetup() bool {
 	addr := nomadAddress(c.o.Nomad)
 	var err error
-	if c.nomad, err = newNomadClient(c.o.Nomad); err != nil {
+	var owned *http.Client
+	c.nomad, owned, err = newNomadClient(c.o.Nomad)
+	if owned != nil {
+		c.own(owned)
+	}
+	if err != nil {
 		c.fatal("nomad", addr, "cannot build a Nomad client: "+reason(err, c.o.RequestTimeout))
 		return false
 	}
@@ -351,15 +379,24 @@ func (c *collector) nomadJobs() {
 		path := "/v1/job/" + url.PathEscape(s.ID)
 		what := path + "?namespace=" + url.QueryEscape(s.Namespace)
 		c.spawn("nomad", what, func() {
-			var raw json.RawMessage
-			if err := c.nomadGet(path, s.Namespace, &raw); err != nil {
+			raw, err := c.nomadGetBody(path, s.Namespace)
+			if err != nil {
 				if statusOf(err) != http.StatusNotFound { // purged since the list
 					c.fail("nomad", what, err)
 				}
 				return
 			}
+			// Only what nvlint reads of the job goes further: the API job
+			// is several times larger, and its environment and config,
+			// which may hold secrets, stay out of snapshots.
+			raw = inputs.TrimAPIJob(raw)
 			uses, err := usesVault(raw)
-			if err != nil {
+			var syntax *json.SyntaxError
+			switch {
+			case errors.As(err, &syntax):
+				c.problem("nomad", what, reason(err, c.o.RequestTimeout)) // "not JSON", as for every other read
+				return
+			case err != nil:
 				c.problem("nomad", what, "unexpected answer: "+err.Error())
 				return
 			}

@@ -46,6 +46,14 @@ func (t *readOnly) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
+// CloseIdleConnections closes the idle connections of the transport
+// underneath, so http.Client.CloseIdleConnections reaches it.
+func (t *readOnly) CloseIdleConnections() {
+	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
 func (t *readOnly) allowed(req *http.Request) bool {
 	switch strings.ToUpper(req.Method) {
 	case http.MethodGet, http.MethodHead, "LIST":

@@ -130,7 +130,7 @@ func TestReadOnlyClients(t *testing.T) {
 		t.Errorf("vault capabilities-self: %v", err)
 	}
 
-	nc, err := newNomadClient(&nomadapi.Config{Address: srv.URL})
+	nc, _, err := newNomadClient(&nomadapi.Config{Address: srv.URL})
 	if err != nil {
 		t.Fatal(err)
 	}

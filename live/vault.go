@@ -58,6 +58,7 @@ func (c *collector) vaultSetup() bool {
 	hc := o.Vault.HttpClient
 	if hc == nil {
 		hc = vaultapi.DefaultConfig().HttpClient
+		c.own(hc)
 	}
 	hc = guard(hc, true)
 	var err error
@@ -75,6 +76,7 @@ func (c *collector) vaultSetup() bool {
 	c.live.Vault.Addr = c.vault.Address()
 	c.vaultSide.addr = c.vault.Address()
 	c.fetch = jwksClient(&tls.Config{MinVersion: tls.VersionTLS12})
+	c.own(c.fetch)
 
 	// Health reports sealed, standby and uninitialised Vaults with a 2xx
 	// status (the api sets uninitcode, sealedcode, standbycode... to 299).
