@@ -215,3 +215,26 @@ func defaultAud(w *world.World) string {
 	}
 	return "vault.io"
 }
+
+// reportMissingAlg reports each of Nomad's JWT auth configs whose
+// jwt_supported_algs is set and lacks alg, with the fix that adds it.
+func reportMissingAlg(p *rules.Pass, alg string, message func(name, algs string) string, evidence ...string) {
+	for _, c := range nomadConfigs(p.World) {
+		algs := c.JWTSupportedAlgs
+		if !algs.Known || len(algs.Items) == 0 || algs.Contains(alg) {
+			continue
+		}
+		fix := configFix(c, fmt.Sprintf("Add %q to jwt_supported_algs", alg), "jwt_supported_algs=RS256,EdDSA")
+		if c.File != nil {
+			fix.Edits = []rules.TextEdit{edits.AppendToList(c.File, algs, alg)}
+		}
+		list := strings.Join(quoted(algs.Strings()), ", ")
+		p.Report(rules.Finding{
+			Message:  message(c.Ref.Name, list),
+			Range:    algs.Range,
+			Object:   c.Ref,
+			Evidence: append([]string{"jwt_supported_algs: [" + list + "]"}, evidence...),
+			Fixes:    []rules.Fix{fix},
+		})
+	}
+}

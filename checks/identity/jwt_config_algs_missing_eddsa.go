@@ -2,10 +2,8 @@ package identity
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/nvlint/nvlint/rules"
-	"github.com/nvlint/nvlint/rules/edits"
 	"github.com/nvlint/nvlint/world"
 )
 
@@ -30,21 +28,7 @@ var jwtConfigAlgsMissingEdDSAMeta = rules.Meta{
 }
 
 func (jwtConfigAlgsMissingEdDSA) Check(p *rules.Pass) {
-	for _, c := range nomadConfigs(p.World) {
-		algs := c.JWTSupportedAlgs
-		if !algs.Known || len(algs.Items) == 0 || algs.Contains("EdDSA") {
-			continue
-		}
-		fix := configFix(c, `Add "EdDSA" to jwt_supported_algs`, "jwt_supported_algs=RS256,EdDSA")
-		if c.File != nil {
-			fix.Edits = []rules.TextEdit{edits.AppendToList(c.File, algs, "EdDSA")}
-		}
-		p.Report(rules.Finding{
-			Message:  fmt.Sprintf("JWT auth config %s limits jwt_supported_algs to [%s] without EdDSA; a Nomad keyring created before 1.7 signs with EdDSA and Vault refuses those logins: token signed with unexpected algorithm: add \"EdDSA\"", c.Ref.Name, strings.Join(quoted(algs.Strings()), ", ")),
-			Range:    algs.Range,
-			Object:   c.Ref,
-			Evidence: []string{"jwt_supported_algs: [" + strings.Join(quoted(algs.Strings()), ", ") + "]"},
-			Fixes:    []rules.Fix{fix},
-		})
-	}
+	reportMissingAlg(p, "EdDSA", func(name, algs string) string {
+		return fmt.Sprintf("JWT auth config %s limits jwt_supported_algs to [%s] without EdDSA; a Nomad keyring created before 1.7 signs with EdDSA and Vault refuses those logins: token signed with unexpected algorithm: add \"EdDSA\"", name, algs)
+	})
 }

@@ -2,10 +2,8 @@ package identity
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/nvlint/nvlint/rules"
-	"github.com/nvlint/nvlint/rules/edits"
 	"github.com/nvlint/nvlint/world"
 )
 
@@ -30,21 +28,7 @@ var jwtConfigAlgsMissingRS256Meta = rules.Meta{
 }
 
 func (jwtConfigAlgsMissingRS256) Check(p *rules.Pass) {
-	for _, c := range nomadConfigs(p.World) {
-		algs := c.JWTSupportedAlgs
-		if !algs.Known || len(algs.Items) == 0 || algs.Contains("RS256") {
-			continue
-		}
-		fix := configFix(c, `Add "RS256" to jwt_supported_algs`, "jwt_supported_algs=RS256,EdDSA")
-		if c.File != nil {
-			fix.Edits = []rules.TextEdit{edits.AppendToList(c.File, algs, "RS256")}
-		}
-		p.Report(rules.Finding{
-			Message:  fmt.Sprintf("JWT auth config %s limits jwt_supported_algs to [%s] without RS256, which Nomad 1.7+ signs workload identities with; Vault refuses the login: token signed with unexpected algorithm: add \"RS256\"", c.Ref.Name, strings.Join(quoted(algs.Strings()), ", ")),
-			Range:    algs.Range,
-			Object:   c.Ref,
-			Evidence: []string{"jwt_supported_algs: [" + strings.Join(quoted(algs.Strings()), ", ") + "]", "Nomad's JWKS (/.well-known/jwks.json) serves RS256 keys from 1.7 on"},
-			Fixes:    []rules.Fix{fix},
-		})
-	}
+	reportMissingAlg(p, "RS256", func(name, algs string) string {
+		return fmt.Sprintf("JWT auth config %s limits jwt_supported_algs to [%s] without RS256, which Nomad 1.7+ signs workload identities with; Vault refuses the login: token signed with unexpected algorithm: add \"RS256\"", name, algs)
+	}, "Nomad's JWKS (/.well-known/jwks.json) serves RS256 keys from 1.7 on")
 }
