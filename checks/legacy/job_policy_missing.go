@@ -3,6 +3,7 @@ package legacy
 import (
 	"fmt"
 
+	"github.com/nvlint/nvlint/access"
 	"github.com/nvlint/nvlint/rules"
 	"github.com/nvlint/nvlint/world"
 )
@@ -33,25 +34,21 @@ func (jobPolicyMissing) Check(p *rules.Pass) {
 		p.CannotDecide("only the live list of policies says which exist")
 		return
 	}
-	for _, job := range w.Jobs {
-		for _, g := range job.Groups {
-			for _, t := range g.Tasks {
-				v := job.EffectiveVault(g, t)
-				if v == nil || !v.Policies.Known {
-					continue
-				}
-				for _, pol := range v.Policies.Items {
-					if pol.V == "default" || pol.V == "root" || w.Policy(pol.V) != nil {
-						continue
-					}
-					p.Report(rules.Finding{
-						Message:  fmt.Sprintf("job %s requests Vault policy %s, which does not exist in Vault: its tasks get none of the access it was meant to grant", job.Ref.Name, pol.V),
-						Range:    pol.Range,
-						Object:   job.Ref,
-						Evidence: []string{fmt.Sprintf("Vault has %d policies; none is named %s", len(w.Policies), pol.V)},
-					})
-				}
+	for _, wl := range access.Workloads(w) {
+		job, v := wl.Job, wl.Vault
+		if !v.Policies.Known {
+			continue
+		}
+		for _, pol := range v.Policies.Items {
+			if pol.V == "default" || pol.V == "root" || w.Policy(pol.V) != nil {
+				continue
 			}
+			p.Report(rules.Finding{
+				Message:  fmt.Sprintf("job %s requests Vault policy %s, which does not exist in Vault: its tasks get none of the access it was meant to grant", job.Ref.Name, pol.V),
+				Range:    pol.Range,
+				Object:   job.Ref,
+				Evidence: []string{fmt.Sprintf("Vault has %d policies; none is named %s", len(w.Policies), pol.V)},
+			})
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/nvlint/nvlint/access"
 	"github.com/nvlint/nvlint/acl"
 
 	"github.com/nvlint/nvlint/rules"
@@ -135,49 +136,45 @@ func (jobPolicyNotAllowed) Check(p *rules.Pass) {
 	if !haveRole || lr.Role == nil {
 		p.CannotDecide("no token role given: only root is checked in vault.policies")
 	}
-	for _, job := range p.World.Jobs {
-		for _, g := range job.Groups {
-			for _, t := range g.Tasks {
-				v := job.EffectiveVault(g, t)
-				if v == nil || !v.Policies.Known {
+	for _, wl := range access.Workloads(p.World) {
+		job, v := wl.Job, wl.Vault
+		if !v.Policies.Known {
+			continue
+		}
+		for _, pol := range v.Policies.Items {
+			f := rules.Finding{Range: pol.Range, Object: job.Ref}
+			switch {
+			case pol.V == "root":
+				f.Message = fmt.Sprintf("job %s requests the root policy in vault.policies; Nomad refuses it: Can not specify \"root\" policy", job.Ref.Name)
+			case serverPols[pol.V]:
+				f.Message = fmt.Sprintf("job %s requests %s, the Nomad server's own policy: its tasks would get the server's power to mint tokens", job.Ref.Name, pol.V)
+				f.Evidence = []string{fmt.Sprintf("policy %s grants create on auth/token/create/%s", pol.V, lr.Name)}
+			case lr.Role != nil:
+				ok, why, at := roleAdmits(lr.Role, pol.V)
+				if ok {
 					continue
 				}
-				for _, pol := range v.Policies.Items {
-					f := rules.Finding{Range: pol.Range, Object: job.Ref}
-					switch {
-					case pol.V == "root":
-						f.Message = fmt.Sprintf("job %s requests the root policy in vault.policies; Nomad refuses it: Can not specify \"root\" policy", job.Ref.Name)
-					case serverPols[pol.V]:
-						f.Message = fmt.Sprintf("job %s requests %s, the Nomad server's own policy: its tasks would get the server's power to mint tokens", job.Ref.Name, pol.V)
-						f.Evidence = []string{fmt.Sprintf("policy %s grants create on auth/token/create/%s", pol.V, lr.Name)}
-					case lr.Role != nil:
-						ok, why, at := roleAdmits(lr.Role, pol.V)
-						if ok {
-							continue
-						}
-						f.Message = fmt.Sprintf("job %s requests policy %s, which token role %s does not allow: %s", job.Ref.Name, pol.V, lr.Name, why)
-						f.Related = []rules.Related{{Message: "token role " + lr.Name, Range: lr.Role.Range}}
-						if at.Set {
-							f.Related = []rules.Related{{Message: "disallowed here", Range: at.Range}}
-						} else if lr.Role.File != nil && lr.Role.AllowedPolicies.Set {
-							f.Fixes = append(f.Fixes, rules.Fix{
-								Description: "Add " + pol.V + " to the allowed_policies of token role " + lr.Name,
-								Edits:       []rules.TextEdit{edits.AppendToList(lr.Role.File, lr.Role.AllowedPolicies, pol.V)},
-								Commands:    []string{roleWriteCommand(lr.Role, "")},
-							})
-						}
-					default:
-						continue
-					}
-					if job.File != nil {
-						f.Fixes = append([]rules.Fix{{
-							Description: "Remove " + pol.V + " from the job's vault.policies",
-							Edits:       []rules.TextEdit{edits.RemoveFromList(job.File, v.Policies, pol)},
-						}}, f.Fixes...)
-					}
-					p.Report(f)
+				f.Message = fmt.Sprintf("job %s requests policy %s, which token role %s does not allow: %s", job.Ref.Name, pol.V, lr.Name, why)
+				f.Related = []rules.Related{{Message: "token role " + lr.Name, Range: lr.Role.Range}}
+				if at.Set {
+					f.Related = []rules.Related{{Message: "disallowed here", Range: at.Range}}
+				} else if lr.Role.File != nil && lr.Role.AllowedPolicies.Set {
+					f.Fixes = append(f.Fixes, rules.Fix{
+						Description: "Add " + pol.V + " to the allowed_policies of token role " + lr.Name,
+						Edits:       []rules.TextEdit{edits.AppendToList(lr.Role.File, lr.Role.AllowedPolicies, pol.V)},
+						Commands:    []string{roleWriteCommand(lr.Role, "")},
+					})
 				}
+			default:
+				continue
 			}
+			if job.File != nil {
+				f.Fixes = append([]rules.Fix{{
+					Description: "Remove " + pol.V + " from the job's vault.policies",
+					Edits:       []rules.TextEdit{edits.RemoveFromList(job.File, v.Policies, pol)},
+				}}, f.Fixes...)
+			}
+			p.Report(f)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/nvlint/nvlint/access"
 	"github.com/nvlint/nvlint/acl"
 	"github.com/nvlint/nvlint/rules"
 	"github.com/nvlint/nvlint/rules/edits"
@@ -91,35 +92,31 @@ func checkJobsUnderTokenRole(p *rules.Pass, r *world.TokenRole) {
 	if lr, ok := w.LegacyTokenRole(); !ok || lr.Name != r.Ref.Name {
 		return
 	}
-	for _, job := range w.Jobs {
-		for _, g := range job.Groups {
-			for _, t := range g.Tasks {
-				v := job.EffectiveVault(g, t)
-				if v == nil || !v.Policies.Known || len(v.Policies.Items) == 0 {
-					continue
-				}
-				set, missing := w.PolicySet(v.Policies.Strings(), false)
-				if len(missing) > 0 {
-					p.CannotDecide("job %s requests policies %s that are not given", job.Ref.Name, strings.Join(missing, ", "))
-					continue
-				}
-				for _, rp := range renewPaths {
-					if grantsUpdate(set, rp.path) {
-						continue
-					}
-					f := rules.Finding{
-						Message:  fmt.Sprintf("token role %s drops the default policy and job %s's policies %s do not grant update on %s: %s", r.Ref.Name, job.Ref.Name, strings.Join(v.Policies.Strings(), ", "), rp.path, rp.why),
-						Range:    v.Policies.Range,
-						Object:   job.Ref,
-						Related:  []rules.Related{{Message: "token role " + r.Ref.Name, Range: r.Range}},
-						Evidence: []string{"token role " + r.Ref.Name + " gives tokens no default policy"},
-					}
-					if r.TokenNoDefaultPolicy.Set {
-						f.Fixes = noDefaultFix(r.File, r.TokenNoDefaultPolicy)
-					}
-					p.Report(f)
-				}
+	for _, wl := range access.Workloads(w) {
+		job, v := wl.Job, wl.Vault
+		if !v.Policies.Known || len(v.Policies.Items) == 0 {
+			continue
+		}
+		set, missing := w.PolicySet(v.Policies.Strings(), false)
+		if len(missing) > 0 {
+			p.CannotDecide("job %s requests policies %s that are not given", job.Ref.Name, strings.Join(missing, ", "))
+			continue
+		}
+		for _, rp := range renewPaths {
+			if grantsUpdate(set, rp.path) {
+				continue
 			}
+			f := rules.Finding{
+				Message:  fmt.Sprintf("token role %s drops the default policy and job %s's policies %s do not grant update on %s: %s", r.Ref.Name, job.Ref.Name, strings.Join(v.Policies.Strings(), ", "), rp.path, rp.why),
+				Range:    v.Policies.Range,
+				Object:   job.Ref,
+				Related:  []rules.Related{{Message: "token role " + r.Ref.Name, Range: r.Range}},
+				Evidence: []string{"token role " + r.Ref.Name + " gives tokens no default policy"},
+			}
+			if r.TokenNoDefaultPolicy.Set {
+				f.Fixes = noDefaultFix(r.File, r.TokenNoDefaultPolicy)
+			}
+			p.Report(f)
 		}
 	}
 }
