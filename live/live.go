@@ -209,9 +209,9 @@ func (c *collector) request(side *breaker, f func(ctx context.Context) error) er
 	ctx, cancel := context.WithTimeout(c.ctx, c.o.RequestTimeout)
 	defer cancel()
 	err := f(ctx)
-	if side.record(err, c.ctx) {
+	if timeouts, tripped := side.record(err, c.ctx); tripped {
 		c.problem(side.area, side.addr, fmt.Sprintf("%s stopped answering: %d requests got no answer within %s; the rest of it was not read",
-			side.name, side.timeouts, c.o.RequestTimeout))
+			side.name, timeouts, c.o.RequestTimeout))
 	}
 	return err
 }
@@ -244,10 +244,11 @@ func (b *breaker) open() bool {
 }
 
 // record counts the outcome of a request and reports whether it tripped
-// the breaker.
-func (b *breaker) record(err error, parent context.Context) bool {
+// the breaker, with the timeout count at that moment (read under the lock:
+// other requests keep counting).
+func (b *breaker) record(err error, parent context.Context) (timeouts int, tripped bool) {
 	if b == nil || parent.Err() != nil {
-		return false
+		return 0, false
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -258,10 +259,10 @@ func (b *breaker) record(err error, parent context.Context) bool {
 		b.timeouts++
 		if !b.tripped && b.timeouts >= tripAfter && b.timeouts > b.successes {
 			b.tripped = true
-			return true
+			return b.timeouts, true
 		}
 	}
-	return false
+	return b.timeouts, false
 }
 
 // fail records a failed read, unless it was skipped.
