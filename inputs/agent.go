@@ -74,18 +74,33 @@ func vaultConfig(f *world.File, b *hcl.Block) *world.VaultConfig {
 			Range: db.DefRange,
 			Aud:   listAttr(dc.Attributes, "aud"),
 			TTL:   strAttr(dc.Attributes, "ttl"),
-			Attrs: append(rawAttrs(dc.Attributes), leftover(drest)...),
+			Attrs: append(rawAttrs(dc.Attributes), leftover(drest, defaultIdentityTypes)...),
 		}
 	}
-	v.Attrs = append(v.Attrs, leftover(rest)...)
+	v.Attrs = append(v.Attrs, leftover(rest, agentVaultTypes, "default_identity")...)
 	return v
 }
 
 // leftover lists what a partial decode did not consume: the keys Nomad
-// would silently ignore.
-func leftover(rest hcl.Body) []world.Attr {
+// would silently ignore. types and blocks are the block's known attributes
+// and nested blocks, to say which of them each leftover could not become.
+func leftover(rest hcl.Body, types attrTypes, blocks ...string) []world.Attr {
 	attrs, diags := rest.JustAttributes()
 	out := rawAttrs(attrs)
+	for i := range out {
+		a := attrs[out[i].Name]
+		out[i].Misfits = map[string]string{}
+		for _, b := range blocks {
+			out[i].Misfits[b] = "a block"
+		}
+		if v, ok := literal(a.Expr); ok && !v.IsNull() {
+			for key, t := range types {
+				if want := mismatch(v, t); want != "" {
+					out[i].Misfits[key] = want
+				}
+			}
+		}
+	}
 	// JustAttributes reports each nested block as an error naming it; keep
 	// those as keys too.
 	for _, d := range diags {
@@ -94,7 +109,11 @@ func leftover(rest hcl.Body) []world.Attr {
 			continue
 		}
 		if name, ok = strings.CutSuffix(name, "\" block"); ok {
-			out = append(out, world.Attr{Name: name, NameRange: *d.Subject, Range: *d.Subject})
+			misfits := map[string]string{}
+			for key := range types {
+				misfits[key] = "an attribute (key = value)"
+			}
+			out = append(out, world.Attr{Name: name, NameRange: *d.Subject, Range: *d.Subject, Misfits: misfits})
 		}
 	}
 	sortAttrs(out)

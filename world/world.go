@@ -208,4 +208,8 @@ type Attr struct {
 	Name      string
 	NameRange hcl.Range
 	Range     hcl.Range
+	// Misfits are the block's known keys this one's value could not be
+	// given to, each with what that key takes: renaming a typo to one of
+	// them would turn an ignored key into a refused file.
+	Misfits map[string]string
 }

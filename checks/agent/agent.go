@@ -123,7 +123,12 @@ func reportUnknown(p *rules.Pass, a *world.AgentConfig, block string, attrs []wo
 		}
 		if s := closest(at.Name, known); s != "" {
 			f.Message += fmt.Sprintf("; did you mean %q?", s)
-			f.Fixes = []rules.Fix{{Description: fmt.Sprintf("Rename %s to %s", at.Name, s), Edits: []rules.TextEdit{edits.Replace(at.NameRange, s)}}}
+			if want, misfit := at.Misfits[s]; misfit {
+				// A rename would make Nomad refuse the file: say so, edit nothing.
+				f.Message += fmt.Sprintf(" (%s takes %s)", s, want)
+			} else {
+				f.Fixes = []rules.Fix{{Description: fmt.Sprintf("Rename %s to %s", at.Name, s), Edits: []rules.TextEdit{edits.Replace(at.NameRange, s)}}}
+			}
 		}
 		p.Report(f)
 	}
