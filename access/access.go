@@ -253,6 +253,25 @@ func resolveLegacy(w *world.World, t *Token) {
 	t.step("token policies: %s (from vault.policies)", strings.Join(t.Policies, ", "))
 }
 
+// RoleFor names the JWT role a task with vault block v logs in with, and
+// what chose it: vault.role, else the clients' create_from_role, else the
+// auth method's default_role. It returns "" when vault.role is not a
+// literal or nothing names a role.
+func RoleFor(w *world.World, v *world.VaultBlock) (name, via string) {
+	switch {
+	case v.Role.Set && !v.Role.Known:
+		return "", ""
+	case v.Role.V != "":
+		return v.Role.V, "vault.role"
+	case w.ClientRole() != "":
+		return w.ClientRole(), "the clients' create_from_role"
+	}
+	if cfg := w.NomadAuthConfig(); cfg != nil && cfg.DefaultRole.IsKnown() && cfg.DefaultRole.V != "" {
+		return cfg.DefaultRole.V, "the auth method's default_role"
+	}
+	return "", ""
+}
+
 func resolveIdentity(w *world.World, t *Token) {
 	cluster := t.Vault.ClusterName()
 	// Audience: the task's own vault_<cluster> identity, else the servers'
@@ -274,16 +293,13 @@ func resolveIdentity(w *world.World, t *Token) {
 	t.step("claims: %s", formatClaims(t.Claims))
 
 	cfg := w.NomadAuthConfig()
+	role, via := RoleFor(w, t.Vault)
 	switch {
 	case t.Vault.Role.Set && !t.Vault.Role.Known:
 		t.Unknown = "vault.role is not a literal"
 		return
-	case t.Vault.Role.V != "":
-		t.RoleName, t.RoleVia = t.Vault.Role.V, "vault.role"
-	case w.ClientRole() != "":
-		t.RoleName, t.RoleVia = w.ClientRole(), "the clients' create_from_role"
-	case cfg != nil && cfg.DefaultRole.IsKnown() && cfg.DefaultRole.V != "":
-		t.RoleName, t.RoleVia = cfg.DefaultRole.V, "the auth method's default_role"
+	case role != "":
+		t.RoleName, t.RoleVia = role, via
 	case cfg != nil:
 		t.Refused = "missing role"
 		t.RefusedAt = t.Vault.Range

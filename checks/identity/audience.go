@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/nvlint/nvlint/access"
 	"github.com/nvlint/nvlint/rules"
 	"github.com/nvlint/nvlint/rules/edits"
 	"github.com/nvlint/nvlint/world"
@@ -133,34 +134,17 @@ func (audienceMismatch) Check(p *rules.Pass) {
 			check(d, defaultRole, "the auth method's default_role")
 		}
 	}
-	for _, job := range w.Jobs {
-		for _, g := range job.Groups {
-			for _, t := range g.Tasks {
-				v := job.EffectiveVault(g, t)
-				if v == nil {
-					continue
-				}
-				roleName, via := v.Role.V, "named by vault.role"
-				if !v.Role.IsKnown() || roleName == "" {
-					if v.Role.Set && !v.Role.Known {
-						continue
-					}
-					roleName, via = defaultRole, "the auth method's default_role"
-					if cr := w.ClientRole(); cr != "" {
-						roleName, via = cr, "the client's create_from_role"
-					}
-				}
-				if roleName == "" {
-					continue
-				}
-				if id := t.VaultIdentity(v.ClusterName()); id != nil {
-					check(identitySource{aud: id.Aud, what: fmt.Sprintf("identity %s of task %s in job %s", id.Name.V, t.Name.V, job.Ref.Name), job: job}, roleName, via)
-					continue
-				}
-				for _, d := range defaults {
-					check(d, roleName, via+" of job "+job.Ref.Name)
-				}
-			}
+	for _, wl := range access.Workloads(w) {
+		roleName, via := access.RoleFor(w, wl.Vault)
+		if roleName == "" {
+			continue
+		}
+		if id := wl.Task.VaultIdentity(wl.Vault.ClusterName()); id != nil {
+			check(identitySource{aud: id.Aud, what: fmt.Sprintf("identity %s of task %s in job %s", id.Name.V, wl.Task.Name.V, wl.Job.Ref.Name), job: wl.Job}, roleName, via)
+			continue
+		}
+		for _, d := range defaults {
+			check(d, roleName, via+" of job "+wl.Job.Ref.Name)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nvlint/nvlint/access"
 	"github.com/nvlint/nvlint/rules"
 	"github.com/nvlint/nvlint/rules/edits"
 	"github.com/nvlint/nvlint/world"
@@ -31,40 +32,26 @@ var roleUsesKey = world.NewDerivedKey("the jobs logging in with each JWT role")
 
 func findRoleUses(w *world.World) map[string]*roleUse {
 	out := map[string]*roleUse{}
-	def := ""
-	if cfg := w.NomadAuthConfig(); cfg != nil && cfg.DefaultRole.IsKnown() {
-		def = cfg.DefaultRole.V
+	type jobRole struct {
+		job  *world.Job
+		role string
 	}
-	if cr := w.ClientRole(); cr != "" {
-		def = cr
-	}
-	for _, job := range w.Jobs {
-		seen := map[string]bool{}
-		for _, g := range job.Groups {
-			for _, t := range g.Tasks {
-				v := job.EffectiveVault(g, t)
-				if v == nil || (v.Role.Set && !v.Role.Known) {
-					continue
-				}
-				name := def
-				if v.Role.IsKnown() && v.Role.V != "" {
-					name = v.Role.V
-				}
-				name = strings.ToLower(name)
-				if name == "" || seen[name] {
-					continue
-				}
-				seen[name] = true
-				u := out[name]
-				if u == nil {
-					u = &roleUse{allBatch: true}
-					out[name] = u
-				}
-				u.jobs = append(u.jobs, job)
-				if !isBatchJob(job) {
-					u.allBatch = false
-				}
-			}
+	seen := map[jobRole]bool{}
+	for _, wl := range access.Workloads(w) {
+		name, _ := access.RoleFor(w, wl.Vault)
+		name = strings.ToLower(name)
+		if name == "" || seen[jobRole{wl.Job, name}] {
+			continue
+		}
+		seen[jobRole{wl.Job, name}] = true
+		u := out[name]
+		if u == nil {
+			u = &roleUse{allBatch: true}
+			out[name] = u
+		}
+		u.jobs = append(u.jobs, wl.Job)
+		if !isBatchJob(wl.Job) {
+			u.allBatch = false
 		}
 	}
 	return out
