@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/nvlint/nvlint/access"
 	"github.com/nvlint/nvlint/rules"
 	"github.com/nvlint/nvlint/rules/edits"
 	"github.com/nvlint/nvlint/templates"
@@ -32,6 +33,34 @@ func tasksOf(j *world.Job, ts []*world.Task) string {
 		names[i] = t.Name.V
 	}
 	return fmt.Sprintf("tasks %s of job %s", strings.Join(names, ", "), j.Ref.Name)
+}
+
+// vaultUse is one vault block of a job and the tasks it covers.
+type vaultUse struct {
+	job   *world.Job
+	vault *world.VaultBlock
+	tasks []*world.Task
+}
+
+// vaultUses groups the Vault-using tasks that keep accepts by the vault
+// block covering them, in source order, so a rule reports each block once
+// and names its tasks.
+func vaultUses(w *world.World, keep func(access.Workload) bool) []*vaultUse {
+	var out []*vaultUse
+	byBlock := map[*world.VaultBlock]*vaultUse{}
+	for _, wl := range access.Workloads(w) {
+		if !keep(wl) {
+			continue
+		}
+		u := byBlock[wl.Vault]
+		if u == nil {
+			u = &vaultUse{job: wl.Job, vault: wl.Vault}
+			byBlock[wl.Vault] = u
+			out = append(out, u)
+		}
+		u.tasks = append(u.tasks, wl.Task)
+	}
+	return out
 }
 
 // vaultCalls returns the Vault calls of an inline template. ok is false
@@ -189,24 +218,8 @@ func identityAud(w *world.World, v *world.VaultBlock) string {
 // vault.role, the clients' create_from_role, the auth method's
 // default_role, or the only JWT role.
 func loginRole(w *world.World, v *world.VaultBlock) *world.JWTRole {
-	if v != nil && v.Role.IsKnown() && v.Role.V != "" {
-		return w.JWTRole(v.Role.V)
-	}
-	for _, a := range w.Agents {
-		for _, vc := range a.Vaults {
-			if vc.CreateFromRole.IsKnown() {
-				if r := w.JWTRole(vc.CreateFromRole.V); r != nil {
-					return r
-				}
-			}
-		}
-	}
-	for _, c := range w.JWTConfigs {
-		if c.DefaultRole.IsKnown() {
-			if r := w.JWTRole(c.DefaultRole.V); r != nil {
-				return r
-			}
-		}
+	if name, _ := access.RoleFor(w, v); name != "" {
+		return w.JWTRole(name)
 	}
 	if len(w.JWTRoles) == 1 {
 		return w.JWTRoles[0]

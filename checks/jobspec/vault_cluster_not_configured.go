@@ -8,6 +8,7 @@ import (
 
 	"github.com/agext/levenshtein"
 
+	"github.com/nvlint/nvlint/access"
 	"github.com/nvlint/nvlint/rules"
 	"github.com/nvlint/nvlint/rules/edits"
 	"github.com/nvlint/nvlint/world"
@@ -57,43 +58,27 @@ func (vaultClusterNotConfigured) Check(p *rules.Pass) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	for _, job := range p.World.Jobs {
-		reported := map[*world.VaultBlock]bool{}
-		for _, g := range job.Groups {
-			for _, t := range g.Tasks {
-				v := job.EffectiveVault(g, t)
-				if v != nil && (!v.Cluster.Set || v.Cluster.Known) {
-					if c := v.ClusterName(); !defined[c] && !reported[v] {
-						reported[v] = true
-						reportUndefinedCluster(p, job, v, c, names)
-					}
-				}
-				if v == nil {
-					// Nomad warns about a Vault identity without a vault
-					// block itself, and nothing uses it.
-					continue
-				}
-				for _, id := range t.Identities {
-					c, isVault := strings.CutPrefix(id.Name.V, "vault_")
-					if !id.Name.IsKnown() || !isVault || defined[c] || c == v.ClusterName() {
-						continue
-					}
-					reportUnusedIdentity(p, job, t, v, id, c, names)
-				}
+	undefined := vaultUses(p.World, func(wl access.Workload) bool {
+		v := wl.Vault
+		return (!v.Cluster.Set || v.Cluster.Known) && !defined[v.ClusterName()]
+	})
+	for _, u := range undefined {
+		reportUndefinedCluster(p, u.job, u.vault, u.tasks, u.vault.ClusterName(), names)
+	}
+	// Nomad warns about a Vault identity without a vault block itself, and
+	// nothing uses it: only Vault-using tasks are looked at.
+	for _, wl := range access.Workloads(p.World) {
+		for _, id := range wl.Task.Identities {
+			c, isVault := strings.CutPrefix(id.Name.V, "vault_")
+			if !id.Name.IsKnown() || !isVault || defined[c] || c == wl.Vault.ClusterName() {
+				continue
 			}
+			reportUnusedIdentity(p, wl.Job, wl.Task, wl.Vault, id, c, names)
 		}
 	}
 }
 
-func reportUndefinedCluster(p *rules.Pass, job *world.Job, v *world.VaultBlock, cluster string, defined []string) {
-	var ts []*world.Task
-	for _, gg := range job.Groups {
-		for _, t := range gg.Tasks {
-			if job.EffectiveVault(gg, t) == v {
-				ts = append(ts, t)
-			}
-		}
-	}
+func reportUndefinedCluster(p *rules.Pass, job *world.Job, v *world.VaultBlock, ts []*world.Task, cluster string, defined []string) {
 	f := rules.Finding{
 		Message: fmt.Sprintf("%s uses Vault cluster %q, which no agent config defines: Nomad refuses the job (Vault %q not enabled but used in the job)",
 			tasksOf(job, ts), cluster, cluster),

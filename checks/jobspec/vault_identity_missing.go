@@ -3,6 +3,7 @@ package jobspec
 import (
 	"fmt"
 
+	"github.com/nvlint/nvlint/access"
 	"github.com/nvlint/nvlint/rules"
 	"github.com/nvlint/nvlint/world"
 )
@@ -43,45 +44,36 @@ func (vaultIdentityMissing) Check(p *rules.Pass) {
 		p.CannotDecide("Nomad %s predates workload identity (1.7): tasks use the legacy token flow", nv)
 		return
 	}
-	for _, job := range w.Jobs {
-		var order []*world.VaultBlock
-		tasks := map[*world.VaultBlock][]*world.Task{}
-		for _, g := range job.Groups {
-			for _, t := range g.Tasks {
-				v := job.EffectiveVault(g, t)
-				if v == nil || (v.Cluster.Set && !v.Cluster.Known) {
-					continue
-				}
-				cluster := v.ClusterName()
-				if t.VaultIdentity(cluster) != nil {
-					continue
-				}
-				if sv, agreed := serversDefaultIdentity(w, cluster); sv.Vault != nil {
-					continue
-				} else if !agreed {
-					p.CannotDecide("%s: the server agent configs disagree on default_identity for Vault cluster %q (lint each environment separately)", taskOf(job, t), cluster)
-					continue
-				}
-				if _, ok := enabledServer(w, cluster); !ok {
-					p.CannotDecide("%s: no server agent config with Vault cluster %q enabled, so whether the servers set default_identity is unknown", taskOf(job, t), cluster)
-					continue
-				}
-				withPolicies := v.Policies.Set && (!v.Policies.Known || len(v.Policies.Items) > 0)
-				if withPolicies && legacy != "" && !world.VersionAtLeast(nv, "1.10") {
-					if nv == "" {
-						p.CannotDecide("%s has no Vault identity and uses the legacy token flow (%s): fine on Nomad 1.9 and earlier, broken from 1.10 (set nomad_version in .nvlint.hcl to decide)", taskOf(job, t), legacy)
-					}
-					continue
-				}
-				if _, seen := tasks[v]; !seen {
-					order = append(order, v)
-				}
-				tasks[v] = append(tasks[v], t)
+	uses := vaultUses(w, func(wl access.Workload) bool {
+		v := wl.Vault
+		if v.Cluster.Set && !v.Cluster.Known {
+			return false
+		}
+		cluster := v.ClusterName()
+		if wl.Task.VaultIdentity(cluster) != nil {
+			return false
+		}
+		if sv, agreed := serversDefaultIdentity(w, cluster); sv.Vault != nil {
+			return false
+		} else if !agreed {
+			p.CannotDecide("%s: the server agent configs disagree on default_identity for Vault cluster %q (lint each environment separately)", wl, cluster)
+			return false
+		}
+		if _, ok := enabledServer(w, cluster); !ok {
+			p.CannotDecide("%s: no server agent config with Vault cluster %q enabled, so whether the servers set default_identity is unknown", wl, cluster)
+			return false
+		}
+		withPolicies := v.Policies.Set && (!v.Policies.Known || len(v.Policies.Items) > 0)
+		if withPolicies && legacy != "" && !world.VersionAtLeast(nv, "1.10") {
+			if nv == "" {
+				p.CannotDecide("%s has no Vault identity and uses the legacy token flow (%s): fine on Nomad 1.9 and earlier, broken from 1.10 (set nomad_version in .nvlint.hcl to decide)", wl, legacy)
 			}
+			return false
 		}
-		for _, v := range order {
-			reportMissingIdentity(p, job, v, tasks[v], legacy)
-		}
+		return true
+	})
+	for _, u := range uses {
+		reportMissingIdentity(p, u.job, u.vault, u.tasks, legacy)
 	}
 }
 

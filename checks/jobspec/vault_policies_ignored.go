@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/nvlint/nvlint/access"
 	"github.com/nvlint/nvlint/rules"
 	"github.com/nvlint/nvlint/rules/edits"
 	"github.com/nvlint/nvlint/world"
@@ -34,34 +35,22 @@ var vaultPoliciesIgnoredMeta = rules.Meta{
 
 func (vaultPoliciesIgnored) Check(p *rules.Pass) {
 	w := p.World
-	for _, job := range w.Jobs {
-		// One finding per vault block, naming the tasks it covers.
-		var order []*world.VaultBlock
-		tasks := map[*world.VaultBlock][]*world.Task{}
-		via := map[*world.VaultBlock]rules.Related{}
-		for _, g := range job.Groups {
-			for _, t := range g.Tasks {
-				v := job.EffectiveVault(g, t)
-				if v == nil || !v.Policies.Known || len(v.Policies.Items) == 0 {
-					continue
-				}
-				how, ok := identityFlow(w, t, v.ClusterName())
-				if !ok {
-					if _, agreed := serversDefaultIdentity(w, v.ClusterName()); !agreed {
-						p.CannotDecide("%s: the server agent configs disagree on default_identity for Vault cluster %q (lint each environment separately)", taskOf(job, t), v.ClusterName())
-					}
-					continue
-				}
-				if _, seen := tasks[v]; !seen {
-					order = append(order, v)
-					via[v] = how
-				}
-				tasks[v] = append(tasks[v], t)
-			}
+	uses := vaultUses(w, func(wl access.Workload) bool {
+		v := wl.Vault
+		if !v.Policies.Known || len(v.Policies.Items) == 0 {
+			return false
 		}
-		for _, v := range order {
-			reportIgnoredPolicies(p, job, v, tasks[v], via[v])
+		if _, ok := identityFlow(w, wl.Task, v.ClusterName()); ok {
+			return true
 		}
+		if _, agreed := serversDefaultIdentity(w, v.ClusterName()); !agreed {
+			p.CannotDecide("%s: the server agent configs disagree on default_identity for Vault cluster %q (lint each environment separately)", wl, v.ClusterName())
+		}
+		return false
+	})
+	for _, u := range uses {
+		via, _ := identityFlow(w, u.tasks[0], u.vault.ClusterName())
+		reportIgnoredPolicies(p, u.job, u.vault, u.tasks, via)
 	}
 }
 
