@@ -25,6 +25,10 @@ var fuzzPolicySeeds = []string{
 	"{",
 	"path \"a\" {",
 	"",
+	// HCL 1 only, as Vault accepts it.
+	"path \"a\" { capabilities = [\"read\"] } path \"b\" { \"capabilities\" = [\"list\",] }\r\n",
+	"path \"a\" {\r\n  capabilities = [\"read\"],\r\n  allowed_parameters {\r\n    \"x\" = []\r\n  }\r\n}\r\n",
+	"path \"a\" = {\n}\n",
 }
 
 func FuzzParse(f *testing.F) {
@@ -33,13 +37,20 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		p, diags := Parse(src, "fuzz.hcl")
-		if p == nil {
-			t.Fatal("nil policy")
-		}
 		for _, d := range diags {
 			if d == nil {
 				t.Fatal("nil diagnostic")
 			}
+			// hcl's JSON parser points one byte past an unterminated string.
+			if r := d.Subject; r != nil && (r.Start.Byte < 0 || r.Start.Byte > r.End.Byte || r.End.Byte > len(src)+1 || r.Start.Line < 1 || r.Start.Column < 1) {
+				t.Fatalf("diagnostic %q has range %v outside the text (%d bytes)", d.Summary, r, len(src))
+			}
+		}
+		if p == nil {
+			if !diags.HasErrors() {
+				t.Fatal("nil policy without an error")
+			}
+			return
 		}
 		for _, r := range p.Rules {
 			if r == nil {

@@ -66,9 +66,11 @@ var blockKeys = []string{"allowed_parameters", "denied_parameters", "control_gro
 
 // Parse parses a Vault ACL policy: HCL native syntax, or JSON when the first
 // non-space character is '{' (Vault's HCL 1 parser switches the same way).
+// Native text HCL 2 refuses is read again with HCL 1, as Vault reads it.
 // Errors mark what Vault refuses to store; warnings mark what it accepts but
 // can never use. The Policy is returned even with errors, best effort, so
-// linters can keep going; Vault would reject it as a whole.
+// linters can keep going (Vault would reject it as a whole); it is nil only
+// when the text does not parse at all.
 func Parse(src []byte, filename string) (*Policy, hcl.Diagnostics) {
 	p := &parser{src: src, pol: &Policy{}}
 	if looksJSON(src) {
@@ -97,6 +99,9 @@ func (p *parser) finish() (*Policy, hcl.Diagnostics) {
 	slices.SortStableFunc(p.diags, func(a, b *hcl.Diagnostic) int {
 		return diagOffset(a) - diagOffset(b)
 	})
+	if p.unparsed {
+		return nil, p.diags
+	}
 	return p.pol, p.diags
 }
 
@@ -122,6 +127,9 @@ type parser struct {
 	src   []byte
 	pol   *Policy
 	diags hcl.Diagnostics
+	// unparsed is set when the text is not a policy at all: Vault stores
+	// nothing, so there is no Policy to return.
+	unparsed bool
 }
 
 // keyRef is a key Vault would reject, with where it was written.
@@ -161,10 +169,16 @@ func sortedAttrs(m hclsyntax.Attributes) []*hclsyntax.Attribute {
 
 func (p *parser) parseNative(filename string) {
 	file, diags := hclsyntax.ParseConfig(p.src, filename, hcl.InitialPos)
-	p.diags = append(p.diags, diags...)
-	if file == nil {
+	if diags.HasErrors() {
+		// Vault's own parser has the last word on syntax.
+		ok, err := p.parseHCL1(filename)
+		if !ok {
+			p.unparsed = true
+			p.diags = append(p.diags, p.syntaxError(filename, diags, err)...)
+		}
 		return
 	}
+	p.diags = append(p.diags, diags...)
 	if body, ok := file.Body.(*hclsyntax.Body); ok {
 		p.native(body)
 	}
@@ -238,6 +252,7 @@ func (p *parser) parseJSON(filename string) {
 	file, diags := hcljson.Parse(p.src, filename)
 	p.diags = append(p.diags, diags...)
 	if file == nil || file.Body == nil || diags.HasErrors() {
+		p.unparsed = true
 		return
 	}
 	p.json(file)

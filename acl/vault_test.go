@@ -80,6 +80,11 @@ func TestAgainstRealVault(t *testing.T) {
 			 path "sys/capabilities-self" { capabilities = ["update"] }
 			 path "auth/token/renew-self" { capabilities = ["update"] }`,
 		}, []string{"auth/token/create/nomad-cluster", "auth/token/create/other", "auth/token/roles/nomad-cluster", "auth/token/revoke-accessor", "sys/leases/renew"}},
+		{"HCL 1 syntax HCL 2 refuses", []string{
+			`path "h/a" { capabilities = ["read"] } path "h/b" { "capabilities" = ["list",], }`,
+			"path \"h/c\" {\r\n  capabilities = [\"update\"],\r\n  allowed_parameters {\r\n    \"x\" = []\r\n  }\r\n}\r\n",
+			`path "h/${x}" { capabilities = ["read"] }`,
+		}, []string{"h/a", "h/b", "h/c", "h/${x}", "h/y"}},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -107,6 +112,36 @@ func TestAgainstRealVault(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSyntaxAgainstRealVault checks that acl.Parse refuses exactly the
+// policies Vault refuses to store: Vault parses with HCL 1, which accepts
+// forms HCL 2 does not and refuses a few it does.
+func TestSyntaxAgainstRealVault(t *testing.T) {
+	vc := realserver.StartVault(t).Client(t)
+	texts := []string{
+		"path \"a\" {\n  capabilities = [\"read\"]\n}\n",
+		`path "a" { capabilities = ["read"] } path "b" { capabilities = ["read"] }`,
+		"path \"a\" {\n  \"capabilities\" = [\"read\"]\n}\n",
+		"path \"a\" {\n  capabilities = [\"read\", \"list\",]\n  min_wrapping_ttl = \"1h\",\n}\n",
+		"path \"a\" {\n  capabilities = [\"create\"]\n  allowed_parameters {\n    \"bar\" = [\"zip\"]\n  }\n}\n",
+		"path \"a/${b}\" {\n  capabilities = [\"read\"]\n}\n",
+		"path \"a\" {\r\n  capabilities = [\"read\"]\r\n}\r\n",
+		"path \"a\" = {\n  capabilities = [\"read\"]\n}\n",
+		`path "a" { capabilities = ["read"]; }`,
+		"path \"a\" {\n  policy = \"read\"\n  policy = \"write\"\n}\n",
+		"path \"a\" {\n  capabilities = [\"read\"\n}\n",
+		"path \"a\" {\n  capabilities = [\"read\"]\n",
+		"path \"a\" {\n  capabilities = [\"reed\"]\n}\n",
+		"path \"a\" {\n  capabilities = [\"${x}\"]\n}\n",
+	}
+	for i, text := range texts {
+		vaultErr := vc.Sys().PutPolicy(fmt.Sprintf("syntax%d", i), text)
+		_, diags := acl.Parse([]byte(text), "p.hcl")
+		if (vaultErr == nil) != !diags.HasErrors() {
+			t.Errorf("%q: Vault says %v, acl says %v", text, vaultErr, diags)
+		}
 	}
 }
 

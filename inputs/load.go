@@ -479,7 +479,6 @@ func parseJSON(f *world.File, kind world.Kind, opts Options, w *world.World) {
 
 func parseHCL(f *world.File, kind world.Kind, opts Options, w *world.World) {
 	file, diags := hclsyntax.ParseConfig(f.Src, f.Path, hcl.InitialPos)
-	f.Diags = append(f.Diags, diags...)
 	body, _ := file.Body.(*hclsyntax.Body)
 	if kind == "" && body != nil {
 		kind = detectHCL(body)
@@ -494,6 +493,13 @@ func parseHCL(f *world.File, kind world.Kind, opts Options, w *world.World) {
 		kind = world.Kind("hcl")
 	}
 	f.Kind = kind
+	if kind == world.KindPolicy && diags.HasErrors() {
+		// Vault reads policies with HCL 1, which accepts more than HCL 2:
+		// the policy parser tries both and says what Vault would.
+		loadPolicy(f, nil, w, opts)
+		return
+	}
+	f.Diags = append(f.Diags, diags...)
 	if body == nil {
 		return
 	}
@@ -503,9 +509,7 @@ func parseHCL(f *world.File, kind world.Kind, opts Options, w *world.World) {
 	case world.KindAgentConfig:
 		loadAgentHCL(f, body, w)
 	case world.KindPolicy:
-		if !diags.HasErrors() {
-			loadPolicy(f, file, w, opts)
-		}
+		loadPolicy(f, file, w, opts)
 	}
 }
 
