@@ -3,6 +3,7 @@ package acl
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math/big"
 	"slices"
 	"sort"
@@ -25,7 +26,7 @@ import (
 func (p *parser) parseHCL1(filename string) (ok bool, err error) {
 	// The parser turns CRLF into LF before it counts offsets.
 	src := bytes.ReplaceAll(p.src, []byte("\r\n"), []byte("\n"))
-	file, err := hcl1parser.Parse(src)
+	file, err := safeHCL1Parse(src)
 	if err != nil {
 		return false, err
 	}
@@ -36,6 +37,17 @@ func (p *parser) parseHCL1(filename string) (ok bool, err error) {
 	h := &hcl1Reader{p: p, pos: newPosMap(p.src, filename)}
 	h.top(list)
 	return true, nil
+}
+
+// safeHCL1Parse keeps a panic in the HCL 1 parser, which Vault would
+// answer with an error, from taking the whole run down.
+func safeHCL1Parse(src []byte) (file *ast.File, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			file, err = nil, fmt.Errorf("the HCL 1 parser failed: %v", r)
+		}
+	}()
+	return hcl1parser.Parse(src)
 }
 
 type hcl1Reader struct {
@@ -113,10 +125,21 @@ func (h *hcl1Reader) pathItem(item *ast.ObjectItem, keyRange hcl.Range) {
 
 // keyName is a key as HCL 1 reads it: an identifier, or a string unquoted.
 func keyName(k *ast.ObjectKey) string {
-	if s, ok := k.Token.Value().(string); ok {
+	if s, ok := tokenValue(k.Token).(string); ok {
 		return s
 	}
 	return k.Token.Text
+}
+
+// tokenValue is the token's value, nil where HCL 1 panics on it (a
+// malformed number or escape), which Vault refuses.
+func tokenValue(t hcl1token.Token) (v any) {
+	defer func() {
+		if recover() != nil {
+			v = nil
+		}
+	}()
+	return t.Value()
 }
 
 func (h *hcl1Reader) tokenRange(t hcl1token.Token) hcl.Range {
@@ -173,7 +196,7 @@ func (e hcl1Expr) ExprList() []hcl.Expression {
 func hcl1Value(n ast.Node) cty.Value {
 	switch n := n.(type) {
 	case *ast.LiteralType:
-		switch v := n.Token.Value().(type) {
+		switch v := tokenValue(n.Token).(type) {
 		case string:
 			return cty.StringVal(v)
 		case bool:
