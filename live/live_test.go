@@ -55,6 +55,13 @@ func writeJSON(t *testing.T, vc *vaultapi.Client, path string, raw []byte) {
 // without networks and services (static ports would collide).
 func registerRawExec(t *testing.T, nc *nomadapi.Client, name string) {
 	t.Helper()
+	if _, _, err := nc.Jobs().Register(rawExecJob(t, nc, name), nil); err != nil {
+		t.Fatalf("register %s: %v", name, err)
+	}
+}
+
+func rawExecJob(t *testing.T, nc *nomadapi.Client, name string) *nomadapi.Job {
+	t.Helper()
 	job, err := nc.Jobs().ParseHCL(string(readFixture(t, name)), true)
 	if err != nil {
 		t.Fatalf("parse %s: %v", name, err)
@@ -67,9 +74,29 @@ func registerRawExec(t *testing.T, nc *nomadapi.Client, name string) {
 			task.Services = nil
 		}
 	}
+	return job
+}
+
+// launchPeriodicCopy registers the fixture job as periodic batch job id
+// (with raw_exec, as registerRawExec does), forces one launch and returns
+// the child's ID.
+func launchPeriodicCopy(t *testing.T, nc *nomadapi.Client, name, id string) string {
+	t.Helper()
+	job := rawExecJob(t, nc, name)
+	batch, spec, prohibit := "batch", "0 0 1 1 *", true
+	job.ID, job.Name, job.Type = &id, &id, &batch
+	job.Periodic = &nomadapi.PeriodicConfig{Spec: &spec, ProhibitOverlap: &prohibit}
 	if _, _, err := nc.Jobs().Register(job, nil); err != nil {
-		t.Fatalf("register %s: %v", name, err)
+		t.Fatalf("register %s: %v", id, err)
 	}
+	if _, _, err := nc.Jobs().PeriodicForce(id, nil); err != nil {
+		t.Fatalf("force %s: %v", id, err)
+	}
+	stubs, _, err := nc.Jobs().PrefixList(id + "/periodic-")
+	if err != nil || len(stubs) != 1 {
+		t.Fatalf("children of %s: %v %v", id, stubs, err)
+	}
+	return stubs[0].ID
 }
 
 // auditLines reads a file audit log, one JSON entry per line.
@@ -152,7 +179,12 @@ func TestWorkloadIdentity(t *testing.T) {
 	// which does not exist: its task reports "Missing: vault.read(...)".
 	registerRawExec(t, nc, "mongo.nomad.hcl")
 	registerRawExec(t, nc, "mongo-query.nomad.hcl")
+	// A periodic copy of mongo-query, launched once: its child cannot log
+	// in (the role's bound_claims name mongo-query), and doctor must read
+	// the child's allocations but not its spec.
+	child := launchPeriodicCopy(t, nc, "mongo-query.nomad.hcl", "mongo-report")
 	waitForEvent(t, nc, "mongo-query", "Template", 60*time.Second)
+	waitForEvent(t, nc, child, "Killing", 60*time.Second)
 
 	// The audit device, last: everything from here on is Collect's.
 	auditPath := filepath.Join(t.TempDir(), "audit.log")
@@ -276,11 +308,17 @@ func TestWorkloadIdentity(t *testing.T) {
 		if l.LegacyTokens != 0 {
 			t.Errorf("legacy tokens %d", l.LegacyTokens)
 		}
-		var failing *world.NomadAlloc
+		var failing, failingChild *world.NomadAlloc
 		for i := range l.FailingAllocs {
-			if l.FailingAllocs[i].JobID == "mongo-query" {
+			switch l.FailingAllocs[i].JobID {
+			case "mongo-query":
 				failing = &l.FailingAllocs[i]
+			case child:
+				failingChild = &l.FailingAllocs[i]
 			}
+		}
+		if failingChild == nil || failingChild.ParentJobID != "mongo-report" || failingChild.SpecJobID() != "mongo-report" || failingChild.Task != "mongo-query" {
+			t.Errorf("the periodic child's failing allocation: %+v", failingChild)
 		}
 		if failing == nil || failing.Task != "mongo-query" || failing.Namespace != "default" ||
 			!slices.ContainsFunc(failing.Events, func(e world.NomadEvent) bool {
@@ -302,8 +340,14 @@ func TestWorkloadIdentity(t *testing.T) {
 			t.Errorf("agent vault: %+v, default identity %+v", dv, dv.DefaultIdentity)
 		}
 
-		if len(w.Jobs) != 2 {
-			t.Fatalf("jobs: %d", len(w.Jobs))
+		// The periodic parent is a job of the world; its child is not.
+		var ids []string
+		for _, j := range w.Jobs {
+			ids = append(ids, j.ID.V)
+		}
+		slices.Sort(ids)
+		if !slices.Equal(ids, []string{"mongo", "mongo-query", "mongo-report"}) {
+			t.Fatalf("jobs: %v", ids)
 		}
 		for _, j := range w.Jobs {
 			if j.File != nil || j.Ref.Origin != "nomad:/v1/job/"+j.ID.V+"?namespace=default" || j.NamespaceName() != "default" {
@@ -315,8 +359,10 @@ func TestWorkloadIdentity(t *testing.T) {
 				t.Errorf("job %s task %s: vault %+v identity %+v", j.ID.V, task.Name.V, task.Vault, id)
 			}
 		}
-		if j := w.Jobs[1]; j.ID.V != "mongo-query" || j.Groups[0].Tasks[0].Vault.Role.V != "mongo-dynamic-secret" {
-			t.Errorf("mongo-query: %+v", j.Groups[0].Tasks[0].Vault)
+		for _, j := range w.Jobs {
+			if j.ID.V == "mongo-query" && j.Groups[0].Tasks[0].Vault.Role.V != "mongo-dynamic-secret" {
+				t.Errorf("mongo-query: %+v", j.Groups[0].Tasks[0].Vault)
+			}
 		}
 	})
 

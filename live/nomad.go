@@ -368,14 +368,27 @@ func (c *collector) nomadJobs() {
 	if ns == "" {
 		ns = "*"
 	}
-	var stubs []struct {
-		ID, Namespace string
-	}
+	var stubs []jobStub
 	if err := c.nomadGet("/v1/jobs", ns, &stubs); err != nil {
 		c.fail("nomad", "/v1/jobs", err)
 		return
 	}
+	// A periodic or dispatched child runs a copy of its parent's job: its
+	// spec adds nothing, and as a job of the world it would repeat every
+	// finding about the parent. Only its allocations are read, where it
+	// fails.
+	children := map[jobKey][]jobStub{}
 	for _, s := range stubs {
+		if s.ParentID != "" {
+			k := jobKey{s.Namespace, s.ParentID}
+			children[k] = append(children[k], s)
+		}
+	}
+	for _, s := range stubs {
+		if s.ParentID != "" {
+			continue
+		}
+		kids := children[jobKey{s.Namespace, s.ID}]
 		path := "/v1/job/" + url.PathEscape(s.ID)
 		what := path + "?namespace=" + url.QueryEscape(s.Namespace)
 		c.spawn("nomad", what, func() {
@@ -409,9 +422,30 @@ func (c *collector) nomadJobs() {
 				return
 			}
 			c.merge(part)
-			c.spawn("nomad", path+"/allocations", func() { c.nomadAllocs(s.ID, s.Namespace) })
+			c.spawn("nomad", path+"/allocations", func() { c.nomadAllocs(s.ID, "", s.Namespace) })
+			for _, kid := range latestChildren(kids) {
+				c.spawn("nomad", "/v1/job/"+url.PathEscape(kid.ID)+"/allocations", func() { c.nomadAllocs(kid.ID, s.ID, s.Namespace) })
+			}
 		})
 	}
+}
+
+// jobStub is the part of a /v1/jobs entry doctor reads.
+type jobStub struct {
+	ID, Namespace, ParentID string
+	SubmitTime              int64
+}
+
+type jobKey struct{ namespace, id string }
+
+// maxChildrenPerJob bounds the children whose allocations are read: a
+// dispatched job may have thousands, and the latest show what fails now.
+const maxChildrenPerJob = 10
+
+func latestChildren(kids []jobStub) []jobStub {
+	kids = slices.Clone(kids)
+	slices.SortFunc(kids, func(a, b jobStub) int { return cmp.Compare(b.SubmitTime, a.SubmitTime) })
+	return kids[:min(len(kids), maxChildrenPerJob)]
 }
 
 // usesVault reports whether any task of an API job has a vault block.
@@ -480,8 +514,9 @@ type allocStub struct {
 }
 
 // nomadAllocs finds the job's recent allocations whose tasks show Vault
-// or template failures.
-func (c *collector) nomadAllocs(jobID, namespace string) {
+// or template failures. parentID is set for a periodic or dispatched
+// child, whose tasks are its parent's.
+func (c *collector) nomadAllocs(jobID, parentID, namespace string) {
 	path := "/v1/job/" + url.PathEscape(jobID) + "/allocations"
 	var allocs []allocStub
 	if err := c.nomadGet(path, namespace, &allocs); err != nil {
@@ -507,7 +542,7 @@ func (c *collector) nomadAllocs(jobID, namespace string) {
 				events = append(events, world.NomadEvent{Type: e.Type, Message: msg, Time: time.Unix(0, e.Time).UTC()})
 			}
 			if len(events) > 0 {
-				out = append(out, world.NomadAlloc{ID: a.ID, JobID: a.JobID, Namespace: a.Namespace, TaskGroup: a.TaskGroup, Task: task, Events: events})
+				out = append(out, world.NomadAlloc{ID: a.ID, JobID: a.JobID, ParentJobID: parentID, Namespace: a.Namespace, TaskGroup: a.TaskGroup, Task: task, Events: events})
 			}
 		}
 	}

@@ -130,12 +130,24 @@ type NomadNode struct {
 
 // NomadAlloc is an allocation with task events worth explaining.
 type NomadAlloc struct {
-	ID        string       `json:"id"`
-	JobID     string       `json:"job_id"`
-	Namespace string       `json:"namespace"`
-	TaskGroup string       `json:"task_group"`
-	Task      string       `json:"task"`
-	Events    []NomadEvent `json:"events"`
+	ID    string `json:"id"`
+	JobID string `json:"job_id"`
+	// ParentJobID is set when the job is a periodic or dispatched child:
+	// its tasks are the parent job's.
+	ParentJobID string       `json:"parent_job_id,omitempty"`
+	Namespace   string       `json:"namespace"`
+	TaskGroup   string       `json:"task_group"`
+	Task        string       `json:"task"`
+	Events      []NomadEvent `json:"events"`
+}
+
+// SpecJobID is the job whose spec the allocation's tasks run: the parent
+// of a periodic or dispatched child, else the job itself.
+func (a NomadAlloc) SpecJobID() string {
+	if a.ParentJobID != "" {
+		return a.ParentJobID
+	}
+	return a.JobID
 }
 
 // NomadEvent is one task event.

@@ -25,7 +25,8 @@ var failingAllocationMeta = rules.Meta{
 	Doc: rules.Doc{
 		Why: "A task that cannot get its Vault token or render its secrets says little: `Missing: vault.read(kv/data/x)`, `invalid audience`, `permission denied`. " +
 			"doctor reads recent allocations' task events and follows each back to its cause: the policy trace that denies the path, the role and identity " +
-			"whose audiences differ, the role that does not exist, a sealed Vault.",
+			"whose audiences differ, the bound claim that refuses the login, the role that does not exist, a sealed Vault. A periodic or dispatched " +
+			"child runs its parent's tasks, so its allocations are explained with the parent's job.",
 		Example: "Template: Missing: vault.read(kv/data/default/web/config)",
 		Fix:     "Apply the fix of the finding the allocation points to, then restart the allocation (`nomad alloc restart <id>`).",
 	},
@@ -34,6 +35,9 @@ var failingAllocationMeta = rules.Meta{
 var (
 	missingRead = regexp.MustCompile(`vault\.(read|list|write)\(([^)]+)\)`)
 	roleMissing = regexp.MustCompile(`role "?([^" ]+)"? could not be found`)
+	// Vault's JWT login: `error validating claims: claim "k" does not match
+	// any associated bound claim values` (or `... is missing`).
+	boundClaim = regexp.MustCompile(`error validating claims: claim "([^"]+)"`)
 )
 
 // triage is one known event pattern and how to explain it.
@@ -53,6 +57,25 @@ var triages = []triage{
 				return "Vault refused the workload identity's audience", nil
 			}
 			return fmt.Sprintf("Vault refused the login: the identity's aud [%s] (from %s) is not among JWT role %s's bound_audiences", strings.Join(tok.Aud, ", "), tok.AudFrom, tok.RoleName), tok.Steps
+		},
+	},
+	{
+		match: func(m string) bool { return boundClaim.MatchString(m) },
+		explain: func(p *rules.Pass, a world.NomadAlloc, msg string) (string, []string) {
+			claim := boundClaim.FindStringSubmatch(msg)[1]
+			tok, ok := tokenFor(p.World, a)
+			if !ok || tok.Role == nil {
+				return fmt.Sprintf("Vault refused the login: claim %s does not satisfy the JWT role's bound_claims", claim), nil
+			}
+			why := fmt.Sprintf("Vault refused the login: JWT role %s (%s) binds %s to [%s]", tok.RoleName, tok.RoleVia, claim,
+				strings.Join(tok.Role.BoundClaims.Claims[claim].Strings(), ", "))
+			if got, ok := tok.Claims[claim]; ok {
+				why += fmt.Sprintf(" but the task's identity carries %q", got)
+			}
+			if a.ParentJobID != "" && claim == "nomad_job_id" {
+				why += fmt.Sprintf(" (a periodic or dispatched child logs in with its parent's job ID, %s)", a.ParentJobID)
+			}
+			return why, tok.Steps
 		},
 	},
 	{
@@ -153,7 +176,7 @@ func (failingAllocation) Check(p *rules.Pass) {
 // tokenFor resolves the token of an allocation's task.
 func tokenFor(w *world.World, a world.NomadAlloc) (access.Token, bool) {
 	for _, wl := range access.Workloads(w) {
-		if wl.Job.Ref.Name == a.JobID && wl.Group.Name.V == a.TaskGroup && wl.Task.Name.V == a.Task {
+		if wl.Job.Ref.Name == a.SpecJobID() && wl.Group.Name.V == a.TaskGroup && wl.Task.Name.V == a.Task {
 			return access.Resolve(w, wl), true
 		}
 	}
