@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/nvlint/nvlint/world"
@@ -49,21 +50,87 @@ func parseJWKS(body []byte) ([]world.JWK, error) {
 // with the config's jwks_ca_pem as the only roots when it has one.
 func (c *collector) fetchJWKS(raw, caPEM string) *world.JWKSFetch {
 	out := &world.JWKSFetch{URL: raw}
+	client, err := c.keyClient(raw, caPEM, "jwks_ca_pem")
+	if err == nil {
+		out.Keys, err = c.fetchKeys(client, raw)
+	}
+	if err != nil {
+		out.Error = reason(err, c.o.RequestTimeout)
+	}
+	return out
+}
+
+// fetchDiscovery follows an oidc_discovery_url as Vault's OIDC library
+// does: the openid-configuration document, whose issuer must be the URL
+// exactly, then its jwks_uri, both with oidc_discovery_ca_pem as roots.
+func (c *collector) fetchDiscovery(discovery, caPEM string) *world.JWKSFetch {
+	out := &world.JWKSFetch{Discovery: discovery}
+	err := func() error {
+		client, err := c.keyClient(discovery, caPEM, "oidc_discovery_ca_pem")
+		if err != nil {
+			return err
+		}
+		body, err := c.get(client, strings.TrimSuffix(discovery, "/")+"/.well-known/openid-configuration")
+		if err != nil {
+			return err
+		}
+		var doc struct {
+			Issuer  string `json:"issuer"`
+			JWKSURI string `json:"jwks_uri"`
+		}
+		if err := json.Unmarshal(body, &doc); err != nil {
+			return fmt.Errorf("not an OpenID configuration (not JSON: %s)", excerpt(body))
+		}
+		if doc.Issuer != discovery {
+			return fmt.Errorf("oidc: issuer did not match the issuer returned by provider, expected %q got %q", discovery, doc.Issuer)
+		}
+		if doc.JWKSURI == "" {
+			return errors.New("the OpenID configuration has no jwks_uri")
+		}
+		out.URL = doc.JWKSURI
+		if _, err := c.keyClient(doc.JWKSURI, "", ""); err != nil {
+			return fmt.Errorf("jwks_uri: %w", err)
+		}
+		out.Keys, err = c.fetchKeys(client, doc.JWKSURI)
+		return err
+	}()
+	if err != nil {
+		out.Error = reason(err, c.o.RequestTimeout)
+	}
+	return out
+}
+
+// keyClient checks that raw is an http(s) URL and returns the client to
+// fetch it with: the shared one, or one trusting only caPEM (named by
+// its config key, for the error) when given.
+func (c *collector) keyClient(raw, caPEM, caKey string) (*http.Client, error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		out.Error = "not an http(s) URL"
-		return out
+		return nil, errors.New("not an http(s) URL")
 	}
-	client := c.fetch
-	if caPEM != "" {
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM([]byte(caPEM)) {
-			out.Error = "jwks_ca_pem holds no PEM certificate"
-			return out
-		}
-		client = jwksClient(&tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool})
+	if caPEM == "" {
+		return c.fetch, nil
 	}
-	err = c.request(nil, func(ctx context.Context) error {
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM([]byte(caPEM)) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", caKey)
+	}
+	return jwksClient(&tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}), nil
+}
+
+func (c *collector) fetchKeys(client *http.Client, raw string) ([]world.JWK, error) {
+	body, err := c.get(client, raw)
+	if err != nil {
+		return nil, err
+	}
+	return parseJWKS(body)
+}
+
+// get GETs a URL outside the clusters within the request timeout, and
+// returns the body of a 200 answer.
+func (c *collector) get(client *http.Client, raw string) ([]byte, error) {
+	var body []byte
+	err := c.request(nil, func(ctx context.Context) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
 		if err != nil {
 			return err
@@ -74,21 +141,17 @@ func (c *collector) fetchJWKS(raw, caPEM string) *world.JWKSFetch {
 			return err
 		}
 		defer resp.Body.Close()
-		body, err := io.ReadAll(io.LimitReader(resp.Body, maxJWKS+1))
+		body, err = io.ReadAll(io.LimitReader(resp.Body, maxJWKS+1))
 		if err != nil {
 			return err
 		}
 		if len(body) > maxJWKS {
-			return fmt.Errorf("JWKS larger than %d KiB", maxJWKS>>10)
+			return fmt.Errorf("answer larger than %d KiB", maxJWKS>>10)
 		}
 		if resp.StatusCode != http.StatusOK {
 			return &statusError{code: resp.StatusCode, msg: excerpt(body)}
 		}
-		out.Keys, err = parseJWKS(body)
-		return err
+		return nil
 	})
-	if err != nil {
-		out.Error = reason(err, c.o.RequestTimeout)
-	}
-	return out
+	return body, err
 }

@@ -304,21 +304,29 @@ func (c *collector) vaultJWTMount(mount, accessor string) {
 		c.vaultObject(world.KindJWTAuthConfig, mount, "auth/"+mount+"/config", func(part *world.World) {
 			for _, cfg := range part.JWTConfigs {
 				cfg.Mount, cfg.Accessor = mount, accessor
-				if u := cfg.JWKSURL; u.IsKnown() && u.V != "" {
-					var extra struct {
-						CAPEM string `json:"jwks_ca_pem"`
-					}
-					_ = json.Unmarshal(cfg.Raw, &extra) // LiveObject parsed it already
-					c.spawn("jwks", u.V, func() {
-						f := c.fetchJWKS(u.V, extra.CAPEM)
-						c.update(func(l *world.Live) {
-							if l.Vault.JWKS == nil {
-								l.Vault.JWKS = map[string]*world.JWKSFetch{}
-							}
-							l.Vault.JWKS[mount] = f
-						})
-					})
+				var extra struct {
+					JWKSCAPEM      string `json:"jwks_ca_pem"`
+					DiscoveryCAPEM string `json:"oidc_discovery_ca_pem"`
 				}
+				_ = json.Unmarshal(cfg.Raw, &extra) // LiveObject parsed it already
+				var fetch func() *world.JWKSFetch
+				switch {
+				case cfg.JWKSURL.IsKnown() && cfg.JWKSURL.V != "":
+					fetch = func() *world.JWKSFetch { return c.fetchJWKS(cfg.JWKSURL.V, extra.JWKSCAPEM) }
+				case cfg.OIDCDiscoveryURL.IsKnown() && cfg.OIDCDiscoveryURL.V != "":
+					fetch = func() *world.JWKSFetch { return c.fetchDiscovery(cfg.OIDCDiscoveryURL.V, extra.DiscoveryCAPEM) }
+				default:
+					continue
+				}
+				c.spawn("jwks", "auth/"+mount+"/config keys", func() {
+					f := fetch()
+					c.update(func(l *world.Live) {
+						if l.Vault.JWKS == nil {
+							l.Vault.JWKS = map[string]*world.JWKSFetch{}
+						}
+						l.Vault.JWKS[mount] = f
+					})
+				})
 			}
 		})
 	})

@@ -83,9 +83,24 @@ func (t *TokenInfo) IsRoot() bool {
 
 // JWKSFetch is the result of fetching a JWKS URL.
 type JWKSFetch struct {
-	URL   string `json:"url"`
-	Keys  []JWK  `json:"keys,omitempty"`
-	Error string `json:"error,omitempty"`
+	URL string `json:"url"`
+	// Discovery is the oidc_discovery_url the URL was found through (its
+	// jwks_uri), "" for a jwks_url.
+	Discovery string `json:"discovery,omitempty"`
+	Keys      []JWK  `json:"keys,omitempty"`
+	Error     string `json:"error,omitempty"`
+}
+
+// Source names where the keys come from, for messages: `jwks_url U`, or
+// `oidc_discovery_url D (jwks_uri U)`.
+func (f *JWKSFetch) Source() string {
+	switch {
+	case f.Discovery == "":
+		return "jwks_url " + f.URL
+	case f.URL == "":
+		return "oidc_discovery_url " + f.Discovery
+	}
+	return "oidc_discovery_url " + f.Discovery + " (jwks_uri " + f.URL + ")"
 }
 
 // JWK is the public part of a signing key that matters here.

@@ -10,7 +10,8 @@ import (
 	"github.com/nvlint/nvlint/world"
 )
 
-// JWKSUnreachable: Vault fetches jwks_url at every login.
+// JWKSUnreachable: Vault fetches its keys (jwks_url, or the jwks_uri of
+// oidc_discovery_url) to verify logins.
 var JWKSUnreachable rules.Rule = jwksUnreachable{}
 
 type jwksUnreachable struct{}
@@ -19,12 +20,13 @@ func (jwksUnreachable) Meta() *rules.Meta { return &jwksUnreachableMeta }
 
 var jwksUnreachableMeta = rules.Meta{
 	ID: "NV621", Name: "jwks-unreachable", Severity: rules.Warning,
-	Title: "the JWT auth method's jwks_url cannot be fetched",
+	Title: "the JWT auth method's jwks_url or oidc_discovery_url cannot be fetched",
 	Needs: []world.Kind{world.KindJWTAuthConfig},
 	Doc: rules.Doc{
-		Why: "Vault checks jwks_url only when the config is written and fetches the keys again to verify logins. If Nomad's JWKS endpoint is unreachable " +
-			"(a server replaced, a load balancer gone), every login fails. doctor fetches it from where it runs, which is not always Vault's network: " +
-			"a failure here is a strong hint, not proof.",
+		Why: "Vault checks jwks_url (or oidc_discovery_url) only when the config is written and fetches the keys again to verify logins. If Nomad's JWKS endpoint is unreachable " +
+			"(a server replaced, a load balancer gone), every login fails. With oidc_discovery_url, the openid-configuration document must also name exactly that URL " +
+			"as its issuer (Nomad's oidc_issuer), or Vault refuses it: `oidc: issuer did not match the issuer returned by provider`. doctor fetches from where it runs, " +
+			"which is not always Vault's network: a failure here is a strong hint, not proof.",
 		Example: "\"jwks_url\": \"http://10.0.0.5:4646/.well-known/jwks.json\"   # that server was replaced",
 		Fix:     "Point jwks_url at an address that reaches every Nomad server (a load balancer or DNS name) and rewrite the config: `vault write auth/jwt-nomad/config @config.json`.",
 	},
@@ -41,11 +43,28 @@ func (jwksUnreachable) Check(p *rules.Pass) {
 			continue
 		}
 		f := liveFinding(world.KindJWTAuthConfig, c.Ref.Name, c.Ref.Origin,
-			fmt.Sprintf("jwks_url %s of auth method %s cannot be fetched from here: %s; if Vault cannot fetch it either, every Nomad login fails", got.URL, c.Mount, got.Error))
+			fmt.Sprintf("%s of auth method %s cannot be fetched from here: %s; if Vault cannot fetch it either, every Nomad login fails", got.Source(), c.Mount, got.Error))
 		f.Range = c.JWKSURL.Range
+		if got.Discovery != "" {
+			f.Range = c.OIDCDiscoveryURL.Range
+		}
+		if strings.HasPrefix(got.Error, issuerMismatch) {
+			// Not a network matter: Vault reads the same document.
+			f.Severity = rules.Error
+			f.Message = fmt.Sprintf("oidc_discovery_url %s of auth method %s serves an OpenID configuration whose issuer is not that URL, so Vault refuses it and every Nomad login fails: %s",
+				got.Discovery, c.Mount, got.Error)
+			f.Fixes = []rules.Fix{{
+				Description: "Set oidc_discovery_url to exactly the issuer Nomad announces (its server oidc_issuer), or set oidc_issuer to this URL",
+				Commands:    []string{fmt.Sprintf("vault write auth/%s/config oidc_discovery_url=<Nomad's oidc_issuer> <the other config parameters>", c.Mount)},
+			}}
+		}
 		p.Report(f)
 	}
 }
+
+// issuerMismatch starts the error Vault's OIDC library gives when the
+// discovery document names another issuer.
+const issuerMismatch = "oidc: issuer did not match"
 
 // JWKSStaleKeys: Vault's jwks_url must serve the keys Nomad signs with.
 var JWKSStaleKeys rules.Rule = jwksStaleKeys{}
@@ -86,9 +105,9 @@ func (jwksStaleKeys) Check(p *rules.Pass) {
 			continue
 		}
 		f := liveFinding(world.KindJWTAuthConfig, c.Ref.Name, c.Ref.Origin,
-			fmt.Sprintf("jwks_url %s of auth method %s does not serve Nomad's signing key(s) %s: logins signed with them fail signature checks", got.URL, c.Mount, strings.Join(missing, ", ")),
+			fmt.Sprintf("%s of auth method %s does not serve Nomad's signing key(s) %s: logins signed with them fail signature checks", got.Source(), c.Mount, strings.Join(missing, ", ")),
 			"Nomad /.well-known/jwks.json kids: "+strings.Join(kids(l.Nomad.JWKS.Keys), ", "),
-			"jwks_url kids: "+strings.Join(kids(got.Keys), ", "))
+			got.Source()+" kids: "+strings.Join(kids(got.Keys), ", "))
 		p.Report(f)
 	}
 }

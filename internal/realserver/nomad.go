@@ -46,6 +46,9 @@ type NomadOptions struct {
 	// (Nomad merges config files in order, so it may add or override blocks,
 	// including client {} and server {}).
 	Extra string
+	// OIDCIssuer sets the server's oidc_issuer to the agent's own address,
+	// which turns on /.well-known/openid-configuration.
+	OIDCIssuer bool
 }
 
 // Nomad is a running `nomad agent -dev` (server and client in one process).
@@ -195,6 +198,9 @@ plugin "raw_exec" {
 `, strconv.Quote(dataDir), httpPort, rpcPort, serfPort, httpPort, rpcPort, serfPort, FingerprintDenylist)
 	if o.ACL {
 		b.WriteString("\nacl {\n  enabled = true\n}\n")
+	}
+	if o.OIDCIssuer {
+		fmt.Fprintf(&b, "\nserver {\n  oidc_issuer = \"http://127.0.0.1:%d\"\n}\n", httpPort)
 	}
 	if o.VaultAddr != "" || strings.TrimSpace(o.VaultBlock) != "" {
 		b.WriteString("\nvault {\n")
