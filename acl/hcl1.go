@@ -32,7 +32,7 @@ func (p *parser) parseHCL1(filename string) (ok bool, err error) {
 	}
 	list, isList := file.Node.(*ast.ObjectList)
 	if !isList {
-		return false, nil
+		return false, errors.New("not an HCL body")
 	}
 	h := &hcl1Reader{p: p, pos: newPosMap(p.src, filename)}
 	h.top(list)
