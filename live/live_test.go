@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -183,6 +184,12 @@ func TestWorkloadIdentity(t *testing.T) {
 	// in (the role's bound_claims name mongo-query), and doctor must read
 	// the child's allocations but not its spec.
 	child := launchPeriodicCopy(t, nc, "mongo-query.nomad.hcl", "mongo-report")
+	// Another, whose parent is then purged: its child is read as a job of
+	// its own.
+	orphan := launchPeriodicCopy(t, nc, "mongo-query.nomad.hcl", "mongo-gone")
+	if _, _, err := nc.Jobs().Deregister("mongo-gone", true, nil); err != nil {
+		t.Fatal(err)
+	}
 	waitForEvent(t, nc, "mongo-query", "Template", 60*time.Second)
 	waitForEvent(t, nc, child, "Killing", 60*time.Second)
 
@@ -340,17 +347,20 @@ func TestWorkloadIdentity(t *testing.T) {
 			t.Errorf("agent vault: %+v, default identity %+v", dv, dv.DefaultIdentity)
 		}
 
-		// The periodic parent is a job of the world; its child is not.
+		// The periodic parent is a job of the world; its child is not,
+		// unless its parent is gone.
 		var ids []string
 		for _, j := range w.Jobs {
 			ids = append(ids, j.ID.V)
 		}
 		slices.Sort(ids)
-		if !slices.Equal(ids, []string{"mongo", "mongo-query", "mongo-report"}) {
+		want := []string{"mongo", "mongo-query", "mongo-report", orphan}
+		slices.Sort(want)
+		if !slices.Equal(ids, want) {
 			t.Fatalf("jobs: %v", ids)
 		}
 		for _, j := range w.Jobs {
-			if j.File != nil || j.Ref.Origin != "nomad:/v1/job/"+j.ID.V+"?namespace=default" || j.NamespaceName() != "default" {
+			if j.File != nil || j.Ref.Origin != "nomad:/v1/job/"+url.PathEscape(j.ID.V)+"?namespace=default" || j.NamespaceName() != "default" {
 				t.Errorf("job %s: origin %q", j.ID.V, j.Ref.Origin)
 			}
 			task := j.Groups[0].Tasks[0]

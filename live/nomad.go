@@ -377,15 +377,19 @@ func (c *collector) nomadJobs() {
 	// spec adds nothing, and as a job of the world it would repeat every
 	// finding about the parent. Only its allocations are read, where it
 	// fails.
+	// A child whose parent is gone is read as a job of its own.
+	listed := map[jobKey]bool{}
+	for _, s := range stubs {
+		listed[jobKey{s.Namespace, s.ID}] = true
+	}
 	children := map[jobKey][]jobStub{}
 	for _, s := range stubs {
-		if s.ParentID != "" {
-			k := jobKey{s.Namespace, s.ParentID}
+		if k := (jobKey{s.Namespace, s.ParentID}); s.ParentID != "" && listed[k] {
 			children[k] = append(children[k], s)
 		}
 	}
 	for _, s := range stubs {
-		if s.ParentID != "" {
+		if s.ParentID != "" && listed[jobKey{s.Namespace, s.ParentID}] {
 			continue
 		}
 		kids := children[jobKey{s.Namespace, s.ID}]
