@@ -38,13 +38,14 @@ func runDoctor(args []string, env Env) int {
 		nomadCACert    = fs.String("nomad-cacert", "", "CA certificate for Nomad (default $NOMAD_CACERT)")
 		nomadSkip      = fs.Bool("nomad-skip-verify", false, "do not verify Nomad's TLS certificate")
 		serverTokenF   = fs.String("nomad-vault-token-file", "", "file holding the Nomad server's own Vault token (legacy flow), checked with lookup-self and capabilities-self")
-		agentConfig    = fs.String("agent-config", "", "the Nomad server's agent config file: its vault block is checked, and its token used as the server token")
 		timeout        = fs.Duration("timeout", 5*time.Second, "timeout of each request")
 		deadline       = fs.Duration("deadline", 60*time.Second, "deadline of the whole collection")
 		save           = fs.String("save", "", "write the collected state to FILE as a redacted snapshot")
 		from           = fs.String("from", "", "replay a snapshot saved with --save instead of contacting clusters")
 		rf             reportFlags
+		agentConfigs   multiFlag
 	)
+	fs.Var(&agentConfigs, "agent-config", "a Nomad agent config file (repeatable: servers' and clients'): its vault block is checked, and a server's token is used as the server token")
 	rf.register(fs, "also say which rules could not run and why")
 	fs.Usage = func() {
 		fmt.Fprint(env.Stderr, `Usage: nvlint doctor [flags]
@@ -86,9 +87,11 @@ Flags:
 		}
 	} else {
 		o := live.Options{RequestTimeout: *timeout}
+		// doctor reads only the agent it talks to: the configs of the
+		// others (clients above all) come from files.
 		var agentWorld *world.World
-		if *agentConfig != "" {
-			aw, _, err := inputs.Load([]string{*agentConfig}, inputs.Options{Kind: world.KindAgentConfig})
+		if len(agentConfigs) > 0 {
+			aw, _, err := inputs.Load(agentConfigs, inputs.Options{Kind: world.KindAgentConfig})
 			if err != nil {
 				return usageError(env, err)
 			}
@@ -100,7 +103,7 @@ Flags:
 			}
 			for _, a := range aw.Agents {
 				for _, v := range a.Vaults {
-					if v.Token.IsKnown() && v.Token.V != "" {
+					if v.Token.IsKnown() && v.Token.V != "" && o.ServerToken == "" {
 						o.ServerToken = v.Token.V
 					}
 				}

@@ -26,6 +26,7 @@ type doctorReport struct {
 	Findings []struct {
 		Rule, Severity, Message string
 		Object                  struct{ Kind, Name, Origin string }
+		Location                struct{ File string }
 		Evidence                []string
 		Fixes                   []struct {
 			Description string
@@ -272,6 +273,26 @@ func TestDoctorWorkloadIdentity(t *testing.T) {
 			if f.Rule == "NV661" && strings.Contains(f.Message, "job billing") && !strings.Contains(f.Message, "is denied read on kv/data/default/mongo/config") {
 				t.Errorf("NV661 does not explain the denial: %s", f.Message)
 			}
+		}
+	})
+
+	t.Run("a client's agent config, given as a file", func(t *testing.T) {
+		// doctor reads only the agent it talks to; other agents' configs
+		// come with --agent-config, repeatable.
+		dir := t.TempDir()
+		client := filepath.Join(dir, "client.hcl")
+		must(t, os.WriteFile(client, []byte("client {\n  enabled = true\n}\n\nvault {\n  enabled               = true\n  jwt_auth_backend_path = \"jwt-nomad/\"\n}\n"), 0o600))
+		other := filepath.Join(dir, "client-ok.hcl")
+		must(t, os.WriteFile(other, []byte("client {\n  enabled = true\n}\n\nvault {\n  enabled = true\n}\n"), 0o600))
+		rep, r := doctor(t, s.env, "--agent-config", client, "--agent-config", other)
+		var got []string
+		for _, f := range rep.Findings {
+			if f.Rule == "NV632" {
+				got = append(got, f.Location.File+": "+f.Message)
+			}
+		}
+		if len(got) != 1 || !strings.HasPrefix(got[0], client+": ") || !strings.Contains(got[0], `"jwt-nomad/" has a slash Nomad does not trim`) {
+			t.Errorf("want one NV632 on %s, got %q\n%s", client, got, r.stderr)
 		}
 	})
 
