@@ -94,6 +94,23 @@ func ParseFile(src []byte, file *hcl.File) (*Policy, hcl.Diagnostics) {
 	return p.finish()
 }
 
+// ParseRefused is Parse for native-syntax text hclsyntax.ParseConfig has
+// already refused with diags: it saves parsing the text twice.
+func ParseRefused(src []byte, filename string, diags hcl.Diagnostics) (*Policy, hcl.Diagnostics) {
+	p := &parser{src: src, pol: &Policy{}}
+	p.refused(filename, diags)
+	return p.finish()
+}
+
+// refused reads text HCL 2 refused as Vault reads it, with HCL 1, which
+// has the last word on syntax.
+func (p *parser) refused(filename string, hcl2 hcl.Diagnostics) {
+	if ok, err := p.parseHCL1(filename); !ok {
+		p.unparsed = true
+		p.diags = append(p.diags, p.syntaxError(filename, hcl2, err)...)
+	}
+}
+
 func (p *parser) finish() (*Policy, hcl.Diagnostics) {
 	// Checks run per key kind; present them in source order.
 	slices.SortStableFunc(p.diags, func(a, b *hcl.Diagnostic) int {
@@ -170,12 +187,7 @@ func sortedAttrs(m hclsyntax.Attributes) []*hclsyntax.Attribute {
 func (p *parser) parseNative(filename string) {
 	file, diags := hclsyntax.ParseConfig(p.src, filename, hcl.InitialPos)
 	if diags.HasErrors() {
-		// Vault's own parser has the last word on syntax.
-		ok, err := p.parseHCL1(filename)
-		if !ok {
-			p.unparsed = true
-			p.diags = append(p.diags, p.syntaxError(filename, diags, err)...)
-		}
+		p.refused(filename, diags)
 		return
 	}
 	p.diags = append(p.diags, diags...)

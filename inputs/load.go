@@ -459,7 +459,8 @@ func parseJSON(f *world.File, kind world.Kind, opts Options, w *world.World) {
 	case world.KindAgentConfig:
 		loadAgentHCL(f, file.Body, w)
 	case world.KindPolicy:
-		loadPolicy(f, file, w, opts)
+		pol, diags := acl.ParseFile(f.Src, file)
+		loadPolicy(f, pol, diags, w, opts)
 	case world.KindTokenRole:
 		name := overrideName(f.Path, opts)
 		if name == "" {
@@ -495,8 +496,9 @@ func parseHCL(f *world.File, kind world.Kind, opts Options, w *world.World) {
 	f.Kind = kind
 	if kind == world.KindPolicy && diags.HasErrors() {
 		// Vault reads policies with HCL 1, which accepts more than HCL 2:
-		// the policy parser tries both and says what Vault would.
-		loadPolicy(f, nil, w, opts)
+		// the policy parser reads it so and says what Vault would.
+		pol, diags := acl.ParseRefused(f.Src, f.Path, diags)
+		loadPolicy(f, pol, diags, w, opts)
 		return
 	}
 	f.Diags = append(f.Diags, diags...)
@@ -509,21 +511,14 @@ func parseHCL(f *world.File, kind world.Kind, opts Options, w *world.World) {
 	case world.KindAgentConfig:
 		loadAgentHCL(f, body, w)
 	case world.KindPolicy:
-		loadPolicy(f, file, w, opts)
+		pol, diags := acl.ParseFile(f.Src, file)
+		loadPolicy(f, pol, diags, w, opts)
 	}
 }
 
-// loadPolicy reads a policy from its parsed file (nil: from its text).
-func loadPolicy(f *world.File, file *hcl.File, w *world.World, opts Options) {
-	var (
-		p     *acl.Policy
-		diags hcl.Diagnostics
-	)
-	if file != nil {
-		p, diags = acl.ParseFile(f.Src, file)
-	} else {
-		p, diags = acl.Parse(f.Src, f.Path)
-	}
+// loadPolicy adds a parsed policy, named for its file, and the parser's
+// diagnostics.
+func loadPolicy(f *world.File, p *acl.Policy, diags hcl.Diagnostics, w *world.World, opts Options) {
 	f.Diags = append(f.Diags, diags...)
 	if p == nil {
 		return
