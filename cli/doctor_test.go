@@ -15,6 +15,7 @@ import (
 
 	"github.com/nvlint/nvlint/cli"
 	"github.com/nvlint/nvlint/internal/realserver"
+	"github.com/nvlint/nvlint/live"
 )
 
 // These scenarios run nvlint doctor against a real Vault and a real Nomad
@@ -195,6 +196,10 @@ func TestDoctorWorkloadIdentity(t *testing.T) {
 
 	t.Run("seed setup is healthy and doctor writes nothing", func(t *testing.T) {
 		audit := filepath.Join(t.TempDir(), "audit.log")
+		// Nomad's tasks log in and renew meanwhile: the audited User-Agent
+		// tells doctor's requests apart.
+		_, err := s.vc.Logical().Write("sys/config/auditing/request-headers/user-agent", map[string]any{"hmac": false})
+		must(t, err)
 		must(t, s.vc.Sys().EnableAuditWithOptions("file", &vaultapi.EnableAuditOptions{Type: "file", Options: map[string]string{"file_path": audit}}))
 		rep, r := doctor(t, s.env)
 		must(t, s.vc.Sys().DisableAudit("file"))
@@ -329,7 +334,8 @@ func waitForEvent(t *testing.T, nc *nomadapi.Client, job, msg string) {
 }
 
 // assertReadOnly reads a Vault file audit log and fails on any request
-// doctor made that could change state.
+// doctor made that could change state. Doctor's requests are those with
+// its User-Agent, which the audit device must be told to record.
 func assertReadOnly(t *testing.T, path string) {
 	t.Helper()
 	f, err := os.Open(path)
@@ -342,12 +348,16 @@ func assertReadOnly(t *testing.T, path string) {
 		var entry struct {
 			Type    string `json:"type"`
 			Request struct {
-				Operation string `json:"operation"`
-				Path      string `json:"path"`
+				Operation string              `json:"operation"`
+				Path      string              `json:"path"`
+				Headers   map[string][]string `json:"headers"`
 			} `json:"request"`
 		}
 		if json.Unmarshal(sc.Bytes(), &entry) != nil || entry.Type != "request" {
 			continue
+		}
+		if ua := entry.Request.Headers["user-agent"]; len(ua) == 0 || ua[0] != live.UserAgent {
+			continue // not doctor's: Nomad's, or the test's own
 		}
 		op, p := entry.Request.Operation, entry.Request.Path
 		if strings.HasPrefix(p, "sys/audit/") {

@@ -18,6 +18,10 @@ const capabilitiesSelfPath = "/v1/sys/capabilities-self"
 // bounds the time.
 const maxBody = 64 << 20
 
+// UserAgent is sent with every request doctor makes, so an operator can
+// tell its requests apart in Nomad's logs and Vault's audit log.
+const UserAgent = "nvlint-doctor (read-only)"
+
 // ErrNotReadOnly is returned (wrapped) for every request the read-only
 // guard refuses. The request is never sent.
 var ErrNotReadOnly = errors.New("refused: nvlint doctor only reads")
@@ -39,6 +43,10 @@ func (t *readOnly) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, fmt.Errorf("%w: %s %s", ErrNotReadOnly, req.Method, req.URL.Path)
 	}
+	// Say who is asking, for the servers' logs and Vault's audit device
+	// (a RoundTripper must not change the caller's request).
+	req = req.Clone(req.Context())
+	req.Header.Set("User-Agent", UserAgent)
 	resp, err := t.next.RoundTrip(req)
 	if resp != nil && resp.Body != nil {
 		resp.Body = &limitedBody{r: io.LimitReader(resp.Body, maxBody+1), c: resp.Body}
