@@ -50,7 +50,7 @@ func parseJWKS(body []byte) ([]world.JWK, error) {
 // with the config's jwks_ca_pem as the only roots when it has one.
 func (c *collector) fetchJWKS(raw, caPEM string) *world.JWKSFetch {
 	out := &world.JWKSFetch{URL: raw}
-	client, err := c.keyClient(raw, caPEM, "jwks_ca_pem")
+	client, err := c.keyClient(caPEM, "jwks_ca_pem")
 	if err == nil {
 		out.Keys, err = c.fetchKeys(client, raw)
 	}
@@ -66,7 +66,7 @@ func (c *collector) fetchJWKS(raw, caPEM string) *world.JWKSFetch {
 func (c *collector) fetchDiscovery(discovery, caPEM string) *world.JWKSFetch {
 	out := &world.JWKSFetch{Discovery: discovery}
 	err := func() error {
-		client, err := c.keyClient(discovery, caPEM, "oidc_discovery_ca_pem")
+		client, err := c.keyClient(caPEM, "oidc_discovery_ca_pem")
 		if err != nil {
 			return err
 		}
@@ -88,9 +88,6 @@ func (c *collector) fetchDiscovery(discovery, caPEM string) *world.JWKSFetch {
 			return errors.New("the OpenID configuration has no jwks_uri")
 		}
 		out.URL = doc.JWKSURI
-		if _, err := c.keyClient(doc.JWKSURI, "", ""); err != nil {
-			return fmt.Errorf("jwks_uri: %w", err)
-		}
 		out.Keys, err = c.fetchKeys(client, doc.JWKSURI)
 		return err
 	}()
@@ -100,14 +97,9 @@ func (c *collector) fetchDiscovery(discovery, caPEM string) *world.JWKSFetch {
 	return out
 }
 
-// keyClient checks that raw is an http(s) URL and returns the client to
-// fetch it with: the shared one, or one trusting only caPEM (named by
-// its config key, for the error) when given.
-func (c *collector) keyClient(raw, caPEM, caKey string) (*http.Client, error) {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, errors.New("not an http(s) URL")
-	}
+// keyClient returns the client to fetch keys with: the shared one, or one
+// trusting only caPEM (named by its config key, for the error) when given.
+func (c *collector) keyClient(caPEM, caKey string) (*http.Client, error) {
 	if caPEM == "" {
 		return c.fetch, nil
 	}
@@ -126,9 +118,12 @@ func (c *collector) fetchKeys(client *http.Client, raw string) ([]world.JWK, err
 	return parseJWKS(body)
 }
 
-// get GETs a URL outside the clusters within the request timeout, and
-// returns the body of a 200 answer.
+// get GETs an http(s) URL outside the clusters within the request
+// timeout, and returns the body of a 200 answer.
 func (c *collector) get(client *http.Client, raw string) ([]byte, error) {
+	if u, err := url.Parse(raw); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, errors.New("not an http(s) URL")
+	}
 	var body []byte
 	err := c.request(nil, func(ctx context.Context) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
