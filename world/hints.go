@@ -78,6 +78,7 @@ func (w *World) ApplyHints() {
 		if len(fromFiles) == 1 && !w.hasLiveJWTConfig(mount) {
 			fromFiles[0].Mount = mount
 			fromFiles[0].Ref.Name = mount
+			fromFiles[0].Ref.NameSource = NameFromConfig
 		}
 		for _, r := range w.JWTRoles {
 			if r.Mount == "" {
