@@ -3,6 +3,7 @@ package inputs
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -168,24 +169,105 @@ func (l *tfLoader) notef(r hcl.Range, format string, args ...any) {
 	l.notes = append(l.notes, fmt.Sprintf("%s:%d: %s", l.f.Path, r.Start.Line, fmt.Sprintf(format, args...)))
 }
 
+// tfKinds are the kinds of object each resource type declares.
+var tfKinds = map[string]world.Kind{
+	tfPolicy: world.KindPolicy, tfTokenRole: world.KindTokenRole, tfJWTConfig: world.KindJWTAuthConfig,
+	tfJWTRole: world.KindJWTRole, tfJob: world.KindJobspec,
+}
+
+// skip records a resource nvlint cannot read: rules then know an object
+// of its kind may exist that they cannot see.
+func (l *tfLoader) skip(kind world.Kind, name, what string, at hcl.Range) {
+	l.w.Skipped = append(l.w.Skipped, &world.Skipped{Kind: kind, Name: name, What: what, Range: at})
+}
+
 func (l *tfLoader) resource(b *hcl.Block) {
 	typ, name := b.Labels[0], b.Labels[1]
 	addr := typ + "." + name
 	content, _, _ := b.Body.PartialContent(tfSchema(typ))
 	if _, ok := content.Attributes["count"]; ok {
 		l.notef(b.DefRange, "%s: skipped: it uses count, which nvlint does not expand", addr)
+		l.skip(tfKinds[typ], "", addr+" (count, which nvlint does not expand)", b.DefRange)
 		return
 	}
-	if _, ok := content.Attributes["for_each"]; ok {
-		l.notef(b.DefRange, "%s: skipped: it uses for_each, which nvlint does not expand", addr)
+	if a, ok := content.Attributes["for_each"]; ok {
+		instances, ok := forEach(a.Expr, l.ctx)
+		if !ok {
+			l.notef(b.DefRange, "%s: skipped: its for_each collection is not known without Terraform", addr)
+			l.skip(tfKinds[typ], "", addr+" (a for_each collection known only to Terraform)", b.DefRange)
+			return
+		}
+		for _, inst := range instances {
+			l.instance(b, content, typ, fmt.Sprintf("%s[%q]", name, inst.key), inst.each)
+		}
 		return
 	}
-	res := &world.Resource{Type: typ, Name: name, File: l.f, Block: b.DefRange, Attrs: map[string]hcl.Range{}}
+	l.instance(b, content, typ, name, cty.NilVal)
+}
+
+// tfInstance is one instance of a for_each resource: its key and the
+// each object its expressions see.
+type tfInstance struct {
+	key  string
+	each cty.Value
+}
+
+// forEach expands a for_each collection as Terraform does: a map or
+// object gives each.key and each.value per element, a set of strings
+// gives both as the element. ok is false when the keys are not known.
+func forEach(expr hcl.Expression, ctx *hcl.EvalContext) ([]tfInstance, bool) {
+	v, ok := evalPartial(expr, ctx)
+	if !ok || !v.IsKnown() || v.IsNull() {
+		return nil, false
+	}
+	t := v.Type()
+	var out []tfInstance
+	switch {
+	case t.IsMapType() || t.IsObjectType():
+		for it := v.ElementIterator(); it.Next(); {
+			k, ev := it.Element()
+			out = append(out, tfInstance{key: k.AsString(), each: cty.ObjectVal(map[string]cty.Value{"key": k, "value": ev})})
+		}
+	case t.IsSetType() || t.IsListType() || t.IsTupleType():
+		if !v.IsWhollyKnown() {
+			return nil, false
+		}
+		for it := v.ElementIterator(); it.Next(); {
+			_, ev := it.Element()
+			s, err := convert.Convert(ev, cty.String)
+			if err != nil || s.IsNull() {
+				return nil, false
+			}
+			out = append(out, tfInstance{key: s.AsString(), each: cty.ObjectVal(map[string]cty.Value{"key": s, "value": s})})
+		}
+	default:
+		return nil, false
+	}
+	return out, true
+}
+
+// instance reads one instance of a resource; each is cty.NilVal for a
+// resource without for_each.
+func (l *tfLoader) instance(b *hcl.Block, content *hcl.BodyContent, typ, name string, each cty.Value) {
+	ctx := l.ctx
+	if each != cty.NilVal {
+		vars := maps.Clone(l.ctx.Variables)
+		vars["each"] = each
+		ctx = &hcl.EvalContext{Variables: vars, Functions: l.ctx.Functions}
+		// The instance's policy or jobspec text sees each too.
+		mod := l.ctx
+		l.ctx = ctx
+		defer func() { l.ctx = mod }()
+	}
+	res := &world.Resource{Type: typ, Name: name, File: l.f, Block: b.DefRange, Attrs: map[string]hcl.Range{}, Instance: each != cty.NilVal}
 	attrs := hcl.Attributes{}
 	for n, a := range content.Attributes {
+		if n == "for_each" {
+			continue
+		}
 		res.Attrs[n] = a.Expr.Range()
 		c := *a
-		c.Expr = withContext(a.Expr, l.ctx)
+		c.Expr = withContext(a.Expr, ctx)
 		attrs[n] = &c
 	}
 	l.insertPoint(b, res)
@@ -206,19 +288,19 @@ func (l *tfLoader) resource(b *hcl.Block) {
 
 // objectName is the name an attribute gives an object, or the resource's
 // address when the attribute is not a value nvlint can know.
-func (l *tfLoader) objectName(attrs hcl.Attributes, key string, res *world.Resource) string {
+func (l *tfLoader) objectName(attrs hcl.Attributes, key string, res *world.Resource) (string, world.NameSource) {
 	if v := strAttr(attrs, key); v.IsKnown() && v.V != "" {
-		return v.V
+		return v.V, world.NameFromTerraform
 	}
 	if a, ok := attrs[key]; ok {
 		l.notef(a.Expr.Range(), "%s: %s is not a value nvlint can know; the object is named %s and nothing refers to it by name", res.Address(), key, res.Address())
 	}
-	return res.Address()
+	return res.Address(), world.NameUnknown
 }
 
 func (l *tfLoader) tokenRole(attrs hcl.Attributes, meta world.Meta) {
-	name := l.objectName(attrs, "role_name", meta.Resource)
-	meta.Ref = world.ObjectRef{Kind: world.KindTokenRole, Name: name}
+	name, src := l.objectName(attrs, "role_name", meta.Resource)
+	meta.Ref = world.ObjectRef{Kind: world.KindTokenRole, Name: name, NameSource: src}
 	l.w.TokenRoles = append(l.w.TokenRoles, &world.TokenRole{
 		Meta:                   meta,
 		Name:                   strAttr(attrs, "role_name"),
@@ -252,12 +334,12 @@ func mountPath(attrs hcl.Attributes, key string) (string, bool) {
 
 func (l *tfLoader) jwtConfig(attrs hcl.Attributes, meta world.Meta) {
 	mount, ok := mountPath(attrs, "path")
-	name := mount
+	name, src := mount, world.NameFromTerraform
 	if !ok {
-		name = meta.Resource.Address()
+		name, src = meta.Resource.Address(), world.NameUnknown
 		l.notef(attrs["path"].Expr.Range(), "%s: path is not a value nvlint can know; roles cannot be matched to this mount", name)
 	}
-	meta.Ref = world.ObjectRef{Kind: world.KindJWTAuthConfig, Name: name}
+	meta.Ref = world.ObjectRef{Kind: world.KindJWTAuthConfig, Name: name, NameSource: src}
 	l.w.JWTConfigs = append(l.w.JWTConfigs, &world.JWTAuthConfig{
 		Meta:                 meta,
 		Mount:                mount,
@@ -272,9 +354,9 @@ func (l *tfLoader) jwtConfig(attrs hcl.Attributes, meta world.Meta) {
 }
 
 func (l *tfLoader) jwtRole(attrs hcl.Attributes, meta world.Meta) {
-	name := l.objectName(attrs, "role_name", meta.Resource)
+	name, src := l.objectName(attrs, "role_name", meta.Resource)
 	mount, _ := mountPath(attrs, "backend")
-	meta.Ref = world.ObjectRef{Kind: world.KindJWTRole, Name: name}
+	meta.Ref = world.ObjectRef{Kind: world.KindJWTRole, Name: name, NameSource: src}
 	r := &world.JWTRole{
 		Meta:                 meta,
 		Mount:                mount,
@@ -312,8 +394,8 @@ func (l *tfLoader) jwtRole(attrs hcl.Attributes, meta world.Meta) {
 
 func (l *tfLoader) policy(attrs, raw hcl.Attributes, meta world.Meta) {
 	res := meta.Resource
-	name := l.objectName(attrs, "name", res)
-	meta.Ref = world.ObjectRef{Kind: world.KindPolicy, Name: name}
+	name, nsrc := l.objectName(attrs, "name", res)
+	meta.Ref = world.ObjectRef{Kind: world.KindPolicy, Name: name, NameSource: nsrc}
 	a, ok := raw["policy"]
 	if !ok {
 		return
@@ -843,7 +925,7 @@ type tfModule struct {
 // its literal locals, and path.*. Standard input is a module on its own.
 func (m *tfModules) context(path string, body hcl.Body) *hcl.EvalContext {
 	if m == nil || path == "-" {
-		return &hcl.EvalContext{Variables: moduleVars([]hcl.Body{body})}
+		return &hcl.EvalContext{Variables: moduleVars([]hcl.Body{body}), Functions: tfFunctions}
 	}
 	dir := filepath.Dir(path)
 	m.mu.Lock()
@@ -857,7 +939,7 @@ func (m *tfModules) context(path string, body hcl.Body) *hcl.EvalContext {
 	}
 	m.mu.Unlock()
 	mod.once.Do(func() { mod.vars = moduleVars(m.moduleBodies(dir, path, body)) })
-	return &hcl.EvalContext{Variables: mod.vars}
+	return &hcl.EvalContext{Variables: mod.vars, Functions: tfFunctions}
 }
 
 // moduleBodies parses the Terraform files of a directory; self is the
@@ -891,57 +973,75 @@ func (m *tfModules) moduleBodies(dir, self string, selfBody hcl.Body) []hcl.Body
 }
 
 // moduleVars builds the variables Terraform expressions of a module can
-// use that nvlint can know: path.*, the locals with values known without
-// anything else, and the resources' attributes known with those.
+// use that nvlint can know: path.*, the locals (partly known where they
+// use what only Terraform knows, so that a for_each over a map of them
+// still has its keys), and the resources' attributes known with those.
+// Locals and resources may refer to each other, so they are evaluated
+// again until nothing more becomes known.
 func moduleVars(bodies []hcl.Body) map[string]cty.Value {
 	here := cty.StringVal(".")
 	vars := map[string]cty.Value{"path": cty.ObjectVal(map[string]cty.Value{"module": here, "root": here, "cwd": here})}
-	base := &hcl.EvalContext{Variables: vars}
-	locals := map[string]cty.Value{}
-	resources := map[string]map[string]cty.Value{}
-	var blocks []*hcl.Block
+	ctx := &hcl.EvalContext{Variables: vars, Functions: tfFunctions}
+	var locals hcl.Attributes = map[string]*hcl.Attribute{}
+	type resource struct {
+		typ, name string
+		attrs     hcl.Attributes
+	}
+	var resources []resource
 	for _, body := range bodies {
 		content, _, _ := body.PartialContent(tfRootSchema)
-		blocks = append(blocks, content.Blocks...)
-	}
-	// Locals first, so that resource attributes can use them.
-	for _, b := range blocks {
-		if b.Type != "locals" {
-			continue
-		}
-		attrs, _ := b.Body.JustAttributes()
-		for n, a := range attrs {
-			if v, diags := a.Expr.Value(base); !diags.HasErrors() && v.IsWhollyKnown() {
-				locals[n] = v
+		for _, b := range content.Blocks {
+			attrs, _ := b.Body.JustAttributes()
+			switch b.Type {
+			case "locals":
+				maps.Copy(locals, attrs)
+			case "resource":
+				// An instance of a resource with count or for_each is
+				// reached by index; nvlint leaves those unknown.
+				_, counted := attrs["count"]
+				_, each := attrs["for_each"]
+				if !counted && !each {
+					resources = append(resources, resource{b.Labels[0], b.Labels[1], attrs})
+				}
 			}
 		}
 	}
-	vars["local"] = cty.ObjectVal(locals)
-	for _, b := range blocks {
-		if b.Type != "resource" {
-			continue
-		}
-		attrs, _ := b.Body.JustAttributes()
-		if _, ok := attrs["count"]; ok {
-			continue
-		}
-		if _, ok := attrs["for_each"]; ok {
-			continue
-		}
-		obj := map[string]cty.Value{}
-		for n, a := range attrs {
-			if v, diags := a.Expr.Value(base); !diags.HasErrors() && v.IsWhollyKnown() {
-				obj[n] = v
+	known := 0
+	for range 4 {
+		before := known
+		known = 0
+		vals := map[string]cty.Value{}
+		for n, a := range locals {
+			if v, ok := evalPartial(a.Expr, ctx); ok {
+				vals[n] = v
+				known++
+				if v.IsWhollyKnown() {
+					known++
+				}
 			}
 		}
-		if resources[b.Labels[0]] == nil {
-			resources[b.Labels[0]] = map[string]cty.Value{}
+		vars["local"] = cty.ObjectVal(vals)
+		byType := map[string]map[string]cty.Value{}
+		for _, r := range resources {
+			obj := map[string]cty.Value{}
+			for n, a := range r.attrs {
+				if v, diags := a.Expr.Value(ctx); !diags.HasErrors() && v.IsWhollyKnown() {
+					obj[n] = v
+					known++
+				}
+			}
+			if byType[r.typ] == nil {
+				byType[r.typ] = map[string]cty.Value{}
+			}
+			byType[r.typ][r.name] = cty.ObjectVal(obj)
 		}
-		resources[b.Labels[0]][b.Labels[1]] = cty.ObjectVal(obj)
-	}
-	for typ, byName := range resources {
-		if typ != "path" && typ != "local" {
-			vars[typ] = cty.ObjectVal(byName)
+		for typ, byName := range byType {
+			if typ != "path" && typ != "local" && typ != "each" {
+				vars[typ] = cty.ObjectVal(byName)
+			}
+		}
+		if known == before {
+			break
 		}
 	}
 	return vars
