@@ -1006,18 +1006,12 @@ func moduleVars(bodies []hcl.Body) map[string]cty.Value {
 			}
 		}
 	}
-	known := 0
-	for range 4 {
-		before := known
-		known = 0
+	prev := cty.NilVal
+	for range 8 {
 		vals := map[string]cty.Value{}
 		for n, a := range locals {
 			if v, ok := evalPartial(a.Expr, ctx); ok {
 				vals[n] = v
-				known++
-				if v.IsWhollyKnown() {
-					known++
-				}
 			}
 		}
 		vars["local"] = cty.ObjectVal(vals)
@@ -1027,7 +1021,6 @@ func moduleVars(bodies []hcl.Body) map[string]cty.Value {
 			for n, a := range r.attrs {
 				if v, diags := a.Expr.Value(ctx); !diags.HasErrors() && v.IsWhollyKnown() {
 					obj[n] = v
-					known++
 				}
 			}
 			if byType[r.typ] == nil {
@@ -1040,9 +1033,11 @@ func moduleVars(bodies []hcl.Body) map[string]cty.Value {
 				vars[typ] = cty.ObjectVal(byName)
 			}
 		}
-		if known == before {
+		now := cty.ObjectVal(vars)
+		if prev != cty.NilVal && now.RawEquals(prev) {
 			break
 		}
+		prev = now
 	}
 	return vars
 }
