@@ -2,6 +2,7 @@ package world
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -51,6 +52,25 @@ func (w *World) Guesses(kind Kind) []Meta {
 	return out
 }
 
+// Metas lists the Meta of every Vault object, for rules that look at
+// where objects are declared whatever their kind.
+func (w *World) Metas() []*Meta {
+	var out []*Meta
+	for _, o := range w.Policies {
+		out = append(out, &o.Meta)
+	}
+	for _, o := range w.TokenRoles {
+		out = append(out, &o.Meta)
+	}
+	for _, o := range w.JWTConfigs {
+		out = append(out, &o.Meta)
+	}
+	for _, o := range w.JWTRoles {
+		out = append(out, &o.Meta)
+	}
+	return out
+}
+
 func (w *World) refsOf(kind Kind) []ObjectRef {
 	metas := w.metasOf(kind)
 	out := make([]ObjectRef, len(metas))
@@ -84,11 +104,87 @@ func (w *World) metasOf(kind Kind) []Meta {
 }
 
 // NameAdvice tells the user how to give nvlint the real name of an object
-// named by a guess.
-func NameAdvice(m Meta) string {
+// named by a guess: name is the name it probably has.
+func NameAdvice(m Meta, name string) string {
 	file := "FILE"
 	if m.File != nil {
-		file = m.File.Path
+		file = filepath.Base(m.File.Path)
 	}
-	return fmt.Sprintf("if it is, tell nvlint its name: --name %s=NAME, or names = { %q = \"NAME\" } in .nvlint.hcl", file, file)
+	return fmt.Sprintf("tell nvlint its name: --name %s=%s, or names = { %q = %q } in .nvlint.hcl", file, name, file, name)
+}
+
+// NameLookup is what the world says about a reference by name to an
+// object of some kind.
+type NameLookup struct {
+	// Found is the object of that name; nil when there is none.
+	Found *Meta
+	// Unseen says why an object of that name may exist that nvlint
+	// could not read (see World.Unseen); "" when there is none.
+	Unseen string
+	// Guesses are the objects of the kind whose names are guesses from
+	// file names: one of them may be the object under its real name.
+	Guesses []Meta
+	// Count is the number of objects of the kind the world holds.
+	Count int
+}
+
+// Missing reports whether the world is sure no object has the name: none
+// has it, none may be hidden, and no name of the kind is a guess.
+func (l NameLookup) Missing() bool {
+	return l.Found == nil && l.Unseen == "" && len(l.Guesses) == 0
+}
+
+// Probably is the object the reference probably means when it matches
+// no name: the only object of the kind, named by a guess.
+func (l NameLookup) Probably() *Meta {
+	if l.Found == nil && l.Unseen == "" && l.Count == 1 && len(l.Guesses) == 1 {
+		return &l.Guesses[0]
+	}
+	return nil
+}
+
+// Assumed are the references to the guessed objects, for a finding's
+// Assumes.
+func (l NameLookup) Assumed() []ObjectRef {
+	out := make([]ObjectRef, len(l.Guesses))
+	for i, m := range l.Guesses {
+		out[i] = m.Ref
+	}
+	return out
+}
+
+// Evidence says what the guessed names are and where they come from.
+func (l NameLookup) Evidence() []string {
+	var out []string
+	for _, m := range l.Guesses {
+		file := ""
+		if m.File != nil {
+			file = m.File.Path
+		}
+		out = append(out, "assumed: "+m.Ref.Assumption(file))
+	}
+	return out
+}
+
+// Lookup resolves a reference by name to an object of kind. Vault keeps
+// role and policy names in lower case, so case does not matter.
+func (w *World) Lookup(kind Kind, name string) NameLookup {
+	var l NameLookup
+	metas := w.metasOf(kind)
+	l.Count = len(metas)
+	for i := range metas {
+		if metas[i].Ref.Name == name {
+			l.Found = &metas[i]
+			return l
+		}
+	}
+	for i := range metas {
+		if strings.EqualFold(metas[i].Ref.Name, name) {
+			l.Found = &metas[i]
+			return l
+		}
+	}
+	l.Unseen = w.Unseen(kind, name)
+	l.Guesses = w.Guesses(kind)
+	return l
 }
