@@ -136,6 +136,10 @@ func Load(paths []string, opts Options) (*world.World, Notes, error) {
 	seen := map[string]bool{}
 	for i, f := range files {
 		notes = append(notes, opts.tf.notesFor(f)...)
+		if by := opts.tf.templateOf(f.Path); by != "" && f.Kind != world.KindTerraform {
+			notes = append(notes, fmt.Sprintf("%s: a template %s renders with templatefile(); its ${...} are that call's variables, so it is not read on its own", f.Path, by))
+			continue
+		}
 		if claimed[samePath(f.Path)] && f.Kind != world.KindTerraform {
 			notes = append(notes, fmt.Sprintf("%s: read through the Terraform resource that loads it with file()", f.Path))
 			continue

@@ -159,10 +159,35 @@ func loadTerraform(f *world.File, opts Options, w *world.World) Notes {
 		f.Terraform = filepath.Dir(f.Path)
 	}
 	l.ctx = opts.tf.context(f.Path, file.Body)
+	l.templates(file.Body)
 	for _, b := range resources {
 		l.resource(b)
 	}
 	return l.notes
+}
+
+// templates records the files the configuration renders with
+// templatefile(), whatever resource renders them: they are templates
+// whose ${...} are the call's variables, not files to read on their own.
+func (l *tfLoader) templates(body hcl.Body) {
+	native, ok := body.(*hclsyntax.Body)
+	if !ok || l.f.Path == "-" {
+		return
+	}
+	_ = hclsyntax.VisitAll(native, func(n hclsyntax.Node) hcl.Diagnostics {
+		call, ok := n.(*hclsyntax.FunctionCallExpr)
+		if !ok || call.Name != "templatefile" || len(call.Args) == 0 {
+			return nil
+		}
+		if p := strValue(withContext(call.Args[0], l.ctx)); p.IsKnown() {
+			path := p.V
+			if !filepath.IsAbs(path) {
+				path = filepath.Join(filepath.Dir(l.f.Path), path)
+			}
+			l.opts.tf.addTemplate(filepath.Clean(path), l.f.Path)
+		}
+		return nil
+	})
 }
 
 func (l *tfLoader) notef(r hcl.Range, format string, args ...any) {
@@ -400,8 +425,9 @@ func (l *tfLoader) policy(attrs, raw hcl.Attributes, meta world.Meta) {
 	if !ok {
 		return
 	}
-	src, ok := l.text(res, a, false)
+	src, ok := l.text(res, a, true)
 	if !ok {
+		l.skip(world.KindPolicy, knownName(meta.Ref), res.Address()+" (its text is known only to Terraform)", meta.Range)
 		return
 	}
 	pol := &world.Policy{Meta: meta}
@@ -413,12 +439,22 @@ func (l *tfLoader) policy(attrs, raw hcl.Attributes, meta world.Meta) {
 		pol.Range = hcl.Range{Filename: src.file.Path, Start: hcl.InitialPos, End: hcl.InitialPos}
 		l.w.Files = append(l.w.Files, src.file)
 	} else {
-		p, diags := acl.Parse(src.text, l.f.Path)
+		p, diags := acl.Parse(src.text, src.path)
 		remapValue(p, src.remapRange, src.remapPos)
-		diags = src.remapDiags(diags)
-		l.f.Diags = append(l.f.Diags, diags...)
+		// What Terraform fills in is not what nvlint sees: problems in
+		// those parts are not the policy's.
+		diags = src.known(src.remapDiags(diags))
 		pol.ACL, pol.Diags = p, diags
-		if src.heredoc {
+		if t := src.template; t != nil {
+			t.Kind = world.KindPolicy
+			t.Diags = append(t.Diags, diags...)
+			pol.File = t
+			pol.Range = hcl.Range{Filename: t.Path, Start: hcl.InitialPos, End: hcl.InitialPos}
+			l.w.Files = append(l.w.Files, t)
+		} else {
+			l.f.Diags = append(l.f.Diags, diags...)
+		}
+		if src.heredoc && len(src.unresolved) == 0 {
 			at := src.closing
 			res.TextEnd, res.TextIndent = &at, src.indent
 		}
@@ -427,7 +463,24 @@ func (l *tfLoader) policy(attrs, raw hcl.Attributes, meta world.Meta) {
 		return
 	}
 	pol.ACL.Name = name
+	if len(src.unresolved) > 0 {
+		// Only the literal parts are known: rules that read the text
+		// check them, rules that decide what the policy grants do not
+		// see it.
+		l.notef(a.Expr.Range(), "%s: the policy interpolates %s, which only Terraform can fill in; only its literal text is checked", res.Address(), strings.Join(src.unresolved, ", "))
+		l.w.Skipped = append(l.w.Skipped, &world.Skipped{Kind: world.KindPolicy, Name: knownName(meta.Ref), What: res.Address() + " (part of its text is known only to Terraform)", Range: meta.Range, Policy: pol})
+		return
+	}
 	l.w.Policies = append(l.w.Policies, pol)
+}
+
+// knownName is an object's name for a skipped record: "" when only
+// Terraform knows it, so that it may be any name.
+func knownName(ref world.ObjectRef) string {
+	if !ref.NameKnown() {
+		return ""
+	}
+	return ref.Name
 }
 
 func (l *tfLoader) job(attrs, raw hcl.Attributes, meta world.Meta) {
@@ -521,8 +574,12 @@ type tfSource struct {
 	*offsetMap
 	text []byte
 	file *world.File
-	// unresolved are the interpolations kept as written.
+	// unresolved are the interpolations kept as written, and unknown
+	// the source spans they cover.
 	unresolved []string
+	unknown    [][2]int
+	// template is the file a templatefile() call rendered the text from.
+	template *world.File
 	// heredoc is true for a heredoc; closing is the start of its closing
 	// marker line, indent the indentation of its first line.
 	heredoc bool
@@ -552,6 +609,9 @@ func (l *tfLoader) text(res *world.Resource, a *hcl.Attribute, keepUnresolved bo
 		}
 		return src, true
 	case *hclsyntax.FunctionCallExpr:
+		if e.Name == "templatefile" && len(e.Args) == 2 && what == "policy" {
+			return l.templateFile(res, e, what)
+		}
 		if e.Name == "file" && len(e.Args) == 1 {
 			p := strValue(withContext(e.Args[0], l.ctx))
 			if !p.IsKnown() {
@@ -565,6 +625,36 @@ func (l *tfLoader) text(res *world.Resource, a *hcl.Attribute, keepUnresolved bo
 	}
 	l.notef(expr.Range(), "%s: the %s is an expression only Terraform can evaluate; it is not checked", res.Address(), what)
 	return nil, false
+}
+
+// templateFile renders the file a templatefile() call reads: a template
+// whose ${...} are the call's variables, not a policy on its own. What
+// the variables leave unknown stays unknown (see tfSource.unresolved).
+func (l *tfLoader) templateFile(res *world.Resource, e *hclsyntax.FunctionCallExpr, what string) (*tfSource, bool) {
+	p := strValue(withContext(e.Args[0], l.ctx))
+	if !p.IsKnown() {
+		l.notef(e.Range(), "%s: the %s is rendered from a template whose path nvlint cannot work out; it is not checked", res.Address(), what)
+		return nil, false
+	}
+	read, ok := l.readFile(res, e.Range(), p.V, what)
+	if !ok {
+		return nil, false
+	}
+	tf := read.file
+	tmpl, diags := hclsyntax.ParseTemplate(tf.Src, tf.Path, hcl.InitialPos)
+	te, isTemplate := tmpl.(*hclsyntax.TemplateExpr)
+	if diags.HasErrors() || !isTemplate {
+		l.notef(e.Range(), "%s: the %s template %s does not parse as a Terraform template; it is not checked", res.Address(), what, tf.Path)
+		return nil, false
+	}
+	vars := map[string]cty.Value{}
+	if v, ok := evalPartial(e.Args[1], l.ctx); ok && v.IsKnown() && !v.IsNull() && (v.Type().IsObjectType() || v.Type().IsMapType()) {
+		vars = v.AsValueMap()
+	}
+	ctx := &hcl.EvalContext{Variables: vars, Functions: tfFunctions}
+	out := l.render(tfTemplate{src: tf.Src, path: tf.Path, lines: newLineIndex(tf.Src), ctx: ctx, whole: true}, te, true)
+	out.template = tf
+	return out, true
 }
 
 func (l *tfLoader) readFile(res *world.Resource, at hcl.Range, p, what string) (*tfSource, bool) {
@@ -614,12 +704,30 @@ func (l *tfLoader) jsonText(res *world.Resource, a *hcl.Attribute, what string) 
 // string) as Terraform would where nvlint can, keeping the map of its
 // bytes to the source.
 func (l *tfLoader) template(e *hclsyntax.TemplateExpr, keepUnresolved bool) *tfSource {
-	src := l.f.Src
+	return l.render(tfTemplate{src: l.f.Src, path: l.f.Path, lines: l.lines, ctx: l.ctx}, e, keepUnresolved)
+}
+
+// tfTemplate is where a template's text is written and what its
+// interpolations see: an attribute of the .tf file in the module's
+// context, or a file templatefile() renders with that call's variables.
+type tfTemplate struct {
+	src   []byte
+	path  string
+	lines lineIndex
+	ctx   *hcl.EvalContext
+	// whole is true for a template file: its text is all of src.
+	whole bool
+}
+
+func (l *tfLoader) render(tpl tfTemplate, e *hclsyntax.TemplateExpr, keepUnresolved bool) *tfSource {
+	src := tpl.src
 	r := e.SrcRange
-	out := &tfSource{offsetMap: &offsetMap{lines: l.lines, src: src, path: l.f.Path}}
+	out := &tfSource{offsetMap: &offsetMap{lines: tpl.lines, src: src, path: tpl.path}}
 	contentStart, contentEnd := r.Start.Byte, r.End.Byte
-	quoted := r.Start.Byte < len(src) && src[r.Start.Byte] == '"'
-	if quoted {
+	quoted := !tpl.whole && r.Start.Byte < len(src) && src[r.Start.Byte] == '"'
+	if tpl.whole {
+		contentStart, contentEnd = 0, len(src)
+	} else if quoted {
 		contentStart, contentEnd = r.Start.Byte+1, r.End.Byte-1
 	} else if bytes.HasPrefix(src[r.Start.Byte:], []byte("<<")) {
 		out.heredoc = true
@@ -628,7 +736,7 @@ func (l *tfLoader) template(e *hclsyntax.TemplateExpr, keepUnresolved bool) *tfS
 		}
 		contentEnd = bytes.LastIndexByte(src[:r.End.Byte], '\n') + 1
 		contentEnd = max(contentEnd, contentStart)
-		out.closing = l.lines.pos(src, contentEnd)
+		out.closing = tpl.lines.pos(src, contentEnd)
 		line := src[contentStart:]
 		if i := bytes.IndexByte(line, '\n'); i >= 0 {
 			line = line[:i]
@@ -652,11 +760,14 @@ func (l *tfLoader) template(e *hclsyntax.TemplateExpr, keepUnresolved bool) *tfS
 		if i+1 < len(e.Parts) {
 			b = e.Parts[i+1].Range().Start.Byte
 		}
-		if s, ok := l.interpolate(part); ok {
+		if s, ok := interpolate(part, tpl.ctx); ok {
 			out.addSpan([]byte(s), a, b)
 			continue
 		}
-		out.unresolved = append(out.unresolved, strings.TrimSpace(string(pr.SliceBytes(src))))
+		if ref := strings.TrimSpace(string(pr.SliceBytes(src))); !slices.Contains(out.unresolved, ref) {
+			out.unresolved = append(out.unresolved, ref)
+		}
+		out.unknown = append(out.unknown, [2]int{a, b})
 		if keepUnresolved {
 			text, starts, ends := unescape(src, a, b, string(src[a:b]), false)
 			out.add(text, starts, ends)
@@ -668,8 +779,8 @@ func (l *tfLoader) template(e *hclsyntax.TemplateExpr, keepUnresolved bool) *tfS
 
 // interpolate evaluates an interpolation: a value the configuration
 // settles, or an auth mount's accessor, which gets its stand-in.
-func (l *tfLoader) interpolate(part hclsyntax.Expression) (string, bool) {
-	v, diags := part.Value(l.ctx)
+func interpolate(part hclsyntax.Expression, ctx *hcl.EvalContext) (string, bool) {
+	v, diags := part.Value(ctx)
 	if !diags.HasErrors() && v.IsWhollyKnown() && !v.IsNull() {
 		if s, err := convert.Convert(v, cty.String); err == nil {
 			return s.AsString(), true
@@ -835,6 +946,31 @@ func (m *offsetMap) remapPos(p hcl.Pos) hcl.Pos {
 	return m.lines.pos(m.src, m.offset(p.Byte, false))
 }
 
+// known drops the diagnostics about text Terraform fills in: those whose
+// subject touches an interpolation nvlint could not resolve.
+func (s *tfSource) known(diags hcl.Diagnostics) hcl.Diagnostics {
+	if len(s.unknown) == 0 {
+		return diags
+	}
+	out := diags[:0:0]
+	for _, d := range diags {
+		if d.Subject != nil && d.Subject.Filename == s.path && s.touchesUnknown(d.Subject.Start.Byte, d.Subject.End.Byte) {
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+func (s *tfSource) touchesUnknown(a, b int) bool {
+	for _, u := range s.unknown {
+		if a <= u[1] && u[0] <= b {
+			return true
+		}
+	}
+	return false
+}
+
 func (m *offsetMap) remapDiags(diags hcl.Diagnostics) hcl.Diagnostics {
 	out := make(hcl.Diagnostics, 0, len(diags))
 	for _, d := range diags {
@@ -881,6 +1017,32 @@ type tfModules struct {
 	dirs    map[string]*tfModule
 	notes   map[*world.File]Notes
 	sources map[string][]byte
+	// templates maps the files templatefile() renders (samePath) to the
+	// .tf file that renders them.
+	templates map[string]string
+}
+
+func (m *tfModules) addTemplate(path, by string) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.templates == nil {
+		m.templates = map[string]string{}
+	}
+	m.templates[samePath(path)] = by
+}
+
+// templateOf is the .tf file that renders the file at path with
+// templatefile(), or "".
+func (m *tfModules) templateOf(path string) string {
+	if m == nil {
+		return ""
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.templates[samePath(path)]
 }
 
 func (m *tfModules) addNotes(f *world.File, n Notes) {

@@ -19,6 +19,22 @@ type Skipped struct {
 	// "vault_jwt_auth_backend_role.roles (for_each nvlint cannot expand)".
 	What  string
 	Range hcl.Range
+	// Policy holds the literal parts of a policy whose text is partly
+	// known only to Terraform: rules that read policy text check it,
+	// rules that decide what a policy grants never see it.
+	Policy *Policy
+}
+
+// PolicyTexts are the policies whose text rules may read: every policy,
+// and the literal parts of those only partly known.
+func (w *World) PolicyTexts() []*Policy {
+	out := append([]*Policy(nil), w.Policies...)
+	for _, s := range w.Skipped {
+		if s.Policy != nil {
+			out = append(out, s.Policy)
+		}
+	}
+	return out
 }
 
 // Unseen says why an object of kind named name may exist although no
