@@ -26,7 +26,9 @@ var jwtConfigDefaultRoleMissingMeta = rules.Meta{
 	Doc: rules.Doc{
 		Why: "Nomad logs a task in with its job's vault.role, else the client's create_from_role, else no role at all, and Vault then uses the auth method's default_role. " +
 			"When that role does not exist the login fails with `role \"nomad-workloads\" could not be found` and Nomad kills the task. " +
-			"nvlint checks the name against the JWT roles given; with none given it cannot tell and stays silent (--verbose says so).",
+			"nvlint checks the name against the JWT roles given; with none given, or with a role it could not read (Terraform count, a for_each over what only Terraform knows), it cannot tell and stays silent (--verbose says so). " +
+			"A role file's name is a guess unless a name field, --name, names in .nvlint.hcl, or a Terraform role_name says it (nomad setup vault's own files are known): " +
+			"when the default_role matches no name and some names are guesses, the finding is a warning that says what it assumed, with no edit.",
 		Example: "{\n  \"jwks_url\": \"http://127.0.0.1:4646/.well-known/jwks.json\",\n  \"default_role\": \"nomad-workload\"\n}\n# role file: vault-role-nomad-workloads.json",
 		Fix:     "Name the role that exists in default_role, or write the role: `vault write auth/jwt-nomad/role/NAME @role.json`.",
 	},
