@@ -460,6 +460,10 @@ func (l *tfLoader) policy(attrs, raw hcl.Attributes, meta world.Meta) {
 		}
 	}
 	if pol.ACL == nil {
+		if len(src.unresolved) > 0 {
+			l.notef(a.Expr.Range(), "%s: the policy interpolates %s, which only Terraform can fill in, and its literal text does not parse; it is not checked", res.Address(), strings.Join(src.unresolved, ", "))
+			l.skip(world.KindPolicy, knownName(meta.Ref), res.Address()+" (its text is known only to Terraform)", meta.Range)
+		}
 		return
 	}
 	pol.ACL.Name = name
