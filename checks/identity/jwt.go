@@ -69,13 +69,17 @@ func usedOnlyByBatchJobs(w *world.World, r *world.JWTRole) bool {
 	// A role named by a guess may be the one some jobs name under its
 	// real name (a role that matches no role given): which jobs use it is
 	// then unknown, and the rules that spare batch-only roles stay quiet.
-	for name := range uses {
-		if w.Lookup(world.KindJWTRole, name).Found == nil {
-			return true
+	return world.Derived(w, danglingRoleUseKey, func(w *world.World) bool {
+		for name := range uses {
+			if w.JWTRole(name) == nil && w.Lookup(world.KindJWTRole, name).Found == nil {
+				return true
+			}
 		}
-	}
-	return false
+		return false
+	})
 }
+
+var danglingRoleUseKey = world.NewDerivedKey("jobs logging in with a JWT role not given")
 
 func isBatchJob(j *world.Job) bool {
 	return j.Type.IsKnown() && (j.Type.V == "batch" || j.Type.V == "sysbatch")
