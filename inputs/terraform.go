@@ -504,7 +504,7 @@ func (l *tfLoader) job(attrs, raw hcl.Attributes, meta world.Meta) {
 		parse(src.file, kind, l.opts, part)
 		l.w.Files = append(l.w.Files, src.file)
 	} else {
-		tmp := &world.File{Path: l.f.Path, Src: src.text, Explicit: true}
+		tmp := &world.File{Path: src.path, Src: src.text, Explicit: true}
 		if isJSON := boolAttr(attrs, "json"); isJSON.IsKnown() && isJSON.V && !bytes.HasPrefix(bytes.TrimSpace(src.text), []byte("{")) {
 			// A JSON jobspec Terraform renders; nvlint reads what it can.
 			return
@@ -515,14 +515,23 @@ func (l *tfLoader) job(attrs, raw hcl.Attributes, meta world.Meta) {
 			l.notef(a.Expr.Range(), "%s: the jobspec interpolates %s, which only Terraform can fill in, and does not parse as written; the job is not checked", res.Address(), strings.Join(src.unresolved, ", "))
 			return
 		}
-		l.f.Diags = append(l.f.Diags, diags...)
+		if t := src.template; t != nil {
+			t.Kind = kind
+			t.Diags = append(t.Diags, diags...)
+			l.w.Files = append(l.w.Files, t)
+		} else {
+			l.f.Diags = append(l.f.Diags, diags...)
+		}
 		for _, j := range part.Jobs {
 			remapValue(j, src.remapRange, src.remapPos)
 		}
 	}
 	for _, j := range part.Jobs {
 		j.Resource = res
-		if src.file == nil {
+		switch {
+		case src.template != nil:
+			j.File = src.template
+		case src.file == nil:
 			j.File = l.f
 		}
 		l.w.Jobs = append(l.w.Jobs, j)
@@ -613,7 +622,7 @@ func (l *tfLoader) text(res *world.Resource, a *hcl.Attribute, keepUnresolved bo
 		}
 		return src, true
 	case *hclsyntax.FunctionCallExpr:
-		if e.Name == "templatefile" && len(e.Args) == 2 && what == "policy" {
+		if e.Name == "templatefile" && len(e.Args) == 2 {
 			return l.templateFile(res, e, what)
 		}
 		if e.Name == "file" && len(e.Args) == 1 {
