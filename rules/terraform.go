@@ -70,16 +70,24 @@ func resourceAttr(w *world.World, r hcl.Range) (string, bool) {
 // inInstance reports whether r lies in the block of a for_each
 // resource that nvlint read as one object per key.
 func inInstance(w *world.World, r hcl.Range) bool {
-	for _, m := range w.Metas() {
-		res := m.Resource
-		if res == nil || !res.Instance || res.File == nil || res.File.Path != r.Filename {
-			continue
-		}
-		if res.Braces.Start.Byte <= r.Start.Byte && r.End.Byte <= res.Braces.End.Byte {
+	for _, res := range world.Derived(w, instancesKey, instanceResources) {
+		if res.File.Path == r.Filename && res.Braces.Start.Byte <= r.Start.Byte && r.End.Byte <= res.Braces.End.Byte {
 			return true
 		}
 	}
 	return false
+}
+
+var instancesKey = world.NewDerivedKey("for_each instances")
+
+func instanceResources(w *world.World) []*world.Resource {
+	var out []*world.Resource
+	for _, m := range w.Metas() {
+		if res := m.Resource; res != nil && res.Instance && res.File != nil {
+			out = append(out, res)
+		}
+	}
+	return out
 }
 
 // terraformCommands replaces each step of a command that writes a file
