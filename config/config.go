@@ -116,7 +116,7 @@ var rootSchema = &hcl.BodySchema{
 		{Name: "nomad_version"}, {Name: "vault_version"},
 		{Name: "server_policy"}, {Name: "token_role"},
 		{Name: "jwt_mount"}, {Name: "jwt_accessor"},
-		{Name: "ignore_paths"},
+		{Name: "ignore_paths"}, {Name: "names"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "rule", LabelNames: []string{"id"}},
@@ -194,6 +194,10 @@ func Parse(src []byte, filename string, catalog []rules.Rule) (*Config, hcl.Diag
 		c.IgnorePaths = pats
 	}
 
+	if attr, ok := content.Attributes["names"]; ok {
+		diags = append(diags, c.names(attr)...)
+	}
+
 	seen := map[string]hcl.Range{}
 	for _, b := range content.Blocks {
 		switch b.Type {
@@ -205,6 +209,30 @@ func Parse(src []byte, filename string, catalog []rules.Rule) (*Config, hcl.Diag
 	}
 	suggest(diags)
 	return c, diags
+}
+
+// names reads names = { FILE = NAME }: the object each file holds. FILE
+// with a slash is a path relative to the config file's directory, else a
+// base name matched in any directory.
+func (c *Config) names(attr *hcl.Attribute) hcl.Diagnostics {
+	v, diags := literal(attr, cty.Map(cty.String))
+	if diags.HasErrors() {
+		return diags
+	}
+	c.Hints.Names = map[string]world.Str{}
+	for it := v.ElementIterator(); it.Next(); {
+		k, n := it.Element()
+		file, name := k.AsString(), strings.TrimSpace(n.AsString())
+		if file == "" || name == "" {
+			diags = append(diags, errAt(attr.Expr.Range(), "Empty name", "names maps a file to the name of its object; neither may be empty"))
+			continue
+		}
+		if strings.ContainsAny(file, `/\`) && c.Dir != "" {
+			file = filepath.Join(c.Dir, filepath.FromSlash(file))
+		}
+		c.Hints.Names[file] = world.Str{V: name, Set: true, Known: true, Range: attr.Expr.Range()}
+	}
+	return diags
 }
 
 var unsupported = regexp.MustCompile(`(?:argument|block type) named "([^"]+)"`)

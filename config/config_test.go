@@ -133,6 +133,26 @@ ignore {
 			want: []string{".nvlint.hcl:1:17: Invalid version", `"latest"`},
 		},
 		{
+			name: "names",
+			src:  "names = {\n  \"acl-role.json\" = \"nomad-workloads\"\n  \"vault/server.hcl\" = \"nomad-server\"\n}\n",
+			check: func(t *testing.T, c *config.Config) {
+				n := c.Hints.Names
+				if n["acl-role.json"].V != "nomad-workloads" || n[filepath.Join(c.Dir, "vault", "server.hcl")].V != "nomad-server" || len(n) != 2 {
+					t.Errorf("names: %+v", n)
+				}
+			},
+		},
+		{
+			name: "empty name",
+			src:  "names = { \"acl-role.json\" = \"\" }\n",
+			want: []string{".nvlint.hcl:1:9: Empty name"},
+		},
+		{
+			name: "names not a map of strings",
+			src:  "names = [\"acl-role.json\"]\n",
+			want: []string{"Incorrect value type", "names must be map of string"},
+		},
+		{
 			name: "wrong type",
 			src:  "ignore_paths = \"legacy/**\"\n",
 			want: []string{".nvlint.hcl:1:16: Incorrect value type", "ignore_paths must be list of string"},

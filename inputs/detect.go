@@ -170,9 +170,27 @@ func overrideName(path string, opts Options) string {
 	return ""
 }
 
-func nameFor(path string, kind world.Kind, opts Options) string {
+// setupVaultNames are the objects `nomad setup vault` writes from its own
+// files (command/asset in the Nomad repository, command/setup_vault.go):
+// the JWT auth method jwt-nomad, its role nomad-workloads and the policy
+// nomad-workloads, whatever the files are called.
+var setupVaultNames = map[string]struct {
+	kind world.Kind
+	name string
+}{
+	"vault-wi-default-auth-method-config.json": {world.KindJWTAuthConfig, "jwt-nomad"},
+	"vault-wi-default-role.json":               {world.KindJWTRole, "nomad-workloads"},
+	"vault-wi-default-policy.hcl":              {world.KindPolicy, "nomad-workloads"},
+}
+
+// nameFor names the object of a file and says how: --name, one of nomad
+// setup vault's files, or a guess from the file name.
+func nameFor(path string, kind world.Kind, opts Options) (string, world.NameSource) {
 	if n := overrideName(path, opts); n != "" {
-		return n
+		return n, world.NameFromFlag
 	}
-	return objectName(path, kind)
+	if c, ok := setupVaultNames[strings.ToLower(filepath.Base(path))]; ok && c.kind == kind {
+		return c.name, world.NameFromSetupVault
+	}
+	return objectName(path, kind), world.NameFromFileName
 }

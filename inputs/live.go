@@ -29,11 +29,11 @@ func LiveObject(w *world.World, kind world.Kind, name, origin string, data []byt
 	part := &world.World{}
 	switch kind {
 	case world.KindTokenRole:
-		loadTokenRole(f, top, name, part)
+		loadTokenRole(f, top, world.ObjectRef{Kind: kind, Name: name}, part)
 	case world.KindJWTAuthConfig:
-		loadJWTConfig(f, top, name, part)
+		loadJWTConfig(f, top, world.ObjectRef{Kind: kind, Name: name}, part)
 	case world.KindJWTRole:
-		loadJWTRole(f, top, name, part)
+		loadJWTRole(f, top, world.ObjectRef{Kind: kind, Name: name}, part)
 	case world.KindJobspec:
 		loadJobJSON(f, top, part)
 	default:

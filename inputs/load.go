@@ -136,6 +136,10 @@ func Load(paths []string, opts Options) (*world.World, Notes, error) {
 	seen := map[string]bool{}
 	for i, f := range files {
 		notes = append(notes, opts.tf.notesFor(f)...)
+		if by := opts.tf.templateOf(f.Path); by != "" && f.Kind != world.KindTerraform {
+			notes = append(notes, fmt.Sprintf("%s: a template %s renders with templatefile(); its ${...} are that call's variables, so it is not read on its own", f.Path, by))
+			continue
+		}
 		if claimed[samePath(f.Path)] && f.Kind != world.KindTerraform {
 			notes = append(notes, fmt.Sprintf("%s: read through the Terraform resource that loads it with file()", f.Path))
 			continue
@@ -462,19 +466,23 @@ func parseJSON(f *world.File, kind world.Kind, opts Options, w *world.World) {
 		pol, diags := acl.ParseFile(f.Src, file)
 		loadPolicy(f, pol, diags, w, opts)
 	case world.KindTokenRole:
-		name := overrideName(f.Path, opts)
-		if name == "" {
-			if n := strAttr(top, "name"); n.Known && n.V != "" {
-				name = n.V
-			} else {
-				name = objectName(f.Path, world.KindTokenRole)
-			}
+		name, src := nameFor(f.Path, kind, opts)
+		if n := strAttr(top, "name"); src != world.NameFromFlag && n.Known && n.V != "" {
+			name, src = n.V, world.NameFromField
 		}
-		loadTokenRole(f, top, name, w)
-	case world.KindJWTAuthConfig:
-		loadJWTConfig(f, top, nameFor(f.Path, kind, opts), w)
-	case world.KindJWTRole:
-		loadJWTRole(f, top, nameFor(f.Path, kind, opts), w)
+		loadTokenRole(f, top, world.ObjectRef{Kind: kind, Name: name, NameSource: src}, w)
+	case world.KindJWTAuthConfig, world.KindJWTRole:
+		name, src := nameFor(f.Path, kind, opts)
+		ref := world.ObjectRef{Kind: kind, Name: name, NameSource: src}
+		if kind == world.KindJWTRole {
+			loadJWTRole(f, top, ref, w)
+			if src == world.NameFromSetupVault {
+				// The command writes its role on its own mount.
+				w.JWTRoles[len(w.JWTRoles)-1].Mount = setupVaultNames["vault-wi-default-auth-method-config.json"].name
+			}
+		} else {
+			loadJWTConfig(f, top, ref, w)
+		}
 	}
 }
 
@@ -523,12 +531,12 @@ func loadPolicy(f *world.File, p *acl.Policy, diags hcl.Diagnostics, w *world.Wo
 	if p == nil {
 		return
 	}
-	name := nameFor(f.Path, world.KindPolicy, opts)
-	if p.Name != "" && overrideName(f.Path, opts) == "" {
-		name = p.Name
+	name, src := nameFor(f.Path, world.KindPolicy, opts)
+	if p.Name != "" && src != world.NameFromFlag {
+		name, src = p.Name, world.NameFromField
 	}
 	p.Name = name
-	pol := &world.Policy{Meta: world.Meta{File: f, Ref: world.ObjectRef{Kind: world.KindPolicy, Name: name}}, ACL: p}
+	pol := &world.Policy{Meta: world.Meta{File: f, Ref: world.ObjectRef{Kind: world.KindPolicy, Name: name, NameSource: src}}, ACL: p}
 	// A finding about what a policy lacks points at the file, not at any
 	// one of its rules.
 	pol.Range = hcl.Range{Filename: f.Path, Start: hcl.InitialPos, End: hcl.InitialPos}
@@ -542,6 +550,7 @@ func merge(dst, src *world.World) {
 	dst.TokenRoles = append(dst.TokenRoles, src.TokenRoles...)
 	dst.JWTConfigs = append(dst.JWTConfigs, src.JWTConfigs...)
 	dst.JWTRoles = append(dst.JWTRoles, src.JWTRoles...)
+	dst.Skipped = append(dst.Skipped, src.Skipped...)
 }
 
 // ParseKind reads a --kind value.

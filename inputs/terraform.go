@@ -3,6 +3,7 @@ package inputs
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -158,14 +159,51 @@ func loadTerraform(f *world.File, opts Options, w *world.World) Notes {
 		f.Terraform = filepath.Dir(f.Path)
 	}
 	l.ctx = opts.tf.context(f.Path, file.Body)
+	l.templates(file.Body)
 	for _, b := range resources {
 		l.resource(b)
 	}
 	return l.notes
 }
 
+// templates records the files the configuration renders with
+// templatefile(), whatever resource renders them: they are templates
+// whose ${...} are the call's variables, not files to read on their own.
+func (l *tfLoader) templates(body hcl.Body) {
+	native, ok := body.(*hclsyntax.Body)
+	if !ok || l.f.Path == "-" {
+		return
+	}
+	_ = hclsyntax.VisitAll(native, func(n hclsyntax.Node) hcl.Diagnostics {
+		call, ok := n.(*hclsyntax.FunctionCallExpr)
+		if !ok || call.Name != "templatefile" || len(call.Args) == 0 {
+			return nil
+		}
+		if p := strValue(withContext(call.Args[0], l.ctx)); p.IsKnown() {
+			path := p.V
+			if !filepath.IsAbs(path) {
+				path = filepath.Join(filepath.Dir(l.f.Path), path)
+			}
+			l.opts.tf.addTemplate(filepath.Clean(path), l.f.Path)
+		}
+		return nil
+	})
+}
+
 func (l *tfLoader) notef(r hcl.Range, format string, args ...any) {
 	l.notes = append(l.notes, fmt.Sprintf("%s:%d: %s", l.f.Path, r.Start.Line, fmt.Sprintf(format, args...)))
+}
+
+// tfKinds are the kinds of object each resource type declares.
+var tfKinds = map[string]world.Kind{
+	tfPolicy: world.KindPolicy, tfTokenRole: world.KindTokenRole, tfJWTConfig: world.KindJWTAuthConfig,
+	tfJWTRole: world.KindJWTRole, tfJob: world.KindJobspec,
+}
+
+// skip records a resource nvlint cannot read: rules then know an object
+// of its kind may exist that they cannot see.
+func (l *tfLoader) skip(kind world.Kind, name, what string, at hcl.Range) {
+	l.w.Skipped = append(l.w.Skipped, &world.Skipped{Kind: kind, Name: name, What: what, Range: at})
 }
 
 func (l *tfLoader) resource(b *hcl.Block) {
@@ -174,18 +212,87 @@ func (l *tfLoader) resource(b *hcl.Block) {
 	content, _, _ := b.Body.PartialContent(tfSchema(typ))
 	if _, ok := content.Attributes["count"]; ok {
 		l.notef(b.DefRange, "%s: skipped: it uses count, which nvlint does not expand", addr)
+		l.skip(tfKinds[typ], "", addr+" (count, which nvlint does not expand)", b.DefRange)
 		return
 	}
-	if _, ok := content.Attributes["for_each"]; ok {
-		l.notef(b.DefRange, "%s: skipped: it uses for_each, which nvlint does not expand", addr)
+	if a, ok := content.Attributes["for_each"]; ok {
+		instances, ok := forEach(a.Expr, l.ctx)
+		if !ok {
+			l.notef(b.DefRange, "%s: skipped: its for_each collection is not known without Terraform", addr)
+			l.skip(tfKinds[typ], "", addr+" (a for_each collection known only to Terraform)", b.DefRange)
+			return
+		}
+		for _, inst := range instances {
+			l.instance(b, content, typ, fmt.Sprintf("%s[%q]", name, inst.key), inst.each)
+		}
 		return
 	}
-	res := &world.Resource{Type: typ, Name: name, File: l.f, Block: b.DefRange, Attrs: map[string]hcl.Range{}}
+	l.instance(b, content, typ, name, cty.NilVal)
+}
+
+// tfInstance is one instance of a for_each resource: its key and the
+// each object its expressions see.
+type tfInstance struct {
+	key  string
+	each cty.Value
+}
+
+// forEach expands a for_each collection as Terraform does: a map or
+// object gives each.key and each.value per element, a set of strings
+// gives both as the element. ok is false when the keys are not known.
+func forEach(expr hcl.Expression, ctx *hcl.EvalContext) ([]tfInstance, bool) {
+	v, ok := evalPartial(expr, ctx)
+	if !ok || !v.IsKnown() || v.IsNull() {
+		return nil, false
+	}
+	t := v.Type()
+	var out []tfInstance
+	switch {
+	case t.IsMapType() || t.IsObjectType():
+		for it := v.ElementIterator(); it.Next(); {
+			k, ev := it.Element()
+			out = append(out, tfInstance{key: k.AsString(), each: cty.ObjectVal(map[string]cty.Value{"key": k, "value": ev})})
+		}
+	case t.IsSetType() || t.IsListType() || t.IsTupleType():
+		if !v.IsWhollyKnown() {
+			return nil, false
+		}
+		for it := v.ElementIterator(); it.Next(); {
+			_, ev := it.Element()
+			s, err := convert.Convert(ev, cty.String)
+			if err != nil || s.IsNull() {
+				return nil, false
+			}
+			out = append(out, tfInstance{key: s.AsString(), each: cty.ObjectVal(map[string]cty.Value{"key": s, "value": s})})
+		}
+	default:
+		return nil, false
+	}
+	return out, true
+}
+
+// instance reads one instance of a resource; each is cty.NilVal for a
+// resource without for_each.
+func (l *tfLoader) instance(b *hcl.Block, content *hcl.BodyContent, typ, name string, each cty.Value) {
+	ctx := l.ctx
+	if each != cty.NilVal {
+		vars := maps.Clone(l.ctx.Variables)
+		vars["each"] = each
+		ctx = &hcl.EvalContext{Variables: vars, Functions: l.ctx.Functions}
+		// The instance's policy or jobspec text sees each too.
+		mod := l.ctx
+		l.ctx = ctx
+		defer func() { l.ctx = mod }()
+	}
+	res := &world.Resource{Type: typ, Name: name, File: l.f, Block: b.DefRange, Attrs: map[string]hcl.Range{}, Instance: each != cty.NilVal}
 	attrs := hcl.Attributes{}
 	for n, a := range content.Attributes {
+		if n == "for_each" {
+			continue
+		}
 		res.Attrs[n] = a.Expr.Range()
 		c := *a
-		c.Expr = withContext(a.Expr, l.ctx)
+		c.Expr = withContext(a.Expr, ctx)
 		attrs[n] = &c
 	}
 	l.insertPoint(b, res)
@@ -206,19 +313,19 @@ func (l *tfLoader) resource(b *hcl.Block) {
 
 // objectName is the name an attribute gives an object, or the resource's
 // address when the attribute is not a value nvlint can know.
-func (l *tfLoader) objectName(attrs hcl.Attributes, key string, res *world.Resource) string {
+func (l *tfLoader) objectName(attrs hcl.Attributes, key string, res *world.Resource) (string, world.NameSource) {
 	if v := strAttr(attrs, key); v.IsKnown() && v.V != "" {
-		return v.V
+		return v.V, world.NameFromTerraform
 	}
 	if a, ok := attrs[key]; ok {
 		l.notef(a.Expr.Range(), "%s: %s is not a value nvlint can know; the object is named %s and nothing refers to it by name", res.Address(), key, res.Address())
 	}
-	return res.Address()
+	return res.Address(), world.NameUnknown
 }
 
 func (l *tfLoader) tokenRole(attrs hcl.Attributes, meta world.Meta) {
-	name := l.objectName(attrs, "role_name", meta.Resource)
-	meta.Ref = world.ObjectRef{Kind: world.KindTokenRole, Name: name}
+	name, src := l.objectName(attrs, "role_name", meta.Resource)
+	meta.Ref = world.ObjectRef{Kind: world.KindTokenRole, Name: name, NameSource: src}
 	l.w.TokenRoles = append(l.w.TokenRoles, &world.TokenRole{
 		Meta:                   meta,
 		Name:                   strAttr(attrs, "role_name"),
@@ -252,12 +359,12 @@ func mountPath(attrs hcl.Attributes, key string) (string, bool) {
 
 func (l *tfLoader) jwtConfig(attrs hcl.Attributes, meta world.Meta) {
 	mount, ok := mountPath(attrs, "path")
-	name := mount
+	name, src := mount, world.NameFromTerraform
 	if !ok {
-		name = meta.Resource.Address()
+		name, src = meta.Resource.Address(), world.NameUnknown
 		l.notef(attrs["path"].Expr.Range(), "%s: path is not a value nvlint can know; roles cannot be matched to this mount", name)
 	}
-	meta.Ref = world.ObjectRef{Kind: world.KindJWTAuthConfig, Name: name}
+	meta.Ref = world.ObjectRef{Kind: world.KindJWTAuthConfig, Name: name, NameSource: src}
 	l.w.JWTConfigs = append(l.w.JWTConfigs, &world.JWTAuthConfig{
 		Meta:                 meta,
 		Mount:                mount,
@@ -272,9 +379,9 @@ func (l *tfLoader) jwtConfig(attrs hcl.Attributes, meta world.Meta) {
 }
 
 func (l *tfLoader) jwtRole(attrs hcl.Attributes, meta world.Meta) {
-	name := l.objectName(attrs, "role_name", meta.Resource)
+	name, src := l.objectName(attrs, "role_name", meta.Resource)
 	mount, _ := mountPath(attrs, "backend")
-	meta.Ref = world.ObjectRef{Kind: world.KindJWTRole, Name: name}
+	meta.Ref = world.ObjectRef{Kind: world.KindJWTRole, Name: name, NameSource: src}
 	r := &world.JWTRole{
 		Meta:                 meta,
 		Mount:                mount,
@@ -312,14 +419,15 @@ func (l *tfLoader) jwtRole(attrs hcl.Attributes, meta world.Meta) {
 
 func (l *tfLoader) policy(attrs, raw hcl.Attributes, meta world.Meta) {
 	res := meta.Resource
-	name := l.objectName(attrs, "name", res)
-	meta.Ref = world.ObjectRef{Kind: world.KindPolicy, Name: name}
+	name, nsrc := l.objectName(attrs, "name", res)
+	meta.Ref = world.ObjectRef{Kind: world.KindPolicy, Name: name, NameSource: nsrc}
 	a, ok := raw["policy"]
 	if !ok {
 		return
 	}
-	src, ok := l.text(res, a, false)
+	src, ok := l.text(res, a, true)
 	if !ok {
+		l.skip(world.KindPolicy, knownName(meta.Ref), res.Address()+" (its text is known only to Terraform)", meta.Range)
 		return
 	}
 	pol := &world.Policy{Meta: meta}
@@ -331,21 +439,52 @@ func (l *tfLoader) policy(attrs, raw hcl.Attributes, meta world.Meta) {
 		pol.Range = hcl.Range{Filename: src.file.Path, Start: hcl.InitialPos, End: hcl.InitialPos}
 		l.w.Files = append(l.w.Files, src.file)
 	} else {
-		p, diags := acl.Parse(src.text, l.f.Path)
+		p, diags := acl.Parse(src.text, src.path)
 		remapValue(p, src.remapRange, src.remapPos)
-		diags = src.remapDiags(diags)
-		l.f.Diags = append(l.f.Diags, diags...)
+		// What Terraform fills in is not what nvlint sees: problems in
+		// those parts are not the policy's.
+		diags = src.known(src.remapDiags(diags))
 		pol.ACL, pol.Diags = p, diags
-		if src.heredoc {
+		if t := src.template; t != nil {
+			t.Kind = world.KindPolicy
+			t.Diags = append(t.Diags, diags...)
+			pol.File = t
+			pol.Range = hcl.Range{Filename: t.Path, Start: hcl.InitialPos, End: hcl.InitialPos}
+			l.w.Files = append(l.w.Files, t)
+		} else {
+			l.f.Diags = append(l.f.Diags, diags...)
+		}
+		if src.heredoc && len(src.unresolved) == 0 {
 			at := src.closing
 			res.TextEnd, res.TextIndent = &at, src.indent
 		}
 	}
 	if pol.ACL == nil {
+		if len(src.unresolved) > 0 {
+			l.notef(a.Expr.Range(), "%s: the policy interpolates %s, which only Terraform can fill in, and its literal text does not parse; it is not checked", res.Address(), strings.Join(src.unresolved, ", "))
+			l.skip(world.KindPolicy, knownName(meta.Ref), res.Address()+" (its text is known only to Terraform)", meta.Range)
+		}
 		return
 	}
 	pol.ACL.Name = name
+	if len(src.unresolved) > 0 {
+		// Only the literal parts are known: rules that read the text
+		// check them, rules that decide what the policy grants do not
+		// see it.
+		l.notef(a.Expr.Range(), "%s: the policy interpolates %s, which only Terraform can fill in; only its literal text is checked", res.Address(), strings.Join(src.unresolved, ", "))
+		l.w.Skipped = append(l.w.Skipped, &world.Skipped{Kind: world.KindPolicy, Name: knownName(meta.Ref), What: res.Address() + " (part of its text is known only to Terraform)", Range: meta.Range, Policy: pol})
+		return
+	}
 	l.w.Policies = append(l.w.Policies, pol)
+}
+
+// knownName is an object's name for a skipped record: "" when only
+// Terraform knows it, so that it may be any name.
+func knownName(ref world.ObjectRef) string {
+	if !ref.NameKnown() {
+		return ""
+	}
+	return ref.Name
 }
 
 func (l *tfLoader) job(attrs, raw hcl.Attributes, meta world.Meta) {
@@ -365,7 +504,7 @@ func (l *tfLoader) job(attrs, raw hcl.Attributes, meta world.Meta) {
 		parse(src.file, kind, l.opts, part)
 		l.w.Files = append(l.w.Files, src.file)
 	} else {
-		tmp := &world.File{Path: l.f.Path, Src: src.text, Explicit: true}
+		tmp := &world.File{Path: src.path, Src: src.text, Explicit: true}
 		if isJSON := boolAttr(attrs, "json"); isJSON.IsKnown() && isJSON.V && !bytes.HasPrefix(bytes.TrimSpace(src.text), []byte("{")) {
 			// A JSON jobspec Terraform renders; nvlint reads what it can.
 			return
@@ -376,14 +515,23 @@ func (l *tfLoader) job(attrs, raw hcl.Attributes, meta world.Meta) {
 			l.notef(a.Expr.Range(), "%s: the jobspec interpolates %s, which only Terraform can fill in, and does not parse as written; the job is not checked", res.Address(), strings.Join(src.unresolved, ", "))
 			return
 		}
-		l.f.Diags = append(l.f.Diags, diags...)
+		if t := src.template; t != nil {
+			t.Kind = kind
+			t.Diags = append(t.Diags, diags...)
+			l.w.Files = append(l.w.Files, t)
+		} else {
+			l.f.Diags = append(l.f.Diags, diags...)
+		}
 		for _, j := range part.Jobs {
 			remapValue(j, src.remapRange, src.remapPos)
 		}
 	}
 	for _, j := range part.Jobs {
 		j.Resource = res
-		if src.file == nil {
+		switch {
+		case src.template != nil:
+			j.File = src.template
+		case src.file == nil:
 			j.File = l.f
 		}
 		l.w.Jobs = append(l.w.Jobs, j)
@@ -439,8 +587,12 @@ type tfSource struct {
 	*offsetMap
 	text []byte
 	file *world.File
-	// unresolved are the interpolations kept as written.
+	// unresolved are the interpolations kept as written, and unknown
+	// the source spans they cover.
 	unresolved []string
+	unknown    [][2]int
+	// template is the file a templatefile() call rendered the text from.
+	template *world.File
 	// heredoc is true for a heredoc; closing is the start of its closing
 	// marker line, indent the indentation of its first line.
 	heredoc bool
@@ -470,6 +622,9 @@ func (l *tfLoader) text(res *world.Resource, a *hcl.Attribute, keepUnresolved bo
 		}
 		return src, true
 	case *hclsyntax.FunctionCallExpr:
+		if e.Name == "templatefile" && len(e.Args) == 2 {
+			return l.templateFile(res, e, what)
+		}
 		if e.Name == "file" && len(e.Args) == 1 {
 			p := strValue(withContext(e.Args[0], l.ctx))
 			if !p.IsKnown() {
@@ -483,6 +638,36 @@ func (l *tfLoader) text(res *world.Resource, a *hcl.Attribute, keepUnresolved bo
 	}
 	l.notef(expr.Range(), "%s: the %s is an expression only Terraform can evaluate; it is not checked", res.Address(), what)
 	return nil, false
+}
+
+// templateFile renders the file a templatefile() call reads: a template
+// whose ${...} are the call's variables, not a policy on its own. What
+// the variables leave unknown stays unknown (see tfSource.unresolved).
+func (l *tfLoader) templateFile(res *world.Resource, e *hclsyntax.FunctionCallExpr, what string) (*tfSource, bool) {
+	p := strValue(withContext(e.Args[0], l.ctx))
+	if !p.IsKnown() {
+		l.notef(e.Range(), "%s: the %s is rendered from a template whose path nvlint cannot work out; it is not checked", res.Address(), what)
+		return nil, false
+	}
+	read, ok := l.readFile(res, e.Range(), p.V, what)
+	if !ok {
+		return nil, false
+	}
+	tf := read.file
+	tmpl, diags := hclsyntax.ParseTemplate(tf.Src, tf.Path, hcl.InitialPos)
+	te, isTemplate := tmpl.(*hclsyntax.TemplateExpr)
+	if diags.HasErrors() || !isTemplate {
+		l.notef(e.Range(), "%s: the %s template %s does not parse as a Terraform template; it is not checked", res.Address(), what, tf.Path)
+		return nil, false
+	}
+	vars := map[string]cty.Value{}
+	if v, ok := evalPartial(e.Args[1], l.ctx); ok && v.IsKnown() && !v.IsNull() && (v.Type().IsObjectType() || v.Type().IsMapType()) {
+		vars = v.AsValueMap()
+	}
+	ctx := &hcl.EvalContext{Variables: vars, Functions: tfFunctions}
+	out := l.render(tfTemplate{src: tf.Src, path: tf.Path, lines: newLineIndex(tf.Src), ctx: ctx, whole: true}, te, true)
+	out.template = tf
+	return out, true
 }
 
 func (l *tfLoader) readFile(res *world.Resource, at hcl.Range, p, what string) (*tfSource, bool) {
@@ -532,12 +717,30 @@ func (l *tfLoader) jsonText(res *world.Resource, a *hcl.Attribute, what string) 
 // string) as Terraform would where nvlint can, keeping the map of its
 // bytes to the source.
 func (l *tfLoader) template(e *hclsyntax.TemplateExpr, keepUnresolved bool) *tfSource {
-	src := l.f.Src
+	return l.render(tfTemplate{src: l.f.Src, path: l.f.Path, lines: l.lines, ctx: l.ctx}, e, keepUnresolved)
+}
+
+// tfTemplate is where a template's text is written and what its
+// interpolations see: an attribute of the .tf file in the module's
+// context, or a file templatefile() renders with that call's variables.
+type tfTemplate struct {
+	src   []byte
+	path  string
+	lines lineIndex
+	ctx   *hcl.EvalContext
+	// whole is true for a template file: its text is all of src.
+	whole bool
+}
+
+func (l *tfLoader) render(tpl tfTemplate, e *hclsyntax.TemplateExpr, keepUnresolved bool) *tfSource {
+	src := tpl.src
 	r := e.SrcRange
-	out := &tfSource{offsetMap: &offsetMap{lines: l.lines, src: src, path: l.f.Path}}
+	out := &tfSource{offsetMap: &offsetMap{lines: tpl.lines, src: src, path: tpl.path}}
 	contentStart, contentEnd := r.Start.Byte, r.End.Byte
-	quoted := r.Start.Byte < len(src) && src[r.Start.Byte] == '"'
-	if quoted {
+	quoted := !tpl.whole && r.Start.Byte < len(src) && src[r.Start.Byte] == '"'
+	if tpl.whole {
+		contentStart, contentEnd = 0, len(src)
+	} else if quoted {
 		contentStart, contentEnd = r.Start.Byte+1, r.End.Byte-1
 	} else if bytes.HasPrefix(src[r.Start.Byte:], []byte("<<")) {
 		out.heredoc = true
@@ -546,7 +749,7 @@ func (l *tfLoader) template(e *hclsyntax.TemplateExpr, keepUnresolved bool) *tfS
 		}
 		contentEnd = bytes.LastIndexByte(src[:r.End.Byte], '\n') + 1
 		contentEnd = max(contentEnd, contentStart)
-		out.closing = l.lines.pos(src, contentEnd)
+		out.closing = tpl.lines.pos(src, contentEnd)
 		line := src[contentStart:]
 		if i := bytes.IndexByte(line, '\n'); i >= 0 {
 			line = line[:i]
@@ -570,11 +773,14 @@ func (l *tfLoader) template(e *hclsyntax.TemplateExpr, keepUnresolved bool) *tfS
 		if i+1 < len(e.Parts) {
 			b = e.Parts[i+1].Range().Start.Byte
 		}
-		if s, ok := l.interpolate(part); ok {
+		if s, ok := interpolate(part, tpl.ctx); ok {
 			out.addSpan([]byte(s), a, b)
 			continue
 		}
-		out.unresolved = append(out.unresolved, strings.TrimSpace(string(pr.SliceBytes(src))))
+		if ref := strings.TrimSpace(string(pr.SliceBytes(src))); !slices.Contains(out.unresolved, ref) {
+			out.unresolved = append(out.unresolved, ref)
+		}
+		out.unknown = append(out.unknown, [2]int{a, b})
 		if keepUnresolved {
 			text, starts, ends := unescape(src, a, b, string(src[a:b]), false)
 			out.add(text, starts, ends)
@@ -586,8 +792,8 @@ func (l *tfLoader) template(e *hclsyntax.TemplateExpr, keepUnresolved bool) *tfS
 
 // interpolate evaluates an interpolation: a value the configuration
 // settles, or an auth mount's accessor, which gets its stand-in.
-func (l *tfLoader) interpolate(part hclsyntax.Expression) (string, bool) {
-	v, diags := part.Value(l.ctx)
+func interpolate(part hclsyntax.Expression, ctx *hcl.EvalContext) (string, bool) {
+	v, diags := part.Value(ctx)
 	if !diags.HasErrors() && v.IsWhollyKnown() && !v.IsNull() {
 		if s, err := convert.Convert(v, cty.String); err == nil {
 			return s.AsString(), true
@@ -753,6 +959,31 @@ func (m *offsetMap) remapPos(p hcl.Pos) hcl.Pos {
 	return m.lines.pos(m.src, m.offset(p.Byte, false))
 }
 
+// known drops the diagnostics about text Terraform fills in: those whose
+// subject touches an interpolation nvlint could not resolve.
+func (s *tfSource) known(diags hcl.Diagnostics) hcl.Diagnostics {
+	if len(s.unknown) == 0 {
+		return diags
+	}
+	out := diags[:0:0]
+	for _, d := range diags {
+		if d.Subject != nil && d.Subject.Filename == s.path && s.touchesUnknown(d.Subject.Start.Byte, d.Subject.End.Byte) {
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+func (s *tfSource) touchesUnknown(a, b int) bool {
+	for _, u := range s.unknown {
+		if a <= u[1] && u[0] <= b {
+			return true
+		}
+	}
+	return false
+}
+
 func (m *offsetMap) remapDiags(diags hcl.Diagnostics) hcl.Diagnostics {
 	out := make(hcl.Diagnostics, 0, len(diags))
 	for _, d := range diags {
@@ -799,6 +1030,32 @@ type tfModules struct {
 	dirs    map[string]*tfModule
 	notes   map[*world.File]Notes
 	sources map[string][]byte
+	// templates maps the files templatefile() renders (samePath) to the
+	// .tf file that renders them.
+	templates map[string]string
+}
+
+func (m *tfModules) addTemplate(path, by string) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.templates == nil {
+		m.templates = map[string]string{}
+	}
+	m.templates[samePath(path)] = by
+}
+
+// templateOf is the .tf file that renders the file at path with
+// templatefile(), or "".
+func (m *tfModules) templateOf(path string) string {
+	if m == nil {
+		return ""
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.templates[samePath(path)]
 }
 
 func (m *tfModules) addNotes(f *world.File, n Notes) {
@@ -843,7 +1100,7 @@ type tfModule struct {
 // its literal locals, and path.*. Standard input is a module on its own.
 func (m *tfModules) context(path string, body hcl.Body) *hcl.EvalContext {
 	if m == nil || path == "-" {
-		return &hcl.EvalContext{Variables: moduleVars([]hcl.Body{body})}
+		return &hcl.EvalContext{Variables: moduleVars([]hcl.Body{body}), Functions: tfFunctions}
 	}
 	dir := filepath.Dir(path)
 	m.mu.Lock()
@@ -857,7 +1114,7 @@ func (m *tfModules) context(path string, body hcl.Body) *hcl.EvalContext {
 	}
 	m.mu.Unlock()
 	mod.once.Do(func() { mod.vars = moduleVars(m.moduleBodies(dir, path, body)) })
-	return &hcl.EvalContext{Variables: mod.vars}
+	return &hcl.EvalContext{Variables: mod.vars, Functions: tfFunctions}
 }
 
 // moduleBodies parses the Terraform files of a directory; self is the
@@ -891,58 +1148,71 @@ func (m *tfModules) moduleBodies(dir, self string, selfBody hcl.Body) []hcl.Body
 }
 
 // moduleVars builds the variables Terraform expressions of a module can
-// use that nvlint can know: path.*, the locals with values known without
-// anything else, and the resources' attributes known with those.
+// use that nvlint can know: path.*, the locals (partly known where they
+// use what only Terraform knows, so that a for_each over a map of them
+// still has its keys), and the resources' attributes known with those.
+// Locals and resources may refer to each other, so they are evaluated
+// again until nothing more becomes known.
 func moduleVars(bodies []hcl.Body) map[string]cty.Value {
 	here := cty.StringVal(".")
 	vars := map[string]cty.Value{"path": cty.ObjectVal(map[string]cty.Value{"module": here, "root": here, "cwd": here})}
-	base := &hcl.EvalContext{Variables: vars}
-	locals := map[string]cty.Value{}
-	resources := map[string]map[string]cty.Value{}
-	var blocks []*hcl.Block
+	ctx := &hcl.EvalContext{Variables: vars, Functions: tfFunctions}
+	var locals hcl.Attributes = map[string]*hcl.Attribute{}
+	type resource struct {
+		typ, name string
+		attrs     hcl.Attributes
+	}
+	var resources []resource
 	for _, body := range bodies {
 		content, _, _ := body.PartialContent(tfRootSchema)
-		blocks = append(blocks, content.Blocks...)
-	}
-	// Locals first, so that resource attributes can use them.
-	for _, b := range blocks {
-		if b.Type != "locals" {
-			continue
-		}
-		attrs, _ := b.Body.JustAttributes()
-		for n, a := range attrs {
-			if v, diags := a.Expr.Value(base); !diags.HasErrors() && v.IsWhollyKnown() {
-				locals[n] = v
+		for _, b := range content.Blocks {
+			attrs, _ := b.Body.JustAttributes()
+			switch b.Type {
+			case "locals":
+				maps.Copy(locals, attrs)
+			case "resource":
+				// An instance of a resource with count or for_each is
+				// reached by index; nvlint leaves those unknown.
+				_, counted := attrs["count"]
+				_, each := attrs["for_each"]
+				if !counted && !each {
+					resources = append(resources, resource{b.Labels[0], b.Labels[1], attrs})
+				}
 			}
 		}
 	}
-	vars["local"] = cty.ObjectVal(locals)
-	for _, b := range blocks {
-		if b.Type != "resource" {
-			continue
-		}
-		attrs, _ := b.Body.JustAttributes()
-		if _, ok := attrs["count"]; ok {
-			continue
-		}
-		if _, ok := attrs["for_each"]; ok {
-			continue
-		}
-		obj := map[string]cty.Value{}
-		for n, a := range attrs {
-			if v, diags := a.Expr.Value(base); !diags.HasErrors() && v.IsWhollyKnown() {
-				obj[n] = v
+	prev := cty.NilVal
+	for range 8 {
+		vals := map[string]cty.Value{}
+		for n, a := range locals {
+			if v, ok := evalPartial(a.Expr, ctx); ok {
+				vals[n] = v
 			}
 		}
-		if resources[b.Labels[0]] == nil {
-			resources[b.Labels[0]] = map[string]cty.Value{}
+		vars["local"] = cty.ObjectVal(vals)
+		byType := map[string]map[string]cty.Value{}
+		for _, r := range resources {
+			obj := map[string]cty.Value{}
+			for n, a := range r.attrs {
+				if v, diags := a.Expr.Value(ctx); !diags.HasErrors() && v.IsWhollyKnown() {
+					obj[n] = v
+				}
+			}
+			if byType[r.typ] == nil {
+				byType[r.typ] = map[string]cty.Value{}
+			}
+			byType[r.typ][r.name] = cty.ObjectVal(obj)
 		}
-		resources[b.Labels[0]][b.Labels[1]] = cty.ObjectVal(obj)
-	}
-	for typ, byName := range resources {
-		if typ != "path" && typ != "local" {
-			vars[typ] = cty.ObjectVal(byName)
+		for typ, byName := range byType {
+			if typ != "path" && typ != "local" && typ != "each" {
+				vars[typ] = cty.ObjectVal(byName)
+			}
 		}
+		now := cty.ObjectVal(vars)
+		if prev != cty.NilVal && now.RawEquals(prev) {
+			break
+		}
+		prev = now
 	}
 	return vars
 }

@@ -399,7 +399,7 @@ func TestTerraformJobs(t *testing.T) {
 	}
 	joined := strings.Join(notes, "\n")
 	for _, want := range []string{
-		"nomad_job.templated: the jobspec is the result of templatefile()",
+		"nomad_job.templated: the jobspec file", // templatefile() renders job.tpl, which is absent
 		"nomad_job.label: the jobspec interpolates var.name",
 		"web.nomad.hcl: read through the Terraform resource",
 	} {

@@ -153,6 +153,21 @@ func listValue(expr hcl.Expression) world.List {
 		}
 		return out
 	}
+	// A list that is not written out (a Terraform reference or function)
+	// but evaluates: its elements share the expression's range.
+	if v, ok := literal(expr); ok && (v.Type().IsListType() || v.Type().IsSetType() || v.Type().IsTupleType()) {
+		out.Known = true
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			sv, err := convert.Convert(e, cty.String)
+			if err != nil || sv.IsNull() {
+				out.Known = false
+				continue
+			}
+			out.Items = append(out.Items, world.Str{V: sv.AsString(), Set: true, Known: true, Range: expr.Range()})
+		}
+		return out
+	}
 	s := strValue(expr)
 	if !s.Known {
 		return out

@@ -12,10 +12,10 @@ import (
 // Each reader accepts both the current token_* parameter names and the
 // legacy ones Vault still upgrades.
 
-func loadTokenRole(f *world.File, top hcl.Attributes, name string, w *world.World) {
+func loadTokenRole(f *world.File, top hcl.Attributes, ref world.ObjectRef, w *world.World) {
 	f.Diags = append(f.Diags, typeCheck(top, tokenRoleTypes)...)
 	r := &world.TokenRole{
-		Meta:                   world.Meta{File: f, Ref: world.ObjectRef{Kind: world.KindTokenRole, Name: name}},
+		Meta:                   world.Meta{File: f, Ref: ref},
 		Name:                   strAttr(top, "name"),
 		AllowedPolicies:        listAttr(top, "allowed_policies"),
 		DisallowedPolicies:     listAttr(top, "disallowed_policies"),
@@ -34,11 +34,11 @@ func loadTokenRole(f *world.File, top hcl.Attributes, name string, w *world.Worl
 	w.TokenRoles = append(w.TokenRoles, r)
 }
 
-func loadJWTConfig(f *world.File, top hcl.Attributes, mount string, w *world.World) {
+func loadJWTConfig(f *world.File, top hcl.Attributes, ref world.ObjectRef, w *world.World) {
 	f.Diags = append(f.Diags, typeCheck(top, jwtConfigTypes)...)
 	c := &world.JWTAuthConfig{
-		Meta:                 world.Meta{File: f, Ref: world.ObjectRef{Kind: world.KindJWTAuthConfig, Name: mount}},
-		Mount:                mount,
+		Meta:                 world.Meta{File: f, Ref: ref},
+		Mount:                ref.Name,
 		JWKSURL:              strAttr(top, "jwks_url"),
 		JWTValidationPubkeys: listAttr(top, "jwt_validation_pubkeys"),
 		JWKSPairs:            nonEmptyAttr(top, "jwks_pairs"),
@@ -51,10 +51,10 @@ func loadJWTConfig(f *world.File, top hcl.Attributes, mount string, w *world.Wor
 	w.JWTConfigs = append(w.JWTConfigs, c)
 }
 
-func loadJWTRole(f *world.File, top hcl.Attributes, name string, w *world.World) {
+func loadJWTRole(f *world.File, top hcl.Attributes, ref world.ObjectRef, w *world.World) {
 	f.Diags = append(f.Diags, typeCheck(top, jwtRoleTypes)...)
 	r := &world.JWTRole{
-		Meta:                 world.Meta{File: f, Ref: world.ObjectRef{Kind: world.KindJWTRole, Name: name}},
+		Meta:                 world.Meta{File: f, Ref: ref},
 		RoleType:             strAttr(top, "role_type"),
 		BoundAudiences:       listAttr(top, "bound_audiences"),
 		BoundSubject:         strAttr(top, "bound_subject"),

@@ -24,6 +24,22 @@ type Finding struct {
 	// checked against, the policy that grants too much).
 	Related []Related
 	Fixes   []Fix
+	// Assumes are the objects whose names the finding rests on when
+	// those names are not facts: guessed from a file name, or known only
+	// to Terraform. Report keeps such a finding below error and drops its
+	// edits, since a fix written for a wrong guess breaks a working setup.
+	Assumes []world.ObjectRef
+}
+
+// RestsOnGuess reports whether the finding rests on a name nvlint
+// guessed or could not know.
+func (f *Finding) RestsOnGuess() bool {
+	for _, r := range f.Assumes {
+		if r.Guessed() || !r.NameKnown() {
+			return true
+		}
+	}
+	return false
 }
 
 // Related is a secondary location.

@@ -24,6 +24,14 @@ func (p *Pass) Report(f Finding) {
 	if f.Severity == 0 {
 		f.Severity = p.Rule.Severity
 	}
+	if f.RestsOnGuess() {
+		// What rests on a guess is not certain to break, and nvlint does
+		// not edit files for it.
+		f.Severity = min(f.Severity, Warning)
+		for i := range f.Fixes {
+			f.Fixes[i].Edits = nil
+		}
+	}
 	forTerraform(p.World, &f)
 	p.report(f)
 }

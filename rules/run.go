@@ -126,7 +126,7 @@ func presentKinds(w *world.World) map[world.Kind]bool {
 	return map[world.Kind]bool{
 		world.KindJobspec:       len(w.Jobs) > 0,
 		world.KindAgentConfig:   len(w.Agents) > 0,
-		world.KindPolicy:        len(w.Policies) > 0,
+		world.KindPolicy:        len(w.PolicyTexts()) > 0,
 		world.KindTokenRole:     len(w.TokenRoles) > 0,
 		world.KindJWTAuthConfig: len(w.JWTConfigs) > 0,
 		world.KindJWTRole:       len(w.JWTRoles) > 0,

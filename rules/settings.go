@@ -132,6 +132,10 @@ func (s Settings) applySeverity(f *Finding) {
 	}
 	if sev, ok := s.Severity[f.Rule.ID]; ok {
 		f.Severity = sev
+		if f.RestsOnGuess() {
+			// Raising a rule does not make a guess certain.
+			f.Severity = min(sev, Warning)
+		}
 	}
 }
 

@@ -24,6 +24,11 @@ func forTerraform(w *world.World, f *Finding) {
 			if name, ok := resourceAttr(w, e.Range); ok {
 				_, fx.Edits[j].NewText = world.TerraformAttribute(name, e.NewText)
 			}
+			if inInstance(w, e.Range) {
+				// The block is every for_each instance's: editing it for
+				// one changes them all, so --fix leaves it to the user.
+				fx.Manual = true
+			}
 		}
 		fx.Commands = terraformCommands(w, fx.Commands)
 	}
@@ -60,6 +65,29 @@ func resourceAttr(w *world.World, r hcl.Range) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// inInstance reports whether r lies in the block of a for_each
+// resource that nvlint read as one object per key.
+func inInstance(w *world.World, r hcl.Range) bool {
+	for _, res := range world.Derived(w, instancesKey, instanceResources) {
+		if res.File.Path == r.Filename && res.Braces.Start.Byte <= r.Start.Byte && r.End.Byte <= res.Braces.End.Byte {
+			return true
+		}
+	}
+	return false
+}
+
+var instancesKey = world.NewDerivedKey("for_each instances")
+
+func instanceResources(w *world.World) []*world.Resource {
+	var out []*world.Resource
+	for _, m := range w.Metas() {
+		if res := m.Resource; res != nil && res.Instance && res.File != nil {
+			out = append(out, res)
+		}
+	}
+	return out
 }
 
 // terraformCommands replaces each step of a command that writes a file

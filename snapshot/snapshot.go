@@ -197,7 +197,7 @@ func (a Agent) config() *world.AgentConfig {
 // (a pull request), the snapshot is what runs. An object a file defines
 // replaces the live object of the same kind and name.
 func Overlay(files, live *world.World) *world.World {
-	w := &world.World{Files: files.Files, Live: live.Live}
+	w := &world.World{Files: files.Files, Live: live.Live, Skipped: files.Skipped}
 	defined := map[world.ObjectRef]bool{}
 	key := func(r world.ObjectRef) world.ObjectRef { return world.ObjectRef{Kind: r.Kind, Name: r.Name} }
 	w.Jobs = append(w.Jobs, files.Jobs...)

@@ -19,7 +19,14 @@ type LegacyRole struct {
 	From *Str
 	// Role is the role's definition, when the world has it.
 	Role *TokenRole
+	// Source is how Name was found when it is the role's own name (the
+	// only token role given); empty when a config stated it.
+	Source NameSource
 }
+
+// NameKnown reports whether Name is the role's real name, stated or
+// guessed: false for a Terraform role whose name only apply knows.
+func (lr LegacyRole) NameKnown() bool { return lr.Source != NameUnknown }
 
 // LegacyTokenRole resolves the token role Nomad servers create task tokens
 // from: the create_from_role of an agent config when it names a token role
@@ -45,7 +52,7 @@ func (w *World) LegacyTokenRole() (LegacyRole, bool) {
 	}
 	if len(w.TokenRoles) == 1 {
 		r := w.TokenRoles[0]
-		return LegacyRole{Name: r.Ref.Name, Role: r}, true
+		return LegacyRole{Name: r.Ref.Name, Role: r, Source: r.Ref.NameSource}, true
 	}
 	return LegacyRole{}, false
 }

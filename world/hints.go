@@ -1,6 +1,7 @@
 package world
 
 import (
+	"path/filepath"
 	"strings"
 )
 
@@ -24,6 +25,57 @@ type Hints struct {
 	// without "auth/"; JWTAccessor is that mount's accessor.
 	JWTMount    Str
 	JWTAccessor Str
+	// Names are the names of the objects of files, as names = { FILE =
+	// NAME } declares them: keyed by absolute path, or by base name.
+	Names map[string]Str
+}
+
+// declaredName is the name .nvlint.hcl gives the object of the file at
+// path, if any.
+func (h Hints) declaredName(path string) (Str, bool) {
+	if len(h.Names) == 0 || path == "" {
+		return Str{}, false
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		if n, ok := h.Names[abs]; ok {
+			return n, true
+		}
+	}
+	n, ok := h.Names[filepath.Base(path)]
+	return n, ok
+}
+
+// applyNames names the objects of files as .nvlint.hcl declares; --name
+// on the command line and a Terraform resource's own attributes win.
+func (w *World) applyNames() {
+	rename := func(m *Meta) bool {
+		if m.File == nil || m.Resource != nil || m.Ref.NameSource == NameFromFlag || m.Ref.NameSource == NameFromField {
+			return false
+		}
+		n, ok := w.Hints.declaredName(m.File.Path)
+		if !ok {
+			return false
+		}
+		m.Ref.Name, m.Ref.NameSource = n.V, NameFromConfig
+		return true
+	}
+	for _, p := range w.Policies {
+		if rename(&p.Meta) && p.ACL != nil {
+			p.ACL.Name = p.Ref.Name
+		}
+	}
+	for _, r := range w.TokenRoles {
+		rename(&r.Meta)
+	}
+	for _, r := range w.JWTRoles {
+		rename(&r.Meta)
+	}
+	for _, c := range w.JWTConfigs {
+		if rename(&c.Meta) {
+			c.Mount = strings.Trim(strings.TrimPrefix(strings.Trim(c.Ref.Name, "/"), "auth/"), "/")
+			c.Ref.Name = c.Mount
+		}
+	}
 }
 
 // NomadVersion is the Nomad release to judge against: the one declared
@@ -64,6 +116,7 @@ func (w *World) NomadJWTMount() string {
 // and the mount's accessor. Call it once the world is complete.
 func (w *World) ApplyHints() {
 	h := w.Hints
+	w.applyNames()
 	if h.JWTMount.IsKnown() && h.JWTMount.V != "" {
 		mount := strings.Trim(h.JWTMount.V, "/")
 		var fromFiles []*JWTAuthConfig
@@ -74,10 +127,12 @@ func (w *World) ApplyHints() {
 			}
 		}
 		// A file only says which mount it configures through its name;
-		// with one config file the declaration settles it.
-		if len(fromFiles) == 1 && !w.hasLiveJWTConfig(mount) {
+		// with one config file the declaration settles it, unless the
+		// file's name was given.
+		if len(fromFiles) == 1 && !w.hasLiveJWTConfig(mount) && (fromFiles[0].Ref.Guessed() || fromFiles[0].Ref.NameSource == NameFromSetupVault) {
 			fromFiles[0].Mount = mount
 			fromFiles[0].Ref.Name = mount
+			fromFiles[0].Ref.NameSource = NameFromConfig
 		}
 		for _, r := range w.JWTRoles {
 			if r.Mount == "" {

@@ -8,7 +8,10 @@
 package world
 
 import (
+	"fmt"
+	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -23,6 +26,11 @@ type World struct {
 	TokenRoles []*TokenRole
 	JWTConfigs []*JWTAuthConfig
 	JWTRoles   []*JWTRole
+	// Skipped are objects declared where nvlint could not read them
+	// (Terraform resources with count or a for_each it cannot expand, a
+	// policy whose text only Terraform knows): a rule that does not find
+	// an object by name asks Unseen before calling it missing.
+	Skipped []*Skipped
 
 	// Live is set when the world was read from running clusters.
 	Live *Live
@@ -101,6 +109,60 @@ type ObjectRef struct {
 	Kind   Kind   `json:"kind"`
 	Name   string `json:"name"`
 	Origin string `json:"origin,omitempty"`
+	// NameSource says how the name was found; empty when the source
+	// states it (a job block, a live object's path).
+	NameSource NameSource `json:"name_source,omitempty"`
+}
+
+// NameSource says where an object's name comes from. Vault objects have
+// no name inside their files: Vault takes it from the path they are
+// written to, so a file's object is named by a declaration or a guess.
+type NameSource string
+
+// The ways a name is found, from the surest to a guess.
+const (
+	// NameFromField is a name field in the file (a token role's name).
+	NameFromField NameSource = "field"
+	// NameFromFlag is --name FILE=NAME.
+	NameFromFlag NameSource = "flag"
+	// NameFromConfig is a names entry of .nvlint.hcl.
+	NameFromConfig NameSource = "config"
+	// NameFromTerraform is a Terraform resource's own attribute (name,
+	// role_name, path) or its for_each key.
+	NameFromTerraform NameSource = "terraform"
+	// NameFromSetupVault is one of the files nomad setup vault writes
+	// (command/asset/vault-wi-default-*), whose names the command fixes.
+	NameFromSetupVault NameSource = "nomad-setup-vault"
+	// NameFromFileName is a guess from the file name, which nothing
+	// confirms.
+	NameFromFileName NameSource = "file-name"
+	// NameUnknown is a name only known at apply time (a Terraform
+	// expression nvlint cannot evaluate); Name is then a stand-in (the
+	// resource's address) that nothing can refer to.
+	NameUnknown NameSource = "unknown"
+)
+
+// Guessed reports whether the name is a guess from the file name.
+func (r ObjectRef) Guessed() bool { return r.NameSource == NameFromFileName }
+
+// NameKnown reports whether the name is the object's real name, stated
+// or guessed; false for a stand-in.
+func (r ObjectRef) NameKnown() bool { return r.NameSource != NameUnknown }
+
+// Assumption says, for a finding's evidence, what a guessed name rests
+// on: `JWT role "acl" (name guessed from file acl-role.json)`.
+func (r ObjectRef) Assumption(file string) string {
+	what := strings.TrimPrefix(strings.TrimPrefix(r.Kind.Noun(), "a "), "an ")
+	switch r.NameSource {
+	case NameFromFileName:
+		if file != "" {
+			return fmt.Sprintf("%s %q: name guessed from file %s", what, r.Name, filepath.Base(file))
+		}
+		return fmt.Sprintf("%s %q: name guessed from its file name", what, r.Name)
+	case NameUnknown:
+		return fmt.Sprintf("%s %s: name known only when Terraform applies it", what, r.Name)
+	}
+	return fmt.Sprintf("%s %q", what, r.Name)
 }
 
 // Meta is embedded in every top-level object.

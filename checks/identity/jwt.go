@@ -59,11 +59,27 @@ func findRoleUses(w *world.World) map[string]*roleUse {
 
 // usedOnlyByBatchJobs reports whether jobs in the world log in with role
 // r and every one of them is a batch or sysbatch job, which finishes
-// instead of outliving its token.
+// instead of outliving its token; also whether that may be so, for a
+// role whose name is a guess.
 func usedOnlyByBatchJobs(w *world.World, r *world.JWTRole) bool {
-	u := roleUses(w)[strings.ToLower(r.Ref.Name)]
-	return u != nil && len(u.jobs) > 0 && u.allBatch
+	uses := roleUses(w)
+	if u := uses[strings.ToLower(r.Ref.Name)]; u != nil || !r.Ref.Guessed() {
+		return u != nil && len(u.jobs) > 0 && u.allBatch
+	}
+	// A role named by a guess may be the one some jobs name under its
+	// real name (a role that matches no role given): which jobs use it is
+	// then unknown, and the rules that spare batch-only roles stay quiet.
+	return world.Derived(w, danglingRoleUseKey, func(w *world.World) bool {
+		for name := range uses {
+			if w.JWTRole(name) == nil && w.Lookup(world.KindJWTRole, name).Found == nil {
+				return true
+			}
+		}
+		return false
+	})
 }
+
+var danglingRoleUseKey = world.NewDerivedKey("jobs logging in with a JWT role not given")
 
 func isBatchJob(j *world.Job) bool {
 	return j.Type.IsKnown() && (j.Type.V == "batch" || j.Type.V == "sysbatch")

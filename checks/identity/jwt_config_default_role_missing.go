@@ -2,6 +2,7 @@ package identity
 
 import (
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -25,7 +26,9 @@ var jwtConfigDefaultRoleMissingMeta = rules.Meta{
 	Doc: rules.Doc{
 		Why: "Nomad logs a task in with its job's vault.role, else the client's create_from_role, else no role at all, and Vault then uses the auth method's default_role. " +
 			"When that role does not exist the login fails with `role \"nomad-workloads\" could not be found` and Nomad kills the task. " +
-			"nvlint checks the name against the JWT roles given; with none given it cannot tell and stays silent (--verbose says so).",
+			"nvlint checks the name against the JWT roles given; with none given, or with a role it could not read (Terraform count, a for_each over what only Terraform knows), it cannot tell and stays silent (--verbose says so). " +
+			"A role file's name is a guess unless a name field, --name, names in .nvlint.hcl, or a Terraform role_name says it (nomad setup vault's own files are known): " +
+			"when the default_role matches no name and some names are guesses, the finding is a warning that says what it assumed, with no edit.",
 		Example: "{\n  \"jwks_url\": \"http://127.0.0.1:4646/.well-known/jwks.json\",\n  \"default_role\": \"nomad-workload\"\n}\n# role file: vault-role-nomad-workloads.json",
 		Fix:     "Name the role that exists in default_role, or write the role: `vault write auth/jwt-nomad/role/NAME @role.json`.",
 	},
@@ -38,21 +41,23 @@ func (jwtConfigDefaultRoleMissing) Check(p *rules.Pass) {
 		if !dr.IsKnown() || dr.V == "" {
 			continue
 		}
-		if len(w.JWTRoles) == 0 {
+		look := w.Lookup(world.KindJWTRole, dr.V)
+		switch {
+		case look.Found != nil:
+			continue
+		case look.Unseen != "":
+			p.CannotDecide("JWT auth config %s names default_role %s, which may be %s", c.Ref.Name, dr.V, look.Unseen)
+			continue
+		case look.Count == 0:
 			p.CannotDecide("JWT auth config %s names default_role %s but no JWT role was given", c.Ref.Name, dr.V)
 			continue
 		}
-		var names []string
-		found := false
+		var names, known []string
 		for _, r := range w.JWTRoles {
 			names = append(names, r.Ref.Name)
-			// Vault looks roles up in lower case.
-			if strings.EqualFold(r.Ref.Name, dr.V) {
-				found = true
+			if !r.Ref.Guessed() {
+				known = append(known, r.Ref.Name)
 			}
-		}
-		if found {
-			continue
 		}
 		f := rules.Finding{
 			Message:  fmt.Sprintf("JWT auth config %s names default_role %q, but no JWT role of that name is given; Nomad logins without a role fail with: role %q could not be found: name one of %s", c.Ref.Name, dr.V, strings.ToLower(dr.V), strings.Join(quoted(names), ", ")),
@@ -60,16 +65,52 @@ func (jwtConfigDefaultRoleMissing) Check(p *rules.Pass) {
 			Object:   c.Ref,
 			Evidence: []string{"default_role: " + strconv.Quote(dr.V), "JWT roles given: " + strings.Join(names, ", ")},
 		}
-		best, ok := suggest.Closest(dr.V, names, 3)
-		if !ok && len(names) == 1 {
-			best, ok = names[0], true
+		write := rules.Fix{Description: fmt.Sprintf("Write JWT role %s: vault write auth/%s/role/%s @FILE.json", strings.ToLower(dr.V), mountName(c), strings.ToLower(dr.V))}
+		if len(look.Guesses) > 0 {
+			// The role may be given under a name nvlint guessed wrong:
+			// say so, and what would settle it, rather than edit.
+			f.Assumes = look.Assumed()
+			f.Evidence = append(f.Evidence, look.Evidence()...)
+			if m := look.Probably(); m != nil {
+				f.Message = fmt.Sprintf("JWT auth config %s names default_role %q; the only JWT role given is named %q only by a guess from its file name, so it is probably role %s under its real name", c.Ref.Name, dr.V, m.Ref.Name, strings.ToLower(dr.V))
+				f.Fixes = append(f.Fixes, rules.Fix{Description: fmt.Sprintf("If %s holds role %s, %s", filepath.Base(m.File.Path), strings.ToLower(dr.V), world.NameAdvice(*m, strings.ToLower(dr.V)))})
+			} else {
+				f.Message = fmt.Sprintf("JWT auth config %s names default_role %q, and no JWT role given has that name, though %s named by guesses from file names; if none is it, Nomad logins without a role fail with: role %q could not be found", c.Ref.Name, dr.V, guessedNames(look.Guesses), strings.ToLower(dr.V))
+				var guessed []string
+				for _, m := range look.Guesses {
+					guessed = append(guessed, m.Ref.Name)
+				}
+				if best, ok := suggest.Closest(dr.V, append(guessed, known...), 3); ok {
+					f.Fixes = append(f.Fixes, rules.Fix{Description: fmt.Sprintf("If role %s is the one meant, set default_role to %q; if its file holds another role, tell nvlint that role's name (--name FILE=NAME, or names in .nvlint.hcl)", best, best), Manual: true})
+				}
+			}
+			f.Fixes = append(f.Fixes, write)
+			p.Report(f)
+			continue
+		}
+		best, ok := suggest.Closest(dr.V, known, 3)
+		if !ok && len(known) == 1 {
+			best, ok = known[0], true
 		}
 		if ok {
 			f.Fixes = append(f.Fixes, configFix(c, fmt.Sprintf("Set default_role to %q", best), "default_role="+best, edits.Replace(dr.Range, strconv.Quote(best))))
 		}
-		f.Fixes = append(f.Fixes, rules.Fix{Description: fmt.Sprintf("Write JWT role %s: vault write auth/%s/role/%s @FILE.json", strings.ToLower(dr.V), mountName(c), strings.ToLower(dr.V))})
+		f.Fixes = append(f.Fixes, write)
 		p.Report(f)
 	}
+}
+
+// guessedNames lists objects named by guesses: "\"acl\" is" or
+// "\"a\", \"b\" are".
+func guessedNames(ms []world.Meta) string {
+	names := make([]string, len(ms))
+	for i, m := range ms {
+		names[i] = strconv.Quote(m.Ref.Name)
+	}
+	if len(names) == 1 {
+		return names[0] + " is"
+	}
+	return strings.Join(names, ", ") + " are"
 }
 
 func mountName(c *world.JWTAuthConfig) string {

@@ -50,7 +50,9 @@ var accessorPlaceholderMeta = rules.Meta{
 }
 
 func (accessorPlaceholder) Check(p *rules.Pass) {
-	for _, pol := range p.World.Policies {
+	// A placeholder written literally stays one whatever Terraform fills
+	// in elsewhere, so partly known policies are checked too.
+	for _, pol := range p.World.PolicyTexts() {
 		for _, r := range pol.ACL.Rules {
 			for _, prm := range acl.TemplateParams(r.Path) {
 				if prm.Accessor != access.AccessorPlaceholder {

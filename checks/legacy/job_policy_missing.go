@@ -43,6 +43,10 @@ func (jobPolicyMissing) Check(p *rules.Pass) {
 			if pol.V == "default" || pol.V == "root" || w.Policy(pol.V) != nil {
 				continue
 			}
+			if why := w.Unseen(world.KindPolicy, pol.V); why != "" {
+				p.CannotDecide("job %s requests policy %s, which may be %s", job.Ref.Name, pol.V, why)
+				continue
+			}
 			p.Report(rules.Finding{
 				Message:  fmt.Sprintf("job %s requests Vault policy %s, which does not exist in Vault: its tasks get none of the access it was meant to grant", job.Ref.Name, pol.V),
 				Range:    pol.Range,

@@ -24,9 +24,20 @@ func serverPolicies(p *rules.Pass) (world.LegacyRole, []*world.Policy, bool) {
 		p.CannotDecide("no token role: give the agent config with create_from_role or the token role JSON")
 		return lr, nil, false
 	}
+	if !lr.NameKnown() {
+		// Its stand-in name is no path a policy could grant.
+		p.CannotDecide("the token role's name is known only when Terraform applies %s, so the paths the server's policy needs are unknown", lr.Name)
+		return lr, nil, false
+	}
 	granting, candidates := p.World.ServerPolicies(lr.Name)
 	if len(granting) > 0 {
 		return lr, granting, true
+	}
+	if lr.Source == world.NameFromFileName {
+		// No policy grants create on the guessed name: the role may
+		// well have another.
+		p.CannotDecide("no policy grants create on auth/token/create/%s, and %s is only a guess from the token role's file name", lr.Name, lr.Name)
+		return lr, nil, false
 	}
 	if len(candidates) > 0 {
 		return lr, candidates, true

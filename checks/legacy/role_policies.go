@@ -60,6 +60,10 @@ var roleAllowsServerPolicyMeta = rules.Meta{
 
 func (roleAllowsServerPolicy) Check(p *rules.Pass) {
 	for _, r := range nomadTokenRoles(p.World) {
+		if !r.Ref.NameKnown() {
+			p.CannotDecide("token role %s: its name is known only when Terraform applies it, so the server's policy cannot be found by what it grants", r.Ref.Name)
+			continue
+		}
 		granting, _ := p.World.ServerPolicies(r.Ref.Name)
 		if len(granting) == 0 {
 			p.CannotDecide("no policy grants create on auth/token/create/%s, so the server's policy is unknown", r.Ref.Name)
@@ -76,6 +80,11 @@ func (roleAllowsServerPolicy) Check(p *rules.Pass) {
 			f := rules.Finding{
 				Object:  r.Ref,
 				Related: []rules.Related{{Message: "policy " + name + " grants create on auth/token/create/" + r.Ref.Name, Range: sp.Range}},
+			}
+			if guessedServerPolicy(p.World, sp) {
+				// The fix names the policy: a wrong guess would disallow
+				// a policy that does not exist and leave the real one.
+				f.Assumes = []world.ObjectRef{sp.Ref}
 			}
 			if el, in := r.AllowedPolicies.Find(name); in {
 				f.Message = fmt.Sprintf("token role %s allows the Nomad server's own policy %s: any job can request it", r.Ref.Name, name)
@@ -96,6 +105,10 @@ func (roleAllowsServerPolicy) Check(p *rules.Pass) {
 				}
 				list := append(r.DisallowedPolicies.Strings(), name)
 				f.Fixes = roleFix(r, "Add "+name+" to disallowed_policies", "disallowed_policies="+strings.Join(list, ","), e)
+			}
+			if len(f.Assumes) > 0 {
+				f.Evidence = append(f.Evidence, "assumed: "+sp.Ref.Assumption(sp.File.Path))
+				f.Fixes = append(f.Fixes, rules.Fix{Description: "If the policy's name is not " + name + ", " + world.NameAdvice(sp.Meta, "NAME")})
 			}
 			p.Report(f)
 		}
@@ -125,12 +138,12 @@ var jobPolicyNotAllowedMeta = rules.Meta{
 
 func (jobPolicyNotAllowed) Check(p *rules.Pass) {
 	lr, haveRole := p.World.LegacyTokenRole()
-	var serverPols map[string]bool
-	if haveRole {
-		serverPols = map[string]bool{}
+	var serverPols map[string]*world.Policy
+	if haveRole && lr.NameKnown() {
+		serverPols = map[string]*world.Policy{}
 		granting, _ := p.World.ServerPolicies(lr.Name)
 		for _, sp := range granting {
-			serverPols[sp.Name()] = true
+			serverPols[sp.Name()] = sp
 		}
 	}
 	if !haveRole || lr.Role == nil {
@@ -143,12 +156,24 @@ func (jobPolicyNotAllowed) Check(p *rules.Pass) {
 		}
 		for _, pol := range v.Policies.Items {
 			f := rules.Finding{Range: pol.Range, Object: job.Ref}
+			sp := serverPols[pol.V]
+			if sp != nil && guessedServerPolicy(p.World, sp) && lr.Role != nil {
+				if ok, _, _ := roleAdmits(lr.Role, pol.V); !ok {
+					// The role refuses it: a fact, whatever the
+					// server policy's name.
+					sp = nil
+				}
+			}
 			switch {
 			case pol.V == "root":
 				f.Message = fmt.Sprintf("job %s requests the root policy in vault.policies; Nomad refuses it: Can not specify \"root\" policy", job.Ref.Name)
-			case serverPols[pol.V]:
+			case sp != nil:
 				f.Message = fmt.Sprintf("job %s requests %s, the Nomad server's own policy: its tasks would get the server's power to mint tokens", job.Ref.Name, pol.V)
 				f.Evidence = []string{fmt.Sprintf("policy %s grants create on auth/token/create/%s", pol.V, lr.Name)}
+				if guessedServerPolicy(p.World, sp) {
+					f.Assumes = []world.ObjectRef{sp.Ref}
+					f.Evidence = append(f.Evidence, "assumed: "+sp.Ref.Assumption(sp.File.Path))
+				}
 			case lr.Role != nil:
 				ok, why, at := roleAdmits(lr.Role, pol.V)
 				if ok {
@@ -177,4 +202,15 @@ func (jobPolicyNotAllowed) Check(p *rules.Pass) {
 			p.Report(f)
 		}
 	}
+}
+
+// guessedServerPolicy reports whether the server policy's name is only a
+// guess: named from its file, and not the server_policy .nvlint.hcl
+// declares.
+func guessedServerPolicy(w *world.World, sp *world.Policy) bool {
+	if !sp.Ref.Guessed() {
+		return false
+	}
+	h := w.Hints.ServerPolicy
+	return !h.IsKnown() || h.V != sp.Name()
 }
