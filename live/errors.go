@@ -38,7 +38,10 @@ func statusOf(err error) int {
 	var se *statusError
 	var ve *vaultapi.ResponseError
 	var ne nomadapi.UnexpectedResponseError
+	var na *notAPIError
 	switch {
+	case errors.As(err, &na):
+		return na.status
 	case errors.As(err, &se):
 		return se.code
 	case errors.As(err, &ve):
@@ -58,12 +61,15 @@ func reason(err error, timeout time.Duration) string {
 	var se *statusError
 	var ue *url.Error
 	var syn *json.SyntaxError
+	var na *notAPIError
 	var s string
 	switch {
 	case err == nil:
 		return ""
 	case errors.Is(err, ErrNotReadOnly):
 		s = err.Error()
+	case errors.As(err, &na):
+		s = na.Error()
 	case errors.As(err, &se):
 		s = se.Error()
 	case errors.As(err, &ve):
@@ -97,9 +103,13 @@ func isTimeout(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &nerr) && nerr.Timeout()
 }
 
-// excerpt is the start of a body, for "not JSON" reasons.
+// excerpt is the start of a body, for "not JSON" reasons. Markup (an
+// error page) is named, not quoted: its text is noise in a report.
 func excerpt(b []byte) string {
 	s := strings.Join(strings.Fields(string(b)), " ")
+	if strings.HasPrefix(s, "<") {
+		return fmt.Sprintf("an HTML or XML page (%d bytes)", len(b))
+	}
 	if len(s) > 80 {
 		s = s[:80] + "..."
 	}
