@@ -121,10 +121,14 @@ func (s *Settings) readVault(f Flags) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", where, err)
 	}
-	if s.VaultToken = tok; tok != "" {
-		s.VaultTokenSource = where
-	} else {
+	s.VaultToken, s.VaultTokenSource = tok, where
+	if tok == "" {
 		s.VaultTokenSource = "VAULT_TOKEN is unset and " + where + " holds none"
+		if h, ok := helper.(*tokenhelper.InternalTokenHelper); ok {
+			if _, err := os.Stat(h.Path()); err != nil {
+				s.VaultTokenSource = "VAULT_TOKEN is unset and there is no token helper file " + h.Path()
+			}
+		}
 	}
 	return nil
 }
