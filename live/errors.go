@@ -72,11 +72,16 @@ func reason(err error, timeout time.Duration) string {
 		s = na.Error()
 	case errors.As(err, &se):
 		s = se.Error()
+	case errors.As(err, &ve) && ve.RawError:
+		// Vault's client keeps a body it could not decode as JSON whole.
+		s = fmt.Sprintf("%d, the answer is not JSON: %s", ve.StatusCode, excerpt([]byte(strings.Join(ve.Errors, " "))))
 	case errors.As(err, &ve):
 		s = fmt.Sprintf("%d %s", ve.StatusCode, strings.Join(ve.Errors, "; "))
 		if len(ve.Errors) == 0 {
 			s = fmt.Sprintf("%d (no error message)", ve.StatusCode)
 		}
+	case errors.As(err, &ne) && strings.HasPrefix(strings.TrimSpace(ne.Body()), "<"):
+		s = fmt.Sprintf("%d %s", ne.StatusCode(), excerpt([]byte(ne.Body())))
 	case errors.As(err, &ne):
 		s = fmt.Sprintf("%d %s", ne.StatusCode(), ne.Body())
 	case errors.As(err, &syn), errors.Is(err, io.ErrUnexpectedEOF):

@@ -5,6 +5,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	vaultapi "github.com/hashicorp/vault/api"
 
 	"github.com/nvlint/nvlint/world"
 )
@@ -106,5 +109,20 @@ func TestPolicies(t *testing.T) {
 	}
 	if _, err := Policies("consul"); err == nil {
 		t.Error("no error for an unknown side")
+	}
+}
+
+// TestReasonNeverQuotesMarkup: however a page reaches an error, its
+// markup is named, not pasted.
+func TestReasonNeverQuotesMarkup(t *testing.T) {
+	page := "<!DOCTYPE html><html><body><h1>Bad Gateway</h1></body></html>"
+	for _, err := range []error{
+		&vaultapi.ResponseError{StatusCode: 502, RawError: true, Errors: []string{page}},
+		&statusError{code: 502, msg: excerpt([]byte(page))},
+	} {
+		r := reason(err, time.Second)
+		if strings.Contains(r, "<h1>") || strings.Contains(r, "DOCTYPE") || !strings.Contains(r, "502") {
+			t.Errorf("reason %q", r)
+		}
 	}
 }
