@@ -96,7 +96,7 @@ func tlsNomad(t *testing.T, needAuth bool) *tlsFake {
 		case "/v1/operator/upgrade-check/vault-workload-identity":
 			answerJSON(w, 200, map[string]any{"VaultTokens": []any{}})
 		default:
-			http.Error(w, "not found", 404)
+			http.Error(w, "not found", http.StatusNotFound)
 		}
 	})
 }

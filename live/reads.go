@@ -12,11 +12,11 @@ import (
 type Token int
 
 const (
-	// NoToken: the endpoint needs none (sys/health, Nomad's JWKS).
+	// NoToken is for endpoints that need none (sys/health, Nomad's JWKS).
 	NoToken Token = iota
-	// DoctorToken: VAULT_TOKEN or NOMAD_TOKEN, the token doctor runs with.
+	// DoctorToken is VAULT_TOKEN or NOMAD_TOKEN, the token doctor runs with.
 	DoctorToken
-	// ServerToken: the Nomad servers' own Vault token (legacy flow),
+	// ServerToken is the Nomad servers' own Vault token (legacy flow),
 	// checked with itself as Nomad checks it.
 	ServerToken
 )
@@ -66,7 +66,7 @@ var Reads = []Read{
 	{Side: "vault", Path: "sys/capabilities-self", Token: ServerToken, Areas: []string{world.AreaLegacy}},
 
 	{Side: "nomad", Path: "/v1/agent/self", Token: DoctorToken, Grant: "agent:read", Areas: []string{world.AreaNomad, world.AreaAgentConfig}},
-	{Side: "nomad", Path: "/v1/agent/members", Token: DoctorToken, Grant: "agent:read", Areas: []string{world.AreaNomad}},
+	{Side: "nomad", Path: "/v1/agent/members", Token: DoctorToken, Grant: "node:read", Areas: []string{world.AreaNomad}},
 	{Side: "nomad", Path: "/v1/nodes", Token: DoctorToken, Grant: "node:read", Areas: []string{world.AreaNomad}},
 	{Side: "nomad", Path: "/v1/node/+", Token: DoctorToken, Grant: "node:read", Areas: []string{world.AreaNomad}},
 	{Side: "nomad", Path: "/.well-known/jwks.json", Token: NoToken},
