@@ -95,3 +95,17 @@ func TestDoctorNotAnAPI(t *testing.T) {
 		}
 	}
 }
+
+func TestDoctorPrintPolicy(t *testing.T) {
+	r := nvlint(t, "", nil, "doctor", "--print-policy")
+	if r.code != cli.ExitOK || !strings.Contains(r.stdout, `path "sys/auth"`) || !strings.Contains(r.stdout, `namespace "*"`) {
+		t.Errorf("--print-policy: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = nvlint(t, "", nil, "doctor", "--print-policy", "nomad")
+	if r.code != cli.ExitOK || strings.Contains(r.stdout, "path ") || !strings.Contains(r.stdout, "agent {") {
+		t.Errorf("--print-policy nomad: exit %d\n%s", r.code, r.stdout)
+	}
+	if r = nvlint(t, "", nil, "doctor", "--print-policy", "consul"); r.code != cli.ExitUsage {
+		t.Errorf("--print-policy consul: exit %d", r.code)
+	}
+}
