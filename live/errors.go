@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -76,7 +77,7 @@ func reason(err error, timeout time.Duration) string {
 		// Vault's client keeps a body it could not decode as JSON whole.
 		s = fmt.Sprintf("%d, the answer is not JSON: %s", ve.StatusCode, excerpt([]byte(strings.Join(ve.Errors, " "))))
 	case errors.As(err, &ve):
-		s = fmt.Sprintf("%d %s", ve.StatusCode, strings.Join(ve.Errors, "; "))
+		s = fmt.Sprintf("%d %s", ve.StatusCode, vaultErrors(ve.Errors))
 		if len(ve.Errors) == 0 {
 			s = fmt.Sprintf("%d (no error message)", ve.StatusCode)
 		}
@@ -100,6 +101,25 @@ func reason(err error, timeout time.Duration) string {
 		s = s[:maxReason] + "..."
 	}
 	return s
+}
+
+// multiError is the heading Vault puts over its error lists
+// ("1 error occurred:\n\t* permission denied").
+var multiError = regexp.MustCompile(`^\d+ errors? occurred:\s*`)
+
+// vaultErrors joins Vault's error messages without the list heading and
+// bullets Vault wraps them in.
+func vaultErrors(errs []string) string {
+	var out []string
+	for _, e := range errs {
+		e = multiError.ReplaceAllString(strings.TrimSpace(e), "")
+		for _, line := range strings.Split(e, "\n") {
+			if line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "* ")); line != "" {
+				out = append(out, line)
+			}
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 // isTimeout reports whether err is a request that got no answer in time.

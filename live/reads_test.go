@@ -126,3 +126,17 @@ func TestReasonNeverQuotesMarkup(t *testing.T) {
 		}
 	}
 }
+
+// TestReasonVaultErrorList: a real Vault wraps its messages in a list
+// ("1 error occurred:\n\t* permission denied\n\n"); the reason is the
+// message.
+func TestReasonVaultErrorList(t *testing.T) {
+	err := &vaultapi.ResponseError{StatusCode: 403, Errors: []string{"1 error occurred:\n\t* permission denied\n\n"}}
+	if r := reason(err, time.Second); r != "403 permission denied" {
+		t.Errorf("reason %q", r)
+	}
+	err = &vaultapi.ResponseError{StatusCode: 403, Errors: []string{"2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n"}}
+	if r := reason(err, time.Second); r != "403 permission denied; invalid token" {
+		t.Errorf("reason %q", r)
+	}
+}

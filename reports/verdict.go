@@ -185,13 +185,17 @@ func isDenied(reason string) bool {
 	return strings.HasPrefix(strings.ToLower(reason), "403 permission denied")
 }
 
-// deniedHint is what follows "403 permission denied" in a reason, when it
-// is a hint of nvlint's own (no token).
+// deniedHint is what follows "403 permission denied" in a reason (Vault's
+// "invalid token", nvlint's "no token: ..."), in parentheses.
 func deniedHint(reason string) string {
-	if i := strings.Index(reason, " (no token"); i >= 0 {
-		return reason[i:]
+	rest := strings.TrimSpace(strings.TrimLeft(reason[len("403 permission denied"):], ";: "))
+	switch {
+	case rest == "":
+		return ""
+	case strings.HasPrefix(rest, "("):
+		return " " + rest
 	}
-	return ""
+	return " (" + rest + ")"
 }
 
 // areaDetail says what was seen in an area with no findings.

@@ -93,3 +93,20 @@ func TestVerdictsUnreachable(t *testing.T) {
 		t.Errorf("Policies: %+v", v)
 	}
 }
+
+func TestVerdictDeniedHints(t *testing.T) {
+	for reason, want := range map[string]string{
+		"403 permission denied":                                  "permission denied on sys/auth",
+		"403 permission denied; invalid token":                   "permission denied on sys/auth (invalid token)",
+		"403 Permission denied (no token: NOMAD_TOKEN is unset)": "permission denied on sys/auth (no token: NOMAD_TOKEN is unset)",
+		"500 internal error":                                     "sys/auth: 500 internal error",
+	} {
+		w := &world.World{Live: &world.Live{
+			Vault:    &world.VaultLive{Addr: "http://v"},
+			Problems: []world.Problem{{Area: "vault", What: "sys/auth", Reason: reason, Areas: []string{world.AreaWorkloadIdentity}}},
+		}}
+		if v := verdictOf(t, reports.Verdicts(w, nil), world.AreaWorkloadIdentity); v.Detail != want {
+			t.Errorf("%q: detail %q, want %q", reason, v.Detail, want)
+		}
+	}
+}
