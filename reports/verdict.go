@@ -214,6 +214,7 @@ func areaDetail(w *world.World, area string) string {
 		if len(w.TokenRoles) == 0 && (l == nil || l.Vault == nil || l.Vault.ServerToken == nil) {
 			return "not in use (no token role, no server token given)"
 		}
+		return fmt.Sprintf("%d token role(s) checked", len(w.TokenRoles))
 	case "Workload identity":
 		if len(w.JWTConfigs) == 0 {
 			return "not in use (no JWT auth method)"
