@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -138,5 +139,26 @@ func TestReasonVaultErrorList(t *testing.T) {
 	err = &vaultapi.ResponseError{StatusCode: 403, Errors: []string{"2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n"}}
 	if r := reason(err, time.Second); r != "403 permission denied; invalid token" {
 		t.Errorf("reason %q", r)
+	}
+}
+
+// TestREADMEPolicies keeps the policies the README shows those
+// --print-policy prints.
+func TestREADMEPolicies(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for heading, policy := range map[string]string{"# Vault\n": VaultPolicy(), "# Nomad\n": NomadPolicy()} {
+		_, body, ok := strings.Cut(string(readme), "```hcl\n"+heading)
+		if !ok {
+			t.Errorf("README shows no %q policy", heading)
+			continue
+		}
+		body, _, _ = strings.Cut(body, "```")
+		_, want, _ := strings.Cut(policy, "\n") // without its comment line
+		if body != want {
+			t.Errorf("README's %q policy differs from --print-policy's:\n%s\nwant:\n%s", heading, body, want)
+		}
 	}
 }
