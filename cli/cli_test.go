@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	homedir "github.com/mitchellh/go-homedir"
+
 	"github.com/nvlint/nvlint/cli"
 )
 
@@ -18,12 +20,61 @@ type run struct {
 
 func nvlint(t *testing.T, stdin string, env map[string]string, args ...string) run {
 	t.Helper()
+	defer processEnv(t, env)()
 	var out, errb bytes.Buffer
 	code := cli.Main(args, cli.Env{
 		Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb,
 		Getenv: func(k string) string { return env[k] },
 	})
 	return run{code, out.String(), errb.String()}
+}
+
+// processEnv puts the VAULT_*, NOMAD_* and HOME variables of env into
+// the process environment, where the official Vault and Nomad clients
+// read them, and takes the test machine's own out; HOME is an empty
+// directory unless env says otherwise, so no ~/.vault-token leaks in. It
+// returns the function that restores the environment. Tests calling it
+// must not run in parallel.
+func processEnv(t *testing.T, env map[string]string) (restore func()) {
+	t.Helper()
+	homedir.DisableCache = true // HOME changes from run to run
+	saved := map[string]*string{}
+	set := func(k string, v *string) {
+		if _, ok := saved[k]; !ok {
+			if old, ok := os.LookupEnv(k); ok {
+				saved[k] = &old
+			} else {
+				saved[k] = nil
+			}
+		}
+		if v == nil {
+			_ = os.Unsetenv(k)
+		} else {
+			_ = os.Setenv(k, *v)
+		}
+	}
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "VAULT_") || strings.HasPrefix(k, "NOMAD_") {
+			set(k, nil)
+		}
+	}
+	home := t.TempDir()
+	set("HOME", &home)
+	for k, v := range env {
+		if strings.HasPrefix(k, "VAULT_") || strings.HasPrefix(k, "NOMAD_") || k == "HOME" {
+			set(k, &v)
+		}
+	}
+	return func() {
+		for k, v := range saved {
+			if v == nil {
+				_ = os.Unsetenv(k)
+			} else {
+				_ = os.Setenv(k, *v)
+			}
+		}
+	}
 }
 
 const examples = "../fixtures/examples"

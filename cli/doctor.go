@@ -9,10 +9,8 @@ import (
 	"strings"
 	"time"
 
-	nomadapi "github.com/hashicorp/nomad/api"
-	vaultapi "github.com/hashicorp/vault/api"
-
 	"github.com/nvlint/nvlint/checks"
+	"github.com/nvlint/nvlint/connection"
 	"github.com/nvlint/nvlint/inputs"
 	"github.com/nvlint/nvlint/live"
 	"github.com/nvlint/nvlint/redact"
@@ -31,17 +29,19 @@ func runDoctor(args []string, env Env) int {
 		vaultAddr      = fs.String("vault-addr", "", "Vault address (default $VAULT_ADDR; Vault is not checked when neither is set)")
 		vaultNamespace = fs.String("vault-namespace", "", "Vault namespace (default $VAULT_NAMESPACE)")
 		vaultCACert    = fs.String("vault-cacert", "", "CA certificate for Vault (default $VAULT_CACERT)")
-		vaultSkip      = fs.Bool("vault-skip-verify", false, "do not verify Vault's TLS certificate")
+		vaultSkip      = fs.Bool("vault-skip-verify", false, "do not verify Vault's TLS certificate (default $VAULT_SKIP_VERIFY)")
 		nomadAddr      = fs.String("nomad-addr", "", "Nomad address (default $NOMAD_ADDR; Nomad is not checked when neither is set)")
 		nomadRegion    = fs.String("nomad-region", "", "Nomad region (default $NOMAD_REGION)")
 		nomadNamespace = fs.String("nomad-namespace", "", "Nomad namespace (default $NOMAD_NAMESPACE; * for all)")
 		nomadCACert    = fs.String("nomad-cacert", "", "CA certificate for Nomad (default $NOMAD_CACERT)")
-		nomadSkip      = fs.Bool("nomad-skip-verify", false, "do not verify Nomad's TLS certificate")
+		nomadSkip      = fs.Bool("nomad-skip-verify", false, "do not verify Nomad's TLS certificate (default $NOMAD_SKIP_VERIFY)")
 		serverTokenF   = fs.String("nomad-vault-token-file", "", "file holding the Nomad server's own Vault token (legacy flow), checked with lookup-self and capabilities-self")
-		timeout        = fs.Duration("timeout", 5*time.Second, "timeout of each request")
+		timeout        = fs.Duration("timeout", 5*time.Second, "timeout of each request (Vault's: default $VAULT_CLIENT_TIMEOUT, else 5s)")
 		deadline       = fs.Duration("deadline", 60*time.Second, "deadline of the whole collection")
 		save           = fs.String("save", "", "write the collected state to FILE as a redacted snapshot")
 		from           = fs.String("from", "", "replay a snapshot saved with --save instead of contacting clusters")
+		allowPartial   = fs.Bool("allow-partial", false, "exit 0 even when an area asked for could not be checked (its reads failed)")
+		printPolicy    = fs.Bool("print-policy", false, "print the Vault and Nomad ACL policies of a read-only doctor token and exit; --print-policy vault (or nomad) prints one")
 		rf             reportFlags
 		agentConfigs   multiFlag
 	)
@@ -51,16 +51,28 @@ func runDoctor(args []string, env Env) int {
 		fmt.Fprint(env.Stderr, `Usage: nvlint doctor [flags]
 
 Reads the live state of Nomad and Vault (never writes), runs every rule over
-it and says what is broken. Tokens come from VAULT_TOKEN and NOMAD_TOKEN;
-they are never printed or saved.
+it and says what is broken. Addresses, TLS settings and tokens are read as
+the vault and nomad CLIs read them (VAULT_*, NOMAD_*, ~/.vault-token);
+tokens are never printed or saved. An area whose reads failed is "not
+checked" and fails the run unless --allow-partial.
 
 Flags:
 `)
 		fs.PrintDefaults()
 	}
-	if rest, err := parseInterspersed(fs, args); err != nil {
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
 		return usageError(env, err)
-	} else if len(rest) > 0 {
+	}
+	if *printPolicy && len(rest) <= 1 {
+		text, err := live.Policies(strings.Join(rest, ""))
+		if err != nil {
+			return usageError(env, err)
+		}
+		fmt.Fprint(env.Stdout, text)
+		return ExitOK
+	}
+	if len(rest) > 0 {
 		return usageError(env, fmt.Errorf("doctor takes no arguments, got %q", rest))
 	}
 	rs, err := rf.resolve(env)
@@ -74,9 +86,7 @@ Flags:
 	}
 
 	secrets := &redact.Secrets{}
-	secrets.Add(env.Getenv("VAULT_TOKEN"), env.Getenv("NOMAD_TOKEN"))
 	var w *world.World
-	var notChecked []string
 	if *from != "" {
 		data, err := os.ReadFile(*from)
 		if err != nil {
@@ -118,34 +128,21 @@ Flags:
 		}
 		secrets.Add(o.ServerToken)
 
-		if addr := firstNonEmpty(*vaultAddr, env.Getenv("VAULT_ADDR")); addr != "" {
-			cfg := vaultapi.DefaultConfig()
-			cfg.Address = addr
-			tls := &vaultapi.TLSConfig{CACert: firstNonEmpty(*vaultCACert, env.Getenv("VAULT_CACERT")), CAPath: env.Getenv("VAULT_CAPATH"),
-				ClientCert: env.Getenv("VAULT_CLIENT_CERT"), ClientKey: env.Getenv("VAULT_CLIENT_KEY"),
-				Insecure: *vaultSkip || env.Getenv("VAULT_SKIP_VERIFY") != ""}
-			if err := cfg.ConfigureTLS(tls); err != nil {
-				return usageError(env, fmt.Errorf("vault TLS: %w", err))
-			}
-			o.Vault = cfg
-			o.VaultToken = env.Getenv("VAULT_TOKEN")
-			o.VaultNamespace = firstNonEmpty(*vaultNamespace, env.Getenv("VAULT_NAMESPACE"))
-		} else {
-			notChecked = append(notChecked, "Vault: no address (set VAULT_ADDR or --vault-addr)")
+		conn, err := connection.Read(connection.Flags{
+			VaultAddr: *vaultAddr, VaultNamespace: *vaultNamespace, VaultCACert: *vaultCACert, VaultSkipVerify: *vaultSkip,
+			NomadAddr: *nomadAddr, NomadRegion: *nomadRegion, NomadNamespace: *nomadNamespace, NomadCACert: *nomadCACert, NomadSkipVerify: *nomadSkip,
+		})
+		if err != nil {
+			return usageError(env, err)
 		}
-		if addr := firstNonEmpty(*nomadAddr, env.Getenv("NOMAD_ADDR")); addr != "" {
-			cfg := nomadapi.DefaultConfig()
-			cfg.Address = addr
-			cfg.SecretID = env.Getenv("NOMAD_TOKEN")
-			cfg.Region = firstNonEmpty(*nomadRegion, env.Getenv("NOMAD_REGION"))
-			cfg.Namespace = firstNonEmpty(*nomadNamespace, env.Getenv("NOMAD_NAMESPACE"))
-			cfg.TLSConfig = &nomadapi.TLSConfig{CACert: firstNonEmpty(*nomadCACert, env.Getenv("NOMAD_CACERT")), CAPath: env.Getenv("NOMAD_CAPATH"),
-				ClientCert: env.Getenv("NOMAD_CLIENT_CERT"), ClientKey: env.Getenv("NOMAD_CLIENT_KEY"),
-				Insecure: *nomadSkip || env.Getenv("NOMAD_SKIP_VERIFY") != ""}
-			o.Nomad = cfg
-		} else {
-			notChecked = append(notChecked, "Nomad: no address (set NOMAD_ADDR or --nomad-addr)")
+		o.Vault, o.VaultToken, o.VaultNamespace, o.Nomad = conn.Vault, conn.VaultToken, conn.VaultNamespace, conn.Nomad
+		if o.VaultToken == "" {
+			o.NoVaultToken = conn.VaultTokenSource
 		}
+		if !flagSet(fs, "timeout") {
+			o.VaultRequestTimeout = conn.VaultTimeout
+		}
+		secrets.Add(conn.Secrets()...)
 		if o.Vault == nil && o.Nomad == nil {
 			return usageError(env, errors.New("nothing to check: set VAULT_ADDR and/or NOMAD_ADDR (or --vault-addr, --nomad-addr), or replay a snapshot with --from"))
 		}
@@ -192,18 +189,23 @@ Flags:
 	if baselineCode == ExitUsage {
 		return baselineCode
 	}
-	rep.Verdicts = reports.Verdicts(w, rep.Findings, notChecked)
+	rep.Verdicts = reports.Verdicts(w, rep.Findings)
 	if code := writeReports(env, rs.outs, rep, reports.Options{Color: rs.color, Verbose: rf.verbose}, secrets); code != ExitOK {
 		return code
 	}
-	return rs.exitCode(rep.Findings, baselineCode)
-}
-
-func firstNonEmpty(xs ...string) string {
-	for _, x := range xs {
-		if x != "" {
-			return x
+	code := rs.exitCode(rep.Findings, baselineCode)
+	if unchecked := reports.Unchecked(rep.Verdicts); len(unchecked) > 0 && !*allowPartial {
+		// Fail closed: a gate must not pass on what was not read.
+		fmt.Fprintf(env.Stderr, "nvlint: not checked: %s (--allow-partial accepts a partial run)\n", strings.Join(unchecked, ", "))
+		if code == ExitOK {
+			code = ExitFindings
 		}
 	}
-	return ""
+	return code
+}
+
+// flagSet reports whether a flag was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) (set bool) {
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

@@ -22,9 +22,10 @@ const (
 	fileServerToken  = "hvs.FILESERVERTOKEN0003xyz"  // --nomad-vault-token-file
 	agentConfigToken = "hvs.AGENTCONFIGTOKEN0004xy"  // token in an agent config file
 	agentSelfToken   = "hvs.AGENTSELFTOKEN0005xyz"   // what a Nomad's agent/self shows as its vault token
+	helperFileToken  = "hvs.HELPERFILETOKEN0006xyz"  // ~/.vault-token, when VAULT_TOKEN is unset
 )
 
-var allTokens = []string{envVaultToken, envNomadToken, fileServerToken, agentConfigToken, agentSelfToken}
+var allTokens = []string{envVaultToken, envNomadToken, fileServerToken, agentConfigToken, agentSelfToken, helperFileToken}
 
 // leakyAgentConfig is a Nomad server config with its Vault token written
 // in, as the legacy flow had it.
@@ -137,6 +138,46 @@ func TestRedactionDoctor(t *testing.T) {
 			rr := nvlint(t, "", nil, "doctor", "--from", snap, "--format", string(f))
 			noTokens(t, "replay stdout", rr.stdout)
 			noTokens(t, "replay stderr", rr.stderr)
+		})
+	}
+}
+
+// TestRedactionTokenHelperFile is TestRedactionDoctor with the Vault token
+// in the token helper file (~/.vault-token, as vault login leaves it)
+// instead of VAULT_TOKEN: the fake servers echo it everywhere, and it
+// appears nowhere.
+func TestRedactionTokenHelperFile(t *testing.T) {
+	vault, nomad := leakyServers(t)
+	home := t.TempDir()
+	writeFile(t, filepath.Join(home, ".vault-token"), helperFileToken+"\n")
+	env := map[string]string{"VAULT_ADDR": vault.URL, "NOMAD_ADDR": nomad.URL, "NOMAD_TOKEN": envNomadToken, "HOME": home}
+	for _, f := range reports.Formats {
+		t.Run(string(f), func(t *testing.T) {
+			tmp := t.TempDir()
+			out, snap := filepath.Join(tmp, "report."+string(f)), filepath.Join(tmp, "snap.json")
+			r := nvlint(t, "", env, "doctor", "--verbose", "--color", "always", "--timeout", "2s",
+				"--format", string(f), "--format", string(f)+"="+out, "--save", snap)
+			if r.code != 1 {
+				t.Fatalf("exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			report, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			saved, err := os.ReadFile(snap)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The servers also echo the other tests' tokens, which this run
+			// was never given: only the helper file's is a secret here.
+			for what, s := range map[string]string{"stdout": r.stdout, "stderr": r.stderr, "report file": string(report), "snapshot": string(saved)} {
+				if strings.Contains(s, helperFileToken) {
+					t.Errorf("%s holds the token helper file's token", what)
+				}
+			}
+			if !strings.Contains(string(saved), "issued to <redacted>") && !strings.Contains(string(saved), `issued to \u003credacted\u003e`) {
+				t.Errorf("the snapshot masks nothing: the token helper file's token never reached the servers, so this proves nothing")
+			}
 		})
 	}
 }

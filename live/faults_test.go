@@ -241,7 +241,7 @@ func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := f.routes[key]
 	f.mu.Unlock()
 	if h == nil {
-		http.Error(w, `{"errors":[]}`, http.StatusNotFound)
+		status(http.StatusNotFound, `{"errors":[]}`)(w, r)
 		return
 	}
 	h(w, r)
@@ -256,8 +256,18 @@ func jsonBody(v any) http.HandlerFunc {
 
 func vaultData(data any) http.HandlerFunc { return jsonBody(map[string]any{"data": data}) }
 
+// status answers as the APIs do: Vault's errors are JSON, Nomad's plain
+// text.
 func status(code int, body string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) { http.Error(w, body, code) }
+	return func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(body, "{") {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(code)
+			_, _ = io.WriteString(w, body)
+			return
+		}
+		http.Error(w, body, code)
+	}
 }
 
 func garbage(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "\x00\x01garbage{") }
@@ -322,14 +332,14 @@ func TestPartialFailures(t *testing.T) {
 	}
 	want := map[string]string{
 		"vault sys/policies/acl/broken":     "500 internal error",
-		"vault sys/policies/acl/garbage":    "not JSON",
+		"vault sys/policies/acl/garbage":    "not a Vault API answer: HTTP 200, application/octet-stream",
 		"vault sys/policies/acl/forbidden":  "403 permission denied for <redacted>",
 		"vault auth/token/roles":            "403 permission denied",
-		"vault auth/jwt-nomad/config":       "not JSON",
+		"vault auth/jwt-nomad/config":       "not a Vault API answer",
 		"nomad /v1/agent/members":           "500 rpc error: No cluster leader",
-		"nomad /v1/nodes":                   "not JSON",
+		"nomad /v1/nodes":                   "not a Nomad API answer",
 		"nomad /v1/job/a?namespace=default": "500 boom",
-		"nomad /v1/job/b?namespace=default": "not JSON",
+		"nomad /v1/job/b?namespace=default": "not a Nomad API answer",
 		"nomad " + upgradeCheckPath:         "403 Permission denied",
 	}
 	for k, reason := range want {
@@ -406,6 +416,7 @@ func TestSealed(t *testing.T) {
 		if r.URL.Query().Get("sealedcode") != "299" {
 			t.Errorf("health without sealedcode=299: %s", r.URL.RawQuery)
 		}
+		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(299)
 		_, _ = io.WriteString(w, `{"initialized":true,"sealed":true,"standby":true,"version":"1.21.4"}`)
 	}

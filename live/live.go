@@ -56,6 +56,12 @@ type Options struct {
 	JWTMounts []string
 	// RequestTimeout bounds each request (default 5s).
 	RequestTimeout time.Duration
+	// VaultRequestTimeout bounds each Vault request instead, when set
+	// (VAULT_CLIENT_TIMEOUT).
+	VaultRequestTimeout time.Duration
+	// NoVaultToken says why VaultToken is empty, for the report ("" for
+	// a generic reason). Without a token only sys/health is read.
+	NoVaultToken string
 }
 
 // DefaultRequestTimeout is the per-request timeout when Options leaves it
@@ -71,6 +77,9 @@ const workers = 8
 func Collect(ctx context.Context, o Options) (*world.World, *redact.Secrets) {
 	if o.RequestTimeout <= 0 {
 		o.RequestTimeout = DefaultRequestTimeout
+	}
+	if o.VaultRequestTimeout <= 0 {
+		o.VaultRequestTimeout = o.RequestTimeout
 	}
 	c := &collector{
 		o:       o,
@@ -97,12 +106,12 @@ func Collect(ctx context.Context, o Options) (*world.World, *redact.Secrets) {
 	var vaultUp, nomadUp bool
 	if o.Vault != nil {
 		c.live.Vault = &world.VaultLive{Addr: o.Vault.Address}
-		c.vaultSide = &breaker{area: "vault", name: "Vault", addr: o.Vault.Address}
+		c.vaultSide = &breaker{area: "vault", name: "Vault", addr: o.Vault.Address, timeout: o.VaultRequestTimeout}
 		c.spawn("vault", "setup", func() { vaultUp = c.vaultSetup() })
 	}
 	if o.Nomad != nil {
 		c.live.Nomad = &world.NomadLive{Addr: nomadAddress(o.Nomad), LegacyTokens: -1}
-		c.nomadSide = &breaker{area: "nomad", name: "Nomad", addr: nomadAddress(o.Nomad)}
+		c.nomadSide = &breaker{area: "nomad", name: "Nomad", addr: nomadAddress(o.Nomad), timeout: o.RequestTimeout}
 		c.spawn("nomad", "setup", func() { nomadUp = c.nomadSetup() })
 	}
 	c.wg.Wait()
@@ -206,14 +215,23 @@ func (c *collector) request(side *breaker, f func(ctx context.Context) error) er
 	if side.open() { // tripped while this request waited for a slot
 		return errSkipped
 	}
-	ctx, cancel := context.WithTimeout(c.ctx, c.o.RequestTimeout)
+	ctx, cancel := context.WithTimeout(c.ctx, c.timeout(side))
 	defer cancel()
 	err := f(ctx)
 	if timeouts, tripped := side.record(err, c.ctx); tripped {
 		c.problem(side.area, side.addr, fmt.Sprintf("%s stopped answering: %d requests got no answer within %s; the rest of it was not read",
-			side.name, timeouts, c.o.RequestTimeout))
+			side.name, timeouts, side.timeout))
 	}
 	return err
+}
+
+// timeout is the request timeout of a side (nil: URLs outside the
+// clusters).
+func (c *collector) timeout(side *breaker) time.Duration {
+	if side == nil {
+		return c.o.RequestTimeout
+	}
+	return side.timeout
 }
 
 // errSkipped is a request not sent because its cluster stopped answering;
@@ -228,6 +246,7 @@ const tripAfter = 3
 // breaker counts a cluster's timeouts and answers.
 type breaker struct {
 	area, name, addr string
+	timeout          time.Duration
 
 	mu                  sync.Mutex
 	timeouts, successes int
@@ -270,21 +289,38 @@ func (c *collector) fail(area, what string, err error) {
 	if errors.Is(err, errSkipped) {
 		return
 	}
-	c.problem(area, what, reason(err, c.o.RequestTimeout))
+	side := c.vaultSide
+	if area == "nomad" {
+		side = c.nomadSide
+	}
+	r := reason(err, c.timeout(side))
+	if area == "nomad" && statusOf(err) == http.StatusForbidden && c.o.Nomad.SecretID == "" {
+		r += " (no token: NOMAD_TOKEN is unset)"
+	}
+	c.problem(area, what, r)
 }
 
-// problem records what could not be collected; finish redacts it.
+// problem records what could not be collected, with the areas that
+// cannot be called ok without it; finish redacts it.
 func (c *collector) problem(area, what, reason string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.live.Problems = append(c.live.Problems, world.Problem{Area: area, What: what, Reason: reason})
+	c.record(world.Problem{Area: area, What: what, Reason: reason, Areas: AreasOf(area, what)})
+}
+
+// sideProblem records that nothing more of a side is read, though it
+// answered: every area resting on its reads is unchecked.
+func (c *collector) sideProblem(area, what, reason string) {
+	c.record(world.Problem{Area: area, What: what, Reason: reason, Areas: SideAreas(area)})
 }
 
 // fatal records that a whole side could not be reached.
 func (c *collector) fatal(area, what, reason string) {
+	c.record(world.Problem{Area: area, What: what, Reason: reason, Fatal: true, Areas: SideAreas(area)})
+}
+
+func (c *collector) record(p world.Problem) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.live.Problems = append(c.live.Problems, world.Problem{Area: area, What: what, Reason: reason, Fatal: true})
+	c.live.Problems = append(c.live.Problems, p)
 }
 
 // merge adds the objects of part (read through inputs) to the world.

@@ -66,7 +66,7 @@ func newNomadClient(src *nomadapi.Config) (cl *nomadapi.Client, owned *http.Clie
 		}
 		owned = hc
 	}
-	cfg.HttpClient = guard(hc, false)
+	cfg.HttpClient = guardAPI(hc, false, "Nomad")
 	cl, err = nomadapi.NewClient(cfg)
 	return cl, owned, err
 }
@@ -158,7 +158,12 @@ func (c *collector) nomadSetup() bool {
 	}
 	var self agentSelf
 	err = c.nomadGet("/v1/agent/self", "", &self)
+	var notAPI *notAPIError
 	switch {
+	case errors.As(err, &notAPI):
+		// A web server, not Nomad: every other answer would be its page.
+		c.fatal("nomad", strings.TrimSuffix(addr, "/")+"/v1/agent/self", reason(err, c.o.RequestTimeout))
+		return false
 	case err != nil && statusOf(err) >= 400 && statusOf(err) < 500:
 		// Reachable; the token may not read the agent (agent:read).
 		c.fail("nomad", "/v1/agent/self", err)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strings"
 )
@@ -33,6 +34,9 @@ var ErrNotReadOnly = errors.New("refused: nvlint doctor only reads")
 type readOnly struct {
 	next              http.RoundTripper
 	allowCapabilities bool
+	// api, when set ("Vault", "Nomad"), turns an answer that is not that
+	// API's into a notAPIError, so no web page reaches a message.
+	api string
 }
 
 func (t *readOnly) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -48,6 +52,10 @@ func (t *readOnly) RoundTrip(req *http.Request) (*http.Response, error) {
 	req = req.Clone(req.Context())
 	req.Header.Set("User-Agent", UserAgent)
 	resp, err := t.next.RoundTrip(req)
+	if err == nil && t.api != "" && !isAPIAnswer(t.api, resp) {
+		resp.Body.Close()
+		return nil, &notAPIError{api: t.api, status: resp.StatusCode, contentType: resp.Header.Get("Content-Type")}
+	}
 	if resp != nil && resp.Body != nil {
 		resp.Body = &limitedBody{r: io.LimitReader(resp.Body, maxBody+1), c: resp.Body}
 	}
@@ -90,9 +98,54 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 
 func (b *limitedBody) Close() error { return b.c.Close() }
 
+// isAPIAnswer reports whether a response can be the API's: Vault answers
+// in JSON, Nomad too, but with plain-text errors. Anything else (an HTML
+// page from a proxy or a web server at the address) is not.
+func isAPIAnswer(api string, resp *http.Response) bool {
+	ct := resp.Header.Get("Content-Type")
+	if ct == "" {
+		return resp.ContentLength == 0 // no body: nothing to mistake
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	switch {
+	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
+		return true
+	case api == "Nomad" && mt == "text/plain" && resp.StatusCode >= 400:
+		return true
+	}
+	return false
+}
+
+// notAPIError is an answer that is not from the API asked: its status
+// and content type, never its body.
+type notAPIError struct {
+	api         string
+	status      int
+	contentType string
+}
+
+func (e *notAPIError) Error() string {
+	ct := e.contentType
+	if ct == "" {
+		ct = "no content type"
+	}
+	if len(ct) > 60 {
+		ct = ct[:60] + "..."
+	}
+	return fmt.Sprintf("not a %s API answer: HTTP %d, %s", e.api, e.status, ct)
+}
+
 // guard returns a copy of c whose transport is wrapped in the read-only
 // guard; c itself is not modified. A nil c or transport means the defaults.
 func guard(c *http.Client, allowCapabilities bool) *http.Client {
+	return guardAPI(c, allowCapabilities, "")
+}
+
+// guardAPI is guard that also refuses answers not from api.
+func guardAPI(c *http.Client, allowCapabilities bool, api string) *http.Client {
 	var out http.Client
 	if c != nil {
 		out = *c
@@ -101,6 +154,6 @@ func guard(c *http.Client, allowCapabilities bool) *http.Client {
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	out.Transport = &readOnly{next: next, allowCapabilities: allowCapabilities}
+	out.Transport = &readOnly{next: next, allowCapabilities: allowCapabilities, api: api}
 	return &out
 }

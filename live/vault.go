@@ -60,17 +60,18 @@ func (c *collector) vaultSetup() bool {
 		hc = vaultapi.DefaultConfig().HttpClient
 		c.own(hc)
 	}
-	hc = guard(hc, true)
+	hc = guardAPI(hc, true, "Vault")
 	var err error
-	if c.vault, err = newVaultClient(o.Vault, hc, o.VaultToken, o.VaultNamespace, o.RequestTimeout); err == nil {
+	timeout := o.VaultRequestTimeout
+	if c.vault, err = newVaultClient(o.Vault, hc, o.VaultToken, o.VaultNamespace, timeout); err == nil {
 		// sys/health is not namespaced and needs no token.
-		c.vaultSys, err = newVaultClient(o.Vault, hc, "", "", o.RequestTimeout)
+		c.vaultSys, err = newVaultClient(o.Vault, hc, "", "", timeout)
 	}
 	if err == nil && o.ServerToken != "" {
-		c.server, err = newVaultClient(o.Vault, hc, o.ServerToken, o.VaultNamespace, o.RequestTimeout)
+		c.server, err = newVaultClient(o.Vault, hc, o.ServerToken, o.VaultNamespace, timeout)
 	}
 	if err != nil {
-		c.fatal("vault", o.Vault.Address, "cannot build a Vault client: "+reason(err, o.RequestTimeout))
+		c.fatal("vault", o.Vault.Address, "cannot build a Vault client: "+reason(err, timeout))
 		return false
 	}
 	c.live.Vault.Addr = c.vault.Address()
@@ -87,13 +88,18 @@ func (c *collector) vaultSetup() bool {
 		return err
 	})
 	healthURL := strings.TrimSuffix(c.vault.Address(), "/") + "/v1/sys/health"
+	var notAPI *notAPIError
 	switch {
+	case errors.As(err, &notAPI):
+		// A web server, not Vault: every other answer would be its page.
+		c.fatal("vault", healthURL, reason(err, timeout))
+		return false
 	case err != nil && statusOf(err) >= 400 && statusOf(err) < 500:
 		// Something answers, and refuses health: a proxy, say. Try the rest.
-		c.problem("vault", "sys/health", reason(err, o.RequestTimeout))
+		c.problem("vault", "sys/health", reason(err, timeout))
 		return true
 	case err != nil:
-		c.fatal("vault", healthURL, reason(err, o.RequestTimeout))
+		c.fatal("vault", healthURL, reason(err, timeout))
 		return false
 	case h == nil || h.Version == "":
 		c.fatal("vault", healthURL, "the answer is not a Vault sys/health response")
@@ -109,19 +115,35 @@ func (c *collector) vaultSetup() bool {
 			state = "not initialised"
 		}
 		// Every other request would fail with 503.
-		c.problem("vault", "sys/health", "Vault is "+state+": nothing else was read from it")
+		c.sideProblem("vault", "sys/health", "Vault is "+state+": nothing else was read from it")
 		return false
 	}
 	return true
 }
 
+// noTokenReason is why nothing but sys/health was read from Vault.
+func (c *collector) noTokenReason() string {
+	if c.o.NoVaultToken != "" {
+		return "no token: " + c.o.NoVaultToken
+	}
+	return "no token given"
+}
+
 // vaultCollect starts the Vault collectors.
 func (c *collector) vaultCollect() {
+	if c.o.VaultToken == "" {
+		// Every read would be denied; say why once.
+		c.record(world.Problem{Area: "vault", What: "token", Reason: c.noTokenReason(), Areas: tokenAreas("vault")})
+		if c.server != nil {
+			c.spawn("vault", "auth/token/lookup-self"+serverTokenSuffix, c.vaultServerToken)
+		}
+		return
+	}
 	c.spawn("vault", "sys/auth", c.vaultAuthMounts)
 	c.spawn("vault", "sys/policies/acl", c.vaultPolicies)
 	c.spawn("vault", "auth/token/roles", c.vaultTokenRoles)
 	if c.server != nil {
-		c.spawn("vault", "auth/token/lookup-self", c.vaultServerToken)
+		c.spawn("vault", "auth/token/lookup-self"+serverTokenSuffix, c.vaultServerToken)
 	}
 }
 
@@ -264,16 +286,17 @@ func (c *collector) vaultAuthMounts() {
 		err = json.Unmarshal(data, &mounts)
 	}
 	if err != nil {
-		// sys/auth needs a sudo-less read grant many operator tokens lack;
-		// the UI's mount list shows the mounts this token may use.
+		// sys/auth needs a read grant many operator tokens lack. The UI's
+		// mount list shows only the mounts this token may use, so the
+		// JWT mounts found there are checked, but the area is not called
+		// ok: one this token cannot see may be missing.
+		c.fail("vault", "sys/auth", err)
 		fallback, _, ferr := c.vaultRead(c.vault, "sys/internal/ui/mounts", false)
 		var ui struct {
 			Auth map[string]mount `json:"auth"`
 		}
 		if ferr == nil && json.Unmarshal(fallback, &ui) == nil && ui.Auth != nil {
 			mounts = ui.Auth
-		} else {
-			c.fail("vault", "sys/auth", err)
 		}
 	}
 	jwt := map[string]string{} // mount -> accessor
@@ -367,13 +390,13 @@ func (c *collector) vaultServerToken() {
 	var info *world.TokenInfo
 	switch {
 	case err != nil:
-		c.fail("vault", path+" (server token)", err)
+		c.fail("vault", path+serverTokenSuffix, err)
 	case !found || data == nil:
-		c.problem("vault", path+" (server token)", "empty answer")
+		c.problem("vault", path+serverTokenSuffix, "empty answer")
 	default:
 		info, err = c.tokenInfo(data)
 		if err != nil {
-			c.problem("vault", path+" (server token)", err.Error())
+			c.problem("vault", path+serverTokenSuffix, err.Error())
 		}
 	}
 	var own string
@@ -383,7 +406,7 @@ func (c *collector) vaultServerToken() {
 	}
 	// Nomad uses create_from_role, else the token's own role.
 	for _, p := range serverCapabilityPaths(c.createFromRole, own) {
-		c.spawn("vault", "sys/capabilities-self", func() {
+		c.spawn("vault", "sys/capabilities-self"+serverTokenSuffix, func() {
 			var caps []string
 			err := c.request(c.vaultSide, func(ctx context.Context) error {
 				var err error
@@ -391,7 +414,7 @@ func (c *collector) vaultServerToken() {
 				return err
 			})
 			if err != nil {
-				c.fail("vault", "sys/capabilities-self "+p+" (server token)", err)
+				c.fail("vault", "sys/capabilities-self "+p+serverTokenSuffix, err)
 				return
 			}
 			if caps == nil {

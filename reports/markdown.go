@@ -61,7 +61,7 @@ func writeMarkdown(w io.Writer, r *Report, opts Options) error {
 		b.WriteString("| Area | Status | Detail |\n|---|---|---|\n")
 		for _, v := range r.Verdicts {
 			detail := v.Detail
-			if v.Findings > 1 {
+			if v.Findings > 1 && v.Status != StatusNotChecked {
 				detail = fmt.Sprintf("%s (+%d more)", detail, v.Findings-1)
 			}
 			fmt.Fprintf(&b, "| %s | %s %s | %s |\n", mdText(v.Area), verdictIcon(v.Status), mdText(v.Status), mdText(detail))

@@ -396,7 +396,7 @@ func writeVerdicts(b *bytes.Buffer, st textStyles, vs []Verdict) {
 			status = st.dim.Render(fmt.Sprintf("%-11s", v.Status))
 		}
 		detail := v.Detail
-		if v.Findings > 1 {
+		if v.Findings > 1 && v.Status != StatusNotChecked {
 			detail = fmt.Sprintf("%s (+%d more)", detail, v.Findings-1)
 		}
 		fmt.Fprintf(b, "%-*s  %s %s\n", width, v.Area, status, detail)

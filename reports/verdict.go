@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -16,30 +17,46 @@ type Verdict struct {
 	Severity rules.Severity `json:"-"`
 	Detail   string         `json:"detail"`
 	Findings int            `json:"findings"`
+	// Asked is false for an area of a side doctor was given no address
+	// of: it is not checked, and that does not fail the run.
+	Asked bool `json:"asked"`
 }
+
+// Verdict statuses.
+const (
+	StatusOK         = "ok"
+	StatusAtRisk     = "at risk"
+	StatusBroken     = "broken"
+	StatusNotChecked = "not checked"
+)
 
 // areas maps rule IDs to the area they speak about, by prefix.
 var areas = []struct {
 	name     string
+	side     string // the cluster the area is read from
 	prefixes []string
 }{
-	{"Vault", []string{"NV611", "NV651"}},
-	{"Nomad", []string{"NV631", "NV641"}},
-	{"Legacy token flow", []string{"NV1", "NV612", "NV613", "NV614", "NV615"}},
-	{"Workload identity", []string{"NV2", "NV62", "NV632"}},
-	{"Agent config", []string{"NV3"}},
-	{"Jobs", []string{"NV4", "NV661"}},
-	{"Policies", []string{"NV5"}},
+	{world.AreaVault, "vault", []string{"NV611", "NV651"}},
+	{world.AreaNomad, "nomad", []string{"NV631", "NV641"}},
+	{world.AreaLegacy, "vault", []string{"NV1", "NV612", "NV613", "NV614", "NV615"}},
+	{world.AreaWorkloadIdentity, "vault", []string{"NV2", "NV62", "NV632"}},
+	{world.AreaAgentConfig, "nomad", []string{"NV3"}},
+	{world.AreaJobs, "nomad", []string{"NV4", "NV661"}},
+	{world.AreaPolicies, "vault", []string{"NV5"}},
 }
 
 func areaOf(f rules.Finding) string {
-	if f.Rule.ID == "NV601" || f.Rule.ID == "NV602" {
+	switch f.Rule.ID {
+	case "NV601":
 		switch f.Object.Kind {
 		case "vault":
-			return "Vault"
+			return world.AreaVault
 		case "nomad":
-			return "Nomad"
+			return world.AreaNomad
 		}
+	case "NV602":
+		// A read that failed: the areas it leaves unchecked say so.
+		return ""
 	}
 	for _, a := range areas {
 		for _, p := range a.prefixes {
@@ -51,33 +68,25 @@ func areaOf(f rules.Finding) string {
 	return ""
 }
 
-// Verdicts summarises a live run per area. notChecked lists sides that
-// were not contacted, as "Vault: why".
-func Verdicts(w *world.World, fs []rules.Finding, notChecked []string) []Verdict {
+// Verdicts summarises a live run per area. An area is ok only when every
+// read it rests on succeeded and no finding is about it; an area whose
+// reads failed is not checked, with the first reason.
+func Verdicts(w *world.World, fs []rules.Finding) []Verdict {
 	out := make([]Verdict, 0, len(areas))
-	skipped := map[string]string{}
-	for _, n := range notChecked {
-		area, why, _ := strings.Cut(n, ": ")
-		skipped[area] = why
+	l := w.Live
+	if l == nil {
+		l = &world.Live{}
 	}
-	// Areas read from a side that was not reached were not checked, even
-	// though they have no finding.
-	down := map[string]string{}
-	for area, why := range skipped {
-		down[area] = why
-	}
-	if w.Live != nil {
-		for _, p := range w.Live.Problems {
-			if p.Fatal {
-				down[map[string]string{"vault": "Vault", "nomad": "Nomad"}[p.Area]] = "unreachable"
-			}
+	unread := map[string][]world.Problem{}
+	for _, p := range l.Problems {
+		for _, a := range p.Areas {
+			unread[a] = append(unread[a], p)
 		}
 	}
-	dependsOn := map[string]string{"Legacy token flow": "Vault", "Workload identity": "Vault", "Policies": "Vault", "Agent config": "Nomad", "Jobs": "Nomad"}
 	for _, a := range areas {
-		v := Verdict{Area: a.name, Status: "ok"}
-		if why, ok := skipped[a.name]; ok {
-			v.Status, v.Detail = "not checked", why
+		v := Verdict{Area: a.name, Status: StatusOK, Asked: true}
+		if !asked(w, a.name, a.side) {
+			v.Status, v.Asked, v.Detail = StatusNotChecked, false, notAsked(a.side)
 			out = append(out, v)
 			continue
 		}
@@ -91,18 +100,16 @@ func Verdicts(w *world.World, fs []rules.Finding, notChecked []string) []Verdict
 				v.Severity, first = f.Severity, f.Message
 			}
 		}
-		switch v.Severity {
-		case rules.Error:
-			v.Status = "broken"
-		case rules.Warning:
-			v.Status = "at risk"
-		}
-		v.Detail = first
-		if side, ok := dependsOn[a.name]; ok && v.Findings == 0 && down[side] != "" {
-			v.Status, v.Detail = "not checked", side+" "+strings.TrimPrefix(down[side], "no address ")
-			if down[side] != "unreachable" {
-				v.Detail = side + " not checked"
-			}
+		switch {
+		case v.Severity == rules.Error:
+			// What was read is broken, whatever else could not be read.
+			v.Status, v.Detail = StatusBroken, first
+		case len(unread[a.name]) > 0:
+			v.Status, v.Detail = StatusNotChecked, unreadDetail(unread[a.name])
+		case v.Severity == rules.Warning:
+			v.Status, v.Detail = StatusAtRisk, first
+		default:
+			v.Detail = first
 		}
 		if v.Detail == "" {
 			v.Detail = areaDetail(w, a.name)
@@ -110,6 +117,85 @@ func Verdicts(w *world.World, fs []rules.Finding, notChecked []string) []Verdict
 		out = append(out, v)
 	}
 	return out
+}
+
+// asked reports whether doctor was given the side an area is read from.
+// Agent configs may come from files (--agent-config) without Nomad.
+func asked(w *world.World, area, side string) bool {
+	l := w.Live
+	if l == nil {
+		return false
+	}
+	switch {
+	case side == "vault":
+		return l.Vault != nil
+	case l.Nomad != nil:
+		return true
+	}
+	if area == world.AreaAgentConfig {
+		return len(w.Agents) > 0
+	}
+	return false
+}
+
+func notAsked(side string) string {
+	if side == "vault" {
+		return "Vault not asked for: no address (set VAULT_ADDR or --vault-addr)"
+	}
+	return "Nomad not asked for: no address (set NOMAD_ADDR or --nomad-addr)"
+}
+
+// maxDetail bounds a not-checked reason: one line on a terminal.
+const maxDetail = 160
+
+// unreadDetail says, in one line, why an area was not checked: the first
+// failed read, and how many more there were.
+func unreadDetail(ps []world.Problem) string {
+	p := ps[0]
+	for _, q := range ps {
+		if q.Fatal { // the one that explains the rest
+			p = q
+			break
+		}
+	}
+	var s string
+	switch {
+	case p.Fatal:
+		name := map[string]string{"vault": "Vault", "nomad": "Nomad"}[p.Area]
+		s = fmt.Sprintf("%s not reached: %s", cmp.Or(name, p.Area), p.Reason)
+	case p.What == "token":
+		s = p.Reason
+	case isDenied(p.Reason):
+		s = "permission denied on " + p.What + deniedHint(p.Reason)
+	default:
+		s = p.What + ": " + p.Reason
+	}
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > maxDetail {
+		s = s[:maxDetail] + "..."
+	}
+	if len(ps) > 1 {
+		s += fmt.Sprintf(" (+%d more unread)", len(ps)-1)
+	}
+	return s
+}
+
+// isDenied reports whether a problem's reason is a 403 from Vault or Nomad.
+func isDenied(reason string) bool {
+	return strings.HasPrefix(strings.ToLower(reason), "403 permission denied")
+}
+
+// deniedHint is what follows "403 permission denied" in a reason (Vault's
+// "invalid token", nvlint's "no token: ..."), in parentheses.
+func deniedHint(reason string) string {
+	rest := strings.TrimSpace(strings.TrimLeft(reason[len("403 permission denied"):], ";: "))
+	switch {
+	case rest == "":
+		return ""
+	case strings.HasPrefix(rest, "("):
+		return " " + rest
+	}
+	return " (" + rest + ")"
 }
 
 // areaDetail says what was seen in an area with no findings.
@@ -128,6 +214,7 @@ func areaDetail(w *world.World, area string) string {
 		if len(w.TokenRoles) == 0 && (l == nil || l.Vault == nil || l.Vault.ServerToken == nil) {
 			return "not in use (no token role, no server token given)"
 		}
+		return fmt.Sprintf("%d token role(s) checked", len(w.TokenRoles))
 	case "Workload identity":
 		if len(w.JWTConfigs) == 0 {
 			return "not in use (no JWT auth method)"
@@ -141,4 +228,16 @@ func areaDetail(w *world.World, area string) string {
 		return fmt.Sprintf("%d policies checked", len(w.Policies))
 	}
 	return ""
+}
+
+// Unchecked names the areas asked for that could not be checked: a run
+// with any is partial.
+func Unchecked(vs []Verdict) []string {
+	var out []string
+	for _, v := range vs {
+		if v.Asked && v.Status == StatusNotChecked {
+			out = append(out, v.Area)
+		}
+	}
+	return out
 }

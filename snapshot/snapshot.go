@@ -11,6 +11,7 @@ import (
 	"fmt"
 
 	"github.com/nvlint/nvlint/inputs"
+	"github.com/nvlint/nvlint/live"
 	"github.com/nvlint/nvlint/world"
 )
 
@@ -132,6 +133,18 @@ func (s *Snapshot) World() (*world.World, error) {
 	w := &world.World{Live: s.Live}
 	if w.Live == nil {
 		w.Live = &world.Live{}
+	}
+	// Snapshots saved before problems named the areas they leave
+	// unchecked: find them as the collector does.
+	for i := range w.Live.Problems {
+		p := &w.Live.Problems[i]
+		switch {
+		case p.Areas != nil:
+		case p.Fatal:
+			p.Areas = live.SideAreas(p.Area)
+		default:
+			p.Areas = live.AreasOf(p.Area, p.What)
+		}
 	}
 	var errs []error
 	for _, o := range s.Objects {

@@ -23,6 +23,10 @@ type Problem struct {
 	Reason string `json:"reason"` // the error, redacted
 	// Fatal is true when the whole side could not be reached.
 	Fatal bool `json:"fatal,omitempty"`
+	// Areas are the report areas that cannot be called ok for want of
+	// this read (snapshots before this field have none: see
+	// live.AreasOf).
+	Areas []string `json:"areas,omitempty"`
 }
 
 // VaultLive is the live Vault side.
@@ -171,3 +175,15 @@ type NomadEvent struct {
 	Message string    `json:"message"`
 	Time    time.Time `json:"time"`
 }
+
+// The areas of doctor's report, each with its own verdict. A Problem
+// names the areas whose verdict rests on what it could not read.
+const (
+	AreaVault            = "Vault"
+	AreaNomad            = "Nomad"
+	AreaLegacy           = "Legacy token flow"
+	AreaWorkloadIdentity = "Workload identity"
+	AreaAgentConfig      = "Agent config"
+	AreaJobs             = "Jobs"
+	AreaPolicies         = "Policies"
+)
