@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	nomadapi "github.com/hashicorp/nomad/api"
 	vaultapi "github.com/hashicorp/vault/api"
+	"github.com/spf13/cobra"
 
 	"github.com/nvlint/nvlint/checks"
 	"github.com/nvlint/nvlint/inputs"
@@ -22,53 +22,71 @@ import (
 	"github.com/nvlint/nvlint/world"
 )
 
-// runDoctor collects live state from Nomad and Vault (read-only), runs
-// every rule over it and reports, opening with a verdict per area.
-func runDoctor(args []string, env Env) int {
-	fs := flag.NewFlagSet("nvlint doctor", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	var (
-		vaultAddr      = fs.String("vault-addr", "", "Vault address (default $VAULT_ADDR; Vault is not checked when neither is set)")
-		vaultNamespace = fs.String("vault-namespace", "", "Vault namespace (default $VAULT_NAMESPACE)")
-		vaultCACert    = fs.String("vault-cacert", "", "CA certificate for Vault (default $VAULT_CACERT)")
-		vaultSkip      = fs.Bool("vault-skip-verify", false, "do not verify Vault's TLS certificate")
-		nomadAddr      = fs.String("nomad-addr", "", "Nomad address (default $NOMAD_ADDR; Nomad is not checked when neither is set)")
-		nomadRegion    = fs.String("nomad-region", "", "Nomad region (default $NOMAD_REGION)")
-		nomadNamespace = fs.String("nomad-namespace", "", "Nomad namespace (default $NOMAD_NAMESPACE; * for all)")
-		nomadCACert    = fs.String("nomad-cacert", "", "CA certificate for Nomad (default $NOMAD_CACERT)")
-		nomadSkip      = fs.Bool("nomad-skip-verify", false, "do not verify Nomad's TLS certificate")
-		serverTokenF   = fs.String("nomad-vault-token-file", "", "file holding the Nomad server's own Vault token (legacy flow), checked with lookup-self and capabilities-self")
-		timeout        = fs.Duration("timeout", 5*time.Second, "timeout of each request")
-		deadline       = fs.Duration("deadline", 60*time.Second, "deadline of the whole collection")
-		save           = fs.String("save", "", "write the collected state to FILE as a redacted snapshot")
-		from           = fs.String("from", "", "replay a snapshot saved with --save instead of contacting clusters")
-		rf             reportFlags
-		agentConfigs   multiFlag
-	)
-	fs.Var(&agentConfigs, "agent-config", "a Nomad agent config file (repeatable: servers' and clients'): its vault block is checked, and a server's token is used as the server token")
-	rf.register(fs, "also say which rules could not run and why")
-	fs.Usage = func() {
-		fmt.Fprint(env.Stderr, `Usage: nvlint doctor [flags]
+// doctorFlags are the flags of nvlint doctor.
+type doctorFlags struct {
+	vaultAddr, vaultNamespace, vaultCACert string
+	vaultSkip                              bool
+	nomadAddr, nomadRegion, nomadNamespace string
+	nomadCACert                            string
+	nomadSkip                              bool
+	serverTokenF                           string
+	timeout, deadline                      time.Duration
+	save, from                             string
+	rf                                     reportFlags
+	agentConfigs                           []string
+}
 
-Reads the live state of Nomad and Vault (never writes), runs every rule over
+func newDoctorCmd(env Env, code *int) *cobra.Command {
+	var f doctorFlags
+	c := &cobra.Command{
+		Use:   "doctor [flags]",
+		Short: "diagnose live Nomad and Vault clusters (read-only)",
+		Long: `Reads the live state of Nomad and Vault (never writes), runs every rule over
 it and says what is broken. Tokens come from VAULT_TOKEN and NOMAD_TOKEN;
 they are never printed or saved.
 
-Flags:
-`)
-		fs.PrintDefaults()
+Exit status: 0 nothing at or above --fail-on, 1 findings at or above --fail-on,
+2 usage error (nothing to check, an unreadable or unwritable file), 3 internal error.`,
+		Args:              cobra.NoArgs,
+		ValidArgsFunction: noArgs,
+		RunE: func(*cobra.Command, []string) error {
+			*code = runDoctor(&f, env)
+			return nil
+		},
 	}
-	if rest, err := parseInterspersed(fs, args); err != nil {
-		return usageError(env, err)
-	} else if len(rest) > 0 {
-		return usageError(env, fmt.Errorf("doctor takes no arguments, got %q", rest))
-	}
+	fs := c.Flags()
+	fs.StringVar(&f.vaultAddr, "vault-addr", "", "Vault address (default $VAULT_ADDR; Vault is not checked when neither is set)")
+	fs.StringVar(&f.vaultNamespace, "vault-namespace", "", "Vault namespace (default $VAULT_NAMESPACE)")
+	fs.StringVar(&f.vaultCACert, "vault-cacert", "", "CA certificate for Vault (default $VAULT_CACERT)")
+	fs.BoolVar(&f.vaultSkip, "vault-skip-verify", false, "do not verify Vault's TLS certificate")
+	fs.StringVar(&f.nomadAddr, "nomad-addr", "", "Nomad address (default $NOMAD_ADDR; Nomad is not checked when neither is set)")
+	fs.StringVar(&f.nomadRegion, "nomad-region", "", "Nomad region (default $NOMAD_REGION)")
+	fs.StringVar(&f.nomadNamespace, "nomad-namespace", "", "Nomad namespace (default $NOMAD_NAMESPACE; * for all)")
+	fs.StringVar(&f.nomadCACert, "nomad-cacert", "", "CA certificate for Nomad (default $NOMAD_CACERT)")
+	fs.BoolVar(&f.nomadSkip, "nomad-skip-verify", false, "do not verify Nomad's TLS certificate")
+	fs.StringVar(&f.serverTokenF, "nomad-vault-token-file", "", "file holding the Nomad server's own Vault token (legacy flow), checked with lookup-self and capabilities-self")
+	fs.DurationVar(&f.timeout, "timeout", 5*time.Second, "timeout of each request")
+	fs.DurationVar(&f.deadline, "deadline", 60*time.Second, "deadline of the whole collection")
+	fs.StringVar(&f.save, "save", "", "write the collected state to FILE as a redacted snapshot")
+	fs.StringVar(&f.from, "from", "", "replay a snapshot saved with --save instead of contacting clusters")
+	fs.StringArrayVar(&f.agentConfigs, "agent-config", nil, "a Nomad agent config file (repeatable: servers' and clients'): its vault block is checked, and a server's token is used as the server token")
+	f.rf.register(c, "also say which rules could not run and why, and which config applied")
+	_ = c.MarkFlagFilename("from", "json")
+	_ = c.MarkFlagFilename("save", "json")
+	_ = c.MarkFlagFilename("agent-config", "hcl", "json")
+	return c
+}
+
+// runDoctor collects live state from Nomad and Vault (read-only), runs
+// every rule over it and reports, opening with a verdict per area.
+func runDoctor(f *doctorFlags, env Env) int {
+	rf := &f.rf
 	rs, err := rf.resolve(env)
 	if err != nil {
 		return usageError(env, err)
 	}
 	catalog := checks.All()
-	cfg, err := loadConfig(env, rf.config, catalog)
+	cfg, err := loadConfig(env, rf.config, nil, catalog, rf.verbose)
 	if err != nil {
 		return usageError(env, err)
 	}
@@ -77,21 +95,21 @@ Flags:
 	secrets.Add(env.Getenv("VAULT_TOKEN"), env.Getenv("NOMAD_TOKEN"))
 	var w *world.World
 	var notChecked []string
-	if *from != "" {
-		data, err := os.ReadFile(*from)
+	if f.from != "" {
+		data, err := os.ReadFile(f.from)
 		if err != nil {
-			return usageError(env, err)
+			return usageError(env, fmt.Errorf("--from %s: %w", f.from, unwrapPath(err)))
 		}
 		if w, err = snapshot.Load(data); err != nil {
-			return usageError(env, fmt.Errorf("%s: %w", *from, err))
+			return usageError(env, fmt.Errorf("--from %s: %w", f.from, err))
 		}
 	} else {
-		o := live.Options{RequestTimeout: *timeout}
+		o := live.Options{RequestTimeout: f.timeout}
 		// doctor reads only the agent it talks to: the configs of the
 		// others (clients above all) come from files.
 		var agentWorld *world.World
-		if len(agentConfigs) > 0 {
-			aw, _, err := inputs.Load(agentConfigs, inputs.Options{Kind: world.KindAgentConfig})
+		if len(f.agentConfigs) > 0 {
+			aw, _, err := inputs.Load(f.agentConfigs, inputs.Options{Kind: world.KindAgentConfig})
 			if err != nil {
 				return usageError(env, err)
 			}
@@ -109,39 +127,39 @@ Flags:
 				}
 			}
 		}
-		if *serverTokenF != "" {
-			b, err := os.ReadFile(*serverTokenF)
+		if f.serverTokenF != "" {
+			b, err := os.ReadFile(f.serverTokenF)
 			if err != nil {
-				return usageError(env, err)
+				return usageError(env, fmt.Errorf("--nomad-vault-token-file %s: %w", f.serverTokenF, unwrapPath(err)))
 			}
 			o.ServerToken = strings.TrimSpace(string(b))
 		}
 		secrets.Add(o.ServerToken)
 
-		if addr := firstNonEmpty(*vaultAddr, env.Getenv("VAULT_ADDR")); addr != "" {
+		if addr := firstNonEmpty(f.vaultAddr, env.Getenv("VAULT_ADDR")); addr != "" {
 			cfg := vaultapi.DefaultConfig()
 			cfg.Address = addr
-			tls := &vaultapi.TLSConfig{CACert: firstNonEmpty(*vaultCACert, env.Getenv("VAULT_CACERT")), CAPath: env.Getenv("VAULT_CAPATH"),
+			tls := &vaultapi.TLSConfig{CACert: firstNonEmpty(f.vaultCACert, env.Getenv("VAULT_CACERT")), CAPath: env.Getenv("VAULT_CAPATH"),
 				ClientCert: env.Getenv("VAULT_CLIENT_CERT"), ClientKey: env.Getenv("VAULT_CLIENT_KEY"),
-				Insecure: *vaultSkip || env.Getenv("VAULT_SKIP_VERIFY") != ""}
+				Insecure: f.vaultSkip || env.Getenv("VAULT_SKIP_VERIFY") != ""}
 			if err := cfg.ConfigureTLS(tls); err != nil {
 				return usageError(env, fmt.Errorf("vault TLS: %w", err))
 			}
 			o.Vault = cfg
 			o.VaultToken = env.Getenv("VAULT_TOKEN")
-			o.VaultNamespace = firstNonEmpty(*vaultNamespace, env.Getenv("VAULT_NAMESPACE"))
+			o.VaultNamespace = firstNonEmpty(f.vaultNamespace, env.Getenv("VAULT_NAMESPACE"))
 		} else {
 			notChecked = append(notChecked, "Vault: no address (set VAULT_ADDR or --vault-addr)")
 		}
-		if addr := firstNonEmpty(*nomadAddr, env.Getenv("NOMAD_ADDR")); addr != "" {
+		if addr := firstNonEmpty(f.nomadAddr, env.Getenv("NOMAD_ADDR")); addr != "" {
 			cfg := nomadapi.DefaultConfig()
 			cfg.Address = addr
 			cfg.SecretID = env.Getenv("NOMAD_TOKEN")
-			cfg.Region = firstNonEmpty(*nomadRegion, env.Getenv("NOMAD_REGION"))
-			cfg.Namespace = firstNonEmpty(*nomadNamespace, env.Getenv("NOMAD_NAMESPACE"))
-			cfg.TLSConfig = &nomadapi.TLSConfig{CACert: firstNonEmpty(*nomadCACert, env.Getenv("NOMAD_CACERT")), CAPath: env.Getenv("NOMAD_CAPATH"),
+			cfg.Region = firstNonEmpty(f.nomadRegion, env.Getenv("NOMAD_REGION"))
+			cfg.Namespace = firstNonEmpty(f.nomadNamespace, env.Getenv("NOMAD_NAMESPACE"))
+			cfg.TLSConfig = &nomadapi.TLSConfig{CACert: firstNonEmpty(f.nomadCACert, env.Getenv("NOMAD_CACERT")), CAPath: env.Getenv("NOMAD_CAPATH"),
 				ClientCert: env.Getenv("NOMAD_CLIENT_CERT"), ClientKey: env.Getenv("NOMAD_CLIENT_KEY"),
-				Insecure: *nomadSkip || env.Getenv("NOMAD_SKIP_VERIFY") != ""}
+				Insecure: f.nomadSkip || env.Getenv("NOMAD_SKIP_VERIFY") != ""}
 			o.Nomad = cfg
 		} else {
 			notChecked = append(notChecked, "Nomad: no address (set NOMAD_ADDR or --nomad-addr)")
@@ -152,7 +170,7 @@ Flags:
 		if env.IsTerminal(env.Stderr) {
 			fmt.Fprint(env.Stderr, "nvlint doctor: reading Nomad and Vault (read-only)...")
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), *deadline)
+		ctx, cancel := context.WithTimeout(context.Background(), f.deadline)
 		var collected *redact.Secrets
 		w, collected = live.Collect(ctx, o)
 		cancel()
@@ -164,12 +182,12 @@ Flags:
 			w.Agents = append(w.Agents, agentWorld.Agents...)
 			w.Files = append(w.Files, agentWorld.Files...)
 		}
-		if *save != "" {
+		if f.save != "" {
 			snap, err := snapshot.From(w)
 			if err == nil {
 				var data []byte
 				if data, err = snap.Marshal(); err == nil {
-					err = os.WriteFile(*save, secrets.Bytes(data), 0o600)
+					err = os.WriteFile(f.save, secrets.Bytes(data), 0o600)
 				}
 			}
 			if err != nil {

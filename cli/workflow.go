@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,21 +24,51 @@ import (
 // lint's --fix and --diff. The engine-level parts live in config,
 // baseline, autofix and rules; this wires them to flags and files.
 
-// loadConfig reads the config --config names, else the .nvlint.hcl found
-// from the working directory up; nil when there is none.
-func loadConfig(env Env, path string, catalog []rules.Rule) (*config.Config, error) {
-	if path == "" {
-		dir := env.Dir
-		if dir == "" {
-			dir = "."
+// loadConfig reads the config --config names, else the .nvlint.hcl
+// found from the linted paths up (config.FindFor); nil when there is
+// none. verbose says on stderr which config applied.
+func loadConfig(env Env, path string, paths []string, catalog []rules.Rule, verbose bool) (*config.Config, error) {
+	if path != "" {
+		cfg, err := config.Load(path, catalog)
+		var ce *config.Error
+		if err != nil && !errors.As(err, &ce) {
+			// A config with problems names its file at each; a file that
+			// cannot be read is the flag's.
+			return nil, fmt.Errorf("--config %s: %w", path, unwrapPath(err))
 		}
-		found, err := config.Find(dir)
-		if err != nil || found == "" {
-			return nil, err
+		if err == nil && verbose {
+			fmt.Fprintf(env.Stderr, "nvlint: config %s (--config)\n", path)
 		}
-		path = found
+		return cfg, err
 	}
-	return config.Load(path, catalog)
+	found, err := config.FindFor(paths, env.Dir)
+	if err != nil {
+		return nil, err
+	}
+	if found.Path == "" {
+		if verbose {
+			fmt.Fprintf(env.Stderr, "nvlint: no %s found from the linted paths or the working directory up; defaults apply\n", config.FileName)
+		}
+		return nil, nil
+	}
+	if verbose {
+		from := found.From
+		if from == env.Dir || from == "" {
+			from = "the working directory"
+		}
+		fmt.Fprintf(env.Stderr, "nvlint: config %s (found from %s)\n", found.Path, from)
+	}
+	return config.Load(found.Path, catalog)
+}
+
+// unwrapPath drops the operation and path of a file system error, for
+// a message that names the path itself.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // settings are the config's rule settings; none without a config.
@@ -78,7 +109,7 @@ func newLinter(paths []string, opts inputs.Options, snapPath string, cfg *config
 	if snapPath != "" {
 		data, err := os.ReadFile(snapPath)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("--snapshot %s: %w", snapPath, unwrapPath(err))
 		}
 		l.snap = data
 	}
@@ -100,7 +131,7 @@ func (l *linter) lint(srcs map[string][]byte) (*world.World, rules.Result, input
 	if l.snap != nil {
 		lw, err := snapshot.Load(l.snap)
 		if err != nil {
-			return nil, rules.Result{}, nil, usageErr{fmt.Errorf("%s: %w", l.snapArg, err)}
+			return nil, rules.Result{}, nil, usageErr{fmt.Errorf("--snapshot %s: %w", l.snapArg, err)}
 		}
 		w = snapshot.Overlay(w, lw)
 	}
