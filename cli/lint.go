@@ -77,7 +77,7 @@ func runLint(paths []string, f *lintFlags, env Env) int {
 	opts := inputs.Options{Stdin: env.Stdin, Names: map[string]string{}, SkipUnknown: f.skipUnk}
 	if f.kind != "" {
 		if opts.Kind, err = inputs.ParseKind(f.kind); err != nil {
-			return usageError(env, err)
+			return usageError(env, flagErr("--kind", err))
 		}
 	}
 	for _, n := range f.names {
