@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"time"
@@ -95,6 +96,7 @@ func runDoctor(f *doctorFlags, env Env) int {
 	secrets.Add(env.Getenv("VAULT_TOKEN"), env.Getenv("NOMAD_TOKEN"))
 	var w *world.World
 	var notChecked []string
+	saveCode := ExitOK
 	if f.from != "" {
 		data, err := os.ReadFile(f.from)
 		if err != nil {
@@ -191,8 +193,15 @@ func runDoctor(f *doctorFlags, env Env) int {
 				}
 			}
 			if err != nil {
-				fmt.Fprintf(env.Stderr, "nvlint: saving snapshot: %v\n", err)
-				return ExitInternal
+				// The user's path: a usage error, after the report, which
+				// the failed save takes nothing from.
+				var pe *fs.PathError
+				if !errors.As(err, &pe) {
+					fmt.Fprintf(env.Stderr, "nvlint: saving snapshot: %v\n", err)
+					return ExitInternal
+				}
+				fmt.Fprintf(env.Stderr, "nvlint: --save %s: %v\n", f.save, pe.Err)
+				saveCode = ExitUsage
 			}
 		}
 	}
@@ -206,13 +215,19 @@ func runDoctor(f *doctorFlags, env Env) int {
 		Findings: res.Findings, Skipped: res.Skipped, Files: w.Files, Catalog: catalog, Ran: res.Ran, Version: Version(),
 		Suppressed: len(res.Suppressed),
 	}
-	baselineCode := rf.baseline.apply(env, w, res, rep)
-	if baselineCode == ExitUsage {
-		return baselineCode
+	if code := rf.baseline.apply(env, w, res, rep); code != ExitOK {
+		return code
 	}
 	rep.Verdicts = reports.Verdicts(w, rep.Findings, notChecked)
 	if code := writeReports(env, rs.outs, rep, reports.Options{Color: rs.color, Verbose: rf.verbose}, secrets); code != ExitOK {
 		return code
+	}
+	if !hasStdout(rs.outs) {
+		printSummary(env, rep, rs.outs, "the live clusters")
+	}
+	baselineCode := rf.baseline.finish(env)
+	if baselineCode == ExitUsage || saveCode == ExitUsage {
+		return ExitUsage
 	}
 	return rs.exitCode(rep.Findings, baselineCode)
 }

@@ -165,12 +165,21 @@ func runLint(paths []string, f *lintFlags, env Env) int {
 	if fixed != nil {
 		rep.Fixed = fixed.Fixed
 	}
-	baselineCode := rf.baseline.apply(env, w, res, rep)
-	if baselineCode == ExitUsage {
-		return baselineCode
+	if code := rf.baseline.apply(env, w, res, rep); code != ExitOK {
+		return code
+	}
+	// Nothing linted is no clean bill of health: say so, and leave out
+	// the text report, whose summary would claim one. Machine-readable
+	// reports are still written, empty, for the tools that expect them.
+	nothing := len(w.Files) == 0 && f.snap == ""
+	if nothing {
+		outs = nothingToLint(env, outs, notes, rf.verbose)
 	}
 	if code := writeReports(env, outs, rep, reports.Options{Color: rs.color, Verbose: rf.verbose}, secrets); code != ExitOK {
 		return code
+	}
+	if !nothing && !hasStdout(outs) {
+		printSummary(env, rep, outs, "")
 	}
 	if fixed != nil {
 		if sh := autofix.Script(fixed.Applied, rep.Findings); sh != "" {
@@ -178,7 +187,7 @@ func runLint(paths []string, f *lintFlags, env Env) int {
 			switch {
 			case f.script != "":
 				if err := os.WriteFile(f.script, []byte(sh), 0o644); err != nil {
-					return usageError(env, err)
+					return usageError(env, fmt.Errorf("--fix-script %s: %w", f.script, unwrapPath(err)))
 				}
 				fmt.Fprintf(env.Stderr, "nvlint: wrote the commands to run against live clusters to %s; review them before running it\n", f.script)
 			case stdoutText(outs):
@@ -188,7 +197,66 @@ func runLint(paths []string, f *lintFlags, env Env) int {
 			}
 		}
 	}
+	baselineCode := rf.baseline.finish(env)
+	if baselineCode == ExitUsage {
+		return baselineCode
+	}
 	return rs.exitCode(rep.Findings, baselineCode)
+}
+
+// nothingToLint says that the paths held nothing to lint, and returns the
+// outputs less the text report on standard output.
+func nothingToLint(env Env, outs []reports.Output, notes inputs.Notes, verbose bool) []reports.Output {
+	how := " (--verbose lists what was skipped)"
+	if verbose {
+		how = ""
+		for _, n := range notes {
+			fmt.Fprintf(env.Stderr, "nvlint: %s\n", n)
+		}
+	}
+	fmt.Fprintf(env.Stderr, "nvlint: nothing to lint: no Nomad, Vault or Terraform file in the paths given%s\n", how)
+	var keep []reports.Output
+	for _, o := range outs {
+		if o.Path != "" || o.Format != reports.FormatText {
+			keep = append(keep, o)
+		}
+	}
+	return keep
+}
+
+// printSummary says in one line on stderr what the reports written to
+// files hold, when none went to standard output: a run is never silent.
+// where is what was checked; empty for the files' count.
+func printSummary(env Env, rep *reports.Report, outs []reports.Output, where string) {
+	s := rep.Summary()
+	if where == "" {
+		where = fmt.Sprintf("%d file%s", s.Files, plural(s.Files))
+	}
+	verdict := "no problems"
+	if s.Findings > 0 {
+		var parts []string
+		for _, c := range []struct {
+			n    int
+			what string
+		}{{s.Errors, "error"}, {s.Warnings, "warning"}, {s.Infos, "info"}} {
+			if c.n > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s%s", c.n, c.what, plural(c.n)))
+			}
+		}
+		verdict = strings.Join(parts, ", ")
+	}
+	var files []string
+	for _, o := range outs {
+		files = append(files, o.Path)
+	}
+	fmt.Fprintf(env.Stderr, "nvlint: %s in %s; report written to %s\n", verdict, where, strings.Join(files, ", "))
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 // reportOf is the report of a lint.
