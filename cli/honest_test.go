@@ -128,3 +128,14 @@ func TestDoctorSaveToAnUnwritablePath(t *testing.T) {
 		t.Errorf("code %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
 	}
 }
+
+func TestReadmeIsNoAgentConfig(t *testing.T) {
+	r := nvlint(t, "", nil, "lint", "--skip-unknown", "../README.md")
+	if r.code != cli.ExitOK || !strings.Contains(r.stderr, "nothing to lint") || strings.Contains(r.stdout, "NV001") {
+		t.Errorf("--skip-unknown README.md: code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = nvlint(t, "", nil, "lint", "--format", "json", "../README.md")
+	if strings.Contains(r.stdout, `"NV001"`) || !strings.Contains(r.stdout, `"NV002"`) {
+		t.Errorf("README.md: want it unrecognised, not 'parse errors':\n%s", r.stdout)
+	}
+}
