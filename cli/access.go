@@ -31,7 +31,7 @@ var accessOps = []string{"read", "list", "create", "update", "delete", "patch", 
 func newAccessCmd(env Env, code *int) *cobra.Command {
 	var f accessFlags
 	c := &cobra.Command{
-		Use:   "access --job JOB [--task TASK] [--path PATH] [--op read] FILE|DIR...",
+		Use:   "access --job JOB [--task TASK] [--path PATH] [--op read] [flags] FILE|DIR...",
 		Short: "can a task's Vault token read a path? prints the whole chain",
 		Long: `Says whether a task's Vault token may access a path, and why, from the jobspec, agent config,
 JWT auth config and roles, token role and policies given.
@@ -51,11 +51,11 @@ Exit status: 0 allowed, 1 denied or unknown, 2 usage error, 3 internal error.`,
 		},
 	}
 	fs := c.Flags()
-	fs.StringVar(&f.job, "job", "", "job ID (required)")
-	fs.StringVar(&f.group, "group", "", "task group, when the job has several tasks with vault")
-	fs.StringVar(&f.task, "task", "", "task, when the job has several tasks with vault")
-	fs.StringVar(&f.path, "path", "", "Vault path to check; default: every Vault read in the task's templates")
-	fs.StringVar(&f.op, "op", "read", "operation: "+strings.Join(accessOps, ", "))
+	fs.StringVar(&f.job, "job", "", "job `ID` (required)")
+	fs.StringVar(&f.group, "group", "", "task `GROUP`, when the job has several tasks with vault")
+	fs.StringVar(&f.task, "task", "", "`TASK`, when the job has several tasks with vault")
+	fs.StringVar(&f.path, "path", "", "Vault `PATH` to check; default: every Vault read in the task's templates")
+	fs.StringVar(&f.op, "op", "read", "the request's `OPERATION`: "+strings.Join(accessOps, ", "))
 	fs.StringVar(&f.cfgP, "config", "", configUsage+" (its names and versions apply)")
 	f.print.register(c, "the chain and the answers as data")
 	completeValues(c, "op", accessOps...)

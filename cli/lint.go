@@ -54,14 +54,14 @@ above --fail-on (or a --baseline-strict baseline to shrink, or --diff has change
 		},
 	}
 	fs := c.Flags()
-	fs.StringVar(&f.kind, "kind", "", "treat named files and stdin as this kind: "+kindNames())
+	fs.StringVar(&f.kind, "kind", "", "treat named files and stdin as this `KIND`: "+kindNames())
 	fs.BoolVar(&f.skipUnk, "skip-unknown", false, "skip named files that are not Nomad, Vault or Terraform files, as when walking a directory, instead of reporting them (for hooks that pass every changed file)")
-	fs.StringVar(&f.snap, "snapshot", "", "check the files against live state saved with nvlint doctor --save: files replace the live objects they define")
+	fs.StringVar(&f.snap, "snapshot", "", "check the files against the live state in `FILE`, saved with nvlint doctor --save: files replace the live objects they define")
 	fs.BoolVar(&f.fix, "fix", false, "apply the file edits of each finding's first fix, then lint again and report what is left; commands against live clusters are printed, never run")
 	fs.BoolVar(&f.diff, "diff", false, "print a unified diff of what --fix would write, and write nothing; exit 1 when there is something to fix")
-	fs.StringVar(&f.script, "fix-script", "", "with --fix: write the commands of fixes nvlint does not run (they change live clusters) to this shell script instead of printing them")
+	fs.StringVar(&f.script, "fix-script", "", "with --fix: write the commands of fixes nvlint does not run (they change live clusters) to this shell script `FILE` instead of printing them")
 	f.rf.register(c, "also say which rules could not run and why, which files were skipped, and which config applied")
-	fs.StringArrayVar(&f.names, "name", nil, "override an object's name: FILE=NAME (repeatable); FILE may be a path or a base name")
+	fs.StringArrayVar(&f.names, "name", nil, "override an object's name: `FILE=NAME` (repeatable); FILE may be a path or a base name")
 	completeValues(c, "kind", kindList()...)
 	_ = c.MarkFlagFilename("snapshot", "json")
 	return c

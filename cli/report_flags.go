@@ -25,12 +25,12 @@ type reportFlags struct {
 func (r *reportFlags) register(c *cobra.Command, verboseHelp string) {
 	fs := c.Flags()
 	fs.StringArrayVar(&r.formats, "format", nil, formatUsage)
-	fs.StringVar(&r.failOn, "fail-on", "warning", "exit 1 when a finding is at least this severe: error, warning, info or never")
+	fs.StringVar(&r.failOn, "fail-on", "warning", "exit 1 when a finding is at least this `SEVERITY`: error, warning, info or never")
 	fs.StringVar(&r.color, "color", "auto", colorUsage)
 	fs.StringVar(&r.config, "config", "", configUsage)
 	fs.BoolVar(&r.verbose, "verbose", false, verboseHelp)
-	fs.StringVar(&r.baseline.use, "baseline", "", "report only findings not recorded in this baseline file")
-	fs.StringVar(&r.baseline.write, "write-baseline", "", "record the current findings in this baseline file (then report against it)")
+	fs.StringVar(&r.baseline.use, "baseline", "", "report only findings not recorded in this baseline `FILE`")
+	fs.StringVar(&r.baseline.write, "write-baseline", "", "record the current findings in this baseline `FILE` (then report against it)")
 	fs.BoolVar(&r.baseline.strict, "baseline-strict", false, "with --baseline: also fail when a recorded finding is gone, so the baseline shrinks")
 	completeFormats(c)
 	completeValues(c, "fail-on", "error", "warning", "info", "never")
@@ -41,8 +41,8 @@ func (r *reportFlags) register(c *cobra.Command, verboseHelp string) {
 }
 
 const (
-	colorUsage  = "colour the output: auto, always or never (NO_COLOR is honoured)"
-	configUsage = "read this config file instead of the .nvlint.hcl found from the linted paths up"
+	colorUsage  = "colour the output: `WHEN` is auto, always or never (NO_COLOR is honoured)"
+	configUsage = "read this config `FILE` instead of the .nvlint.hcl found from the linted paths (doctor: the working directory) up"
 )
 
 var colorModes = []string{"auto", "always", "never"}
@@ -52,7 +52,7 @@ var colorModes = []string{"auto", "always", "never"}
 type printFlags struct{ format, color string }
 
 func (p *printFlags) register(c *cobra.Command, jsonHelp string) {
-	c.Flags().StringVar(&p.format, "format", "text", "output format: text or json ("+jsonHelp+")")
+	c.Flags().StringVar(&p.format, "format", "text", "output `FORMAT`: text or json ("+jsonHelp+")")
 	c.Flags().StringVar(&p.color, "color", "auto", colorUsage)
 	completeValues(c, "format", "text", "json")
 	completeValues(c, "color", colorModes...)
