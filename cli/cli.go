@@ -63,6 +63,10 @@ func Main(args []string, env Env) (code int) {
 	root.SetArgs(normalizeArgs(root, args))
 	if err := root.Execute(); err != nil {
 		fmt.Fprintf(env.Stderr, "nvlint: %v\n", err)
+		var fe flagErrorOf
+		if errors.As(err, &fe) {
+			fmt.Fprintf(env.Stderr, "Run '%s --help' for the flags.\n", fe.cmd.CommandPath())
+		}
 		return ExitUsage
 	}
 	return code
@@ -162,7 +166,7 @@ func flagError(c *cobra.Command, err error) error {
 		}
 	}
 	if name == "" {
-		return fmt.Errorf("%w\nRun '%s --help' for the flags.", err, c.CommandPath())
+		return flagErrorOf{err, c}
 	}
 	var names []string
 	c.Flags().VisitAll(func(f *pflag.Flag) {
@@ -177,8 +181,16 @@ func flagError(c *cobra.Command, err error) error {
 	} else if prefixed := withPrefix(name, names); len(prefixed) > 0 {
 		hint = fmt.Sprintf("; did you mean --%s?", strings.Join(prefixed, ", --"))
 	}
-	return fmt.Errorf("unknown flag --%s%s\nRun '%s --help' for the flags.", name, hint, c.CommandPath())
+	return flagErrorOf{fmt.Errorf("unknown flag --%s%s", name, hint), c}
 }
+
+// flagErrorOf is an error in the flags of a command.
+type flagErrorOf struct {
+	error
+	cmd *cobra.Command
+}
+
+func (e flagErrorOf) Unwrap() error { return e.error }
 
 // withPrefix lists the candidates that start with s, when there are a
 // few.
