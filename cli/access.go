@@ -112,6 +112,12 @@ func runAccess(paths []string, f *accessFlags, env Env) int {
 		Job: wl.Job.Ref.Name, Group: wl.Group.Name.V, Task: wl.Task.Name.V,
 		Flow: string(tok.Flow), Steps: tok.Steps, Policies: tok.Policies, Answers: []accessAnswer{},
 	}
+	if rep.Steps == nil {
+		rep.Steps = []string{}
+	}
+	if rep.Policies == nil {
+		rep.Policies = []string{}
+	}
 	if tok.Refused != "" {
 		rep.Refused = &accessRefusal{Message: tok.Refused, At: tok.RefusedAt.String()}
 	}
