@@ -314,13 +314,7 @@ func colorMode(mode string, env Env) (bool, error) {
 	return false, fmt.Errorf("--color wants auto, always or never, got %q", mode)
 }
 
-func kindNames() string {
-	names := make([]string, len(world.Kinds))
-	for i, k := range world.Kinds {
-		names[i] = string(k)
-	}
-	return strings.Join(names, ", ")
-}
+func kindNames() string { return strings.Join(kindList(), ", ") }
 
 func splitErrors(err error) []error {
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
