@@ -193,8 +193,8 @@ func runDoctor(f *doctorFlags, env Env) int {
 				}
 			}
 			if err != nil {
-				// The user's path: a usage error, after the report, which
-				// the failed save takes nothing from.
+				// The user's path: a usage error, and the report, which
+				// the failed save takes nothing from, still prints.
 				var pe *fs.PathError
 				if !errors.As(err, &pe) {
 					fmt.Fprintf(env.Stderr, "nvlint: saving snapshot: %v\n", err)
