@@ -1,10 +1,15 @@
 package cli
 
 import (
-	"flag"
+	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+	"github.com/spf13/cobra"
 
 	"github.com/nvlint/nvlint/access"
 	"github.com/nvlint/nvlint/acl"
@@ -13,36 +18,65 @@ import (
 	"github.com/nvlint/nvlint/templates"
 )
 
+// accessFlags are the flags of nvlint access.
+type accessFlags struct {
+	job, group, task, path, op, cfgP string
+	print                            printFlags
+}
+
+// accessOps are the operations --op takes: a request's operation, as
+// Vault's ACL decides it.
+var accessOps = []string{"read", "list", "create", "update", "delete", "patch", "recover", "renew", "revoke", "rollback", "help"}
+
+func newAccessCmd(env Env, code *int) *cobra.Command {
+	var f accessFlags
+	c := &cobra.Command{
+		Use:   "access --job JOB [--task TASK] [--path PATH] [--op read] [flags] FILE|DIR...",
+		Short: "can a task's Vault token read a path? prints the whole chain",
+		Long: `Says whether a task's Vault token may access a path, and why, from the jobspec, agent config,
+JWT auth config and roles, token role and policies given.
+
+Exit status: 0 allowed, 1 denied or unknown, 2 usage error, 3 internal error.`,
+		RunE: func(c *cobra.Command, paths []string) error {
+			if f.job == "" || len(paths) == 0 {
+				what := "--job JOB is required"
+				if f.job != "" {
+					what = "no FILE or DIR given"
+				}
+				*code = noPaths(env, c, what)
+				return nil
+			}
+			*code = runAccess(paths, &f, env)
+			return nil
+		},
+	}
+	fs := c.Flags()
+	fs.StringVar(&f.job, "job", "", "job `ID` (required)")
+	fs.StringVar(&f.group, "group", "", "task `GROUP`, when the job has several tasks with vault")
+	fs.StringVar(&f.task, "task", "", "`TASK`, when the job has several tasks with vault")
+	fs.StringVar(&f.path, "path", "", "Vault `PATH` to check; default: every Vault read in the task's templates")
+	fs.StringVar(&f.op, "op", "read", "the request's `OPERATION`: "+strings.Join(accessOps, ", "))
+	fs.StringVar(&f.cfgP, "config", "", configUsage+" (its names and versions apply)")
+	f.print.register(c, "the chain and the answers as data")
+	completeValues(c, "op", accessOps...)
+	_ = c.MarkFlagFilename("config", "hcl")
+	return c
+}
+
 // runAccess answers "can task T of job J read path P?" from files, and
 // prints the whole chain: flow, identity, role, policies, the rule that
 // decided. Without --path it answers for every Vault read in the task's
 // templates.
-func runAccess(args []string, env Env) int {
-	fs := flag.NewFlagSet("nvlint access", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	var (
-		job   = fs.String("job", "", "job ID (required)")
-		group = fs.String("group", "", "task group, when the job has several tasks with vault")
-		task  = fs.String("task", "", "task, when the job has several tasks with vault")
-		path  = fs.String("path", "", "Vault path to check; default: every Vault read in the task's templates")
-		op    = fs.String("op", "read", "operation: read, list, create, update, delete or patch")
-		cfgP  = fs.String("config", "", "read this config file instead of the .nvlint.hcl found from the working directory up (its names and versions apply)")
-	)
-	fs.Usage = func() {
-		fmt.Fprint(env.Stderr, "Usage: nvlint access --job JOB [--task TASK] [--path PATH] [--op read] FILE|DIR...\n\n"+
-			"Says whether a task's Vault token may access a path, and why, from the jobspec, agent config,\n"+
-			"JWT auth config and roles, token role and policies given. Exit 0 allowed, 1 denied or unknown.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	paths, err := parseInterspersed(fs, args)
+func runAccess(paths []string, f *accessFlags, env Env) int {
+	job, group, task, path, op := &f.job, &f.group, &f.task, &f.path, &f.op
+	asJSON, color, err := f.print.resolve(env)
 	if err != nil {
 		return usageError(env, err)
 	}
-	if *job == "" || len(paths) == 0 {
-		fs.Usage()
-		return ExitUsage
+	if !slices.Contains(accessOps, *op) {
+		return usageError(env, fmt.Errorf("--op wants one of %s, got %q", strings.Join(accessOps, ", "), *op))
 	}
-	cfg, err := loadConfig(env, *cfgP, checks.All())
+	cfg, err := loadConfig(env, f.cfgP, paths, checks.All(), false)
 	if err != nil {
 		return usageError(env, err)
 	}
@@ -74,49 +108,200 @@ func runAccess(args []string, env Env) int {
 	}
 	wl := matches[0]
 	tok := access.Resolve(w, wl)
-	out := env.Stdout
-	fmt.Fprintf(out, "%s\n", wl)
-	for _, s := range tok.Steps {
-		fmt.Fprintf(out, "  %s\n", s)
+	rep := accessReport{
+		Job: wl.Job.Ref.Name, Group: wl.Group.Name.V, Task: wl.Task.Name.V,
+		Flow: string(tok.Flow), Steps: tok.Steps, Policies: tok.Policies, Answers: []accessAnswer{},
+	}
+	if rep.Steps == nil {
+		rep.Steps = []string{}
+	}
+	if rep.Policies == nil {
+		rep.Policies = []string{}
 	}
 	if tok.Refused != "" {
-		fmt.Fprintf(out, "  login refused: %s (%s)\n", tok.Refused, tok.RefusedAt)
-		return ExitFindings
+		rep.Refused = &accessRefusal{Message: tok.Refused, At: tok.RefusedAt.String()}
 	}
 	type request struct{ path, op string }
 	var reqs []request
 	if *path != "" {
 		reqs = append(reqs, request{*path, *op})
-	} else {
+	} else if tok.Refused == "" {
 		for _, tpl := range wl.Task.Templates {
 			accs, err := templates.Find(tpl.Data.V, tpl.LeftDelim.V, tpl.RightDelim.V)
 			if err != nil {
-				fmt.Fprintf(out, "  template at %s does not parse: %v\n", tpl.Range, err)
+				rep.Notes = append(rep.Notes, fmt.Sprintf("template at %s does not parse: %v", tpl.Range, err))
 				continue
 			}
 			for _, a := range accs {
 				if a.Dynamic {
-					fmt.Fprintf(out, "  template reads a path built at render time (prefix %q): not checked\n", a.Prefix)
+					rep.Notes = append(rep.Notes, fmt.Sprintf("template reads a path built at render time (prefix %q): not checked", a.Prefix))
 					continue
 				}
 				o := map[string]string{templates.OpRead: "read", templates.OpList: "list", templates.OpWrite: "update"}[a.Op]
 				reqs = append(reqs, request{a.Path, o})
 			}
 		}
-		if len(reqs) == 0 {
-			fmt.Fprintln(out, "  the task's templates read nothing from Vault; pass --path")
-			return ExitOK
-		}
 	}
 	code := ExitOK
-	for _, r := range reqs {
-		ans := tok.Can(r.path, acl.Operation(r.op))
-		printAnswer(out, r.path, r.op, ans)
-		if !ans.Allowed {
-			code = ExitFindings
+	if tok.Refused != "" {
+		code = ExitFindings
+	} else {
+		for _, r := range reqs {
+			a := answerOf(r.path, r.op, tok.Can(r.path, acl.Operation(r.op)))
+			rep.Answers = append(rep.Answers, a)
+			if a.Verdict != "allowed" {
+				code = ExitFindings
+			}
 		}
 	}
+	if asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return ExitInternal
+		}
+		return code
+	}
+	rep.printText(env.Stdout, color)
 	return code
+}
+
+// accessReport is what access prints: the chain from the task to its
+// token, and each answer. --format json prints it as is.
+type accessReport struct {
+	Job      string         `json:"job"`
+	Group    string         `json:"group"`
+	Task     string         `json:"task"`
+	Flow     string         `json:"flow,omitempty"`
+	Steps    []string       `json:"steps"`
+	Refused  *accessRefusal `json:"refused,omitempty"`
+	Policies []string       `json:"policies"`
+	// Notes are template reads that could not be checked.
+	Notes   []string       `json:"notes,omitempty"`
+	Answers []accessAnswer `json:"answers"`
+}
+
+// accessRefusal is why no token would be issued, and what causes it.
+type accessRefusal struct {
+	Message string `json:"message"`
+	At      string `json:"at"`
+}
+
+type accessAnswer struct {
+	Path string `json:"path"`
+	Op   string `json:"op"`
+	// Verdict is allowed, denied or unknown.
+	Verdict      string            `json:"verdict"`
+	Why          string            `json:"why,omitempty"`
+	Dropped      []accessDropped   `json:"dropped,omitempty"`
+	Candidates   []accessCandidate `json:"candidates,omitempty"`
+	Capabilities []string          `json:"capabilities,omitempty"`
+	// noRule: denied because no path rule matches.
+	noRule bool
+}
+
+type accessDropped struct {
+	Policy string `json:"policy"`
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+}
+
+type accessCandidate struct {
+	Path     string   `json:"path"`
+	Kind     string   `json:"kind"`
+	Policies []string `json:"policies"`
+	Winner   bool     `json:"winner,omitempty"`
+	Why      string   `json:"why,omitempty"`
+}
+
+func answerOf(path, op string, ans access.Answer) accessAnswer {
+	a := accessAnswer{Path: path, Op: op, Verdict: "denied", Why: ans.Why}
+	switch {
+	case !ans.Known:
+		a.Verdict = "unknown"
+	case ans.Allowed:
+		a.Verdict = "allowed"
+	}
+	for _, d := range ans.Dropped {
+		// Only dropped paths that could have led here explain anything.
+		prefix, _, _ := strings.Cut(strings.TrimPrefix(d.Rule.Path, "/"), "{{")
+		if strings.HasPrefix(path, prefix) {
+			a.Dropped = append(a.Dropped, accessDropped{Policy: d.Policy, Path: d.Rule.Path, Reason: d.Reason})
+		}
+	}
+	if ans.Winner == nil {
+		a.noRule = ans.Known && !ans.Allowed
+		return a
+	}
+	for _, c := range ans.Candidates {
+		var srcs []string
+		for _, s := range c.Sources {
+			srcs = append(srcs, s.Policy)
+		}
+		a.Candidates = append(a.Candidates, accessCandidate{Path: c.Path, Kind: c.Kind, Policies: srcs, Winner: c == ans.Winner, Why: c.Why})
+	}
+	a.Capabilities = ans.Capabilities
+	return a
+}
+
+func (r accessReport) printText(out io.Writer, color bool) {
+	fmt.Fprintf(out, "task %s of job %s\n", r.Task, r.Job)
+	for _, s := range r.Steps {
+		fmt.Fprintf(out, "  %s\n", s)
+	}
+	if r.Refused != nil {
+		fmt.Fprintf(out, "  login refused: %s (%s)\n", r.Refused.Message, r.Refused.At)
+		return
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(out, "  %s\n", n)
+	}
+	if len(r.Answers) == 0 {
+		fmt.Fprintln(out, "  the task's templates read nothing from Vault; pass --path")
+		return
+	}
+	st := lipgloss.NewRenderer(out)
+	if color {
+		st.SetColorProfile(termenv.ANSI)
+	} else {
+		st.SetColorProfile(termenv.Ascii)
+	}
+	verdicts := map[string]lipgloss.Style{
+		"allowed": st.NewStyle().Bold(true).Foreground(lipgloss.Color("2")),
+		"denied":  st.NewStyle().Bold(true).Foreground(lipgloss.Color("1")),
+		"unknown": st.NewStyle().Bold(true).Foreground(lipgloss.Color("3")),
+	}
+	for _, a := range r.Answers {
+		printAnswer(out, a, verdicts[a.Verdict].Render(strings.ToUpper(a.Verdict)))
+	}
+}
+
+func printAnswer(out io.Writer, a accessAnswer, verdict string) {
+	fmt.Fprintf(out, "\n%s %s %s\n", verdict, a.Op, a.Path)
+	if a.Why != "" {
+		fmt.Fprintf(out, "  %s\n", a.Why)
+	}
+	for _, d := range a.Dropped {
+		fmt.Fprintf(out, "  dropped: policy %s path %q: %s\n", d.Policy, d.Path, d.Reason)
+	}
+	if len(a.Candidates) == 0 {
+		if a.noRule {
+			fmt.Fprintln(out, "  no path rule of the token's policies matches")
+		}
+		return
+	}
+	for _, c := range a.Candidates {
+		mark := "  "
+		if c.Winner {
+			mark = "=>"
+		}
+		fmt.Fprintf(out, "  %s %q (%s) in %s", mark, c.Path, c.Kind, strings.Join(c.Policies, ", "))
+		if c.Why != "" {
+			fmt.Fprintf(out, ": %s", c.Why)
+		}
+		fmt.Fprintln(out)
+	}
+	fmt.Fprintf(out, "  capabilities: %v\n", a.Capabilities)
 }
 
 func taskSuffix(group, task string) string {
@@ -131,47 +316,4 @@ func taskSuffix(group, task string) string {
 		return ""
 	}
 	return " (" + strings.Join(parts, ", ") + ")"
-}
-
-func printAnswer(out io.Writer, path, op string, ans access.Answer) {
-	verdict := "DENIED"
-	switch {
-	case !ans.Known:
-		verdict = "UNKNOWN"
-	case ans.Allowed:
-		verdict = "ALLOWED"
-	}
-	fmt.Fprintf(out, "\n%s %s %s\n", verdict, op, path)
-	if ans.Why != "" {
-		fmt.Fprintf(out, "  %s\n", ans.Why)
-	}
-	for _, d := range ans.Dropped {
-		// Only dropped paths that could have led here explain anything.
-		prefix, _, _ := strings.Cut(strings.TrimPrefix(d.Rule.Path, "/"), "{{")
-		if strings.HasPrefix(path, prefix) {
-			fmt.Fprintf(out, "  dropped: policy %s path %q: %s\n", d.Policy, d.Rule.Path, d.Reason)
-		}
-	}
-	if ans.Winner == nil {
-		if ans.Known && !ans.Allowed {
-			fmt.Fprintln(out, "  no path rule of the token's policies matches")
-		}
-		return
-	}
-	for _, c := range ans.Candidates {
-		mark := "  "
-		if c == ans.Winner {
-			mark = "=>"
-		}
-		var srcs []string
-		for _, s := range c.Sources {
-			srcs = append(srcs, s.Policy)
-		}
-		fmt.Fprintf(out, "  %s %q (%s) in %s", mark, c.Path, c.Kind, strings.Join(srcs, ", "))
-		if c.Why != "" {
-			fmt.Fprintf(out, ": %s", c.Why)
-		}
-		fmt.Fprintln(out)
-	}
-	fmt.Fprintf(out, "  capabilities: %v\n", ans.Capabilities)
 }

@@ -2,24 +2,46 @@ package cli
 
 import (
 	"encoding/json"
-	"flag"
+	"errors"
 	"fmt"
+	"strings"
 	"text/tabwriter"
+
+	"github.com/spf13/cobra"
 
 	"github.com/nvlint/nvlint/checks"
 	"github.com/nvlint/nvlint/docs"
+	"github.com/nvlint/nvlint/internal/suggest"
 	"github.com/nvlint/nvlint/rules"
 )
 
-func runRules(args []string, env Env) int {
-	fs := flag.NewFlagSet("nvlint rules", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	format := fs.String("format", "text", "text or json")
-	if _, err := parseInterspersed(fs, args); err != nil {
+// rulesFlags are the flags of nvlint rules.
+type rulesFlags struct{ print printFlags }
+
+func newRulesCmd(env Env, code *int) *cobra.Command {
+	var f rulesFlags
+	c := &cobra.Command{
+		Use:               "rules [flags]",
+		Short:             "list the rules",
+		Long:              "Lists every rule: ID, name, default severity and title.\n\nExit status: 0, or 2 on a usage error.",
+		Args:              cobra.NoArgs,
+		ValidArgsFunction: noArgs,
+		RunE: func(*cobra.Command, []string) error {
+			*code = runRules(&f, env)
+			return nil
+		},
+	}
+	f.print.register(c, "with the inputs each rule needs")
+	return c
+}
+
+func runRules(f *rulesFlags, env Env) int {
+	asJSON, _, err := f.print.resolve(env)
+	if err != nil {
 		return usageError(env, err)
 	}
 	all := checks.All()
-	if *format == "json" {
+	if asJSON {
 		type entry struct {
 			ID       string         `json:"id"`
 			Name     string         `json:"name"`
@@ -53,18 +75,87 @@ func runRules(args []string, env Env) int {
 	return ExitOK
 }
 
-func runExplain(args []string, env Env) int {
+// explainFlags are the flags of nvlint explain.
+type explainFlags struct{ print printFlags }
+
+func newExplainCmd(env Env, code *int) *cobra.Command {
+	var f explainFlags
+	c := &cobra.Command{
+		Use:   "explain RULE",
+		Short: "explain a rule (by ID or name)",
+		Long: `Prints a rule's documentation: what it checks, why it matters, how to fix it.
+RULE is an ID such as NV101 or a name such as server-policy-missing-capability.
+
+Exit status: 0, or 2 when RULE is not a rule (with the rules it may mean).`,
+		ValidArgsFunction: completeRules,
+		RunE: func(c *cobra.Command, args []string) error {
+			*code = runExplain(c, args, &f, env)
+			return nil
+		},
+	}
+	f.print.register(c, "the rule's metadata and its page as Markdown")
+	return c
+}
+
+func runExplain(c *cobra.Command, args []string, f *explainFlags, env Env) int {
+	asJSON, _, err := f.print.resolve(env)
+	if err != nil {
+		return usageError(env, err)
+	}
 	if len(args) != 1 {
-		fmt.Fprintln(env.Stderr, "usage: nvlint explain RULE (an ID such as NV101 or a name such as server-policy-missing-capability)")
-		return ExitUsage
+		return noPaths(env, c, "explain takes one RULE: an ID such as NV101 or a name such as server-policy-missing-capability")
 	}
-	r := rules.Lookup(checks.All(), args[0])
+	all := checks.All()
+	r := rules.Lookup(all, args[0])
 	if r == nil {
-		fmt.Fprintf(env.Stderr, "nvlint: no rule %q; 'nvlint rules' lists them\n", args[0])
-		return ExitUsage
+		msg := fmt.Sprintf("no rule %q", args[0])
+		if near := nearRules(args[0], all); len(near) > 0 {
+			msg += "; did you mean " + strings.Join(near, ", ") + "?"
+		}
+		return usageError(env, errors.New(msg+" ('nvlint rules' lists them)"))
 	}
-	fmt.Fprint(env.Stdout, Explain(r.Meta()))
+	m := r.Meta()
+	if asJSON {
+		out := struct {
+			ID       string         `json:"id"`
+			Name     string         `json:"name"`
+			Severity rules.Severity `json:"severity"`
+			Title    string         `json:"title"`
+			Doc      string         `json:"doc"`
+		}{m.ID, m.Name, m.Severity, m.Title, Explain(m)}
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			return ExitInternal
+		}
+		return ExitOK
+	}
+	fmt.Fprint(env.Stdout, Explain(m))
 	return ExitOK
+}
+
+// nearRules are the rules a mistyped key may mean: those whose ID or name
+// starts with it (NV10 gives NV101, NV102, ...), else the one closest.
+func nearRules(key string, all []rules.Rule) []string {
+	var out []string
+	if len(key) >= 2 {
+		for _, r := range all {
+			m := r.Meta()
+			for _, k := range []string{m.ID, m.Name} {
+				if strings.HasPrefix(strings.ToLower(k), strings.ToLower(key)) {
+					out = append(out, k)
+					break
+				}
+			}
+		}
+	}
+	if len(out) > 0 && len(out) <= 12 {
+		return out
+	}
+	if best, ok := suggest.Closest(key, ruleKeys(all), 3); ok {
+		return []string{best}
+	}
+	return nil
 }
 
 // Explain renders a rule's documentation: the page docs/rules/<ID>.md

@@ -4,12 +4,16 @@ package cli
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"runtime/debug"
 	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/nvlint/nvlint/internal/suggest"
 )
 
 // Exit codes.
@@ -28,8 +32,8 @@ type Env struct {
 	Getenv         func(string) string
 	// IsTerminal reports whether a writer is a terminal.
 	IsTerminal func(io.Writer) bool
-	// Dir is where the search for .nvlint.hcl starts; empty for the
-	// working directory.
+	// Dir is the working directory: where the search for .nvlint.hcl
+	// starts when no linted path finds one; empty for the process's.
 	Dir string
 }
 
@@ -42,87 +46,211 @@ func Main(args []string, env Env) (code int) {
 	if env.IsTerminal == nil {
 		env.IsTerminal = func(io.Writer) bool { return false }
 	}
+	if env.Stdin == nil {
+		env.Stdin = strings.NewReader("")
+	}
 	defer func() {
 		if v := recover(); v != nil {
 			fmt.Fprintf(env.Stderr, "nvlint: internal error: %v\n%s\nPlease report this.\n", v, debug.Stack())
 			code = ExitInternal
 		}
 	}()
+	root := newRoot(env, &code)
 	if len(args) == 0 {
-		usage(env.Stderr)
+		fmt.Fprint(env.Stderr, root.UsageString())
 		return ExitUsage
 	}
-	switch args[0] {
-	case "lint":
-		return runLint(args[1:], env)
-	case "doctor":
-		return runDoctor(args[1:], env)
-	case "access":
-		return runAccess(args[1:], env)
-	case "rules":
-		return runRules(args[1:], env)
-	case "explain":
-		return runExplain(args[1:], env)
-	case "version", "--version", "-version":
-		return runVersion(args[1:], env)
-	case "completion":
-		return runCompletion(args[1:], env)
-	case "help", "-h", "-help", "--help":
-		usage(env.Stdout)
-		return ExitOK
+	root.SetArgs(normalizeArgs(root, args))
+	if err := root.Execute(); err != nil {
+		fmt.Fprintf(env.Stderr, "nvlint: %v\n", err)
+		var fe flagErrorOf
+		if errors.As(err, &fe) {
+			fmt.Fprintf(env.Stderr, "Run '%s --help' for the flags.\n", fe.cmd.CommandPath())
+		}
+		return ExitUsage
 	}
-	fmt.Fprintf(env.Stderr, "nvlint: unknown command %q\n\n", args[0])
-	usage(env.Stderr)
+	return code
+}
+
+// newRoot builds the command tree. Each command stores its exit code in
+// code; an error returned to cobra is a usage error.
+func newRoot(env Env, code *int) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "nvlint",
+		Short: "find what is wrong with a Nomad ↔ Vault integration",
+		Long: `nvlint finds what is wrong with a Nomad ↔ Vault integration and says how to fix it.
+
+Exit status: 0 nothing at or above --fail-on, 1 findings (or a denied
+access), 2 usage error or unreadable path, 3 internal error.`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetIn(env.Stdin)
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	root.SetFlagErrorFunc(flagError)
+	root.AddCommand(
+		newLintCmd(env, code),
+		newDoctorCmd(env, code),
+		newAccessCmd(env, code),
+		newRulesCmd(env, code),
+		newExplainCmd(env, code),
+		newVersionCmd(env, code),
+	)
+	root.SetHelpCommand(newHelpCmd())
+	// cobra's completion command, made to refuse what is not a shell.
+	root.InitDefaultCompletionCmd()
+	if comp, _, err := root.Find([]string{"completion"}); err == nil && comp != root {
+		comp.Short = "print a completion script for bash, zsh, fish or PowerShell"
+		comp.RunE = func(c *cobra.Command, _ []string) error {
+			*code = noPaths(env, c, "which shell? bash, zsh, fish or powershell")
+			return nil
+		}
+	}
+	for _, c := range root.Commands() {
+		// Flags and paths mix in any order; -- ends the flags.
+		c.Flags().SetInterspersed(true)
+		c.Flags().SortFlags = true
+	}
+	return root
+}
+
+// newHelpCmd is "nvlint help [COMMAND]": the command's help on standard
+// output; an unknown topic is a usage error, with a suggestion.
+func newHelpCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [COMMAND]",
+		Short: "print the help of nvlint or of a command",
+		ValidArgsFunction: func(c *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			if len(args) > 0 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			var out []string
+			for _, sub := range c.Root().Commands() {
+				if sub.IsAvailableCommand() && strings.HasPrefix(sub.Name(), toComplete) {
+					out = append(out, sub.Name()+"\t"+sub.Short)
+				}
+			}
+			return out, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			target, rest, err := c.Root().Find(args)
+			if err != nil || target == nil || len(rest) > 0 {
+				msg := fmt.Sprintf("no help topic %q", strings.Join(args, " "))
+				if target != nil && len(args) > 0 {
+					if s := target.SuggestionsFor(args[len(args)-1]); len(s) > 0 {
+						msg += fmt.Sprintf("; did you mean %s?", strings.Join(s, ", "))
+					}
+				}
+				return errors.New(msg + "; 'nvlint help' lists the commands")
+			}
+			target.InitDefaultHelpFlag()
+			return target.Help()
+		},
+	}
+}
+
+// flagError names the flag and, for an unknown one, suggests the flag
+// the user most likely meant.
+func flagError(c *cobra.Command, err error) error {
+	msg := err.Error()
+	name := ""
+	switch {
+	case strings.HasPrefix(msg, "unknown flag: --"):
+		name = strings.TrimPrefix(msg, "unknown flag: --")
+	case strings.HasPrefix(msg, "unknown shorthand flag: "):
+		// "unknown shorthand flag: 'x' in -xyz": the user probably meant
+		// a long flag with one dash too few.
+		if _, after, ok := strings.Cut(msg, " in -"); ok {
+			name = after
+		}
+	}
+	if name == "" {
+		return flagErrorOf{err, c}
+	}
+	var names []string
+	c.Flags().VisitAll(func(f *pflag.Flag) {
+		if !f.Hidden {
+			names = append(names, f.Name)
+		}
+	})
+	name, _, _ = strings.Cut(name, "=")
+	hint := ""
+	if best, ok := suggest.Closest(name, names, 2); ok {
+		hint = fmt.Sprintf("; did you mean --%s?", best)
+	} else if prefixed := withPrefix(name, names); len(prefixed) > 0 {
+		hint = fmt.Sprintf("; did you mean --%s?", strings.Join(prefixed, ", --"))
+	}
+	return flagErrorOf{fmt.Errorf("unknown flag --%s%s", name, hint), c}
+}
+
+// flagErrorOf is an error in the flags of a command.
+type flagErrorOf struct {
+	error
+	cmd *cobra.Command
+}
+
+func (e flagErrorOf) Unwrap() error { return e.error }
+
+// withPrefix lists the candidates that start with s, when there are a
+// few.
+func withPrefix(s string, candidates []string) []string {
+	if len(s) < 2 {
+		return nil
+	}
+	var out []string
+	for _, c := range candidates {
+		if strings.HasPrefix(strings.ToLower(c), strings.ToLower(s)) {
+			out = append(out, c)
+		}
+	}
+	if len(out) > 5 {
+		return nil
+	}
+	return out
+}
+
+// normalizeArgs keeps the spellings the Go flag package accepted before:
+// a long flag with one dash (-format json) and -version/--version.
+func normalizeArgs(root *cobra.Command, args []string) []string {
+	out := append([]string(nil), args...)
+	switch out[0] {
+	case "--version", "-version":
+		out[0] = "version"
+	case "-help":
+		out[0] = "--help"
+	}
+	cmd, _, err := root.Find(out)
+	if err != nil || cmd == nil {
+		return out
+	}
+	long := map[string]bool{"help": true}
+	cmd.Flags().VisitAll(func(f *pflag.Flag) { long[f.Name] = true })
+	cmd.InheritedFlags().VisitAll(func(f *pflag.Flag) { long[f.Name] = true })
+	for i, a := range out {
+		if a == "--" {
+			break
+		}
+		if len(a) < 3 || a[0] != '-' || a[1] == '-' {
+			continue
+		}
+		name, _, _ := strings.Cut(a[1:], "=")
+		if long[name] {
+			out[i] = "-" + a
+		}
+	}
+	return out
+}
+
+// usageError prints a usage error and returns its exit code.
+func usageError(env Env, err error) int {
+	fmt.Fprintf(env.Stderr, "nvlint: %v\n", err)
 	return ExitUsage
 }
 
-func usage(w io.Writer) {
-	fmt.Fprint(w, `nvlint finds what is wrong with a Nomad ↔ Vault integration and says how to fix it.
-
-Usage:
-  nvlint lint [flags] PATH...   check jobspecs, agent configs, Vault policies and roles
-  nvlint doctor [flags]         diagnose live Nomad and Vault clusters (read-only)
-  nvlint access --job J [--task T] [--path P] PATH...
-                                can a task's Vault token read a path? prints the whole chain
-  nvlint rules                  list the rules
-  nvlint explain RULE           explain a rule (by ID or name)
-  nvlint version                print the version and build (commit, time, Go)
-  nvlint completion SHELL       print a completion script for bash, zsh or fish
-
-Run 'nvlint lint -h' for the lint flags.
-`)
-}
-
-// parseInterspersed parses flags that may come before, between or after
-// positional arguments, as users type them.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if rest[0] == "--" {
-			return append(pos, rest[1:]...), nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
-}
-
-// multiFlag collects a repeatable flag.
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
-
-func usageError(env Env, err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return ExitOK
-	}
-	fmt.Fprintf(env.Stderr, "nvlint: %v\n", err)
+// noPaths is the usage error of a command run without its paths: what
+// is missing, then the command's usage, on standard error.
+func noPaths(env Env, c *cobra.Command, what string) int {
+	fmt.Fprintf(env.Stderr, "nvlint %s: %s\n\n%s", c.Name(), what, c.UsageString())
 	return ExitUsage
 }

@@ -3,11 +3,13 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/nvlint/nvlint/checks"
 	"github.com/nvlint/nvlint/connection"
@@ -20,88 +22,117 @@ import (
 	"github.com/nvlint/nvlint/world"
 )
 
-// runDoctor collects live state from Nomad and Vault (read-only), runs
-// every rule over it and reports, opening with a verdict per area.
-func runDoctor(args []string, env Env) int {
-	fs := flag.NewFlagSet("nvlint doctor", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	var (
-		vaultAddr      = fs.String("vault-addr", "", "Vault address (default $VAULT_ADDR; Vault is not checked when neither is set)")
-		vaultNamespace = fs.String("vault-namespace", "", "Vault namespace (default $VAULT_NAMESPACE)")
-		vaultCACert    = fs.String("vault-cacert", "", "CA certificate for Vault (default $VAULT_CACERT)")
-		vaultSkip      = fs.Bool("vault-skip-verify", false, "do not verify Vault's TLS certificate (default $VAULT_SKIP_VERIFY)")
-		nomadAddr      = fs.String("nomad-addr", "", "Nomad address (default $NOMAD_ADDR; Nomad is not checked when neither is set)")
-		nomadRegion    = fs.String("nomad-region", "", "Nomad region (default $NOMAD_REGION)")
-		nomadNamespace = fs.String("nomad-namespace", "", "Nomad namespace (default $NOMAD_NAMESPACE; * for all)")
-		nomadCACert    = fs.String("nomad-cacert", "", "CA certificate for Nomad (default $NOMAD_CACERT)")
-		nomadSkip      = fs.Bool("nomad-skip-verify", false, "do not verify Nomad's TLS certificate (default $NOMAD_SKIP_VERIFY)")
-		serverTokenF   = fs.String("nomad-vault-token-file", "", "file holding the Nomad server's own Vault token (legacy flow), checked with lookup-self and capabilities-self")
-		timeout        = fs.Duration("timeout", 5*time.Second, "timeout of each request (Vault's: default $VAULT_CLIENT_TIMEOUT, else 5s)")
-		deadline       = fs.Duration("deadline", 60*time.Second, "deadline of the whole collection")
-		save           = fs.String("save", "", "write the collected state to FILE as a redacted snapshot")
-		from           = fs.String("from", "", "replay a snapshot saved with --save instead of contacting clusters")
-		allowPartial   = fs.Bool("allow-partial", false, "exit 0 even when an area asked for could not be checked (its reads failed)")
-		printPolicy    = fs.Bool("print-policy", false, "print the Vault and Nomad ACL policies of a read-only doctor token and exit; --print-policy vault (or nomad) prints one")
-		rf             reportFlags
-		agentConfigs   multiFlag
-	)
-	fs.Var(&agentConfigs, "agent-config", "a Nomad agent config file (repeatable: servers' and clients'): its vault block is checked, and a server's token is used as the server token")
-	rf.register(fs, "also say which rules could not run and why")
-	fs.Usage = func() {
-		fmt.Fprint(env.Stderr, `Usage: nvlint doctor [flags]
+// doctorFlags are the flags of nvlint doctor.
+type doctorFlags struct {
+	vaultAddr, vaultNamespace, vaultCACert string
+	vaultSkip                              bool
+	nomadAddr, nomadRegion, nomadNamespace string
+	nomadCACert                            string
+	nomadSkip                              bool
+	serverTokenF                           string
+	timeout, deadline                      time.Duration
+	save, from                             string
+	rf                                     reportFlags
+	agentConfigs                           []string
+	allowPartial, printPolicy              bool
+	// timeoutSet: --timeout was given, so it bounds Vault's requests too
+	// (else VAULT_CLIENT_TIMEOUT does, as for the vault CLI).
+	timeoutSet bool
+}
 
-Reads the live state of Nomad and Vault (never writes), runs every rule over
+func newDoctorCmd(env Env, code *int) *cobra.Command {
+	var f doctorFlags
+	c := &cobra.Command{
+		Use:   "doctor [flags]",
+		Short: "diagnose live Nomad and Vault clusters (read-only)",
+		Long: `Reads the live state of Nomad and Vault (never writes), runs every rule over
 it and says what is broken. Addresses, TLS settings and tokens are read as
 the vault and nomad CLIs read them (VAULT_*, NOMAD_*, ~/.vault-token);
 tokens are never printed or saved. An area whose reads failed is "not
 checked" and fails the run unless --allow-partial.
 
-Flags:
-`)
-		fs.PrintDefaults()
+--print-policy prints the Vault and Nomad ACL policies of a read-only doctor
+token; --print-policy vault (or nomad) prints one.
+
+Exit status: 0 every area asked for was checked and nothing is at or above
+--fail-on, 1 findings at or above --fail-on or an area not checked, 2 usage
+error (nothing to check, an unreadable or unwritable file), 3 internal error.`,
+		ValidArgsFunction: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.printPolicy && len(args) <= 1 {
+				text, err := live.Policies(strings.Join(args, ""))
+				if err != nil {
+					return flagErrorOf{fmt.Errorf("--print-policy: %w", err), cmd}
+				}
+				fmt.Fprint(env.Stdout, text)
+				*code = ExitOK
+				return nil
+			}
+			if len(args) > 0 {
+				return fmt.Errorf("doctor takes no arguments, got %q", args)
+			}
+			f.timeoutSet = cmd.Flags().Changed("timeout")
+			*code = runDoctor(&f, env)
+			return nil
+		},
 	}
-	rest, err := parseInterspersed(fs, args)
-	if err != nil {
-		return usageError(env, err)
-	}
-	if *printPolicy && len(rest) <= 1 {
-		text, err := live.Policies(strings.Join(rest, ""))
-		if err != nil {
-			return usageError(env, err)
-		}
-		fmt.Fprint(env.Stdout, text)
-		return ExitOK
-	}
-	if len(rest) > 0 {
-		return usageError(env, fmt.Errorf("doctor takes no arguments, got %q", rest))
-	}
+	fs := c.Flags()
+	fs.StringVar(&f.vaultAddr, "vault-addr", "", "Vault's `URL` (default $VAULT_ADDR; Vault is not checked when neither is set)")
+	fs.StringVar(&f.vaultNamespace, "vault-namespace", "", "Vault `NAMESPACE` (default $VAULT_NAMESPACE)")
+	fs.StringVar(&f.vaultCACert, "vault-cacert", "", "CA certificate `FILE` for Vault (default $VAULT_CACERT)")
+	fs.BoolVar(&f.vaultSkip, "vault-skip-verify", false, "do not verify Vault's TLS certificate")
+	fs.StringVar(&f.nomadAddr, "nomad-addr", "", "Nomad's `URL` (default $NOMAD_ADDR; Nomad is not checked when neither is set)")
+	fs.StringVar(&f.nomadRegion, "nomad-region", "", "Nomad `REGION` (default $NOMAD_REGION)")
+	fs.StringVar(&f.nomadNamespace, "nomad-namespace", "", "Nomad `NAMESPACE` (default $NOMAD_NAMESPACE; * for all)")
+	fs.StringVar(&f.nomadCACert, "nomad-cacert", "", "CA certificate `FILE` for Nomad (default $NOMAD_CACERT)")
+	fs.BoolVar(&f.nomadSkip, "nomad-skip-verify", false, "do not verify Nomad's TLS certificate")
+	fs.StringVar(&f.serverTokenF, "nomad-vault-token-file", "", "`FILE` holding the Nomad server's own Vault token (legacy flow), checked with lookup-self and capabilities-self")
+	fs.DurationVar(&f.timeout, "timeout", 5*time.Second, "timeout of each request (a `DURATION` such as 5s; Vault's: default $VAULT_CLIENT_TIMEOUT, else 5s)")
+	fs.DurationVar(&f.deadline, "deadline", 60*time.Second, "deadline of the whole collection (a `DURATION`)")
+	fs.StringVar(&f.save, "save", "", "write the collected state to `FILE` as a redacted snapshot")
+	fs.StringVar(&f.from, "from", "", "replay the snapshot `FILE` saved with --save instead of contacting clusters")
+	fs.StringArrayVar(&f.agentConfigs, "agent-config", nil, "a Nomad agent config `FILE` (repeatable: servers' and clients'): its vault block is checked, and a server's token is used as the server token")
+	fs.BoolVar(&f.allowPartial, "allow-partial", false, "exit 0 even when an area asked for could not be checked (its reads failed)")
+	fs.BoolVar(&f.printPolicy, "print-policy", false, "print the Vault and Nomad ACL policies of a read-only doctor token and exit; --print-policy vault (or nomad) prints one")
+	f.rf.register(c, "also say which rules could not run and why, and which config applied")
+	_ = c.MarkFlagFilename("from", "json")
+	_ = c.MarkFlagFilename("save", "json")
+	_ = c.MarkFlagFilename("agent-config", "hcl", "json")
+	return c
+}
+
+// runDoctor collects live state from Nomad and Vault (read-only), runs
+// every rule over it and reports, opening with a verdict per area.
+func runDoctor(f *doctorFlags, env Env) int {
+	rf := &f.rf
 	rs, err := rf.resolve(env)
 	if err != nil {
 		return usageError(env, err)
 	}
 	catalog := checks.All()
-	cfg, err := loadConfig(env, rf.config, catalog)
+	cfg, err := loadConfig(env, rf.config, nil, catalog, rf.verbose)
 	if err != nil {
 		return usageError(env, err)
 	}
 
 	secrets := &redact.Secrets{}
 	var w *world.World
-	if *from != "" {
-		data, err := os.ReadFile(*from)
+	saveCode := ExitOK
+	if f.from != "" {
+		data, err := os.ReadFile(f.from)
 		if err != nil {
-			return usageError(env, err)
+			return usageError(env, fmt.Errorf("--from %s: %w", f.from, unwrapPath(err)))
 		}
 		if w, err = snapshot.Load(data); err != nil {
-			return usageError(env, fmt.Errorf("%s: %w", *from, err))
+			return usageError(env, fmt.Errorf("--from %s: %w", f.from, err))
 		}
 	} else {
-		o := live.Options{RequestTimeout: *timeout}
+		o := live.Options{RequestTimeout: f.timeout}
 		// doctor reads only the agent it talks to: the configs of the
 		// others (clients above all) come from files.
 		var agentWorld *world.World
-		if len(agentConfigs) > 0 {
-			aw, _, err := inputs.Load(agentConfigs, inputs.Options{Kind: world.KindAgentConfig})
+		if len(f.agentConfigs) > 0 {
+			aw, _, err := inputs.Load(f.agentConfigs, inputs.Options{Kind: world.KindAgentConfig})
 			if err != nil {
 				return usageError(env, err)
 			}
@@ -119,18 +150,18 @@ Flags:
 				}
 			}
 		}
-		if *serverTokenF != "" {
-			b, err := os.ReadFile(*serverTokenF)
+		if f.serverTokenF != "" {
+			b, err := os.ReadFile(f.serverTokenF)
 			if err != nil {
-				return usageError(env, err)
+				return usageError(env, fmt.Errorf("--nomad-vault-token-file %s: %w", f.serverTokenF, unwrapPath(err)))
 			}
 			o.ServerToken = strings.TrimSpace(string(b))
 		}
 		secrets.Add(o.ServerToken)
 
 		conn, err := connection.Read(connection.Flags{
-			VaultAddr: *vaultAddr, VaultNamespace: *vaultNamespace, VaultCACert: *vaultCACert, VaultSkipVerify: *vaultSkip,
-			NomadAddr: *nomadAddr, NomadRegion: *nomadRegion, NomadNamespace: *nomadNamespace, NomadCACert: *nomadCACert, NomadSkipVerify: *nomadSkip,
+			VaultAddr: f.vaultAddr, VaultNamespace: f.vaultNamespace, VaultCACert: f.vaultCACert, VaultSkipVerify: f.vaultSkip,
+			NomadAddr: f.nomadAddr, NomadRegion: f.nomadRegion, NomadNamespace: f.nomadNamespace, NomadCACert: f.nomadCACert, NomadSkipVerify: f.nomadSkip,
 		})
 		if err != nil {
 			return usageError(env, err)
@@ -139,7 +170,7 @@ Flags:
 		if o.VaultToken == "" {
 			o.NoVaultToken = conn.VaultTokenSource
 		}
-		if !flagSet(fs, "timeout") {
+		if !f.timeoutSet {
 			o.VaultRequestTimeout = conn.VaultTimeout
 		}
 		secrets.Add(conn.Secrets()...)
@@ -149,7 +180,7 @@ Flags:
 		if env.IsTerminal(env.Stderr) {
 			fmt.Fprint(env.Stderr, "nvlint doctor: reading Nomad and Vault (read-only)...")
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), *deadline)
+		ctx, cancel := context.WithTimeout(context.Background(), f.deadline)
 		var collected *redact.Secrets
 		w, collected = live.Collect(ctx, o)
 		cancel()
@@ -161,17 +192,24 @@ Flags:
 			w.Agents = append(w.Agents, agentWorld.Agents...)
 			w.Files = append(w.Files, agentWorld.Files...)
 		}
-		if *save != "" {
+		if f.save != "" {
 			snap, err := snapshot.From(w)
 			if err == nil {
 				var data []byte
 				if data, err = snap.Marshal(); err == nil {
-					err = os.WriteFile(*save, secrets.Bytes(data), 0o600)
+					err = os.WriteFile(f.save, secrets.Bytes(data), 0o600)
 				}
 			}
 			if err != nil {
-				fmt.Fprintf(env.Stderr, "nvlint: saving snapshot: %v\n", err)
-				return ExitInternal
+				// The user's path: a usage error, and the report, which
+				// the failed save takes nothing from, still prints.
+				var pe *fs.PathError
+				if !errors.As(err, &pe) {
+					fmt.Fprintf(env.Stderr, "nvlint: saving snapshot: %v\n", err)
+					return ExitInternal
+				}
+				fmt.Fprintf(env.Stderr, "nvlint: --save %s: %v\n", f.save, pe.Err)
+				saveCode = ExitUsage
 			}
 		}
 	}
@@ -185,16 +223,22 @@ Flags:
 		Findings: res.Findings, Skipped: res.Skipped, Files: w.Files, Catalog: catalog, Ran: res.Ran, Version: Version(),
 		Suppressed: len(res.Suppressed),
 	}
-	baselineCode := rf.baseline.apply(env, w, res, rep)
-	if baselineCode == ExitUsage {
-		return baselineCode
+	if code := rf.baseline.apply(env, w, res, rep); code != ExitOK {
+		return code
 	}
 	rep.Verdicts = reports.Verdicts(w, rep.Findings)
 	if code := writeReports(env, rs.outs, rep, reports.Options{Color: rs.color, Verbose: rf.verbose}, secrets); code != ExitOK {
 		return code
 	}
+	if !hasStdout(rs.outs) {
+		printSummary(env, rep, rs.outs, "the live clusters")
+	}
+	baselineCode := rf.baseline.finish(env)
+	if baselineCode == ExitUsage || saveCode == ExitUsage {
+		return ExitUsage
+	}
 	code := rs.exitCode(rep.Findings, baselineCode)
-	if unchecked := reports.Unchecked(rep.Verdicts); len(unchecked) > 0 && !*allowPartial {
+	if unchecked := reports.Unchecked(rep.Verdicts); len(unchecked) > 0 && !f.allowPartial {
 		// Fail closed: a gate must not pass on what was not read.
 		fmt.Fprintf(env.Stderr, "nvlint: not checked: %s (--allow-partial accepts a partial run)\n", strings.Join(unchecked, ", "))
 		if code == ExitOK {
@@ -202,10 +246,4 @@ Flags:
 		}
 	}
 	return code
-}
-
-// flagSet reports whether a flag was given on the command line.
-func flagSet(fs *flag.FlagSet, name string) (set bool) {
-	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
 }

@@ -2,11 +2,12 @@ package cli
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/nvlint/nvlint/autofix"
 	"github.com/nvlint/nvlint/checks"
@@ -17,45 +18,69 @@ import (
 	"github.com/nvlint/nvlint/world"
 )
 
-func runLint(args []string, env Env) int {
-	fs := flag.NewFlagSet("nvlint lint", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	var (
-		kind    = fs.String("kind", "", "treat named files and stdin as this kind: "+kindNames())
-		skipUnk = fs.Bool("skip-unknown", false, "skip named files that are not Nomad, Vault or Terraform files, as when walking a directory, instead of reporting them (for hooks that pass every changed file)")
-		snap    = fs.String("snapshot", "", "check the files against live state saved with nvlint doctor --save: files replace the live objects they define")
-		names   multiFlag
-		fix     = fs.Bool("fix", false, "apply the file edits of each finding's first fix, then lint again and report what is left; commands against live clusters are printed, never run")
-		diff    = fs.Bool("diff", false, "print a unified diff of what --fix would write, and write nothing; exit 1 when there is something to fix")
-		script  = fs.String("fix-script", "", "with --fix: write the commands of fixes nvlint does not run (they change live clusters) to this shell script instead of printing them")
-		rf      reportFlags
-	)
-	rf.register(fs, "also say which rules could not run and why, and which files were skipped")
-	fs.Var(&names, "name", "override an object's name: FILE=NAME (repeatable); FILE may be a path or a base name")
-	fs.Usage = func() {
-		fmt.Fprint(env.Stderr, "Usage: nvlint lint [flags] PATH...\n\nPATH is a file, a directory (walked recursively) or - for standard input (with --kind).\n\nFlags:\n")
-		fs.PrintDefaults()
+// lintFlags are the flags of nvlint lint.
+type lintFlags struct {
+	kind    string
+	skipUnk bool
+	snap    string
+	names   []string
+	fix     bool
+	diff    bool
+	script  string
+	rf      reportFlags
+}
+
+func newLintCmd(env Env, code *int) *cobra.Command {
+	var f lintFlags
+	c := &cobra.Command{
+		Use:   "lint [flags] PATH...",
+		Short: "check jobspecs, agent configs, Vault policies and roles, Terraform",
+		Long: `Checks jobspecs, Nomad agent configs, Vault policies, token roles, JWT auth
+configs and roles, and Terraform, each file alone and all of them together.
+
+PATH is a file, a directory (walked recursively) or - for standard input (with --kind).
+The .nvlint.hcl that applies is the one found from the linted paths up (see --config).
+
+Exit status: 0 nothing at or above --fail-on (or nothing to lint), 1 findings at or
+above --fail-on (or a --baseline-strict baseline to shrink, or --diff has changes),
+2 usage error or unreadable path, 3 internal error.`,
+		RunE: func(c *cobra.Command, paths []string) error {
+			if len(paths) == 0 {
+				*code = noPaths(env, c, "no PATH to lint")
+				return nil
+			}
+			*code = runLint(paths, &f, env)
+			return nil
+		},
 	}
-	paths, err := parseInterspersed(fs, args)
-	if err != nil {
-		return usageError(env, err)
-	}
-	if len(paths) == 0 {
-		fs.Usage()
-		return ExitUsage
-	}
+	fs := c.Flags()
+	fs.StringVar(&f.kind, "kind", "", "treat named files and stdin as this `KIND`: "+kindNames())
+	fs.BoolVar(&f.skipUnk, "skip-unknown", false, "skip named files that are not Nomad, Vault or Terraform files, as when walking a directory, instead of reporting them (for hooks that pass every changed file)")
+	fs.StringVar(&f.snap, "snapshot", "", "check the files against the live state in `FILE`, saved with nvlint doctor --save: files replace the live objects they define")
+	fs.BoolVar(&f.fix, "fix", false, "apply the file edits of each finding's first fix, then lint again and report what is left; commands against live clusters are printed, never run")
+	fs.BoolVar(&f.diff, "diff", false, "print a unified diff of what --fix would write, and write nothing; exit 1 when there is something to fix")
+	fs.StringVar(&f.script, "fix-script", "", "with --fix: write the commands of fixes nvlint does not run (they change live clusters) to this shell script `FILE` instead of printing them")
+	f.rf.register(c, "also say which rules could not run and why, which files were skipped, and which config applied")
+	fs.StringArrayVar(&f.names, "name", nil, "override an object's name: `FILE=NAME` (repeatable); FILE may be a path or a base name")
+	completeValues(c, "kind", kindList()...)
+	_ = c.MarkFlagFilename("snapshot", "json")
+	return c
+}
+
+func runLint(paths []string, f *lintFlags, env Env) int {
+	rf := &f.rf
 	rs, err := rf.resolve(env)
 	if err != nil {
 		return usageError(env, err)
 	}
 	outs := rs.outs
-	opts := inputs.Options{Stdin: env.Stdin, Names: map[string]string{}, SkipUnknown: *skipUnk}
-	if *kind != "" {
-		if opts.Kind, err = inputs.ParseKind(*kind); err != nil {
-			return usageError(env, err)
+	opts := inputs.Options{Stdin: env.Stdin, Names: map[string]string{}, SkipUnknown: f.skipUnk}
+	if f.kind != "" {
+		if opts.Kind, err = inputs.ParseKind(f.kind); err != nil {
+			return usageError(env, flagErr("--kind", err))
 		}
 	}
-	for _, n := range names {
+	for _, n := range f.names {
 		file, name, ok := strings.Cut(n, "=")
 		if !ok || file == "" || name == "" {
 			return usageError(env, fmt.Errorf("--name wants FILE=NAME, got %q", n))
@@ -69,20 +94,20 @@ func runLint(args []string, env Env) int {
 	}
 
 	switch {
-	case *fix && *diff:
+	case f.fix && f.diff:
 		return usageError(env, errors.New("--fix writes the files and --diff shows what it would write: pass one"))
-	case *script != "" && !*fix:
+	case f.script != "" && !f.fix:
 		return usageError(env, errors.New("--fix-script goes with --fix"))
-	case *diff && hasStdout(outs) && len(rf.formats) > 0:
+	case f.diff && hasStdout(outs) && len(rf.formats) > 0:
 		return usageError(env, errors.New("--diff prints the diff on standard output: give --format outputs a file (FORMAT=FILE)"))
 	}
 
 	catalog := checks.All()
-	cfg, err := loadConfig(env, rf.config, catalog)
+	cfg, err := loadConfig(env, rf.config, paths, catalog, rf.verbose)
 	if err != nil {
 		return usageError(env, err)
 	}
-	l, err := newLinter(paths, opts, *snap, cfg, catalog)
+	l, err := newLinter(paths, opts, f.snap, cfg, catalog)
 	if err != nil {
 		return usageError(env, err)
 	}
@@ -96,14 +121,14 @@ func runLint(args []string, env Env) int {
 	secrets := worldSecrets(w, env)
 
 	var fixed *autofix.Outcome
-	if *fix || *diff {
+	if f.fix || f.diff {
 		out, err := l.runFixes(w, res)
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "nvlint: %v\n", err)
 			return ExitInternal
 		}
 		reportSkipped(env, out)
-		if *diff {
+		if f.diff {
 			d := diffText(out)
 			if _, err := io.WriteString(env.Stdout, secrets.String(d)); err != nil {
 				return ExitInternal
@@ -140,22 +165,31 @@ func runLint(args []string, env Env) int {
 	if fixed != nil {
 		rep.Fixed = fixed.Fixed
 	}
-	baselineCode := rf.baseline.apply(env, w, res, rep)
-	if baselineCode == ExitUsage {
-		return baselineCode
+	if code := rf.baseline.apply(env, w, res, rep); code != ExitOK {
+		return code
+	}
+	// Nothing linted is no clean bill of health: say so, and leave out
+	// the text report, whose summary would claim one. Machine-readable
+	// reports are still written, empty, for the tools that expect them.
+	nothing := len(w.Files) == 0 && f.snap == ""
+	if nothing {
+		outs = nothingToLint(env, outs, notes, rf.verbose)
 	}
 	if code := writeReports(env, outs, rep, reports.Options{Color: rs.color, Verbose: rf.verbose}, secrets); code != ExitOK {
 		return code
+	}
+	if !nothing && !hasStdout(outs) {
+		printSummary(env, rep, outs, "")
 	}
 	if fixed != nil {
 		if sh := autofix.Script(fixed.Applied, rep.Findings); sh != "" {
 			sh = secrets.String(sh)
 			switch {
-			case *script != "":
-				if err := os.WriteFile(*script, []byte(sh), 0o644); err != nil {
-					return usageError(env, err)
+			case f.script != "":
+				if err := os.WriteFile(f.script, []byte(sh), 0o644); err != nil {
+					return usageError(env, fmt.Errorf("--fix-script %s: %w", f.script, unwrapPath(err)))
 				}
-				fmt.Fprintf(env.Stderr, "nvlint: wrote the commands to run against live clusters to %s; review them before running it\n", *script)
+				fmt.Fprintf(env.Stderr, "nvlint: wrote the commands to run against live clusters to %s; review them before running it\n", f.script)
 			case stdoutText(outs):
 				fmt.Fprintf(env.Stdout, "\nCommands to review and run (nvlint never runs them; --fix-script FILE saves them):\n%s", sh)
 			default:
@@ -163,7 +197,66 @@ func runLint(args []string, env Env) int {
 			}
 		}
 	}
+	baselineCode := rf.baseline.finish(env)
+	if baselineCode == ExitUsage {
+		return baselineCode
+	}
 	return rs.exitCode(rep.Findings, baselineCode)
+}
+
+// nothingToLint says that the paths held nothing to lint, and returns the
+// outputs less the text report on standard output.
+func nothingToLint(env Env, outs []reports.Output, notes inputs.Notes, verbose bool) []reports.Output {
+	how := " (--verbose lists what was skipped)"
+	if verbose {
+		how = ""
+		for _, n := range notes {
+			fmt.Fprintf(env.Stderr, "nvlint: %s\n", n)
+		}
+	}
+	fmt.Fprintf(env.Stderr, "nvlint: nothing to lint: no Nomad, Vault or Terraform file in the paths given%s\n", how)
+	var keep []reports.Output
+	for _, o := range outs {
+		if o.Path != "" || o.Format != reports.FormatText {
+			keep = append(keep, o)
+		}
+	}
+	return keep
+}
+
+// printSummary says in one line on stderr what the reports written to
+// files hold, when none went to standard output: a run is never silent.
+// where is what was checked; empty for the files' count.
+func printSummary(env Env, rep *reports.Report, outs []reports.Output, where string) {
+	s := rep.Summary()
+	if where == "" {
+		where = fmt.Sprintf("%d file%s", s.Files, plural(s.Files))
+	}
+	verdict := "no problems"
+	if s.Findings > 0 {
+		var parts []string
+		for _, c := range []struct {
+			n    int
+			what string
+		}{{s.Errors, "error"}, {s.Warnings, "warning"}, {s.Infos, "info"}} {
+			if c.n > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s%s", c.n, c.what, plural(c.n)))
+			}
+		}
+		verdict = strings.Join(parts, ", ")
+	}
+	var files []string
+	for _, o := range outs {
+		files = append(files, o.Path)
+	}
+	fmt.Fprintf(env.Stderr, "nvlint: %s in %s; report written to %s\n", verdict, where, strings.Join(files, ", "))
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 // reportOf is the report of a lint.
@@ -221,13 +314,7 @@ func colorMode(mode string, env Env) (bool, error) {
 	return false, fmt.Errorf("--color wants auto, always or never, got %q", mode)
 }
 
-func kindNames() string {
-	names := make([]string, len(world.Kinds))
-	for i, k := range world.Kinds {
-		names[i] = string(k)
-	}
-	return strings.Join(names, ", ")
-}
+func kindNames() string { return strings.Join(kindList(), ", ") }
 
 func splitErrors(err error) []error {
 	if j, ok := err.(interface{ Unwrap() []error }); ok {

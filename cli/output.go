@@ -16,7 +16,7 @@ var formatUsage = func() string {
 	for i, f := range reports.Formats {
 		names[i] = string(f)
 	}
-	return "output format, repeatable: FORMAT writes to standard output (at most one), FORMAT=FILE to a file; " +
+	return "output `FORMAT[=FILE]`, repeatable: FORMAT writes to standard output (at most one), FORMAT=FILE to a file; " +
 		strings.Join(names, ", ") + " (default text)"
 }()
 

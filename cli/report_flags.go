@@ -2,7 +2,10 @@ package cli
 
 import (
 	"errors"
-	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/nvlint/nvlint/reports"
 	"github.com/nvlint/nvlint/rules"
@@ -11,7 +14,7 @@ import (
 // reportFlags are the flags lint and doctor share: what to report, where,
 // and which findings fail the run.
 type reportFlags struct {
-	formats  multiFlag
+	formats  []string
 	failOn   string
 	color    string
 	config   string
@@ -19,15 +22,55 @@ type reportFlags struct {
 	baseline baselineFlags
 }
 
-func (r *reportFlags) register(fs *flag.FlagSet, verboseHelp string) {
-	fs.Var(&r.formats, "format", formatUsage)
-	fs.StringVar(&r.failOn, "fail-on", "warning", "exit 1 when a finding is at least this severe: error, warning, info or never")
-	fs.StringVar(&r.color, "color", "auto", "colour the text report: auto, always or never (NO_COLOR is honoured)")
-	fs.StringVar(&r.config, "config", "", "read this config file instead of the .nvlint.hcl found from the working directory up")
+func (r *reportFlags) register(c *cobra.Command, verboseHelp string) {
+	fs := c.Flags()
+	fs.StringArrayVar(&r.formats, "format", nil, formatUsage)
+	fs.StringVar(&r.failOn, "fail-on", "warning", "exit 1 when a finding is at least this `SEVERITY`: error, warning, info or never")
+	fs.StringVar(&r.color, "color", "auto", colorUsage)
+	fs.StringVar(&r.config, "config", "", configUsage)
 	fs.BoolVar(&r.verbose, "verbose", false, verboseHelp)
-	fs.StringVar(&r.baseline.use, "baseline", "", "report only findings not recorded in this baseline file")
-	fs.StringVar(&r.baseline.write, "write-baseline", "", "record the current findings in this baseline file (then report against it)")
+	fs.StringVar(&r.baseline.use, "baseline", "", "report only findings not recorded in this baseline `FILE`")
+	fs.StringVar(&r.baseline.write, "write-baseline", "", "record the current findings in this baseline `FILE` (then report against it)")
 	fs.BoolVar(&r.baseline.strict, "baseline-strict", false, "with --baseline: also fail when a recorded finding is gone, so the baseline shrinks")
+	completeFormats(c)
+	completeValues(c, "fail-on", "error", "warning", "info", "never")
+	completeValues(c, "color", colorModes...)
+	_ = c.MarkFlagFilename("config", "hcl")
+	_ = c.MarkFlagFilename("baseline", "json")
+	_ = c.MarkFlagFilename("write-baseline", "json")
+}
+
+const (
+	colorUsage  = "colour the output: `WHEN` is auto, always or never (NO_COLOR is honoured)"
+	configUsage = "read this config `FILE` instead of the .nvlint.hcl found from the linted paths (doctor: the working directory) up"
+)
+
+var colorModes = []string{"auto", "always", "never"}
+
+// printFlags are --format and --color of the commands that print
+// something other than a findings report: text or JSON.
+type printFlags struct{ format, color string }
+
+func (p *printFlags) register(c *cobra.Command, jsonHelp string) {
+	c.Flags().StringVar(&p.format, "format", "text", "output `FORMAT`: text or json ("+jsonHelp+")")
+	c.Flags().StringVar(&p.color, "color", "auto", colorUsage)
+	completeValues(c, "format", "text", "json")
+	completeValues(c, "color", colorModes...)
+}
+
+// resolve checks the flags: whether to print JSON, and whether to colour
+// text.
+func (p printFlags) resolve(env Env) (asJSON, color bool, err error) {
+	if color, err = colorMode(p.color, env); err != nil {
+		return false, false, err
+	}
+	switch p.format {
+	case "text":
+		return false, color, nil
+	case "json":
+		return true, false, nil
+	}
+	return false, false, fmt.Errorf("--format wants text or json, got %q", p.format)
 }
 
 // reportSettings are the report flags, checked.
@@ -41,10 +84,10 @@ func (r *reportFlags) resolve(env Env) (reportSettings, error) {
 	var s reportSettings
 	var err error
 	if s.outs, err = reports.ParseOutputs(r.formats); err != nil {
-		return s, err
+		return s, flagErr("--format", err)
 	}
 	if s.threshold, err = parseFailOn(r.failOn); err != nil {
-		return s, err
+		return s, flagErr("--fail-on", err)
 	}
 	if s.color, err = colorMode(r.color, env); err != nil {
 		return s, err
@@ -64,4 +107,12 @@ func (s reportSettings) exitCode(fs []rules.Finding, baselineCode int) int {
 		}
 	}
 	return baselineCode
+}
+
+// flagErr names the flag an error is about, unless it already does.
+func flagErr(flag string, err error) error {
+	if strings.HasPrefix(err.Error(), flag) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", flag, err)
 }

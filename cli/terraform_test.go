@@ -74,9 +74,11 @@ func TestLintSkipUnknown(t *testing.T) {
 		t.Fatalf("without --skip-unknown: code %d\n%s", r.code, r.stdout)
 	}
 	// --skip-unknown (what the pre-commit hook passes) skips it, as a
-	// directory walk would.
+	// directory walk would; that leaves nothing linted, which is said,
+	// and no "no problems".
 	r = nvlint(t, "", nil, "lint", "--skip-unknown", "--verbose", pkg, vars)
-	if r.code != cli.ExitOK || !strings.Contains(r.stdout, "package.json: skipped") {
+	if r.code != cli.ExitOK || !strings.Contains(r.stderr, "package.json: skipped") ||
+		!strings.Contains(r.stderr, "nothing to lint") || strings.Contains(r.stdout, "no problems") {
 		t.Fatalf("with --skip-unknown: code %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

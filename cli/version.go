@@ -2,11 +2,12 @@ package cli
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"runtime"
 	"runtime/debug"
 	"strings"
+
+	"github.com/spf13/cobra"
 )
 
 // BuildInfo is what nvlint knows about its own build.
@@ -84,32 +85,47 @@ func (b BuildInfo) String() string {
 // Version is the module version nvlint was built as.
 func Version() string { return ReadBuildInfo().Version }
 
-func runVersion(args []string, env Env) int {
-	fs := flag.NewFlagSet("nvlint version", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	format := fs.String("format", "text", "text or json")
-	short := fs.Bool("short", false, "print the version only")
-	rest, err := parseInterspersed(fs, args)
+// versionFlags are the flags of nvlint version.
+type versionFlags struct {
+	print printFlags
+	short bool
+}
+
+func newVersionCmd(env Env, code *int) *cobra.Command {
+	var f versionFlags
+	c := &cobra.Command{
+		Use:               "version [flags]",
+		Short:             "print the version and build (commit, time, Go)",
+		Long:              "Prints nvlint's version and how it was built.\n\nExit status: 0, or 2 on a usage error.",
+		Args:              cobra.NoArgs,
+		ValidArgsFunction: noArgs,
+		RunE: func(*cobra.Command, []string) error {
+			*code = runVersion(&f, env)
+			return nil
+		},
+	}
+	f.print.register(c, "the build as data")
+	c.Flags().BoolVar(&f.short, "short", false, "print the version only")
+	return c
+}
+
+func runVersion(f *versionFlags, env Env) int {
+	asJSON, _, err := f.print.resolve(env)
 	if err != nil {
 		return usageError(env, err)
 	}
-	if len(rest) > 0 {
-		return usageError(env, fmt.Errorf("version takes no arguments, got %q", rest[0]))
-	}
 	b := ReadBuildInfo()
 	switch {
-	case *short:
+	case f.short:
 		fmt.Fprintln(env.Stdout, b.Version)
-	case *format == "json":
+	case asJSON:
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(b); err != nil {
 			return ExitInternal
 		}
-	case *format == "text":
-		fmt.Fprint(env.Stdout, b)
 	default:
-		return usageError(env, fmt.Errorf("--format wants text or json, got %q", *format))
+		fmt.Fprint(env.Stdout, b)
 	}
 	return ExitOK
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,21 +24,51 @@ import (
 // lint's --fix and --diff. The engine-level parts live in config,
 // baseline, autofix and rules; this wires them to flags and files.
 
-// loadConfig reads the config --config names, else the .nvlint.hcl found
-// from the working directory up; nil when there is none.
-func loadConfig(env Env, path string, catalog []rules.Rule) (*config.Config, error) {
-	if path == "" {
-		dir := env.Dir
-		if dir == "" {
-			dir = "."
+// loadConfig reads the config --config names, else the .nvlint.hcl
+// found from the linted paths up (config.FindFor); nil when there is
+// none. verbose says on stderr which config applied.
+func loadConfig(env Env, path string, paths []string, catalog []rules.Rule, verbose bool) (*config.Config, error) {
+	if path != "" {
+		cfg, err := config.Load(path, catalog)
+		var ce *config.Error
+		if err != nil && !errors.As(err, &ce) {
+			// A config with problems names its file at each; a file that
+			// cannot be read is the flag's.
+			return nil, fmt.Errorf("--config %s: %w", path, unwrapPath(err))
 		}
-		found, err := config.Find(dir)
-		if err != nil || found == "" {
-			return nil, err
+		if err == nil && verbose {
+			fmt.Fprintf(env.Stderr, "nvlint: config %s (--config)\n", path)
 		}
-		path = found
+		return cfg, err
 	}
-	return config.Load(path, catalog)
+	found, err := config.FindFor(paths, env.Dir)
+	if err != nil {
+		return nil, err
+	}
+	if found.Path == "" {
+		if verbose {
+			fmt.Fprintf(env.Stderr, "nvlint: no %s found from the linted paths or the working directory up; defaults apply\n", config.FileName)
+		}
+		return nil, nil
+	}
+	if verbose {
+		from := found.From
+		if from == env.Dir || from == "" {
+			from = "the working directory"
+		}
+		fmt.Fprintf(env.Stderr, "nvlint: config %s (found from %s)\n", found.Path, from)
+	}
+	return config.Load(found.Path, catalog)
+}
+
+// unwrapPath drops the operation and path of a file system error, for
+// a message that names the path itself.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // settings are the config's rule settings; none without a config.
@@ -78,7 +109,7 @@ func newLinter(paths []string, opts inputs.Options, snapPath string, cfg *config
 	if snapPath != "" {
 		data, err := os.ReadFile(snapPath)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("--snapshot %s: %w", snapPath, unwrapPath(err))
 		}
 		l.snap = data
 	}
@@ -100,7 +131,7 @@ func (l *linter) lint(srcs map[string][]byte) (*world.World, rules.Result, input
 	if l.snap != nil {
 		lw, err := snapshot.Load(l.snap)
 		if err != nil {
-			return nil, rules.Result{}, nil, usageErr{fmt.Errorf("%s: %w", l.snapArg, err)}
+			return nil, rules.Result{}, nil, usageErr{fmt.Errorf("--snapshot %s: %w", l.snapArg, err)}
 		}
 		w = snapshot.Overlay(w, lw)
 	}
@@ -251,40 +282,47 @@ func keepWritten(fs []rules.Finding, written []string) []rules.Finding {
 	return out
 }
 
-// baselineFlags are --baseline, --write-baseline and --baseline-strict.
+// baselineFlags are --baseline, --write-baseline and --baseline-strict,
+// and what applying them left to do.
 type baselineFlags struct {
 	use, write string
 	strict     bool
+
+	// pending is the baseline --write-baseline records, written by
+	// finish once the run has not failed on usage.
+	pending *baseline.File
+	// gone are the entries whose findings are fixed, from the baseline
+	// used (used).
+	gone []baseline.Entry
+	used string
 }
 
-// apply writes and applies the baseline: rep.Findings keeps the new
-// findings and rep.Baselined counts the others. With --baseline-strict,
-// entries whose findings are gone fail the run (ExitFindings) so the
-// baseline shrinks; they are listed on stderr.
-func (b baselineFlags) apply(env Env, w *world.World, res rules.Result, rep *reports.Report) int {
+// apply applies the baseline: rep.Findings keeps the new findings and
+// rep.Baselined counts the others. It writes nothing: finish writes
+// --write-baseline, so a run that then fails on usage leaves no baseline
+// behind. It returns ExitUsage when the baseline cannot be read.
+func (b *baselineFlags) apply(env Env, w *world.World, res rules.Result, rep *reports.Report) int {
 	use := b.use
+	var file *baseline.File
 	if b.write != "" {
-		file, err := baseline.Write(b.write, rep.Findings)
-		if err != nil {
-			fmt.Fprintf(env.Stderr, "nvlint: writing baseline: %v\n", err)
-			return ExitUsage
-		}
-		fmt.Fprintf(env.Stderr, "nvlint: wrote %s: %d finding(s) recorded\n", b.write, countEntries(file))
-		if use == "" {
-			use = b.write
+		b.pending = baseline.New(baseline.NewKeyer(b.write), rep.Findings)
+		if use == "" || use == b.write {
+			use, file = b.write, b.pending
 		}
 	}
 	if use == "" {
 		return ExitOK
 	}
-	file, err := baseline.Read(use)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			fmt.Fprintf(env.Stderr, "nvlint: baseline %s does not exist: create it with --write-baseline %s\n", use, use)
-		} else {
-			fmt.Fprintf(env.Stderr, "nvlint: baseline %s: %v\n", use, err)
+	if file == nil {
+		var err error
+		if file, err = baseline.Read(use); err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				fmt.Fprintf(env.Stderr, "nvlint: --baseline %s does not exist: create it with --write-baseline %s\n", use, use)
+			} else {
+				fmt.Fprintf(env.Stderr, "nvlint: --baseline %s: %v\n", use, unwrapPath(err))
+			}
+			return ExitUsage
 		}
-		return ExitUsage
 	}
 	k := baseline.NewKeyer(use)
 	linted := map[string]bool{}
@@ -303,18 +341,44 @@ func (b baselineFlags) apply(env Env, w *world.World, res rules.Result, rep *rep
 	split := file.Filter(k, rep.Findings, checked)
 	rep.Findings = split.New
 	rep.Baselined = len(split.Known)
-	if b.strict && len(split.Gone) > 0 {
-		for _, e := range split.Gone {
-			where := e.File
-			if where == "" {
-				where = e.Object
-			}
-			fmt.Fprintf(env.Stderr, "nvlint: baseline %s: %s %s: fixed since it was recorded (%d gone): %s\n", use, e.Rule, where, e.Count, e.Message)
-		}
-		fmt.Fprintf(env.Stderr, "nvlint: --baseline-strict: shrink the baseline with --write-baseline %s\n", use)
-		return ExitFindings
+	b.used = use
+	if b.strict {
+		b.gone = split.Gone
 	}
 	return ExitOK
+}
+
+// finish writes the baseline --write-baseline recorded and, under
+// --baseline-strict, says which recorded findings are gone: after the
+// report, so the run's last words say why it failed. It returns the
+// baseline's exit code: ExitUsage when the file cannot be written,
+// ExitFindings when a strict baseline should shrink.
+func (b *baselineFlags) finish(env Env) int {
+	if b.pending != nil {
+		data, err := b.pending.Marshal()
+		if err == nil {
+			err = os.WriteFile(b.write, data, 0o644)
+		}
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "nvlint: --write-baseline %s: %v\n", b.write, unwrapPath(err))
+			return ExitUsage
+		}
+		fmt.Fprintf(env.Stderr, "nvlint: wrote %s: %d finding(s) recorded\n", b.write, countEntries(b.pending))
+	}
+	if len(b.gone) == 0 {
+		return ExitOK
+	}
+	n := 0
+	for _, e := range b.gone {
+		where := e.File
+		if where == "" {
+			where = e.Object
+		}
+		fmt.Fprintf(env.Stderr, "nvlint: baseline %s: %s %s: fixed since it was recorded (%d gone): %s\n", b.used, e.Rule, where, e.Count, e.Message)
+		n += max(e.Count, 1)
+	}
+	fmt.Fprintf(env.Stderr, "nvlint: failing: --baseline-strict and %d recorded finding(s) are fixed; shrink the baseline with --write-baseline %s\n", n, b.used)
+	return ExitFindings
 }
 
 func countEntries(b *baseline.File) int {

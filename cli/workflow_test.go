@@ -325,3 +325,52 @@ func TestDoctorConfigAndBaseline(t *testing.T) {
 		t.Fatalf("doctor --baseline: code %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+func TestConfigFoundFromTheLintedPaths(t *testing.T) {
+	dir := t.TempDir()
+	copyCases(t, dir, map[string]string{"a": "NV302-unknown-vault-key/bad-typo"})
+	a := filepath.Join(dir, "a")
+	write(t, filepath.Join(a, ".nvlint.hcl"), "rule \"NV302\" {\n  enabled = false\n}\n")
+	elsewhere := t.TempDir()
+	// Started in the directory or anywhere else, the directory's config
+	// applies.
+	for _, wd := range []string{a, elsewhere, dir} {
+		r := nvlintIn(t, wd, "lint", "--verbose", "--color", "never", a)
+		if r.code != cli.ExitOK || strings.Contains(r.stdout, "NV302") {
+			t.Errorf("started in %s: code %d\n%s%s", wd, r.code, r.stdout, r.stderr)
+		}
+		if want := "nvlint: config " + filepath.Join(a, ".nvlint.hcl") + " (found from "; !strings.Contains(r.stderr, want) {
+			t.Errorf("started in %s: --verbose does not say which config applied: %q", wd, r.stderr)
+		}
+	}
+	// A file takes the config of its directory.
+	if r := nvlintIn(t, elsewhere, "lint", filepath.Join(a, "server.hcl")); r.code != cli.ExitOK {
+		t.Errorf("file: code %d\n%s", r.code, r.stdout)
+	}
+
+	// Paths with different configs are refused, naming both.
+	copyCases(t, dir, map[string]string{"b": "NV302-unknown-vault-key/bad-typo"})
+	b := filepath.Join(dir, "b")
+	write(t, filepath.Join(b, ".nvlint.hcl"), "nomad_version = \"1.10\"\n")
+	r := nvlintIn(t, elsewhere, "lint", a, b)
+	if r.code != cli.ExitUsage || !strings.Contains(r.stderr, filepath.Join(a, ".nvlint.hcl")) || !strings.Contains(r.stderr, filepath.Join(b, ".nvlint.hcl")) {
+		t.Errorf("two configs: code %d %q", r.code, r.stderr)
+	}
+	// --config settles it.
+	if r := nvlintIn(t, elsewhere, "lint", "--config", filepath.Join(a, ".nvlint.hcl"), a, b); r.code == cli.ExitUsage {
+		t.Errorf("two configs with --config: code %d %q", r.code, r.stderr)
+	}
+
+	// The search stops at the repository's root.
+	root := t.TempDir()
+	write(t, filepath.Join(root, ".nvlint.hcl"), "rule \"NV302\" {\n  enabled = false\n}\n")
+	repo := filepath.Join(root, "repo")
+	copyCases(t, repo, map[string]string{"c": "NV302-unknown-vault-key/bad-typo"})
+	if err := os.Mkdir(filepath.Join(repo, ".git"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r = nvlintIn(t, elsewhere, "lint", "--verbose", "--color", "never", filepath.Join(repo, "c"))
+	if !strings.Contains(r.stdout, "NV302") || !strings.Contains(r.stderr, "no .nvlint.hcl found") {
+		t.Errorf("config above the repository applied: code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}

@@ -40,7 +40,7 @@ import (
 	"github.com/nvlint/nvlint/world"
 )
 
-// FileName is the name nvlint looks for, from the working directory up.
+// FileName is the name nvlint looks for, from the linted paths up.
 const FileName = ".nvlint.hcl"
 
 // Config is a parsed .nvlint.hcl. The zero value (no file) changes
@@ -56,8 +56,9 @@ type Config struct {
 	IgnorePaths []string
 }
 
-// Find looks for .nvlint.hcl in dir and its parents; "" when there is
-// none.
+// Find looks for .nvlint.hcl in dir and its parents, up to the root of
+// the repository dir is in (the first directory holding .git) or the
+// file system's; "" when there is none.
 func Find(dir string) (string, error) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
@@ -68,12 +69,69 @@ func Find(dir string) (string, error) {
 		if info, err := os.Stat(p); err == nil && !info.IsDir() {
 			return p, nil
 		}
+		// .git is a directory in a clone and a file in a worktree or a
+		// submodule: either way the repository ends here.
+		if _, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
+			return "", nil
+		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
 			return "", nil
 		}
 		dir = parent
 	}
+}
+
+// Found is the config a run uses, and why.
+type Found struct {
+	// Path is the config file; empty when there is none.
+	Path string
+	// From is the linted path (or the working directory) the search
+	// that found it started from.
+	From string
+}
+
+// FindFor finds the config of a run over paths, as golangci-lint does:
+// upward from each linted path (a directory itself, a file's directory),
+// so a .nvlint.hcl applies to the files under it wherever nvlint is
+// started. Paths that find none take the one the others found; paths
+// that find different ones are an error, as no one config is right for
+// all of them. When no path finds one (or there are none: doctor,
+// standard input), the search starts from workDir.
+func FindFor(paths []string, workDir string) (Found, error) {
+	var found Found
+	for _, p := range paths {
+		if p == "-" {
+			continue
+		}
+		start := p
+		if info, err := os.Stat(p); err != nil || !info.IsDir() {
+			start = filepath.Dir(p)
+		}
+		c, err := Find(start)
+		if err != nil {
+			return Found{}, err
+		}
+		switch {
+		case c == "":
+		case found.Path == "":
+			found = Found{Path: c, From: p}
+		case c != found.Path:
+			return Found{}, fmt.Errorf("the linted paths have different config files: %s has %s, %s has %s; lint them in separate runs, or pick one with --config FILE",
+				found.From, found.Path, p, c)
+		}
+	}
+	if found.Path != "" {
+		return found, nil
+	}
+	if workDir == "" {
+		workDir = "."
+	}
+	c, err := Find(workDir)
+	if err != nil || c == "" {
+		return Found{}, err
+	}
+	return Found{Path: c, From: workDir}, nil
 }
 
 // Load reads and parses the config file at path. Problems in the file

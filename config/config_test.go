@@ -316,3 +316,73 @@ func TestREADMEExample(t *testing.T) {
 		t.Errorf("README example parsed to %+v", c)
 	}
 }
+
+func TestFindStopsAtTheRepositoryRoot(t *testing.T) {
+	root := t.TempDir()
+	repo := filepath.Join(root, "repo")
+	deep := filepath.Join(repo, "jobs", "web")
+	if err := os.MkdirAll(deep, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, config.FileName), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A worktree's .git is a file.
+	if err := os.WriteFile(filepath.Join(repo, ".git"), []byte("gitdir: /elsewhere\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := config.Find(deep); err != nil || got != "" {
+		t.Fatalf("Find = %q, %v; want nothing above the repository", got, err)
+	}
+	want := filepath.Join(repo, config.FileName)
+	if err := os.WriteFile(want, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := config.Find(deep); got != want {
+		t.Fatalf("Find = %q, want %q", got, want)
+	}
+}
+
+func TestFindFor(t *testing.T) {
+	root := t.TempDir()
+	for _, d := range []string{"a/x", "b", "c"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(root, ".git"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfgA := filepath.Join(root, "a", config.FileName)
+	cfgB := filepath.Join(root, "b", config.FileName)
+	for _, p := range []string{cfgA, cfgB} {
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	file := filepath.Join(root, "a", "x", "job.nomad.hcl")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, b, c := filepath.Join(root, "a"), filepath.Join(root, "b"), filepath.Join(root, "c")
+	for _, tc := range []struct {
+		paths   []string
+		workDir string
+		want    string
+		err     bool
+	}{
+		{[]string{a}, c, cfgA, false},
+		{[]string{file}, c, cfgA, false},
+		{[]string{a, file, c}, c, cfgA, false}, // c finds none: it takes a's
+		{[]string{"-", b}, a, cfgB, false},
+		{[]string{"-"}, a, cfgA, false}, // standard input: the working directory's
+		{nil, b, cfgB, false},
+		{[]string{c}, c, "", false},
+		{[]string{a, b}, c, "", true},
+	} {
+		got, err := config.FindFor(tc.paths, tc.workDir)
+		if (err != nil) != tc.err || got.Path != tc.want {
+			t.Errorf("FindFor(%q, %q) = %+v, %v; want %q (error %v)", tc.paths, tc.workDir, got, err, tc.want, tc.err)
+		}
+	}
+}

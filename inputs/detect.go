@@ -16,7 +16,15 @@ import (
 // files too broken to parse.
 
 var (
-	agentKeys = []string{"vault", "server", "client", "data_dir", "datacenter", "bind_addr", "ports", "acl", "advertise", "consul", "telemetry", "plugin", "region", "log_level", "addresses", "tls"}
+	// Blocks only a Nomad agent config has at its top: Consul's config
+	// shares data_dir, datacenter, bind_addr, ports, acl, telemetry,
+	// addresses and tls, and says server = true, not server { ... }.
+	agentBlocks = []string{"server", "client", "vault", "consul", "plugin", "advertise"}
+	// Attributes only a Nomad agent config has at its top.
+	agentAttrs = []string{"region"}
+	// Blocks of the other tools whose configs have a vault or consul
+	// block: Vault Agent and Vault Proxy, consul-template, Vault itself.
+	notAgentBlocks = []string{"auto_auth", "cache", "template", "template_config", "listener", "api_proxy", "exec", "env_template", "storage", "seal"}
 	// Keys that only JWT roles have.
 	jwtRoleKeys   = []string{"role_type", "bound_audiences", "user_claim", "user_claim_json_pointer", "bound_claims", "bound_claims_type", "claim_mappings", "bound_subject", "groups_claim", "allowed_redirect_uris", "oidc_scopes", "verbose_oidc_logging", "expiration_leeway", "not_before_leeway", "clock_skew_leeway"}
 	jwtConfigKeys = []string{"jwks_url", "jwt_validation_pubkeys", "oidc_discovery_url", "jwt_supported_algs", "default_role", "bound_issuer", "jwks_ca_pem", "oidc_client_id", "oidc_client_secret", "oidc_discovery_ca_pem", "jwks_pairs", "provider_config", "namespace_in_state", "oidc_response_mode", "oidc_response_types"}
@@ -44,7 +52,7 @@ func detectJSON(top hcl.Attributes) world.Kind {
 		return world.KindJWTAuthConfig
 	case hasAny(top, tokenRoleKeys):
 		return world.KindTokenRole
-	case hasAny(top, agentKeys):
+	case jsonAgent(top):
 		return world.KindAgentConfig
 	}
 	// A role with only token_* parameters: JWT roles always carry one of
@@ -68,15 +76,48 @@ func detectHCL(body *hclsyntax.Body) world.Kind {
 	case blocks["path"]:
 		return world.KindPolicy
 	}
-	for _, k := range agentKeys {
+	for _, k := range notAgentBlocks {
+		if blocks[k] {
+			return ""
+		}
+	}
+	for _, k := range agentBlocks {
 		if blocks[k] {
 			return world.KindAgentConfig
 		}
+	}
+	for _, k := range agentAttrs {
 		if _, ok := body.Attributes[k]; ok {
 			return world.KindAgentConfig
 		}
 	}
 	return ""
+}
+
+// jsonAgent reports whether a JSON document's top-level keys are a Nomad
+// agent config's: one of its blocks as an object (or a list of them), or
+// one of its attributes, and none of another tool's blocks.
+func jsonAgent(top hcl.Attributes) bool {
+	if hasAny(top, notAgentBlocks) {
+		return false
+	}
+	if hasAny(top, agentAttrs) {
+		return true
+	}
+	for _, k := range agentBlocks {
+		a, ok := top[k]
+		if !ok {
+			continue
+		}
+		v, diags := a.Expr.Value(nil)
+		if diags.HasErrors() || v.IsNull() {
+			continue
+		}
+		if t := v.Type(); t.IsObjectType() || t.IsTupleType() || t.IsMapType() || t.IsListType() {
+			return true
+		}
+	}
+	return false
 }
 
 var (

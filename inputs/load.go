@@ -489,17 +489,25 @@ func parseJSON(f *world.File, kind world.Kind, opts Options, w *world.World) {
 func parseHCL(f *world.File, kind world.Kind, opts Options, w *world.World) {
 	file, diags := hclsyntax.ParseConfig(f.Src, f.Path, hcl.InitialPos)
 	body, _ := file.Body.(*hclsyntax.Body)
-	if kind == "" && body != nil {
+	// A file that does not parse is guessed from its content only when
+	// its name says HCL: a README or a shell script holds lines that look
+	// like blocks in its examples, and is no config with syntax errors.
+	guess := !diags.HasErrors() || candidateExts[strings.ToLower(filepath.Ext(f.Path))]
+	if kind == "" && body != nil && guess {
 		kind = detectHCL(body)
 	}
 	if kind == "" && diags.HasErrors() {
 		kind = kindFromName(f.Path)
-		if kind == "" {
+		if kind == "" && guess {
 			kind = sniffHCL(f.Src)
 		}
 	}
-	if kind == "" && f.Explicit && diags.HasErrors() {
+	if kind == "" && f.Explicit && diags.HasErrors() && guess {
 		kind = world.Kind("hcl")
+	}
+	if kind == "" && !guess {
+		// Not a file nvlint reads: its syntax errors are not the point.
+		return
 	}
 	f.Kind = kind
 	if kind == world.KindPolicy && diags.HasErrors() {
