@@ -22,7 +22,7 @@ type reportFlags struct {
 func (r *reportFlags) register(fs *flag.FlagSet, verboseHelp string) {
 	fs.Var(&r.formats, "format", formatUsage)
 	fs.StringVar(&r.failOn, "fail-on", "warning", "exit 1 when a finding is at least this severe: error, warning, info or never")
-	fs.StringVar(&r.color, "color", "auto", "colour the text report: auto, always or never (NO_COLOR is honoured)")
+	fs.StringVar(&r.color, "color", "auto", "colour the text report and --diff: auto, always or never (NO_COLOR, FORCE_COLOR and CLICOLOR_FORCE are honoured)")
 	fs.StringVar(&r.config, "config", "", "read this config file instead of the .nvlint.hcl found from the working directory up")
 	fs.BoolVar(&r.verbose, "verbose", false, verboseHelp)
 	fs.StringVar(&r.baseline.use, "baseline", "", "report only findings not recorded in this baseline file")
