@@ -36,6 +36,10 @@ type Meta struct {
 	// one is absent from the world the rule is skipped, and --verbose says
 	// so.
 	Needs []world.Kind
+	// Live marks a rule that reads only what running clusters answer
+	// (World.Live): without them (lint without --snapshot) it is skipped
+	// like a rule without what it Needs, rather than passing unexamined.
+	Live bool
 	// Doc explains the rule: why it matters, an example that triggers it
 	// and how to fix it.
 	Doc Doc

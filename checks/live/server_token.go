@@ -50,6 +50,7 @@ func (serverTokenCapability) Meta() *rules.Meta { return &serverTokenCapabilityM
 
 var serverTokenCapabilityMeta = rules.Meta{
 	ID: "NV612", Name: "server-token-missing-capability", Severity: rules.Error,
+	Live:  true,
 	Title: "the Nomad server's Vault token lacks a capability Nomad checks",
 	Doc: rules.Doc{
 		Why: "This is the check a Nomad 1.9 server runs at startup, run by doctor against the live token: sys/capabilities-self for each path Nomad needs. " +
@@ -122,6 +123,7 @@ func (serverTokenLifetime) Meta() *rules.Meta { return &serverTokenLifetimeMeta 
 
 var serverTokenLifetimeMeta = rules.Meta{
 	ID: "NV613", Name: "server-token-expiring", Severity: rules.Error,
+	Live:  true,
 	Title: "the Nomad server's Vault token is not periodic, not renewable, or about to expire",
 	Doc: rules.Doc{
 		Why: "A Nomad 1.9 server renews its own token forever only if it is renewable and periodic. A token with a max TTL expires after it however often it is renewed " +
@@ -173,6 +175,7 @@ func (serverTokenRoot) Meta() *rules.Meta { return &serverTokenRootMeta }
 
 var serverTokenRootMeta = rules.Meta{
 	ID: "NV614", Name: "server-token-root", Severity: rules.Warning,
+	Live:  true,
 	Title: "the Nomad server uses a root Vault token",
 	Doc: rules.Doc{
 		Why:     "A root token works, but anyone who reads the server's config or environment owns Vault, and jobs can request any policy.",
@@ -199,6 +202,7 @@ func (serverTokenNotOrphan) Meta() *rules.Meta { return &serverTokenNotOrphanMet
 
 var serverTokenNotOrphanMeta = rules.Meta{
 	ID: "NV615", Name: "server-token-not-orphan", Severity: rules.Warning,
+	Live:  true,
 	Title: "the Nomad server's Vault token is a child of another token",
 	Doc: rules.Doc{
 		Why:     "When a token's parent expires or is revoked (an operator's login token, say), Vault revokes the child too: the Nomad servers lose Vault with no change of their own.",
