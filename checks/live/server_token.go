@@ -177,6 +177,9 @@ var serverTokenRootMeta = rules.Meta{
 	ID: "NV614", Name: "server-token-root", Severity: rules.Warning,
 	Live:  true,
 	Title: "the Nomad server uses a root Vault token",
+	// CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H: jobs can request any
+	// policy, root's included.
+	Security: 8.8,
 	Doc: rules.Doc{
 		Why:     "A root token works, but anyone who reads the server's config or environment owns Vault, and jobs can request any policy.",
 		Example: "vault token lookup   # policies: [root]",
