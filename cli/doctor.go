@@ -105,6 +105,7 @@ Flags:
 				for _, v := range a.Vaults {
 					if v.Token.IsKnown() && v.Token.V != "" && o.ServerToken == "" {
 						o.ServerToken = v.Token.V
+						o.ServerTokenAt = &v.Token.Range
 					}
 				}
 			}
@@ -115,6 +116,7 @@ Flags:
 				return usageError(env, err)
 			}
 			o.ServerToken = strings.TrimSpace(string(b))
+			o.ServerTokenAt = nil
 		}
 		secrets.Add(o.ServerToken)
 

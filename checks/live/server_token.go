@@ -22,6 +22,14 @@ func serverToken(w *world.World) (*world.VaultLive, *world.TokenInfo) {
 	return w.Live.Vault, w.Live.Vault.ServerToken
 }
 
+// tokenFinding is a finding about the server token: where it is written
+// when doctor took it from an agent config file, else the live object.
+func tokenFinding(v *world.VaultLive, kind world.Kind, name, origin, msg string, evidence ...string) rules.Finding {
+	f := liveFinding(kind, name, origin, msg, evidence...)
+	f.Range = v.ServerTokenAt
+	return f
+}
+
 // requiredCapabilities is what Nomad (1.9 and earlier) checks with
 // sys/capabilities-self at startup.
 func requiredCapabilities(role string, allowUnauthenticated bool) map[string]string {
@@ -91,7 +99,7 @@ func (serverTokenCapability) Check(p *rules.Pass) {
 		if !asked || slices.Contains(caps, need) || slices.Contains(caps, "root") {
 			continue
 		}
-		f := liveFinding(world.KindPolicy, policy, "sys/capabilities-self",
+		f := tokenFinding(v, world.KindPolicy, policy, "sys/capabilities-self",
 			fmt.Sprintf("the Nomad server's Vault token cannot %s %s (sys/capabilities-self says %v): grant it in policy %s", need, path, caps, policy),
 			fmt.Sprintf("POST sys/capabilities-self {\"paths\":[%q]} => %v", path, caps),
 			fmt.Sprintf("Nomad fails with: token must have one of the following capabilities [%q \"root\"] on %q; has %v", need, path, caps),
@@ -139,7 +147,7 @@ var serverTokenLifetimeMeta = rules.Meta{
 const expiryMargin = 24 * time.Hour
 
 func (serverTokenLifetime) Check(p *rules.Pass) {
-	_, tok := serverToken(p.World)
+	v, tok := serverToken(p.World)
 	if tok == nil || tok.IsRoot() && tok.CreationTTL == 0 {
 		return
 	}
@@ -148,7 +156,7 @@ func (serverTokenLifetime) Check(p *rules.Pass) {
 	}}}
 	evidence := fmt.Sprintf("lookup-self: renewable=%t period=%ds ttl=%ds creation_ttl=%ds", tok.Renewable, tok.Period, tok.TTL, tok.CreationTTL)
 	report := func(msg string) {
-		f := liveFinding("token", "nomad server token", serverTokenOrigin, msg, evidence)
+		f := tokenFinding(v, "token", "nomad server token", serverTokenOrigin, msg, evidence)
 		f.Fixes = fix
 		p.Report(f)
 	}
@@ -188,11 +196,11 @@ var serverTokenRootMeta = rules.Meta{
 }
 
 func (serverTokenRoot) Check(p *rules.Pass) {
-	_, tok := serverToken(p.World)
+	v, tok := serverToken(p.World)
 	if tok == nil || !tok.IsRoot() {
 		return
 	}
-	p.Report(liveFinding("token", "nomad server token", serverTokenOrigin,
+	p.Report(tokenFinding(v, "token", "nomad server token", serverTokenOrigin,
 		"the Nomad server's Vault token is a root token: use a periodic token with the nomad-server policy and a token role", "lookup-self: policies "+strings.Join(tok.Policies, ", ")))
 }
 
@@ -215,11 +223,11 @@ var serverTokenNotOrphanMeta = rules.Meta{
 }
 
 func (serverTokenNotOrphan) Check(p *rules.Pass) {
-	_, tok := serverToken(p.World)
+	v, tok := serverToken(p.World)
 	if tok == nil || tok.Orphan || tok.IsRoot() {
 		return
 	}
-	f := liveFinding("token", "nomad server token", serverTokenOrigin,
+	f := tokenFinding(v, "token", "nomad server token", serverTokenOrigin,
 		"the Nomad server's Vault token is not an orphan: it is revoked with its parent token; create it with -orphan", "lookup-self: orphan=false")
 	f.Fixes = []rules.Fix{{Description: "Create an orphan token for the servers", Commands: []string{fmt.Sprintf("vault token create -policy %s -period 72h -orphan", serverPolicyName(tok))}}}
 	p.Report(f)
