@@ -137,7 +137,10 @@ func TestTextCaretCountsDisplayCells(t *testing.T) {
 			carets := strings.Count(caret, "^")
 			// The caret must start under the target: the text before it
 			// takes as many cells as the lead.
-			before := text[:strings.Index(text, strings.ReplaceAll(c.target, "\t", "    "))]
+			before, _, found := strings.Cut(text, strings.ReplaceAll(c.target, "\t", "    "))
+			if !found {
+				t.Fatalf("source line %q lacks %q", text, c.target)
+			}
 			if w := cells(before); lead != w || carets != c.width {
 				t.Errorf("caret at cell %d, %d wide; want cell %d, %d wide\n%s\n%s", lead, carets, w, c.width, text, caret)
 			}
