@@ -240,7 +240,7 @@ func writeSnippet(b *bytes.Buffer, st textStyles, caret lipgloss.Style, f *world
 		return
 	}
 	start, end := snippetBytes(f.Src, ls, le, rng)
-	line := newDisplayLine(f.Src, ls, le, f.Secrets)
+	line := newDisplayLine(f.Src, rng.Start.Line, ls, le, f.Secrets)
 	num := strconv.Itoa(rng.Start.Line)
 	pad := strings.Repeat(" ", len(num))
 	b.WriteString("  " + pad + " " + st.gutter.Render("|") + "\n")
@@ -323,15 +323,31 @@ type displayLine struct {
 // of the line, shown in cells [start, end).
 type displayUnit struct{ from, to, start, end int }
 
-func newDisplayLine(src []byte, ls, le int, secrets []hcl.Range) displayLine {
+func newDisplayLine(src []byte, n, ls, le int, secrets []hcl.Range) displayLine {
 	line := src[ls:le]
+	// offset is where p falls on the line: its byte offset, or its column
+	// when the offset is not on this line (unset).
+	offset := func(p hcl.Pos) int {
+		if p.Byte >= ls && p.Byte <= le {
+			return p.Byte - ls
+		}
+		return columnOffset(line, p.Column)
+	}
 	var masks [][2]int
 	for _, r := range secrets {
-		a, b := r.Start.Byte-ls, r.End.Byte-ls
-		if b <= 0 || a >= len(line) || a > b {
+		if r.Start.Line > n || r.End.Line < n {
 			continue
 		}
-		masks = append(masks, [2]int{max(a, 0), min(b, len(line))})
+		a, b := 0, len(line)
+		if r.Start.Line == n {
+			a = offset(r.Start)
+		}
+		if r.End.Line == n {
+			b = offset(r.End)
+		}
+		if a < b {
+			masks = append(masks, [2]int{a, b})
+		}
 	}
 	var d displayLine
 	var text strings.Builder

@@ -178,6 +178,13 @@ func TestTextCaretUnderMaskedSecret(t *testing.T) {
 	if strings.Contains(out, "hvs.") {
 		t.Fatalf("secret printed:\n%s", out)
 	}
+	// A secret range without byte offsets is masked by its columns.
+	noBytes := rg
+	noBytes.Start.Byte, noBytes.End.Byte = 0, 0
+	r.Files[0].Secrets = []hcl.Range{noBytes}
+	if out := renderText(t, r, false); strings.Contains(out, "hvs.") {
+		t.Fatalf("secret without offsets printed:\n%s", out)
+	}
 	caret := caretLine(t, out, "2 | ")
 	if want := "    |           " + strings.Repeat("^", len(`"<redacted>"`)); !strings.HasSuffix(caret, want) || strings.HasSuffix(caret, "^"+want) {
 		t.Errorf("caret %q does not cover the mask exactly (%q)", caret, want)
