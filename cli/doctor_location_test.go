@@ -52,7 +52,7 @@ func TestDoctorServerTokenFromAgentConfigHasLocation(t *testing.T) {
 	}
 
 	r = nvlint(t, "", env, append(args("text"), "--color", "never")...)
-	if !strings.Contains(r.stdout, agent+":7:") || !strings.Contains(r.stdout, "7 |   token   = \"<redacted>\"") {
+	if _, after, ok := strings.Cut(r.stdout, "warning[NV614]"); !ok || !strings.HasPrefix(lineAfter(after), "  --> "+agent+":7:") || !strings.Contains(after, "7 |   token   = \"<redacted>\"") {
 		t.Errorf("text: NV614 not at %s:7:\n%s", agent, r.stdout)
 	}
 
@@ -104,10 +104,23 @@ func TestDoctorServerTokenFromAgentConfigHasLocation(t *testing.T) {
 	}
 
 	r = nvlint(t, "", env, args("github")...)
-	if !strings.Contains(r.stdout, "file="+agent+",line=7,") || !strings.Contains(r.stdout, "NV614") {
+	found = false
+	for _, l := range strings.Split(r.stdout, "\n") {
+		if strings.Contains(l, "title=NV614 ") {
+			found = strings.Contains(l, "file="+agent+",line=7,")
+		}
+	}
+	if !found {
 		t.Errorf("github: NV614 not at %s line 7:\n%s", agent, r.stdout)
 	}
 	if strings.Contains(r.stdout+r.stderr, v.RootToken) {
 		t.Error("the token leaked")
 	}
+}
+
+// lineAfter returns the line after the first line break of s.
+func lineAfter(s string) string {
+	_, rest, _ := strings.Cut(s, "\n")
+	line, _, _ := strings.Cut(rest, "\n")
+	return line
 }
