@@ -281,29 +281,32 @@ func docsBase(custom, version string) (string, error) {
 // "(devel)" have no tag of their own.
 var releaseTag = regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+$`)
 
-// fileRoot is the directory %SRCROOT% stands for, absolute.
-type fileRoot struct{ dir string }
+// fileRoot is the directory %SRCROOT% stands for, and the working
+// directory relative paths are read from; both absolute.
+type fileRoot struct{ dir, wd string }
 
 // sourceRoot is dir made absolute; without one, the top of the git work
 // tree around the working directory (where code scanning's paths start),
 // else the working directory.
 func sourceRoot(dir string) (fileRoot, error) {
-	if dir != "" {
-		abs, err := filepath.Abs(dir)
-		return fileRoot{abs}, err
-	}
 	wd, err := os.Getwd()
 	if err != nil {
 		return fileRoot{}, err
 	}
+	if dir != "" {
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(wd, dir)
+		}
+		return fileRoot{filepath.Clean(dir), wd}, nil
+	}
 	for d := wd; ; {
 		// .git is a directory, or a file in a linked work tree.
 		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
-			return fileRoot{d}, nil
+			return fileRoot{d, wd}, nil
 		}
 		parent := filepath.Dir(d)
 		if parent == d {
-			return fileRoot{wd}, nil
+			return fileRoot{wd, wd}, nil
 		}
 		d = parent
 	}
@@ -316,9 +319,9 @@ func (root fileRoot) artifact(path string) sarifArtifact {
 	if path == "-" {
 		return sarifArtifact{URI: sarifURI(path)}
 	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return sarifArtifact{URI: sarifURI(path)}
+	abs := path
+	if !filepath.IsAbs(abs) {
+		abs = filepath.Join(root.wd, path)
 	}
 	rel, err := filepath.Rel(root.dir, abs)
 	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
