@@ -33,7 +33,7 @@ func writeReports(env Env, outs []reports.Output, rep *reports.Report, opts repo
 		fmt.Fprintf(env.Stderr, "nvlint: %v\n", e)
 	}
 	var pe *fs.PathError
-	if errors.As(err, &pe) {
+	if errors.As(err, &pe) || errors.Is(err, reports.ErrSetting) {
 		return ExitUsage
 	}
 	return ExitInternal

@@ -32,7 +32,7 @@ func TestSARIFDocsURLFromEnvironment(t *testing.T) {
 		}
 	}
 	r = nvlint(t, "", map[string]string{"NVLINT_DOCS_URL": "docs/rules"}, "lint", "--format", "sarif", bad)
-	if !strings.Contains(r.stderr, "NVLINT_DOCS_URL") {
+	if r.code != cli.ExitUsage || !strings.Contains(r.stderr, "NVLINT_DOCS_URL") {
 		t.Errorf("a relative NVLINT_DOCS_URL: code %d, stderr %q", r.code, r.stderr)
 	}
 }

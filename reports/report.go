@@ -5,6 +5,7 @@ package reports
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -93,6 +94,10 @@ type Options struct {
 	// working directory, else the working directory.
 	DocsURL, SourceRoot string
 }
+
+// ErrSetting is wrapped by the errors of a rendering that the user's
+// settings caused (Options.DocsURL not an absolute URL), not nvlint.
+var ErrSetting = errors.New("invalid report setting")
 
 // Format names an output format.
 type Format string

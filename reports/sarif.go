@@ -266,7 +266,7 @@ func docsBase(custom, version string) (string, error) {
 	if custom != "" {
 		u, err := url.Parse(custom)
 		if err != nil || !u.IsAbs() || u.Host == "" {
-			return "", fmt.Errorf("rule docs URL (NVLINT_DOCS_URL) %q is not an absolute URL such as https://host/nvlint/docs/rules/", custom)
+			return "", fmt.Errorf("%w: rule docs URL (NVLINT_DOCS_URL) %q is not an absolute URL such as https://host/nvlint/docs/rules/", ErrSetting, custom)
 		}
 		return strings.TrimSuffix(custom, "/") + "/", nil
 	}
