@@ -3,6 +3,7 @@ package reports
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
@@ -50,31 +51,65 @@ func UseColor(mode string, getenv func(string) string, terminal func() bool) (bo
 
 // ColorDiff colours a unified diff as git does: file headers bold,
 // hunk headers blue, removed lines red, added lines green. Tabs are kept.
+// Hunk bodies are counted from their headers, so a removed line that
+// reads "-- x" is not taken for a file header.
 func ColorDiff(diff string, color bool) string {
 	if !color || diff == "" {
 		return diff
 	}
 	st := newTextStyles(io.Discard, true)
 	keep := func(s lipgloss.Style) lipgloss.Style { return s.TabWidth(lipgloss.NoTabConversion) }
+	header, hunk, removed, added := keep(st.file), keep(st.gutter), keep(st.err.UnsetBold()), keep(st.fix)
 	var b strings.Builder
-	lines := strings.SplitAfter(diff, "\n")
-	for _, l := range lines {
+	oldLeft, newLeft := 0, 0 // lines of the current hunk still to come
+	for _, l := range strings.SplitAfter(diff, "\n") {
 		text := strings.TrimSuffix(l, "\n")
-		var s lipgloss.Style
+		var s *lipgloss.Style
 		switch {
-		case strings.HasPrefix(text, "--- "), strings.HasPrefix(text, "+++ "):
-			s = st.file
+		case oldLeft > 0 || newLeft > 0:
+			switch {
+			case strings.HasPrefix(text, "-"):
+				s, oldLeft = &removed, oldLeft-1
+			case strings.HasPrefix(text, "+"):
+				s, newLeft = &added, newLeft-1
+			case strings.HasPrefix(text, " "), text == "":
+				oldLeft, newLeft = oldLeft-1, newLeft-1
+			}
 		case strings.HasPrefix(text, "@@"):
-			s = st.gutter
-		case strings.HasPrefix(text, "-"):
-			s = st.err.UnsetBold()
-		case strings.HasPrefix(text, "+"):
-			s = st.fix
-		default:
+			s = &hunk
+			oldLeft, newLeft = hunkSizes(text)
+		case strings.HasPrefix(text, "--- "), strings.HasPrefix(text, "+++ "):
+			s = &header
+		}
+		if s == nil {
 			b.WriteString(l)
 			continue
 		}
-		b.WriteString(keep(s).Render(text) + l[len(text):])
+		b.WriteString(s.Render(text) + l[len(text):])
 	}
 	return b.String()
+}
+
+// hunkSizes reads the line counts of a hunk header, "@@ -1,5 +1,6 @@"
+// (a count left out is 1).
+func hunkSizes(h string) (oldN, newN int) {
+	fields := strings.Fields(h)
+	count := func(f, sign string) int {
+		if !strings.HasPrefix(f, sign) {
+			return 0
+		}
+		_, n, ok := strings.Cut(f[1:], ",")
+		if !ok {
+			return 1
+		}
+		v, err := strconv.Atoi(n)
+		if err != nil {
+			return 0
+		}
+		return v
+	}
+	if len(fields) < 3 {
+		return 0, 0
+	}
+	return count(fields[1], "-"), count(fields[2], "+")
 }

@@ -50,7 +50,7 @@ func TestUseColor(t *testing.T) {
 }
 
 func TestColorDiff(t *testing.T) {
-	diff := "--- a/x.hcl\n+++ b/x.hcl\n@@ -1,2 +1,2 @@\n ctx\n-\told\n+\tnew\n"
+	diff := "--- a/x.hcl\n+++ b/x.hcl\n@@ -1,3 +1,3 @@\n ctx\n-\told\n--- a comment\n+\tnew\n++ x\n--- a/y.hcl\n+++ b/y.hcl\n@@ -1 +1 @@\n-a\n+b\n"
 	if got := reports.ColorDiff(diff, false); got != diff {
 		t.Errorf("uncoloured diff changed:\n%q", got)
 	}
@@ -58,7 +58,8 @@ func TestColorDiff(t *testing.T) {
 	if plain := sgr.ReplaceAllString(got, ""); plain != diff {
 		t.Errorf("colour changes the diff:\n%q", plain)
 	}
-	for _, want := range []string{"91m-\told\x1b[0m\n", "92m+\tnew\x1b[0m\n", "@@ -1,2 +1,2 @@\x1b[0m\n", "1m--- a/x.hcl\x1b[0m\n", "\n ctx\n"} {
+	for _, want := range []string{"91m-\told\x1b[0m\n", "92m+\tnew\x1b[0m\n", "@@ -1,3 +1,3 @@\x1b[0m\n", "1m--- a/x.hcl\x1b[0m\n", "\n ctx\n",
+		"91m--- a comment\x1b[0m\n", "92m++ x\x1b[0m\n", "1m+++ b/y.hcl\x1b[0m\n", "91m-a\x1b[0m\n", "92m+b\x1b[0m\n"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("coloured diff lacks %q:\n%q", want, got)
 		}
