@@ -146,6 +146,7 @@ func runDoctor(f *doctorFlags, env Env) int {
 				for _, v := range a.Vaults {
 					if v.Token.IsKnown() && v.Token.V != "" && o.ServerToken == "" {
 						o.ServerToken = v.Token.V
+						o.ServerTokenAt = &v.Token.Range
 					}
 				}
 			}
@@ -156,6 +157,7 @@ func runDoctor(f *doctorFlags, env Env) int {
 				return usageError(env, fmt.Errorf("--nomad-vault-token-file %s: %w", f.serverTokenF, unwrapPath(err)))
 			}
 			o.ServerToken = strings.TrimSpace(string(b))
+			o.ServerTokenAt = nil
 		}
 		secrets.Add(o.ServerToken)
 

@@ -130,7 +130,7 @@ func runLint(paths []string, f *lintFlags, env Env) int {
 		reportSkipped(env, out)
 		if f.diff {
 			d := diffText(out)
-			if _, err := io.WriteString(env.Stdout, secrets.String(d)); err != nil {
+			if _, err := io.WriteString(env.Stdout, reports.ColorDiff(secrets.String(d), rs.color)); err != nil {
 				return ExitInternal
 			}
 			if code := writeReports(env, fileOutputs(outs), reportOf(w, res, notes, catalog), reports.Options{Verbose: rf.verbose}, secrets); code != ExitOK {
@@ -300,18 +300,7 @@ func parseFailOn(s string) (rules.Severity, error) {
 }
 
 func colorMode(mode string, env Env) (bool, error) {
-	switch mode {
-	case "always":
-		return true, nil
-	case "never":
-		return false, nil
-	case "auto":
-		if env.Getenv("NO_COLOR") != "" || env.Getenv("TERM") == "dumb" {
-			return false, nil
-		}
-		return env.IsTerminal(env.Stdout), nil
-	}
-	return false, fmt.Errorf("--color wants auto, always or never, got %q", mode)
+	return reports.UseColor(mode, env.Getenv, func() bool { return env.IsTerminal(env.Stdout) })
 }
 
 func kindNames() string { return strings.Join(kindList(), ", ") }

@@ -24,6 +24,7 @@ var formatUsage = func() string {
 // exit code a failure means: a file that cannot be written is the
 // user's path (ExitUsage), anything else is nvlint's fault.
 func writeReports(env Env, outs []reports.Output, rep *reports.Report, opts reports.Options, secrets *redact.Secrets) int {
+	opts.DocsURL = env.Getenv("NVLINT_DOCS_URL")
 	err := reports.WriteOutputs(env.Stdout, outs, rep, opts, secrets.Bytes)
 	if err == nil {
 		return ExitOK
@@ -32,7 +33,7 @@ func writeReports(env Env, outs []reports.Output, rep *reports.Report, opts repo
 		fmt.Fprintf(env.Stderr, "nvlint: %v\n", e)
 	}
 	var pe *fs.PathError
-	if errors.As(err, &pe) {
+	if errors.As(err, &pe) || errors.Is(err, reports.ErrSetting) {
 		return ExitUsage
 	}
 	return ExitInternal

@@ -41,7 +41,7 @@ func (r *reportFlags) register(c *cobra.Command, verboseHelp string) {
 }
 
 const (
-	colorUsage  = "colour the output: `WHEN` is auto, always or never (NO_COLOR is honoured)"
+	colorUsage  = "colour the output: `WHEN` is auto, always or never (NO_COLOR, FORCE_COLOR and CLICOLOR_FORCE are honoured)"
 	configUsage = "read this config `FILE` instead of the .nvlint.hcl found from the linted paths (doctor: the working directory) up"
 )
 

@@ -60,17 +60,40 @@ func Rule(m *rules.Meta) string {
 	if a, ok := areaOf(m.ID); ok {
 		fmt.Fprintf(&b, "- **Area:** %s (`%s`)\n", strings.ToLower(a.name[:1])+a.name[1:], a.pkg)
 	}
-	if len(m.Needs) > 0 {
-		needs := make([]string, len(m.Needs))
-		for i, k := range m.Needs {
-			needs[i] = k.Noun()
+	var needs []string
+	for _, k := range m.Needs {
+		needs = append(needs, k.Noun())
+	}
+	if m.Live {
+		needs = append(needs, "running clusters (`nvlint doctor`, or `nvlint lint --snapshot`)")
+	}
+	if len(needs) > 0 {
+		it := "it"
+		if m.Live {
+			it = "them"
 		}
-		fmt.Fprintf(&b, "- **Needs:** %s; without it the rule is skipped (`--verbose` says so)\n", strings.Join(needs, " and "))
+		fmt.Fprintf(&b, "- **Needs:** %s; without %s the rule is skipped (`--verbose` says so)\n", strings.Join(needs, " and "), it)
+	}
+	if m.Security > 0 {
+		fmt.Fprintf(&b, "- **Security:** %s, rated %.1f on the CVSS scale (SARIF `security-severity`)\n", securityBand(m.Security), m.Security)
 	}
 	fmt.Fprintf(&b, "\n## Why it matters\n\n%s\n", strings.TrimSpace(m.Doc.Why))
 	fmt.Fprintf(&b, "\n## Example\n\n%s\n", fence(m.Doc.Example))
 	fmt.Fprintf(&b, "\n## How to fix\n\n%s\n", strings.TrimSpace(m.Doc.Fix))
 	return b.String()
+}
+
+// securityBand names a CVSS rating as code scanning does.
+func securityBand(v float64) string {
+	switch {
+	case v >= 9:
+		return "critical"
+	case v >= 7:
+		return "high"
+	case v >= 4:
+		return "medium"
+	}
+	return "low"
 }
 
 // fence wraps text in a code block that its own backticks cannot close.

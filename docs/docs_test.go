@@ -9,6 +9,7 @@ import (
 
 	"github.com/nvlint/nvlint/checks"
 	"github.com/nvlint/nvlint/docs"
+	"github.com/nvlint/nvlint/rules"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/rules/ from the rule catalog")
@@ -80,5 +81,23 @@ func TestRulePage(t *testing.T) {
 		if !strings.Contains(index, "]("+docs.RuleFileName(r.Meta())+")") {
 			t.Errorf("index does not link %s", r.Meta().ID)
 		}
+	}
+}
+
+func TestRulePageSaysLiveAndSecurity(t *testing.T) {
+	m := &rules.Meta{ID: "NV614", Name: "server-token-root", Title: "t", Severity: rules.Warning, Live: true, Security: 8.8,
+		Doc: rules.Doc{Why: "w", Example: "e", Fix: "f"}}
+	page := docs.Rule(m)
+	for _, want := range []string{
+		"- **Needs:** running clusters (`nvlint doctor`, or `nvlint lint --snapshot`); without them the rule is skipped",
+		"- **Security:** high, rated 8.8 on the CVSS scale (SARIF `security-severity`)",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q:\n%s", want, page)
+		}
+	}
+	m.Live, m.Security = false, 0
+	if page := docs.Rule(m); strings.Contains(page, "Security") || strings.Contains(page, "Needs") {
+		t.Errorf("page of a plain rule:\n%s", page)
 	}
 }

@@ -28,6 +28,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashicorp/hcl/v2"
 	nomadapi "github.com/hashicorp/nomad/api"
 	vaultapi "github.com/hashicorp/vault/api"
 
@@ -51,6 +52,9 @@ type Options struct {
 	// ServerToken is the Nomad servers' own Vault token (legacy flow), to
 	// look up and check as Nomad does; may be empty.
 	ServerToken string
+	// ServerTokenAt, when set, is where ServerToken is written in an agent
+	// config file; it becomes VaultLive.ServerTokenAt.
+	ServerTokenAt *hcl.Range
 	// JWTMounts are auth mount paths to read as JWT auth methods besides
 	// those sys/auth lists with type jwt or oidc.
 	JWTMounts []string

@@ -402,7 +402,12 @@ func (c *collector) vaultServerToken() {
 	var own string
 	if info != nil {
 		own = info.Role
-		c.update(func(l *world.Live) { l.Vault.ServerToken = info })
+		c.update(func(l *world.Live) {
+			l.Vault.ServerToken = info
+			if c.o.ServerTokenAt != nil {
+				l.Vault.ServerTokenAt = *c.o.ServerTokenAt
+			}
+		})
 	}
 	// Nomad uses create_from_role, else the token's own role.
 	for _, p := range serverCapabilityPaths(c.createFromRole, own) {

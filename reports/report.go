@@ -5,6 +5,7 @@ package reports
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -84,7 +85,19 @@ type Options struct {
 	// secret survives, and the mask itself is escaped like any text), and
 	// to the rendered bytes.
 	Mask func([]byte) []byte
+	// DocsURL and SourceRoot are for SARIF. DocsURL is the absolute URL
+	// of the folder of rule pages (docs/rules/ of the repository), each
+	// rule's helpUri being DocsURL + ID + ".md"; empty for the project's
+	// repository at the release's tag (main for a development build).
+	// SourceRoot is the directory %SRCROOT%, the base of file URIs,
+	// stands for; empty for the top of the git work tree around the
+	// working directory, else the working directory.
+	DocsURL, SourceRoot string
 }
+
+// ErrSetting is wrapped by the errors of a rendering that the user's
+// settings caused (Options.DocsURL not an absolute URL), not nvlint.
+var ErrSetting = errors.New("invalid report setting")
 
 // Format names an output format.
 type Format string
@@ -135,7 +148,7 @@ func render(w io.Writer, f Format, r *Report, opts Options) error {
 	case FormatJSON:
 		return writeJSON(w, r)
 	case FormatSARIF:
-		return writeSARIF(w, r)
+		return writeSARIF(w, r, opts)
 	case FormatJUnit:
 		return writeJUnit(w, r, opts)
 	case FormatCheckstyle:

@@ -6,7 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
+	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -15,10 +19,18 @@ import (
 )
 
 // SARIF 2.1.0, in the subset GitHub code scanning reads: rule metadata
-// with help text, results with physical locations, related locations and
-// fixes.
+// with help text, a link to the rule's page and, for security rules, a
+// security-severity; results with physical locations relative to
+// %SRCROOT%, related locations and fixes.
 
-const sarifSchema = "https://json.schemastore.org/sarif-2.1.0.json"
+const (
+	sarifSchema = "https://json.schemastore.org/sarif-2.1.0.json"
+	// repoURL is the project's repository; the rule pages are its
+	// docs/rules/<ID>.md.
+	repoURL = "https://github.com/nvlint/nvlint"
+	// srcRoot is the base id file URIs are relative to.
+	srcRoot = "%SRCROOT%"
+)
 
 type sarifLog struct {
 	Schema  string     `json:"$schema"`
@@ -27,8 +39,9 @@ type sarifLog struct {
 }
 
 type sarifRun struct {
-	Tool    sarifTool     `json:"tool"`
-	Results []sarifResult `json:"results"`
+	Tool               sarifTool                `json:"tool"`
+	OriginalURIBaseIDs map[string]sarifArtifact `json:"originalUriBaseIds,omitempty"`
+	Results            []sarifResult            `json:"results"`
 }
 
 type sarifTool struct {
@@ -48,6 +61,7 @@ type sarifRule struct {
 	ShortDescription     sarifText       `json:"shortDescription"`
 	FullDescription      sarifText       `json:"fullDescription"`
 	Help                 sarifHelp       `json:"help"`
+	HelpURI              string          `json:"helpUri,omitempty"`
 	DefaultConfiguration sarifRuleConfig `json:"defaultConfiguration"`
 	Properties           map[string]any  `json:"properties,omitempty"`
 }
@@ -89,7 +103,8 @@ type sarifPhysical struct {
 }
 
 type sarifArtifact struct {
-	URI string `json:"uri"`
+	URI       string `json:"uri"`
+	URIBaseID string `json:"uriBaseId,omitempty"`
 }
 
 type sarifRegion struct {
@@ -130,7 +145,7 @@ func sarifLevel(s rules.Severity) string {
 	return "note"
 }
 
-// sarifURI is a file path as a relative URI reference: forward slashes,
+// sarifURI is a file path as a URI reference: forward slashes,
 // and every byte but RFC 3986's unreserved characters percent-encoded,
 // so that a name with a space, % or : (which would read as a scheme) is
 // still a valid uri-reference.
@@ -159,23 +174,40 @@ func sarifRegionOf(r hcl.Range) *sarifRegion {
 	return reg
 }
 
-func writeSARIF(w io.Writer, r *Report) error {
-	driver := sarifDriver{Name: "nvlint", InformationURI: "https://github.com/nvlint/nvlint", Version: r.Version, Rules: []sarifRule{}}
+func writeSARIF(w io.Writer, r *Report, opts Options) error {
+	docs, err := docsBase(opts.DocsURL, r.Version)
+	if err != nil {
+		return err
+	}
+	root, err := sourceRoot(opts.SourceRoot)
+	if err != nil {
+		return err
+	}
+	artifact := root.artifact
+	driver := sarifDriver{Name: "nvlint", InformationURI: repoURL, Version: r.Version, Rules: []sarifRule{}}
 	index := map[string]int{}
 	for i, m := range r.rulesUsed() {
 		index[m.ID] = i
 		help := fmt.Sprintf("%s\n\nWhy: %s\n\nExample:\n%s\n\nHow to fix: %s", m.Title, m.Doc.Why, m.Doc.Example, m.Doc.Fix)
 		md := fmt.Sprintf("**%s**\n\n%s\n\n```\n%s\n```\n\n**How to fix:** %s", m.Title, m.Doc.Why, m.Doc.Example, m.Doc.Fix)
+		props := map[string]any{"tags": []string{"nomad", "vault"}}
+		if m.Security > 0 {
+			// What GitHub needs to rank an alert as a security one.
+			props["tags"] = []string{"security", "nomad", "vault"}
+			props["security-severity"] = strconv.FormatFloat(m.Security, 'f', 1, 64)
+		}
 		driver.Rules = append(driver.Rules, sarifRule{
 			ID: m.ID, Name: m.Name,
 			ShortDescription:     sarifText{Text: m.Title},
 			FullDescription:      sarifText{Text: m.Doc.Why},
 			Help:                 sarifHelp{Text: help, Markdown: md},
+			HelpURI:              docs + m.ID + ".md",
 			DefaultConfiguration: sarifRuleConfig{Level: sarifLevel(m.Severity)},
-			Properties:           map[string]any{"tags": []string{"nomad", "vault"}},
+			Properties:           props,
 		})
 	}
-	run := sarifRun{Tool: sarifTool{Driver: driver}, Results: []sarifResult{}}
+	run := sarifRun{Tool: sarifTool{Driver: driver}, Results: []sarifResult{},
+		OriginalURIBaseIDs: map[string]sarifArtifact{srcRoot: {URI: fileURI(root.dir, true)}}}
 	for _, f := range r.Findings {
 		res := sarifResult{
 			RuleID: f.Rule.ID, RuleIndex: index[f.Rule.ID], Level: sarifLevel(f.Severity),
@@ -183,7 +215,7 @@ func writeSARIF(w io.Writer, r *Report) error {
 			PartialFingerprints: map[string]string{"nvlintFingerprint/v1": fingerprint(f)},
 		}
 		if f.HasFile() {
-			res.Locations = []sarifLocation{{PhysicalLocation: &sarifPhysical{ArtifactLocation: sarifArtifact{URI: sarifURI(f.Range.Filename)}, Region: sarifRegionOf(f.Range)}}}
+			res.Locations = []sarifLocation{{PhysicalLocation: &sarifPhysical{ArtifactLocation: artifact(f.Range.Filename), Region: sarifRegionOf(f.Range)}}}
 		} else {
 			name := string(f.Object.Kind) + " " + f.Object.Name
 			res.Locations = []sarifLocation{{LogicalLocations: []sarifLogicalLocation{{Name: f.Object.Name, FullyQualifiedName: strings.TrimSpace(name), Kind: "resource"}}}}
@@ -194,7 +226,7 @@ func writeSARIF(w io.Writer, r *Report) error {
 			}
 			res.RelatedLocations = append(res.RelatedLocations, sarifLocation{
 				ID:               i + 1,
-				PhysicalLocation: &sarifPhysical{ArtifactLocation: sarifArtifact{URI: sarifURI(rel.Range.Filename)}, Region: sarifRegionOf(rel.Range)},
+				PhysicalLocation: &sarifPhysical{ArtifactLocation: artifact(rel.Range.Filename), Region: sarifRegionOf(rel.Range)},
 				Message:          &sarifText{Text: rel.Message},
 			})
 		}
@@ -209,7 +241,7 @@ func writeSARIF(w io.Writer, r *Report) error {
 				if !ok {
 					i = len(sf.ArtifactChanges)
 					byFile[e.Range.Filename] = i
-					sf.ArtifactChanges = append(sf.ArtifactChanges, sarifArtifactChange{ArtifactLocation: sarifArtifact{URI: sarifURI(e.Range.Filename)}})
+					sf.ArtifactChanges = append(sf.ArtifactChanges, sarifArtifactChange{ArtifactLocation: artifact(e.Range.Filename)})
 				}
 				rep := sarifReplacement{DeletedRegion: sarifRegion{StartLine: e.Range.Start.Line, StartColumn: e.Range.Start.Column, EndLine: e.Range.End.Line, EndColumn: e.Range.End.Column}}
 				if e.NewText != "" {
@@ -225,6 +257,90 @@ func writeSARIF(w io.Writer, r *Report) error {
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	return enc.Encode(sarifLog{Schema: sarifSchema, Version: "2.1.0", Runs: []sarifRun{run}})
+}
+
+// docsBase is the URL rule pages are under, ending in a slash: custom
+// when given (it must be absolute: helpUri is), else the repository's
+// docs/rules/ at the release's tag, or main for any other build.
+func docsBase(custom, version string) (string, error) {
+	if custom != "" {
+		u, err := url.Parse(custom)
+		if err != nil || !u.IsAbs() || u.Host == "" {
+			return "", fmt.Errorf("%w: rule docs URL (NVLINT_DOCS_URL) %q is not an absolute URL such as https://host/nvlint/docs/rules/", ErrSetting, custom)
+		}
+		return strings.TrimSuffix(custom, "/") + "/", nil
+	}
+	ref := "main"
+	if releaseTag.MatchString(version) {
+		ref = version
+	}
+	return repoURL + "/blob/" + ref + "/docs/rules/", nil
+}
+
+// releaseTag matches a release's version; pseudo-versions, "dev" and
+// "(devel)" have no tag of their own.
+var releaseTag = regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+$`)
+
+// fileRoot is the directory %SRCROOT% stands for, and the working
+// directory relative paths are read from; both absolute.
+type fileRoot struct{ dir, wd string }
+
+// sourceRoot is dir made absolute; without one, the top of the git work
+// tree around the working directory (where code scanning's paths start),
+// else the working directory.
+func sourceRoot(dir string) (fileRoot, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return fileRoot{}, err
+	}
+	if dir != "" {
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(wd, dir)
+		}
+		return fileRoot{filepath.Clean(dir), wd}, nil
+	}
+	for d := wd; ; {
+		// .git is a directory, or a file in a linked work tree.
+		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
+			return fileRoot{d, wd}, nil
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return fileRoot{wd, wd}, nil
+		}
+		d = parent
+	}
+}
+
+// artifact locates a file: relative to %SRCROOT% when it is under it, as
+// an absolute file URI when not (resolving it against the root would
+// name another file). Standard input ("-") has no path to give.
+func (root fileRoot) artifact(path string) sarifArtifact {
+	if path == "-" {
+		return sarifArtifact{URI: sarifURI(path)}
+	}
+	abs := path
+	if !filepath.IsAbs(abs) {
+		abs = filepath.Join(root.wd, path)
+	}
+	rel, err := filepath.Rel(root.dir, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return sarifArtifact{URI: fileURI(abs, false)}
+	}
+	return sarifArtifact{URI: sarifURI(rel), URIBaseID: srcRoot}
+}
+
+// fileURI is the file URI of an absolute path; a directory's ends in a
+// slash, as a base URI must.
+func fileURI(abs string, dir bool) string {
+	p := sarifURI(abs)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // a Windows drive: file:///C%3A/...
+	}
+	if dir && !strings.HasSuffix(p, "/") {
+		p += "/"
+	}
+	return "file://" + p
 }
 
 // sarifMessage carries the fix in the message too: code scanning shows

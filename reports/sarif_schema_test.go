@@ -146,6 +146,9 @@ type githubLog struct {
 				} `json:"rules"`
 			} `json:"driver"`
 		} `json:"tool"`
+		OriginalURIBaseIDs map[string]struct {
+			URI string `json:"uri"`
+		} `json:"originalUriBaseIds"`
 		Results []struct {
 			RuleID              string                `json:"ruleId"`
 			RuleIndex           *int                  `json:"ruleIndex"`
@@ -162,7 +165,8 @@ type githubLocation struct {
 	ID               *int `json:"id"`
 	PhysicalLocation *struct {
 		ArtifactLocation struct {
-			URI string `json:"uri"`
+			URI       string `json:"uri"`
+			URIBaseID string `json:"uriBaseId"`
 		} `json:"artifactLocation"`
 		Region *struct {
 			StartLine, StartColumn, EndLine, EndColumn int
@@ -177,8 +181,8 @@ type githubLocation struct {
 // badly, per its SARIF support documentation: the limits on runs,
 // results, locations and tags; rules with an id, descriptions and help;
 // results whose ruleId names a rule, with a message, a level and
-// fingerprints; locations with a relative URI and a region that starts
-// on line 1 or later.
+// fingerprints; locations with a URI relative to a base the run defines
+// (or an absolute file URI) and a region that starts on line 1 or later.
 func githubProblems(data []byte) []string {
 	var log githubLog
 	if err := json.Unmarshal(data, &log); err != nil {
@@ -252,9 +256,16 @@ func githubProblems(data []byte) []string {
 					}
 					continue
 				}
-				uri := p.ArtifactLocation.URI
-				if uri == "" || strings.Contains(uri, "\\") || strings.Contains(uri, "://") || strings.HasPrefix(uri, "/") || strings.HasPrefix(uri, "./") {
+				uri, base := p.ArtifactLocation.URI, p.ArtifactLocation.URIBaseID
+				switch {
+				case strings.HasPrefix(uri, "file:///") && base == "":
+					// A file outside the checkout: code scanning makes an
+					// absolute file URI relative to the checkout when it
+					// can, and no relative path could name it.
+				case uri == "" || strings.Contains(uri, "\\") || strings.Contains(uri, "://") || strings.HasPrefix(uri, "/") || strings.HasPrefix(uri, "./"):
 					bad("%s: uri %q is not a clean path relative to the checkout", at, uri)
+				case uri != "-" && (base == "" || run.OriginalURIBaseIDs[base].URI == ""):
+					bad("%s: relative uri %q has no uriBaseId defined in originalUriBaseIds", at, uri)
 				}
 				if p.Region == nil || p.Region.StartLine < 1 {
 					bad("%s: region must start on line 1 or later", at)
@@ -273,7 +284,8 @@ func githubProblems(data []byte) []string {
 // hostile text, and validates each.
 func TestSARIFSchema(t *testing.T) {
 	var b bytes.Buffer
-	if err := reports.Write(&b, reports.FormatSARIF, hostileReport(), reports.Options{}); err != nil {
+	wd, _ := os.Getwd()
+	if err := reports.Write(&b, reports.FormatSARIF, hostileReport(), reports.Options{SourceRoot: wd}); err != nil {
 		t.Fatal(err)
 	}
 	validateSARIF(t, "hostile report", b.Bytes())

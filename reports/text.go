@@ -6,11 +6,11 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/muesli/termenv"
+	"github.com/rivo/uniseg"
 
 	"github.com/nvlint/nvlint/rules"
 	"github.com/nvlint/nvlint/world"
@@ -20,8 +20,12 @@ import (
 // finding that says what is wrong, then the source with a caret, the
 // evidence and the fix, grouped by file.
 
+// Styles are whole-string only: lipgloss v1 renders a style with
+// underline or strikethrough rune by rune (to style spaces apart), and
+// ESC[1;4;4mf ESC[0m ESC[1;4;4mi ... cannot be searched for in less -R.
+// TestTextStylesWholeStrings keeps it so.
 type textStyles struct {
-	err, warn, info, rule, file, gutter, caret, dim, fix, ok lipgloss.Style
+	err, warn, info, rule, file, gutter, dim, fix, ok lipgloss.Style
 }
 
 func newTextStyles(w io.Writer, color bool) textStyles {
@@ -37,9 +41,8 @@ func newTextStyles(w io.Writer, color bool) textStyles {
 		warn:   s().Foreground(lipgloss.Color("11")).Bold(true),
 		info:   s().Foreground(lipgloss.Color("12")).Bold(true),
 		rule:   s().Foreground(lipgloss.Color("8")),
-		file:   s().Bold(true).Underline(true),
+		file:   s().Bold(true),
 		gutter: s().Foreground(lipgloss.Color("12")),
-		caret:  s().Foreground(lipgloss.Color("9")).Bold(true),
 		dim:    s().Foreground(lipgloss.Color("8")),
 		fix:    s().Foreground(lipgloss.Color("10")),
 		ok:     s().Foreground(lipgloss.Color("10")).Bold(true),
@@ -127,7 +130,7 @@ func writeFindingMarked(b *bytes.Buffer, st textStyles, f rules.Finding, files m
 	fmt.Fprintf(b, "%s %s%s\n", sev.Render(f.Severity.String()+"["+f.Rule.ID+"]"), f.Message, marker)
 	if f.HasFile() {
 		fmt.Fprintf(b, "  %s %s:%d:%d %s\n", st.gutter.Render("-->"), f.Range.Filename, f.Range.Start.Line, f.Range.Start.Column, st.rule.Render("("+f.Rule.Name+")"))
-		writeSnippet(b, st, files[f.Range.Filename], f.Range)
+		writeSnippet(b, st, sev, files[f.Range.Filename], f.Range)
 	} else if f.Object.Name != "" {
 		origin := ""
 		if f.Object.Origin != "" {
@@ -226,78 +229,193 @@ func nonBlankLines(s string) []string {
 	return out
 }
 
-// writeSnippet prints the lines of rng with a caret line under the first.
-func writeSnippet(b *bytes.Buffer, st textStyles, f *world.File, rng hcl.Range) {
+// writeSnippet prints the first line of rng with a caret line under it,
+// the caret in the finding's colour.
+func writeSnippet(b *bytes.Buffer, st textStyles, caret lipgloss.Style, f *world.File, rng hcl.Range) {
 	if f == nil || rng.Start.Line < 1 {
 		return
 	}
-	line, ok := sourceLine(f.Src, rng.Start.Line)
+	ls, le, ok := lineBounds(f.Src, rng.Start.Line)
 	if !ok {
 		return
 	}
-	line = maskSecrets(f, rng.Start.Line, line)
+	start, end := snippetBytes(f.Src, ls, le, rng)
+	line := newDisplayLine(f.Src, rng.Start.Line, ls, le, f.Secrets)
 	num := strconv.Itoa(rng.Start.Line)
 	pad := strings.Repeat(" ", len(num))
 	b.WriteString("  " + pad + " " + st.gutter.Render("|") + "\n")
-	b.WriteString("  " + st.gutter.Render(num+" |") + " " + expandTabs(line) + "\n")
-	start := rng.Start.Column
-	end := rng.End.Column
-	if rng.End.Line != rng.Start.Line {
-		end = utf8.RuneCountInString(line) + 1
-	}
-	if end <= start {
-		end = start + 1
-	}
-	prefix := []rune(line)
-	if start-1 <= len(prefix) {
-		prefix = prefix[:start-1]
-	}
-	lead := strings.Map(func(r rune) rune {
-		if r == '\t' {
-			return '\t'
-		}
-		return ' '
-	}, string(prefix))
-	b.WriteString("  " + pad + " " + st.gutter.Render("|") + " " + expandTabs(lead) + st.caret.Render(strings.Repeat("^", end-start)) + "\n")
+	b.WriteString("  " + st.gutter.Render(num+" |") + " " + line.text + "\n")
+	from := line.startCell(start - ls)
+	to := max(line.endCell(end-ls), from+1)
+	b.WriteString("  " + pad + " " + st.gutter.Render("|") + " " + strings.Repeat(" ", from) + caret.Render(strings.Repeat("^", to-from)) + "\n")
 }
 
-func sourceLine(src []byte, n int) (string, bool) {
+// lineBounds returns the byte offsets of the start and end of line n
+// (1-based) of src, without its line ending.
+func lineBounds(src []byte, n int) (start, end int, ok bool) {
 	for i := 1; i < n; i++ {
-		j := bytes.IndexByte(src, '\n')
+		j := bytes.IndexByte(src[start:], '\n')
 		if j < 0 {
-			return "", false
+			return 0, 0, false
 		}
-		src = src[j+1:]
+		start += j + 1
 	}
-	if j := bytes.IndexByte(src, '\n'); j >= 0 {
-		src = src[:j]
+	end = len(src)
+	if j := bytes.IndexByte(src[start:], '\n'); j >= 0 {
+		end = start + j
 	}
-	s := strings.TrimRight(string(src), "\r")
-	const maxLine = 240
-	if utf8.RuneCountInString(s) > maxLine {
-		s = string([]rune(s)[:maxLine]) + "…"
+	if end > start && src[end-1] == '\r' {
+		end--
 	}
-	return s, true
+	return start, end, true
 }
 
-// maskSecrets hides the secret ranges of a file that fall on line n.
-func maskSecrets(f *world.File, n int, line string) string {
-	for _, r := range f.Secrets {
-		if r.Start.Line != n {
-			continue
-		}
-		runes := []rune(line)
-		start := r.Start.Column - 1
-		end := len(runes)
-		if r.End.Line == n {
-			end = r.End.Column - 1
-		}
-		if start < 0 || start > len(runes) || end > len(runes) || end < start {
-			continue
-		}
-		line = string(runes[:start]) + `"<redacted>"` + string(runes[end:])
+// snippetBytes returns the part of rng on the line from ls to le as byte
+// offsets into src. Byte offsets are what every reader sets alike;
+// columns are counted in characters by some and grapheme clusters by
+// hcl. A range with no offsets (zero where the line starts later, or
+// with a column past 1) falls back to its columns, read as hcl counts
+// them.
+func snippetBytes(src []byte, ls, le int, rng hcl.Range) (start, end int) {
+	byBytes := rng.Start.Byte >= ls && rng.Start.Byte <= le && (rng.Start.Byte > ls || rng.Start.Column <= 1)
+	if byBytes {
+		start = rng.Start.Byte
+	} else {
+		start = ls + columnOffset(src[ls:le], rng.Start.Column)
 	}
-	return line
+	switch {
+	case rng.End.Line != rng.Start.Line:
+		end = le
+	case byBytes && rng.End.Byte >= start:
+		end = min(rng.End.Byte, le)
+	case !byBytes:
+		end = ls + columnOffset(src[ls:le], rng.End.Column)
+	}
+	return start, max(start, end)
+}
+
+// columnOffset is the byte offset of 1-based column col of line, columns
+// counted in grapheme clusters.
+func columnOffset(line []byte, col int) int {
+	off, state := 0, -1
+	for c := 1; c < col && off < len(line); c++ {
+		var cluster []byte
+		cluster, _, _, state = uniseg.FirstGraphemeCluster(line[off:], state)
+		off += len(cluster)
+	}
+	return off
+}
+
+// maxLineCells is how much of a source line is shown.
+const maxLineCells = 240
+
+// displayLine is a source line as the terminal shows it: secrets masked,
+// tabs expanded, cut at maxLineCells; units map its bytes to the display
+// cells they take, so that the caret lands under what it points at after
+// wide (CJK) characters, tabs, combining marks and masks.
+type displayLine struct {
+	text  string
+	units []displayUnit
+	width int
+}
+
+// displayUnit is a grapheme cluster or a masked secret: bytes [from, to)
+// of the line, shown in cells [start, end).
+type displayUnit struct{ from, to, start, end int }
+
+func newDisplayLine(src []byte, n, ls, le int, secrets []hcl.Range) displayLine {
+	line := src[ls:le]
+	// offset is where p falls on the line: its byte offset, or its column
+	// when the offset is not on this line (unset).
+	offset := func(p hcl.Pos) int {
+		if p.Byte >= ls && p.Byte <= le {
+			return p.Byte - ls
+		}
+		return columnOffset(line, p.Column)
+	}
+	var masks [][2]int
+	for _, r := range secrets {
+		if r.Start.Line > n || r.End.Line < n {
+			continue
+		}
+		a, b := 0, len(line)
+		if r.Start.Line == n {
+			a = offset(r.Start)
+		}
+		if r.End.Line == n {
+			b = offset(r.End)
+		}
+		if a < b {
+			masks = append(masks, [2]int{a, b})
+		}
+	}
+	var d displayLine
+	var text strings.Builder
+	add := func(from, to int, shown string, cells int) bool {
+		if d.width+cells > maxLineCells {
+			text.WriteString("…")
+			return false
+		}
+		text.WriteString(shown)
+		d.units = append(d.units, displayUnit{from, to, d.width, d.width + cells})
+		d.width += cells
+		return true
+	}
+	state := -1
+	for off := 0; off < len(line); {
+		if m, ok := maskAt(masks, off); ok {
+			const mask = `"<redacted>"`
+			if !add(off, m, mask, len(mask)) {
+				break
+			}
+			off, state = m, -1
+			continue
+		}
+		cluster, _, w, next := uniseg.FirstGraphemeCluster(line[off:], state)
+		state = next
+		shown := string(cluster)
+		if shown == "\t" {
+			shown, w = "    ", 4
+		}
+		if !add(off, off+len(cluster), shown, w) {
+			break
+		}
+		off += len(cluster)
+	}
+	d.text = text.String()
+	return d
+}
+
+// maskAt returns the end of the secret starting at or covering off.
+func maskAt(masks [][2]int, off int) (int, bool) {
+	for _, m := range masks {
+		if m[0] <= off && off < m[1] {
+			return m[1], true
+		}
+	}
+	return 0, false
+}
+
+// startCell is the cell where the unit holding byte off starts.
+func (d displayLine) startCell(off int) int {
+	for _, u := range d.units {
+		if off < u.to {
+			return u.start
+		}
+	}
+	return d.width
+}
+
+// endCell is the cell after the unit holding the byte before off.
+func (d displayLine) endCell(off int) int {
+	end := 0
+	for _, u := range d.units {
+		if u.from >= off {
+			break
+		}
+		end = u.end
+	}
+	return end
 }
 
 func expandTabs(s string) string { return strings.ReplaceAll(s, "\t", "    ") }

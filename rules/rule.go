@@ -36,6 +36,16 @@ type Meta struct {
 	// one is absent from the world the rule is skipped, and --verbose says
 	// so.
 	Needs []world.Kind
+	// Live marks a rule that reads only what running clusters answer
+	// (World.Live): without them (lint without --snapshot) it is skipped
+	// like a rule without what it Needs, rather than passing unexamined.
+	Live bool
+	// Security, above zero, marks a rule about a security weakness (a
+	// leaked token, a path to more privilege than granted) and rates it on
+	// CVSS's 0.0-10.0 scale, which code scanning reads from SARIF as
+	// security-severity (low below 4, medium, high from 7, critical from
+	// 9).
+	Security float64
 	// Doc explains the rule: why it matters, an example that triggers it
 	// and how to fix it.
 	Doc Doc
@@ -82,6 +92,9 @@ func Validate(all []Rule) error {
 		}
 		if m.Severity < Info || m.Severity > Error {
 			problems = append(problems, fmt.Sprintf("%s: invalid severity", m.ID))
+		}
+		if m.Security < 0 || m.Security > 10 {
+			problems = append(problems, fmt.Sprintf("%s: security rating %.1f is outside 0.0-10.0", m.ID, m.Security))
 		}
 	}
 	if len(problems) > 0 {

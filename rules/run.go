@@ -40,6 +40,9 @@ func Run(w *world.World, all []Rule) Result {
 	return RunWith(w, all, Settings{})
 }
 
+// LiveSkipReason is why a Live rule did not run.
+const LiveSkipReason = "needs running clusters (nvlint doctor, or lint --snapshot)"
+
 // run runs the rules, without suppressions or overrides.
 func run(w *world.World, all []Rule) Result {
 	// Facts several rules derive (a workload's token, objects by name)
@@ -57,6 +60,12 @@ func run(w *world.World, all []Rule) Result {
 		if missing := missingNeeds(m, present); len(missing) > 0 {
 			mu.Lock()
 			res.Skipped = append(res.Skipped, Skip{Rule: m, Reason: "needs " + joinKinds(missing)})
+			mu.Unlock()
+			continue
+		}
+		if m.Live && w.Live == nil {
+			mu.Lock()
+			res.Skipped = append(res.Skipped, Skip{Rule: m, Reason: LiveSkipReason})
 			mu.Unlock()
 			continue
 		}

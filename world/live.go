@@ -1,6 +1,10 @@
 package world
 
-import "time"
+import (
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+)
 
 // Live holds what only running clusters can tell: health, the Nomad
 // server's own token as Vault sees it, node fingerprints, failing
@@ -38,6 +42,10 @@ type VaultLive struct {
 	// ServerToken is the Nomad server's own token (legacy flow), when one
 	// was given.
 	ServerToken *TokenInfo `json:"server_token,omitempty"`
+	// ServerTokenAt is where the server token is written, when doctor took
+	// it from an agent config file: findings about the token point there.
+	// Not saved: a snapshot carries no files.
+	ServerTokenAt hcl.Range `json:"-"`
 	// ServerCapabilities maps each path Nomad checks to the capabilities
 	// sys/capabilities-self reports for the server token.
 	ServerCapabilities map[string][]string `json:"server_capabilities,omitempty"`

@@ -24,7 +24,10 @@ func (tokenInConfig) Meta() *rules.Meta { return &tokenInConfigMeta }
 var tokenInConfigMeta = rules.Meta{
 	ID: "NV301", Name: "vault-token-in-config", Severity: rules.Error,
 	Title: "a Vault token is written in the agent config",
-	Needs: []world.Kind{world.KindAgentConfig},
+	// CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:N: whoever reads the
+	// file acts in Vault as the Nomad server.
+	Security: 8.1,
+	Needs:    []world.Kind{world.KindAgentConfig},
 	Doc: rules.Doc{
 		Why: "A token in a config file ends up in version control, backups and config-management logs. The Nomad server token can create tokens for every policy its role allows. " +
 			"Nomad reads the token from the VAULT_TOKEN environment variable just as well, and Nomad 1.10 ignores the key entirely.",

@@ -23,7 +23,10 @@ func (secretTemplateOutsideSecrets) Meta() *rules.Meta { return &secretTemplateO
 var secretTemplateOutsideSecretsMeta = rules.Meta{
 	ID: "NV402", Name: "secret-template-outside-secrets", Severity: rules.Warning,
 	Title: "a template renders Vault secrets outside the task's secrets directory",
-	Needs: []world.Kind{world.KindJobspec},
+	// CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:N/A:N: anyone with read-fs
+	// in the namespace reads the secret.
+	Security: 6.5,
+	Needs:    []world.Kind{world.KindJobspec},
 	Doc: rules.Doc{
 		Why: "Nomad writes every template to its destination, env = true templates included (they are written, then read back as KEY=value). " +
 			"Only the task's secrets/ directory is kept from other readers: the client's file system API refuses it (`Reading secret file prohibited`) " +

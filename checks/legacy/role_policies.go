@@ -48,7 +48,10 @@ func (roleAllowsServerPolicy) Meta() *rules.Meta { return &roleAllowsServerPolic
 var roleAllowsServerPolicyMeta = rules.Meta{
 	ID: "NV115", Name: "token-role-allows-server-policy", Severity: rules.Error,
 	Title: "jobs can obtain the Nomad server's own Vault policy",
-	Needs: []world.Kind{world.KindTokenRole, world.KindPolicy},
+	// CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H: whoever can submit
+	// a job gets the server's Vault access.
+	Security: 8.8,
+	Needs:    []world.Kind{world.KindTokenRole, world.KindPolicy},
 	Doc: rules.Doc{
 		Why: "The policy that lets the Nomad server create tokens from the role must be out of the role's reach. Otherwise any job that lists it in vault.policies gets a token " +
 			"that can mint tokens from the role itself, and with them any policy the role allows: whoever can submit a job owns Nomad's Vault access. " +

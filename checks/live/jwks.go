@@ -20,6 +20,7 @@ func (jwksUnreachable) Meta() *rules.Meta { return &jwksUnreachableMeta }
 
 var jwksUnreachableMeta = rules.Meta{
 	ID: "NV621", Name: "jwks-unreachable", Severity: rules.Warning,
+	Live:  true,
 	Title: "the JWT auth method's jwks_url or oidc_discovery_url cannot be fetched",
 	Needs: []world.Kind{world.KindJWTAuthConfig},
 	Doc: rules.Doc{
@@ -75,6 +76,7 @@ func (jwksStaleKeys) Meta() *rules.Meta { return &jwksStaleKeysMeta }
 
 var jwksStaleKeysMeta = rules.Meta{
 	ID: "NV622", Name: "jwks-missing-nomad-key", Severity: rules.Error,
+	Live:  true,
 	Title: "the JWKS Vault trusts does not serve Nomad's current signing keys",
 	Needs: []world.Kind{world.KindJWTAuthConfig},
 	Doc: rules.Doc{
@@ -121,6 +123,7 @@ func (jwksAlgorithm) Meta() *rules.Meta { return &jwksAlgorithmMeta }
 
 var jwksAlgorithmMeta = rules.Meta{
 	ID: "NV623", Name: "jwks-algorithm-not-supported", Severity: rules.Error,
+	Live:  true,
 	Title: "the JWT auth method does not accept the algorithm Nomad signs with",
 	Needs: []world.Kind{world.KindJWTAuthConfig},
 	Doc: rules.Doc{

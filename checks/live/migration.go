@@ -18,6 +18,7 @@ func (migrationPending) Meta() *rules.Meta { return &migrationPendingMeta }
 
 var migrationPendingMeta = rules.Meta{
 	ID: "NV641", Name: "workload-identity-migration-pending", Severity: rules.Warning,
+	Live:  true,
 	Title: "the cluster is not ready for Vault workload identity only (Nomad 1.10)",
 	Doc: rules.Doc{
 		Why: "Nomad 1.10 removed the legacy token flow. A job whose tasks have no vault_<cluster> identity (submitted before the servers had default_identity) " +
@@ -88,6 +89,7 @@ func (vaultVersionQuirk) Check(p *rules.Pass) {
 			return rules.Finding{Message: msg, Range: h.Range, Object: world.ObjectRef{Kind: "vault", Name: "vault_version " + ver}}
 		}
 	default:
+		p.CannotDecide("the Vault version is not known (nvlint doctor, lint --snapshot, or vault_version in .nvlint.hcl)")
 		return
 	}
 	ver = strings.TrimPrefix(ver, "v")

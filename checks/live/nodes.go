@@ -18,6 +18,7 @@ func (nodeNoVault) Meta() *rules.Meta { return &nodeNoVaultMeta }
 
 var nodeNoVaultMeta = rules.Meta{
 	ID: "NV631", Name: "node-without-vault", Severity: rules.Warning,
+	Live:  true,
 	Title: "a ready client has no Vault fingerprint",
 	Doc: rules.Doc{
 		Why: "Nomad adds the constraint ${attr.vault.version} semver >= 0.6.1 to every task group with a vault block. A client whose Vault fingerprint failed " +
@@ -52,6 +53,7 @@ func (jwtPathNotMounted) Meta() *rules.Meta { return &jwtPathNotMountedMeta }
 
 var jwtPathNotMountedMeta = rules.Meta{
 	ID: "NV632", Name: "jwt-auth-path-not-mounted", Severity: rules.Error,
+	Live:  true,
 	Title: "the clients' jwt_auth_backend_path is not a JWT auth mount in Vault",
 	Doc: rules.Doc{
 		Why: "Nomad clients log tasks in at auth/<jwt_auth_backend_path>/login (default jwt-nomad). If no JWT auth method is mounted there, every login fails " +

@@ -16,6 +16,7 @@ func (unreachable) Meta() *rules.Meta { return &unreachableMeta }
 
 var unreachableMeta = rules.Meta{
 	ID: "NV601", Name: "cluster-unreachable", Severity: rules.Error,
+	Live:  true,
 	Title: "Vault or Nomad could not be reached",
 	Doc: rules.Doc{
 		Why:     "If nvlint cannot reach Vault from here, Nomad clients and servers on the same network likely cannot either; every task that needs a token fails. Either way, nothing on that side could be checked.",
@@ -46,6 +47,7 @@ func (couldNotCheck) Meta() *rules.Meta { return &couldNotCheckMeta }
 
 var couldNotCheckMeta = rules.Meta{
 	ID: "NV602", Name: "could-not-check", Severity: rules.Warning,
+	Live:  true,
 	Title: "part of the live state could not be read",
 	Doc: rules.Doc{
 		Why:     "doctor reads each object on its own, with a timeout; one that fails (403, timeout, garbage) is reported here and the rest is still checked. A 403 usually means the token doctor runs with lacks a read grant, so the rules that need that object stayed silent.",
@@ -75,6 +77,7 @@ func (vaultSealed) Meta() *rules.Meta { return &vaultSealedMeta }
 
 var vaultSealedMeta = rules.Meta{
 	ID: "NV611", Name: "vault-sealed", Severity: rules.Error,
+	Live:  true,
 	Title: "Vault is sealed or not initialised",
 	Doc: rules.Doc{
 		Why: "A sealed Vault answers every request with `503 Vault is sealed`. Nomad's fingerprint reads only the unauthenticated seal status, so nodes " +

@@ -22,6 +22,14 @@ func serverToken(w *world.World) (*world.VaultLive, *world.TokenInfo) {
 	return w.Live.Vault, w.Live.Vault.ServerToken
 }
 
+// tokenFinding is a finding about the server token: where it is written
+// when doctor took it from an agent config file, else the live object.
+func tokenFinding(v *world.VaultLive, kind world.Kind, name, origin, msg string, evidence ...string) rules.Finding {
+	f := liveFinding(kind, name, origin, msg, evidence...)
+	f.Range = v.ServerTokenAt
+	return f
+}
+
 // requiredCapabilities is what Nomad (1.9 and earlier) checks with
 // sys/capabilities-self at startup.
 func requiredCapabilities(role string, allowUnauthenticated bool) map[string]string {
@@ -50,6 +58,7 @@ func (serverTokenCapability) Meta() *rules.Meta { return &serverTokenCapabilityM
 
 var serverTokenCapabilityMeta = rules.Meta{
 	ID: "NV612", Name: "server-token-missing-capability", Severity: rules.Error,
+	Live:  true,
 	Title: "the Nomad server's Vault token lacks a capability Nomad checks",
 	Doc: rules.Doc{
 		Why: "This is the check a Nomad 1.9 server runs at startup, run by doctor against the live token: sys/capabilities-self for each path Nomad needs. " +
@@ -90,7 +99,7 @@ func (serverTokenCapability) Check(p *rules.Pass) {
 		if !asked || slices.Contains(caps, need) || slices.Contains(caps, "root") {
 			continue
 		}
-		f := liveFinding(world.KindPolicy, policy, "sys/capabilities-self",
+		f := tokenFinding(v, world.KindPolicy, policy, "sys/capabilities-self",
 			fmt.Sprintf("the Nomad server's Vault token cannot %s %s (sys/capabilities-self says %v): grant it in policy %s", need, path, caps, policy),
 			fmt.Sprintf("POST sys/capabilities-self {\"paths\":[%q]} => %v", path, caps),
 			fmt.Sprintf("Nomad fails with: token must have one of the following capabilities [%q \"root\"] on %q; has %v", need, path, caps),
@@ -122,6 +131,7 @@ func (serverTokenLifetime) Meta() *rules.Meta { return &serverTokenLifetimeMeta 
 
 var serverTokenLifetimeMeta = rules.Meta{
 	ID: "NV613", Name: "server-token-expiring", Severity: rules.Error,
+	Live:  true,
 	Title: "the Nomad server's Vault token is not periodic, not renewable, or about to expire",
 	Doc: rules.Doc{
 		Why: "A Nomad 1.9 server renews its own token forever only if it is renewable and periodic. A token with a max TTL expires after it however often it is renewed " +
@@ -137,7 +147,7 @@ var serverTokenLifetimeMeta = rules.Meta{
 const expiryMargin = 24 * time.Hour
 
 func (serverTokenLifetime) Check(p *rules.Pass) {
-	_, tok := serverToken(p.World)
+	v, tok := serverToken(p.World)
 	if tok == nil || tok.IsRoot() && tok.CreationTTL == 0 {
 		return
 	}
@@ -146,7 +156,7 @@ func (serverTokenLifetime) Check(p *rules.Pass) {
 	}}}
 	evidence := fmt.Sprintf("lookup-self: renewable=%t period=%ds ttl=%ds creation_ttl=%ds", tok.Renewable, tok.Period, tok.TTL, tok.CreationTTL)
 	report := func(msg string) {
-		f := liveFinding("token", "nomad server token", serverTokenOrigin, msg, evidence)
+		f := tokenFinding(v, "token", "nomad server token", serverTokenOrigin, msg, evidence)
 		f.Fixes = fix
 		p.Report(f)
 	}
@@ -173,7 +183,11 @@ func (serverTokenRoot) Meta() *rules.Meta { return &serverTokenRootMeta }
 
 var serverTokenRootMeta = rules.Meta{
 	ID: "NV614", Name: "server-token-root", Severity: rules.Warning,
+	Live:  true,
 	Title: "the Nomad server uses a root Vault token",
+	// CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H: jobs can request any
+	// policy, root's included.
+	Security: 8.8,
 	Doc: rules.Doc{
 		Why:     "A root token works, but anyone who reads the server's config or environment owns Vault, and jobs can request any policy.",
 		Example: "vault token lookup   # policies: [root]",
@@ -182,11 +196,11 @@ var serverTokenRootMeta = rules.Meta{
 }
 
 func (serverTokenRoot) Check(p *rules.Pass) {
-	_, tok := serverToken(p.World)
+	v, tok := serverToken(p.World)
 	if tok == nil || !tok.IsRoot() {
 		return
 	}
-	p.Report(liveFinding("token", "nomad server token", serverTokenOrigin,
+	p.Report(tokenFinding(v, "token", "nomad server token", serverTokenOrigin,
 		"the Nomad server's Vault token is a root token: use a periodic token with the nomad-server policy and a token role", "lookup-self: policies "+strings.Join(tok.Policies, ", ")))
 }
 
@@ -199,6 +213,7 @@ func (serverTokenNotOrphan) Meta() *rules.Meta { return &serverTokenNotOrphanMet
 
 var serverTokenNotOrphanMeta = rules.Meta{
 	ID: "NV615", Name: "server-token-not-orphan", Severity: rules.Warning,
+	Live:  true,
 	Title: "the Nomad server's Vault token is a child of another token",
 	Doc: rules.Doc{
 		Why:     "When a token's parent expires or is revoked (an operator's login token, say), Vault revokes the child too: the Nomad servers lose Vault with no change of their own.",
@@ -208,11 +223,11 @@ var serverTokenNotOrphanMeta = rules.Meta{
 }
 
 func (serverTokenNotOrphan) Check(p *rules.Pass) {
-	_, tok := serverToken(p.World)
+	v, tok := serverToken(p.World)
 	if tok == nil || tok.Orphan || tok.IsRoot() {
 		return
 	}
-	f := liveFinding("token", "nomad server token", serverTokenOrigin,
+	f := tokenFinding(v, "token", "nomad server token", serverTokenOrigin,
 		"the Nomad server's Vault token is not an orphan: it is revoked with its parent token; create it with -orphan", "lookup-self: orphan=false")
 	f.Fixes = []rules.Fix{{Description: "Create an orphan token for the servers", Commands: []string{fmt.Sprintf("vault token create -policy %s -period 72h -orphan", serverPolicyName(tok))}}}
 	p.Report(f)

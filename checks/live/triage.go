@@ -21,6 +21,7 @@ func (failingAllocation) Meta() *rules.Meta { return &failingAllocationMeta }
 
 var failingAllocationMeta = rules.Meta{
 	ID: "NV661", Name: "failing-allocation", Severity: rules.Error,
+	Live:  true,
 	Title: "an allocation is failing on Vault, and why",
 	Doc: rules.Doc{
 		Why: "A task that cannot get its Vault token or render its secrets says little: `Missing: vault.read(kv/data/x)`, `invalid audience`, `permission denied`. " +
