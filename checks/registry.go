@@ -60,6 +60,7 @@ func All() []rules.Rule {
 		agent.TokenInConfig,
 		agent.UnknownKey,
 		agent.DeprecatedKey,
+		agent.TokenOnClient,
 		jobspec.TemplateSecretWithoutVault,
 		jobspec.SecretTemplateOutsideSecrets,
 		jobspec.VaultPoliciesIgnored,
