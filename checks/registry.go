@@ -66,6 +66,7 @@ func All() []rules.Rule {
 		jobspec.VaultPoliciesIgnored,
 		jobspec.VaultClusterNotConfigured,
 		jobspec.VaultIdentityMissing,
+		jobspec.TemplateDestinationVariable,
 		jobspec.TemplateReadDenied,
 		policy.TaskTokenCannotRenew,
 		policy.PolicyRejectedByVault,

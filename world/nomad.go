@@ -44,6 +44,9 @@ type Task struct {
 	Vault      *VaultBlock
 	Identities []*Identity
 	Templates  []*Template
+	// Env are the names the task's env block sets: Nomad interpolates
+	// them, like its own variables, into template destinations.
+	Env []string
 }
 
 // VaultBlock is a jobspec vault {} block at job, group or task level.
