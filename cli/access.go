@@ -10,7 +10,6 @@ import (
 	"github.com/nvlint/nvlint/acl"
 	"github.com/nvlint/nvlint/checks"
 	"github.com/nvlint/nvlint/inputs"
-	"github.com/nvlint/nvlint/templates"
 )
 
 // runAccess answers "can task T of job J read path P?" from files, and
@@ -83,38 +82,41 @@ func runAccess(args []string, env Env) int {
 		fmt.Fprintf(out, "  login refused: %s (%s)\n", tok.Refused, tok.RefusedAt)
 		return ExitFindings
 	}
-	type request struct{ path, op string }
-	var reqs []request
-	if *path != "" {
-		reqs = append(reqs, request{*path, *op})
-	} else {
-		for _, tpl := range wl.Task.Templates {
-			accs, err := templates.Find(tpl.Data.V, tpl.LeftDelim.V, tpl.RightDelim.V)
-			if err != nil {
-				fmt.Fprintf(out, "  template at %s does not parse: %v\n", tpl.Range, err)
-				continue
-			}
-			for _, a := range accs {
-				if a.Dynamic {
-					fmt.Fprintf(out, "  template reads a path built at render time (prefix %q): not checked\n", a.Prefix)
-					continue
-				}
-				o := map[string]string{templates.OpRead: "read", templates.OpList: "list", templates.OpWrite: "update"}[a.Op]
-				reqs = append(reqs, request{a.Path, o})
-			}
-		}
-		if len(reqs) == 0 {
-			fmt.Fprintln(out, "  the task's templates read nothing from Vault; pass --path")
-			return ExitOK
-		}
-	}
 	code := ExitOK
-	for _, r := range reqs {
-		ans := tok.Can(r.path, acl.Operation(r.op))
-		printAnswer(out, r.path, r.op, ans)
+	if *path != "" {
+		ans := tok.Can(*path, acl.Operation(*op))
+		printAnswer(out, *path, *op, ans)
 		if !ans.Allowed {
 			code = ExitFindings
 		}
+		return code
+	}
+	// Every Vault call of the task's templates, decided as lint decides
+	// them (access.Token.Read).
+	var reads int
+	for _, tpl := range wl.Task.Templates {
+		if !tpl.Data.Known {
+			continue
+		}
+		accs, err := tpl.VaultCalls()
+		if err != nil {
+			fmt.Fprintf(out, "  template at %s does not parse: %v\n", tpl.Range, err)
+			continue
+		}
+		for _, a := range accs {
+			reads++
+			rd := tok.Read(w, a)
+			printAnswer(out, rd.Path, string(rd.Op), rd.Answer)
+			if rd.Rewritten() {
+				fmt.Fprintf(out, "  consul-template reads %s as %s (%s)\n", a.Path, rd.Path, rd.KV.Why)
+			}
+			if !rd.Allowed {
+				code = ExitFindings
+			}
+		}
+	}
+	if reads == 0 {
+		fmt.Fprintln(out, "  the task's templates read nothing from Vault; pass --path")
 	}
 	return code
 }

@@ -167,6 +167,7 @@ func Load(paths []string, opts Options) (*world.World, Notes, error) {
 		merge(w, parts[i])
 	}
 	linkTerraformAccessors(w)
+	readSecretMounts(w)
 	return w, notes, errors.Join(errs...)
 }
 

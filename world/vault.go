@@ -145,3 +145,40 @@ func lookup[T interface{ Object() ObjectRef }](w *World, objs []T, key *DerivedK
 	var none T
 	return none
 }
+
+// SecretMount is a secrets engine mount (sys/mounts/<path>), as far as
+// the KV version of its reads matters: consul-template reads a KV
+// version 2 mount's secrets under <path>/data/.
+type SecretMount struct {
+	Meta
+	// Path is the mount path without slashes.
+	Path string
+	// Type is the engine: "kv", "kv-v2", "pki"...; Version is
+	// options.version ("1" or "2" for kv).
+	Type    Str
+	Version Str
+}
+
+// KVVersion is the mount's KV version: 2 or 1 for a kv mount whose
+// version is known, 0 otherwise (not kv, or not known). As Vault does,
+// type kv-v2 is kv with version 2, and kv without a version is 1.
+func (m *SecretMount) KVVersion() int {
+	if !m.Type.IsKnown() {
+		return 0
+	}
+	switch m.Type.V {
+	case "kv-v2":
+		return 2
+	case "kv", "generic":
+		switch {
+		case !m.Version.Set:
+			return 1
+		case !m.Version.Known:
+			return 0
+		case m.Version.V == "2":
+			return 2
+		}
+		return 1
+	}
+	return 0
+}

@@ -23,6 +23,9 @@ type World struct {
 	TokenRoles []*TokenRole
 	JWTConfigs []*JWTAuthConfig
 	JWTRoles   []*JWTRole
+	// SecretMounts are the secrets engine mounts the inputs declare
+	// (Terraform vault_mount): what KV version a template read meets.
+	SecretMounts []*SecretMount
 
 	// Live is set when the world was read from running clusters.
 	Live *Live
