@@ -2,7 +2,6 @@ package inputs
 
 import (
 	"encoding/json"
-	"slices"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -102,12 +101,6 @@ func taskJSON(ta hcl.Attributes) *world.Task {
 			Cluster:   strAttr(va, "Cluster"),
 			Namespace: strAttr(va, "Namespace"),
 		}
-	}
-	if env, ok := objectAttrs(attrExpr(ta, "Env")); ok {
-		for name := range env {
-			t.Env = append(t.Env, name)
-		}
-		slices.Sort(t.Env)
 	}
 	for _, ia := range objectList(attrExpr(ta, "Identities")) {
 		t.Identities = append(t.Identities, &world.Identity{

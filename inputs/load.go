@@ -168,6 +168,7 @@ func Load(paths []string, opts Options) (*world.World, Notes, error) {
 	}
 	linkTerraformAccessors(w)
 	readSecretMounts(w)
+	readNamespaces(w)
 	return w, notes, errors.Join(errs...)
 }
 

@@ -151,11 +151,17 @@ path "identity/oidc/provider/+/authorize" { capabilities = ["read", "update"] }
 // PolicySet resolves policy names to their ACLs. Names without a definition
 // in the world are returned in missing.
 func (w *World) PolicySet(names []string, withDefault bool) (set []*acl.Policy, missing []string) {
+	return w.PolicySetIn(Str{}, names, withDefault)
+}
+
+// PolicySetIn is PolicySet for a token of Vault namespace ns: of two
+// policies of one name in different namespaces, the one in ns.
+func (w *World) PolicySetIn(ns Str, names []string, withDefault bool) (set []*acl.Policy, missing []string) {
 	for _, n := range names {
 		if n == "default" {
 			continue
 		}
-		if p := w.Policy(n); p != nil {
+		if p := w.PolicyIn(ns, n); p != nil {
 			set = append(set, p.ACL)
 		} else {
 			missing = append(missing, n)

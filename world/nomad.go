@@ -45,7 +45,9 @@ type Task struct {
 	Identities []*Identity
 	Templates  []*Template
 	// Env are the names the task's env block sets: Nomad interpolates
-	// them, like its own variables, into template destinations.
+	// them, like its own variables, into template destinations. Read from
+	// HCL jobspecs only: an API job's environment stays out of the model
+	// (and of snapshots), as its values may be secrets.
 	Env []string
 }
 

@@ -182,3 +182,74 @@ func (m *SecretMount) KVVersion() int {
 	}
 	return 0
 }
+
+// Namespaced reports whether any Vault object declares its namespace:
+// only then can two objects of one name be different objects.
+func (w *World) Namespaced() bool {
+	return Derived(w, namespacedKey, func(w *World) bool {
+		for _, p := range w.Policies {
+			if p.Namespace.Set {
+				return true
+			}
+		}
+		for _, r := range w.JWTRoles {
+			if r.Namespace.Set {
+				return true
+			}
+		}
+		for _, r := range w.TokenRoles {
+			if r.Namespace.Set {
+				return true
+			}
+		}
+		for _, c := range w.JWTConfigs {
+			if c.Namespace.Set {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+var namespacedKey = NewDerivedKey("whether objects declare Vault namespaces")
+
+// JWTRoleIn returns the JWT role of that name a login in Vault namespace
+// ns finds: one declared in ns before one whose namespace is not known.
+func (w *World) JWTRoleIn(ns Str, name string) *JWTRole {
+	if !w.Namespaced() {
+		return w.JWTRole(name)
+	}
+	return inNamespace(w.JWTRoles, ns, name)
+}
+
+// PolicyIn returns the policy of that name a token of Vault namespace ns
+// carries.
+func (w *World) PolicyIn(ns Str, name string) *Policy {
+	if !w.Namespaced() {
+		return w.Policy(name)
+	}
+	return inNamespace(w.Policies, ns, name)
+}
+
+func inNamespace[T interface {
+	Object() ObjectRef
+	meta() *Meta
+}](objs []T, ns Str, name string) T {
+	var loose T
+	found := false
+	for _, o := range objs {
+		m := o.meta()
+		if o.Object().Name != name || !m.InNamespace(ns) {
+			continue
+		}
+		if m.Namespace.IsKnown() && ns.IsKnown() {
+			return o
+		}
+		if !found {
+			loose, found = o, true
+		}
+	}
+	return loose
+}
+
+func (m *Meta) meta() *Meta { return m }

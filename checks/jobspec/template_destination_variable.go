@@ -3,6 +3,7 @@ package jobspec
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/nvlint/nvlint/rules"
 	"github.com/nvlint/nvlint/rules/edits"
@@ -83,6 +84,11 @@ func checkDestinationVars(p *rules.Pass, job *world.Job, t *world.Task, tpl *wor
 			f.Message = fmt.Sprintf("template destination %q of %s uses %s without braces, which Nomad never fills: write ${%s}", dest, taskOf(job, t), v.Text, v.Name)
 			replacement = "${" + v.Name + "}"
 		case varElsewhere:
+			if !envKnown(job) {
+				// An API job's env block is not read: the name may be in it.
+				p.CannotDecide("%s: template destination %q uses %s, and the job's env blocks are not read from JSON", taskOf(job, t), dest, v.Text)
+				continue
+			}
 			f.Severity = rules.Info
 			f.Message = fmt.Sprintf("template destination %q of %s uses %s, which neither Nomad nor the task's env block sets: unless the client agent's own environment does, it stays literal text",
 				dest, taskOf(job, t), v.Text)
@@ -99,4 +105,10 @@ func checkDestinationVars(p *rules.Pass, job *world.Job, t *world.Task, tpl *wor
 		}
 		p.Report(f)
 	}
+}
+
+// envKnown reports whether the job's env blocks were read: from an HCL
+// jobspec, not from JSON (an API job).
+func envKnown(job *world.Job) bool {
+	return job.File != nil && !strings.HasSuffix(strings.ToLower(job.File.Path), ".json")
 }
