@@ -77,7 +77,8 @@ func shapeOf(v string) tokenShape {
 // servers), so a token there is a different finding. A config that says
 // neither is treated as a server's, the only agent that reads the key.
 func onClient(a *world.AgentConfig) bool {
-	return a.Client.IsKnown() && a.Client.V && !(a.Server.IsKnown() && a.Server.V)
+	server := a.Server.IsKnown() && a.Server.V
+	return a.Client.IsKnown() && a.Client.V && !server
 }
 
 func (tokenInConfig) Check(p *rules.Pass) {
