@@ -166,6 +166,16 @@ var kvEvidenceKey = world.NewDerivedKey("the KV version of each mount")
 
 func kvEvidence(w *world.World) map[string]KV {
 	out := map[string]KV{}
+	if w.Live != nil && w.Live.Vault != nil {
+		// What Vault says it has beats any declaration.
+		for _, m := range w.Live.Vault.EngineMounts {
+			kv := KV{Mount: m.Path, Version: KVNotV2, Why: fmt.Sprintf("Vault has mount %s of type %s", m.Path, m.Type)}
+			if m.Type == "kv" && m.Version == "2" {
+				kv.Version, kv.Why = KVV2, fmt.Sprintf("Vault has mount %s as KV version 2", m.Path)
+			}
+			out[m.Path] = kv
+		}
+	}
 	for _, m := range w.SecretMounts {
 		kv := KV{Mount: m.Path, Version: KVNotV2}
 		switch m.KVVersion() {
@@ -180,7 +190,9 @@ func kvEvidence(w *world.World) map[string]KV {
 				kv.Why = fmt.Sprintf("%s declares mount %s as a %s engine", where(m.Meta), m.Path, m.Type.V)
 			}
 		}
-		out[m.Path] = kv
+		if _, live := out[m.Path]; !live {
+			out[m.Path] = kv
+		}
 	}
 	v2 := map[string]string{}
 	other := map[string]string{}

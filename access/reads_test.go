@@ -6,6 +6,7 @@ import (
 
 	"github.com/nvlint/nvlint/access"
 	"github.com/nvlint/nvlint/templates"
+	"github.com/nvlint/nvlint/world"
 )
 
 func TestReadKVVersion(t *testing.T) {
@@ -43,12 +44,23 @@ func TestReadKVVersion(t *testing.T) {
 		{"unknown version", map[string]string{
 			"vault-policy-nomad-workloads.hcl": "path \"+/data/web\" {\n  capabilities = [\"read\"]\n}\n",
 		}, read("app/web"), "app/web", "unknown"},
+		{"live mount beats policies", map[string]string{"live": "kv 1"}, read("kv/default/mongo/config"), "kv/default/mongo/config", "denied"},
 		{"public pki", nil, read("pki/cert/ca_chain"), "pki/cert/ca_chain", "allowed"},
 		{"ca below a kv mount is no public path", nil, read("kv/ca"), "kv/data/ca", "denied"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			w := load(t, "workload-identity", tc.files)
+			files := map[string]string{}
+			for k, v := range tc.files {
+				if k != "live" {
+					files[k] = v
+				}
+			}
+			w := load(t, "workload-identity", files)
+			if l, ok := tc.files["live"]; ok {
+				typ, version, _ := strings.Cut(l, " ")
+				w.Live = &world.Live{Vault: &world.VaultLive{EngineMounts: []world.EngineMount{{Path: "kv", Type: typ, Version: version}}}}
+			}
 			tok := access.Resolve(w, workload(t, w, "mongo"))
 			rd := tok.Read(w, tc.call)
 			got := "denied"
