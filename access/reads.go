@@ -2,6 +2,7 @@ package access
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -147,8 +148,10 @@ type KV struct {
 // KVOf infers the KV version of the mount path lies on. consul-template
 // decides from Vault's sys/internal/ui/mounts/<path> (a kv mount with
 // options.version "2" is version 2, anything else is read as written);
-// offline the evidence is, strongest first: a declared mount (Terraform
-// vault_mount, vault_kv_secret_backend_v2), then policies, whose data/ and
+// the evidence is, strongest first: Vault's own mount table (doctor), a
+// declared mount (Terraform vault_mount, vault_kv_secret_backend_v2), the
+// shape the templates read their secrets in (.Data.data.key or
+// .Data.key), then policies, whose data/ and
 // metadata/ paths exist only on version 2 and whose other paths on the
 // mount are what a version 1 mount (or another engine) is read with.
 func KVOf(w *world.World, path string) KV {
@@ -192,6 +195,11 @@ func kvEvidence(w *world.World) map[string]KV {
 		}
 		if _, live := out[m.Path]; !live {
 			out[m.Path] = kv
+		}
+	}
+	for m, why := range templateKV(w) {
+		if _, known := out[m]; !known {
+			out[m] = why
 		}
 	}
 	v2 := map[string]string{}
@@ -247,4 +255,75 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// dataField finds what a template does with a secret: .Data.data.<key>
+// is a KV version 2 secret's value, .Data.<key> a version 1 secret's (or
+// another engine's).
+var dataField = regexp.MustCompile(`\.Data\.([A-Za-z_][A-Za-z0-9_]*)`)
+
+// templateKV is the KV version the templates' own use of their secrets
+// implies, per mount: the text a call's with block (or pipeline) reads,
+// up to the next {{ end }} or Vault call. Mounts the templates disagree
+// on are left out.
+func templateKV(w *world.World) map[string]KV {
+	votes := map[string]map[int]string{}
+	for _, j := range w.Jobs {
+		for _, g := range j.Groups {
+			for _, t := range g.Tasks {
+				for _, tpl := range t.Templates {
+					if !tpl.Data.Known {
+						continue
+					}
+					calls, err := tpl.VaultCalls()
+					if err != nil {
+						continue
+					}
+					for i, a := range calls {
+						if a.Op != templates.OpRead || a.Dynamic || a.Func != "secret" {
+							continue
+						}
+						end := len(tpl.Data.V)
+						if i+1 < len(calls) {
+							end = calls[i+1].Offset
+						}
+						body := tpl.Data.V[min(a.EndOffset, end):end]
+						if k := strings.Index(body, "end"); k >= 0 {
+							body = body[:k]
+						}
+						m := dataField.FindStringSubmatch(body)
+						if m == nil {
+							continue
+						}
+						p := templates.KVv2Path(a.Path, "", a.Op)
+						mount, _, _ := strings.Cut(p, "/")
+						version := KVNotV2
+						if m[1] == "data" || m[1] == "metadata" {
+							version = KVV2
+						}
+						if votes[mount] == nil {
+							votes[mount] = map[int]string{}
+						}
+						if _, seen := votes[mount][version]; !seen {
+							votes[mount][version] = fmt.Sprintf("job %s reads %s as %s", j.Ref.Name, a.Path, strings.TrimPrefix(m[0], "."))
+						}
+					}
+				}
+			}
+		}
+	}
+	out := map[string]KV{}
+	for mount, vs := range votes {
+		if len(vs) != 1 {
+			continue
+		}
+		for v, why := range vs {
+			kind := "a KV version 1 secret or another engine's"
+			if v == KVV2 {
+				kind = "a KV version 2 secret"
+			}
+			out[mount] = KV{Mount: mount, Version: v, Why: why + ", the shape of " + kind}
+		}
+	}
+	return out
 }

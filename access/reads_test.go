@@ -1,6 +1,8 @@
 package access_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -45,6 +47,12 @@ func TestReadKVVersion(t *testing.T) {
 			"vault-policy-nomad-workloads.hcl": "path \"+/data/web\" {\n  capabilities = [\"read\"]\n}\n",
 		}, read("app/web"), "app/web", "unknown"},
 		{"live mount beats policies", map[string]string{"live": "kv 1"}, read("kv/default/mongo/config"), "kv/default/mongo/config", "denied"},
+		// The policy is written for version 1, but the job reads
+		// .Data.data: the shape of a version 2 secret.
+		{"template shape beats policies", map[string]string{
+			"vault-policy-nomad-workloads.hcl": "path \"kv/default/mongo/config\" {\n  capabilities = [\"read\"]\n}\n",
+			"mongo.nomad.hcl":                  strings.Replace(mongoJob(t), "kv/data/default/mongo/config", "kv/default/mongo/config", 1),
+		}, read("kv/default/mongo/config"), "kv/data/default/mongo/config", "denied"},
 		{"public pki", nil, read("pki/cert/ca_chain"), "pki/cert/ca_chain", "allowed"},
 		{"ca below a kv mount is no public path", nil, read("kv/ca"), "kv/data/ca", "denied"},
 	}
@@ -84,4 +92,16 @@ func TestCallFromEvent(t *testing.T) {
 	if a := access.CallFromEvent("list", "kv/app"); a.Op != templates.OpList {
 		t.Errorf("%+v", a)
 	}
+}
+
+func mongoJob(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "fixtures", "examples", "workload-identity", "mongo.nomad.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), ".Data.data.") {
+		t.Fatal("the example no longer reads .Data.data")
+	}
+	return string(b)
 }
