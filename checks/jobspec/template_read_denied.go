@@ -29,13 +29,14 @@ var templateReadDeniedMeta = rules.Meta{
 			"and only the client log shows the 403. nvlint follows the chain Vault follows: the task's role (vault.role, the clients' create_from_role, " +
 			"the auth method's default_role), its token_policies plus default, the entity alias metadata that claim_mappings create, the templated policy " +
 			"paths that metadata fills (a path that cannot be filled is dropped silently), and consul-template's KV v2 path rewriting. " +
-			"consul-template asks Vault whether a mount is KV version 2 and then reads kv/x as kv/data/x; offline the version comes from a declared mount " +
-			"(Terraform vault_mount, vault_kv_secret_backend_v2), else from the policies (data/ and metadata/ paths exist only on version 2); where it is not known " +
+			"consul-template asks Vault whether a mount is KV version 2 and then reads kv/x as kv/data/x; nvlint takes the version from Vault's mount table (doctor), " +
+			"a declared mount (Terraform vault_mount, vault_kv_secret_backend_v2), the shape the templates read the secret in (.Data.data.key), " +
+			"else the policies (data/ and metadata/ paths exist only on version 2); where it is not known " +
 			"and the two readings differ, the rule stays undecided. Reads of a PKI mount's public endpoints (cert/ca_chain, ca/pem, crl...) need no grant. " +
 			"`nvlint access` and doctor's failing-allocation triage decide every read with the same evaluation.",
 		Example: "template {\n  data = <<EOF\n{{ with secret \"kv/data/prod/db\" }}{{ .Data.data.password }}{{ end }}\nEOF\n}\n# role nomad-workloads grants kv/data/<namespace>/<job>/* only",
 		Fix: "Read a path the policies grant, or grant the path in one of the role's token_policies; nvlint suggests the smallest grant. " +
-			"`nvlint explain-access` prints the whole chain for a task and path.",
+			"`nvlint access --job J --task T` prints the whole chain for each of the task's reads.",
 	},
 }
 
