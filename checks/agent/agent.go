@@ -4,6 +4,7 @@ package agent
 
 import (
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -75,15 +76,32 @@ func shapeOf(v string) tokenShape {
 // onClient reports whether an agent config is a client's only: Nomad
 // clients never use vault.token (they get task tokens through the
 // servers), so a token there is a different finding. A config that says
-// neither is treated as a server's, the only agent that reads the key.
-func onClient(a *world.AgentConfig) bool {
-	server := a.Server.IsKnown() && a.Server.V
-	return a.Client.IsKnown() && a.Client.V && !server
+// neither is treated as a server's, the only agent that reads the key,
+// and so is a client config next to a server config: Nomad merges every
+// file of a -config directory, so one agent may load both.
+func onClient(w *world.World, a *world.AgentConfig) bool {
+	if !a.Client.IsKnown() || !a.Client.V || isServer(a) {
+		return false
+	}
+	if a.File == nil {
+		return true
+	}
+	dir := filepath.Dir(a.File.Path)
+	for _, b := range w.Agents {
+		if b != a && isServer(b) && b.File != nil && filepath.Dir(b.File.Path) == dir {
+			return false
+		}
+	}
+	return true
+}
+
+func isServer(a *world.AgentConfig) bool {
+	return a.Server.IsKnown() && a.Server.V
 }
 
 func (tokenInConfig) Check(p *rules.Pass) {
 	for _, a := range p.World.Agents {
-		if onClient(a) {
+		if onClient(p.World, a) {
 			continue
 		}
 		for _, v := range a.Vaults {
@@ -136,7 +154,9 @@ var tokenOnClientMeta = rules.Meta{
 	Doc: rules.Doc{
 		Why: "Only Nomad servers use vault.token (the legacy flow's parent token); clients get each task's token through the servers and " +
 			"never read the key. A token there does nothing but spread a secret to every client machine, its backups and config-management logs, " +
-			"and a copy of the server config suggests the client was meant to be configured differently.",
+			"and a copy of the server config suggests the client was meant to be configured differently. " +
+			"A file is taken as a client's when it enables the client and no server, and no server config sits in its directory: Nomad merges every file " +
+			"of a -config directory, so a client.hcl next to a server.hcl may be loaded by a server too, and its token is then NV301's.",
 		Example: "client {\n  enabled = true\n}\nvault {\n  enabled = true\n  token   = \"hvs.CAESI...\"\n}",
 		Fix:     "Remove token from the client's vault block (clients need enabled and address, plus TLS settings); if the value is a real token, revoke it.",
 	},
@@ -144,7 +164,7 @@ var tokenOnClientMeta = rules.Meta{
 
 func (tokenOnClient) Check(p *rules.Pass) {
 	for _, a := range p.World.Agents {
-		if !onClient(a) {
+		if !onClient(p.World, a) {
 			continue
 		}
 		for _, v := range a.Vaults {
@@ -152,14 +172,20 @@ func (tokenOnClient) Check(p *rules.Pass) {
 				continue
 			}
 			f := rules.Finding{
-				Message:  "the client's vault block holds a Vault token, which Nomad clients never use: remove it, and revoke it",
-				Range:    v.Token.Range,
-				Object:   a.Ref,
-				Evidence: []string{"token = <redacted>", "client { enabled = true } and no server block: only servers read vault.token"},
+				Message: "the client's vault block holds a Vault token, which Nomad clients never use: remove it, and revoke it",
+				Range:   v.Token.Range,
+				Object:  a.Ref,
+				Evidence: []string{
+					"token = <redacted>",
+					"client { enabled = true } and no server block: only servers read vault.token",
+					"assumed: no server config is merged with this file (Nomad merges every file of a -config directory; none here is a server's)",
+				},
 				Fixes: []rules.Fix{{
 					Description: "Remove the token, which clients do not use",
 					Edits:       []rules.TextEdit{edits.DeleteLines(a.File, attrRange(v, "token").Range)},
 					Commands:    []string{"vault token revoke -accessor <accessor of the leaked token>"},
+					// Only if no server loads this file too.
+					Manual: true,
 				}},
 			}
 			switch shapeOf(v.Token.V) {
