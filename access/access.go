@@ -224,12 +224,16 @@ func serversDisagree(w *world.World, cluster string) bool {
 // vault block's namespace, else the agents' vault namespace for its
 // cluster. Nomad logs in and derives tokens there.
 func namespaceOf(w *world.World, wl Workload) world.Str {
-	if wl.Vault.Namespace.Set {
-		return wl.Vault.Namespace
+	return namespaceFor(w, wl.Vault)
+}
+
+func namespaceFor(w *world.World, v *world.VaultBlock) world.Str {
+	if v.Namespace.Set {
+		return v.Namespace
 	}
 	for _, a := range w.Agents {
-		if v := a.Vault(wl.Vault.ClusterName()); v != nil && v.Namespace.Set {
-			return v.Namespace
+		if c := a.Vault(v.ClusterName()); c != nil && c.Namespace.Set {
+			return c.Namespace
 		}
 	}
 	return world.Str{}
@@ -288,7 +292,7 @@ func RoleFor(w *world.World, v *world.VaultBlock) (name, via string) {
 	case w.ClientRole() != "":
 		return w.ClientRole(), "the clients' create_from_role"
 	}
-	if cfg := w.NomadAuthConfig(); cfg != nil && cfg.DefaultRole.IsKnown() && cfg.DefaultRole.V != "" {
+	if cfg := w.NomadAuthConfigIn(namespaceFor(w, v)); cfg != nil && cfg.DefaultRole.IsKnown() && cfg.DefaultRole.V != "" {
 		return cfg.DefaultRole.V, "the auth method's default_role"
 	}
 	return "", ""
@@ -314,7 +318,7 @@ func resolveIdentity(w *world.World, t *Token) {
 	t.Claims = claimsOf(t.Workload)
 	t.step("claims: %s", formatClaims(t.Claims))
 
-	cfg := w.NomadAuthConfig()
+	cfg := w.NomadAuthConfigIn(t.Namespace)
 	role, via := RoleFor(w, t.Vault)
 	switch {
 	case t.Vault.Role.Set && !t.Vault.Role.Known:

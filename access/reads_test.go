@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/nvlint/nvlint/access"
+	"github.com/nvlint/nvlint/inputs"
 	"github.com/nvlint/nvlint/templates"
 	"github.com/nvlint/nvlint/world"
 )
@@ -104,4 +105,29 @@ func mongoJob(t *testing.T) string {
 		t.Fatal("the example no longer reads .Data.data")
 	}
 	return string(b)
+}
+
+// TestNamespacedJoins: a task logs in to its vault block's namespace, and
+// finds the auth method, role and policies of that namespace, though
+// another namespace has objects of the same names.
+func TestNamespacedJoins(t *testing.T) {
+	for _, tc := range []struct{ dir, role, verdict string }{
+		{"ok-namespaced-role", "app", "allowed"},
+		{"ok-namespaced-default-role", "app-b", "allowed"},
+		{"bad-namespaced-role", "app", "denied"},
+	} {
+		w, _, err := inputs.Load([]string{filepath.Join("..", "fixtures", "cases", "NV411-template-read-denied", tc.dir)}, inputs.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok := access.Resolve(w, workload(t, w, "web"))
+		rd := tok.Read(w, templates.Access{Func: "secret", Op: templates.OpRead, Path: "kv/data/team-b/web"})
+		got := "denied"
+		if rd.Allowed {
+			got = "allowed"
+		}
+		if tok.RoleName != tc.role || !rd.Known || got != tc.verdict {
+			t.Errorf("%s: role %s, %s (known %v, %s), want role %s, %s\n%s", tc.dir, tok.RoleName, got, rd.Known, rd.Why, tc.role, tc.verdict, strings.Join(tok.Steps, "\n"))
+		}
+	}
 }

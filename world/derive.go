@@ -178,6 +178,34 @@ func (w *World) PolicySetIn(ns Str, names []string, withDefault bool) (set []*ac
 // or the one mounted at jwt-nomad, Nomad's default path (or the jwt_mount
 // declared in .nvlint.hcl).
 func (w *World) NomadAuthConfig() *JWTAuthConfig {
+	return w.NomadAuthConfigIn(Str{})
+}
+
+// NomadAuthConfigIn is NomadAuthConfig for a login in Vault namespace ns:
+// each namespace has its own auth mounts.
+func (w *World) NomadAuthConfigIn(ns Str) *JWTAuthConfig {
+	if w.Namespaced() && ns.IsKnown() {
+		var in []*JWTAuthConfig
+		for _, c := range w.JWTConfigs {
+			if c.InNamespace(ns) {
+				in = append(in, c)
+			}
+		}
+		if len(in) == 1 {
+			return in[0]
+		}
+		for _, c := range in {
+			if c.Mount == w.NomadJWTMount() && c.Namespace.IsKnown() {
+				return c
+			}
+		}
+		for _, c := range in {
+			if c.Mount == w.NomadJWTMount() {
+				return c
+			}
+		}
+		return nil
+	}
 	if len(w.JWTConfigs) == 1 {
 		return w.JWTConfigs[0]
 	}
