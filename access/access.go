@@ -224,10 +224,13 @@ func serversDisagree(w *world.World, cluster string) bool {
 // vault block's namespace, else the agents' vault namespace for its
 // cluster. Nomad logs in and derives tokens there.
 func namespaceOf(w *world.World, wl Workload) world.Str {
-	return namespaceFor(w, wl.Vault)
+	return NamespaceFor(w, wl.Vault)
 }
 
-func namespaceFor(w *world.World, v *world.VaultBlock) world.Str {
+// NamespaceFor is the Vault namespace a task with vault block v logs in
+// to: the block's namespace, else the agents' for its cluster; unset when
+// neither says.
+func NamespaceFor(w *world.World, v *world.VaultBlock) world.Str {
 	if v.Namespace.Set {
 		return v.Namespace
 	}
@@ -292,7 +295,7 @@ func RoleFor(w *world.World, v *world.VaultBlock) (name, via string) {
 	case w.ClientRole() != "":
 		return w.ClientRole(), "the clients' create_from_role"
 	}
-	if cfg := w.NomadAuthConfigIn(namespaceFor(w, v)); cfg != nil && cfg.DefaultRole.IsKnown() && cfg.DefaultRole.V != "" {
+	if cfg := w.NomadAuthConfigIn(NamespaceFor(w, v)); cfg != nil && cfg.DefaultRole.IsKnown() && cfg.DefaultRole.V != "" {
 		return cfg.DefaultRole.V, "the auth method's default_role"
 	}
 	return "", ""
