@@ -87,6 +87,9 @@ type Token struct {
 	// Unknown says why the token's powers cannot be known offline, when
 	// they cannot (unresolved expressions, missing role).
 	Unknown string
+	// Namespace is the Vault namespace the task logs in to: its vault
+	// block's, else the agents'; unset when neither says.
+	Namespace world.Str
 
 	Set    []*acl.Policy
 	Entity *acl.Entity
@@ -165,6 +168,10 @@ func resolve(w *world.World, wl Workload) Token {
 	}
 	t.Flow = flowOf(w, wl)
 	t.step("flow: %s", t.Flow)
+	t.Namespace = namespaceOf(w, wl)
+	if t.Namespace.IsKnown() && t.Namespace.V != "" && w.Namespaced() {
+		t.step("vault namespace: %s", t.Namespace.V)
+	}
 	if t.Flow == FlowLegacy {
 		resolveLegacy(w, &t)
 	} else {
@@ -173,7 +180,7 @@ func resolve(w *world.World, wl Workload) Token {
 	if t.Unknown != "" || t.Refused != "" {
 		return t
 	}
-	set, missing := w.PolicySet(t.Policies, false)
+	set, missing := w.PolicySetIn(t.Namespace, t.Policies, false)
 	t.Set, t.Missing = set, missing
 	if slices.Contains(t.Policies, "default") {
 		d, assumed := w.DefaultPolicy()
@@ -211,6 +218,28 @@ func serversDisagree(w *world.World, cluster string) bool {
 		}
 	}
 	return with > 0 && without > 0
+}
+
+// namespaceOf is the Vault namespace a workload's token lives in: the
+// vault block's namespace, else the agents' vault namespace for its
+// cluster. Nomad logs in and derives tokens there.
+func namespaceOf(w *world.World, wl Workload) world.Str {
+	return NamespaceFor(w, wl.Vault)
+}
+
+// NamespaceFor is the Vault namespace a task with vault block v logs in
+// to: the block's namespace, else the agents' for its cluster; unset when
+// neither says.
+func NamespaceFor(w *world.World, v *world.VaultBlock) world.Str {
+	if v.Namespace.Set {
+		return v.Namespace
+	}
+	for _, a := range w.Agents {
+		if c := a.Vault(v.ClusterName()); c != nil && c.Namespace.Set {
+			return c.Namespace
+		}
+	}
+	return world.Str{}
 }
 
 // flowOf decides which flow a workload uses: an identity for its Vault
@@ -266,7 +295,7 @@ func RoleFor(w *world.World, v *world.VaultBlock) (name, via string) {
 	case w.ClientRole() != "":
 		return w.ClientRole(), "the clients' create_from_role"
 	}
-	if cfg := w.NomadAuthConfig(); cfg != nil && cfg.DefaultRole.IsKnown() && cfg.DefaultRole.V != "" {
+	if cfg := w.NomadAuthConfigIn(NamespaceFor(w, v)); cfg != nil && cfg.DefaultRole.IsKnown() && cfg.DefaultRole.V != "" {
 		return cfg.DefaultRole.V, "the auth method's default_role"
 	}
 	return "", ""
@@ -292,7 +321,7 @@ func resolveIdentity(w *world.World, t *Token) {
 	t.Claims = claimsOf(t.Workload)
 	t.step("claims: %s", formatClaims(t.Claims))
 
-	cfg := w.NomadAuthConfig()
+	cfg := w.NomadAuthConfigIn(t.Namespace)
 	role, via := RoleFor(w, t.Vault)
 	switch {
 	case t.Vault.Role.Set && !t.Vault.Role.Known:
@@ -308,7 +337,7 @@ func resolveIdentity(w *world.World, t *Token) {
 		t.Unknown = "no JWT auth config or vault.role says which role logs the task in"
 		return
 	}
-	t.Role = w.JWTRole(t.RoleName)
+	t.Role = w.JWTRoleIn(t.Namespace, t.RoleName)
 	t.step("role: %s (%s)", t.RoleName, t.RoleVia)
 	if t.Role == nil {
 		t.Unknown = fmt.Sprintf("JWT role %s is not given", t.RoleName)

@@ -15,7 +15,6 @@ import (
 	"github.com/nvlint/nvlint/acl"
 	"github.com/nvlint/nvlint/checks"
 	"github.com/nvlint/nvlint/inputs"
-	"github.com/nvlint/nvlint/templates"
 )
 
 // accessFlags are the flags of nvlint access.
@@ -121,36 +120,42 @@ func runAccess(paths []string, f *accessFlags, env Env) int {
 	if tok.Refused != "" {
 		rep.Refused = &accessRefusal{Message: tok.Refused, At: tok.RefusedAt.String()}
 	}
-	type request struct{ path, op string }
-	var reqs []request
-	if *path != "" {
-		reqs = append(reqs, request{*path, *op})
-	} else if tok.Refused == "" {
+	code := ExitOK
+	switch {
+	case tok.Refused != "":
+		code = ExitFindings
+	case *path != "":
+		a := answerOf(*path, *op, tok.Can(*path, acl.Operation(*op)))
+		rep.Answers = append(rep.Answers, a)
+		if a.Verdict != "allowed" {
+			code = ExitFindings
+		}
+	default:
+		// Every Vault call of the task's templates, decided as lint and
+		// doctor decide them (access.Token.Read).
 		for _, tpl := range wl.Task.Templates {
-			accs, err := templates.Find(tpl.Data.V, tpl.LeftDelim.V, tpl.RightDelim.V)
+			if !tpl.Data.Known {
+				continue
+			}
+			calls, err := tpl.VaultCalls()
 			if err != nil {
 				rep.Notes = append(rep.Notes, fmt.Sprintf("template at %s does not parse: %v", tpl.Range, err))
 				continue
 			}
-			for _, a := range accs {
-				if a.Dynamic {
-					rep.Notes = append(rep.Notes, fmt.Sprintf("template reads a path built at render time (prefix %q): not checked", a.Prefix))
+			for _, call := range calls {
+				if call.Dynamic {
+					rep.Notes = append(rep.Notes, fmt.Sprintf("template reads a path built at render time (prefix %q): not checked", call.Prefix))
 					continue
 				}
-				o := map[string]string{templates.OpRead: "read", templates.OpList: "list", templates.OpWrite: "update"}[a.Op]
-				reqs = append(reqs, request{a.Path, o})
-			}
-		}
-	}
-	code := ExitOK
-	if tok.Refused != "" {
-		code = ExitFindings
-	} else {
-		for _, r := range reqs {
-			a := answerOf(r.path, r.op, tok.Can(r.path, acl.Operation(r.op)))
-			rep.Answers = append(rep.Answers, a)
-			if a.Verdict != "allowed" {
-				code = ExitFindings
+				rd := tok.Read(w, call)
+				a := answerOf(rd.Path, string(rd.Op), rd.Answer)
+				if rd.Rewritten() {
+					a.ReadAs = fmt.Sprintf("consul-template reads %s as %s (%s)", call.Path, rd.Path, rd.KV.Why)
+				}
+				rep.Answers = append(rep.Answers, a)
+				if a.Verdict != "allowed" {
+					code = ExitFindings
+				}
 			}
 		}
 	}
@@ -191,7 +196,10 @@ type accessAnswer struct {
 	Path string `json:"path"`
 	Op   string `json:"op"`
 	// Verdict is allowed, denied or unknown.
-	Verdict      string            `json:"verdict"`
+	Verdict string `json:"verdict"`
+	// ReadAs says how consul-template rewrote the template's path (KV
+	// version 2: under data/ or metadata/).
+	ReadAs       string            `json:"read_as,omitempty"`
 	Why          string            `json:"why,omitempty"`
 	Dropped      []accessDropped   `json:"dropped,omitempty"`
 	Candidates   []accessCandidate `json:"candidates,omitempty"`
@@ -278,6 +286,9 @@ func (r accessReport) printText(out io.Writer, color bool) {
 
 func printAnswer(out io.Writer, a accessAnswer, verdict string) {
 	fmt.Fprintf(out, "\n%s %s %s\n", verdict, a.Op, a.Path)
+	if a.ReadAs != "" {
+		fmt.Fprintf(out, "  %s\n", a.ReadAs)
+	}
 	if a.Why != "" {
 		fmt.Fprintf(out, "  %s\n", a.Why)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
@@ -29,7 +30,7 @@ var (
 		{Type: "task", LabelNames: []string{"name"}}, {Type: "vault"},
 	}}
 	taskSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
-		{Type: "vault"}, {Type: "identity"}, {Type: "template"},
+		{Type: "vault"}, {Type: "identity"}, {Type: "template"}, {Type: "env"},
 	}}
 	vaultBlockSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 		{Name: "policies"}, {Name: "role"}, {Name: "cluster"}, {Name: "namespace"},
@@ -122,6 +123,12 @@ func taskHCL(b *hcl.Block, src []byte, repo *templateFiles) *world.Task {
 				repo.duplicate("vault block", "only one vault block is allowed in a task", sb.DefRange, t.Vault.Range)
 			}
 			t.Vault = vaultBlock(sb, "task", repo)
+		case "env":
+			attrs, _ := sb.Body.JustAttributes()
+			for name := range attrs {
+				t.Env = append(t.Env, name)
+			}
+			slices.Sort(t.Env)
 		case "identity":
 			c, _, _ := sb.Body.PartialContent(identitySchema)
 			repo.diags = append(repo.diags, typeCheck(c.Attributes, identityTypes)...)

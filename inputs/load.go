@@ -171,6 +171,8 @@ func Load(paths []string, opts Options) (*world.World, Notes, error) {
 		merge(w, parts[i])
 	}
 	linkTerraformAccessors(w)
+	readSecretMounts(w)
+	readNamespaces(w)
 	return w, notes, errors.Join(errs...)
 }
 

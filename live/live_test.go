@@ -242,6 +242,10 @@ func TestWorkloadIdentity(t *testing.T) {
 		if !slices.Contains(l.AuthMounts, world.AuthMount{Path: "jwt-nomad", Type: "jwt", Accessor: accessor}) {
 			t.Errorf("auth mounts: %+v", l.AuthMounts)
 		}
+		// A dev server mounts secret/ as KV version 2.
+		if !slices.Contains(l.EngineMounts, world.EngineMount{Path: "secret", Type: "kv", Version: "2"}) {
+			t.Errorf("engine mounts: %+v", l.EngineMounts)
+		}
 		for _, name := range []string{"nomad-workloads", "mongo-dynamic-secret", "nomad-server", "default"} {
 			p := w.Policy(name)
 			if p == nil {

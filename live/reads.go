@@ -55,6 +55,9 @@ var Reads = []Read{
 	{Side: "vault", Path: "sys/health", Token: NoToken, Areas: []string{world.AreaVault}},
 	{Side: "vault", Path: "sys/auth", Token: DoctorToken, Grant: "read", Areas: jwtAreas},
 	{Side: "vault", Path: "sys/internal/ui/mounts", Token: DoctorToken, Fallback: true},
+	// Which secrets engine mounts are KV version 2 decides the path a
+	// template's read reaches, as consul-template decides it.
+	{Side: "vault", Path: "sys/mounts", Token: DoctorToken, Grant: "read", Areas: []string{world.AreaJobs}},
 	{Side: "vault", Path: "sys/policies/acl", Token: DoctorToken, Grant: "list", Areas: vaultPolicyAreas},
 	{Side: "vault", Path: "sys/policies/acl/+", Token: DoctorToken, Grant: "read", Areas: vaultPolicyAreas},
 	{Side: "vault", Path: "auth/token/roles", Token: DoctorToken, Grant: "list", Areas: []string{world.AreaLegacy}},

@@ -140,6 +140,7 @@ func (c *collector) vaultCollect() {
 		return
 	}
 	c.spawn("vault", "sys/auth", c.vaultAuthMounts)
+	c.spawn("vault", "sys/mounts", c.vaultEngineMounts)
 	c.spawn("vault", "sys/policies/acl", c.vaultPolicies)
 	c.spawn("vault", "auth/token/roles", c.vaultTokenRoles)
 	if c.server != nil {
@@ -318,6 +319,42 @@ func (c *collector) vaultAuthMounts() {
 	for mount, accessor := range jwt {
 		c.spawn("vault", "auth/"+mount, func() { c.vaultJWTMount(mount, accessor) })
 	}
+}
+
+// vaultEngineMounts reads the secrets engines: which mounts are KV
+// version 2 decides what path a template's kv/x reaches (consul-template
+// asks sys/internal/ui/mounts the same). A token that may not read
+// sys/mounts leaves the Jobs area unchecked: the UI's list shows only
+// the mounts this token may use, and the versions of the others are left
+// to what the policies suggest, as offline.
+func (c *collector) vaultEngineMounts() {
+	type mount struct {
+		Type    string            `json:"type"`
+		Options map[string]string `json:"options"`
+	}
+	var mounts map[string]mount
+	data, _, err := c.vaultRead(c.vault, "sys/mounts", false)
+	if err == nil && data != nil {
+		err = json.Unmarshal(data, &mounts)
+	}
+	if err != nil || mounts == nil {
+		if err != nil {
+			c.fail("vault", "sys/mounts", err)
+		}
+		fallback, _, ferr := c.vaultRead(c.vault, "sys/internal/ui/mounts", false)
+		var ui struct {
+			Secret map[string]mount `json:"secret"`
+		}
+		if ferr != nil || json.Unmarshal(fallback, &ui) != nil || ui.Secret == nil {
+			return
+		}
+		mounts = ui.Secret
+	}
+	list := make([]world.EngineMount, 0, len(mounts))
+	for path, m := range mounts {
+		list = append(list, world.EngineMount{Path: strings.Trim(path, "/"), Type: m.Type, Version: m.Options["version"]})
+	}
+	c.update(func(l *world.Live) { l.Vault.EngineMounts = list })
 }
 
 // vaultJWTMount reads a JWT auth method's config and roles, and fetches

@@ -158,11 +158,17 @@ path "identity/oidc/provider/+/authorize" { capabilities = ["read", "update"] }
 // PolicySet resolves policy names to their ACLs. Names without a definition
 // in the world are returned in missing.
 func (w *World) PolicySet(names []string, withDefault bool) (set []*acl.Policy, missing []string) {
+	return w.PolicySetIn(Str{}, names, withDefault)
+}
+
+// PolicySetIn is PolicySet for a token of Vault namespace ns: of two
+// policies of one name in different namespaces, the one in ns.
+func (w *World) PolicySetIn(ns Str, names []string, withDefault bool) (set []*acl.Policy, missing []string) {
 	for _, n := range names {
 		if n == "default" {
 			continue
 		}
-		if p := w.Policy(n); p != nil {
+		if p := w.PolicyIn(ns, n); p != nil {
 			set = append(set, p.ACL)
 		} else {
 			missing = append(missing, n)
@@ -179,6 +185,34 @@ func (w *World) PolicySet(names []string, withDefault bool) (set []*acl.Policy, 
 // or the one mounted at jwt-nomad, Nomad's default path (or the jwt_mount
 // declared in .nvlint.hcl).
 func (w *World) NomadAuthConfig() *JWTAuthConfig {
+	return w.NomadAuthConfigIn(Str{})
+}
+
+// NomadAuthConfigIn is NomadAuthConfig for a login in Vault namespace ns:
+// each namespace has its own auth mounts.
+func (w *World) NomadAuthConfigIn(ns Str) *JWTAuthConfig {
+	if w.Namespaced() && ns.IsKnown() {
+		var in []*JWTAuthConfig
+		for _, c := range w.JWTConfigs {
+			if c.InNamespace(ns) {
+				in = append(in, c)
+			}
+		}
+		if len(in) == 1 {
+			return in[0]
+		}
+		for _, c := range in {
+			if c.Mount == w.NomadJWTMount() && c.Namespace.IsKnown() {
+				return c
+			}
+		}
+		for _, c := range in {
+			if c.Mount == w.NomadJWTMount() {
+				return c
+			}
+		}
+		return nil
+	}
 	if len(w.JWTConfigs) == 1 {
 		return w.JWTConfigs[0]
 	}

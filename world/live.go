@@ -39,6 +39,9 @@ type VaultLive struct {
 	Health *VaultHealth `json:"health,omitempty"`
 	// AuthMounts lists the auth methods with their accessors.
 	AuthMounts []AuthMount `json:"auth_mounts,omitempty"`
+	// EngineMounts lists the secrets engines with their type and KV
+	// version, as far as the token may see them.
+	EngineMounts []EngineMount `json:"engine_mounts,omitempty"`
 	// ServerToken is the Nomad server's own token (legacy flow), when one
 	// was given.
 	ServerToken *TokenInfo `json:"server_token,omitempty"`
@@ -67,6 +70,13 @@ type AuthMount struct {
 	Path     string `json:"path"` // without trailing slash
 	Type     string `json:"type"`
 	Accessor string `json:"accessor"`
+}
+
+// EngineMount is one secrets engine mount.
+type EngineMount struct {
+	Path    string `json:"path"` // without trailing slash
+	Type    string `json:"type"`
+	Version string `json:"version,omitempty"` // options.version
 }
 
 // TokenInfo is a token lookup, without the token itself.

@@ -44,6 +44,11 @@ type Task struct {
 	Vault      *VaultBlock
 	Identities []*Identity
 	Templates  []*Template
+	// Env are the names the task's env block sets: Nomad interpolates
+	// them, like its own variables, into template destinations. Read from
+	// HCL jobspecs only: an API job's environment stays out of the model
+	// (and of snapshots), as its values may be secrets.
+	Env []string
 }
 
 // VaultBlock is a jobspec vault {} block at job, group or task level.

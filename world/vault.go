@@ -145,3 +145,111 @@ func lookup[T interface{ Object() ObjectRef }](w *World, objs []T, key *DerivedK
 	var none T
 	return none
 }
+
+// SecretMount is a secrets engine mount (sys/mounts/<path>), as far as
+// the KV version of its reads matters: consul-template reads a KV
+// version 2 mount's secrets under <path>/data/.
+type SecretMount struct {
+	Meta
+	// Path is the mount path without slashes.
+	Path string
+	// Type is the engine: "kv", "kv-v2", "pki"...; Version is
+	// options.version ("1" or "2" for kv).
+	Type    Str
+	Version Str
+}
+
+// KVVersion is the mount's KV version: 2 or 1 for a kv mount whose
+// version is known, 0 otherwise (not kv, or not known). As Vault does,
+// type kv-v2 is kv with version 2, and kv without a version is 1.
+func (m *SecretMount) KVVersion() int {
+	if !m.Type.IsKnown() {
+		return 0
+	}
+	switch m.Type.V {
+	case "kv-v2":
+		return 2
+	case "kv", "generic":
+		switch {
+		case !m.Version.Set:
+			return 1
+		case !m.Version.Known:
+			return 0
+		case m.Version.V == "2":
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
+
+// Namespaced reports whether any Vault object declares its namespace:
+// only then can two objects of one name be different objects.
+func (w *World) Namespaced() bool {
+	return Derived(w, namespacedKey, func(w *World) bool {
+		for _, p := range w.Policies {
+			if p.Namespace.Set {
+				return true
+			}
+		}
+		for _, r := range w.JWTRoles {
+			if r.Namespace.Set {
+				return true
+			}
+		}
+		for _, r := range w.TokenRoles {
+			if r.Namespace.Set {
+				return true
+			}
+		}
+		for _, c := range w.JWTConfigs {
+			if c.Namespace.Set {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+var namespacedKey = NewDerivedKey("whether objects declare Vault namespaces")
+
+// JWTRoleIn returns the JWT role of that name a login in Vault namespace
+// ns finds: one declared in ns before one whose namespace is not known.
+func (w *World) JWTRoleIn(ns Str, name string) *JWTRole {
+	if !w.Namespaced() {
+		return w.JWTRole(name)
+	}
+	return inNamespace(w.JWTRoles, ns, name)
+}
+
+// PolicyIn returns the policy of that name a token of Vault namespace ns
+// carries.
+func (w *World) PolicyIn(ns Str, name string) *Policy {
+	if !w.Namespaced() {
+		return w.Policy(name)
+	}
+	return inNamespace(w.Policies, ns, name)
+}
+
+func inNamespace[T interface {
+	Object() ObjectRef
+	meta() *Meta
+}](objs []T, ns Str, name string) T {
+	var loose T
+	found := false
+	for _, o := range objs {
+		m := o.meta()
+		if o.Object().Name != name || !m.InNamespace(ns) {
+			continue
+		}
+		if m.Namespace.IsKnown() && ns.IsKnown() {
+			return o
+		}
+		if !found {
+			loose, found = o, true
+		}
+	}
+	return loose
+}
+
+func (m *Meta) meta() *Meta { return m }

@@ -31,6 +31,9 @@ type World struct {
 	// policy whose text only Terraform knows): a rule that does not find
 	// an object by name asks Unseen before calling it missing.
 	Skipped []*Skipped
+	// SecretMounts are the secrets engine mounts the inputs declare
+	// (Terraform vault_mount): what KV version a template read meets.
+	SecretMounts []*SecretMount
 
 	// Live is set when the world was read from running clusters.
 	Live *Live
@@ -178,6 +181,21 @@ type Meta struct {
 	// Resource is the Terraform resource that declares the object, when
 	// it was read from a .tf file; nil otherwise.
 	Resource *Resource
+	// Namespace is the Vault namespace the object lives in, when its
+	// source says (a Terraform resource's namespace argument, or its
+	// provider's): V "" is the root namespace. Unset, as for plain files,
+	// the object fits whatever namespace it is written to.
+	Namespace Str
+}
+
+// InNamespace reports whether the object may be the one a reference
+// from Vault namespace ns means: it is declared in ns, or one of the two
+// is not known.
+func (m *Meta) InNamespace(ns Str) bool {
+	if !m.Namespace.IsKnown() || !ns.IsKnown() {
+		return true
+	}
+	return strings.Trim(m.Namespace.V, "/") == strings.Trim(ns.V, "/")
 }
 
 // Object returns the reference of the object.

@@ -4,6 +4,7 @@ package agent
 
 import (
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -30,24 +31,93 @@ var tokenInConfigMeta = rules.Meta{
 	Needs:    []world.Kind{world.KindAgentConfig},
 	Doc: rules.Doc{
 		Why: "A token in a config file ends up in version control, backups and config-management logs. The Nomad server token can create tokens for every policy its role allows. " +
-			"Nomad reads the token from the VAULT_TOKEN environment variable just as well, and Nomad 1.10 ignores the key entirely.",
+			"Nomad reads the token from the VAULT_TOKEN environment variable just as well, and Nomad 1.10 ignores the key entirely. " +
+			"A value in a Vault token format (hvs., hvb., hvr., s. plus 24 characters, a UUID) is an error; another literal, such as a dev server's hand-chosen root token ID, " +
+			"a warning; a placeholder a deploy step replaces (TOKEN_FOR_NOMAD, <token>, ${...}, {{ ... }}) is no token and not reported. " +
+			"Only servers read the key: a token in a client's config is NV304.",
 		Example: "vault {\n  enabled = true\n  token   = \"hvs.CAESI...\"\n}",
 		Fix: "Remove the token from the file, revoke it (`vault token revoke -accessor <accessor>`), and start the server with VAULT_TOKEN in its environment; " +
 			"better, move to workload identity (Nomad 1.7+), which needs no server token.",
 	},
 }
 
-// A placeholder ("<your token>", "$TOKEN", "...") is documentation, not a
-// secret.
-var placeholder = regexp.MustCompile(`^[<$]|[<>{}\s]|(?i)your|\.\.\.|changeme|example|xxx`)
+// tokenShape is what a literal vault.token looks like.
+type tokenShape int
+
+const (
+	// shapeReal is a Vault token format: hvs./hvb./hvr. (Vault 1.10+),
+	// s./b./r. plus 24 characters (earlier), or a UUID (before 0.9).
+	shapeReal tokenShape = iota
+	// shapeCustom is any other literal: Vault takes hand-chosen token IDs
+	// (a dev server's -dev-root-token-id, auth/token/create's id), so it
+	// may be a token, but nothing says it is.
+	shapeCustom
+	// shapePlaceholder is text a deploy step replaces: upper-case words,
+	// <...>, ${...}, {{...}}, $VAR, REPLACE_ME, changeme...
+	shapePlaceholder
+)
+
+var (
+	realToken = regexp.MustCompile(`^(hv[sbr]\.[A-Za-z0-9_-]+|[sbr]\.[A-Za-z0-9]{24}(\.[A-Za-z0-9]+)?|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$`)
+	// Upper-case words (TOKEN_FOR_NOMAD, VAULT_TOKEN) are how sed and
+	// envsubst templates mark the spot; real tokens mix cases.
+	upperWords  = regexp.MustCompile(`^[A-Z][A-Z0-9]*([_-][A-Z0-9]+)*$`)
+	placeholder = regexp.MustCompile(`^[<$%@]|[<>{}\s]|\.\.\.|(?i)your|changeme|change_me|replace|example|placeholder|xxx|todo|redacted|secret`)
+)
+
+// shapeOf classifies a literal token value.
+func shapeOf(v string) tokenShape {
+	switch {
+	case realToken.MatchString(v):
+		return shapeReal
+	case upperWords.MatchString(v), placeholder.MatchString(v):
+		return shapePlaceholder
+	}
+	return shapeCustom
+}
+
+// onClient reports whether an agent config is a client's only: Nomad
+// clients never use vault.token (they get task tokens through the
+// servers), so a token there is a different finding. A config that says
+// neither is treated as a server's, the only agent that reads the key,
+// and so is a client config next to a server config: Nomad merges every
+// file of a -config directory, so one agent may load both.
+func onClient(w *world.World, a *world.AgentConfig) bool {
+	if !a.Client.IsKnown() || !a.Client.V || isServer(a) {
+		return false
+	}
+	if a.File == nil {
+		return true
+	}
+	dir := filepath.Dir(a.File.Path)
+	for _, b := range w.Agents {
+		if b != a && isServer(b) && b.File != nil && filepath.Dir(b.File.Path) == dir {
+			return false
+		}
+	}
+	return true
+}
+
+func isServer(a *world.AgentConfig) bool {
+	return a.Server.IsKnown() && a.Server.V
+}
 
 func (tokenInConfig) Check(p *rules.Pass) {
 	for _, a := range p.World.Agents {
+		if onClient(p.World, a) {
+			continue
+		}
 		for _, v := range a.Vaults {
-			if !v.Token.IsKnown() || v.Token.V == "" || placeholder.MatchString(v.Token.V) {
+			if !v.Token.IsKnown() || v.Token.V == "" {
 				continue
 			}
-			p.Report(rules.Finding{
+			shape := shapeOf(v.Token.V)
+			if shape == shapePlaceholder {
+				// Documentation or a deploy step's template: no token is
+				// in the file (NV303 still flags the key).
+				continue
+			}
+			f := rules.Finding{
 				Message:  "the vault block contains a Vault token: remove it, revoke it and pass VAULT_TOKEN in the server's environment",
 				Range:    v.Token.Range,
 				Object:   a.Ref,
@@ -59,7 +129,78 @@ func (tokenInConfig) Check(p *rules.Pass) {
 					// The server needs the token from somewhere else first.
 					Manual: true,
 				}},
-			})
+			}
+			if shape == shapeCustom {
+				// A hand-chosen ID (a dev server's root token) is a token
+				// too, but the value may as well be a word a script replaces.
+				f.Severity = rules.Warning
+				f.Message = "vault.token holds a literal that is not in a Vault token format: if it is a token (a dev server's -dev-root-token-id, a custom ID), it is a secret in the file; pass VAULT_TOKEN in the server's environment instead"
+				f.Evidence = []string{"the value is not in a Vault token format (hvs., s., UUID) and reads as no placeholder either"}
+				f.Fixes[0].Commands = nil
+			}
+			p.Report(f)
+		}
+	}
+}
+
+// TokenOnClient: a client's vault block holds a token Nomad never uses.
+var TokenOnClient rules.Rule = tokenOnClient{}
+
+type tokenOnClient struct{}
+
+func (tokenOnClient) Meta() *rules.Meta { return &tokenOnClientMeta }
+
+var tokenOnClientMeta = rules.Meta{
+	ID: "NV304", Name: "vault-token-on-client", Severity: rules.Warning,
+	Title: "a client's vault block holds a token Nomad clients never use",
+	Needs: []world.Kind{world.KindAgentConfig},
+	Doc: rules.Doc{
+		Why: "Only Nomad servers use vault.token (the legacy flow's parent token); clients get each task's token through the servers and " +
+			"never read the key. A token there does nothing but spread a secret to every client machine, its backups and config-management logs, " +
+			"and a copy of the server config suggests the client was meant to be configured differently. " +
+			"A file is taken as a client's when it enables the client and no server, and no server config sits in its directory: Nomad merges every file " +
+			"of a -config directory, so a client.hcl next to a server.hcl may be loaded by a server too, and its token is then NV301's.",
+		Example: "client {\n  enabled = true\n}\nvault {\n  enabled = true\n  token   = \"hvs.CAESI...\"\n}",
+		Fix:     "Remove token from the client's vault block (clients need enabled and address, plus TLS settings); if the value is a real token, revoke it.",
+	},
+}
+
+func (tokenOnClient) Check(p *rules.Pass) {
+	for _, a := range p.World.Agents {
+		if !onClient(p.World, a) {
+			continue
+		}
+		for _, v := range a.Vaults {
+			if !v.Token.IsKnown() || v.Token.V == "" {
+				continue
+			}
+			f := rules.Finding{
+				Message: "the client's vault block holds a Vault token, which Nomad clients never use: remove it, and revoke it",
+				Range:   v.Token.Range,
+				Object:  a.Ref,
+				Evidence: []string{
+					"token = <redacted>",
+					"client { enabled = true } and no server block: only servers read vault.token",
+					"assumed: no server config is merged with this file (Nomad merges every file of a -config directory; none here is a server's)",
+				},
+				Fixes: []rules.Fix{{
+					Description: "Remove the token, which clients do not use",
+					Edits:       []rules.TextEdit{edits.DeleteLines(a.File, attrRange(v, "token").Range)},
+					Commands:    []string{"vault token revoke -accessor <accessor of the leaked token>"},
+					// Only if no server loads this file too.
+					Manual: true,
+				}},
+			}
+			switch shapeOf(v.Token.V) {
+			case shapePlaceholder:
+				f.Severity = rules.Info
+				f.Message = "the client's vault block has a token placeholder, which Nomad clients never use: remove it, so the deploy step writes no token to clients"
+				f.Fixes[0].Commands = nil
+			case shapeCustom:
+				f.Message = "the client's vault block holds a literal token value, which Nomad clients never use: remove it (and revoke it if it is a token)"
+				f.Fixes[0].Commands = nil
+			}
+			p.Report(f)
 		}
 	}
 }

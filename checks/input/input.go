@@ -121,7 +121,9 @@ var duplicateObjectMeta = rules.Meta{
 	Title: "the same Vault object is defined in two files",
 	Doc: rules.Doc{
 		Why: "All files given to one nvlint run form one setup: rules join jobs to roles and roles to policies by name. Two definitions of a policy or role " +
-			"(often two environments linted together) make those joins ambiguous, and Vault itself keeps only the last one written.",
+			"(often two environments linted together) make those joins ambiguous, and Vault itself keeps only the last one written. " +
+			"Vault keeps objects per namespace: objects of one name in different Vault namespaces (a Terraform resource's namespace argument, relative to its provider's namespace) " +
+			"are different objects, and a task's role and policies are looked up in the namespace it logs in to (its vault block's namespace, else the agents').",
 		Example: "nvlint lint prod/ staging/   # both define token role nomad-cluster",
 		Fix:     "Lint each environment in its own run (nvlint lint prod/; nvlint lint staging/), or remove the stale copy; --name renames an object whose file name misleads.",
 	},
@@ -146,16 +148,26 @@ func (duplicateObject) Check(p *rules.Pass) {
 	for _, o := range w.JWTConfigs {
 		all = append(all, obj{o.Ref, &o.Meta})
 	}
-	first := map[world.ObjectRef]*world.Meta{}
+	// Vault keeps objects per namespace: two of one name in different
+	// namespaces are two objects.
+	type key struct {
+		kind     world.Kind
+		name, ns string
+	}
+	first := map[key]*world.Meta{}
 	for _, o := range all {
-		key := world.ObjectRef{Kind: o.ref.Kind, Name: o.ref.Name}
-		prev, seen := first[key]
+		if o.m.Namespace.Set && !o.m.Namespace.Known {
+			p.CannotDecide("%s %s: its Vault namespace is not a value nvlint can know", o.ref.Kind, o.ref.Name)
+			continue
+		}
+		k := key{o.ref.Kind, o.ref.Name, strings.Trim(o.m.Namespace.V, "/")}
+		prev, seen := first[k]
 		if !seen {
-			first[key] = o.m
+			first[k] = o.m
 			continue
 		}
 		f := rules.Finding{
-			Message: fmt.Sprintf("%s %s is defined again; nvlint checks all files as one setup, so lint each environment separately", strings.ReplaceAll(string(o.ref.Kind), "-", " "), o.ref.Name),
+			Message: fmt.Sprintf("%s %s is defined again%s; nvlint checks all files as one setup, so lint each environment separately", strings.ReplaceAll(string(o.ref.Kind), "-", " "), o.ref.Name, inNS(k.ns)),
 			Range:   o.m.Range,
 			Object:  o.ref,
 		}
@@ -164,4 +176,12 @@ func (duplicateObject) Check(p *rules.Pass) {
 		}
 		p.Report(f)
 	}
+}
+
+// inNS names a Vault namespace for messages: "" for the root namespace.
+func inNS(ns string) string {
+	if ns == "" {
+		return ""
+	}
+	return " in Vault namespace " + ns
 }

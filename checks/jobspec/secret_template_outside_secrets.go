@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nvlint/nvlint/access"
 	"github.com/nvlint/nvlint/rules"
 	"github.com/nvlint/nvlint/rules/edits"
 	"github.com/nvlint/nvlint/templates"
@@ -31,7 +32,9 @@ var secretTemplateOutsideSecretsMeta = rules.Meta{
 		Why: "Nomad writes every template to its destination, env = true templates included (they are written, then read back as KEY=value). " +
 			"Only the task's secrets/ directory is kept from other readers: the client's file system API refuses it (`Reading secret file prohibited`) " +
 			"and on Linux it is an in-memory file system. A secret rendered to local/ or anywhere else in the task directory can be read by anyone " +
-			"allowed read-fs in the job's namespace with `nomad alloc fs`, and stays on the client's disk; in alloc/ every task of the group reads it too.",
+			"allowed read-fs in the job's namespace with `nomad alloc fs`, and stays on the client's disk; in alloc/ every task of the group reads it too. " +
+			"Reads of a PKI mount's public endpoints (cert/ca_chain, cert/<serial>, ca/pem, ca_chain, crl..., which Vault serves without a token) return nothing secret and are not counted. " +
+			"A destination whose variable Nomad leaves as literal text (${NOMAD_SECRET_DIR}) lands in the task's working directory: that is reported here too, and the variable by NV406.",
 		Example: "template {\n  data        = \"{{ with secret \\\"database/creds/app\\\" }}{{ .Data.password }}{{ end }}\"\n  destination = \"local/db.env\"\n  env         = true\n}",
 		Fix:     "Render to secrets/ (or ${NOMAD_SECRETS_DIR}/) and point whatever reads the file at the new path, e.g. a docker volume or mount.",
 	},
@@ -58,9 +61,16 @@ func checkSecretDestination(p *rules.Pass, job *world.Job, g *world.Group, t *wo
 	// credentials, pkiCert) return secrets.
 	var secretCalls []templates.Access
 	for _, a := range calls {
-		if a.Op != templates.OpList {
-			secretCalls = append(secretCalls, a)
+		if a.Op == templates.OpList {
+			continue
 		}
+		if a.Op == templates.OpRead && !a.Dynamic {
+			// A PKI mount's CA chain, certificates and CRLs are public.
+			if _, _, public := access.PublicPath(p.World, templates.KVv2Path(a.Path, "", a.Op)); public {
+				continue
+			}
+		}
+		secretCalls = append(secretCalls, a)
 	}
 	if len(secretCalls) == 0 || !tpl.Destination.Set {
 		return
@@ -70,7 +80,7 @@ func checkSecretDestination(p *rules.Pass, job *world.Job, g *world.Group, t *wo
 		p.CannotDecide("%s: template destination %s is not a literal nvlint can resolve", taskOf(job, t), tpl.Destination.Range)
 		return
 	}
-	where, ok := taskDirOf(dest)
+	where, ok := taskDirOf(dest, t)
 	if !ok {
 		p.CannotDecide("%s: template destination %q uses variables nvlint cannot resolve", taskOf(job, t), dest)
 		return
@@ -97,15 +107,25 @@ func checkSecretDestination(p *rules.Pass, job *world.Job, g *world.Group, t *wo
 		f.Evidence = append(f.Evidence, "the template calls "+describeCall(a))
 	}
 	f.Evidence = append(f.Evidence, fmt.Sprintf("destination %q is in the task's %s", dest, dirName(where)))
+	for _, v := range destVars(dest, t) {
+		if v.Kind == varNotNomads || v.Kind == varBare {
+			f.Evidence = append(f.Evidence, fmt.Sprintf("Nomad leaves %s as literal text (%s)", v.Text, literalWhy(v)))
+		}
+	}
 	if kind != "a template" {
 		f.Evidence = append(f.Evidence, "env = true templates are written to their destination too, then read back as KEY=value")
 	}
 	if tpl.Destination.Range.Filename == "" {
 		f.Range = tpl.Range
 	}
-	newDest := secretsDestination(dest)
+	newDest := secretsDestination(dest, t)
 	fix := rules.Fix{Description: fmt.Sprintf("Render to %s instead, and point whatever reads %s at it", newDest, dest)}
-	if job.File != nil && tpl.Destination.Range.Filename != "" && string(tpl.Destination.Range.SliceBytes(job.File.Src)) == strconv.Quote(dest) {
+	literal := false
+	for _, v := range destVars(dest, t) {
+		literal = literal || v.Kind == varNotNomads || v.Kind == varBare
+	}
+	// A variable Nomad leaves literal is NV406's to fix, in place.
+	if !literal && job.File != nil && tpl.Destination.Range.Filename != "" && string(tpl.Destination.Range.SliceBytes(job.File.Src)) == strconv.Quote(dest) {
 		fix.Edits = []rules.TextEdit{edits.Replace(tpl.Destination.Range, strconv.Quote(newDest))}
 	}
 	f.Fixes = []rules.Fix{fix}
@@ -142,15 +162,20 @@ var taskDirs = map[string]string{
 // "secrets", "local", "alloc" or "" (the task directory itself, or a
 // path a chroot driver maps into it). Nomad joins every destination to
 // the task directory, absolute ones included.
-func taskDirOf(dest string) (string, bool) {
+// A variable Nomad leaves as literal text (a misspelt NOMAD_* name, a
+// $NAME without braces) is just part of the path; one Nomad or the
+// client's environment may fill leaves the answer open.
+func taskDirOf(dest string, t *world.Task) (string, bool) {
 	for v, dir := range taskDirs {
 		dest = strings.ReplaceAll(dest, v, dir)
 	}
-	if strings.Contains(dest, "${") || strings.Contains(dest, "$NOMAD") {
-		return "", false
-	}
 	clean := strings.TrimPrefix(path.Clean("/"+dest), "/")
 	first, _, _ := strings.Cut(clean, "/")
+	for _, v := range destVars(first, t) {
+		if v.Kind == varFilled || v.Kind == varElsewhere {
+			return "", false
+		}
+	}
 	switch first {
 	case "secrets", "local", "alloc":
 		return first, true
@@ -171,7 +196,11 @@ func dirName(where string) string {
 // secretsDestination moves a destination into secrets/, keeping the path
 // below local/ or alloc/, else the file name. A destination written with
 // ${NOMAD_TASK_DIR} or ${NOMAD_ALLOC_DIR} keeps the variable style.
-func secretsDestination(dest string) string {
+func secretsDestination(dest string, t *world.Task) string {
+	if vs := destVars(dest, t); len(vs) > 0 && vs[0].Offset == 0 && vs[0].Suggest == "NOMAD_SECRETS_DIR" {
+		// ${NOMAD_SECRET_DIR}/x: the variable meant.
+		return "${NOMAD_SECRETS_DIR}" + dest[len(vs[0].Text):]
+	}
 	for _, v := range []string{"${NOMAD_TASK_DIR}", "${NOMAD_ALLOC_DIR}"} {
 		if rest, ok := strings.CutPrefix(dest, v); ok && (rest == "" || rest[0] == '/') {
 			return "${NOMAD_SECRETS_DIR}" + rest
@@ -185,4 +214,19 @@ func secretsDestination(dest string) string {
 		return "secrets/" + rest
 	}
 	return "secrets/" + path.Base(clean)
+}
+
+// literalWhy says why Nomad does not fill a variable.
+func literalWhy(v destVar) string {
+	switch v.Kind {
+	case varBare:
+		return "Nomad fills only ${NAME}, with braces"
+	case varNotNomads:
+		why := "Nomad sets no variable " + v.Name
+		if v.Suggest != "" {
+			why += "; did you mean " + v.Suggest + "?"
+		}
+		return why
+	}
+	return ""
 }

@@ -2,7 +2,6 @@ package jobspec
 
 import (
 	"fmt"
-	"path"
 	"strings"
 
 	"github.com/nvlint/nvlint/access"
@@ -29,16 +28,20 @@ var templateReadDeniedMeta = rules.Meta{
 		Why: "A template that reads a path its token's policies do not grant never renders: the task sits in pending with `Template: Missing: vault.read(...)` " +
 			"and only the client log shows the 403. nvlint follows the chain Vault follows: the task's role (vault.role, the clients' create_from_role, " +
 			"the auth method's default_role), its token_policies plus default, the entity alias metadata that claim_mappings create, the templated policy " +
-			"paths that metadata fills (a path that cannot be filled is dropped silently), and consul-template's KV v2 path rewriting.",
+			"paths that metadata fills (a path that cannot be filled is dropped silently), and consul-template's KV v2 path rewriting. " +
+			"consul-template asks Vault whether a mount is KV version 2 and then reads kv/x as kv/data/x; nvlint takes the version from Vault's mount table (doctor), " +
+			"a declared mount (Terraform vault_mount, vault_kv_secret_backend_v2), the shape the templates read the secret in (.Data.data.key), " +
+			"else the policies (data/ and metadata/ paths exist only on version 2); where it is not known " +
+			"and the two readings differ, the rule stays undecided. Reads of a PKI mount's public endpoints (cert/ca_chain, ca/pem, crl...) need no grant. " +
+			"`nvlint access` and doctor's failing-allocation triage decide every read with the same evaluation.",
 		Example: "template {\n  data = <<EOF\n{{ with secret \"kv/data/prod/db\" }}{{ .Data.data.password }}{{ end }}\nEOF\n}\n# role nomad-workloads grants kv/data/<namespace>/<job>/* only",
 		Fix: "Read a path the policies grant, or grant the path in one of the role's token_policies; nvlint suggests the smallest grant. " +
-			"`nvlint explain-access` prints the whole chain for a task and path.",
+			"`nvlint access --job J --task T` prints the whole chain for each of the task's reads.",
 	},
 }
 
 func (templateReadDenied) Check(p *rules.Pass) {
 	w := p.World
-	v2 := kvV2Mounts(w)
 workloads:
 	for _, wl := range access.Workloads(w) {
 		var tok *access.Token
@@ -59,26 +62,15 @@ workloads:
 				continue workloads
 			}
 			for _, a := range accs {
-				checkAccess(p, wl, tok, tpl, a, v2)
+				checkAccess(p, wl, tok, tpl, a)
 			}
 		}
 	}
 }
 
-func checkAccess(p *rules.Pass, wl access.Workload, tok *access.Token, tpl *world.Template, a templates.Access, v2 map[string]bool) {
-	if a.Dynamic {
-		p.CannotDecide("%s: a template path is built at render time (prefix %q)", wl, a.Prefix)
-		return
-	}
-	op, capability := acl.OpRead, "read"
-	switch a.Op {
-	case templates.OpList:
-		op, capability = acl.OpList, "list"
-	case templates.OpWrite:
-		op, capability = acl.OpUpdate, "update"
-	}
-	real := templates.KVv2Path(a.Path, mountOf(a.Path, v2), a.Op)
-	ans := tok.Can(real, op)
+func checkAccess(p *rules.Pass, wl access.Workload, tok *access.Token, tpl *world.Template, a templates.Access) {
+	rd := tok.Read(p.World, a)
+	real, ans, capability, verb := rd.Path, rd.Answer, rd.Capability, rd.Verb()
 	if ans.Allowed {
 		return
 	}
@@ -92,16 +84,15 @@ func checkAccess(p *rules.Pass, wl access.Workload, tok *access.Token, tpl *worl
 			dropped = append(dropped, dr)
 		}
 	}
-	verb := map[string]string{templates.OpRead: "read", templates.OpList: "list", templates.OpWrite: "write"}[a.Op]
 	f := rules.Finding{
-		Message: fmt.Sprintf("%s cannot %s %s: its token policies %s %s; the template blocks with Missing: vault.%s(%s)",
-			wl, verb, real, strings.Join(tok.Policies, ", "), denial(ans.Decision, capability), verb, real),
+		Message: fmt.Sprintf("%s cannot %s %s: its token policies %s %s; the template blocks with %s",
+			wl, verb, real, strings.Join(tok.Policies, ", "), denial(ans.Decision, capability), missingEvent(a)),
 		Range:    tpl.TextRange(wl.Job.File, a.Line, a.Column, a.Offset, a.EndOffset-a.Offset),
 		Object:   wl.Job.Ref,
 		Evidence: append([]string(nil), tok.Steps...),
 	}
-	if real != a.Path {
-		f.Evidence = append(f.Evidence, fmt.Sprintf("consul-template reads %s as %s on the KV v2 mount", a.Path, real))
+	if rd.Rewritten() {
+		f.Evidence = append(f.Evidence, fmt.Sprintf("consul-template reads %s as %s on the KV v2 mount (%s)", a.Path, real, rd.KV.Why))
 	}
 	for _, dr := range dropped {
 		f.Evidence = append(f.Evidence, fmt.Sprintf("policy %s path %q is dropped: %s", dr.Policy, dr.Rule.Path, dr.Reason))
@@ -111,8 +102,8 @@ func checkAccess(p *rules.Pass, wl access.Workload, tok *access.Token, tpl *worl
 		// the template fill (the accessor and claim-mapping rules say so),
 		// not another grant.
 		dr := dropped[0]
-		f.Message = fmt.Sprintf("%s cannot %s %s: policy %s would grant it with path %q, but Vault drops that path for this task (%s); the template blocks with Missing: vault.%s(%s)",
-			wl, verb, real, dr.Policy, dr.Rule.Path, dr.Reason, verb, real)
+		f.Message = fmt.Sprintf("%s cannot %s %s: policy %s would grant it with path %q, but Vault drops that path for this task (%s); the template blocks with %s",
+			wl, verb, real, dr.Policy, dr.Rule.Path, dr.Reason, missingEvent(a))
 		f.Related = append(f.Related, rules.Related{Message: "dropped path", Range: dr.Rule.PathRange})
 		p.Report(f)
 		return
@@ -146,32 +137,9 @@ func grantTarget(w *world.World, tok *access.Token) *world.Policy {
 		if name == "default" {
 			continue
 		}
-		if pol := w.Policy(name); pol != nil {
+		if pol := w.PolicyIn(tok.Namespace, name); pol != nil {
 			return pol
 		}
 	}
 	return nil
-}
-
-// kvV2Mounts infers which mounts are KV version 2 from the policies: only
-// v2 mounts have data/ and metadata/ paths.
-func kvV2Mounts(w *world.World) map[string]bool {
-	out := map[string]bool{}
-	for _, pol := range w.Policies {
-		for _, r := range pol.ACL.Rules {
-			parts := strings.SplitN(strings.TrimPrefix(r.Path, "/"), "/", 3)
-			if len(parts) >= 2 && (parts[1] == "data" || parts[1] == "metadata") {
-				out[parts[0]] = true
-			}
-		}
-	}
-	return out
-}
-
-func mountOf(p string, v2 map[string]bool) string {
-	first, _, _ := strings.Cut(strings.Trim(path.Clean(p), "/"), "/")
-	if v2[first] {
-		return first
-	}
-	return ""
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/nvlint/nvlint/access"
-	"github.com/nvlint/nvlint/acl"
 	"github.com/nvlint/nvlint/rules"
 	"github.com/nvlint/nvlint/world"
 )
@@ -106,16 +105,17 @@ var triages = []triage{
 			if !ok {
 				return fmt.Sprintf("the task's token cannot %s %s", op, path), nil
 			}
-			aop := map[string]acl.Operation{"read": acl.OpRead, "list": acl.OpList, "write": acl.OpUpdate}[op]
-			ans := tok.Can(path, aop)
+			rd := tok.Read(p.World, access.CallFromEvent(op, path))
+			ans := rd.Answer
 			switch {
 			case tok.Refused != "":
 				return "the task gets no token: " + tok.Refused, tok.Steps
 			case !ans.Known:
 				return fmt.Sprintf("the task's template waits for %s %s; whether its token may is unknown here: %s", op, path, ans.Why), tok.Steps
 			case ans.Allowed:
-				return fmt.Sprintf("the policies allow %s %s; the secret may not exist yet, or the policies changed since the task started", op, path), tok.Steps
+				return fmt.Sprintf("the policies allow %s %s; the secret may not exist yet, or the policies changed since the task started", op, rd.Path), tok.Steps
 			}
+			path = rd.Path
 			why := "no rule of its policies matches"
 			for _, d := range ans.Dropped {
 				if access.LeadsTo(d.Rule.Path, path) {

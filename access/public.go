@@ -1,0 +1,81 @@
+package access
+
+import (
+	"strings"
+
+	"github.com/nvlint/nvlint/world"
+)
+
+// pkiPublic are the paths of a PKI mount that Vault serves without a
+// token (the Unauthenticated special paths of builtin/logical/pki's
+// backend): CA certificates and chains, certificates by serial, CRLs,
+// issuers' public material, OCSP. "+" is one path element, a trailing
+// "*" any rest. What they return is public by design; no ACL decides
+// them.
+var pkiPublic = []string{
+	"cert/*", "ca/pem", "ca_chain", "ca",
+	"crl", "crl/pem", "crl/delta", "crl/delta/pem",
+	"unified-crl", "unified-crl/pem", "unified-crl/delta", "unified-crl/delta/pem",
+	"issuer/+/crl", "issuer/+/crl/der", "issuer/+/crl/pem",
+	"issuer/+/crl/delta", "issuer/+/crl/delta/der", "issuer/+/crl/delta/pem",
+	"issuer/+/unified-crl", "issuer/+/unified-crl/der", "issuer/+/unified-crl/pem",
+	"issuer/+/unified-crl/delta", "issuer/+/unified-crl/delta/der", "issuer/+/unified-crl/delta/pem",
+	"issuer/+/pem", "issuer/+/der", "issuer/+/json",
+	"ocsp", "ocsp/*", "unified-ocsp", "unified-ocsp/*",
+}
+
+// PublicPath reports whether a read of path reaches an endpoint Vault
+// serves to anyone, without a token: a public endpoint of a PKI mount.
+// The mount must be recognisably PKI, by a name containing "pki" (pki,
+// pki_int, pki-root...) or by a policy granting issue/ or sign/ below
+// it: "ca" or "cert/x" below a KV mount is an ordinary secret. It
+// returns the mount and the public pattern that matched.
+func PublicPath(w *world.World, path string) (mount, pattern string, ok bool) {
+	elems := strings.Split(strings.Trim(path, "/"), "/")
+	// Mounts may be nested (team/pki): try every split, shortest first.
+	for i := 1; i < len(elems); i++ {
+		m := strings.Join(elems[:i], "/")
+		rest := elems[i:]
+		for _, pat := range pkiPublic {
+			if matchPattern(strings.Split(pat, "/"), rest) && isPKIMount(w, m) {
+				return m, pat, true
+			}
+		}
+	}
+	return "", "", false
+}
+
+func matchPattern(pat, elems []string) bool {
+	for i, p := range pat {
+		if p == "*" {
+			return i < len(elems)
+		}
+		if i >= len(elems) || (p != "+" && p != elems[i]) {
+			return false
+		}
+	}
+	return len(pat) == len(elems)
+}
+
+// isPKIMount reports whether mount is evidently a PKI secrets engine.
+func isPKIMount(w *world.World, mount string) bool {
+	last := mount[strings.LastIndex(mount, "/")+1:]
+	if strings.Contains(strings.ToLower(last), "pki") {
+		return true
+	}
+	if w == nil {
+		return false
+	}
+	for _, pol := range w.Policies {
+		if pol.ACL == nil {
+			continue
+		}
+		for _, r := range pol.ACL.Rules {
+			p := strings.TrimPrefix(r.Path, "/")
+			if strings.HasPrefix(p, mount+"/issue/") || strings.HasPrefix(p, mount+"/sign/") {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,144 @@
+package inputs
+
+import (
+	"path/filepath"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	hcljson "github.com/hashicorp/hcl/v2/json"
+
+	"github.com/nvlint/nvlint/world"
+)
+
+// Vault namespaces of Terraform objects. The Vault provider writes a
+// resource into its namespace argument, relative to the provider's own
+// namespace (provider "vault" { namespace = ... }, or the aliased
+// provider the resource's provider argument picks). Two objects of one
+// name in different namespaces are two objects.
+
+var tfNamespaceSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
+	{Type: "resource", LabelNames: []string{"type", "name"}},
+	{Type: "provider", LabelNames: []string{"name"}},
+}}
+
+// tfNamespaces is what one module (directory) says about namespaces.
+type tfNamespaces struct {
+	// providers maps "" (the default vault provider) and each alias to
+	// the provider's namespace.
+	providers map[string]world.Str
+	// resources maps type.name to the resource's own namespace argument
+	// and the alias of the provider it uses ("" for the default).
+	resources map[string]tfResourceNS
+}
+
+type tfResourceNS struct {
+	namespace world.Str
+	provider  string
+	// providerUnknown is true when the provider argument is not a plain
+	// vault.<alias> reference nvlint can follow.
+	providerUnknown bool
+}
+
+// readNamespaces sets the Namespace of every Vault object w read from a
+// Terraform resource whose namespace the configuration declares.
+func readNamespaces(w *world.World) {
+	modules := map[string]*tfNamespaces{}
+	for _, f := range w.Files {
+		if f.Kind != world.KindTerraform || !strings.Contains(string(f.Src), "namespace") {
+			continue
+		}
+		var file *hcl.File
+		if strings.HasSuffix(strings.ToLower(f.Path), ".json") {
+			file, _ = hcljson.Parse(f.Src, f.Path)
+		} else {
+			file, _ = hclsyntax.ParseConfig(f.Src, f.Path, hcl.InitialPos)
+		}
+		if file == nil || file.Body == nil {
+			continue
+		}
+		dir := filepath.Dir(f.Path)
+		m := modules[dir]
+		if m == nil {
+			m = &tfNamespaces{providers: map[string]world.Str{}, resources: map[string]tfResourceNS{}}
+			modules[dir] = m
+		}
+		content, _, _ := file.Body.PartialContent(tfNamespaceSchema)
+		for _, b := range content.Blocks {
+			attrs, _ := b.Body.JustAttributes()
+			switch {
+			case b.Type == "provider" && b.Labels[0] == "vault":
+				alias := strAttr(attrs, "alias")
+				if alias.Set && !alias.Known {
+					continue
+				}
+				m.providers[alias.V] = strAttr(attrs, "namespace")
+			case b.Type == "resource" && strings.HasPrefix(b.Labels[0], "vault_"):
+				r := tfResourceNS{namespace: strAttr(attrs, "namespace")}
+				if a, ok := attrs["provider"]; ok {
+					t, diags := hcl.AbsTraversalForExpr(a.Expr)
+					if diags.HasErrors() || len(t) != 2 || t.RootName() != "vault" {
+						r.providerUnknown = true
+					} else if at, ok := t[1].(hcl.TraverseAttr); ok {
+						r.provider = at.Name
+					}
+				}
+				m.resources[b.Labels[0]+"."+b.Labels[1]] = r
+			}
+		}
+	}
+	if len(modules) == 0 {
+		return
+	}
+	set := func(meta *world.Meta) {
+		if meta.Resource == nil || meta.Resource.File == nil {
+			return
+		}
+		m := modules[filepath.Dir(meta.Resource.File.Path)]
+		if m == nil {
+			return
+		}
+		r, ok := m.resources[meta.Resource.Address()]
+		if !ok {
+			return
+		}
+		meta.Namespace = resourceNamespace(m, r)
+	}
+	for _, o := range w.Policies {
+		set(&o.Meta)
+	}
+	for _, o := range w.TokenRoles {
+		set(&o.Meta)
+	}
+	for _, o := range w.JWTConfigs {
+		set(&o.Meta)
+	}
+	for _, o := range w.JWTRoles {
+		set(&o.Meta)
+	}
+}
+
+// resourceNamespace joins the provider's namespace and the resource's
+// own, which is relative to it.
+func resourceNamespace(m *tfNamespaces, r tfResourceNS) world.Str {
+	if r.providerUnknown {
+		return world.Str{Set: true, Range: r.namespace.Range}
+	}
+	prov := m.providers[r.provider]
+	switch {
+	case !prov.Set:
+		return r.namespace
+	case !r.namespace.Set:
+		return prov
+	case !prov.Known || !r.namespace.Known:
+		return world.Str{Set: true, Range: r.namespace.Range}
+	}
+	ns := strings.Trim(prov.V, "/")
+	if rel := strings.Trim(r.namespace.V, "/"); rel != "" {
+		if ns != "" {
+			ns += "/"
+		}
+		ns += rel
+	}
+	return world.Str{V: ns, Set: true, Known: true, Range: r.namespace.Range}
+}
