@@ -40,7 +40,7 @@ func TestPlanRefusesOverlappingEdits(t *testing.T) {
 		fixing(ruleB, "adjacent", edit("f", 5, 7, "w")),
 		fixing(ruleB, "out of range", edit("f", 9, 12, "")),
 		fixing(ruleB, "other file", edit("g", 0, 0, "v")),
-		{Rule: ruleA, Message: "command only", Fixes: []rules.Fix{{Commands: []string{"vault write"}}}},
+		{Rule: ruleA, Message: "command only", Fixes: []rules.Fix{{Commands: []rules.Command{rules.Cmd("vault", "write")}}}},
 	}
 	p := NewPlan(fs, srcs)
 	var applied []string
@@ -219,12 +219,12 @@ func TestUnifiedAppliesWithPatch(t *testing.T) {
 
 func TestScript(t *testing.T) {
 	applied := []rules.Finding{
-		{Rule: ruleA, Message: "role not renewable", Fixes: []rules.Fix{{Description: "Set renewable", Commands: []string{"vault write auth/token/roles/r @r.json"}}}},
-		{Rule: ruleA, Message: "role not periodic", Fixes: []rules.Fix{{Description: "Set period", Commands: []string{"vault write auth/token/roles/r @r.json"}}}},
+		{Rule: ruleA, Message: "role not renewable", Fixes: []rules.Fix{{Description: "Set renewable", Commands: []rules.Command{rules.Cmd("vault", "write", "auth/token/roles/r", "@r.json")}}}},
+		{Rule: ruleA, Message: "role not periodic", Fixes: []rules.Fix{{Description: "Set period", Commands: []rules.Command{rules.Cmd("vault", "write", "auth/token/roles/r", "@r.json")}}}},
 	}
 	remaining := []rules.Finding{
-		{Rule: ruleB, Message: "placeholder", Object: world.ObjectRef{Kind: "policy", Name: "p"}, Fixes: []rules.Fix{{Description: "Replace it", Commands: []string{"sed -i s/x/y/ p.hcl"}}}},
-		{Rule: ruleB, Message: "fixable, not fixed", Fixes: []rules.Fix{{Edits: []rules.TextEdit{edit("f", 0, 0, "")}, Commands: []string{"never"}}}},
+		{Rule: ruleB, Message: "placeholder", Object: world.ObjectRef{Kind: "policy", Name: "p"}, Fixes: []rules.Fix{{Description: "Replace it", Commands: []rules.Command{rules.Cmd("sed", "-i", "s/x/y/", "p.hcl")}}}},
+		{Rule: ruleB, Message: "fixable, not fixed", Fixes: []rules.Fix{{Edits: []rules.TextEdit{edit("f", 0, 0, "")}, Commands: []rules.Command{rules.Cmd("never")}}}},
 	}
 	s := Script(applied, remaining)
 	if strings.Count(s, "vault write auth/token/roles/r @r.json") != 1 || !strings.Contains(s, "sed -i s/x/y/ p.hcl") || strings.Contains(s, "never") ||

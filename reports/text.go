@@ -154,7 +154,7 @@ func writeFindingMarked(b *bytes.Buffer, st textStyles, f rules.Finding, files m
 		for _, e := range fx.Edits {
 			writeEdit(b, st, e, files[e.Range.Filename])
 		}
-		for _, c := range fx.Commands {
+		for _, c := range fx.CommandLines() {
 			// Render line by line: lipgloss pads a multi-line block to
 			// one width.
 			for i, l := range strings.Split(c, "\n") {

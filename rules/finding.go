@@ -39,7 +39,7 @@ type Fix struct {
 	// Description is a verb phrase: "Add nomad-server to disallowed_policies".
 	Description string
 	Edits       []TextEdit
-	Commands    []string
+	Commands    []Command
 	// Manual marks a fix that needs a decision first (migrate, then remove
 	// the legacy key; supply the token elsewhere, then delete it): it is
 	// shown, and nvlint lint --fix leaves it to the user.

@@ -65,7 +65,7 @@ func (jwtConfigDefaultRoleMissing) Check(p *rules.Pass) {
 			best, ok = names[0], true
 		}
 		if ok {
-			f.Fixes = append(f.Fixes, configFix(c, fmt.Sprintf("Set default_role to %q", best), "default_role="+best, edits.Replace(dr.Range, strconv.Quote(best))))
+			f.Fixes = append(f.Fixes, configFix(c, fmt.Sprintf("Set default_role to %q", best), []string{"default_role=" + best}, edits.Replace(dr.Range, strconv.Quote(best))))
 		}
 		f.Fixes = append(f.Fixes, rules.Fix{Description: fmt.Sprintf("Write JWT role %s: vault write auth/%s/role/%s @FILE.json", strings.ToLower(dr.V), mountName(c), strings.ToLower(dr.V))})
 		p.Report(f)
