@@ -303,6 +303,14 @@ func maskSecrets(f *world.File, n int, line string) string {
 func expandTabs(s string) string { return strings.ReplaceAll(s, "\t", "    ") }
 
 func writeVerbose(b *bytes.Buffer, st textStyles, r *Report) {
+	for _, f := range r.Findings {
+		if f.Trace != "" {
+			b.WriteString("\n" + st.file.Render("stack of the crash of "+f.Rule.ID+" "+f.Rule.Name) + "\n")
+			for _, l := range strings.Split(f.Trace, "\n") {
+				b.WriteString("  " + st.dim.Render(l) + "\n")
+			}
+		}
+	}
 	if len(r.Skipped) == 0 && len(r.Notes) == 0 {
 		return
 	}

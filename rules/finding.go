@@ -24,6 +24,9 @@ type Finding struct {
 	// checked against, the policy that grants too much).
 	Related []Related
 	Fixes   []Fix
+	// Trace is the stack of a rule that crashed, without the build
+	// machine's paths; reports print it only when asked to be verbose.
+	Trace string
 }
 
 // Related is a secondary location.
