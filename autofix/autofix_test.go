@@ -251,3 +251,27 @@ func readFile(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// TestScriptKeepsTemplatesAsComments: a command with parts to fill in is
+// shown but never run, and no name ends a comment line.
+func TestScriptKeepsTemplatesAsComments(t *testing.T) {
+	remaining := []rules.Finding{{
+		Rule: ruleB, Message: "config lacks an algorithm\nrm -rf /", Object: world.ObjectRef{Kind: "jwt-auth-config", Name: "jwt\nid"},
+		Fixes: []rules.Fix{{Description: "Accept EdDSA\nid", Commands: []rules.Command{
+			rules.Template("vault write %s jwt_supported_algs=RS256,EdDSA <the other config parameters>", "auth/jwt nomad/config"),
+			rules.Cmd("vault", "read", "auth/jwt nomad/config"),
+		}}},
+	}}
+	s := Script(nil, remaining)
+	for _, l := range strings.Split(s, "\n") {
+		if l == "" || strings.HasPrefix(l, "#") || l == "set -eu" {
+			continue
+		}
+		if l != "vault read 'auth/jwt nomad/config'" {
+			t.Errorf("runnable line %q", l)
+		}
+	}
+	if !strings.Contains(s, "#   vault write 'auth/jwt nomad/config' jwt_supported_algs=RS256,EdDSA <the other config parameters>") {
+		t.Errorf("the template is not shown as a comment:\n%s", s)
+	}
+}
