@@ -182,7 +182,8 @@ func (c Command) clone() Command {
 // its key bare (vault write auth/x role_type=jwt reads better than
 // 'role_type=jwt', and means the same when it is not the first word).
 // POSIX has no escapes for control characters, which syntax.Quote then
-// refuses: single quotes take them literally, newlines included.
+// refuses: single quotes take them literally, newlines included, and
+// keep "!" from an interactive bash's history expansion.
 func Quote(w string) string {
 	if k, v, ok := strings.Cut(w, "="); ok && k != "" && strings.Trim(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == "" {
 		return k + "=" + quoteWord(v)
@@ -191,8 +192,12 @@ func Quote(w string) string {
 }
 
 func quoteWord(w string) string {
-	if q, err := syntax.Quote(w, syntax.LangPOSIX); err == nil {
-		return q
+	// An interactive bash expands !x even in double quotes: a command
+	// pasted at a prompt must keep it in single quotes.
+	if !strings.ContainsRune(w, '!') {
+		if q, err := syntax.Quote(w, syntax.LangPOSIX); err == nil {
+			return q
+		}
 	}
 	return "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
 }

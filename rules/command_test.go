@@ -20,6 +20,7 @@ func TestCommandString(t *testing.T) {
 			`{ vault policy read p && printf '\n%s\n' 'path "x" {}'; } | vault policy write p -`},
 		{Cmd("sed", "-i", "s/a/b/", "f").And("vault", "policy", "write", "p", "f"), "sed -i s/a/b/ f && vault policy write p f"},
 		{Template("vault write %s key=<fill in>", "auth/my mount/config"), "vault write 'auth/my mount/config' key=<fill in>"},
+		{Cmd("vault", "policy", "read", "a!b", "it's!", "it's"), `vault policy read 'a!b' 'it'\''s!' "it's"`},
 	} {
 		if got := c.cmd.String(); got != c.want {
 			t.Errorf("got  %s\nwant %s", got, c.want)
@@ -36,7 +37,7 @@ func TestQuoteRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Skip("no sh")
 	}
-	words := []string{"plain", "", "with space", "it's", `"dq"`, "$(id)", "`id`", "a\nb", "tab\tx", "back\\slash", "-rf", "~user", "#c", "a=b c", "*?[x]", "é ü", "\x01\x7f"}
+	words := []string{"plain", "", "with space", "it's", `"dq"`, "$(id)", "`id`", "a\nb", "tab\tx", "back\\slash", "-rf", "~user", "#c", "a=b c", "*?[x]", "é ü", "\x01\x7f", "!x", "it's!"}
 	var script strings.Builder
 	for _, w := range words {
 		script.WriteString("printf '%s\\0' " + Quote(w) + "\n")
