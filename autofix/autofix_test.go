@@ -40,7 +40,7 @@ func TestPlanRefusesOverlappingEdits(t *testing.T) {
 		fixing(ruleB, "adjacent", edit("f", 5, 7, "w")),
 		fixing(ruleB, "out of range", edit("f", 9, 12, "")),
 		fixing(ruleB, "other file", edit("g", 0, 0, "v")),
-		{Rule: ruleA, Message: "command only", Fixes: []rules.Fix{{Commands: []string{"vault write"}}}},
+		{Rule: ruleA, Message: "command only", Fixes: []rules.Fix{{Commands: []rules.Command{rules.Cmd("vault", "write")}}}},
 	}
 	p := NewPlan(fs, srcs)
 	var applied []string
@@ -219,12 +219,12 @@ func TestUnifiedAppliesWithPatch(t *testing.T) {
 
 func TestScript(t *testing.T) {
 	applied := []rules.Finding{
-		{Rule: ruleA, Message: "role not renewable", Fixes: []rules.Fix{{Description: "Set renewable", Commands: []string{"vault write auth/token/roles/r @r.json"}}}},
-		{Rule: ruleA, Message: "role not periodic", Fixes: []rules.Fix{{Description: "Set period", Commands: []string{"vault write auth/token/roles/r @r.json"}}}},
+		{Rule: ruleA, Message: "role not renewable", Fixes: []rules.Fix{{Description: "Set renewable", Commands: []rules.Command{rules.Cmd("vault", "write", "auth/token/roles/r", "@r.json")}}}},
+		{Rule: ruleA, Message: "role not periodic", Fixes: []rules.Fix{{Description: "Set period", Commands: []rules.Command{rules.Cmd("vault", "write", "auth/token/roles/r", "@r.json")}}}},
 	}
 	remaining := []rules.Finding{
-		{Rule: ruleB, Message: "placeholder", Object: world.ObjectRef{Kind: "policy", Name: "p"}, Fixes: []rules.Fix{{Description: "Replace it", Commands: []string{"sed -i s/x/y/ p.hcl"}}}},
-		{Rule: ruleB, Message: "fixable, not fixed", Fixes: []rules.Fix{{Edits: []rules.TextEdit{edit("f", 0, 0, "")}, Commands: []string{"never"}}}},
+		{Rule: ruleB, Message: "placeholder", Object: world.ObjectRef{Kind: "policy", Name: "p"}, Fixes: []rules.Fix{{Description: "Replace it", Commands: []rules.Command{rules.Cmd("sed", "-i", "s/x/y/", "p.hcl")}}}},
+		{Rule: ruleB, Message: "fixable, not fixed", Fixes: []rules.Fix{{Edits: []rules.TextEdit{edit("f", 0, 0, "")}, Commands: []rules.Command{rules.Cmd("never")}}}},
 	}
 	s := Script(applied, remaining)
 	if strings.Count(s, "vault write auth/token/roles/r @r.json") != 1 || !strings.Contains(s, "sed -i s/x/y/ p.hcl") || strings.Contains(s, "never") ||
@@ -250,4 +250,28 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestScriptKeepsTemplatesAsComments: a command with parts to fill in is
+// shown but never run, and no name ends a comment line.
+func TestScriptKeepsTemplatesAsComments(t *testing.T) {
+	remaining := []rules.Finding{{
+		Rule: ruleB, Message: "config lacks an algorithm\nrm -rf /", Object: world.ObjectRef{Kind: "jwt-auth-config", Name: "jwt\nid"},
+		Fixes: []rules.Fix{{Description: "Accept EdDSA\nid", Commands: []rules.Command{
+			rules.Template("vault write %s jwt_supported_algs=RS256,EdDSA <the other config parameters>", "auth/jwt nomad/config"),
+			rules.Cmd("vault", "read", "auth/jwt nomad/config"),
+		}}},
+	}}
+	s := Script(nil, remaining)
+	for _, l := range strings.Split(s, "\n") {
+		if l == "" || strings.HasPrefix(l, "#") || l == "set -eu" {
+			continue
+		}
+		if l != "vault read 'auth/jwt nomad/config'" {
+			t.Errorf("runnable line %q", l)
+		}
+	}
+	if !strings.Contains(s, "#   vault write 'auth/jwt nomad/config' jwt_supported_algs=RS256,EdDSA <the other config parameters>") {
+		t.Errorf("the template is not shown as a comment:\n%s", s)
+	}
 }

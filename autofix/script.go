@@ -16,20 +16,29 @@ func Script(applied, remaining []rules.Finding) string {
 	var b strings.Builder
 	seen := map[string]bool{}
 	add := func(f rules.Finding, fix rules.Fix, note string) {
-		var cmds []string
+		var cmds []rules.Command
 		for _, c := range fix.Commands {
-			if !seen[c] {
-				seen[c] = true
+			if s := c.String(); !seen[s] {
+				seen[s] = true
 				cmds = append(cmds, c)
 			}
 		}
 		if len(cmds) == 0 {
 			return
 		}
-		fmt.Fprintf(&b, "\n# %s %s: %s\n", f.Rule.ID, where(f), oneLine(f.Message))
-		fmt.Fprintf(&b, "# %s%s\n", fix.Description, note)
+		fmt.Fprintf(&b, "\n# %s %s: %s\n", f.Rule.ID, oneLine(where(f)), oneLine(f.Message))
+		fmt.Fprintf(&b, "# %s%s\n", oneLine(fix.Description), note)
 		for _, c := range cmds {
-			b.WriteString(c + "\n")
+			if c.Runnable() {
+				b.WriteString(c.String() + "\n")
+				continue
+			}
+			// A command with parts to fill in stays a comment: the
+			// script never runs a line that was not meant to run as is.
+			b.WriteString("# complete this command, then run it:\n")
+			for _, l := range strings.Split(c.String(), "\n") {
+				b.WriteString("#   " + l + "\n")
+			}
 		}
 	}
 	for _, f := range applied {
@@ -62,7 +71,7 @@ func where(f rules.Finding) string {
 }
 
 func oneLine(s string) string {
-	s = strings.ReplaceAll(s, "\n", " ")
+	s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
 	const maxLen = 160
 	if r := []rune(s); len(r) > maxLen {
 		s = string(r[:maxLen]) + "…"

@@ -88,6 +88,16 @@ func applyFix(t *testing.T, rep doctorReport, rule string, env map[string]string
 	t.Fatalf("no %s finding with a fix command", rule)
 }
 
+// noCrash fails the test on a finding of a rule that crashed.
+func noCrash(t *testing.T, rep doctorReport) {
+	t.Helper()
+	for _, f := range rep.Findings {
+		if strings.Contains(f.Message, "crashed") {
+			t.Errorf("%s: %s\n%s", f.Rule, f.Message, strings.Join(f.Evidence, "\n"))
+		}
+	}
+}
+
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
@@ -237,7 +247,13 @@ func TestDoctorWorkloadIdentity(t *testing.T) {
 		defer s.writeRole(t, "nomad-workloads", nil)
 		rep, _ := doctor(t, s.env)
 		if !rep.has("NV233") || !rep.has("NV411") {
-			t.Errorf("want NV233 and NV411, got %v", rep.errors())
+			t.Fatalf("want NV233 and NV411, got %v", rep.errors())
+		}
+		// The live role's fix sends claim_mappings as JSON on standard
+		// input: the real vault CLI must take it.
+		applyFix(t, rep, "NV233", s.env)
+		if rep, _ = doctor(t, s.env); rep.has("NV233") {
+			t.Errorf("the NV233 fix did not resolve it: %v", rep.errors())
 		}
 	})
 
@@ -465,8 +481,54 @@ func TestDoctorLegacyTokenRole(t *testing.T) {
 		s.writeRole(t, func(r map[string]any) { delete(r, "disallowed_policies") })
 		defer s.writeRole(t, nil)
 		rep, _ := doctor(t, s.env, "--nomad-vault-token-file", s.tokenFile)
+		noCrash(t, rep)
 		if !rep.has("NV115") {
-			t.Errorf("want NV115, got %v", rep.errors())
+			t.Fatalf("want NV115, got %v", rep.errors())
+		}
+		applyFix(t, rep, "NV115", s.env)
+		if rep, _ = doctor(t, s.env, "--nomad-vault-token-file", s.tokenFile); rep.has("NV115") {
+			t.Errorf("the NV115 fix did not resolve it: %v", rep.errors())
+		}
+	})
+
+	t.Run("job policy the server token does not hold", func(t *testing.T) {
+		// A role with neither list: Vault lets the server give only its
+		// own policies, and the task's token is refused.
+		s.writeRole(t, func(r map[string]any) { delete(r, "disallowed_policies") })
+		defer s.writeRole(t, nil)
+		must(t, s.vc.Sys().PutPolicy("access-tables", `path "database/creds/accessdb" { capabilities = ["read"] }`))
+		nc := s.nomad.Client(t)
+		job := nomadapi.NewServiceJob("web", "web", "global", 50)
+		job.Datacenters = []string{"*"}
+		task := nomadapi.NewTask("web", "raw_exec")
+		task.Config = map[string]any{"command": "/bin/sleep", "args": []string{"3600"}}
+		task.Vault = &nomadapi.Vault{Policies: []string{"access-tables"}}
+		task.Resources = &nomadapi.Resources{CPU: ptr(50), MemoryMB: ptr(32)}
+		job.AddTaskGroup(nomadapi.NewTaskGroup("app", 1).AddTask(task))
+		_, _, err := nc.Jobs().Register(job, nil)
+		must(t, err)
+		defer func() { _, _, _ = nc.Jobs().Deregister("web", true, nil) }()
+
+		var rep doctorReport
+		var explained string
+		for deadline := time.Now().Add(90 * time.Second); explained == "" && time.Now().Before(deadline); time.Sleep(2 * time.Second) {
+			rep, _ = doctor(t, s.env, "--nomad-vault-token-file", s.tokenFile)
+			for _, f := range rep.Findings {
+				if f.Rule == "NV661" && strings.Contains(strings.Join(f.Evidence, "\n"), "child policies must be subset of parent") {
+					explained = f.Message
+				}
+			}
+		}
+		noCrash(t, rep)
+		if !strings.Contains(explained, "token role nomad-cluster has neither allowed_policies nor disallowed_policies") ||
+			!strings.Contains(explained, "[access-tables]") {
+			t.Fatalf("NV661 does not explain the refusal: %q\n%v\n%s", explained, rep.errors(), s.nomad.Log())
+		}
+		applyFix(t, rep, "NV661", s.env)
+		role, err := s.vc.Logical().Read("auth/token/roles/nomad-cluster")
+		must(t, err)
+		if got := role.Data["disallowed_policies"]; len(got.([]any)) != 1 || got.([]any)[0] != "nomad-server" {
+			t.Errorf("after the fix, disallowed_policies = %v", got)
 		}
 	})
 

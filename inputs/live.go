@@ -54,6 +54,9 @@ func LivePolicy(w *world.World, name, origin, text string) error {
 	w.Policies = append(w.Policies, &world.Policy{
 		Meta: world.Meta{Ref: world.ObjectRef{Kind: world.KindPolicy, Name: name, Origin: origin}, Raw: []byte(text)},
 		ACL:  p,
+		// Warnings: what Vault stores but drops (a template parameter
+		// it can never fill).
+		Diags: diags,
 	})
 	return nil
 }

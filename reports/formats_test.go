@@ -68,7 +68,7 @@ func hostileReport() *reports.Report {
 				Evidence: []string{"evidence with " + hostile},
 				Related:  []rules.Related{{Message: "related " + hostile, Range: rng(odd, 3, 1, 3, 5)}},
 				Fixes: []rules.Fix{{Description: "fix " + hostile, Edits: []rules.TextEdit{edit},
-					Commands: []string{"vault policy write nomad-server " + odd, "echo '```' && echo '````'"}}},
+					Commands: []rules.Command{rules.Cmd("vault", "policy", "write", "nomad-server", odd), rules.Cmd("echo", "```").And("echo", "````")}}},
 			},
 			{
 				// Same rule, file and message as the first: JUnit must
@@ -504,7 +504,7 @@ func TestMaskedEverywhere(t *testing.T) {
 	f.Evidence = append(f.Evidence, "value "+secret)
 	f.Related[0].Message += secret
 	f.Fixes[0].Description += secret
-	f.Fixes[0].Commands = append(f.Fixes[0].Commands, "vault token revoke "+secret)
+	f.Fixes[0].Commands = append(f.Fixes[0].Commands, rules.Cmd("vault", "token", "revoke", secret))
 	f.Fixes[0].Edits[0].NewText += secret
 	r.Findings[3].Object.Name = secret
 	r.Skipped[0].Reason += secret

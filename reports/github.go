@@ -92,7 +92,7 @@ func githubMessage(f rules.Finding) string {
 	}
 	for _, fx := range f.Fixes {
 		lines = append(lines, "fix: "+fx.Description)
-		for _, c := range fx.Commands {
+		for _, c := range fx.CommandLines() {
 			lines = append(lines, "  $ "+c)
 		}
 	}

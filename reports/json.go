@@ -93,7 +93,7 @@ func toJSON(f rules.Finding) jsonFinding {
 		jf.Related = append(jf.Related, jsonRelated{Message: rel.Message, Location: location(rel.Range)})
 	}
 	for _, fx := range f.Fixes {
-		jx := jsonFix{Description: fx.Description, Edits: []jsonEdit{}, Commands: fx.Commands, Manual: fx.Manual}
+		jx := jsonFix{Description: fx.Description, Edits: []jsonEdit{}, Commands: fx.CommandLines(), Manual: fx.Manual}
 		if jx.Commands == nil {
 			jx.Commands = []string{}
 		}

@@ -178,7 +178,7 @@ func writeMarkdownFinding(b *bytes.Buffer, f rules.Finding, src map[string]*worl
 			b.WriteString(mdFence(opts.maskString(strings.Join(diff, "\n")), "diff"))
 		}
 		if len(fx.Commands) > 0 {
-			b.WriteString(mdFence(strings.Join(fx.Commands, "\n"), "sh"))
+			b.WriteString(mdFence(strings.Join(fx.CommandLines(), "\n"), "sh"))
 		}
 	}
 }

@@ -199,7 +199,11 @@ func masked(r *Report, mask func([]byte) []byte) *Report {
 		fixes := make([]rules.Fix, len(f.Fixes))
 		for j, fx := range f.Fixes {
 			fx.Description = m(fx.Description)
-			fx.Commands = ms(fx.Commands)
+			cmds := make([]rules.Command, len(fx.Commands))
+			for k, c := range fx.Commands {
+				cmds[k] = c.Map(m)
+			}
+			fx.Commands = cmds
 			edits := make([]rules.TextEdit, len(fx.Edits))
 			for k, e := range fx.Edits {
 				e.NewText = m(e.NewText)

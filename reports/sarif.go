@@ -349,7 +349,7 @@ func sarifMessage(f rules.Finding) string {
 	msg := f.Message
 	for _, fx := range f.Fixes {
 		msg += "\nFix: " + fx.Description
-		for _, c := range fx.Commands {
+		for _, c := range fx.CommandLines() {
 			msg += "\n  $ " + c
 		}
 	}

@@ -157,7 +157,7 @@ func writeFindingMarked(b *bytes.Buffer, st textStyles, f rules.Finding, files m
 		for _, e := range fx.Edits {
 			writeEdit(b, st, e, files[e.Range.Filename])
 		}
-		for _, c := range fx.Commands {
+		for _, c := range fx.CommandLines() {
 			// Render line by line: lipgloss pads a multi-line block to
 			// one width.
 			for i, l := range strings.Split(c, "\n") {
@@ -421,6 +421,14 @@ func (d displayLine) endCell(off int) int {
 func expandTabs(s string) string { return strings.ReplaceAll(s, "\t", "    ") }
 
 func writeVerbose(b *bytes.Buffer, st textStyles, r *Report) {
+	for _, f := range r.Findings {
+		if f.Trace != "" {
+			b.WriteString("\n" + st.file.Render("stack of the crash of "+f.Rule.ID+" "+f.Rule.Name) + "\n")
+			for _, l := range strings.Split(f.Trace, "\n") {
+				b.WriteString("  " + st.dim.Render(l) + "\n")
+			}
+		}
+	}
 	if len(r.Skipped) == 0 && len(r.Notes) == 0 {
 		return
 	}

@@ -29,6 +29,9 @@ type Finding struct {
 	// to Terraform. Report keeps such a finding below error and drops its
 	// edits, since a fix written for a wrong guess breaks a working setup.
 	Assumes []world.ObjectRef
+	// Trace is the stack of a rule that crashed, without the build
+	// machine's paths; reports print it only when asked to be verbose.
+	Trace string
 }
 
 // RestsOnGuess reports whether the finding rests on a name nvlint
@@ -55,7 +58,7 @@ type Fix struct {
 	// Description is a verb phrase: "Add nomad-server to disallowed_policies".
 	Description string
 	Edits       []TextEdit
-	Commands    []string
+	Commands    []Command
 	// Manual marks a fix that needs a decision first (migrate, then remove
 	// the legacy key; supply the token elsewhere, then delete it): it is
 	// shown, and nvlint lint --fix leaves it to the user.

@@ -20,7 +20,7 @@ func (r guessRule) Check(p *Pass) {
 	at := hcl.Range{Filename: "f.json", Start: hcl.Pos{Line: 1, Column: 1}, End: hcl.Pos{Line: 1, Column: 2, Byte: 1}}
 	p.Report(Finding{
 		Message: "names a role that is not given", Range: at, Assumes: []world.ObjectRef{r.ref},
-		Fixes: []Fix{{Description: "rename", Edits: []TextEdit{{Range: at, NewText: "x"}}, Commands: []string{"vault write ..."}}},
+		Fixes: []Fix{{Description: "rename", Edits: []TextEdit{{Range: at, NewText: "x"}}, Commands: []Command{Template("vault write ...")}}},
 	})
 }
 

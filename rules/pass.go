@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/nvlint/nvlint/world"
 )
@@ -32,8 +33,28 @@ func (p *Pass) Report(f Finding) {
 			f.Fixes[i].Edits = nil
 		}
 	}
+	f.Fixes = dropFileless(f.Fixes)
 	forTerraform(p.World, &f)
 	p.report(f)
+}
+
+// dropFileless removes the edits that name no file: a fix builder given
+// a live object (which has none) makes them, and there is nothing to
+// apply them to. The fix stays, with its commands, or as advice.
+func dropFileless(fixes []Fix) []Fix {
+	for i, fx := range fixes {
+		if !slices.ContainsFunc(fx.Edits, func(e TextEdit) bool { return e.Range.Filename == "" }) {
+			continue
+		}
+		var kept []TextEdit
+		for _, e := range fx.Edits {
+			if e.Range.Filename != "" {
+				kept = append(kept, e)
+			}
+		}
+		fixes[i].Edits = kept
+	}
+	return fixes
 }
 
 // CannotDecide records that the rule could not check something for lack of

@@ -4,11 +4,11 @@ import (
 	"cmp"
 	"fmt"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
 
+	"github.com/nvlint/nvlint/internal/crash"
 	"github.com/nvlint/nvlint/world"
 )
 
@@ -86,10 +86,12 @@ func run(w *world.World, all []Rule) Result {
 			func() {
 				defer func() {
 					if v := recover(); v != nil {
+						c := crash.Capture()
 						found = append(found, Finding{
 							Rule: m, Severity: Error,
-							Message:  fmt.Sprintf("rule %s crashed: %v (this is a bug in nvlint; please report it)", m.Name, v),
-							Evidence: []string{firstLines(string(debug.Stack()), 12)},
+							Message:  fmt.Sprintf("rule %s crashed: %v (this is a bug in nvlint; please report it with the stack --verbose prints)", m.Name, v),
+							Evidence: []string{"at " + c.Where},
+							Trace:    c.Stack,
 						})
 					}
 				}()
@@ -158,12 +160,4 @@ func joinKinds(ks []world.Kind) string {
 		s[i] = k.Noun()
 	}
 	return strings.Join(s, " and ")
-}
-
-func firstLines(s string, n int) string {
-	lines := strings.SplitN(s, "\n", n+1)
-	if len(lines) > n {
-		lines = lines[:n]
-	}
-	return strings.Join(lines, "\n")
 }

@@ -30,7 +30,7 @@ func forTerraform(w *world.World, f *Finding) {
 				fx.Manual = true
 			}
 		}
-		fx.Commands = terraformCommands(w, fx.Commands)
+		fx.Commands = TerraformCommands(w, fx.Commands)
 	}
 }
 
@@ -90,10 +90,12 @@ func instanceResources(w *world.World) []*world.Resource {
 	return out
 }
 
-// terraformCommands replaces each step of a command that writes a file
+// TerraformCommands replaces each step of a command that writes a file
 // Terraform applies (vault policy write NAME FILE, vault write PATH
 // @FILE, nomad job run FILE) with terraform apply in that configuration.
-func terraformCommands(w *world.World, cmds []string) []string {
+// Report does this for every command; a rule that builds a Template
+// around such a command calls it first, since a Template is text.
+func TerraformCommands(w *world.World, cmds []Command) []Command {
 	if len(cmds) == 0 {
 		return cmds
 	}
@@ -103,46 +105,55 @@ func terraformCommands(w *world.World, cmds []string) []string {
 			managed[f.Path] = f.Terraform
 		}
 	}
-	var out []string
+	var out []Command
+	seen := map[string]bool{}
 	for _, c := range cmds {
-		steps := strings.Split(c, " && ")
-		changed := false
-		for i, s := range steps {
-			if !strings.HasPrefix(s, "vault ") && !strings.HasPrefix(s, "nomad ") {
-				continue
-			}
-			for path, dir := range managed {
-				if mentions(s, path) {
-					steps[i], changed = terraformApply(dir), true
-					break
+		if c.Template == "" {
+			var steps []Pipeline
+			for _, p := range c.Steps {
+				if dir, ok := appliedBy(p, managed); ok {
+					p = terraformApply(dir).Steps[0]
 				}
+				if len(steps) > 0 && (Command{Steps: steps[len(steps)-1:]}).String() == (Command{Steps: []Pipeline{p}}).String() {
+					continue
+				}
+				steps = append(steps, p)
 			}
+			c = Command{Steps: steps}
 		}
-		if changed {
-			steps = slices.Compact(steps)
-			c = strings.Join(steps, " && ")
-		}
-		if !slices.Contains(out, c) {
+		if s := c.String(); !seen[s] {
+			seen[s] = true
 			out = append(out, c)
 		}
 	}
 	return out
 }
 
-// mentions reports whether a command names path as a word (or an @file
-// argument).
-func mentions(cmd, path string) bool {
-	for _, word := range strings.Fields(cmd) {
-		if strings.TrimPrefix(word, "@") == path {
-			return true
+// appliedBy reports whether a step runs vault or nomad on a file of a
+// Terraform configuration, and which: the whole step becomes terraform
+// apply.
+func appliedBy(p Pipeline, managed map[string]string) (string, bool) {
+	if len(p) == 0 || len(p[0]) == 0 || len(p[0][0]) == 0 {
+		return "", false
+	}
+	if prog := p[0][0][0]; prog != "vault" && prog != "nomad" {
+		return "", false
+	}
+	for _, g := range p {
+		for _, a := range g {
+			for _, word := range a {
+				if dir, ok := managed[strings.TrimPrefix(word, "@")]; ok {
+					return dir, true
+				}
+			}
 		}
 	}
-	return false
+	return "", false
 }
 
-func terraformApply(dir string) string {
+func terraformApply(dir string) Command {
 	if dir == "" || dir == "." {
-		return "terraform apply"
+		return Cmd("terraform", "apply")
 	}
-	return "terraform -chdir=" + dir + " apply"
+	return Cmd("terraform", "-chdir="+dir, "apply")
 }

@@ -15,22 +15,22 @@ func TestTerraformCommands(t *testing.T) {
 	root := &world.File{Path: "main.tf", Terraform: "."}
 	plain := &world.File{Path: "role.json"}
 	w := &world.World{Files: []*world.File{tf, pol, root, plain}}
-	got := terraformCommands(w, []string{
-		"vault write auth/jwt-nomad/role/r @infra/vault.tf",
-		"sed -i 's/a/b/g' infra/policies/p.hcl && vault policy write p infra/policies/p.hcl",
-		"vault policy write q infra/policies/p.hcl",
-		"vault write auth/token/roles/x @main.tf",
-		"vault write auth/token/roles/y @role.json",
-		"vault token create -policy nomad-server -period 72h -orphan",
+	got := TerraformCommands(w, []Command{
+		Cmd("vault", "write", "auth/jwt-nomad/role/r", "@infra/vault.tf"),
+		Cmd("sed", "-i", "s/a/b/g", "infra/policies/p.hcl").And("vault", "policy", "write", "p", "infra/policies/p.hcl"),
+		Cmd("vault", "policy", "write", "q", "infra/policies/p.hcl"),
+		Cmd("vault", "write", "auth/token/roles/x", "@main.tf"),
+		Cmd("vault", "write", "auth/token/roles/y", "@role.json"),
+		Cmd("vault", "token", "create", "-policy=nomad-server", "-period=72h", "-orphan"),
 	})
 	want := []string{
 		"terraform -chdir=infra apply",
-		"sed -i 's/a/b/g' infra/policies/p.hcl && terraform -chdir=infra apply",
+		"sed -i s/a/b/g infra/policies/p.hcl && terraform -chdir=infra apply",
 		"terraform apply",
 		"vault write auth/token/roles/y @role.json",
-		"vault token create -policy nomad-server -period 72h -orphan",
+		"vault token create -policy=nomad-server -period=72h -orphan",
 	}
-	if !slices.Equal(got, want) {
+	if got := (Fix{Commands: got}).CommandLines(); !slices.Equal(got, want) {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
 }
@@ -45,7 +45,7 @@ func TestForTerraformValueTypes(t *testing.T) {
 	w := &world.World{Files: []*world.File{tf}, JWTRoles: []*world.JWTRole{role}}
 	f := Finding{Fixes: []Fix{{
 		Edits:    []TextEdit{{Range: period, NewText: `"30m"`}, {Range: hcl.Range{Filename: "vault.tf"}, NewText: `"x"`}},
-		Commands: []string{"vault write auth/jwt-nomad/role/r @vault.tf"},
+		Commands: []Command{Cmd("vault", "write", "auth/jwt-nomad/role/r", "@vault.tf")},
 	}}}
 	forTerraform(w, &f)
 	if got := f.Fixes[0].Edits[0].NewText; got != "1800" {
@@ -54,7 +54,7 @@ func TestForTerraformValueTypes(t *testing.T) {
 	if got := f.Fixes[0].Edits[1].NewText; got != `"x"` {
 		t.Errorf("an edit outside any attribute changed: %q", got)
 	}
-	if got := f.Fixes[0].Commands; !slices.Equal(got, []string{"terraform apply"}) {
+	if got := f.Fixes[0].CommandLines(); !slices.Equal(got, []string{"terraform apply"}) {
 		t.Errorf("commands %q", got)
 	}
 }

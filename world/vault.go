@@ -12,14 +12,15 @@ type Policy struct {
 	ACL *acl.Policy
 	// Diags are the diagnostics of the policy's own text when it is
 	// embedded in a larger file (a Terraform vault_policy), which may
-	// hold other policies; see Diagnostics.
+	// hold other policies, or read from Vault; see Diagnostics.
 	Diags hcl.Diagnostics
 }
 
 // Diagnostics are the parse diagnostics of the policy's text: its own
-// for a policy declared in Terraform, else those of its file.
+// for a policy declared in Terraform or read from Vault, else those of
+// its file.
 func (p *Policy) Diagnostics() hcl.Diagnostics {
-	if p.Resource != nil {
+	if p.Resource != nil || p.File == nil {
 		return p.Diags
 	}
 	if p.File != nil {

@@ -125,7 +125,7 @@ func (tokenInConfig) Check(p *rules.Pass) {
 				Fixes: []rules.Fix{{
 					Description: "Remove the token from the file and supply VAULT_TOKEN instead",
 					Edits:       []rules.TextEdit{edits.DeleteLines(a.File, attrRange(v, "token").Range)},
-					Commands:    []string{"vault token revoke -accessor <accessor of the leaked token>"},
+					Commands:    []rules.Command{rules.Template("vault token revoke -accessor <accessor of the leaked token>")},
 					// The server needs the token from somewhere else first.
 					Manual: true,
 				}},
@@ -186,7 +186,7 @@ func (tokenOnClient) Check(p *rules.Pass) {
 				Fixes: []rules.Fix{{
 					Description: "Remove the token, which clients do not use",
 					Edits:       []rules.TextEdit{edits.DeleteLines(a.File, attrRange(v, "token").Range)},
-					Commands:    []string{"vault token revoke -accessor <accessor of the leaked token>"},
+					Commands:    []rules.Command{rules.Template("vault token revoke -accessor <accessor of the leaked token>")},
 					// Only if no server loads this file too.
 					Manual: true,
 				}},

@@ -106,7 +106,7 @@ func (audienceMismatch) Check(p *rules.Pass) {
 			add := src.aud.Items[0].V
 			fix := rules.Fix{
 				Description: fmt.Sprintf("Add %q to the bound_audiences of JWT role %s", add, roleName),
-				Commands:    []string{roleCommand(role, add)},
+				Commands:    []rules.Command{roleCommand(role, add)},
 			}
 			if role.File != nil {
 				if role.BoundAudiences.Set {
@@ -182,7 +182,7 @@ func fileOf(s identitySource) *world.File {
 	return s.agent.File
 }
 
-func roleCommand(r *world.JWTRole, aud string) string {
+func roleCommand(r *world.JWTRole, aud string) rules.Command {
 	auds := append(r.BoundAudiences.Strings(), aud)
 	return roleWrite(r, "bound_audiences="+strings.Join(auds, ","))
 }

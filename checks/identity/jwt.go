@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -114,27 +115,63 @@ func isJWTType(r *world.JWTRole) bool {
 	return r.RoleType.IsKnown() && strings.EqualFold(r.RoleType.V, "jwt")
 }
 
-// roleWrite is the command that writes the role again.
-func roleWrite(r *world.JWTRole, args string) string {
+// roleWrite is the command that writes the role again: its file, or for
+// a live role the parameters given (key=value words, each one word),
+// which Vault merges into the role.
+func roleWrite(r *world.JWTRole, args ...string) rules.Command {
+	path := "auth/" + mountOf(r) + "/role/" + r.Ref.Name
 	if r.File != nil {
-		return fmt.Sprintf("vault write auth/%s/role/%s @%s", mountOf(r), r.Ref.Name, r.File.Path)
+		return rules.Cmd("vault", "write", path, "@"+r.File.Path)
 	}
-	// The JWT plugin validates an update as if role_type were the
-	// default (oidc) unless the request names it: say it every time.
-	if !strings.Contains(args, "role_type=") {
-		typ := "jwt"
-		if r.RoleType.IsKnown() && r.RoleType.V != "" {
-			typ = r.RoleType.V
+	return rules.Cmd(append([]string{"vault", "write", path}, roleTyped(r, args)...)...)
+}
+
+// roleTyped adds role_type to the parameters of a live role's update: the
+// JWT plugin validates an update as if role_type were the default (oidc)
+// unless the request names it.
+func roleTyped(r *world.JWTRole, args []string) []string {
+	for _, a := range args {
+		if strings.HasPrefix(a, "role_type=") {
+			return args
 		}
-		args = "role_type=" + typ + " " + args
 	}
-	return fmt.Sprintf("vault write auth/%s/role/%s %s", mountOf(r), r.Ref.Name, args)
+	typ := "jwt"
+	if r.RoleType.IsKnown() && r.RoleType.V != "" {
+		typ = r.RoleType.V
+	}
+	return append([]string{"role_type=" + typ}, args...)
+}
+
+// roleWriteJSON is roleWrite for parameters that are maps or lists of
+// maps: a live role gets them as JSON on standard input (vault write
+// PATH -), each replacing the role's whole value.
+func roleWriteJSON(r *world.JWTRole, params map[string]any) rules.Command {
+	if r.File != nil {
+		return roleWrite(r)
+	}
+	typ, _ := strings.CutPrefix(roleTyped(r, nil)[0], "role_type=")
+	params["role_type"] = typ
+	js, err := json.Marshal(params)
+	if err != nil {
+		return rules.Template("vault write %s <the parameters as JSON>", "auth/"+mountOf(r)+"/role/"+r.Ref.Name)
+	}
+	return rules.Cmd("printf", `%s\n`, string(js)).Pipe("vault", "write", "auth/"+mountOf(r)+"/role/"+r.Ref.Name, "-")
+}
+
+// roleTemplate is roleWrite for a change nvlint cannot spell out as
+// parameters: a live role gets a command to complete, rest being the
+// placeholder.
+func roleTemplate(r *world.JWTRole, rest string) rules.Command {
+	if r.File != nil {
+		return roleWrite(r)
+	}
+	return rules.Template("vault write %s %s "+rest, "auth/"+mountOf(r)+"/role/"+r.Ref.Name, roleTyped(r, nil)[0])
 }
 
 // roleFix is a fix of a role parameter: the edit when the role is a file,
 // and the command that writes it.
-func roleFix(r *world.JWTRole, desc, args string, es ...rules.TextEdit) rules.Fix {
-	f := rules.Fix{Description: desc, Commands: []string{roleWrite(r, args)}}
+func roleFix(r *world.JWTRole, desc string, args []string, es ...rules.TextEdit) rules.Fix {
+	f := rules.Fix{Description: desc, Commands: []rules.Command{roleWrite(r, args...)}}
 	if r.File != nil {
 		f.Edits = es
 	}
@@ -150,21 +187,28 @@ func setKey[T any](m *world.Meta, v world.Value[T], key, valueJSON string) rules
 	return edits.InsertKey(m, key, valueJSON)
 }
 
-// configWrite is the command that writes the auth method's config again.
-func configWrite(c *world.JWTAuthConfig, args string) string {
+// configWrite is the command that writes the auth method's config again:
+// its file, or for a live config a command to complete. Vault replaces the
+// whole config on a write, so the parameters that change are not enough:
+// the others must be given too, and only the user knows the secret ones.
+func configWrite(c *world.JWTAuthConfig, args ...string) rules.Command {
 	mount := c.Mount
 	if mount == "" {
 		mount = "jwt-nomad"
 	}
 	if c.File != nil {
-		return fmt.Sprintf("vault write auth/%s/config @%s", mount, c.File.Path)
+		return rules.Cmd("vault", "write", "auth/"+mount+"/config", "@"+c.File.Path)
 	}
-	return fmt.Sprintf("vault write auth/%s/config %s", mount, args)
+	format := "vault write %s"
+	for range args {
+		format += " %s"
+	}
+	return rules.Template(format+" <the other config parameters>", append([]string{"auth/" + mount + "/config"}, args...)...)
 }
 
 // configFix is a fix of the auth method's config.
-func configFix(c *world.JWTAuthConfig, desc, args string, es ...rules.TextEdit) rules.Fix {
-	f := rules.Fix{Description: desc, Commands: []string{configWrite(c, args)}}
+func configFix(c *world.JWTAuthConfig, desc string, args []string, es ...rules.TextEdit) rules.Fix {
+	f := rules.Fix{Description: desc, Commands: []rules.Command{configWrite(c, args...)}}
 	if c.File != nil {
 		f.Edits = es
 	}
@@ -227,7 +271,7 @@ func reportMissingAlg(p *rules.Pass, alg string, message func(name, algs string)
 		if !algs.Known || len(algs.Items) == 0 || algs.Contains(alg) {
 			continue
 		}
-		fix := configFix(c, fmt.Sprintf("Add %q to jwt_supported_algs", alg), "jwt_supported_algs=RS256,EdDSA")
+		fix := configFix(c, fmt.Sprintf("Add %q to jwt_supported_algs", alg), []string{"jwt_supported_algs=RS256,EdDSA"})
 		if c.File != nil {
 			fix.Edits = []rules.TextEdit{edits.AppendToList(c.File, algs, alg)}
 		}

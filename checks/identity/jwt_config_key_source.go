@@ -79,7 +79,7 @@ func (jwtConfigKeySource) Check(p *rules.Pass) {
 				Object:   c.Ref,
 				Evidence: []string{"no source of signing keys is set"},
 				Fixes: []rules.Fix{configFix(c, fmt.Sprintf("Set jwks_url to %s (nomad setup vault's default; use your servers' address)", nomadJWKS),
-					"jwks_url="+nomadJWKS, setKey(&c.Meta, c.JWKSURL, "jwks_url", `"`+nomadJWKS+`"`))},
+					[]string{"jwks_url=" + nomadJWKS}, setKey(&c.Meta, c.JWKSURL, "jwks_url", `"`+nomadJWKS+`"`))},
 			}
 			if c.JWKSURL.Set {
 				f.Range = c.JWKSURL.Range
@@ -96,7 +96,7 @@ func (jwtConfigKeySource) Check(p *rules.Pass) {
 				Evidence: []string{keep.key + " is set", extra.key + " is set"},
 				Related:  []rules.Related{{Message: keep.key, Range: keep.rng}},
 			}
-			fix := rules.Fix{Description: "Remove " + extra.key, Commands: []string{configWrite(c, "...")}}
+			fix := rules.Fix{Description: "Remove " + extra.key, Commands: []rules.Command{configWrite(c)}}
 			if c.File != nil {
 				if e, ok := edits.RemoveJSONMember(c.File, extra.rng); ok {
 					fix.Edits = []rules.TextEdit{e}

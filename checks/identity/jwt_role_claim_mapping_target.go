@@ -79,7 +79,7 @@ func (jwtRoleClaimMappingTarget) Check(p *rules.Pass) {
 				Object:   r.Ref,
 				Evidence: evidence,
 			}
-			fix := rules.Fix{Description: fmt.Sprintf("Map claim %q to metadata key %q", e.claim, target), Commands: []string{roleWrite(r, "claim_mappings=...")}}
+			fix := rules.Fix{Description: fmt.Sprintf("Map claim %q to metadata key %q", e.claim, target), Commands: []rules.Command{roleTemplate(r, "claim_mappings=<every mapping of the role, with this one changed>")}}
 			if vr, ok := valueRange(r.File, e.to); ok {
 				fix.Edits = []rules.TextEdit{edits.Replace(vr, strconv.Quote(target))}
 			}

@@ -40,7 +40,7 @@ func (jwtRoleExplicitMaxTTL) Check(p *rules.Pass) {
 			Object:  r.Ref,
 			Evidence: []string{fmt.Sprintf("token_explicit_max_ttl: %ds", v.V),
 				"an explicit max TTL is fixed when the token is created; renewals and token_period cannot extend it"},
-			Fixes: []rules.Fix{roleFix(r, "Set token_explicit_max_ttl to 0", "token_explicit_max_ttl=0", edits.Replace(v.Range, "0"))},
+			Fixes: []rules.Fix{roleFix(r, "Set token_explicit_max_ttl to 0", []string{"token_explicit_max_ttl=0"}, edits.Replace(v.Range, "0"))},
 		})
 	}
 }

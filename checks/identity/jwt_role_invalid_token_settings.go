@@ -45,7 +45,7 @@ func (jwtRoleInvalidTokenSettings) Check(p *rules.Pass) {
 				Range:    tt.Range,
 				Object:   r.Ref,
 				Evidence: []string{"a role's token_type is default, service or batch"},
-				Fixes:    []rules.Fix{roleFix(r, fmt.Sprintf("Set token_type to %q", want), "token_type="+want, edits.Replace(tt.Range, strconv.Quote(want)))},
+				Fixes:    []rules.Fix{roleFix(r, fmt.Sprintf("Set token_type to %q", want), []string{"token_type=" + want}, edits.Replace(tt.Range, strconv.Quote(want)))},
 			})
 		case tt.V == "batch" && r.TokenPeriod.IsKnown() && r.TokenPeriod.V > 0:
 			p.Report(rules.Finding{
@@ -54,7 +54,7 @@ func (jwtRoleInvalidTokenSettings) Check(p *rules.Pass) {
 				Object:  r.Ref,
 				Evidence: []string{"token_type: \"batch\"", fmt.Sprintf("token_period: %ds", r.TokenPeriod.V),
 					"batch tokens cannot be renewed, so they cannot be periodic"},
-				Fixes: []rules.Fix{roleFix(r, `Set token_type to "service"`, "token_type=service", edits.Replace(tt.Range, `"service"`))},
+				Fixes: []rules.Fix{roleFix(r, `Set token_type to "service"`, []string{"token_type=service"}, edits.Replace(tt.Range, `"service"`))},
 			})
 		}
 		ttl, maxTTL := r.TokenTTL, r.TokenMaxTTL
@@ -64,7 +64,7 @@ func (jwtRoleInvalidTokenSettings) Check(p *rules.Pass) {
 				Range:    ttl.Range,
 				Object:   r.Ref,
 				Evidence: []string{fmt.Sprintf("token_ttl: %ds", ttl.V), fmt.Sprintf("token_max_ttl: %ds", maxTTL.V)},
-				Fixes:    []rules.Fix{roleFix(r, "Set token_ttl to token_max_ttl", "token_ttl="+duration(maxTTL.V), edits.Replace(ttl.Range, strconv.Quote(duration(maxTTL.V))))},
+				Fixes:    []rules.Fix{roleFix(r, "Set token_ttl to token_max_ttl", []string{"token_ttl=" + duration(maxTTL.V)}, edits.Replace(ttl.Range, strconv.Quote(duration(maxTTL.V))))},
 			})
 		}
 	}

@@ -60,7 +60,7 @@ func (jwtRoleNoBoundConstraint) Check(p *rules.Pass) {
 		} else if r.File != nil {
 			e = edits.InsertKey(&r.Meta, "bound_audiences", "["+strconv.Quote(aud)+"]")
 		}
-		f.Fixes = []rules.Fix{roleFix(r, fmt.Sprintf("Bind audience %q", aud), "bound_audiences="+aud, e)}
+		f.Fixes = []rules.Fix{roleFix(r, fmt.Sprintf("Bind audience %q", aud), []string{"bound_audiences=" + aud}, e)}
 		p.Report(f)
 	}
 }

@@ -38,7 +38,7 @@ func (jwtRoleNoUserClaim) Check(p *rules.Pass) {
 			Range:    r.Range,
 			Object:   r.Ref,
 			Evidence: []string{"user_claim: unset or empty"},
-			Fixes:    []rules.Fix{roleFix(r, `Set user_claim to "nomad_job_id"`, "user_claim=nomad_job_id", setKey(&r.Meta, uc, "user_claim", `"nomad_job_id"`))},
+			Fixes:    []rules.Fix{roleFix(r, `Set user_claim to "nomad_job_id"`, []string{"user_claim=nomad_job_id"}, setKey(&r.Meta, uc, "user_claim", `"nomad_job_id"`))},
 		}
 		if uc.Set {
 			f.Range = uc.Range

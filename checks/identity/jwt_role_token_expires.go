@@ -52,7 +52,7 @@ func (jwtRoleTokenExpires) Check(p *rules.Pass) {
 			f.Message = fmt.Sprintf("JWT role %s makes batch tokens, which Vault never renews: a long-running task loses Vault access when its token expires after %s: use token_type \"service\" with token_period", r.Ref.Name, ttl)
 			f.Range = r.TokenType.Range
 			f.Evidence = []string{"token_type: \"batch\"", "Nomad skips renewal of non-renewable tokens and lets them expire"}
-			f.Fixes = []rules.Fix{roleFix(r, `Make periodic service tokens: token_type "service", token_period "30m"`, "token_type=service token_period=30m",
+			f.Fixes = []rules.Fix{roleFix(r, `Make periodic service tokens: token_type "service", token_period "30m"`, []string{"token_type=service", "token_period=30m"},
 				setKey(&r.Meta, r.TokenType, "token_type", `"service"`), setKey(&r.Meta, r.TokenPeriod, "token_period", `"30m"`))}
 		case !periodic:
 			limit := "the auth mount's max TTL (768h unless tuned)"
@@ -69,7 +69,7 @@ func (jwtRoleTokenExpires) Check(p *rules.Pass) {
 				period = fmt.Sprintf("token_period: %ds", r.TokenPeriod.V)
 			}
 			f.Evidence = []string{period, "a token without a period cannot be renewed past its max TTL"}
-			f.Fixes = []rules.Fix{roleFix(r, `Set token_period to "30m"`, "token_period=30m", setKey(&r.Meta, r.TokenPeriod, "token_period", `"30m"`))}
+			f.Fixes = []rules.Fix{roleFix(r, `Set token_period to "30m"`, []string{"token_period=30m"}, setKey(&r.Meta, r.TokenPeriod, "token_period", `"30m"`))}
 		default:
 			continue
 		}

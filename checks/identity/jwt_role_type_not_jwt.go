@@ -36,7 +36,7 @@ func (jwtRoleTypeNotJWT) Check(p *rules.Pass) {
 		f := rules.Finding{
 			Range:  r.Range,
 			Object: r.Ref,
-			Fixes:  []rules.Fix{roleFix(r, `Set role_type to "jwt"`, "role_type=jwt", setKey(&r.Meta, rt, "role_type", `"jwt"`))},
+			Fixes:  []rules.Fix{roleFix(r, `Set role_type to "jwt"`, []string{"role_type=jwt"}, setKey(&r.Meta, rt, "role_type", `"jwt"`))},
 		}
 		if rt.Set {
 			f.Range = rt.Range

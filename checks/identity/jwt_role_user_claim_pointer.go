@@ -42,10 +42,10 @@ func (jwtRoleUserClaimPointer) Check(p *rules.Pass) {
 			Object:  r.Ref,
 			Evidence: []string{fmt.Sprintf("user_claim: %q", uc.V),
 				"user_claim_json_pointer: " + map[bool]string{true: "false", false: "unset (false)"}[ptr.Set]},
-			Fixes: []rules.Fix{roleFix(r, "Set user_claim_json_pointer to true", "user_claim_json_pointer=true", setKey(&r.Meta, ptr, "user_claim_json_pointer", "true"))},
+			Fixes: []rules.Fix{roleFix(r, "Set user_claim_json_pointer to true", []string{"user_claim_json_pointer=true"}, setKey(&r.Meta, ptr, "user_claim_json_pointer", "true"))},
 		}
 		if name := strings.TrimPrefix(uc.V, "/"); name != "" && !strings.Contains(name, "/") {
-			f.Fixes = append(f.Fixes, roleFix(r, fmt.Sprintf("Name the claim without the slash: %q", name), "user_claim="+name, edits.Replace(uc.Range, strconv.Quote(name))))
+			f.Fixes = append(f.Fixes, roleFix(r, fmt.Sprintf("Name the claim without the slash: %q", name), []string{"user_claim=" + name}, edits.Replace(uc.Range, strconv.Quote(name))))
 		}
 		p.Report(f)
 	}

@@ -83,6 +83,15 @@ func admitFix(tok access.Token) (rules.Fix, bool) {
 			quoted[i] = strconv.Quote(v)
 		}
 		fix := rules.Fix{Description: fmt.Sprintf("Admit %s=%s in the bound_claims of JWT role %s", name, got, r.Ref.Name)}
+		if r.File == nil && r.BoundClaims.Known {
+			// Vault replaces bound_claims whole: every claim goes again.
+			claims := map[string]any{}
+			for n, l := range r.BoundClaims.Claims {
+				claims[n] = l.Strings()
+			}
+			claims[name] = values
+			fix.Commands = []rules.Command{roleWriteJSON(r, map[string]any{"bound_claims": claims})}
+		}
 		if r.File != nil {
 			value := "[" + strings.Join(quoted, ", ") + "]"
 			if r.Resource != nil {
@@ -90,7 +99,7 @@ func admitFix(tok access.Token) (rules.Fix, bool) {
 				value = strconv.Quote(strings.Join(values, ","))
 			}
 			fix.Edits = []rules.TextEdit{edits.Replace(want.Range, value)}
-			fix.Commands = []string{fmt.Sprintf("vault write auth/%s/role/%s @%s", mountOf(r), r.Ref.Name, r.File.Path)}
+			fix.Commands = []rules.Command{roleWrite(r)}
 		}
 		return fix, true
 	}

@@ -64,18 +64,30 @@ func (accessorPlaceholder) Check(p *rules.Pass) {
 					Object:  pol.Ref,
 				}
 				fix := rules.Fix{Description: "Replace AUTH_METHOD_ACCESSOR with the accessor of the JWT auth mount"}
-				if h := p.World.Hints.JWTAccessor; h.IsKnown() && h.V != "" && pol.File != nil {
-					// The accessor declared in .nvlint.hcl: an edit of the file.
-					if es := replaceAccessor(pol, access.AccessorPlaceholder, h.V); es != nil {
+				if h := p.World.Hints.JWTAccessor; h.IsKnown() && h.V != "" {
+					// The accessor declared in .nvlint.hcl: an edit of the
+					// file, or a rewrite of the live policy.
+					if pol.File == nil {
+						if c, ok := edits.PolicyRewrite(pol.Name(), access.AccessorPlaceholder, h.V); ok {
+							fix.Description = fmt.Sprintf("Replace AUTH_METHOD_ACCESSOR with %s, the JWT mount's accessor (jwt_accessor)", h.V)
+							fix.Commands = []rules.Command{c}
+						}
+					} else if es := replaceAccessor(pol, access.AccessorPlaceholder, h.V); es != nil {
 						fix.Description = fmt.Sprintf("Replace AUTH_METHOD_ACCESSOR with %s, the JWT mount's accessor (jwt_accessor)", h.V)
 						fix.Edits = es
-						fix.Commands = []string{fmt.Sprintf("vault policy write %s %s", pol.Name(), pol.File.Path)}
+						fix.Commands = edits.PolicyWrite(pol)
 					}
 				}
+				if fix.Commands == nil && pol.File == nil {
+					fix.Commands = []rules.Command{rules.Template("vault policy read %s | sed 's/"+access.AccessorPlaceholder+"/<accessor of the JWT mount, from vault auth list>/g' | vault policy write %s -",
+						pol.Name(), pol.Name())}
+				}
 				if fix.Edits == nil && pol.File != nil {
-					fix.Commands = []string{
-						`ACCESSOR=$(vault auth list -format=json | jq -r '."jwt-nomad/".accessor')`,
-						fmt.Sprintf(`sed -i "s/%s/$ACCESSOR/g" %s && vault policy write %s %s`, access.AccessorPlaceholder, pol.File.Path, pol.Name(), pol.File.Path),
+					// The mount is not known here: the accessor is the user's
+					// to look up, so the command is one to complete.
+					if w := rules.TerraformCommands(p.World, edits.PolicyWrite(pol)); len(w) > 0 {
+						words := append(rules.Args("s/"+access.AccessorPlaceholder+"/<accessor of the JWT mount, from vault auth list>/g", pol.File.Path), w[0].Words()...)
+						fix.Commands = []rules.Command{rules.Template("sed -i"+strings.Repeat(" %s", len(words)-len(w[0].Words()))+" &&"+strings.Repeat(" %s", len(w[0].Words())), words...)}
 					}
 				}
 				f.Fixes = []rules.Fix{fix}
@@ -189,10 +201,14 @@ func (claimMappingMissing) Check(p *rules.Pass) {
 						Related:  []rules.Related{{Message: "claim_mappings of role " + role.Ref.Name, Range: mappingsRange(role)}},
 						Evidence: []string{fmt.Sprintf("role %s maps: %s", role.Ref.Name, strings.Join(mappedKeys(role), ", "))},
 					}
-					if role.File != nil && isNomadClaim(prm.Key) {
+					if isNomadClaim(prm.Key) && (role.File != nil || role.ClaimMappings.Known || !role.ClaimMappings.Set) {
+						mappings := map[string]any{prm.Key: prm.Key}
+						for k, v := range role.ClaimMappings.Entries {
+							mappings[k] = v.V
+						}
 						fix := rules.Fix{
 							Description: fmt.Sprintf("Map claim %s to metadata %s in JWT role %s", prm.Key, prm.Key, role.Ref.Name),
-							Commands:    []string{fmt.Sprintf("vault write auth/%s/role/%s @%s", mountOf(role), role.Ref.Name, role.File.Path)},
+							Commands:    []rules.Command{roleWriteJSON(role, map[string]any{"claim_mappings": mappings})},
 						}
 						if role.ClaimMappings.Set {
 							fix.Edits = []rules.TextEdit{addMapping(role, prm.Key)}
@@ -250,6 +266,9 @@ func isNomadClaim(k string) bool {
 // addMapping inserts "key": "key" as the first entry of the role's
 // claim_mappings object.
 func addMapping(r *world.JWTRole, key string) rules.TextEdit {
+	if r.File == nil {
+		return rules.TextEdit{}
+	}
 	at := r.ClaimMappings.Range.Start
 	at.Byte++
 	at.Column++
@@ -355,12 +374,14 @@ func (accessorNotMounted) Check(p *rules.Pass) {
 					fix := rules.Fix{Description: fmt.Sprintf("Use accessor %s of mount %s/", jwt[0].Accessor, jwt[0].Path)}
 					if pol.File != nil {
 						fix.Edits = replaceAccessor(pol, prm.Accessor, jwt[0].Accessor)
-						fix.Commands = []string{fmt.Sprintf("vault policy write %s %s", pol.Name(), pol.File.Path)}
-						if fix.Edits == nil {
-							fix.Commands = []string{fmt.Sprintf("sed -i 's/%s/%s/g' %s && vault policy write %s %s", prm.Accessor, jwt[0].Accessor, pol.File.Path, pol.Name(), pol.File.Path)}
+						fix.Commands = edits.PolicyWrite(pol)
+						if w := edits.PolicyWrite(pol); fix.Edits == nil && len(w) > 0 {
+							if expr, ok := edits.SedSubstitute(prm.Accessor, jwt[0].Accessor); ok {
+								fix.Commands = []rules.Command{rules.Cmd(append([]string{"sed", "-i"}, rules.Args(expr, pol.File.Path)...)...).And(w[0].Words()...)}
+							}
 						}
-					} else {
-						fix.Commands = []string{fmt.Sprintf("vault policy read %s | sed 's/%s/%s/g' | vault policy write %s -", pol.Name(), prm.Accessor, jwt[0].Accessor, pol.Name())}
+					} else if c, ok := edits.PolicyRewrite(pol.Name(), prm.Accessor, jwt[0].Accessor); ok {
+						fix.Commands = []rules.Command{c}
 					}
 					f.Fixes = []rules.Fix{fix}
 				}

@@ -75,7 +75,7 @@ func checkSecretDestination(p *rules.Pass, job *world.Job, g *world.Group, t *wo
 	if len(secretCalls) == 0 || !tpl.Destination.Set {
 		return
 	}
-	dest, ok := destinationText(job.File, tpl.Destination)
+	dest, ok := destinationText(job, tpl.Destination)
 	if !ok {
 		p.CannotDecide("%s: template destination %s is not a literal nvlint can resolve", taskOf(job, t), tpl.Destination.Range)
 		return
@@ -135,14 +135,19 @@ func checkSecretDestination(p *rules.Pass, job *world.Job, g *world.Group, t *wo
 // destinationText is the destination as written: the literal, or for an
 // HCL string with ${...} interpolations (which jobspec parsing leaves to
 // Nomad) the text between the quotes.
-func destinationText(f *world.File, d world.Str) (string, bool) {
+func destinationText(job *world.Job, d world.Str) (string, bool) {
 	if d.IsKnown() {
 		return d.V, true
 	}
-	if f == nil || d.Range.Filename == "" || d.Range.End.Byte > len(f.Src) {
+	// A live job's ranges are in the API data it was read from.
+	src, name := job.Raw, ""
+	if job.File != nil {
+		src, name = job.File.Src, job.File.Path
+	}
+	if d.Range.Filename != name || d.Range.Start.Byte < 0 || d.Range.End.Byte > len(src) || d.Range.Start.Byte >= d.Range.End.Byte {
 		return "", false
 	}
-	raw := string(d.Range.SliceBytes(f.Src))
+	raw := string(d.Range.SliceBytes(src))
 	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' || strings.ContainsAny(raw[1:len(raw)-1], "\"\\\n") {
 		return "", false
 	}

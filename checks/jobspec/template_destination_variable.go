@@ -49,7 +49,7 @@ func checkDestinationVars(p *rules.Pass, job *world.Job, t *world.Task, tpl *wor
 	if !tpl.Destination.Set {
 		return
 	}
-	dest, ok := destinationText(job.File, tpl.Destination)
+	dest, ok := destinationText(job, tpl.Destination)
 	if !ok {
 		return
 	}

@@ -92,15 +92,31 @@ func reportIgnoredPolicies(p *rules.Pass, job *world.Job, v *world.VaultBlock, t
 	if ownRole {
 		fix.Description = fmt.Sprintf("Move vault.policies to the token_policies of JWT role %s", role.Ref.Name)
 	}
-	if r, ok := attrRange(job.File, "policies", v.Policies.Range); ok {
+	r, inFile := attrRange(job.File, "policies", v.Policies.Range)
+	if inFile {
 		fix.Edits = append(fix.Edits, edits.DeleteLines(job.File, r))
-		if ownRole && role.File != nil && role.TokenPolicies.Known && role.TokenPolicies.Set {
-			for _, pol := range pols {
-				if !role.TokenPolicies.Contains(pol) {
-					fix.Edits = append(fix.Edits, edits.AppendToList(role.File, role.TokenPolicies, pol))
-				}
+	}
+	// The role's side: its file edited, or the live role written with the
+	// policies added (the job is then resubmitted without them).
+	if ownRole && (inFile || job.File == nil) && role.TokenPolicies.Known && role.TokenPolicies.Set {
+		list := role.TokenPolicies.Strings()
+		for _, pol := range pols {
+			if !role.TokenPolicies.Contains(pol) {
+				list = append(list, pol)
+				fix.Edits = append(fix.Edits, edits.AppendToList(role.File, role.TokenPolicies, pol))
 			}
-			fix.Commands = []string{fmt.Sprintf("vault write auth/%s/role/%s @%s", jwtMount(role), role.Ref.Name, role.File.Path)}
+		}
+		path := "auth/" + jwtMount(role) + "/role/" + role.Ref.Name
+		if role.File != nil {
+			fix.Commands = []rules.Command{rules.Cmd("vault", "write", path, "@"+role.File.Path)}
+		} else {
+			// The JWT plugin checks an update as an oidc role unless it
+			// names role_type.
+			typ := "jwt"
+			if role.RoleType.IsKnown() && role.RoleType.V != "" {
+				typ = role.RoleType.V
+			}
+			fix.Commands = []rules.Command{rules.Cmd("vault", "write", path, "role_type="+typ, "token_policies="+strings.Join(list, ","))}
 		}
 	}
 	f.Fixes = []rules.Fix{fix}

@@ -93,7 +93,13 @@ func (roleAllowsServerPolicy) Check(p *rules.Pass) {
 				f.Message = fmt.Sprintf("token role %s allows the Nomad server's own policy %s: any job can request it", r.Ref.Name, name)
 				f.Range = el.Range
 				f.Evidence = []string{fmt.Sprintf("allowed_policies: %q", r.AllowedPolicies.Strings())}
-				f.Fixes = roleFix(r, "Remove "+name+" from allowed_policies", "", edits.RemoveFromList(r.File, r.AllowedPolicies, el))
+				var rest []string
+				for _, s := range r.AllowedPolicies.Strings() {
+					if s != name {
+						rest = append(rest, s)
+					}
+				}
+				f.Fixes = roleFix(r, "Remove "+name+" from allowed_policies", edits.RemoveFromList(r.File, r.AllowedPolicies, el), "allowed_policies="+strings.Join(rest, ","))
 			} else {
 				f.Message = fmt.Sprintf("token role %s does not disallow the Nomad server's own policy %s: any job can request it; add it to disallowed_policies", r.Ref.Name, name)
 				f.Range = r.Range
@@ -107,7 +113,7 @@ func (roleAllowsServerPolicy) Check(p *rules.Pass) {
 					e = edits.InsertKey(&r.Meta, "disallowed_policies", fmt.Sprintf("%q", name))
 				}
 				list := append(r.DisallowedPolicies.Strings(), name)
-				f.Fixes = roleFix(r, "Add "+name+" to disallowed_policies", "disallowed_policies="+strings.Join(list, ","), e)
+				f.Fixes = roleFix(r, "Add "+name+" to disallowed_policies", e, "disallowed_policies="+strings.Join(list, ","))
 			}
 			if len(f.Assumes) > 0 {
 				f.Evidence = append(f.Evidence, "assumed: "+sp.Ref.Assumption(sp.File.Path))
@@ -186,11 +192,12 @@ func (jobPolicyNotAllowed) Check(p *rules.Pass) {
 				f.Related = []rules.Related{{Message: "token role " + lr.Name, Range: lr.Role.Range}}
 				if at.Set {
 					f.Related = []rules.Related{{Message: "disallowed here", Range: at.Range}}
-				} else if lr.Role.File != nil && lr.Role.AllowedPolicies.Set {
+				} else if lr.Role.AllowedPolicies.Set {
+					list := append(lr.Role.AllowedPolicies.Strings(), pol.V)
 					f.Fixes = append(f.Fixes, rules.Fix{
 						Description: "Add " + pol.V + " to the allowed_policies of token role " + lr.Name,
 						Edits:       []rules.TextEdit{edits.AppendToList(lr.Role.File, lr.Role.AllowedPolicies, pol.V)},
-						Commands:    []string{roleWriteCommand(lr.Role, "")},
+						Commands:    []rules.Command{roleWriteCommand(lr.Role, "allowed_policies="+strings.Join(list, ","))},
 					})
 				}
 			default:

@@ -34,15 +34,18 @@ func setValue(r *world.TokenRole, v world.Value[int64], key, value string) rules
 	return edits.InsertKey(&r.Meta, key, value)
 }
 
-func roleWriteCommand(r *world.TokenRole, args string) string {
+// roleWriteCommand writes the role again: its file, or, for a live role,
+// the parameters to change (key=value words); Vault keeps the others.
+func roleWriteCommand(r *world.TokenRole, args ...string) rules.Command {
+	path := "auth/token/roles/" + r.Ref.Name
 	if r.File != nil {
-		return fmt.Sprintf("vault write auth/token/roles/%s @%s", r.Ref.Name, r.File.Path)
+		return rules.Cmd("vault", "write", path, "@"+r.File.Path)
 	}
-	return fmt.Sprintf("vault write auth/token/roles/%s %s", r.Ref.Name, args)
+	return rules.Cmd(append([]string{"vault", "write", path}, args...)...)
 }
 
-func roleFix(r *world.TokenRole, desc, args string, e rules.TextEdit) []rules.Fix {
-	f := rules.Fix{Description: desc, Commands: []string{roleWriteCommand(r, args)}}
+func roleFix(r *world.TokenRole, desc string, e rules.TextEdit, args ...string) []rules.Fix {
+	f := rules.Fix{Description: desc, Commands: []rules.Command{roleWriteCommand(r, args...)}}
 	if r.File != nil {
 		f.Edits = []rules.TextEdit{e}
 	}
@@ -75,7 +78,7 @@ func (roleNotRenewable) Check(p *rules.Pass) {
 				Range:    r.Renewable.Range,
 				Object:   r.Ref,
 				Evidence: []string{"renewable: false"},
-				Fixes:    roleFix(r, "Set renewable to true", "renewable=true", edits.Replace(r.Renewable.Range, "true")),
+				Fixes:    roleFix(r, "Set renewable to true", edits.Replace(r.Renewable.Range, "true"), "renewable=true"),
 			})
 		}
 	}
@@ -112,7 +115,7 @@ func (roleExplicitMaxTTL) Check(p *rules.Pass) {
 					Range:    f.v.Range,
 					Object:   r.Ref,
 					Evidence: []string{fmt.Sprintf("%s: %d", f.key, f.v.V)},
-					Fixes:    roleFix(r, "Set "+f.key+" to 0", f.key+"=0", edits.Replace(f.v.Range, "0")),
+					Fixes:    roleFix(r, "Set "+f.key+" to 0", edits.Replace(f.v.Range, "0"), f.key+"=0"),
 				})
 			}
 		}
@@ -158,7 +161,7 @@ func (roleNotPeriodic) Check(p *rules.Pass) {
 		} else if r.TokenPeriod.Set {
 			f.Range = r.TokenPeriod.Range
 		}
-		f.Fixes = roleFix(r, "Set "+key+" to 72h", key+"=72h", setValue(r, v, key, "259200"))
+		f.Fixes = roleFix(r, "Set "+key+" to 72h", setValue(r, v, key, "259200"), key+"=72h")
 		p.Report(f)
 	}
 }
@@ -200,7 +203,7 @@ func (roleNotOrphan) Check(p *rules.Pass) {
 		} else if r.File != nil {
 			e = edits.InsertKey(&r.Meta, "orphan", "true")
 		}
-		f.Fixes = roleFix(r, "Set orphan to true", "orphan=true", e)
+		f.Fixes = roleFix(r, "Set orphan to true", e, "orphan=true")
 		p.Report(f)
 	}
 }

@@ -56,7 +56,7 @@ func (jwksUnreachable) Check(p *rules.Pass) {
 				got.Discovery, c.Mount, got.Error)
 			f.Fixes = []rules.Fix{{
 				Description: "Set oidc_discovery_url to exactly the issuer Nomad announces (its server oidc_issuer), or set oidc_issuer to this URL",
-				Commands:    []string{fmt.Sprintf("vault write auth/%s/config oidc_discovery_url=<Nomad's oidc_issuer> <the other config parameters>", c.Mount)},
+				Commands:    []rules.Command{rules.Template("vault write %s oidc_discovery_url=<Nomad's oidc_issuer> <the other config parameters>", "auth/"+c.Mount+"/config")},
 			}}
 		}
 		p.Report(f)
@@ -161,7 +161,7 @@ func (jwksAlgorithm) Check(p *rules.Pass) {
 		f := liveFinding(world.KindJWTAuthConfig, c.Ref.Name, c.Ref.Origin,
 			fmt.Sprintf("auth method %s accepts %s but Nomad signs with %s: logins fail with token signed with unexpected algorithm", c.Mount, strings.Join(c.JWTSupportedAlgs.Strings(), ", "), strings.Join(missing, ", ")))
 		f.Range = c.JWTSupportedAlgs.Range
-		f.Fixes = []rules.Fix{{Description: "Accept RS256 and EdDSA", Commands: []string{fmt.Sprintf("vault write auth/%s/config jwt_supported_algs=RS256,EdDSA <the other config parameters>", c.Mount)}}}
+		f.Fixes = []rules.Fix{{Description: "Accept RS256 and EdDSA", Commands: []rules.Command{rules.Template("vault write %s jwt_supported_algs=RS256,EdDSA <the other config parameters>", "auth/"+c.Mount+"/config")}}}
 		p.Report(f)
 	}
 }

@@ -41,7 +41,9 @@ func (migrationPending) Check(p *rules.Pass) {
 		seen[wl.Job.Ref.Name] = true
 		f := liveFinding(world.KindJobspec, wl.Job.Ref.Name, wl.Job.Ref.Origin,
 			fmt.Sprintf("job %s uses Vault but %s has no vault_%s identity: on Nomad 1.10 it gets no Vault token; resubmit the job after the servers have default_identity", wl.Job.Ref.Name, wl.Task.Name.V, wl.Vault.ClusterName()))
-		f.Fixes = []rules.Fix{{Description: "Resubmit the job so the servers add its identity", Commands: []string{fmt.Sprintf("nomad job inspect -namespace %s %s | nomad job run -json -", wl.Job.NamespaceName(), wl.Job.Ref.Name)}}}
+		f.Fixes = []rules.Fix{{Description: "Resubmit the job so the servers add its identity", Commands: []rules.Command{
+			rules.Cmd(append([]string{"nomad", "job", "inspect", "-namespace=" + wl.Job.NamespaceName()}, rules.Args(wl.Job.Ref.Name)...)...).Pipe("nomad", "job", "run", "-json", "-"),
+		}}}
 		p.Report(f)
 	}
 	var old []string

@@ -98,7 +98,7 @@ func (vaultSealed) Check(p *rules.Pass) {
 		p.Report(liveFinding("vault", l.Vault.Addr, "sys/health", "Vault at "+l.Vault.Addr+" is not initialised: run vault operator init", "sys/health: initialized=false"))
 	case h.Sealed:
 		f := liveFinding("vault", l.Vault.Addr, "sys/health", "Vault at "+l.Vault.Addr+" is sealed: every token request fails with 503 Vault is sealed; unseal it", "sys/health: sealed=true, version "+h.Version)
-		f.Fixes = []rules.Fix{{Description: "Unseal Vault", Commands: []string{"vault operator unseal"}}}
+		f.Fixes = []rules.Fix{{Description: "Unseal Vault", Commands: []rules.Command{rules.Cmd("vault", "operator", "unseal")}}}
 		p.Report(f)
 	}
 }

@@ -106,7 +106,7 @@ func (serverTokenCapability) Check(p *rules.Pass) {
 			"token policies: "+strings.Join(tok.Policies, ", "))
 		f.Fixes = []rules.Fix{{
 			Description: fmt.Sprintf("Grant %s on %s in policy %s", need, path, policy),
-			Commands:    []string{edits.PolicyAppendCommand(policy, path, need)},
+			Commands:    []rules.Command{edits.PolicyAppendCommand(policy, path, need)},
 		}}
 		p.Report(f)
 	}
@@ -151,8 +151,8 @@ func (serverTokenLifetime) Check(p *rules.Pass) {
 	if tok == nil || tok.IsRoot() && tok.CreationTTL == 0 {
 		return
 	}
-	fix := []rules.Fix{{Description: "Create a periodic orphan token for the servers", Commands: []string{
-		fmt.Sprintf("vault token create -policy %s -period 72h -orphan", serverPolicyName(tok)),
+	fix := []rules.Fix{{Description: "Create a periodic orphan token for the servers", Commands: []rules.Command{
+		rules.Cmd("vault", "token", "create", "-policy="+serverPolicyName(tok), "-period=72h", "-orphan"),
 	}}}
 	evidence := fmt.Sprintf("lookup-self: renewable=%t period=%ds ttl=%ds creation_ttl=%ds", tok.Renewable, tok.Period, tok.TTL, tok.CreationTTL)
 	report := func(msg string) {
@@ -229,6 +229,6 @@ func (serverTokenNotOrphan) Check(p *rules.Pass) {
 	}
 	f := tokenFinding(v, "token", "nomad server token", serverTokenOrigin,
 		"the Nomad server's Vault token is not an orphan: it is revoked with its parent token; create it with -orphan", "lookup-self: orphan=false")
-	f.Fixes = []rules.Fix{{Description: "Create an orphan token for the servers", Commands: []string{fmt.Sprintf("vault token create -policy %s -period 72h -orphan", serverPolicyName(tok))}}}
+	f.Fixes = []rules.Fix{{Description: "Create an orphan token for the servers", Commands: []rules.Command{rules.Cmd("vault", "token", "create", "-policy="+serverPolicyName(tok), "-period=72h", "-orphan")}}}
 	p.Report(f)
 }

@@ -25,7 +25,8 @@ var failingAllocationMeta = rules.Meta{
 	Doc: rules.Doc{
 		Why: "A task that cannot get its Vault token or render its secrets says little: `Missing: vault.read(kv/data/x)`, `invalid audience`, `permission denied`. " +
 			"doctor reads recent allocations' task events and follows each back to its cause: the policy trace that denies the path, the role and identity " +
-			"whose audiences differ, the bound claim that refuses the login, the role that does not exist, a sealed Vault. A periodic or dispatched " +
+			"whose audiences differ, the bound claim that refuses the login, the role that does not exist, a sealed Vault, the token role that lets the server " +
+			"give only its own policies (child policies must be subset of parent: the role has neither allowed_policies nor disallowed_policies). A periodic or dispatched " +
 			"child runs its parent's tasks, so its allocations are explained with the parent's job.",
 		Example: "Template: Missing: vault.read(kv/data/default/web/config)",
 		Fix:     "Apply the fix of the finding the allocation points to, then restart the allocation (`nomad alloc restart <id>`).",
@@ -44,9 +45,16 @@ var (
 type triage struct {
 	match   func(msg string) bool
 	explain func(p *rules.Pass, a world.NomadAlloc, msg string) (string, []string)
+	// fixes, when set, fix the cause.
+	fixes func(p *rules.Pass, a world.NomadAlloc) []rules.Fix
 }
 
 var triages = []triage{
+	{
+		match:   func(m string) bool { return strings.Contains(m, childPoliciesMsg) },
+		explain: explainChildPolicies,
+		fixes:   childPoliciesFixes,
+	},
 	{
 		match: func(m string) bool {
 			return strings.Contains(m, "invalid audience") || strings.Contains(m, "no audiences bound")
@@ -152,9 +160,13 @@ func (failingAllocation) Check(p *rules.Pass) {
 			msg := ev.Message
 			var why string
 			var steps []string
+			var fixes []rules.Fix
 			for _, t := range triages {
 				if t.match(msg) {
 					why, steps = t.explain(p, a, msg)
+					if t.fixes != nil {
+						fixes = t.fixes(p, a)
+					}
 					break
 				}
 			}
@@ -168,6 +180,7 @@ func (failingAllocation) Check(p *rules.Pass) {
 			f := liveFinding(world.KindJobspec, a.JobID, "nomad:/v1/allocation/"+a.ID,
 				fmt.Sprintf("allocation %s of job %s: task %s fails (%s): %s", short, a.JobID, a.Task, ev.Type, why),
 				append([]string{fmt.Sprintf("task event %s: %s", ev.Type, msg)}, steps...)...)
+			f.Fixes = fixes
 			p.Report(f)
 			break
 		}

@@ -3,12 +3,14 @@ package policy
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/nvlint/nvlint/acl"
 	"github.com/nvlint/nvlint/rules"
+	"github.com/nvlint/nvlint/rules/edits"
 	"github.com/nvlint/nvlint/world"
 )
 
@@ -45,9 +47,7 @@ func (policyPathNeverMatches) Check(p *rules.Pass) {
 			checkInnerStar(p, pol, r)
 			checkEmptySegment(p, pol, r)
 		}
-		if pol.File == nil {
-			continue
-		}
+		// A live policy keeps the parser's warnings too.
 		for _, d := range pol.Diagnostics() {
 			prob := acl.ProblemOf(d)
 			if prob == nil || d.Severity != hcl.DiagWarning || d.Subject == nil {
@@ -112,7 +112,12 @@ func checkInnerStar(p *rules.Pass, pol *world.Policy, r *acl.PathRule) {
 	fix := rules.Fix{Description: fmt.Sprintf("Write path %q as %q", r.Path, newPath)}
 	if e, ok := labelEdit(pol.File, r, newPath); ok {
 		fix.Edits = []rules.TextEdit{e}
-		fix.Commands = []string{fmt.Sprintf("vault policy write %s %s", pol.Name(), pol.File.Path)}
+		fix.Commands = edits.PolicyWrite(pol)
+	}
+	if pol.File == nil {
+		if c, ok := edits.PolicyRewrite(pol.Name(), strconv.Quote(r.Path), strconv.Quote(newPath)); ok {
+			fix.Commands = []rules.Command{c}
+		}
 	}
 	f.Fixes = []rules.Fix{fix}
 	p.Report(f)
@@ -154,7 +159,12 @@ func checkEmptySegment(p *rules.Pass, pol *world.Policy, r *acl.PathRule) {
 	fix := rules.Fix{Description: fmt.Sprintf("Write path %q as %q", r.Path, clean)}
 	if e, ok := labelEdit(pol.File, r, clean); ok {
 		fix.Edits = []rules.TextEdit{e}
-		fix.Commands = []string{fmt.Sprintf("vault policy write %s %s", pol.Name(), pol.File.Path)}
+		fix.Commands = edits.PolicyWrite(pol)
+	}
+	if pol.File == nil {
+		if c, ok := edits.PolicyRewrite(pol.Name(), strconv.Quote(r.Path), strconv.Quote(clean)); ok {
+			fix.Commands = []rules.Command{c}
+		}
 	}
 	f.Fixes = []rules.Fix{fix}
 	p.Report(f)

@@ -94,7 +94,7 @@ func rejection(pol *world.Policy, d *hcl.Diagnostic, prob *acl.Problem) rules.Fi
 	}
 	fix, hint := rejectionFix(pol, d, prob)
 	f.Message = fmt.Sprintf("policy %s is rejected by vault policy write: %s; %s", pol.Name(), vaultText(d, prob), hint)
-	fix.Commands = []string{fmt.Sprintf("vault policy write %s %s", pol.Name(), pol.File.Path)}
+	fix.Commands = edits.PolicyWrite(pol)
 	f.Fixes = []rules.Fix{fix}
 	return f
 }

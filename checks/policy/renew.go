@@ -133,7 +133,9 @@ func appendGrant(pol *world.Policy, path string) rules.Fix {
 		if e, ok := edits.AppendToPolicy(pol, block); ok {
 			fix.Edits = []rules.TextEdit{e}
 		}
-		fix.Commands = []string{fmt.Sprintf("vault policy write %s %s", pol.Name(), pol.File.Path)}
+		fix.Commands = edits.PolicyWrite(pol)
+	} else {
+		fix.Commands = []rules.Command{edits.PolicyAppendCommand(pol.Name(), path, "update")}
 	}
 	return fix
 }

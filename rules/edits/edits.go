@@ -1,6 +1,10 @@
 // Package edits builds the text edits of suggested fixes from source
 // ranges, for HCL and JSON alike. Edits are data: the engine (or the
 // user) decides whether to apply them.
+//
+// Objects read from a live cluster have no file. Every builder here
+// accepts one (a nil *world.File) and returns an edit without a file name,
+// which the engine drops: a live object's fix is its command.
 package edits
 
 import (
@@ -25,6 +29,9 @@ func InsertAt(file string, p hcl.Pos, text string) rules.TextEdit {
 
 // AppendToFile appends text at the end of f, on a line of its own.
 func AppendToFile(f *world.File, text string) rules.TextEdit {
+	if f == nil {
+		return rules.TextEdit{}
+	}
 	end := endPos(f.Src)
 	if len(f.Src) > 0 && f.Src[len(f.Src)-1] != '\n' {
 		text = "\n" + text
@@ -38,6 +45,9 @@ func AppendToFile(f *world.File, text string) rules.TextEdit {
 // DeleteLines removes the whole lines r spans, when nothing else shares
 // them; otherwise just the range.
 func DeleteLines(f *world.File, r hcl.Range) rules.TextEdit {
+	if f == nil || !within(f, r) {
+		return rules.TextEdit{}
+	}
 	start := bytes.LastIndexByte(f.Src[:r.Start.Byte], '\n') + 1
 	end := r.End.Byte
 	if i := bytes.IndexByte(f.Src[end:], '\n'); i >= 0 {
@@ -57,6 +67,9 @@ func DeleteLines(f *world.File, r hcl.Range) rules.TextEdit {
 // array) whose range is r, or to a comma-separated string.
 func AppendToList(f *world.File, l world.List, item string) rules.TextEdit {
 	r := l.Range
+	if f == nil || !within(f, r) {
+		return rules.TextEdit{}
+	}
 	src := r.SliceBytes(f.Src)
 	switch {
 	case len(src) >= 2 && src[0] == '[':
@@ -90,6 +103,9 @@ func AppendToList(f *world.File, l world.List, item string) rules.TextEdit {
 // RemoveFromList removes one element from a list literal, or rewrites a
 // comma-separated string without it.
 func RemoveFromList(f *world.File, l world.List, item world.Str) rules.TextEdit {
+	if f == nil || !within(f, l.Range) {
+		return rules.TextEdit{}
+	}
 	src := l.Range.SliceBytes(f.Src)
 	if len(src) > 0 && src[0] == '"' {
 		s := ""
@@ -125,6 +141,9 @@ func RemoveFromList(f *world.File, l world.List, item world.Str) rules.TextEdit 
 // InsertJSONKey adds "key": value as the first member of the JSON object
 // that opens at the first '{' of f.
 func InsertJSONKey(f *world.File, key, valueJSON string) rules.TextEdit {
+	if f == nil {
+		return rules.TextEdit{}
+	}
 	open := bytes.IndexByte(f.Src, '{')
 	if open < 0 {
 		return AppendToFile(f, "")
@@ -138,6 +157,12 @@ func InsertJSONKey(f *world.File, key, valueJSON string) rules.TextEdit {
 	text := "\n" + indent + strconv.Quote(key) + ": " + valueJSON + sep
 	p := rangeOf(f, open+1, open+1).Start
 	return InsertAt(f.Path, p, text)
+}
+
+// within reports whether r is a range of f: named after it and inside
+// its bytes.
+func within(f *world.File, r hcl.Range) bool {
+	return r.Filename == f.Path && r.Start.Byte >= 0 && r.Start.Byte <= r.End.Byte && r.End.Byte <= len(f.Src)
 }
 
 // rangeOf builds a range from byte offsets, computing lines and columns.

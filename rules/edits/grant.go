@@ -21,7 +21,7 @@ import (
 func Grant(pol *world.Policy, path, capability string, d acl.Decision) rules.Fix {
 	fix := rules.Fix{Description: fmt.Sprintf("Grant %s on %s in policy %s", capability, path, pol.Name())}
 	if pol.File == nil {
-		fix.Commands = []string{PolicyAppendCommand(pol.Name(), path, capability)}
+		fix.Commands = []rules.Command{PolicyAppendCommand(pol.Name(), path, capability)}
 		return fix
 	}
 	if w := d.Winner; w != nil && w.Kind == "exact" && len(w.Sources) > 0 && w.Sources[0].Policy == pol.Name() {
@@ -39,7 +39,7 @@ func Grant(pol *world.Policy, path, capability string, d acl.Decision) rules.Fix
 			fix.Edits = []rules.TextEdit{e}
 		}
 	}
-	fix.Commands = []string{fmt.Sprintf("vault policy write %s %s", pol.Name(), pol.File.Path)}
+	fix.Commands = PolicyWrite(pol)
 	return fix
 }
 
@@ -52,18 +52,33 @@ func PathBlock(path string, caps ...string) string {
 	return fmt.Sprintf("path %q {\n  capabilities = [%s]\n}\n", path, strings.Join(q, ", "))
 }
 
-// PolicyAppendCommand is the one-line command that adds a path block to a
-// live policy, keeping its other rules.
-func PolicyAppendCommand(name, path string, caps ...string) string {
+// PolicyAppendCommand is the command that adds a path block to a live
+// policy, keeping its other rules. The read and the block are one group
+// joined by &&: when the read fails nothing reaches the write, which
+// Vault then refuses as empty, instead of replacing the policy with the
+// block alone.
+func PolicyAppendCommand(name, path string, caps ...string) rules.Command {
 	q := make([]string, len(caps))
 	for i, c := range caps {
 		q[i] = strconv.Quote(c)
 	}
 	block := fmt.Sprintf("path %q { capabilities = [%s] }", path, strings.Join(q, ", "))
-	return fmt.Sprintf("{ vault policy read %s; echo %s; } | vault policy write %s -", name, shellQuote(block), name)
+	return rules.Seq(
+		append(rules.Argv{"vault", "policy", "read"}, rules.Args(name)...),
+		rules.Argv{"printf", `\n%s\n`, block},
+	).Pipe(append([]string{"vault", "policy", "write"}, rules.Args(name, "-")...)...)
 }
 
-func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+// PolicyWrite is the command that writes a policy file to Vault: none
+// for a policy read from standard input, whose file nvlint cannot name
+// (the edited text is shown, and the user writes it where it is kept),
+// nor for one with no file.
+func PolicyWrite(pol *world.Policy) []rules.Command {
+	if pol.File == nil || pol.File.Path == "-" || pol.File.Path == "" {
+		return nil
+	}
+	return []rules.Command{rules.Cmd(append([]string{"vault", "policy", "write"}, rules.Args(pol.Name(), pol.File.Path)...)...)}
+}
 
 // capsListRange narrows a capabilities attribute to its list literal.
 func capsListRange(f *world.File, r *acl.PathRule) hcl.Range {
@@ -76,4 +91,30 @@ func capsListRange(f *world.File, r *acl.PathRule) hcl.Range {
 		out.Start.Column += i
 	}
 	return out
+}
+
+// SedSubstitute is the sed expression that replaces every old with new,
+// both taken literally: the characters sed would read as regular
+// expression, delimiter or back-reference are escaped. ok is false for
+// text sed cannot take on one line.
+func SedSubstitute(old, new string) (string, bool) {
+	if strings.ContainsAny(old+new, "\n\r") || old == "" {
+		return "", false
+	}
+	pat := strings.NewReplacer(`\`, `\\`, `/`, `\/`, `.`, `\.`, `*`, `\*`, `[`, `\[`, `]`, `\]`, `^`, `\^`, `$`, `\$`).Replace(old)
+	rep := strings.NewReplacer(`\`, `\\`, `/`, `\/`, `&`, `\&`).Replace(new)
+	return "s/" + pat + "/" + rep + "/g", true
+}
+
+// PolicyRewrite is the command that replaces every old with new in the
+// text of a live policy: read, substitute, write back. A failed read
+// leaves the write an empty policy, which Vault refuses.
+func PolicyRewrite(name, old, new string) (rules.Command, bool) {
+	expr, ok := SedSubstitute(old, new)
+	if !ok {
+		return rules.Command{}, false
+	}
+	return rules.Cmd(append([]string{"vault", "policy", "read"}, rules.Args(name)...)...).
+		Pipe("sed", expr).
+		Pipe(append([]string{"vault", "policy", "write"}, rules.Args(name, "-")...)...), true
 }

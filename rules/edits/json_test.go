@@ -37,3 +37,33 @@ func TestRemoveJSONMember(t *testing.T) {
 		}
 	}
 }
+
+func TestPolicyWriteStdin(t *testing.T) {
+	named := &world.Policy{Meta: world.Meta{Ref: world.ObjectRef{Kind: world.KindPolicy, Name: "app"}, File: &world.File{Path: "-"}}}
+	if got := PolicyWrite(named); got != nil {
+		t.Errorf("a policy from standard input gets %q; want no command", (rules.Fix{Commands: got}).CommandLines())
+	}
+	live := &world.Policy{Meta: world.Meta{Ref: world.ObjectRef{Kind: world.KindPolicy, Name: "app"}}}
+	if got := PolicyWrite(live); got != nil {
+		t.Errorf("a live policy gets %q", (rules.Fix{Commands: got}).CommandLines())
+	}
+	file := &world.Policy{Meta: world.Meta{Ref: world.ObjectRef{Kind: world.KindPolicy, Name: "-app"}, File: &world.File{Path: "-app.hcl"}}}
+	if got := (rules.Fix{Commands: PolicyWrite(file)}).CommandLines(); len(got) != 1 || got[0] != "vault policy write -- -app -app.hcl" {
+		t.Errorf("got %q", got)
+	}
+}
+
+func TestSedSubstitute(t *testing.T) {
+	for _, c := range [][3]string{
+		{"auth_jwt_1", "auth_jwt_2", "s/auth_jwt_1/auth_jwt_2/g"},
+		{`"kv//x/*"`, `"kv/x/*"`, `s/"kv\/\/x\/\*"/"kv\/x\/*"/g`},
+		{"a.b[c]^$", `x&y\z`, `s/a\.b\[c\]\^\$/x\&y\\z/g`},
+	} {
+		if got, ok := SedSubstitute(c[0], c[1]); !ok || got != c[2] {
+			t.Errorf("SedSubstitute(%q, %q) = %q, want %q", c[0], c[1], got, c[2])
+		}
+	}
+	if _, ok := SedSubstitute("a\nb", "c"); ok {
+		t.Error("a line break must not make an expression")
+	}
+}
