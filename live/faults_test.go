@@ -486,6 +486,9 @@ func TestJWKSFetch(t *testing.T) {
 	o := options(vs.URL, "")
 	o.Nomad, o.ServerToken = nil, ""
 	o.JWTMounts = []string{"auth/jwt-d/", "jwt-a"}
+	// Nothing here hangs: a TLS handshake under -race on a loaded machine
+	// can take longer than the fault tests' short timeout.
+	o.RequestTimeout = 10 * time.Second
 	w, _ := Collect(context.Background(), o)
 
 	for _, p := range w.Live.Problems {
