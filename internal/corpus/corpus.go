@@ -91,6 +91,9 @@ type Plan struct {
 	// ReadsPerTask is the number of templates of each task that uses
 	// Vault; 0 draws one to three.
 	ReadsPerTask int
+	// SpareJWTRoles are JWT roles no job logs in with yet (a team not
+	// deployed), each with a policy of its own.
+	SpareJWTRoles int
 }
 
 // Plan splits n files as the mix says: every kind gets its share of n
@@ -576,6 +579,30 @@ func (g *gen) jwtRoles() error {
 			"claim_mappings":          claims,
 			"token_type":              "service",
 			"token_policies":          pols,
+			"token_period":            "1h",
+			"token_explicit_max_ttl":  0,
+		}); err != nil {
+			return err
+		}
+		g.stats.JWTRoles++
+	}
+	for i := range g.plan.SpareJWTRoles {
+		name := fmt.Sprintf("svc-%d", i)
+		pol := fmt.Sprintf("# Service %[1]s, not deployed yet.\npath \"kv/data/%[1]s/%[2]s/*\" {\n  capabilities = [\"read\"]\n}\n", name, meta("nomad_job_id"))
+		if err := g.write(fmt.Sprintf("vault/policies/svc/vault-policy-%s.hcl", name), pol); err != nil {
+			return err
+		}
+		g.stats.Policies++
+		g.stats.TemplatedPolicies++
+		if err := g.writeJSON(fmt.Sprintf("vault/jwt-roles/vault-role-%s.json", name), map[string]any{
+			"role_type":               "jwt",
+			"bound_audiences":         []string{"vault.io"},
+			"bound_claims":            map[string]any{"nomad_namespace": name},
+			"user_claim":              "/nomad_job_id",
+			"user_claim_json_pointer": true,
+			"claim_mappings":          claims,
+			"token_type":              "service",
+			"token_policies":          []string{DefaultRole, name},
 			"token_period":            "1h",
 			"token_explicit_max_ttl":  0,
 		}); err != nil {
