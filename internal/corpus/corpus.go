@@ -15,6 +15,7 @@
 package corpus
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -91,6 +92,9 @@ type Plan struct {
 	// ReadsPerTask is the number of templates of each task that uses
 	// Vault; 0 draws one to three.
 	ReadsPerTask int
+	// JSONShare is the share of jobs written as API JSON, as `nomad job
+	// inspect` prints them (0: a tenth; 1: all, as doctor reads them).
+	JSONShare float64
 	// SpareJWTRoles are JWT roles no job logs in with yet (a team not
 	// deployed), each with a policy of its own.
 	SpareJWTRoles int
@@ -650,7 +654,7 @@ func (g *gen) jobs() error {
 		a := i / g.plan.Teams
 		j := g.job(t, a)
 		var err error
-		if g.chance(0.1) {
+		if g.chance(cmp.Or(g.plan.JSONShare, 0.1)) {
 			err = g.writeJSON(fmt.Sprintf("nomad/jobs/%s/%s.nomad.json", j.namespace, j.id), j.api())
 			g.stats.JSONJobs++
 		} else {
