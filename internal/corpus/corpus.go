@@ -95,6 +95,10 @@ type Plan struct {
 	// JSONShare is the share of jobs written as API JSON, as `nomad job
 	// inspect` prints them (0: a tenth; 1: all, as doctor reads them).
 	JSONShare float64
+	// NoLegacyServer leaves out the legacy cluster's server config (its
+	// create_from_role): nvlint then checks every token role as one Nomad
+	// may use.
+	NoLegacyServer bool
 	// SpareJWTRoles are JWT roles no job logs in with yet (a team not
 	// deployed), each with a policy of its own.
 	SpareJWTRoles int
@@ -104,7 +108,8 @@ type Plan struct {
 // (at least what one working setup needs), and the jobs what remains.
 // Each JWT role but the default one is a team's, names the team's shared
 // policy and its apps' policies, and admits the team's jobs; each token
-// role names a policy of its own. The zero Mix is PlanFor.
+// role names a policy of its own, and the legacy servers' config is not
+// in the tree. The zero Mix is PlanFor.
 func (m Mix) Plan(n int) Plan {
 	sum := m.Jobs + m.Policies + m.TokenRoles + m.JWTRoles + m.Agents
 	if sum <= 0 {
@@ -113,10 +118,12 @@ func (m Mix) Plan(n int) Plan {
 		return p
 	}
 	share := func(w float64) int { return int(math.Round(float64(n) * w / sum)) }
-	p := Plan{RolePolicies: true, ReadsPerTask: m.ReadsPerTask}
+	// The legacy servers' config is kept elsewhere: which token role is
+	// Nomad's is not written down, so every one is checked as if it were.
+	p := Plan{RolePolicies: true, ReadsPerTask: m.ReadsPerTask, NoLegacyServer: true}
 	agents := max(2, share(m.Agents))
-	p.Servers = (agents - 2) / 4
-	p.Clients = agents - 2 - p.Servers
+	p.Servers = (agents - 1) / 4
+	p.Clients = agents - 1 - p.Servers
 	p.TokenRoles = max(1, share(m.TokenRoles))
 	p.Teams = max(2, share(m.JWTRoles)-1)
 	// The server policy, the default role's, a shared one per team and
@@ -355,10 +362,13 @@ vault {
   allow_unauthenticated = false
 }
 `
-	if err := g.write("nomad/agents/server-legacy.hcl", legacy); err != nil {
-		return err
+	g.stats.Agents++
+	if !g.plan.NoLegacyServer {
+		if err := g.write("nomad/agents/server-legacy.hcl", legacy); err != nil {
+			return err
+		}
+		g.stats.Agents++
 	}
-	g.stats.Agents += 2
 	for i := range g.plan.Servers {
 		if err := g.write(fmt.Sprintf("nomad/agents/server-%d.hcl", i+1), server); err != nil {
 			return err
