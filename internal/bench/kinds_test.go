@@ -23,9 +23,10 @@ type growth struct {
 // basePlan is the setup every kind grows from: 256 jobs of 16 teams (a
 // JWT role each), 128 app policies, 16 token roles and 16 JWT roles of
 // teams without jobs, each role with a policy of its own, 16 agent
-// configs, two templates per task.
+// configs, two templates per task. As in the named mixes, no agent
+// config says which token role is Nomad's, so every one is checked.
 func basePlan() corpus.Plan {
-	return corpus.Plan{Teams: 16, Jobs: 256, AppPolicies: 128, TokenRoles: 16, SpareJWTRoles: 16, Servers: 4, Clients: 12, RolePolicies: true, ReadsPerTask: 2}
+	return corpus.Plan{Teams: 16, Jobs: 256, AppPolicies: 128, TokenRoles: 16, SpareJWTRoles: 16, Servers: 4, Clients: 12, RolePolicies: true, ReadsPerTask: 2, NoLegacyServer: true}
 }
 
 func scaled(n int, k float64) int { return max(1, int(float64(n)*k)) }
