@@ -150,13 +150,13 @@ func indexTokenCreators(w *World) *tokenCreators {
 			if strings.HasPrefix(path, "auth/token/create") {
 				candidate = true
 			}
-			switch {
-			case strings.Contains(path, "{{") || strings.Contains(path, "+"):
-				general = true
-			case strings.HasSuffix(path, "*"):
-				key := strings.TrimSuffix(path, "*")
-				general = general || strings.HasPrefix(tokenCreate, key) || strings.HasPrefix(key, tokenCreate)
-			case strings.HasPrefix(path, tokenCreate):
+			// A glob, "+" or template can match only paths that start
+			// with the text before it.
+			if lit, wild := cutWild(path); wild {
+				general = general || strings.HasPrefix(tokenCreate, lit) || strings.HasPrefix(lit, tokenCreate)
+				continue
+			}
+			if strings.HasPrefix(path, tokenCreate) {
 				roles[path[len(tokenCreate):]] = true
 			}
 		}
@@ -177,6 +177,14 @@ func indexTokenCreators(w *World) *tokenCreators {
 	}
 	ix.candidates = slices.Clip(ix.candidates)
 	return ix
+}
+
+// cutWild cuts a policy path before its first "*", "+" or template.
+func cutWild(path string) (lit string, found bool) {
+	if i := strings.IndexAny(path, "*+{"); i >= 0 {
+		return path[:i], true
+	}
+	return path, false
 }
 
 // mergeSorted merges two ascending index lists.

@@ -25,6 +25,9 @@ func TestServerPoliciesIndex(t *testing.T) {
 		"orphan":    `path "auth/token/create-orphan" { capabilities = ["update"] }`,
 		"templated": `path "auth/token/create/{{identity.entity.name}}" { capabilities = ["update"] }`,
 		"kv":        `path "kv/data/app/*" { capabilities = ["read"] }`,
+		"kv-tmpl":   `path "kv/data/{{identity.entity.name}}/*" { capabilities = ["update"] }`,
+		"kv-seg":    `path "kv/+/create/*" { capabilities = ["update"] }`,
+		"auth-seg":  `path "auth/+/create/*" { capabilities = ["update"] }`,
 		"default":   `path "auth/token/create/nomad-cluster" { capabilities = ["update"] }`,
 	}
 	w := &world.World{}
