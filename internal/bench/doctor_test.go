@@ -138,6 +138,9 @@ func BenchmarkDoctor(b *testing.B) {
 					rules.Run(ref, all)
 					tref = min(tref, time.Since(start))
 				}
+				// Allocations follow the work whatever else runs.
+				aref := testing.AllocsPerRun(1, func() { rules.Run(ref, all) })
+				a := testing.AllocsPerRun(1, func() { rules.Run(w, all) })
 				b.ReportAllocs()
 				b.ResetTimer()
 				for b.Loop() {
@@ -145,6 +148,7 @@ func BenchmarkDoctor(b *testing.B) {
 				}
 				per := float64(b.Elapsed())/float64(b.N) - float64(tref)
 				b.ReportMetric(per/float64(n-nref), "ns/added-"+g.kind)
+				b.ReportMetric((a-aref)/float64(n-nref), "allocs/added-"+g.kind)
 				b.ReportMetric(float64(len(w.Jobs)), "jobs")
 				b.ReportMetric(float64(len(w.TokenRoles)+len(w.JWTRoles)), "roles")
 			})

@@ -87,9 +87,10 @@ const refScale = 0.25
 
 // BenchmarkKinds grows one kind at a time (x1, x4, x16 of basePlan, the
 // others held) and reports what each object of that kind adds to the
-// rule stage: (time - time at x1/4) / (objects - objects at x1/4). A
-// kind whose per-object cost rises with its own count is joined with
-// itself somewhere.
+// rule stage: (time - time at x1/4) / (objects - objects at x1/4), and
+// the same in allocations, which a loaded machine does not blur. A kind
+// whose per-object cost rises with its own count is joined with itself
+// somewhere.
 //
 //	go test ./internal/bench -run '^$' -bench Kinds
 func BenchmarkKinds(b *testing.B) {
@@ -106,6 +107,9 @@ func BenchmarkKinds(b *testing.B) {
 					rules.Run(ref, all)
 					tref = min(tref, time.Since(start))
 				}
+				// Allocations follow the work whatever else runs.
+				aref := testing.AllocsPerRun(1, func() { rules.Run(ref, all) })
+				a := testing.AllocsPerRun(1, func() { rules.Run(w, all) })
 				b.ReportAllocs()
 				b.ResetTimer()
 				for b.Loop() {
@@ -113,6 +117,7 @@ func BenchmarkKinds(b *testing.B) {
 				}
 				per := float64(b.Elapsed())/float64(b.N) - float64(tref)
 				b.ReportMetric(per/float64(n-nref), "ns/added-"+g.kind)
+				b.ReportMetric((a-aref)/float64(n-nref), "allocs/added-"+g.kind)
 				b.ReportMetric(float64(n), g.kind)
 			})
 		}
