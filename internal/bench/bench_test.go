@@ -1,6 +1,9 @@
 // Package bench measures nvlint's stages on generated corpora (package
 // internal/corpus): loading (inputs.Load), the rules (rules.Run with
-// checks.All) and the reports, and whole lint runs through cli.Main.
+// checks.All) and the reports, and whole lint runs through cli.Main;
+// the rule stage's cost per object as one kind grows (BenchmarkKinds,
+// TestLinearCost) and on worlds filled as doctor fills them
+// (BenchmarkDoctor, TestDoctorLinearCost).
 //
 //	go test ./internal/bench -run '^$' -bench . -benchmem
 //
