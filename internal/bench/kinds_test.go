@@ -132,7 +132,7 @@ func BenchmarkKinds(b *testing.B) {
 // named mix, the rule stage's allocations per file at 1,200 files within
 // 15% of those at 300, which catches a join of two kinds that grow
 // together (token roles with policies, tasks with agent configs: each
-// was 19-25% over before the joins were indexed).
+// was 18-21% over before the joins were indexed).
 func TestLinearCost(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates and loads a dozen corpora")
