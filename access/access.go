@@ -204,6 +204,14 @@ func (t *Token) step(format string, args ...any) {
 // nvlint cannot know which leads. It happens when several setups are
 // linted together.
 func serversDisagree(w *world.World, cluster string) bool {
+	// Every workload asks; the answer depends on its cluster alone.
+	return world.Derived(w, clusterKey{"servers disagree", cluster}, func(w *world.World) bool { return findServersDisagree(w, cluster) })
+}
+
+// clusterKey names a derived fact about one Vault cluster's agents.
+type clusterKey struct{ fact, cluster string }
+
+func findServersDisagree(w *world.World, cluster string) bool {
 	var with, without int
 	for _, a := range w.Agents {
 		v := a.Vault(cluster)
@@ -234,12 +242,27 @@ func NamespaceFor(w *world.World, v *world.VaultBlock) world.Str {
 	if v.Namespace.Set {
 		return v.Namespace
 	}
-	for _, a := range w.Agents {
-		if c := a.Vault(v.ClusterName()); c != nil && c.Namespace.Set {
-			return c.Namespace
+	return world.Derived(w, clusterKey{"vault namespace", v.ClusterName()}, func(w *world.World) world.Str {
+		for _, a := range w.Agents {
+			if c := a.Vault(v.ClusterName()); c != nil && c.Namespace.Set {
+				return c.Namespace
+			}
 		}
-	}
-	return world.Str{}
+		return world.Str{}
+	})
+}
+
+// serversDefaultIdentity is the first default_identity an agent config
+// gives cluster, or nil.
+func serversDefaultIdentity(w *world.World, cluster string) *world.DefaultIdentity {
+	return world.Derived(w, clusterKey{"default identity", cluster}, func(w *world.World) *world.DefaultIdentity {
+		for _, a := range w.Agents {
+			if v := a.Vault(cluster); v != nil && v.DefaultIdentity != nil {
+				return v.DefaultIdentity
+			}
+		}
+		return nil
+	})
 }
 
 // flowOf decides which flow a workload uses: an identity for its Vault
@@ -250,10 +273,8 @@ func flowOf(w *world.World, wl Workload) Flow {
 	if wl.Task.VaultIdentity(cluster) != nil {
 		return FlowIdentity
 	}
-	for _, a := range w.Agents {
-		if v := a.Vault(cluster); v != nil && v.DefaultIdentity != nil {
-			return FlowIdentity
-		}
+	if serversDefaultIdentity(w, cluster) != nil {
+		return FlowIdentity
 	}
 	if len(w.TokenRoles) > 0 || (wl.Vault.Policies.Set && len(w.JWTRoles) == 0 && len(w.JWTConfigs) == 0) {
 		return FlowLegacy
@@ -307,13 +328,8 @@ func resolveIdentity(w *world.World, t *Token) {
 	// default_identity.
 	if id := t.Task.VaultIdentity(cluster); id != nil {
 		t.Aud, t.AudFrom, t.AudRange = id.Aud.Strings(), "identity "+id.Name.V+" of the task", id.Aud.Range
-	} else {
-		for _, a := range w.Agents {
-			if v := a.Vault(cluster); v != nil && v.DefaultIdentity != nil {
-				t.Aud, t.AudFrom, t.AudRange = v.DefaultIdentity.Aud.Strings(), "the servers' default_identity", v.DefaultIdentity.Aud.Range
-				break
-			}
-		}
+	} else if id := serversDefaultIdentity(w, cluster); id != nil {
+		t.Aud, t.AudFrom, t.AudRange = id.Aud.Strings(), "the servers' default_identity", id.Aud.Range
 	}
 	if t.AudFrom != "" {
 		t.step("identity: aud [%s] from %s", strings.Join(t.Aud, ", "), t.AudFrom)

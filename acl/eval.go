@@ -200,6 +200,12 @@ func (p *Prepared) For(policies []*Policy, ent *Entity) bool {
 	return true
 }
 
+// Capabilities answers as Options.Capabilities would for the policies
+// and entity p was built for.
+func (p *Prepared) Capabilities(path string) []string {
+	return p.o.decide(p.a, p.d, path, OpList).Capabilities
+}
+
 // Evaluate decides an HTTP request with op on path, as Options.Evaluate.
 func (p *Prepared) Evaluate(path string, op Operation) Decision {
 	if op == OpList && !strings.HasSuffix(path, "/") {

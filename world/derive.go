@@ -33,6 +33,22 @@ func (lr LegacyRole) NameKnown() bool { return lr.Source != NameUnknown }
 // (Nomad 1.7+ clients use the same key for a JWT role), else the token
 // role declared in .nvlint.hcl, else the only token role in the world.
 func (w *World) LegacyTokenRole() (LegacyRole, bool) {
+	// Every legacy task asks: once per run, not once per task and agent.
+	r := Derived(w, legacyTokenRoleKey, func(w *World) legacyRoleFound {
+		lr, ok := w.findLegacyTokenRole()
+		return legacyRoleFound{lr, ok}
+	})
+	return r.role, r.ok
+}
+
+type legacyRoleFound struct {
+	role LegacyRole
+	ok   bool
+}
+
+var legacyTokenRoleKey = NewDerivedKey("the legacy token role")
+
+func (w *World) findLegacyTokenRole() (LegacyRole, bool) {
 	for _, a := range w.Agents {
 		for _, v := range a.Vaults {
 			if !v.CreateFromRole.IsKnown() || v.CreateFromRole.V == "" {
@@ -81,33 +97,120 @@ func (w *World) LegacyVaultConfig(role string) *VaultConfig {
 
 // ServerPolicies returns the policies that let a token create tokens from
 // the role: the Nomad server's own policy. With no such policy, it
-// returns the policies that manage tokens at all, as candidates. A server
-// policy declared in .nvlint.hcl is the server's policy, whatever it
-// grants, when the world has it.
+// returns the policies that manage tokens at all, as candidates
+// (candidates is nil when a policy grants). A server policy declared in
+// .nvlint.hcl is the server's policy, whatever it grants, when the world
+// has it.
 func (w *World) ServerPolicies(role string) (granting, candidates []*Policy) {
 	if h := w.Hints.ServerPolicy; h.IsKnown() && h.V != "" {
 		if p := w.Policy(h.V); p != nil {
 			return []*Policy{p}, nil
 		}
 	}
+	ix := Derived(w, tokenCreatorsKey, indexTokenCreators)
 	path := "auth/token/create/" + role
-	for _, p := range w.Policies {
-		if p.Name() == "default" {
-			continue
-		}
-		caps := acl.Capabilities([]*acl.Policy{p.ACL}, path, nil)
+	// Only the policies with a rule that can match the path are asked,
+	// in the world's order: every token role asks, and most policies
+	// never mention auth/token/create.
+	for _, i := range mergeSorted(ix.exact[role], ix.general) {
+		caps := ix.acls[i]().Capabilities(path)
 		if slices.Contains(caps, "update") || slices.Contains(caps, "root") {
-			granting = append(granting, p)
-			continue
-		}
-		for _, r := range p.ACL.Rules {
-			if strings.HasPrefix(strings.TrimPrefix(r.Path, "/"), "auth/token/create") {
-				candidates = append(candidates, p)
-				break
-			}
+			granting = append(granting, w.Policies[i])
 		}
 	}
-	return granting, candidates
+	if len(granting) > 0 {
+		return granting, nil
+	}
+	return nil, ix.candidates
+}
+
+var tokenCreatorsKey = NewDerivedKey("the policies that may create tokens")
+
+// tokenCreators indexes the policies by the token roles whose
+// auth/token/create/<role> path one of their rules can match.
+type tokenCreators struct {
+	// exact: the policies (indexes into World.Policies) with an exact
+	// rule on auth/token/create/<role>, by role; general: those with a
+	// glob, "+" or templated rule that may match any role's path.
+	exact   map[string][]int
+	general []int
+	// acls are the policies' ACLs, each built when first asked for.
+	acls map[int]func() *acl.Prepared
+	// candidates are the policies with any rule under auth/token/create.
+	candidates []*Policy
+}
+
+const tokenCreate = "auth/token/create/"
+
+func indexTokenCreators(w *World) *tokenCreators {
+	ix := &tokenCreators{exact: map[string][]int{}, acls: map[int]func() *acl.Prepared{}}
+	for i, p := range w.Policies {
+		if p.Name() == "default" || p.ACL == nil {
+			continue
+		}
+		roles, general, candidate := map[string]bool{}, p.ACL.Name == "root", false
+		for _, r := range p.ACL.Rules {
+			if r == nil {
+				continue
+			}
+			path := strings.TrimPrefix(r.Path, "/")
+			if strings.HasPrefix(path, "auth/token/create") {
+				candidate = true
+			}
+			// A glob, "+" or template can match only paths that start
+			// with the text before it.
+			if lit, wild := cutWild(path); wild {
+				general = general || strings.HasPrefix(tokenCreate, lit) || strings.HasPrefix(lit, tokenCreate)
+				continue
+			}
+			if strings.HasPrefix(path, tokenCreate) {
+				roles[path[len(tokenCreate):]] = true
+			}
+		}
+		if candidate {
+			ix.candidates = append(ix.candidates, p)
+		}
+		switch {
+		case general:
+			ix.general = append(ix.general, i)
+		case len(roles) > 0:
+			for role := range roles {
+				ix.exact[role] = append(ix.exact[role], i)
+			}
+		default:
+			continue
+		}
+		ix.acls[i] = sync.OnceValue(func() *acl.Prepared { return acl.Options{}.Prepare([]*acl.Policy{p.ACL}, nil) })
+	}
+	ix.candidates = slices.Clip(ix.candidates)
+	return ix
+}
+
+// cutWild cuts a policy path before its first "*", "+" or template.
+func cutWild(path string) (lit string, found bool) {
+	if i := strings.IndexAny(path, "*+{"); i >= 0 {
+		return path[:i], true
+	}
+	return path, false
+}
+
+// mergeSorted merges two ascending index lists.
+func mergeSorted(a, b []int) []int {
+	if len(a) == 0 {
+		return b
+	}
+	if len(b) == 0 {
+		return a
+	}
+	out := make([]int, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if a[0] < b[0] {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	return append(append(out, a...), b...)
 }
 
 // DefaultPolicy returns the default policy as the world defines it, or
@@ -224,10 +327,56 @@ func (w *World) NomadAuthConfigIn(ns Str) *JWTAuthConfig {
 	return nil
 }
 
+// CreateFromRoles are the role names the agent configs' create_from_role
+// give, in lower case as Vault looks roles up.
+func (w *World) CreateFromRoles() map[string]bool {
+	return Derived(w, createFromRolesKey, func(w *World) map[string]bool {
+		out := map[string]bool{}
+		for _, a := range w.Agents {
+			for _, v := range a.Vaults {
+				if v.CreateFromRole.IsKnown() {
+					out[strings.ToLower(v.CreateFromRole.V)] = true
+				}
+			}
+		}
+		return out
+	})
+}
+
+var createFromRolesKey = NewDerivedKey("the roles agents create tokens from")
+
+// JWTRolesGranting lists the JWT roles whose token_policies name the
+// policy, in the world's order.
+func (w *World) JWTRolesGranting(policy string) []*JWTRole {
+	return Derived(w, rolesByPolicyKey, func(w *World) map[string][]*JWTRole {
+		out := map[string][]*JWTRole{}
+		for _, r := range w.JWTRoles {
+			for _, p := range r.TokenPolicies.Items {
+				if l := out[p.V]; len(l) == 0 || l[len(l)-1] != r {
+					out[p.V] = append(l, r)
+				}
+			}
+		}
+		for k, l := range out {
+			out[k] = slices.Clip(l)
+		}
+		return out
+	})[policy]
+}
+
+var rolesByPolicyKey = NewDerivedKey("the JWT roles granting each policy")
+
 // ClientRole is the clients' create_from_role when it names a JWT role:
 // in the workload-identity flow it is the role tasks log in with when
 // their vault block names none.
 func (w *World) ClientRole() string {
+	// Every task without a vault.role asks.
+	return Derived(w, clientRoleKey, findClientRole)
+}
+
+var clientRoleKey = NewDerivedKey("the clients' create_from_role")
+
+func findClientRole(w *World) string {
 	for _, a := range w.Agents {
 		for _, v := range a.Vaults {
 			if v.CreateFromRole.IsKnown() && w.JWTRole(v.CreateFromRole.V) != nil {

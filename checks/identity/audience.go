@@ -47,10 +47,14 @@ type identitySource struct {
 func (audienceMismatch) Check(p *rules.Pass) {
 	w := p.World
 	// The servers' default identity applies to every task without its own.
+	// Servers with the same audiences are one source: check reports the
+	// same audiences against the same role once.
 	var defaults []identitySource
+	seenAud := map[string]bool{}
 	for _, a := range w.Agents {
 		for _, v := range a.Vaults {
-			if v.DefaultIdentity != nil && v.DefaultIdentity.Aud.Known {
+			if v.DefaultIdentity != nil && v.DefaultIdentity.Aud.Known && !seenAud[fmt.Sprint(v.DefaultIdentity.Aud.Strings())] {
+				seenAud[fmt.Sprint(v.DefaultIdentity.Aud.Strings())] = true
 				defaults = append(defaults, identitySource{aud: v.DefaultIdentity.Aud, what: "the servers' default_identity", agent: a})
 			}
 		}

@@ -94,12 +94,8 @@ func nomadUsesRole(w *world.World, r *world.JWTRole) bool {
 	if cfg := w.NomadAuthConfig(); cfg != nil && cfg.DefaultRole.IsKnown() && strings.EqualFold(cfg.DefaultRole.V, name) {
 		return true
 	}
-	for _, a := range w.Agents {
-		for _, v := range a.Vaults {
-			if v.CreateFromRole.IsKnown() && strings.EqualFold(v.CreateFromRole.V, name) {
-				return true
-			}
-		}
+	if w.CreateFromRoles()[name] {
+		return true
 	}
 	_, ok := roleUses(w)[name]
 	return ok

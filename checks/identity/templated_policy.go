@@ -170,12 +170,7 @@ var claimMappingMissingMeta = rules.Meta{
 func (claimMappingMissing) Check(p *rules.Pass) {
 	w := p.World
 	for _, pol := range w.Policies {
-		var roles []*world.JWTRole
-		for _, r := range w.JWTRoles {
-			if r.TokenPolicies.Contains(pol.Name()) {
-				roles = append(roles, r)
-			}
-		}
+		roles := w.JWTRolesGranting(pol.Name())
 		if len(roles) == 0 {
 			continue
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -238,6 +239,13 @@ type serverVault struct {
 // only servers read (default_identity, and the legacy token,
 // allow_unauthenticated and task_token_ttl).
 func serverVaults(w *world.World, cluster string) []serverVault {
+	// Asked for every task: worked out once per cluster and run.
+	return world.Derived(w, serverVaultsKey{cluster}, func(w *world.World) []serverVault { return findServerVaults(w, cluster) })
+}
+
+type serverVaultsKey struct{ cluster string }
+
+func findServerVaults(w *world.World, cluster string) []serverVault {
 	var out []serverVault
 	for _, a := range w.Agents {
 		v := a.Vault(cluster)
@@ -248,7 +256,7 @@ func serverVaults(w *world.World, cluster string) []serverVault {
 			out = append(out, serverVault{a, v})
 		}
 	}
-	return out
+	return slices.Clip(out)
 }
 
 // serversDefaultIdentity is the servers' default_identity for cluster,

@@ -74,6 +74,12 @@ func (templateSecretWithoutVault) Check(p *rules.Pass) {
 // token flow only: no default_identity anywhere, and a token role or
 // legacy server keys.
 func legacyOnly(w *world.World) bool {
+	return world.Derived(w, legacyOnlyKey, findLegacyOnly)
+}
+
+var legacyOnlyKey = world.NewDerivedKey("whether tasks use the legacy token flow only")
+
+func findLegacyOnly(w *world.World) bool {
 	for _, a := range w.Agents {
 		for _, v := range a.Vaults {
 			if v.DefaultIdentity != nil {

@@ -1,15 +1,21 @@
 // Package bench measures nvlint's stages on generated corpora (package
 // internal/corpus): loading (inputs.Load), the rules (rules.Run with
-// checks.All) and the reports, and whole lint runs through cli.Main.
+// checks.All) and the reports, and whole lint runs through cli.Main;
+// the rule stage's cost per object as one kind grows (BenchmarkKinds,
+// TestLinearCost) and on worlds filled as doctor fills them
+// (BenchmarkDoctor, TestDoctorLinearCost).
 //
 //	go test ./internal/bench -run '^$' -bench . -benchmem
 //
-// NVLINT_BENCH_FILES (default "500,5000") sets the corpus sizes.
+// NVLINT_BENCH_FILES (default "500,5000") sets the corpus sizes and
+// NVLINT_BENCH_MIX (default "default") their mix (internal/corpus
+// ParseMix).
 // scripts/bench.sh times whole processes against a parse-only floor.
 package bench
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"os"
@@ -42,26 +48,45 @@ func sizes(b *testing.B) []int {
 	return out
 }
 
+func mix(b testing.TB) corpus.Mix {
+	m, err := corpus.ParseMix(cmp.Or(os.Getenv("NVLINT_BENCH_MIX"), "default"))
+	if err != nil {
+		b.Fatalf("NVLINT_BENCH_MIX: %v", err)
+	}
+	return m
+}
+
+type corpusKey struct {
+	files int
+	mix   corpus.Mix
+}
+
 var (
 	corporaMu sync.Mutex
-	corpora   = map[int]string{}
+	corpora   = map[corpusKey]string{}
 )
 
-// corpusDir generates (once per process) a corpus of n files with seed 1.
+// corpusDir generates (once per process) a corpus of n files of the mix
+// NVLINT_BENCH_MIX with seed 1.
 func corpusDir(b testing.TB, n int) string {
+	return mixedCorpusDir(b, n, mix(b))
+}
+
+func mixedCorpusDir(b testing.TB, n int, m corpus.Mix) string {
 	corporaMu.Lock()
 	defer corporaMu.Unlock()
-	if d, ok := corpora[n]; ok {
+	k := corpusKey{n, m}
+	if d, ok := corpora[k]; ok {
 		return d
 	}
 	d, err := os.MkdirTemp("", fmt.Sprintf("nvlint-bench-%d-", n))
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := corpus.Generate(d, corpus.Options{Files: n, Seed: 1}); err != nil {
+	if _, err := corpus.Generate(d, corpus.Options{Files: n, Seed: 1, Mix: m}); err != nil {
 		b.Fatal(err)
 	}
-	corpora[n] = d
+	corpora[k] = d
 	return d
 }
 

@@ -15,11 +15,14 @@
 package corpus
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -33,6 +36,12 @@ type Options struct {
 	// MistakeRate is the share of jobs given a deliberate mistake
 	// (default 0.02; negative: none).
 	MistakeRate float64
+	// Mix splits Files between the kinds; the zero Mix is PlanFor's
+	// split.
+	Mix Mix
+	// Plan, when set, is the split itself (Files and Mix are then
+	// ignored): benchmarks that grow one kind at a time set it.
+	Plan *Plan
 }
 
 // Stats says what was written.
@@ -74,6 +83,158 @@ func Generate(dir string, o Options) (Stats, error) {
 // Plan is how Generate splits Options.Files between kinds.
 type Plan struct {
 	Teams, AppsPerTeam, Jobs, AppPolicies, TokenRoles, Clients int
+	// Servers are server agents of the workload-identity cluster besides
+	// the first, each with its default_identity.
+	Servers int
+	// RolePolicies: each token role but the legacy one allows exactly one
+	// policy of its own, written alongside.
+	RolePolicies bool
+	// ReadsPerTask is the number of templates of each task that uses
+	// Vault; 0 draws one to three.
+	ReadsPerTask int
+	// JSONShare is the share of jobs written as API JSON, as `nomad job
+	// inspect` prints them (0: a tenth; 1: all, as doctor reads them).
+	JSONShare float64
+	// NoLegacyServer leaves out the legacy cluster's server config (its
+	// create_from_role): nvlint then checks every token role as one Nomad
+	// may use.
+	NoLegacyServer bool
+	// SpareJWTRoles are JWT roles no job logs in with yet (a team not
+	// deployed), each with a policy of its own.
+	SpareJWTRoles int
+}
+
+// Plan splits n files as the mix says: every kind gets its share of n
+// (at least what one working setup needs), and the jobs what remains.
+// Each JWT role but the default one is a team's, names the team's shared
+// policy and its apps' policies, and admits the team's jobs; each token
+// role names a policy of its own, and the legacy servers' config is not
+// in the tree. The zero Mix is PlanFor.
+func (m Mix) Plan(n int) Plan {
+	sum := m.Jobs + m.Policies + m.TokenRoles + m.JWTRoles + m.Agents
+	if sum <= 0 {
+		p := PlanFor(n)
+		p.ReadsPerTask = m.ReadsPerTask
+		return p
+	}
+	share := func(w float64) int { return int(math.Round(float64(n) * w / sum)) }
+	// The legacy servers' config is kept elsewhere: which token role is
+	// Nomad's is not written down, so every one is checked as if it were.
+	p := Plan{RolePolicies: true, ReadsPerTask: m.ReadsPerTask, NoLegacyServer: true}
+	agents := max(2, share(m.Agents))
+	p.Servers = (agents - 1) / 4
+	p.Clients = agents - 1 - p.Servers
+	p.TokenRoles = max(1, share(m.TokenRoles))
+	p.Teams = max(2, share(m.JWTRoles)-1)
+	// The server policy, the default role's, a shared one per team and
+	// one per token role but the legacy one come first.
+	fixedPolicies := 2 + p.Teams + p.TokenRoles - 1
+	p.AppPolicies = max(0, share(m.Policies)-fixedPolicies)
+	others := 1 + agents + p.TokenRoles + p.Teams + 1 + fixedPolicies + p.AppPolicies
+	p.Jobs = max(2, n-others)
+	p.AppsPerTeam = max(1, (p.Jobs+p.Teams-1)/p.Teams)
+	return p
+}
+
+// Mix weighs the kinds of file of a corpus. The weights need not add up
+// to 100.
+type Mix struct {
+	Jobs, Policies, TokenRoles, JWTRoles, Agents float64
+	// ReadsPerTask is the number of templates, each reading a secret, of
+	// every task that uses Vault; 0 draws one to three.
+	ReadsPerTask int
+}
+
+// Mixes are the named mixes ParseMix knows.
+var Mixes = map[string]Mix{
+	// PlanFor's split: mostly jobs, a policy per few apps, a JWT role per
+	// team of about 40 apps, at most 20 token roles.
+	"default": {},
+	// A platform team's tree: a token role and a JWT role per team, each
+	// naming its own policy.
+	"platform": {Jobs: 60, Policies: 25, TokenRoles: 5, JWTRoles: 5, Agents: 5},
+	// Hundreds of roles, each with its own policy, over fewer jobs.
+	"role-heavy": {Jobs: 35, Policies: 30, TokenRoles: 15, JWTRoles: 15, Agents: 5},
+	// Mostly policies.
+	"policy-heavy": {Jobs: 30, Policies: 60, TokenRoles: 3, JWTRoles: 4, Agents: 3},
+	// The platform mix, every task reading eight secrets.
+	"templates": {Jobs: 60, Policies: 25, TokenRoles: 5, JWTRoles: 5, Agents: 5, ReadsPerTask: 8},
+}
+
+// MixNames lists the named mixes in a stable order.
+func MixNames() []string {
+	return []string{"default", "platform", "role-heavy", "policy-heavy", "templates"}
+}
+
+var mixKeys = []struct {
+	key string
+	get func(*Mix) *float64
+}{
+	{"jobs", func(m *Mix) *float64 { return &m.Jobs }},
+	{"policies", func(m *Mix) *float64 { return &m.Policies }},
+	{"token-roles", func(m *Mix) *float64 { return &m.TokenRoles }},
+	{"jwt-roles", func(m *Mix) *float64 { return &m.JWTRoles }},
+	{"agents", func(m *Mix) *float64 { return &m.Agents }},
+}
+
+// ParseMix reads a mix: a name of Mixes, or weights such as
+// "jobs=60,policies=25,token-roles=5,jwt-roles=5,agents=5", optionally
+// with "reads=N" (templates per task). A kind left out weighs nothing
+// (it still gets what one working setup needs).
+func ParseMix(s string) (Mix, error) {
+	if m, ok := Mixes[s]; ok {
+		return m, nil
+	}
+	var m Mix
+	for _, part := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok {
+			return Mix{}, fmt.Errorf("mix %q: %q is not KIND=WEIGHT, and no named mix is called that (%s)", s, part, strings.Join(MixNames(), ", "))
+		}
+		if k == "reads" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return Mix{}, fmt.Errorf("mix %q: reads=%s is not a count", s, v)
+			}
+			m.ReadsPerTask = n
+			continue
+		}
+		found := false
+		for _, mk := range mixKeys {
+			if mk.key == k {
+				f, err := strconv.ParseFloat(v, 64)
+				if err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+					return Mix{}, fmt.Errorf("mix %q: %s=%s is not a weight", s, k, v)
+				}
+				*mk.get(&m) = f
+				found = true
+			}
+		}
+		if !found {
+			return Mix{}, fmt.Errorf("mix %q: unknown kind %q (jobs, policies, token-roles, jwt-roles, agents, reads)", s, k)
+		}
+	}
+	if m.Jobs+m.Policies+m.TokenRoles+m.JWTRoles+m.Agents <= 0 {
+		return Mix{}, fmt.Errorf("mix %q: no weight", s)
+	}
+	return m, nil
+}
+
+// String writes the mix as ParseMix reads it.
+func (m Mix) String() string {
+	var parts []string
+	for _, mk := range mixKeys {
+		if v := *mk.get(&m); v != 0 {
+			parts = append(parts, mk.key+"="+strconv.FormatFloat(v, 'g', -1, 64))
+		}
+	}
+	if m.ReadsPerTask != 0 {
+		parts = append(parts, "reads="+strconv.Itoa(m.ReadsPerTask))
+	}
+	if len(parts) == 0 {
+		return "default"
+	}
+	return strings.Join(parts, ",")
 }
 
 // PlanFor splits n files: about 3/4 jobspecs, 1/6 policies, 1/20 JWT roles
@@ -142,7 +303,13 @@ func (g *gen) writeJSON(rel string, v any) error {
 }
 
 func (g *gen) run() (Stats, error) {
-	g.plan = PlanFor(g.o.Files)
+	if g.o.Plan != nil {
+		g.plan = *g.o.Plan
+		g.plan.Teams = max(1, g.plan.Teams)
+		g.plan.AppsPerTeam = max(1, (g.plan.Jobs+g.plan.Teams-1)/g.plan.Teams)
+	} else {
+		g.plan = g.o.Mix.Plan(g.o.Files)
+	}
 	g.appPolicy = map[string]bool{}
 	steps := []func() error{g.agents, g.auth, g.tokenRoles, g.policies, g.jwtRoles, g.jobs}
 	for _, s := range steps {
@@ -195,10 +362,19 @@ vault {
   allow_unauthenticated = false
 }
 `
-	if err := g.write("nomad/agents/server-legacy.hcl", legacy); err != nil {
-		return err
+	g.stats.Agents++
+	if !g.plan.NoLegacyServer {
+		if err := g.write("nomad/agents/server-legacy.hcl", legacy); err != nil {
+			return err
+		}
+		g.stats.Agents++
 	}
-	g.stats.Agents += 2
+	for i := range g.plan.Servers {
+		if err := g.write(fmt.Sprintf("nomad/agents/server-%d.hcl", i+1), server); err != nil {
+			return err
+		}
+		g.stats.Agents++
+	}
 	for i := range g.plan.Clients {
 		client := fmt.Sprintf(`# Nomad client agents, pool %d.
 datacenter = "dc%d"
@@ -285,7 +461,16 @@ path "auth/token/renew-self" {
 			"period":              259200,
 			"renewable":           true,
 		}
-		if i > 0 && g.chance(0.5) {
+		switch {
+		case i > 0 && g.plan.RolePolicies:
+			role["allowed_policies"] = fmt.Sprintf("ci-%d", i)
+			delete(role, "disallowed_policies")
+			pol := fmt.Sprintf("# What CI runner %[1]d deploys with.\npath \"kv/data/ci/runner-%[1]d/*\" {\n  capabilities = [\"read\"]\n}\n\npath \"auth/token/lookup-self\" {\n  capabilities = [\"read\"]\n}\n", i)
+			if err := g.write(fmt.Sprintf("vault/policies/ci/ci-%d-policy.hcl", i), pol); err != nil {
+				return err
+			}
+			g.stats.Policies++
+		case i > 0 && g.chance(0.5):
 			role["allowed_policies"] = fmt.Sprintf("ci-%d", i)
 			delete(role, "disallowed_policies")
 		}
@@ -415,6 +600,30 @@ func (g *gen) jwtRoles() error {
 		}
 		g.stats.JWTRoles++
 	}
+	for i := range g.plan.SpareJWTRoles {
+		name := fmt.Sprintf("svc-%d", i)
+		pol := fmt.Sprintf("# Service %[1]s, not deployed yet.\npath \"kv/data/%[1]s/%[2]s/*\" {\n  capabilities = [\"read\"]\n}\n", name, meta("nomad_job_id"))
+		if err := g.write(fmt.Sprintf("vault/policies/svc/vault-policy-%s.hcl", name), pol); err != nil {
+			return err
+		}
+		g.stats.Policies++
+		g.stats.TemplatedPolicies++
+		if err := g.writeJSON(fmt.Sprintf("vault/jwt-roles/vault-role-%s.json", name), map[string]any{
+			"role_type":               "jwt",
+			"bound_audiences":         []string{"vault.io"},
+			"bound_claims":            map[string]any{"nomad_namespace": name},
+			"user_claim":              "/nomad_job_id",
+			"user_claim_json_pointer": true,
+			"claim_mappings":          claims,
+			"token_type":              "service",
+			"token_policies":          []string{DefaultRole, name},
+			"token_period":            "1h",
+			"token_explicit_max_ttl":  0,
+		}); err != nil {
+			return err
+		}
+		g.stats.JWTRoles++
+	}
 	return nil
 }
 
@@ -455,7 +664,7 @@ func (g *gen) jobs() error {
 		a := i / g.plan.Teams
 		j := g.job(t, a)
 		var err error
-		if g.chance(0.1) {
+		if g.chance(cmp.Or(g.plan.JSONShare, 0.1)) {
 			err = g.writeJSON(fmt.Sprintf("nomad/jobs/%s/%s.nomad.json", j.namespace, j.id), j.api())
 			g.stats.JSONJobs++
 		} else {
@@ -544,7 +753,10 @@ func (g *gen) job(t, a int) *job {
 				continue
 			}
 			r := role(eff)
-			ntpl := 1 + g.rng.IntN(3)
+			ntpl := g.plan.ReadsPerTask
+			if ntpl == 0 {
+				ntpl = 1 + g.rng.IntN(3)
+			}
 			for k := range ntpl {
 				tk.templates = append(tk.templates, g.template(j, r, k))
 			}

@@ -110,3 +110,70 @@ func sameTree(t *testing.T, a, b string) bool {
 	}
 	return n == len(files)
 }
+
+// TestParseMix: names and weights read back as written; nonsense is
+// refused with what was wrong.
+func TestParseMix(t *testing.T) {
+	m, err := corpus.ParseMix("jobs=60,policies=25,token-roles=5,jwt-roles=5,agents=5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m != corpus.Mixes["platform"] || m.String() != "jobs=60,policies=25,token-roles=5,jwt-roles=5,agents=5" {
+		t.Errorf("got %+v (%s)", m, m)
+	}
+	for _, name := range corpus.MixNames() {
+		m, err := corpus.ParseMix(name)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		if back, err := corpus.ParseMix(m.String()); err != nil || back != m {
+			t.Errorf("%s: %s reads back as %+v, %v", name, m, back, err)
+		}
+	}
+	for _, bad := range []string{"", "heavy", "jobs=x", "jobs=-1", "roles=5", "jobs=0", "reads=2"} {
+		if _, err := corpus.ParseMix(bad); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}
+
+// TestMixes: every named mix writes about the files asked for, in the
+// proportions asked for, as one working setup (no error without
+// deliberate mistakes).
+func TestMixes(t *testing.T) {
+	for _, name := range corpus.MixNames() {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			m := corpus.Mixes[name]
+			st, err := corpus.Generate(dir, corpus.Options{Files: 600, Seed: 2, MistakeRate: -1, Mix: m})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Files < 580 || st.Files > 620 {
+				t.Errorf("%d files written for 600: %v", st.Files, st)
+			}
+			if sum := m.Jobs + m.Policies + m.TokenRoles + m.JWTRoles + m.Agents; sum > 0 {
+				for _, k := range []struct {
+					what      string
+					got, want float64
+				}{{"jobs", float64(st.Jobs), m.Jobs}, {"policies", float64(st.Policies), m.Policies}, {"token roles", float64(st.TokenRoles), m.TokenRoles}, {"JWT roles", float64(st.JWTRoles), m.JWTRoles}, {"agents", float64(st.Agents), m.Agents}} {
+					if want := 600 * k.want / sum; k.got < want-3 || k.got > want+3 {
+						t.Errorf("%.0f %s for a share of %.0f", k.got, k.what, want)
+					}
+				}
+			}
+			if m.ReadsPerTask > 0 && st.Templates < m.ReadsPerTask*st.Tasks/2 {
+				t.Errorf("%d templates over %d tasks, asked for %d per task", st.Templates, st.Tasks, m.ReadsPerTask)
+			}
+			w, _, err := inputs.Load([]string{dir}, inputs.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range rules.Run(w, checks.All()).Findings {
+				if f.Severity == rules.Error {
+					t.Errorf("%s: %s %s", f.Range, f.Rule.ID, f.Message)
+				}
+			}
+		})
+	}
+}
