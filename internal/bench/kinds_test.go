@@ -21,19 +21,22 @@ type growth struct {
 }
 
 // basePlan is the setup every kind grows from: 256 jobs of 16 teams (a
-// JWT role each), 128 app policies, 16 token roles and 16 JWT roles of
+// JWT role each), 128 app policies and 128 of apps not deployed, 16 token roles and 16 JWT roles of
 // teams without jobs, each role with a policy of its own, 16 agent
 // configs, two templates per task. As in the named mixes, no agent
 // config says which token role is Nomad's, so every one is checked.
 func basePlan() corpus.Plan {
-	return corpus.Plan{Teams: 16, Jobs: 256, AppPolicies: 128, TokenRoles: 16, SpareJWTRoles: 16, Servers: 4, Clients: 12, RolePolicies: true, ReadsPerTask: 2, NoLegacyServer: true}
+	return corpus.Plan{Teams: 16, Jobs: 256, AppPolicies: 128, SparePolicies: 128, TokenRoles: 16, SpareJWTRoles: 16, Servers: 4, Clients: 12, RolePolicies: true, ReadsPerTask: 2, NoLegacyServer: true}
 }
 
 func scaled(n int, k float64) int { return max(1, int(float64(n)*k)) }
 
 var growths = []growth{
 	{"jobs", func(p *corpus.Plan, k float64) { p.Jobs = scaled(p.Jobs, k) }, func(st corpus.Stats) int { return st.Jobs }},
-	{"policies", func(p *corpus.Plan, k float64) { p.AppPolicies = scaled(p.AppPolicies, k) }, func(st corpus.Stats) int { return st.Policies }},
+	// Policies of apps not deployed: the deployed apps' policies change
+	// what their jobs read and are granted, so growing those would
+	// change the jobs too.
+	{"policies", func(p *corpus.Plan, k float64) { p.SparePolicies = scaled(p.SparePolicies, k) }, func(st corpus.Stats) int { return st.Policies }},
 	{"token-roles", func(p *corpus.Plan, k float64) { p.TokenRoles = scaled(p.TokenRoles, k) }, func(st corpus.Stats) int { return st.TokenRoles }},
 	// Roles of teams without jobs: more teams for the same jobs would
 	// change the jobs' token policies.

@@ -102,6 +102,9 @@ type Plan struct {
 	// SpareJWTRoles are JWT roles no job logs in with yet (a team not
 	// deployed), each with a policy of its own.
 	SpareJWTRoles int
+	// SparePolicies are app policies of apps not deployed yet: no role or
+	// job names them, so growing them leaves every other object as it is.
+	SparePolicies int
 }
 
 // Plan splits n files as the mix says: every kind gets its share of n
@@ -553,6 +556,15 @@ path "kv/metadata/%[1]s/*" {
 			g.legacyPolicies = append(g.legacyPolicies, app)
 		}
 		if err := g.write(fmt.Sprintf("vault/policies/%s/%s-policy.hcl", team, app), b.String()); err != nil {
+			return err
+		}
+		g.stats.Policies++
+	}
+	for i := range g.plan.SparePolicies {
+		t := i % g.plan.Teams
+		team, app := teamName(t), appName(t, 1000+i/g.plan.Teams)
+		text := fmt.Sprintf("# %s of team %s, not deployed yet\npath \"kv/data/%s/%s/*\" {\n  capabilities = [\"read\"]\n}\n", app, team, team, app)
+		if err := g.write(fmt.Sprintf("vault/policies/%s/%s-policy.hcl", team, app), text); err != nil {
 			return err
 		}
 		g.stats.Policies++
