@@ -127,6 +127,22 @@ func taskJSON(ta hcl.Attributes) *world.Task {
 		}
 		t.Templates = append(t.Templates, tpl)
 	}
+	// A secret's Env (custom plugins only) may hold credentials: it is
+	// not read. Nomad's API job has no job or group level secrets:
+	// jobspec2 copies them into the tasks.
+	for _, sa := range objectList(attrExpr(ta, "Secrets")) {
+		s := &world.Secret{
+			Name:     strAttr(sa, "Name"),
+			Provider: strAttr(sa, "Provider"),
+			Path:     strAttr(sa, "Path"),
+			Level:    "task",
+		}
+		s.Range = s.Name.Range
+		if ca, ok := objectAttrs(attrExpr(sa, "Config")); ok {
+			s.Engine = strAttr(ca, "engine")
+		}
+		t.Secrets = append(t.Secrets, s)
+	}
 	return t
 }
 
@@ -154,6 +170,12 @@ type apiJob struct {
 			} `json:",omitempty"`
 			Templates *[]*struct {
 				SourcePath, DestPath, Envvars, LeftDelim, RightDelim, EmbeddedTmpl json.RawMessage `json:",omitempty"`
+			} `json:",omitempty"`
+			Secrets *[]*struct {
+				Name, Provider, Path json.RawMessage `json:",omitempty"`
+				Config               *struct {
+					Engine json.RawMessage `json:"engine,omitempty"`
+				} `json:",omitempty"`
 			} `json:",omitempty"`
 		} `json:",omitempty"`
 	} `json:",omitempty"`
