@@ -1,6 +1,7 @@
 package access
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -76,7 +77,7 @@ func TaskReads(t *world.Task) []TaskRead {
 // version 2 mount as it does for any template. A path that is not known
 // is a call built at run time.
 func SecretCall(s *world.Secret) (templates.Access, bool) {
-	if !s.IsVault() || !s.Path.Set || SecretPathRefused(s.Path) {
+	if !s.IsVault() || !s.Path.Set || SecretPathRefused(s) != "" {
 		return templates.Access{}, false
 	}
 	if !s.Path.Known {
@@ -85,10 +86,22 @@ func SecretCall(s *world.Secret) (templates.Access, bool) {
 	return templates.Access{Func: "secret", Op: templates.OpRead, Path: s.Path.V}, true
 }
 
-// SecretPathRefused reports whether Nomad refuses a vault secret block's
-// path: NewVaultProvider (secrets/vault_provider.go, Nomad 1.11.0 to
+// SecretPathRefused says why Nomad refuses a vault secret block's path,
+// or "": NewVaultProvider (secrets/vault_provider.go, Nomad 1.11.0 to
 // 2.0.5) fails the task with "secret path cannot contain template
-// delimiters or parenthesis" when it holds any of ( ) { }.
-func SecretPathRefused(p world.Str) bool {
-	return p.Known && strings.ContainsAny(p.V, "(){}")
+// delimiters or parenthesis" when the path holds any of ( ) { }, and a
+// ${NAME} that jobspec2 leaves for run time is such a path, since
+// nothing interpolates a secret's path.
+func SecretPathRefused(s *world.Secret) string {
+	switch {
+	case !s.IsVault():
+		return ""
+	case s.Path.Known:
+		if i := strings.IndexAny(s.Path.V, "(){}"); i >= 0 {
+			return fmt.Sprintf("it holds %q", s.Path.V[i:i+1])
+		}
+	case s.PathRuntimeVar != "":
+		return fmt.Sprintf("it holds %s, which Nomad does not interpolate in a secret's path", s.PathRuntimeVar)
+	}
+	return ""
 }

@@ -2,6 +2,7 @@ package inputs
 
 import (
 	"encoding/json"
+	"regexp"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -125,6 +126,14 @@ func taskJSON(ta hcl.Attributes) *world.Task {
 		if tpl.Range == (hcl.Range{}) {
 			tpl.Range = tpl.Destination.Range
 		}
+		for _, p := range []struct {
+			in string
+			v  world.Str
+		}{{"template source", tpl.Source}, {"template destination", tpl.Destination}} {
+			for _, m := range secretRefText.FindAllStringSubmatch(p.v.V, -1) {
+				t.SecretRefs = append(t.SecretRefs, world.SecretRef{Name: m[1], Key: m[2], Range: p.v.Range, In: p.in})
+			}
+		}
 		t.Templates = append(t.Templates, tpl)
 	}
 	// A secret's Env (custom plugins only) may hold credentials: it is
@@ -145,6 +154,10 @@ func taskJSON(ta hcl.Attributes) *world.Task {
 	}
 	return t
 }
+
+// secretRefText is a ${secret.NAME.KEY} in an API job's text, which
+// Nomad keeps as written.
+var secretRefText = regexp.MustCompile(`\$\{\s*secret\.([A-Za-z0-9_]+)(?:\.([^}\s]+))?\s*\}`)
 
 // apiJob is an API job cut down to what loadJobJSON reads; TrimAPIJob
 // decodes into it. Keep it in step with loadJobJSON and taskJSON.

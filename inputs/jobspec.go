@@ -155,12 +155,38 @@ func secretBlock(b *hcl.Block, level string, repo *templateFiles) *world.Secret 
 		Path:     strAttr(c.Attributes, "path"),
 		Level:    level,
 	}
+	if a, ok := c.Attributes["path"]; ok && !s.Path.Known {
+		// jobspec2 (Nomad's hcl fork) keeps a reference to anything but
+		// an input variable or local as its ${...} text for the client,
+		// and the client does not interpolate a secret's path.
+		for _, tr := range a.Expr.Variables() {
+			if root := tr.RootName(); root != "var" && root != "local" {
+				s.PathRuntimeVar = "${" + traversalText(tr) + "}"
+				break
+			}
+		}
+	}
 	for _, cb := range c.Blocks {
+		s.ConfigRange = cb.DefRange
 		cc, _, _ := cb.Body.PartialContent(secretConfigSchema)
 		repo.diags = append(repo.diags, typeCheck(cc.Attributes, secretTypes)...)
 		s.Engine = strAttr(cc.Attributes, "engine")
 	}
 	return s
+}
+
+// traversalText writes a traversal's root and attribute steps, as a
+// reader would: secret.db.password.
+func traversalText(tr hcl.Traversal) string {
+	text := tr.RootName()
+	for _, step := range tr[1:] {
+		a, ok := step.(hcl.TraverseAttr)
+		if !ok {
+			return text + "..."
+		}
+		text += "." + a.Name
+	}
+	return text
 }
 
 // secretRefs finds the ${secret.NAME.KEY} references of an expression:
@@ -232,6 +258,14 @@ func taskHCL(b *hcl.Block, src []byte, repo *templateFiles) *world.Task {
 				LeftDelim:   strAttr(c.Attributes, "left_delimiter"),
 				RightDelim:  strAttr(c.Attributes, "right_delimiter"),
 			}
+			// Nomad fills ${...} in a template's source and destination
+			// (taskenv ReplaceEnv, with the task's secrets), not in its
+			// text.
+			for _, name := range []string{"source", "destination"} {
+				if a, ok := c.Attributes[name]; ok {
+					t.SecretRefs = append(t.SecretRefs, secretRefs(a.Expr, "template "+name)...)
+				}
+			}
 			if d := tpl.Destination; d.IsKnown() {
 				if first, ok := dests[d.V]; ok {
 					repo.duplicate("template destination", fmt.Sprintf("two templates of task %q write %s; Nomad refuses the job", b.Labels[0], d.V), d.Range, first)
@@ -240,7 +274,6 @@ func taskHCL(b *hcl.Block, src []byte, repo *templateFiles) *world.Task {
 				}
 			}
 			if a, ok := c.Attributes["data"]; ok {
-				t.SecretRefs = append(t.SecretRefs, secretRefs(a.Expr, "a template")...)
 				tpl.Data = world.Str{Set: true, Range: a.Expr.Range()}
 				if text, start, ok := templateText(a.Expr, src); ok {
 					tpl.Data.V, tpl.Data.Known, tpl.DataStart = text, true, start

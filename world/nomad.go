@@ -52,8 +52,9 @@ type Task struct {
 	// Secrets are the secret blocks (Nomad 1.11+) the task fetches: its
 	// own and those jobspec2 copies in from the group and job.
 	Secrets []*Secret
-	// SecretRefs are the ${secret.NAME.KEY} references in the task's env
-	// values and templates.
+	// SecretRefs are the ${secret.NAME.KEY} references where Nomad fills
+	// them: the task's env values and its templates' source and
+	// destination (HCL jobspecs only).
 	SecretRefs []SecretRef
 }
 
@@ -64,8 +65,13 @@ type Secret struct {
 	Name     Str
 	Provider Str
 	Path     Str
+	// PathRuntimeVar is the first ${NAME} of a path that is not known
+	// because it names a run-time variable: jobspec2 leaves it as text.
+	PathRuntimeVar string
 	// Engine is config.engine: "kv" (the default) or "kv_v2".
 	Engine Str
+	// ConfigRange is the config block's header, when there is one.
+	ConfigRange hcl.Range
 	// Level is where it is written: "job", "group" or "task".
 	Level string
 }
@@ -94,7 +100,7 @@ func (s *Secret) KVv2() bool {
 type SecretRef struct {
 	Name, Key string
 	Range     hcl.Range
-	// In is where it is written: "env NAME" or "a template".
+	// In is where it is written: "env NAME", "template destination"...
 	In string
 }
 
