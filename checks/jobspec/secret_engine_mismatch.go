@@ -35,7 +35,7 @@ var secretEngineMismatchMeta = rules.Meta{
 			"The mount's version is taken where the inputs say it: Vault's mount table (doctor), a Terraform vault_mount or " +
 			"vault_kv_secret_backend_v2, the templates' own reads, or the policies' data/ and metadata/ paths; otherwise the rule is silent.",
 		Example: "secret \"db\" {\n  provider = \"vault\"\n  path     = \"secret/db\"   # secret/ is KV version 2\n}",
-		Fix: "Set `config { engine = \"kv_v2\" }` for a KV version 2 mount; leave engine unset (or \"kv\") for KV version 1.",
+		Fix:     "Set `config { engine = \"kv_v2\" }` for a KV version 2 mount; leave engine unset (or \"kv\") for KV version 1.",
 	},
 }
 

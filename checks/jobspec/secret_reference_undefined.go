@@ -28,7 +28,7 @@ var secretReferenceUndefinedMeta = rules.Meta{
 			"with no secret block of that NAME in the task (its own, its group's or its job's), the task starts with the literal text `${secret.NAME.KEY}` " +
 			"where it expects the secret. Blocks of every provider (vault, nomad, custom plugins) count.",
 		Example: "task \"web\" {\n  secret \"db\" {\n    provider = \"vault\"\n    path     = \"kv/db\"\n  }\n  env {\n    PASSWORD = \"${secret.database.password}\"\n  }\n}",
-		Fix: "Name a secret block the task has, or add the secret block.",
+		Fix:     "Name a secret block the task has, or add the secret block.",
 	},
 }
 
