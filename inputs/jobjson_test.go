@@ -172,7 +172,8 @@ func FuzzTrimAPIJob(f *testing.F) {
 		}
 		f.Add(data)
 	}
-	for _, s := range []string{`{"Job": null, "ID": "b"}`, `{"TaskGroups": [null, {"Tasks": [{"Vault": {}}]}]}`, `{"ID": 1, "Periodic": []}`, `{"Job": {"TaskGroups": {}}}`} {
+	for _, s := range []string{`{"Job": null, "ID": "b"}`, `{"TaskGroups": [null, {"Tasks": [{"Vault": {}}]}]}`, `{"ID": 1, "Periodic": []}`, `{"Job": {"TaskGroups": {}}}`,
+		`{"TaskGroups": [{"Tasks": [{"Secrets": [{"Name": "db", "Provider": "vault", "Path": "kv/db", "Config": {"engine": "kv_v2"}}, {"Config": []}], "Templates": [{"DestPath": "secrets/${secret.db.f}"}]}]}]}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
