@@ -111,11 +111,16 @@ var triages = []triage{
 		explain: func(p *rules.Pass, a world.NomadAlloc, msg string) (string, []string) {
 			sm := missingRead.FindStringSubmatch(msg)
 			op, path := sm[1], strings.TrimSpace(sm[2])
+			call := access.CallFromEvent(op, path)
 			tok, ok := tokenFor(p.World, a)
 			if !ok {
+				if t := allocTask(p.World, a); t != nil {
+					if s := secretBlockReading(t, call); s != nil {
+						return fmt.Sprintf("the task's secret block %s reads %s from Vault, but no vault block covers the task, so it has no Vault token (NV407)", s.Name.V, path), nil
+					}
+				}
 				return fmt.Sprintf("the task's token cannot %s %s", op, path), nil
 			}
-			call := access.CallFromEvent(op, path)
 			// A vault secret block (Nomad 1.11+) is rendered as a template
 			// too, so its denied read shows a template's event although
 			// the job may have no template: name the block.
@@ -217,6 +222,23 @@ func secretBlockReading(t *world.Task, call templates.Access) *world.Secret {
 		}
 	}
 	return secret
+}
+
+// allocTask is the jobspec's task an allocation runs, or nil.
+func allocTask(w *world.World, a world.NomadAlloc) *world.Task {
+	for _, j := range w.Jobs {
+		if j.Ref.Name != a.SpecJobID() {
+			continue
+		}
+		for _, g := range j.Groups {
+			for _, t := range g.Tasks {
+				if g.Name.V == a.TaskGroup && t.Name.V == a.Task {
+					return t
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // tokenFor resolves the token of an allocation's task.
