@@ -204,10 +204,14 @@ func secretRefs(expr hcl.Expression, in string) []world.SecretRef {
 			if !ok {
 				break
 			}
-			if i == 0 {
+			switch {
+			case i == 0:
 				ref.Name = a.Name
-			} else {
+			case ref.Key == "":
 				ref.Key = a.Name
+			default:
+				// Nomad nests a key with dots (taskenv addNestedKey).
+				ref.Key += "." + a.Name
 			}
 		}
 		if ref.Name != "" {
