@@ -5,7 +5,7 @@
 //	legacy    NV1xx  the legacy token-role flow (Nomad 1.9 and earlier)
 //	identity  NV2xx  the workload-identity flow (Nomad 1.7 and later)
 //	agent     NV3xx  Nomad agent configuration
-//	jobspec   NV4xx  jobspecs: vault, identity and template blocks of tasks
+//	jobspec   NV4xx  jobspecs: vault, identity, template and secret blocks of tasks
 //	policy    NV5xx  Vault ACL policies
 //	live      NV6xx  live clusters only (nvlint doctor, or lint --snapshot)
 package checks
@@ -67,6 +67,10 @@ func All() []rules.Rule {
 		jobspec.VaultClusterNotConfigured,
 		jobspec.VaultIdentityMissing,
 		jobspec.TemplateDestinationVariable,
+		jobspec.SecretWithoutVault,
+		jobspec.SecretPathRefused,
+		jobspec.SecretEngineMismatch,
+		jobspec.SecretReferenceUndefined,
 		jobspec.TemplateReadDenied,
 		policy.TaskTokenCannotRenew,
 		policy.PolicyRejectedByVault,

@@ -131,31 +131,30 @@ func runAccess(paths []string, f *accessFlags, env Env) int {
 			code = ExitFindings
 		}
 	default:
-		// Every Vault call of the task's templates, decided as lint and
-		// doctor decide them (access.Token.Read).
+		// Every Vault call of the task's secret blocks and templates,
+		// decided as lint and doctor decide them (access.Token.Read).
 		for _, tpl := range wl.Task.Templates {
-			if !tpl.Data.Known {
-				continue
-			}
-			calls, err := tpl.VaultCalls()
-			if err != nil {
+			if _, err := tpl.VaultCalls(); tpl.Data.Known && err != nil {
 				rep.Notes = append(rep.Notes, fmt.Sprintf("template at %s does not parse: %v", tpl.Range, err))
+			}
+		}
+		for _, r := range access.TaskReads(wl.Task) {
+			call := r.Call
+			if call.Dynamic {
+				rep.Notes = append(rep.Notes, fmt.Sprintf("%s reads a path built at render time (prefix %q): not checked", r.Source(), call.Prefix))
 				continue
 			}
-			for _, call := range calls {
-				if call.Dynamic {
-					rep.Notes = append(rep.Notes, fmt.Sprintf("template reads a path built at render time (prefix %q): not checked", call.Prefix))
-					continue
-				}
-				rd := tok.Read(w, call)
-				a := answerOf(rd.Path, string(rd.Op), rd.Answer)
-				if rd.Rewritten() {
-					a.ReadAs = fmt.Sprintf("consul-template reads %s as %s (%s)", call.Path, rd.Path, rd.KV.Why)
-				}
-				rep.Answers = append(rep.Answers, a)
-				if a.Verdict != "allowed" {
-					code = ExitFindings
-				}
+			rd := tok.Read(w, call)
+			a := answerOf(rd.Path, string(rd.Op), rd.Answer)
+			if r.Secret != nil {
+				a.Source = r.Source()
+			}
+			if rd.Rewritten() {
+				a.ReadAs = fmt.Sprintf("consul-template reads %s as %s (%s)", call.Path, rd.Path, rd.KV.Why)
+			}
+			rep.Answers = append(rep.Answers, a)
+			if a.Verdict != "allowed" {
+				code = ExitFindings
 			}
 		}
 	}
@@ -197,6 +196,9 @@ type accessAnswer struct {
 	Op   string `json:"op"`
 	// Verdict is allowed, denied or unknown.
 	Verdict string `json:"verdict"`
+	// Source names the secret block that makes the read; unset for a
+	// template's.
+	Source string `json:"source,omitempty"`
 	// ReadAs says how consul-template rewrote the template's path (KV
 	// version 2: under data/ or metadata/).
 	ReadAs       string            `json:"read_as,omitempty"`
@@ -265,7 +267,7 @@ func (r accessReport) printText(out io.Writer, color bool) {
 		fmt.Fprintf(out, "  %s\n", n)
 	}
 	if len(r.Answers) == 0 {
-		fmt.Fprintln(out, "  the task's templates read nothing from Vault; pass --path")
+		fmt.Fprintln(out, "  the task's templates and secret blocks read nothing from Vault; pass --path")
 		return
 	}
 	st := lipgloss.NewRenderer(out)
@@ -286,6 +288,9 @@ func (r accessReport) printText(out io.Writer, color bool) {
 
 func printAnswer(out io.Writer, a accessAnswer, verdict string) {
 	fmt.Fprintf(out, "\n%s %s %s\n", verdict, a.Op, a.Path)
+	if a.Source != "" {
+		fmt.Fprintf(out, "  read by %s (Nomad renders it as a template)\n", a.Source)
+	}
 	if a.ReadAs != "" {
 		fmt.Fprintf(out, "  %s\n", a.ReadAs)
 	}

@@ -51,11 +51,12 @@ func TestReadsAgree(t *testing.T) {
 	}
 }
 
-// call is one Vault call of a task's templates.
+// call is one Vault read of a task: a template's call or a secret
+// block's.
 type call struct {
-	wl  access.Workload
-	tpl *world.Template
-	a   templates.Access
+	wl access.Workload
+	r  access.TaskRead
+	a  templates.Access
 }
 
 func loadSetup(t *testing.T, dir string) (*world.World, *config.Config) {
@@ -86,17 +87,8 @@ func compareReads(t *testing.T, dir string) int {
 	w, cfg := loadSetup(t, dir)
 	var calls []call
 	for _, wl := range access.Workloads(w) {
-		for _, tpl := range wl.Task.Templates {
-			if !tpl.Data.Known {
-				continue
-			}
-			accs, err := tpl.VaultCalls()
-			if err != nil {
-				continue
-			}
-			for _, a := range accs {
-				calls = append(calls, call{wl, tpl, a})
-			}
+		for _, r := range access.TaskReads(wl.Task) {
+			calls = append(calls, call{wl, r, r.Call})
 		}
 	}
 	if len(calls) == 0 {
@@ -128,7 +120,7 @@ func compareReads(t *testing.T, dir string) int {
 	dw.Live = live0
 	doctor := rules.Run(dw, []rules.Rule{live.FailingAllocation}).Findings
 
-	// access: the task's reads, in template order.
+	// access: the task's reads, in access.TaskReads order.
 	byTask := map[string][]int{}
 	var order []string
 	for i, c := range calls {
@@ -175,7 +167,7 @@ func compareReads(t *testing.T, dir string) int {
 			continue
 		}
 		lintV := "allowed"
-		rng := c.tpl.TextRange(c.wl.Job.File, c.a.Line, c.a.Column, c.a.Offset, c.a.EndOffset-c.a.Offset)
+		rng := c.r.Range(c.wl.Job.File)
 		for _, f := range res.Findings {
 			if f.Rule.ID == "NV411" && f.Range == rng {
 				lintV = "denied"

@@ -338,6 +338,18 @@ func TestAccess(t *testing.T) {
 		!strings.Contains(r.stdout, "role: mongo-dynamic-secret (vault.role)") {
 		t.Fatalf("code %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	// A vault secret block's read is one of the task's reads, named by
+	// its block.
+	cases := "../fixtures/cases/NV411-template-read-denied/"
+	r = nvlint(t, "", nil, "access", "--job", "mongo", cases+"ok-secret-block")
+	if r.code != cli.ExitOK || !strings.Contains(r.stdout, "ALLOWED read kv/data/default/mongo/config\n  read by secret block mongo") ||
+		strings.Contains(r.stdout, "nomad/jobs/mongo") {
+		t.Fatalf("code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = nvlint(t, "", nil, "access", "--job", "mongo", cases+"bad-secret-block-denied")
+	if r.code != cli.ExitFindings || !strings.Contains(r.stdout, "DENIED read kv/data/default/postgres/config\n  read by secret block mongo") {
+		t.Fatalf("code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	r = nvlint(t, "", nil, "access", "--job", "nope", wi)
 	if r.code != cli.ExitUsage || !strings.Contains(r.stderr, `no task with a vault block matches job "nope"`) {
 		t.Fatalf("code %d\n%s", r.code, r.stderr)

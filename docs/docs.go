@@ -33,7 +33,7 @@ var areas = []area{
 	{'1', "Legacy token-role flow", "checks/legacy", "the Nomad server's token and policy, the token role, the policies jobs request (Nomad 1.9 and earlier)"},
 	{'2', "Workload identity", "checks/identity", "identity audiences, JWT auth config and roles, claim mappings, templated policies (Nomad 1.7 and later)"},
 	{'3', "Agent config", "checks/agent", "the vault blocks of Nomad agent configs"},
-	{'4', "Jobspecs and templates", "checks/jobspec", "the vault, identity and template blocks of tasks"},
+	{'4', "Jobspecs and templates", "checks/jobspec", "the vault, identity, template and secret blocks of tasks"},
 	{'5', "Vault policies", "checks/policy", "what Vault refuses, never matches, or leaves a task token unable to do"},
 	{'6', "Live clusters", "checks/live", "what only running clusters can answer (nvlint doctor, or lint --snapshot)"},
 }

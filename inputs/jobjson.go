@@ -2,6 +2,7 @@ package inputs
 
 import (
 	"encoding/json"
+	"regexp"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -125,10 +126,38 @@ func taskJSON(ta hcl.Attributes) *world.Task {
 		if tpl.Range == (hcl.Range{}) {
 			tpl.Range = tpl.Destination.Range
 		}
+		for _, p := range []struct {
+			in string
+			v  world.Str
+		}{{"template source", tpl.Source}, {"template destination", tpl.Destination}} {
+			for _, m := range secretRefText.FindAllStringSubmatch(p.v.V, -1) {
+				t.SecretRefs = append(t.SecretRefs, world.SecretRef{Name: m[1], Key: m[2], Range: p.v.Range, In: p.in})
+			}
+		}
 		t.Templates = append(t.Templates, tpl)
+	}
+	// A secret's Env (custom plugins only) may hold credentials: it is
+	// not read. Nomad's API job has no job or group level secrets:
+	// jobspec2 copies them into the tasks.
+	for _, sa := range objectList(attrExpr(ta, "Secrets")) {
+		s := &world.Secret{
+			Name:     strAttr(sa, "Name"),
+			Provider: strAttr(sa, "Provider"),
+			Path:     strAttr(sa, "Path"),
+			Level:    "task",
+		}
+		s.Range = s.Name.Range
+		if ca, ok := objectAttrs(attrExpr(sa, "Config")); ok {
+			s.Engine = strAttr(ca, "engine")
+		}
+		t.Secrets = append(t.Secrets, s)
 	}
 	return t
 }
+
+// secretRefText is a ${secret.NAME.KEY} in an API job's text, which
+// Nomad keeps as written.
+var secretRefText = regexp.MustCompile(`\$\{\s*secret\.([A-Za-z0-9_]+)(?:\.([^}\s]+))?\s*\}`)
 
 // apiJob is an API job cut down to what loadJobJSON reads; TrimAPIJob
 // decodes into it. Keep it in step with loadJobJSON and taskJSON.
@@ -154,6 +183,12 @@ type apiJob struct {
 			} `json:",omitempty"`
 			Templates *[]*struct {
 				SourcePath, DestPath, Envvars, LeftDelim, RightDelim, EmbeddedTmpl json.RawMessage `json:",omitempty"`
+			} `json:",omitempty"`
+			Secrets *[]*struct {
+				Name, Provider, Path json.RawMessage `json:",omitempty"`
+				Config               *struct {
+					Engine json.RawMessage `json:"engine,omitempty"`
+				} `json:",omitempty"`
 			} `json:",omitempty"`
 		} `json:",omitempty"`
 	} `json:",omitempty"`

@@ -61,6 +61,7 @@ func TestTrimAPIJob(t *testing.T) {
 		`{"ID": "a", "TaskGroups": [null, {"Name": "g", "Tasks": [null, {"Name": "t", "Vault": {}, "Identities": [null], "Templates": null}]}]}`,
 		`{"Job": {"ID": "a", "Periodic": {"Enabled": true}, "TaskGroups": []}}`,
 		`{"Job": null, "ID": "b", "Periodic": {"SpecType": "cron"}}`,
+		`{"ID": "c", "TaskGroups": [{"Name": "g", "Tasks": [{"Name": "t", "Secrets": [null, {"Name": "db", "Provider": "vault", "Path": "kv/db", "Config": {"engine": "kv_v2", "other": 1}, "Env": {"K": "v"}}, {"Name": "n", "Provider": "nomad", "Path": "x", "Config": null}]}]}]}`,
 	} {
 		got := &world.World{}
 		if err := LiveObject(got, world.KindJobspec, "x", "nomad:x", TrimAPIJob([]byte(odd))); err != nil {
@@ -171,7 +172,8 @@ func FuzzTrimAPIJob(f *testing.F) {
 		}
 		f.Add(data)
 	}
-	for _, s := range []string{`{"Job": null, "ID": "b"}`, `{"TaskGroups": [null, {"Tasks": [{"Vault": {}}]}]}`, `{"ID": 1, "Periodic": []}`, `{"Job": {"TaskGroups": {}}}`} {
+	for _, s := range []string{`{"Job": null, "ID": "b"}`, `{"TaskGroups": [null, {"Tasks": [{"Vault": {}}]}]}`, `{"ID": 1, "Periodic": []}`, `{"Job": {"TaskGroups": {}}}`,
+		`{"TaskGroups": [{"Tasks": [{"Secrets": [{"Name": "db", "Provider": "vault", "Path": "kv/db", "Config": {"engine": "kv_v2"}}, {"Config": []}], "Templates": [{"DestPath": "secrets/${secret.db.f}"}]}]}]}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

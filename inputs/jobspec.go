@@ -24,15 +24,25 @@ var (
 		Blocks: []hcl.BlockHeaderSchema{
 			{Type: "group", LabelNames: []string{"name"}},
 			{Type: "vault"}, {Type: "periodic"}, {Type: "parameterized"},
+			{Type: "secret", LabelNames: []string{"name"}},
 		},
 	}
 	groupSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 		{Type: "task", LabelNames: []string{"name"}}, {Type: "vault"},
+		{Type: "secret", LabelNames: []string{"name"}},
 	}}
 	taskSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 		{Type: "vault"}, {Type: "identity"}, {Type: "template"}, {Type: "env"},
+		{Type: "secret", LabelNames: []string{"name"}},
 	}}
-	vaultBlockSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	// A secret block's env (custom plugins only) may hold credentials:
+	// it is not read.
+	secretSchema = &hcl.BodySchema{
+		Attributes: []hcl.AttributeSchema{{Name: "provider"}, {Name: "path"}},
+		Blocks:     []hcl.BlockHeaderSchema{{Type: "config"}},
+	}
+	secretConfigSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "engine"}}}
+	vaultBlockSchema   = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 		{Name: "policies"}, {Name: "role"}, {Name: "cluster"}, {Name: "namespace"},
 	}}
 	identitySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
@@ -65,8 +75,11 @@ func loadJobspecHCL(f *world.File, body hcl.Body, w *world.World) {
 		job.Namespace = strAttr(content.Attributes, "namespace")
 		job.Type = strAttr(content.Attributes, "type")
 		groups := map[string]hcl.Range{}
+		var jobSecrets []*world.Secret
 		for _, b := range content.Blocks {
 			switch b.Type {
+			case "secret":
+				jobSecrets = append(jobSecrets, secretBlock(b, "job", repo))
 			case "vault":
 				if job.Vault != nil {
 					repo.duplicate("vault block", "only one vault block is allowed in a job", b.DefRange, job.Vault.Range)
@@ -85,6 +98,15 @@ func loadJobspecHCL(f *world.File, body hcl.Body, w *world.World) {
 				job.Groups = append(job.Groups, groupHCL(b, f.Src, repo))
 			}
 		}
+		if len(jobSecrets) > 0 {
+			// jobspec2 appends the job's secret blocks to every task's
+			// (parse_job.go, Nomad 1.11.3).
+			for _, g := range job.Groups {
+				for _, t := range g.Tasks {
+					t.Secrets = append(t.Secrets, jobSecrets...)
+				}
+			}
+		}
 		w.Jobs = append(w.Jobs, job)
 	}
 }
@@ -93,8 +115,11 @@ func groupHCL(b *hcl.Block, src []byte, repo *templateFiles) *world.Group {
 	g := &world.Group{Name: world.Str{V: b.Labels[0], Set: true, Known: true, Range: b.LabelRanges[0]}, Range: b.DefRange}
 	content, _, _ := b.Body.PartialContent(groupSchema)
 	tasks := map[string]hcl.Range{}
+	var groupSecrets []*world.Secret
 	for _, tb := range content.Blocks {
 		switch tb.Type {
+		case "secret":
+			groupSecrets = append(groupSecrets, secretBlock(tb, "group", repo))
 		case "vault":
 			if g.Vault != nil {
 				repo.duplicate("vault block", "only one vault block is allowed in a group", tb.DefRange, g.Vault.Range)
@@ -109,7 +134,91 @@ func groupHCL(b *hcl.Block, src []byte, repo *templateFiles) *world.Group {
 			g.Tasks = append(g.Tasks, taskHCL(tb, src, repo))
 		}
 	}
+	// jobspec2 (hcl_conversions.go, Nomad 1.11.3) gives a group's secret
+	// blocks only to the tasks that have none of their own; a task with
+	// its own gets those twice and the group's not at all.
+	for _, t := range g.Tasks {
+		if len(t.Secrets) == 0 {
+			t.Secrets = append(t.Secrets, groupSecrets...)
+		}
+	}
 	return g
+}
+
+func secretBlock(b *hcl.Block, level string, repo *templateFiles) *world.Secret {
+	c, _, _ := b.Body.PartialContent(secretSchema)
+	repo.diags = append(repo.diags, typeCheck(c.Attributes, secretTypes)...)
+	s := &world.Secret{
+		Range:    b.DefRange,
+		Name:     world.Str{V: b.Labels[0], Set: true, Known: true, Range: b.LabelRanges[0]},
+		Provider: strAttr(c.Attributes, "provider"),
+		Path:     strAttr(c.Attributes, "path"),
+		Level:    level,
+	}
+	if a, ok := c.Attributes["path"]; ok && !s.Path.Known {
+		// jobspec2 (Nomad's hcl fork) keeps a reference to anything but
+		// an input variable or local as its ${...} text for the client,
+		// and the client does not interpolate a secret's path.
+		for _, tr := range a.Expr.Variables() {
+			if root := tr.RootName(); root != "var" && root != "local" {
+				s.PathRuntimeVar = "${" + traversalText(tr) + "}"
+				break
+			}
+		}
+	}
+	for _, cb := range c.Blocks {
+		s.ConfigRange = cb.DefRange
+		cc, _, _ := cb.Body.PartialContent(secretConfigSchema)
+		repo.diags = append(repo.diags, typeCheck(cc.Attributes, secretTypes)...)
+		s.Engine = strAttr(cc.Attributes, "engine")
+	}
+	return s
+}
+
+// traversalText writes a traversal's root and attribute steps, as a
+// reader would: secret.db.password.
+func traversalText(tr hcl.Traversal) string {
+	text := tr.RootName()
+	for _, step := range tr[1:] {
+		a, ok := step.(hcl.TraverseAttr)
+		if !ok {
+			return text + "..."
+		}
+		text += "." + a.Name
+	}
+	return text
+}
+
+// secretRefs finds the ${secret.NAME.KEY} references of an expression:
+// HCL parses them as traversals, which jobspec2 leaves for the client
+// to interpolate.
+func secretRefs(expr hcl.Expression, in string) []world.SecretRef {
+	var out []world.SecretRef
+	for _, tr := range expr.Variables() {
+		if tr.RootName() != "secret" {
+			continue
+		}
+		ref := world.SecretRef{Range: tr.SourceRange(), In: in}
+		for i, step := range tr[1:] {
+			a, ok := step.(hcl.TraverseAttr)
+			if !ok {
+				break
+			}
+			switch {
+			case i == 0:
+				ref.Name = a.Name
+			case ref.Key == "":
+				ref.Key = a.Name
+			default:
+				// Nomad nests a key with dots (taskenv addNestedKey).
+				ref.Key += "." + a.Name
+			}
+		}
+		if ref.Name != "" {
+			out = append(out, ref)
+		}
+	}
+	return out
 }
 
 func taskHCL(b *hcl.Block, src []byte, repo *templateFiles) *world.Task {
@@ -123,12 +232,16 @@ func taskHCL(b *hcl.Block, src []byte, repo *templateFiles) *world.Task {
 				repo.duplicate("vault block", "only one vault block is allowed in a task", sb.DefRange, t.Vault.Range)
 			}
 			t.Vault = vaultBlock(sb, "task", repo)
+		case "secret":
+			t.Secrets = append(t.Secrets, secretBlock(sb, "task", repo))
 		case "env":
 			attrs, _ := sb.Body.JustAttributes()
-			for name := range attrs {
+			for name, a := range attrs {
 				t.Env = append(t.Env, name)
+				t.SecretRefs = append(t.SecretRefs, secretRefs(a.Expr, "env "+name)...)
 			}
 			slices.Sort(t.Env)
+			sortRefs(t.SecretRefs)
 		case "identity":
 			c, _, _ := sb.Body.PartialContent(identitySchema)
 			repo.diags = append(repo.diags, typeCheck(c.Attributes, identityTypes)...)
@@ -148,6 +261,14 @@ func taskHCL(b *hcl.Block, src []byte, repo *templateFiles) *world.Task {
 				Env:         boolAttr(c.Attributes, "env"),
 				LeftDelim:   strAttr(c.Attributes, "left_delimiter"),
 				RightDelim:  strAttr(c.Attributes, "right_delimiter"),
+			}
+			// Nomad fills ${...} in a template's source and destination
+			// (taskenv ReplaceEnv, with the task's secrets), not in its
+			// text.
+			for _, name := range []string{"source", "destination"} {
+				if a, ok := c.Attributes[name]; ok {
+					t.SecretRefs = append(t.SecretRefs, secretRefs(a.Expr, "template "+name)...)
+				}
 			}
 			if d := tpl.Destination; d.IsKnown() {
 				if first, ok := dests[d.V]; ok {
@@ -170,6 +291,12 @@ func taskHCL(b *hcl.Block, src []byte, repo *templateFiles) *world.Task {
 		}
 	}
 	return t
+}
+
+// sortRefs orders references by position: env attributes come in map
+// order.
+func sortRefs(refs []world.SecretRef) {
+	slices.SortStableFunc(refs, func(a, b world.SecretRef) int { return a.Range.Start.Byte - b.Range.Start.Byte })
 }
 
 // parseTemplates finds the Vault calls of every template of w's jobs

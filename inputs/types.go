@@ -37,6 +37,7 @@ var (
 	jobTypes      = attrTypes{"namespace": tString, "type": tString, "id": tString}
 	vaultTypes    = attrTypes{"policies": tListStrict, "role": tString, "cluster": tString, "namespace": tString}
 	identityTypes = attrTypes{"name": tString, "aud": tListStrict, "ttl": tString}
+	secretTypes   = attrTypes{"provider": tString, "path": tString, "engine": tString}
 	templateTypes = attrTypes{
 		"data": tString, "source": tString, "destination": tString, "env": tBoolStrict,
 		"left_delimiter": tString, "right_delimiter": tString,

@@ -49,6 +49,59 @@ type Task struct {
 	// HCL jobspecs only: an API job's environment stays out of the model
 	// (and of snapshots), as its values may be secrets.
 	Env []string
+	// Secrets are the secret blocks (Nomad 1.11+) the task fetches: its
+	// own and those jobspec2 copies in from the group and job.
+	Secrets []*Secret
+	// SecretRefs are the ${secret.NAME.KEY} references where Nomad fills
+	// them: the task's env values and its templates' source and
+	// destination (HCL jobspecs only).
+	SecretRefs []SecretRef
+}
+
+// Secret is a secret block (Nomad 1.11+). Nomad fetches it before the
+// task starts and offers its keys as ${secret.NAME.KEY}.
+type Secret struct {
+	Range    hcl.Range
+	Name     Str
+	Provider Str
+	Path     Str
+	// PathRuntimeVar is the first ${NAME} of a path that is not known
+	// because it names a run-time variable: jobspec2 leaves it as text.
+	PathRuntimeVar string
+	// Engine is config.engine: "kv" (the default) or "kv_v2".
+	Engine Str
+	// ConfigRange is the config block's header, when there is one.
+	ConfigRange hcl.Range
+	// Level is where it is written: "job", "group" or "task".
+	Level string
+}
+
+// Secret providers built into Nomad 1.11
+// (client/allocrunner/taskrunner/secrets_hook.go); any other name is a
+// custom plugin.
+const (
+	SecretProviderVault = "vault"
+	SecretProviderNomad = "nomad"
+)
+
+// IsVault reports whether the block reads Vault.
+func (s *Secret) IsVault() bool {
+	return s.Provider.IsKnown() && s.Provider.V == SecretProviderVault
+}
+
+// KVv2 reports whether the block asks for the KV version 2 shape: Nomad
+// 1.11 (secrets/vault_provider.go) compares engine with "kv_v2" and reads
+// every other value, and no value, as "kv".
+func (s *Secret) KVv2() bool {
+	return s.Engine.IsKnown() && s.Engine.V == "kv_v2"
+}
+
+// SecretRef is one ${secret.NAME.KEY} in a task.
+type SecretRef struct {
+	Name, Key string
+	Range     hcl.Range
+	// In is where it is written: "env NAME", "template destination"...
+	In string
 }
 
 // VaultBlock is a jobspec vault {} block at job, group or task level.

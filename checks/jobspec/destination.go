@@ -76,7 +76,7 @@ func destVars(dest string, t *world.Task) []destVar {
 		text := dest[m[0]:m[1]]
 		v := destVar{Text: text, Name: text[2 : len(text)-1], Offset: m[0]}
 		switch {
-		case isNomadVar(v.Name), hasPrefix(v.Name, nodeVarPrefixes), t != nil && slices.Contains(t.Env, v.Name):
+		case isNomadVar(v.Name), hasPrefix(v.Name, nodeVarPrefixes), t != nil && slices.Contains(t.Env, v.Name), fillsSecret(v.Name):
 			v.Kind = varFilled
 		case strings.HasPrefix(v.Name, "NOMAD_"):
 			v.Kind, v.Suggest = varNotNomads, closestVar(v.Name)
@@ -94,6 +94,13 @@ func destVars(dest string, t *world.Task) []destVar {
 	}
 	slices.SortFunc(out, func(a, b destVar) int { return a.Offset - b.Offset })
 	return out
+}
+
+// fillsSecret reports whether name is a secret.NAME.KEY, which Nomad
+// 1.11+ fills from the task's secret "NAME" block; one naming a block the
+// task lacks is NV410's finding, not a destination's.
+func fillsSecret(name string) bool {
+	return strings.HasPrefix(name, "secret.")
 }
 
 func inside(off int, spans [][]int) bool {

@@ -1,5 +1,5 @@
 // Package jobspec holds the rules about Nomad jobspecs (NV4xx): the vault,
-// identity and template blocks of tasks, checked on their own and against
+// identity, template and secret blocks of tasks, checked on their own and against
 // the agent configs and Vault objects of the same setup.
 //
 // A task's vault block is the most specific of its task, group and job

@@ -8,7 +8,6 @@ import (
 	"github.com/nvlint/nvlint/acl"
 	"github.com/nvlint/nvlint/rules"
 	"github.com/nvlint/nvlint/rules/edits"
-	"github.com/nvlint/nvlint/templates"
 	"github.com/nvlint/nvlint/world"
 )
 
@@ -22,7 +21,7 @@ func (templateReadDenied) Meta() *rules.Meta { return &templateReadDeniedMeta }
 
 var templateReadDeniedMeta = rules.Meta{
 	ID: "NV411", Name: "template-read-denied", Severity: rules.Error,
-	Title: "a template reads a Vault path the task's token cannot read",
+	Title: "a template or secret block reads a Vault path the task's token cannot read",
 	Needs: []world.Kind{world.KindJobspec, world.KindPolicy},
 	Doc: rules.Doc{
 		Why: "A template that reads a path its token's policies do not grant never renders: the task sits in pending with `Template: Missing: vault.read(...)` " +
@@ -33,6 +32,9 @@ var templateReadDeniedMeta = rules.Meta{
 			"a declared mount (Terraform vault_mount, vault_kv_secret_backend_v2), the shape the templates read the secret in (.Data.data.key), " +
 			"else the policies (data/ and metadata/ paths exist only on version 2); where it is not known " +
 			"and the two readings differ, the rule stays undecided. Reads of a PKI mount's public endpoints (cert/ca_chain, ca/pem, crl...) need no grant. " +
+			"A vault `secret` block (Nomad 1.11+) is read the same way: Nomad renders it as a template reading its path " +
+			"(client/allocrunner/taskrunner/secrets/vault_provider.go), so a denied path shows the same `Template: Missing: vault.read(<path>)` event " +
+			"although the job has no template. " +
 			"`nvlint access` and doctor's failing-allocation triage decide every read with the same evaluation.",
 		Example: "template {\n  data = <<EOF\n{{ with secret \"kv/data/prod/db\" }}{{ .Data.data.password }}{{ end }}\nEOF\n}\n# role nomad-workloads grants kv/data/<namespace>/<job>/* only",
 		Fix: "Read a path the policies grant, or grant the path in one of the role's token_policies; nvlint suggests the smallest grant. " +
@@ -42,33 +44,24 @@ var templateReadDeniedMeta = rules.Meta{
 
 func (templateReadDenied) Check(p *rules.Pass) {
 	w := p.World
-workloads:
 	for _, wl := range access.Workloads(w) {
-		var tok *access.Token
-		for _, tpl := range wl.Task.Templates {
-			if !tpl.Data.Known {
-				continue
-			}
-			accs, err := tpl.VaultCalls()
-			if err != nil || len(accs) == 0 {
-				continue
-			}
-			if tok == nil {
-				t := access.Resolve(w, wl)
-				tok = &t
-			}
-			if tok.Refused != "" {
-				// The login itself fails; the role rules report why.
-				continue workloads
-			}
-			for _, a := range accs {
-				checkAccess(p, wl, tok, tpl, a)
-			}
+		reads := access.TaskReads(wl.Task)
+		if len(reads) == 0 {
+			continue
+		}
+		tok := access.Resolve(w, wl)
+		if tok.Refused != "" {
+			// The login itself fails; the role rules report why.
+			continue
+		}
+		for _, r := range reads {
+			checkAccess(p, wl, &tok, r)
 		}
 	}
 }
 
-func checkAccess(p *rules.Pass, wl access.Workload, tok *access.Token, tpl *world.Template, a templates.Access) {
+func checkAccess(p *rules.Pass, wl access.Workload, tok *access.Token, r access.TaskRead) {
+	a := r.Call
 	rd := tok.Read(p.World, a)
 	real, ans, capability, verb := rd.Path, rd.Answer, rd.Capability, rd.Verb()
 	if ans.Allowed {
@@ -84,12 +77,21 @@ func checkAccess(p *rules.Pass, wl access.Workload, tok *access.Token, tpl *worl
 			dropped = append(dropped, dr)
 		}
 	}
+	blocks := "the template blocks with " + missingEvent(a)
+	if r.Secret != nil {
+		// Nomad renders the block as a template: the task event is a
+		// template's although the job has none.
+		blocks = fmt.Sprintf("%s blocks the task with Template: %s", r.Source(), missingEvent(a))
+	}
 	f := rules.Finding{
-		Message: fmt.Sprintf("%s cannot %s %s: its token policies %s %s; the template blocks with %s",
-			wl, verb, real, strings.Join(tok.Policies, ", "), denial(ans.Decision, capability), missingEvent(a)),
-		Range:    tpl.TextRange(wl.Job.File, a.Line, a.Column, a.Offset, a.EndOffset-a.Offset),
+		Message: fmt.Sprintf("%s cannot %s %s: its token policies %s %s; %s",
+			wl, verb, real, strings.Join(tok.Policies, ", "), denial(ans.Decision, capability), blocks),
+		Range:    r.Range(wl.Job.File),
 		Object:   wl.Job.Ref,
 		Evidence: append([]string(nil), tok.Steps...),
+	}
+	if r.Secret != nil {
+		f.Evidence = append(f.Evidence, fmt.Sprintf("secret block %s (provider vault) becomes the template read secret %q (Nomad 1.11 secrets/vault_provider.go)", r.Secret.Name.V, a.Path))
 	}
 	if rd.Rewritten() {
 		f.Evidence = append(f.Evidence, fmt.Sprintf("consul-template reads %s as %s on the KV v2 mount (%s)", a.Path, real, rd.KV.Why))
@@ -102,8 +104,8 @@ func checkAccess(p *rules.Pass, wl access.Workload, tok *access.Token, tpl *worl
 		// the template fill (the accessor and claim-mapping rules say so),
 		// not another grant.
 		dr := dropped[0]
-		f.Message = fmt.Sprintf("%s cannot %s %s: policy %s would grant it with path %q, but Vault drops that path for this task (%s); the template blocks with %s",
-			wl, verb, real, dr.Policy, dr.Rule.Path, dr.Reason, missingEvent(a))
+		f.Message = fmt.Sprintf("%s cannot %s %s: policy %s would grant it with path %q, but Vault drops that path for this task (%s); %s",
+			wl, verb, real, dr.Policy, dr.Rule.Path, dr.Reason, blocks)
 		f.Related = append(f.Related, rules.Related{Message: "dropped path", Range: dr.Rule.PathRange})
 		p.Report(f)
 		return

@@ -7,6 +7,7 @@ import (
 
 	"github.com/nvlint/nvlint/access"
 	"github.com/nvlint/nvlint/rules"
+	"github.com/nvlint/nvlint/templates"
 	"github.com/nvlint/nvlint/world"
 )
 
@@ -27,7 +28,8 @@ var failingAllocationMeta = rules.Meta{
 			"doctor reads recent allocations' task events and follows each back to its cause: the policy trace that denies the path, the role and identity " +
 			"whose audiences differ, the bound claim that refuses the login, the role that does not exist, a sealed Vault, the token role that lets the server " +
 			"give only its own policies (child policies must be subset of parent: the role has neither allowed_policies nor disallowed_policies). A periodic or dispatched " +
-			"child runs its parent's tasks, so its allocations are explained with the parent's job.",
+			"child runs its parent's tasks, so its allocations are explained with the parent's job. A vault `secret` block (Nomad 1.11+) is rendered as a template, " +
+			"so its denied read shows `Template: Missing: vault.read(<path>)` although the job has no template: the explanation names the block.",
 		Example: "Template: Missing: vault.read(kv/data/default/web/config)",
 		Fix:     "Apply the fix of the finding the allocation points to, then restart the allocation (`nomad alloc restart <id>`).",
 	},
@@ -109,17 +111,30 @@ var triages = []triage{
 		explain: func(p *rules.Pass, a world.NomadAlloc, msg string) (string, []string) {
 			sm := missingRead.FindStringSubmatch(msg)
 			op, path := sm[1], strings.TrimSpace(sm[2])
+			call := access.CallFromEvent(op, path)
 			tok, ok := tokenFor(p.World, a)
 			if !ok {
+				if t := allocTask(p.World, a); t != nil {
+					if s := secretBlockReading(t, call); s != nil {
+						return fmt.Sprintf("the task's secret block %s reads %s from Vault, but no vault block covers the task, so it has no Vault token (NV407)", s.Name.V, path), nil
+					}
+				}
 				return fmt.Sprintf("the task's token cannot %s %s", op, path), nil
 			}
-			rd := tok.Read(p.World, access.CallFromEvent(op, path))
+			// A vault secret block (Nomad 1.11+) is rendered as a template
+			// too, so its denied read shows a template's event although
+			// the job may have no template: name the block.
+			what, secret := "the task's template", secretBlockReading(tok.Task, call)
+			if secret != nil {
+				what = fmt.Sprintf("the task's secret block %s (path %q, which Nomad renders as a template)", secret.Name.V, secret.Path.V)
+			}
+			rd := tok.Read(p.World, call)
 			ans := rd.Answer
 			switch {
 			case tok.Refused != "":
 				return "the task gets no token: " + tok.Refused, tok.Steps
 			case !ans.Known:
-				return fmt.Sprintf("the task's template waits for %s %s; whether its token may is unknown here: %s", op, path, ans.Why), tok.Steps
+				return fmt.Sprintf("%s waits for %s %s; whether its token may is unknown here: %s", what, op, path, ans.Why), tok.Steps
 			case ans.Allowed:
 				return fmt.Sprintf("the policies allow %s %s; the secret may not exist yet, or the policies changed since the task started", op, rd.Path), tok.Steps
 			}
@@ -133,6 +148,9 @@ var triages = []triage{
 			}
 			if ans.Winner != nil && why == "no rule of its policies matches" {
 				why = fmt.Sprintf("%q of policy %s decides, granting %v", ans.Winner.Path, ans.Winner.Sources[0].Policy, ans.Capabilities)
+			}
+			if secret != nil {
+				return fmt.Sprintf("%s cannot be read: its token (policies %s) is denied %s on %s: %s", what, strings.Join(tok.Policies, ", "), op, path, why), tok.Steps
 			}
 			return fmt.Sprintf("its token (policies %s) is denied %s on %s: %s", strings.Join(tok.Policies, ", "), op, path, why), tok.Steps
 		},
@@ -185,6 +203,42 @@ func (failingAllocation) Check(p *rules.Pass) {
 			break
 		}
 	}
+}
+
+// secretBlockReading is the task's vault secret block whose read the
+// event names, when no template of the task makes that call: the event
+// spells the path as written, so written paths are compared.
+func secretBlockReading(t *world.Task, call templates.Access) *world.Secret {
+	var secret *world.Secret
+	for _, r := range access.TaskReads(t) {
+		if r.Call.Dynamic || r.Call.Op != call.Op || templates.KVv2Path(r.Call.Path, "", r.Call.Op) != templates.KVv2Path(call.Path, "", call.Op) {
+			continue
+		}
+		if r.Template != nil {
+			return nil
+		}
+		if secret == nil {
+			secret = r.Secret
+		}
+	}
+	return secret
+}
+
+// allocTask is the jobspec's task an allocation runs, or nil.
+func allocTask(w *world.World, a world.NomadAlloc) *world.Task {
+	for _, j := range w.Jobs {
+		if j.Ref.Name != a.SpecJobID() {
+			continue
+		}
+		for _, g := range j.Groups {
+			for _, t := range g.Tasks {
+				if g.Name.V == a.TaskGroup && t.Name.V == a.Task {
+					return t
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // tokenFor resolves the token of an allocation's task.
