@@ -160,8 +160,8 @@ func BenchmarkDoctor(b *testing.B) {
 // tenth of BenchmarkDoctor's size: what an added job or role costs in
 // allocations must not grow with their number.
 func TestDoctorLinearCost(t *testing.T) {
-	if testing.Short() {
-		t.Skip("generates and loads several corpora")
+	if testing.Short() || raceEnabled {
+		t.Skip("generates and loads several corpora (and counts allocations, which -race changes)")
 	}
 	all := checks.All()
 	allocs := func(w *world.World) float64 {

@@ -137,8 +137,8 @@ func BenchmarkKinds(b *testing.B) {
 // together (token roles with policies, tasks with agent configs: each
 // was 18-21% over before the joins were indexed).
 func TestLinearCost(t *testing.T) {
-	if testing.Short() {
-		t.Skip("generates and loads a dozen corpora")
+	if testing.Short() || raceEnabled {
+		t.Skip("generates and loads a dozen corpora (and counts allocations, which -race changes)")
 	}
 	all := checks.All()
 	allocs := func(w *world.World) float64 {
