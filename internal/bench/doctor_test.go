@@ -132,23 +132,7 @@ func BenchmarkDoctor(b *testing.B) {
 				g.grow(&p, k)
 				dir, st := doctorCorpus(b, p)
 				w, n := doctorWorld(b, dir), g.count(st)
-				tref := time.Duration(1 << 62)
-				for range 3 {
-					start := time.Now()
-					rules.Run(ref, all)
-					tref = min(tref, time.Since(start))
-				}
-				// Allocations follow the work whatever else runs.
-				aref := testing.AllocsPerRun(1, func() { rules.Run(ref, all) })
-				a := testing.AllocsPerRun(1, func() { rules.Run(w, all) })
-				b.ReportAllocs()
-				b.ResetTimer()
-				for b.Loop() {
-					rules.Run(w, all)
-				}
-				per := float64(b.Elapsed())/float64(b.N) - float64(tref)
-				b.ReportMetric(per/float64(n-nref), "ns/added-"+g.kind)
-				b.ReportMetric((a-aref)/float64(n-nref), "allocs/added-"+g.kind)
+				reportAdded(b, all, ref, w, n-nref, g.kind)
 				b.ReportMetric(float64(len(w.Jobs)), "jobs")
 				b.ReportMetric(float64(len(w.TokenRoles)+len(w.JWTRoles)), "roles")
 			})

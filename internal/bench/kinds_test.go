@@ -103,24 +103,7 @@ func BenchmarkKinds(b *testing.B) {
 		for _, k := range []float64{1, 4, 16} {
 			b.Run(fmt.Sprintf("kind=%s/scale=x%d", g.kind, int(k)), func(b *testing.B) {
 				w, n := grownWorld(b, g, k)
-				// The reference, best of three, timed next to the grown world.
-				tref := time.Duration(1 << 62)
-				for range 3 {
-					start := time.Now()
-					rules.Run(ref, all)
-					tref = min(tref, time.Since(start))
-				}
-				// Allocations follow the work whatever else runs.
-				aref := testing.AllocsPerRun(1, func() { rules.Run(ref, all) })
-				a := testing.AllocsPerRun(1, func() { rules.Run(w, all) })
-				b.ReportAllocs()
-				b.ResetTimer()
-				for b.Loop() {
-					rules.Run(w, all)
-				}
-				per := float64(b.Elapsed())/float64(b.N) - float64(tref)
-				b.ReportMetric(per/float64(n-nref), "ns/added-"+g.kind)
-				b.ReportMetric((a-aref)/float64(n-nref), "allocs/added-"+g.kind)
+				reportAdded(b, all, ref, w, n-nref, g.kind)
 				b.ReportMetric(float64(n), g.kind)
 			})
 		}
@@ -175,4 +158,28 @@ func TestLinearCost(t *testing.T) {
 			}
 		})
 	}
+}
+
+// reportAdded times the rule stage on w and reports what each of the
+// added objects of kind costs over ref, in time and in allocations.
+func reportAdded(b *testing.B, all []rules.Rule, ref, w *world.World, added int, kind string) {
+	b.Helper()
+	// The reference, best of three, timed next to the grown world.
+	tref := time.Duration(1 << 62)
+	for range 3 {
+		start := time.Now()
+		rules.Run(ref, all)
+		tref = min(tref, time.Since(start))
+	}
+	// Allocations follow the work whatever else runs.
+	aref := testing.AllocsPerRun(1, func() { rules.Run(ref, all) })
+	a := testing.AllocsPerRun(1, func() { rules.Run(w, all) })
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		rules.Run(w, all)
+	}
+	per := float64(b.Elapsed())/float64(b.N) - float64(tref)
+	b.ReportMetric(per/float64(added), "ns/added-"+kind)
+	b.ReportMetric((a-aref)/float64(added), "allocs/added-"+kind)
 }
