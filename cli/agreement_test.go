@@ -24,7 +24,7 @@ import (
 // reads serves all three, so they must never disagree.
 func TestReadsAgree(t *testing.T) {
 	var dirs []string
-	for _, pattern := range []string{"../fixtures/examples/*", "../fixtures/cases/NV411-*/*", "../fixtures/cases/NV402-*/ok-public-ca-chain"} {
+	for _, pattern := range []string{"../fixtures/examples/*", "../fixtures/cases/*/*"} {
 		m, err := filepath.Glob(pattern)
 		if err != nil {
 			t.Fatal(err)
@@ -167,6 +167,11 @@ func compareReads(t *testing.T, dir string) int {
 			continue
 		}
 		lintV := "allowed"
+		if !res.Ran["NV411"] {
+			// The rule could not run (no policy given): lint decides
+			// nothing.
+			lintV = "unknown"
+		}
 		rng := c.r.Range(c.wl.Job.File)
 		for _, f := range res.Findings {
 			if f.Rule.ID == "NV411" && f.Range == rng {
