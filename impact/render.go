@@ -158,7 +158,7 @@ func WriteText(out io.Writer, r Report, color bool) error {
 	head := re.NewStyle().Bold(true)
 	dim := re.NewStyle().Foreground(lipgloss.Color("8"))
 	var b strings.Builder
-	fmt.Fprintf(&b, "Vault access from %s to %s: %d tasks and %d reads compared\n", r.Base, r.Head, r.Compared, r.Reads)
+	fmt.Fprintf(&b, "Vault access from %s to %s: %s and %s compared\n", r.Base, r.Head, plural(r.Compared, "task"), plural(r.Reads, "read"))
 	for _, s := range sections {
 		gs := groupsOf(r.Changes, s.kind)
 		if len(gs) == 0 {
@@ -341,7 +341,7 @@ func jsonFindings(fs []rules.Finding) []jsonFinding {
 func WriteMarkdown(out io.Writer, r Report) error {
 	var b strings.Builder
 	s := r.Summary()
-	fmt.Fprintf(&b, "### nvlint impact\n\nVault access from %s to %s: %d tasks and %d reads compared.\n\n**%s**\n", md(r.Base), md(r.Head), r.Compared, r.Reads, summaryLine(s))
+	fmt.Fprintf(&b, "### nvlint impact\n\nVault access from %s to %s: %s and %s compared.\n\n**%s**\n", md(r.Base), md(r.Head), plural(r.Compared, "task"), plural(r.Reads, "read"), summaryLine(s))
 	if s.Lost > 0 {
 		b.WriteString("\n#### Access lost\n\n| Job | Group | Task | Operation | Path | Before | After | Cause |\n|---|---|---|---|---|---|---|---|\n")
 		for _, c := range r.Changes {
