@@ -70,7 +70,7 @@ func relTo(dir, p string) (string, error) {
 // touched. cwd is the directory the paths are relative to, inside the
 // repository.
 func GitBase(cwd, ref string, paths []string) (*Base, error) {
-	top, err := git(cwd, nil, "rev-parse", "--show-toplevel")
+	top, err := git(cwd, "rev-parse", "--show-toplevel")
 	if err != nil {
 		return nil, fmt.Errorf("not in a git repository (pass --base-dir DIR): %w", err)
 	}
@@ -80,13 +80,13 @@ func GitBase(cwd, ref string, paths []string) (*Base, error) {
 	}
 	if ref == "" {
 		ref = "HEAD"
-		if up, err := git(cwd, nil, "rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}"); err == nil && up != "" {
-			if mb, err := git(cwd, nil, "merge-base", "HEAD", "@{upstream}"); err == nil {
+		if up, err := git(cwd, "rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}"); err == nil && up != "" {
+			if mb, err := git(cwd, "merge-base", "HEAD", "@{upstream}"); err == nil {
 				ref = mb
 			}
 		}
 	}
-	commit, err := git(cwd, nil, "rev-parse", "--verify", "--end-of-options", ref+"^{commit}")
+	commit, err := git(cwd, "rev-parse", "--verify", "--end-of-options", ref+"^{commit}")
 	if err != nil {
 		return nil, fmt.Errorf("--base %s: no such commit", ref)
 	}
@@ -155,7 +155,7 @@ func extract(top, commit string, specs []string, dir string) error {
 		}
 		args = append(args, ":(top,literal)"+s)
 	}
-	out, err := gitBytes(top, nil, args...)
+	out, err := gitBytes(top, args...)
 	if err != nil {
 		return err
 	}
@@ -201,7 +201,7 @@ func extract(top, commit string, specs []string, dir string) error {
 	}
 	_, _ = io.Copy(io.Discard, r)
 	if err := cmd.Wait(); err != nil {
-		return fmt.Errorf("git cat-file: %v: %s", err, strings.TrimSpace(stderr.String()))
+		return fmt.Errorf("git cat-file: %w: %s", err, strings.TrimSpace(stderr.String()))
 	}
 	return readErr
 }
@@ -235,15 +235,14 @@ func writeBlob(r *bufio.Reader, dir, path string) error {
 	return os.WriteFile(dst, data[:size], 0o644)
 }
 
-func git(dir string, stdin io.Reader, args ...string) (string, error) {
-	out, err := gitBytes(dir, stdin, args...)
+func git(dir string, args ...string) (string, error) {
+	out, err := gitBytes(dir, args...)
 	return strings.TrimSpace(string(out)), err
 }
 
-func gitBytes(dir string, stdin io.Reader, args ...string) ([]byte, error) {
+func gitBytes(dir string, args ...string) ([]byte, error) {
 	cmd := exec.Command("git", args...)
 	cmd.Dir = dir
-	cmd.Stdin = stdin
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -127,6 +127,7 @@ type Options struct {
 	BaseFile func(string) string
 }
 
+// BaseName is a base file's name as the reader knows it.
 func (o Options) BaseName(name string) string {
 	if o.BaseFile == nil || name == "" {
 		return name
@@ -283,7 +284,7 @@ func causeOf(btok, htok access.Token, before, after access.Answer, c Change, opt
 		return rangeCause(btok.RefusedAt, "base", "login no longer refused (was: "+btok.Refused+")", opts)
 	case c.After == Unknown:
 		return Cause{Why: after.Why}
-	case c.Before == Unknown && !(c.After == Allow && after.Winner != nil):
+	case c.Before == Unknown && (c.After != Allow || after.Winner == nil):
 		return Cause{Why: "was unknown: " + before.Why}
 	}
 	if after.Winner != nil {
