@@ -199,6 +199,14 @@ func runImpact(paths []string, f *impactFlags, env Env) int {
 			return code
 		}
 	}
+	if !hasStdout(outs) {
+		// A run is never silent: say what the files hold.
+		var files []string
+		for _, o := range outs {
+			files = append(files, o.Path)
+		}
+		fmt.Fprintf(env.Stderr, "nvlint: %s Report written to %s\n", impact.SummaryLine(res.Summary()), strings.Join(files, ", "))
+	}
 	if threshold != 0 && res.Worst() >= threshold {
 		return ExitFindings
 	}

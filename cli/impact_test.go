@@ -417,3 +417,43 @@ func TestImpactSnapshot(t *testing.T) {
 		t.Errorf("cause %+v: a live policy has no file", c)
 	}
 }
+
+// A finding that only moves (lines added above it) is neither
+// introduced nor fixed: findings are matched as the baseline matches
+// them.
+func TestImpactMovedFindingIsNotNew(t *testing.T) {
+	r := newImpactRepo(t)
+	r.write("vault-policy-mongo-dynamic-secret.hcl", "path \"database/creds/other\" {\n  capabilities = [\"read\"]\n}\n")
+	r.commit("a read denied at base")
+	r.write("mongo-query.nomad.hcl", "# reporting job\n\n\n"+r.read("mongo-query.nomad.hcl"))
+	out, res := runImpactJSON(t, "--base", "HEAD", ".")
+	if len(out.Findings.Introduced)+len(out.Findings.Fixed)+len(out.AccessChanges) != 0 {
+		t.Errorf("a moved finding: %+v, changes %v", out.Findings, changes(out))
+	}
+	if res.code != 0 {
+		t.Errorf("exit %d", res.code)
+	}
+}
+
+// The same comparison from the repository's top, with a relative and
+// an absolute path, and with the reports written to files: a summary on
+// standard error.
+func TestImpactPathsFromTop(t *testing.T) {
+	r := newImpactRepo(t)
+	r.edit("vault-policy-nomad-workloads.hcl", workloadsRule, "")
+	t.Chdir(r.top)
+	for _, p := range []string{"nomad", filepath.Join(r.top, "nomad")} {
+		out, _ := runImpactJSON(t, "--base", "HEAD", p)
+		if got := changes(out); len(got) != 1 || !strings.HasPrefix(got[0], "lost error mongo/db/mongo") {
+			t.Errorf("%s: changes %v", p, got)
+		}
+	}
+	res := nvlint(t, "", nil, "impact", "--base", "HEAD", "--format", "markdown=impact.md", "--format", "sarif=impact.sarif", "nomad")
+	if res.code != 1 || res.stdout != "" || !strings.Contains(res.stderr, "1 read lost, 1 finding introduced") {
+		t.Errorf("exit %d\nstdout %q\nstderr %s", res.code, res.stdout, res.stderr)
+	}
+	sarif, err := os.ReadFile("impact.sarif")
+	if err != nil || !strings.Contains(string(sarif), `"ruleId": "NV411"`) {
+		t.Errorf("impact.sarif: %v\n%s", err, sarif)
+	}
+}

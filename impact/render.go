@@ -228,12 +228,13 @@ func WriteText(out io.Writer, r Report, color bool) error {
 	if len(r.Notes) > 0 {
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "\n%s\n", summaryLine(r.Summary()))
+	fmt.Fprintf(&b, "\n%s\n", SummaryLine(r.Summary()))
 	_, err := io.WriteString(out, b.String())
 	return err
 }
 
-func summaryLine(s Summary) string {
+// SummaryLine says what changed in one sentence.
+func SummaryLine(s Summary) string {
 	var parts []string
 	for _, p := range []struct {
 		n    int
@@ -341,7 +342,7 @@ func jsonFindings(fs []rules.Finding) []jsonFinding {
 func WriteMarkdown(out io.Writer, r Report) error {
 	var b strings.Builder
 	s := r.Summary()
-	fmt.Fprintf(&b, "### nvlint impact\n\nVault access from %s to %s: %s and %s compared.\n\n**%s**\n", md(r.Base), md(r.Head), plural(r.Compared, "task"), plural(r.Reads, "read"), summaryLine(s))
+	fmt.Fprintf(&b, "### nvlint impact\n\nVault access from %s to %s: %s and %s compared.\n\n**%s**\n", md(r.Base), md(r.Head), plural(r.Compared, "task"), plural(r.Reads, "read"), SummaryLine(s))
 	if s.Lost > 0 {
 		b.WriteString("\n#### Access lost\n\n| Job | Group | Task | Operation | Path | Before | After | Cause |\n|---|---|---|---|---|---|---|---|\n")
 		for _, c := range r.Changes {
