@@ -433,6 +433,10 @@ func TestImpactMovedFindingIsNotNew(t *testing.T) {
 	if res.code != 0 {
 		t.Errorf("exit %d", res.code)
 	}
+	// The working directory compared with itself, named relatively.
+	if out, _ := runImpactJSON(t, "--base-dir", ".", "."); len(out.Findings.Introduced)+len(out.Findings.Fixed)+len(out.AccessChanges) != 0 {
+		t.Errorf("--base-dir .: %+v, changes %v", out.Findings, changes(out))
+	}
 }
 
 // The same comparison from the repository's top, with a relative and

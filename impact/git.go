@@ -41,13 +41,17 @@ func DirBase(dir, cwd string, paths []string) (*Base, error) {
 	if !info.IsDir() {
 		return nil, fmt.Errorf("%s is not a directory", dir)
 	}
-	b := &Base{Root: dir, Ref: dir}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	b := &Base{Root: abs, Ref: dir}
 	for _, p := range paths {
 		rel, err := relTo(cwd, p)
 		if err != nil {
 			return nil, err
 		}
-		b.Paths = append(b.Paths, filepath.Join(dir, rel))
+		b.Paths = append(b.Paths, filepath.Join(abs, rel))
 	}
 	return b, nil
 }
