@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -182,7 +181,7 @@ func runImpact(paths []string, f *impactFlags, env Env) int {
 			return usageError(env, fmt.Errorf("base: %w", err))
 		}
 		base.root = b.Root
-		opts.BaseFile = func(name string) string { return headName(b.Root, name) }
+		opts.BaseFile = b.HeadName
 	}
 
 	res := impact.Compare(base.w, head.w, opts)
@@ -232,16 +231,6 @@ func loadSide(paths []string, cfg *config.Config, catalog []rules.Rule, snap []b
 	}
 	cfg.Apply(w)
 	return impactSide{w: w, res: rules.RunWith(w, catalog, settings(cfg))}, nil
-}
-
-// headName is a base file's name as the working tree names the same
-// file: relative to the working directory.
-func headName(root, name string) string {
-	rel, err := filepath.Rel(root, name)
-	if err != nil || strings.HasPrefix(rel, "..") {
-		return name
-	}
-	return rel
 }
 
 // writeImpact writes one output, masked.

@@ -461,3 +461,19 @@ func TestImpactPathsFromTop(t *testing.T) {
 		t.Errorf("impact.sarif: %v\n%s", err, sarif)
 	}
 }
+
+// A role that attaches another policy: the write it brings is a
+// warning, caused by the role's token_policies.
+func TestImpactRoleAttachesWriter(t *testing.T) {
+	r := newImpactRepo(t)
+	r.write("vault-policy-writer.hcl", "path \"kv/data/shared/*\" {\n  capabilities = [\"update\"]\n}\n")
+	r.edit("vault-role-mongo-dynamic-secret.json", `"token_policies": ["mongo-dynamic-secret"]`, `"token_policies": ["mongo-dynamic-secret", "writer"]`)
+	out, _ := runImpactJSON(t, "--base", "HEAD", ".")
+	want := []string{"capability warning mongo-query/mongo-query/mongo-query update kv/data/shared/* deny->allow"}
+	if got := changes(out); !slices.Equal(got, want) {
+		t.Fatalf("changes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if c := out.AccessChanges[0].Cause; c.Policy != "writer" || c.File != "vault-role-mongo-dynamic-secret.json" || !strings.Contains(c.Why, "now attached by role mongo-dynamic-secret's token_policies") {
+		t.Errorf("cause %+v", c)
+	}
+}

@@ -21,7 +21,22 @@ type Base struct {
 	Paths []string
 	// Ref and Commit say what the base is, for the report.
 	Ref, Commit string
-	cleanup     func()
+	// top is the directory everything read lies under.
+	top     string
+	cleanup func()
+}
+
+// HeadName is a base file's name as the working tree names the same
+// file: relative to the working directory, as the paths given are.
+func (b *Base) HeadName(name string) string {
+	if in, err := filepath.Rel(b.top, name); err != nil || in == ".." || strings.HasPrefix(in, ".."+string(filepath.Separator)) {
+		return name
+	}
+	rel, err := filepath.Rel(b.Root, name)
+	if err != nil {
+		return name
+	}
+	return rel
 }
 
 // Close removes what the base extracted.
@@ -45,7 +60,7 @@ func DirBase(dir, cwd string, paths []string) (*Base, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Base{Root: abs, Ref: dir}
+	b := &Base{Root: abs, Ref: dir, top: abs}
 	for _, p := range paths {
 		rel, err := relTo(cwd, p)
 		if err != nil {
@@ -109,7 +124,7 @@ func GitBase(cwd, ref string, paths []string) (*Base, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Base{Root: filepath.Join(tmp, prefix), Ref: ref, Commit: commit, cleanup: func() { _ = os.RemoveAll(tmp) }}
+	b := &Base{Root: filepath.Join(tmp, prefix), Ref: ref, Commit: commit, top: tmp, cleanup: func() { _ = os.RemoveAll(tmp) }}
 	var specs []string
 	for _, p := range paths {
 		rel, err := relTo(absCwd, resolvePath(absCwd, p))

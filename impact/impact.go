@@ -292,6 +292,7 @@ func causeOf(btok, htok access.Token, before, after access.Answer, c Change, opt
 		switch c.After {
 		case Allow:
 			cause.Why = fmt.Sprintf("grants %s with %q", c.Op, cause.Rule)
+			attached(&cause, btok, htok)
 		default:
 			cause.Why = fmt.Sprintf("its rule %q, the most specific that matches, gives %s", cause.Rule, capList(after.Capabilities))
 		}
@@ -346,6 +347,30 @@ func matchCause(m *acl.Match, side string, opts Options) Cause {
 	return c
 }
 
+// attached points a cause at the token's policy list when the policy
+// granting is one the token did not have at base: the role (or the
+// vault block) that now attaches it is what changed.
+func attached(c *Cause, btok, htok access.Token) {
+	if c.Policy == "" || slices.Contains(btok.Policies, c.Policy) || btok.Refused != "" || btok.Unknown != "" {
+		return
+	}
+	var where hcl.Range
+	switch {
+	case htok.Role != nil && htok.Role.TokenPolicies.Set:
+		where = htok.Role.TokenPolicies.Range
+		c.Why = fmt.Sprintf("now attached by role %s's token_policies; it %s", htok.Role.Ref.Name, c.Why)
+	case htok.Vault != nil && htok.Vault.Policies.Set:
+		where = htok.Vault.Policies.Range
+		c.Why = "now attached by the vault block's policies; it " + c.Why
+	default:
+		c.Why = "now one of the token's policies; it " + c.Why
+		return
+	}
+	if where.Filename != "" {
+		c.File, c.Line, c.Side = where.Filename, where.Start.Line, "head"
+	}
+}
+
 // privilegedCaps are the capabilities whose gain anywhere is a warning.
 var privilegedCaps = []string{"create", "update", "delete", "sudo"}
 
@@ -383,6 +408,7 @@ func compareCapabilities(k Task, btok, htok access.Token, opts Options) []Change
 				}
 				c.Cause = matchCause(after.Winner, "head", opts)
 				c.Cause.Why = fmt.Sprintf("grants %s with %q", cp, c.Cause.Rule)
+				attached(&c.Cause, btok, htok)
 				out = append(out, c)
 			}
 		}
