@@ -158,6 +158,10 @@ func sideOf(w *world.World) side {
 // Compare decides every read of every task at base and at head and
 // returns the differences.
 func Compare(base, head *world.World, opts Options) Result {
+	// What every read derives from its world (the KV version of each
+	// mount, every token) is worked out once per side.
+	defer base.Memoize()()
+	defer head.Memoize()()
 	b, h := sideOf(base), sideOf(head)
 	var res Result
 	for _, k := range h.order {
@@ -384,7 +388,7 @@ func compareCapabilities(k Task, btok, htok access.Token, opts Options) []Change
 	seen := map[string]bool{}
 	for _, p := range htok.Set {
 		for _, r := range p.Rules {
-			probe := probePath(r.Path)
+			probe, shown := probePath(r.Path, htok.Entity)
 			if probe == "" || seen[probe] {
 				continue
 			}
@@ -402,7 +406,7 @@ func compareCapabilities(k Task, btok, htok access.Token, opts Options) []Change
 				if !slices.Contains(after.Capabilities, cp) || slices.Contains(had, cp) || slices.Contains(after.Capabilities, "deny") {
 					continue
 				}
-				c := Change{Kind: Capability, Severity: rules.Warning, Task: k, Path: strings.TrimPrefix(r.Path, "/"), Op: cp, Before: Deny, After: Allow}
+				c := Change{Kind: Capability, Severity: rules.Warning, Task: k, Path: shown, Op: cp, Before: Deny, After: Allow}
 				if !before.Known {
 					c.Before = Unknown
 				}
@@ -417,13 +421,23 @@ func compareCapabilities(k Task, btok, htok access.Token, opts Options) []Change
 }
 
 // probePath is a request path a policy rule's pattern matches: the
-// pattern with its glob removed and each + segment filled; "" for a
-// templated rule, which only a real entity fills.
-func probePath(pattern string) string {
+// pattern filled for the token's entity, with its glob removed and each
+// + segment filled; "" for a templated rule the entity cannot fill
+// offline (entity IDs, groups).
+func probePath(pattern string, ent *acl.Entity) (probe, filled string) {
 	p := strings.TrimPrefix(pattern, "/")
 	if strings.Contains(p, "{{") {
-		return ""
+		if ent == nil {
+			return "", ""
+		}
+		f, ok, _ := acl.Fill(p, ent)
+		// A value only Vault knows (the entity's ID) fills nothing real.
+		if !ok || strings.Contains(f, "\x00") {
+			return "", ""
+		}
+		p = f
 	}
+	filled = p
 	if p = strings.TrimSuffix(p, "*"); p == "" {
 		p = "_"
 	}
@@ -433,5 +447,5 @@ func probePath(pattern string) string {
 			segs[i] = "_"
 		}
 	}
-	return strings.Join(segs, "/")
+	return strings.Join(segs, "/"), filled
 }

@@ -237,16 +237,24 @@ func WriteText(out io.Writer, r Report, color bool) error {
 func SummaryLine(s Summary) string {
 	var parts []string
 	for _, p := range []struct {
-		n    int
-		what string
+		n            int
+		one, several string
 	}{
-		{s.Lost, "read lost"}, {s.NewDenied, "new read not allowed"}, {s.Unknown, "decision now or formerly unknown"},
-		{s.Capabilities, "privileged capability gained"}, {s.Gained, "read gained"},
-		{s.TasksAdded, "task added"}, {s.TasksRemoved, "task removed"},
-		{s.Introduced, "finding introduced"}, {s.Fixed, "finding fixed"},
+		{s.Lost, "read lost", "reads lost"},
+		{s.NewDenied, "new read not allowed", "new reads not allowed"},
+		{s.Unknown, "decision now or formerly unknown", "decisions now or formerly unknown"},
+		{s.Capabilities, "privileged capability gained", "privileged capabilities gained"},
+		{s.Gained, "read gained", "reads gained"},
+		{s.TasksAdded, "task added", "tasks added"},
+		{s.TasksRemoved, "task removed", "tasks removed"},
+		{s.Introduced, "finding introduced", "findings introduced"},
+		{s.Fixed, "finding fixed", "findings fixed"},
 	} {
-		if p.n > 0 {
-			parts = append(parts, plural(p.n, p.what))
+		switch {
+		case p.n == 1:
+			parts = append(parts, "1 "+p.one)
+		case p.n > 1:
+			parts = append(parts, fmt.Sprintf("%d %s", p.n, p.several))
 		}
 	}
 	if len(parts) == 0 {
@@ -255,21 +263,12 @@ func SummaryLine(s Summary) string {
 	return strings.Join(parts, ", ") + "."
 }
 
-// plural says n things: "1 read lost", "2 reads lost".
+// plural says n things: "1 task", "2 tasks", "3 Vault reads".
 func plural(n int, what string) string {
-	noun, rest, _ := strings.Cut(what, " ")
 	if n != 1 {
-		switch {
-		case strings.HasSuffix(noun, "y"):
-			noun = strings.TrimSuffix(noun, "y") + "ies"
-		default:
-			noun += "s"
-		}
+		what += "s"
 	}
-	if rest != "" {
-		return fmt.Sprintf("%d %s %s", n, noun, rest)
-	}
-	return fmt.Sprintf("%d %s", n, noun)
+	return fmt.Sprintf("%d %s", n, what)
 }
 
 // jsonChange is a change as the JSON report writes it.
