@@ -477,3 +477,25 @@ func TestImpactRoleAttachesWriter(t *testing.T) {
 		t.Errorf("cause %+v", c)
 	}
 }
+
+// A write granted through a templated rule is seen, on the path the
+// task's entity fills; base files above the working directory are
+// named relative to it.
+func TestImpactTemplatedWrite(t *testing.T) {
+	r := newImpactRepo(t)
+	r.edit("vault-policy-nomad-workloads.hcl", workloadsRule, strings.Replace(workloadsRule, `["read"]`, `["read", "update"]`, 1))
+	out, _ := runImpactJSON(t, "--base", "HEAD", ".")
+	want := []string{"capability warning mongo/db/mongo update kv/data/default/mongo/* deny->allow"}
+	if got := changes(out); !slices.Equal(got, want) {
+		t.Fatalf("changes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	r.edit("vault-policy-nomad-workloads.hcl", strings.Replace(workloadsRule, `["read"]`, `["read", "update"]`, 1), "")
+	if err := os.Mkdir("ci", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir("ci")
+	out, _ = runImpactJSON(t, "--base", "HEAD", "..")
+	if len(out.AccessChanges) != 1 || out.AccessChanges[0].Cause.Side != "base" || out.AccessChanges[0].Cause.File != filepath.Join("..", "vault-policy-nomad-workloads.hcl") {
+		t.Errorf("from a subdirectory: %+v", out.AccessChanges)
+	}
+}
