@@ -83,6 +83,16 @@ type impactSide struct {
 	w    *world.World
 	res  rules.Result
 	root string
+	// release ends the memo held from the lint to the comparison, which
+	// so reuses the tokens and KV versions the rules worked out.
+	release func()
+}
+
+// lintSide runs the rules on a loaded world and keeps what they derive.
+func lintSide(w *world.World, cfg *config.Config, catalog []rules.Rule) impactSide {
+	cfg.Apply(w)
+	release := w.Memoize()
+	return impactSide{w: w, res: rules.RunWith(w, catalog, settings(cfg)), release: release}
 }
 
 func runImpact(paths []string, f *impactFlags, env Env) int {
@@ -148,8 +158,8 @@ func runImpact(paths []string, f *impactFlags, env Env) int {
 		if err != nil {
 			return usageError(env, fmt.Errorf("--snapshot %s: %w", f.snap, err))
 		}
-		cfg.Apply(lw)
-		base = impactSide{w: lw, res: rules.RunWith(lw, catalog, settings(cfg)), root: cwd}
+		base = lintSide(lw, cfg, catalog)
+		base.root = cwd
 		rep.Base, rep.Head = "the snapshot "+f.snap, "the snapshot with "+strings.Join(paths, ", ")
 	default:
 		var b *impact.Base
@@ -185,6 +195,8 @@ func runImpact(paths []string, f *impactFlags, env Env) int {
 	}
 
 	res := impact.Compare(base.w, head.w, opts)
+	base.release()
+	head.release()
 	res.Introduced, res.Fixed = impact.Findings(base.root, base.res.Findings, head.root, head.res.Findings)
 	for i := range res.Fixed {
 		res.Fixed[i].Range.Filename = opts.BaseName(res.Fixed[i].Range.Filename)
@@ -229,8 +241,7 @@ func loadSide(paths []string, cfg *config.Config, catalog []rules.Rule, snap []b
 		}
 		w = snapshot.Overlay(w, lw)
 	}
-	cfg.Apply(w)
-	return impactSide{w: w, res: rules.RunWith(w, catalog, settings(cfg))}, nil
+	return lintSide(w, cfg, catalog), nil
 }
 
 // writeImpact writes one output, masked.

@@ -163,6 +163,7 @@ func Compare(base, head *world.World, opts Options) Result {
 	defer base.Memoize()()
 	defer head.Memoize()()
 	b, h := sideOf(base), sideOf(head)
+	sigs := powers{}
 	var res Result
 	for _, k := range h.order {
 		hwl := h.tasks[k]
@@ -185,7 +186,10 @@ func Compare(base, head *world.World, opts Options) Result {
 		breads, _ := Reads(base, bwl, btok)
 		res.Reads += len(hreads)
 		res.Changes = append(res.Changes, compareReads(k, btok, htok, breads, hreads, opts)...)
-		res.Changes = append(res.Changes, compareCapabilities(k, btok, htok, opts)...)
+		// Same policies, same entity: the same powers everywhere.
+		if sigs.of(btok) != sigs.of(htok) {
+			res.Changes = append(res.Changes, compareCapabilities(k, btok, htok, opts)...)
+		}
 	}
 	for _, k := range b.order {
 		if _, ok := h.tasks[k]; ok {
@@ -373,6 +377,33 @@ func attached(c *Cause, btok, htok access.Token) {
 	if where.Filename != "" {
 		c.File, c.Line, c.Side = where.Filename, where.Start.Line, "head"
 	}
+}
+
+// powers fingerprints what decides a token's capabilities: its policies'
+// rules and its entity. Policies are fingerprinted once each.
+type powers map[*acl.Policy]string
+
+func (pw powers) of(t access.Token) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\x00%s\x00", t.Refused, t.Unknown)
+	for _, p := range t.Set {
+		sig, ok := pw[p]
+		if !ok {
+			var ps strings.Builder
+			for _, r := range p.Rules {
+				fmt.Fprintf(&ps, "%q%q;", r.Path, r.Capabilities)
+			}
+			sig = ps.String()
+			pw[p] = sig
+		}
+		b.WriteString(sig)
+		b.WriteString("\x00")
+	}
+	if t.Entity != nil {
+		// fmt prints maps sorted by key.
+		fmt.Fprintf(&b, "%v", t.Entity.Aliases)
+	}
+	return b.String()
 }
 
 // privilegedCaps are the capabilities whose gain anywhere is a warning.
