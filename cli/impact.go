@@ -136,8 +136,17 @@ func runImpact(paths []string, f *impactFlags, env Env) int {
 	if err != nil {
 		return usageError(env, err)
 	}
-	head, err := loadSide(paths, cfg, catalog, nil)
+	var snap []byte
+	if f.snap != "" {
+		if snap, err = os.ReadFile(f.snap); err != nil {
+			return usageError(env, fmt.Errorf("--snapshot %s: %w", f.snap, unwrapPath(err)))
+		}
+	}
+	head, err := loadSide(paths, cfg, catalog, snap)
 	if err != nil {
+		if f.snap != "" {
+			err = fmt.Errorf("--snapshot %s: %w", f.snap, err)
+		}
 		return usageError(env, err)
 	}
 	head.root = cwd
@@ -146,15 +155,7 @@ func runImpact(paths []string, f *impactFlags, env Env) int {
 	opts := impact.Options{}
 	switch {
 	case f.snap != "":
-		data, err := os.ReadFile(f.snap)
-		if err != nil {
-			return usageError(env, fmt.Errorf("--snapshot %s: %w", f.snap, unwrapPath(err)))
-		}
-		if head, err = loadSide(paths, cfg, catalog, data); err != nil {
-			return usageError(env, fmt.Errorf("--snapshot %s: %w", f.snap, err))
-		}
-		head.root = cwd
-		lw, err := snapshot.Load(data)
+		lw, err := snapshot.Load(snap)
 		if err != nil {
 			return usageError(env, fmt.Errorf("--snapshot %s: %w", f.snap, err))
 		}
