@@ -386,6 +386,9 @@ func TestImpactDefaultBaseIsMergeBase(t *testing.T) {
 	r.edit("vault-policy-nomad-workloads.hcl", workloadsRule, "")
 	r.commit("narrow the workloads policy")
 	out, res := runImpactJSON(t, ".")
+	if got := nvlint(t, "", nil, "impact", ".").stdout; !strings.HasPrefix(got, "Vault access from the merge base with main (") {
+		t.Errorf("the base is not named: %s", got)
+	}
 	if got := changes(out); len(got) != 1 || !strings.HasPrefix(got[0], "lost error mongo/db/mongo") {
 		t.Errorf("changes %v (exit %d, %s)", got, res.code, res.stderr)
 	}

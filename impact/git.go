@@ -97,11 +97,12 @@ func GitBase(cwd, ref string, paths []string) (*Base, error) {
 	if err != nil {
 		return nil, err
 	}
+	name := ref
 	if ref == "" {
-		ref = "HEAD"
+		ref, name = "HEAD", "HEAD"
 		if up, err := git(cwd, "rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}"); err == nil && up != "" {
 			if mb, err := git(cwd, "merge-base", "HEAD", "@{upstream}"); err == nil {
-				ref = mb
+				ref, name = mb, "the merge base with "+up
 			}
 		}
 	}
@@ -124,7 +125,7 @@ func GitBase(cwd, ref string, paths []string) (*Base, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Base{Root: filepath.Join(tmp, prefix), Ref: ref, Commit: commit, top: tmp, cleanup: func() { _ = os.RemoveAll(tmp) }}
+	b := &Base{Root: filepath.Join(tmp, prefix), Ref: name, Commit: commit, top: tmp, cleanup: func() { _ = os.RemoveAll(tmp) }}
 	var specs []string
 	for _, p := range paths {
 		rel, err := relTo(absCwd, resolvePath(absCwd, p))
