@@ -38,10 +38,10 @@ type Kind string
 
 // The kinds of change.
 const (
-	Lost    Kind = "lost"    // allow -> deny
-	Gained  Kind = "gained"  // deny -> allow
-	Undone  Kind = "unknown" // a transition from or to unknown
-	NewRead Kind = "new"     // a read only the head makes, not allowed
+	Lost           Kind = "lost"    // allow -> deny
+	Gained         Kind = "gained"  // deny -> allow
+	ChangedUnknown Kind = "unknown" // a transition from or to unknown
+	NewRead        Kind = "new"     // a read only the head makes, not allowed
 	// Capability is a privileged capability (create, update, delete,
 	// sudo) the token gains on a path its policies name, read or not.
 	Capability Kind = "capability"
@@ -255,7 +255,7 @@ func compareReads(k Task, btok, htok access.Token, breads, hreads []TaskRead, op
 				c.Severity = rules.Warning
 			}
 		default:
-			c.Kind = Undone
+			c.Kind = ChangedUnknown
 			switch {
 			case c.After == Deny:
 				c.Severity = rules.Error // broken now, whatever it was before

@@ -28,7 +28,7 @@ var sections = []struct {
 }{
 	{Lost, "Access lost"},
 	{NewRead, "New reads not allowed"},
-	{Undone, "Decisions that became or stopped being unknown"},
+	{ChangedUnknown, "Decisions that became or stopped being unknown"},
 	{Capability, "Privileged capabilities gained"},
 	{Gained, "Access gained"},
 }
@@ -58,7 +58,7 @@ func (r Result) Summary() Summary {
 			s.Lost++
 		case Gained:
 			s.Gained++
-		case Undone:
+		case ChangedUnknown:
 			s.Unknown++
 		case NewRead:
 			s.NewDenied++
@@ -410,7 +410,7 @@ func kindWord(k Kind) string {
 		return "new read"
 	case Capability:
 		return "capability gained"
-	case Undone:
+	case ChangedUnknown:
 		return "unknown"
 	}
 	return string(k)
