@@ -12,14 +12,15 @@ import (
 	"github.com/nvlint/nvlint/checks"
 	"github.com/nvlint/nvlint/checks/live"
 	"github.com/nvlint/nvlint/config"
+	"github.com/nvlint/nvlint/impact"
 	"github.com/nvlint/nvlint/inputs"
 	"github.com/nvlint/nvlint/rules"
 	"github.com/nvlint/nvlint/templates"
 	"github.com/nvlint/nvlint/world"
 )
 
-// TestReadsAgree runs lint (NV411), access and doctor (NV661's triage
-// of a `Missing: vault.read(...)` event) over the same setups and
+// TestReadsAgree runs lint (NV411), access, impact and doctor (NV661's
+// triage of a `Missing: vault.read(...)` event) over the same setups and
 // compares their decisions read by read: one evaluation of a task's
 // reads serves all three, so they must never disagree.
 func TestReadsAgree(t *testing.T) {
@@ -156,6 +157,24 @@ func compareReads(t *testing.T, dir string) int {
 		}
 	}
 
+	// impact: the decision of each read, and nothing changed when the
+	// setup is compared with itself.
+	impactV := make([]string, len(calls))
+	for i, c := range calls {
+		reads, _ := impact.Reads(w, c.wl, access.Resolve(w, c.wl))
+		for _, r := range reads {
+			if r.Call.Func == c.a.Func && r.Call.Op == c.a.Op && r.Call.Path == c.a.Path {
+				impactV[i] = map[bool]string{true: "allowed", false: "denied"}[r.Allowed]
+				if !r.Known {
+					impactV[i] = "unknown"
+				}
+			}
+		}
+	}
+	if again, _ := loadSetup(t, dir); len(impact.Compare(w, again, impact.Options{}).Changes) != 0 {
+		t.Errorf("impact of the setup on itself: %+v", impact.Compare(w, again, impact.Options{}).Changes)
+	}
+
 	compared := 0
 	for i, c := range calls {
 		if c.a.Dynamic {
@@ -198,6 +217,9 @@ func compareReads(t *testing.T, dir string) int {
 			case strings.Contains(f.Message, "is denied"):
 				doctorV = "denied"
 			}
+		}
+		if want := map[string]string{"refused": "denied"}[accessV[i]]; impactV[i] != accessV[i] && impactV[i] != want {
+			t.Errorf("%s %s %s: impact %s, access %s", c.wl, c.a.Op, c.a.Path, impactV[i], accessV[i])
 		}
 		if accessV[i] == "refused" {
 			// lint leaves a refused login to the role rules.
