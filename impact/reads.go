@@ -16,34 +16,37 @@ type TaskRead struct {
 	access.Read
 }
 
-// Reads lists every Vault call a workload makes, each decided by
-// access.Token.Read, the evaluation lint and access use. It is the one
-// place impact learns a task's reads: another source of reads (a task's
-// secret blocks) is added here. Notes are calls that cannot be decided
-// offline (a path built at render time, a template that does not parse).
+// Reads lists every Vault call a workload makes (access.TaskReads: its
+// secret blocks' reads, then its templates' calls), each decided by
+// access.Token.Read, the evaluation lint and access use. Notes are calls
+// that cannot be decided offline (a path built at render time, a
+// template that does not parse).
 func Reads(w *world.World, wl access.Workload, tok access.Token) (reads []TaskRead, notes []string) {
-	seen := map[string]int{}
 	for _, tpl := range wl.Task.Templates {
 		if !tpl.Data.Known {
 			continue
 		}
-		calls, err := tpl.VaultCalls()
-		if err != nil {
+		if _, err := tpl.VaultCalls(); err != nil {
 			notes = append(notes, fmt.Sprintf("a template of %s does not parse: %v", wl, err))
+		}
+	}
+	seen := map[string]int{}
+	for _, r := range access.TaskReads(wl.Task) {
+		call := r.Call
+		if call.Dynamic {
+			notes = append(notes, fmt.Sprintf("%s of %s reads a path not known offline (prefix %q): not compared", r.Source(), wl, call.Prefix))
 			continue
 		}
-		for _, call := range calls {
-			if call.Dynamic {
-				notes = append(notes, fmt.Sprintf("%s reads a path built at render time (prefix %q): not compared", wl, call.Prefix))
-				continue
-			}
-			key := "template " + call.Func + " " + call.Op + " " + call.Path
-			// The same call twice is one read.
-			if seen[key]++; seen[key] > 1 {
-				continue
-			}
-			reads = append(reads, TaskRead{Key: key, Read: tok.Read(w, call)})
+		source := "template"
+		if r.Secret != nil {
+			source = "secret " + r.Secret.Name.V
 		}
+		key := source + " " + call.Func + " " + call.Op + " " + call.Path
+		// The same call twice is one read.
+		if seen[key]++; seen[key] > 1 {
+			continue
+		}
+		reads = append(reads, TaskRead{Key: key, Read: tok.Read(w, call)})
 	}
 	return reads, notes
 }
