@@ -78,7 +78,7 @@ func (t Token) Read(w *world.World, a templates.Access) Read {
 		r.Path = a.Prefix + "..."
 		r.Answer = Answer{Why: fmt.Sprintf("the path is built at render time (prefix %q)", a.Prefix)}
 		if a.Prefix == "" {
-			r.Answer.Why = "the path is not known offline (a variable or expression nvlint cannot resolve)"
+			r.Why = "the path is not known offline (a variable or expression nvlint cannot resolve)"
 		}
 		return r
 	}
