@@ -630,6 +630,10 @@ func (l *tfLoader) text(res *world.Resource, a *hcl.Attribute, keepUnresolved bo
 			return nil, false
 		}
 		return src, true
+	case *hclsyntax.ScopeTraversalExpr:
+		if name, ok := policyDocRef(e); ok && res.Type == tfPolicy {
+			return l.policyDoc(res, expr.Range(), name)
+		}
 	case *hclsyntax.FunctionCallExpr:
 		if e.Name == "templatefile" && len(e.Args) == 2 {
 			return l.templateFile(res, e, what)
