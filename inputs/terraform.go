@@ -108,9 +108,12 @@ type tfLoader struct {
 	ctx  *hcl.EvalContext
 	// origins are where the module's variables' values are written.
 	origins map[string]hcl.Range
-	json    bool
-	lines   lineIndex
-	notes   Notes
+	// typos are the arguments the resource being read misspells (see
+	// unknownArguments).
+	typos map[string]hcl.Range
+	json  bool
+	lines lineIndex
+	notes Notes
 	// blocks are the native syntax's resource blocks, by where they start.
 	blocks map[int]*hclsyntax.Block
 }
@@ -213,6 +216,8 @@ func (l *tfLoader) resource(b *hcl.Block) {
 	typ, name := b.Labels[0], b.Labels[1]
 	addr := typ + "." + name
 	content, _, _ := b.Body.PartialContent(tfSchema(typ))
+	l.typos = l.unknownArguments(typ, b)
+	defer func() { l.typos = nil }()
 	if _, ok := content.Attributes["count"]; ok {
 		l.notef(b.DefRange, "%s: skipped: it uses count, which nvlint does not expand", addr)
 		l.skip(tfKinds[typ], "", addr+" (count, which nvlint does not expand)", b.DefRange)
@@ -304,6 +309,7 @@ func (l *tfLoader) instance(b *hcl.Block, content *hcl.BodyContent, typ, name st
 		}
 		attrs[n] = &c
 	}
+	typoAttrs(attrs, l.typos)
 	l.insertPoint(b, res)
 	meta := world.Meta{File: l.f, Range: b.DefRange, Resource: res}
 	switch typ {
