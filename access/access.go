@@ -345,6 +345,11 @@ func resolveIdentity(w *world.World, t *Token) {
 		return
 	case role != "":
 		t.RoleName, t.RoleVia = role, via
+	case cfg != nil && cfg.DefaultRole.Set && !cfg.DefaultRole.Known:
+		// A default_role only Terraform knows (an unset variable) may
+		// well name a role: undecided, not missing.
+		t.Unknown = "the JWT auth method's default_role is known only to Terraform"
+		return
 	case cfg != nil:
 		t.Refused = "missing role"
 		t.RefusedAt = t.Vault.Range

@@ -28,6 +28,36 @@ type lintFlags struct {
 	diff    bool
 	script  string
 	rf      reportFlags
+	tfVars  []inputs.TerraformVar
+}
+
+// tfVarFlag collects --var-file and --var into one list, so that they
+// keep the order they were given in, which decides which value wins.
+type tfVarFlag struct {
+	vars *[]inputs.TerraformVar
+	file bool
+}
+
+func (f tfVarFlag) Set(s string) error {
+	if f.file {
+		*f.vars = append(*f.vars, inputs.TerraformVar{File: s})
+		return nil
+	}
+	name, value, ok := strings.Cut(s, "=")
+	if !ok || strings.TrimSpace(name) == "" {
+		return fmt.Errorf("want NAME=VALUE, got %q", s)
+	}
+	*f.vars = append(*f.vars, inputs.TerraformVar{Name: strings.TrimSpace(name), Value: value})
+	return nil
+}
+
+func (f tfVarFlag) String() string { return "" }
+
+func (f tfVarFlag) Type() string {
+	if f.file {
+		return "FILE"
+	}
+	return "NAME=VALUE"
 }
 
 func newLintCmd(env Env, code *int) *cobra.Command {
@@ -61,6 +91,9 @@ above --fail-on (or a --baseline-strict baseline to shrink, or --diff has change
 	fs.BoolVar(&f.diff, "diff", false, "print a unified diff of what --fix would write, and write nothing; exit 1 when there is something to fix")
 	fs.StringVar(&f.script, "fix-script", "", "with --fix: write the commands of fixes nvlint does not run (they change live clusters) to this shell script `FILE` instead of printing them")
 	f.rf.register(c, "also say which rules could not run and why, which files were skipped, and which config applied")
+	fs.Var(tfVarFlag{&f.tfVars, true}, "var-file", "read Terraform variable values from `FILE`, as terraform plan -var-file (repeatable; after terraform.tfvars and *.auto.tfvars, in command-line order with --var)")
+	fs.Var(tfVarFlag{&f.tfVars, false}, "var", "set a Terraform variable: `NAME=VALUE`, as terraform plan -var (repeatable)")
+	_ = c.MarkFlagFilename("var-file", "tfvars", "json")
 	fs.StringArrayVar(&f.names, "name", nil, "override an object's name: `FILE=NAME` (repeatable); FILE may be a path or a base name")
 	completeValues(c, "kind", kindList()...)
 	_ = c.MarkFlagFilename("snapshot", "json")
@@ -74,7 +107,10 @@ func runLint(paths []string, f *lintFlags, env Env) int {
 		return usageError(env, err)
 	}
 	outs := rs.outs
-	opts := inputs.Options{Stdin: env.Stdin, Names: map[string]string{}, SkipUnknown: f.skipUnk}
+	opts := inputs.Options{Stdin: env.Stdin, Names: map[string]string{}, SkipUnknown: f.skipUnk, TerraformVars: f.tfVars}
+	if err := inputs.CheckTerraformVars(f.tfVars); err != nil {
+		return usageError(env, err)
+	}
 	if f.kind != "" {
 		if opts.Kind, err = inputs.ParseKind(f.kind); err != nil {
 			return usageError(env, flagErr("--kind", err))

@@ -51,6 +51,10 @@ type Options struct {
 	// instead of reported. Standard input is always read as named.
 	SkipUnknown bool
 
+	// TerraformVars are --var-file and --var, applied to every Terraform
+	// module read, after its own tfvars files.
+	TerraformVars []TerraformVar
+
 	// tf caches Terraform module contexts and notes during one Load.
 	tf *tfModules
 }
@@ -107,7 +111,7 @@ func Load(paths []string, opts Options) (*world.World, Notes, error) {
 	}
 	w := &world.World{}
 	parts := make([]*world.World, len(files))
-	opts.tf = &tfModules{sources: opts.Sources}
+	opts.tf = &tfModules{sources: opts.Sources, vars: opts.TerraformVars}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for i, f := range files {
@@ -170,6 +174,7 @@ func Load(paths []string, opts Options) (*world.World, Notes, error) {
 		}
 		merge(w, parts[i])
 	}
+	opts.tf.addOrigins(w)
 	linkTerraformAccessors(w)
 	readSecretMounts(w)
 	readNamespaces(w)
@@ -418,6 +423,14 @@ func parse(f *world.File, kind world.Kind, opts Options, w *world.World) {
 		if f.Explicit {
 			f.Kind = unknownKind(f, opts)
 			f.Diags = append(f.Diags, fileDiag(f, "Empty file", "The file has no content."))
+		}
+		return
+	}
+	if (kind == "" || kind == world.KindTerraform) && isTFVarsPath(f.Path) {
+		// Variable values: read with the module that declares the
+		// variables, nothing to check on their own.
+		if f.Explicit {
+			f.Kind, f.Terraform = world.KindTerraform, filepath.Dir(f.Path)
 		}
 		return
 	}

@@ -79,6 +79,7 @@ var (
 	tfRootSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 		{Type: "resource", LabelNames: []string{"type", "name"}},
 		{Type: "locals"},
+		{Type: "variable", LabelNames: []string{"name"}},
 	}}
 	// tfSniff finds the resources in a file too broken to parse.
 	tfSniff = regexp.MustCompile(`(?m)^\s*resource\s+"(vault_policy|vault_token_auth_backend_role|vault_jwt_auth_backend|vault_jwt_auth_backend_role|nomad_job)"`)
@@ -101,10 +102,15 @@ func tfSchema(typ string) *hcl.BodySchema {
 
 // tfLoader reads one Terraform file.
 type tfLoader struct {
-	f     *world.File
-	opts  Options
-	w     *world.World
-	ctx   *hcl.EvalContext
+	f    *world.File
+	opts Options
+	w    *world.World
+	ctx  *hcl.EvalContext
+	// origins are where the module's variables' values are written.
+	origins map[string]hcl.Range
+	// typos are the arguments the resource being read misspells (see
+	// unknownArguments).
+	typos map[string]hcl.Range
 	json  bool
 	lines lineIndex
 	notes Notes
@@ -158,7 +164,7 @@ func loadTerraform(f *world.File, opts Options, w *world.World) Notes {
 	if f.Path != "-" {
 		f.Terraform = filepath.Dir(f.Path)
 	}
-	l.ctx = opts.tf.context(f.Path, file.Body)
+	l.ctx, l.origins = opts.tf.context(f.Path, file.Body)
 	l.templates(file.Body)
 	for _, b := range resources {
 		l.resource(b)
@@ -210,6 +216,8 @@ func (l *tfLoader) resource(b *hcl.Block) {
 	typ, name := b.Labels[0], b.Labels[1]
 	addr := typ + "." + name
 	content, _, _ := b.Body.PartialContent(tfSchema(typ))
+	l.typos = l.unknownArguments(typ, b)
+	defer func() { l.typos = nil }()
 	if _, ok := content.Attributes["count"]; ok {
 		l.notef(b.DefRange, "%s: skipped: it uses count, which nvlint does not expand", addr)
 		l.skip(tfKinds[typ], "", addr+" (count, which nvlint does not expand)", b.DefRange)
@@ -293,8 +301,15 @@ func (l *tfLoader) instance(b *hcl.Block, content *hcl.BodyContent, typ, name st
 		res.Attrs[n] = a.Expr.Range()
 		c := *a
 		c.Expr = withContext(a.Expr, ctx)
+		if at, ok := varOrigin(a.Expr, l.origins); ok {
+			if base, ok := c.Expr.(tfExpr); ok {
+				c.Expr = tfVarExpr{tfExpr: base, at: at}
+				l.opts.tf.useOrigin(at.Filename, l.f.Terraform)
+			}
+		}
 		attrs[n] = &c
 	}
+	typoAttrs(attrs, l.typos)
 	l.insertPoint(b, res)
 	meta := world.Meta{File: l.f, Range: b.DefRange, Resource: res}
 	switch typ {
@@ -621,6 +636,10 @@ func (l *tfLoader) text(res *world.Resource, a *hcl.Attribute, keepUnresolved bo
 			return nil, false
 		}
 		return src, true
+	case *hclsyntax.ScopeTraversalExpr:
+		if name, ok := policyDocRef(e); ok && res.Type == tfPolicy {
+			return l.policyDoc(res, expr.Range(), name)
+		}
 	case *hclsyntax.FunctionCallExpr:
 		if e.Name == "templatefile" && len(e.Args) == 2 {
 			return l.templateFile(res, e, what)
@@ -1030,6 +1049,11 @@ type tfModules struct {
 	dirs    map[string]*tfModule
 	notes   map[*world.File]Notes
 	sources map[string][]byte
+	// vars are the command line's --var-file and --var, in order.
+	vars []TerraformVar
+	// origins are the files, by samePath, that hold variable values
+	// the run reads.
+	origins map[string]*world.File
 	// templates maps the files templatefile() renders (samePath) to the
 	// .tf file that renders them.
 	templates map[string]string
@@ -1091,16 +1115,19 @@ func (m *tfModules) read(path string) ([]byte, error) {
 }
 
 type tfModule struct {
-	once sync.Once
-	vars map[string]cty.Value
+	once    sync.Once
+	vars    map[string]cty.Value
+	origins map[string]hcl.Range
 }
 
 // context is the evaluation context of the module of the file at path:
 // the literal attributes of every resource declared in its directory,
-// its literal locals, and path.*. Standard input is a module on its own.
-func (m *tfModules) context(path string, body hcl.Body) *hcl.EvalContext {
+// its literal locals, its variables, and path.*, with where the
+// variables' values are written. Standard input is a module on its own.
+func (m *tfModules) context(path string, body hcl.Body) (*hcl.EvalContext, map[string]hcl.Range) {
 	if m == nil || path == "-" {
-		return &hcl.EvalContext{Variables: moduleVars([]hcl.Body{body}), Functions: tfFunctions}
+		vars, origins := moduleVars([]hcl.Body{body}, m.tfVarSets(""))
+		return &hcl.EvalContext{Variables: vars, Functions: tfFunctions}, origins
 	}
 	dir := filepath.Dir(path)
 	m.mu.Lock()
@@ -1113,8 +1140,8 @@ func (m *tfModules) context(path string, body hcl.Body) *hcl.EvalContext {
 		m.dirs[dir] = mod
 	}
 	m.mu.Unlock()
-	mod.once.Do(func() { mod.vars = moduleVars(m.moduleBodies(dir, path, body)) })
-	return &hcl.EvalContext{Variables: mod.vars, Functions: tfFunctions}
+	mod.once.Do(func() { mod.vars, mod.origins = moduleVars(m.moduleBodies(dir, path, body), m.tfVarSets(dir)) })
+	return &hcl.EvalContext{Variables: mod.vars, Functions: tfFunctions}, mod.origins
 }
 
 // moduleBodies parses the Terraform files of a directory; self is the
@@ -1152,8 +1179,9 @@ func (m *tfModules) moduleBodies(dir, self string, selfBody hcl.Body) []hcl.Body
 // use what only Terraform knows, so that a for_each over a map of them
 // still has its keys), and the resources' attributes known with those.
 // Locals and resources may refer to each other, so they are evaluated
-// again until nothing more becomes known.
-func moduleVars(bodies []hcl.Body) map[string]cty.Value {
+// again until nothing more becomes known. var.* are the declared
+// variables' values from their defaults and sets (see variableValues).
+func moduleVars(bodies []hcl.Body, sets []tfVarSet) (map[string]cty.Value, map[string]hcl.Range) {
 	here := cty.StringVal(".")
 	vars := map[string]cty.Value{"path": cty.ObjectVal(map[string]cty.Value{"module": here, "root": here, "cwd": here})}
 	ctx := &hcl.EvalContext{Variables: vars, Functions: tfFunctions}
@@ -1162,10 +1190,17 @@ func moduleVars(bodies []hcl.Body) map[string]cty.Value {
 		typ, name string
 		attrs     hcl.Attributes
 	}
-	var resources []resource
+	var (
+		resources []resource
+		variables []*hcl.Block
+	)
 	for _, body := range bodies {
 		content, _, _ := body.PartialContent(tfRootSchema)
 		for _, b := range content.Blocks {
+			if b.Type == "variable" {
+				variables = append(variables, b)
+				continue
+			}
 			attrs, _ := b.Body.JustAttributes()
 			switch b.Type {
 			case "locals":
@@ -1181,6 +1216,8 @@ func moduleVars(bodies []hcl.Body) map[string]cty.Value {
 			}
 		}
 	}
+	var origins map[string]hcl.Range
+	vars["var"], origins = variableValues(variables, sets)
 	prev := cty.NilVal
 	for range 8 {
 		vals := map[string]cty.Value{}
@@ -1204,7 +1241,7 @@ func moduleVars(bodies []hcl.Body) map[string]cty.Value {
 			byType[r.typ][r.name] = cty.ObjectVal(obj)
 		}
 		for typ, byName := range byType {
-			if typ != "path" && typ != "local" && typ != "each" {
+			if typ != "path" && typ != "local" && typ != "each" && typ != "var" {
 				vars[typ] = cty.ObjectVal(byName)
 			}
 		}
@@ -1214,7 +1251,7 @@ func moduleVars(bodies []hcl.Body) map[string]cty.Value {
 		}
 		prev = now
 	}
-	return vars
+	return vars, origins
 }
 
 // Expressions of a Terraform file evaluate in their module's context;
