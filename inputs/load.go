@@ -176,8 +176,8 @@ func Load(paths []string, opts Options) (*world.World, Notes, error) {
 	}
 	opts.tf.addOrigins(w)
 	linkTerraformAccessors(w)
-	readSecretMounts(w)
-	readNamespaces(w)
+	readSecretMounts(w, opts.tf)
+	readNamespaces(w, opts.tf)
 	return w, notes, errors.Join(errs...)
 }
 

@@ -141,6 +141,7 @@ func loadTerraform(f *world.File, opts Options, w *world.World) Notes {
 		}
 		return nil
 	}
+	opts.tf.keepBody(f, file.Body)
 	content, _, _ := file.Body.PartialContent(tfRootSchema)
 	if body, ok := file.Body.(*hclsyntax.Body); ok {
 		l.blocks = map[int]*hclsyntax.Block{}
@@ -1057,6 +1058,32 @@ type tfModules struct {
 	// templates maps the files templatefile() renders (samePath) to the
 	// .tf file that renders them.
 	templates map[string]string
+	// bodies are the parsed Terraform files, so that what reads them
+	// again after loading (mounts, namespaces) does not parse them again.
+	bodies map[*world.File]hcl.Body
+}
+
+// keepBody records the parsed body of a Terraform file.
+func (m *tfModules) keepBody(f *world.File, body hcl.Body) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.bodies == nil {
+		m.bodies = map[*world.File]hcl.Body{}
+	}
+	m.bodies[f] = body
+}
+
+// bodyOf is the parsed body of a loaded Terraform file, or nil.
+func (m *tfModules) bodyOf(f *world.File) hcl.Body {
+	if m == nil {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.bodies[f]
 }
 
 func (m *tfModules) addTemplate(path, by string) {

@@ -5,8 +5,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
-	hcljson "github.com/hashicorp/hcl/v2/json"
 
 	"github.com/nvlint/nvlint/world"
 )
@@ -33,23 +31,18 @@ var tfMountsSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 // readSecretMounts adds the vault_mount resources of w's Terraform files
 // to w.SecretMounts. A vault_kv_secret_backend_v2 configures a version 2
 // mount: one pointing at a vault_mount makes that mount version 2.
-func readSecretMounts(w *world.World) {
+func readSecretMounts(w *world.World, tf *tfModules) {
 	byAddr := map[string]*world.SecretMount{}
 	var kvV2 []string // the mount references of vault_kv_secret_backend_v2
 	for _, f := range w.Files {
 		if f.Kind != world.KindTerraform || !bytes.Contains(f.Src, []byte("vault_")) {
 			continue
 		}
-		var file *hcl.File
-		if strings.HasSuffix(strings.ToLower(f.Path), ".json") {
-			file, _ = hcljson.Parse(f.Src, f.Path)
-		} else {
-			file, _ = hclsyntax.ParseConfig(f.Src, f.Path, hcl.InitialPos)
-		}
-		if file == nil || file.Body == nil {
+		body := tf.bodyOf(f)
+		if body == nil {
 			continue
 		}
-		content, _, _ := file.Body.PartialContent(tfMountsSchema)
+		content, _, _ := body.PartialContent(tfMountsSchema)
 		for _, b := range content.Blocks {
 			switch b.Labels[0] {
 			case tfMount:

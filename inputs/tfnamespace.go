@@ -5,8 +5,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
-	hcljson "github.com/hashicorp/hcl/v2/json"
 
 	"github.com/nvlint/nvlint/world"
 )
@@ -42,19 +40,14 @@ type tfResourceNS struct {
 
 // readNamespaces sets the Namespace of every Vault object w read from a
 // Terraform resource whose namespace the configuration declares.
-func readNamespaces(w *world.World) {
+func readNamespaces(w *world.World, tf *tfModules) {
 	modules := map[string]*tfNamespaces{}
 	for _, f := range w.Files {
 		if f.Kind != world.KindTerraform || !strings.Contains(string(f.Src), "namespace") {
 			continue
 		}
-		var file *hcl.File
-		if strings.HasSuffix(strings.ToLower(f.Path), ".json") {
-			file, _ = hcljson.Parse(f.Src, f.Path)
-		} else {
-			file, _ = hclsyntax.ParseConfig(f.Src, f.Path, hcl.InitialPos)
-		}
-		if file == nil || file.Body == nil {
+		body := tf.bodyOf(f)
+		if body == nil {
 			continue
 		}
 		dir := filepath.Dir(f.Path)
@@ -63,7 +56,7 @@ func readNamespaces(w *world.World) {
 			m = &tfNamespaces{providers: map[string]world.Str{}, resources: map[string]tfResourceNS{}}
 			modules[dir] = m
 		}
-		content, _, _ := file.Body.PartialContent(tfNamespaceSchema)
+		content, _, _ := body.PartialContent(tfNamespaceSchema)
 		for _, b := range content.Blocks {
 			attrs, _ := b.Body.JustAttributes()
 			switch {
