@@ -88,6 +88,9 @@ func runAccess(paths []string, f *accessFlags, env Env) int {
 		return usageError(env, err)
 	}
 	cfg.Apply(w)
+	// Each read asks the same derived facts (KV versions, the servers'
+	// identity): work them out once.
+	defer w.Memoize()()
 	var matches []access.Workload
 	for _, wl := range access.Workloads(w) {
 		if wl.Job.Ref.Name == *job && (*group == "" || wl.Group.Name.V == *group) && (*task == "" || wl.Task.Name.V == *task) {
