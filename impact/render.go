@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 
+	"github.com/nvlint/nvlint/reports"
 	"github.com/nvlint/nvlint/rules"
 )
 
@@ -158,7 +159,7 @@ func WriteText(out io.Writer, r Report, color bool) error {
 	head := re.NewStyle().Bold(true)
 	dim := re.NewStyle().Foreground(lipgloss.Color("8"))
 	var b strings.Builder
-	fmt.Fprintf(&b, "Vault access from %s to %s: %s and %s compared\n", r.Base, r.Head, plural(r.Compared, "task"), plural(r.Reads, "read"))
+	fmt.Fprintf(&b, "Vault access from %s to %s: %s and %s compared\n", r.Base, r.Head, reports.Plural(r.Compared, "task"), reports.Plural(r.Reads, "read"))
 	for _, s := range sections {
 		gs := groupsOf(r.Changes, s.kind)
 		if len(gs) == 0 {
@@ -196,7 +197,7 @@ func WriteText(out io.Writer, r Report, color bool) error {
 		}
 		fmt.Fprintf(&b, "\n%s\n", head.Render(fmt.Sprintf("%s (%d)", title, len(ts))))
 		for _, t := range ts {
-			fmt.Fprintf(&b, "  %s %s: %s", mark, t.Task, plural(t.Reads, "Vault read"))
+			fmt.Fprintf(&b, "  %s %s: %s", mark, t.Task, reports.Plural(t.Reads, "Vault read"))
 			if added && t.Denied > 0 {
 				fmt.Fprintf(&b, ", %d not allowed", t.Denied)
 			}
@@ -261,14 +262,6 @@ func SummaryLine(s Summary) string {
 		return "No task's Vault access changes, and no finding is introduced or fixed."
 	}
 	return strings.Join(parts, ", ") + "."
-}
-
-// plural says n things: "1 task", "2 tasks", "3 Vault reads".
-func plural(n int, what string) string {
-	if n != 1 {
-		what += "s"
-	}
-	return fmt.Sprintf("%d %s", n, what)
 }
 
 // jsonChange is a change as the JSON report writes it.
@@ -341,7 +334,7 @@ func jsonFindings(fs []rules.Finding) []jsonFinding {
 func WriteMarkdown(out io.Writer, r Report) error {
 	var b strings.Builder
 	s := r.Summary()
-	fmt.Fprintf(&b, "### nvlint impact\n\nVault access from %s to %s: %s and %s compared.\n\n**%s**\n", md(r.Base), md(r.Head), plural(r.Compared, "task"), plural(r.Reads, "read"), SummaryLine(s))
+	fmt.Fprintf(&b, "### nvlint impact\n\nVault access from %s to %s: %s and %s compared.\n\n**%s**\n", md(r.Base), md(r.Head), reports.Plural(r.Compared, "task"), reports.Plural(r.Reads, "read"), SummaryLine(s))
 	if s.Lost > 0 {
 		b.WriteString("\n#### Access lost\n\n| Job | Group | Task | Operation | Path | Before | After | Cause |\n|---|---|---|---|---|---|---|---|\n")
 		for _, c := range r.Changes {

@@ -94,13 +94,13 @@ func (c *counts) add(s rules.Severity) {
 func (c counts) String() string {
 	var parts []string
 	if c.errors > 0 {
-		parts = append(parts, plural(c.errors, "error"))
+		parts = append(parts, Plural(c.errors, "error"))
 	}
 	if c.warnings > 0 {
-		parts = append(parts, plural(c.warnings, "warning"))
+		parts = append(parts, Plural(c.warnings, "warning"))
 	}
 	if c.infos > 0 {
-		parts = append(parts, plural(c.infos, "info"))
+		parts = append(parts, Plural(c.infos, "info"))
 	}
 	return strings.Join(parts, ", ")
 }

@@ -50,7 +50,7 @@ func writeGitHub(w io.Writer, r *Report) error {
 		fmt.Fprintf(&b, "::%s %s::%s\n", ghCommand(f.Severity), strings.Join(props, ","), ghData(githubMessage(f)))
 	}
 	s := r.Summary()
-	files := plural(s.Files, "file")
+	files := Plural(s.Files, "file")
 	if s.Files == 0 {
 		files = "the live clusters"
 	}

@@ -31,7 +31,7 @@ const maxMarkdown = 60000
 func writeMarkdown(w io.Writer, r *Report, opts Options) error {
 	var b bytes.Buffer
 	s := r.Summary()
-	files := plural(s.Files, "file")
+	files := Plural(s.Files, "file")
 	if s.Files == 0 {
 		files = "the live clusters"
 	}
@@ -93,7 +93,7 @@ func writeMarkdown(w io.Writer, r *Report, opts Options) error {
 		var sec bytes.Buffer
 		writeMarkdownFile(&sec, g, src, opts)
 		if b.Len()+sec.Len() > maxMarkdown {
-			fmt.Fprintf(&b, "_%s not shown to keep this comment within GitHub's size limit; the other reports (text, SARIF, JUnit) have every finding:_\n\n", plural(len(groups)-i, "more file"))
+			fmt.Fprintf(&b, "_%s not shown to keep this comment within GitHub's size limit; the other reports (text, SARIF, JUnit) have every finding:_\n\n", Plural(len(groups)-i, "more file"))
 			for _, rest := range groups[i:] {
 				fmt.Fprintf(&b, "- %s: %s\n", mdCode(groupTitle(rest.File)), groupCounts(rest))
 			}

@@ -443,7 +443,7 @@ func writeVerbose(b *bytes.Buffer, st textStyles, r *Report) {
 
 func summaryLine(st textStyles, r *Report) string {
 	s := r.Summary()
-	files := plural(s.Files, "file")
+	files := Plural(s.Files, "file")
 	if s.Files == 0 {
 		files = "the live clusters"
 	}
@@ -468,13 +468,13 @@ func summaryLine(st textStyles, r *Report) string {
 	}
 	var parts []string
 	if s.Errors > 0 {
-		parts = append(parts, st.err.Render(plural(s.Errors, "error")))
+		parts = append(parts, st.err.Render(Plural(s.Errors, "error")))
 	}
 	if s.Warnings > 0 {
-		parts = append(parts, st.warn.Render(plural(s.Warnings, "warning")))
+		parts = append(parts, st.warn.Render(Plural(s.Warnings, "warning")))
 	}
 	if s.Infos > 0 {
-		parts = append(parts, st.info.Render(plural(s.Infos, "info")))
+		parts = append(parts, st.info.Render(Plural(s.Infos, "info")))
 	}
 	mark := st.err.Render("✖")
 	if s.Errors == 0 {
@@ -497,7 +497,8 @@ func (r *Report) fixable() int {
 	return n
 }
 
-func plural(n int, word string) string {
+// Plural says n things: "1 file", "3 files".
+func Plural(n int, word string) string {
 	if n == 1 {
 		return "1 " + word
 	}
