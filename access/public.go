@@ -24,6 +24,15 @@ var pkiPublic = []string{
 	"ocsp", "ocsp/*", "unified-ocsp", "unified-ocsp/*",
 }
 
+// pkiPublicElems are pkiPublic split into path elements.
+var pkiPublicElems = func() [][]string {
+	out := make([][]string, len(pkiPublic))
+	for i, pat := range pkiPublic {
+		out[i] = strings.Split(pat, "/")
+	}
+	return out
+}()
+
 // PublicPath reports whether a read of path reaches an endpoint Vault
 // serves to anyone, without a token: a public endpoint of a PKI mount.
 // The mount must be recognisably PKI, by a name containing "pki" (pki,
@@ -36,9 +45,9 @@ func PublicPath(w *world.World, path string) (mount, pattern string, ok bool) {
 	for i := 1; i < len(elems); i++ {
 		m := strings.Join(elems[:i], "/")
 		rest := elems[i:]
-		for _, pat := range pkiPublic {
-			if matchPattern(strings.Split(pat, "/"), rest) && isPKIMount(w, m) {
-				return m, pat, true
+		for j, pat := range pkiPublicElems {
+			if matchPattern(pat, rest) && isPKIMount(w, m) {
+				return m, pkiPublic[j], true
 			}
 		}
 	}
@@ -66,16 +75,32 @@ func isPKIMount(w *world.World, mount string) bool {
 	if w == nil {
 		return false
 	}
+	return world.Derived(w, pkiMountsKey, pkiMounts)[mount]
+}
+
+var pkiMountsKey = world.NewDerivedKey("the mounts policies grant issue/ or sign/ below")
+
+// pkiMounts are the mounts some policy grants issue/ or sign/ below:
+// every prefix of a rule's path that "/issue/" or "/sign/" follows.
+func pkiMounts(w *world.World) map[string]bool {
+	out := map[string]bool{}
 	for _, pol := range w.Policies {
 		if pol.ACL == nil {
 			continue
 		}
 		for _, r := range pol.ACL.Rules {
 			p := strings.TrimPrefix(r.Path, "/")
-			if strings.HasPrefix(p, mount+"/issue/") || strings.HasPrefix(p, mount+"/sign/") {
-				return true
+			for _, sep := range []string{"/issue/", "/sign/"} {
+				for off := 0; ; {
+					i := strings.Index(p[off:], sep)
+					if i < 0 {
+						break
+					}
+					out[p[:off+i]] = true
+					off += i + 1
+				}
 			}
 		}
 	}
-	return false
+	return out
 }
