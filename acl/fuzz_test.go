@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	_ "github.com/nvlint/nvlint/internal/fuzzcrash"
 )
 
 var fuzzPolicySeeds = []string{

@@ -14,6 +14,7 @@ import (
 	"github.com/nvlint/nvlint/checks"
 	"github.com/nvlint/nvlint/inputs"
 	"github.com/nvlint/nvlint/internal/corpus"
+	_ "github.com/nvlint/nvlint/internal/fuzzcrash"
 	"github.com/nvlint/nvlint/rules"
 	"github.com/nvlint/nvlint/world"
 )

@@ -3,6 +3,8 @@ package templates
 import (
 	"errors"
 	"testing"
+
+	_ "github.com/nvlint/nvlint/internal/fuzzcrash"
 )
 
 func FuzzFind(f *testing.F) {
