@@ -89,6 +89,7 @@ func All() []rules.Rule {
 		live.JWTPathNotMounted,
 		live.MigrationPending,
 		live.VaultVersionQuirk,
+		live.NomadVersionQuirk,
 		live.FailingAllocation,
 	}
 }
