@@ -55,7 +55,10 @@ type quirkHit struct {
 
 var nomadQuirks = []nomadQuirk{
 	{issue: "nomad#23859", affected: func(v string) bool {
-		return before(v, "1.9.4") && !(enterprise(v) && line(v, "1.8") && !before(v, "1.8.8"))
+		if enterprise(v) && line(v, "1.8") {
+			return before(v, "1.8.8")
+		}
+		return before(v, "1.9.4")
 	}, check: expiredLeaseRetried},
 	{issue: "nomad#25812", affected: func(v string) bool {
 		switch {
