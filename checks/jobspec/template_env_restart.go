@@ -35,7 +35,7 @@ var templateEnvRestartMeta = rules.Meta{
 			"Only reads known to be leased are reported: a mount Vault (doctor) or Terraform says is not KV, pkiCert, and, where the mount's type is not known, " +
 			"the dynamic-secret paths <mount>/creds/, /issue/, /sts/ and /sign/ (the message says so). KV secrets have no lease and change only when someone writes them. " +
 			"Batch jobs are not reported: their tasks are meant to end. Applies to every release nvlint supports: change_mode defaults to \"restart\" " +
-			"(api/tasks.go Template.Canonicalize) and a template runner re-reads env templates only on restart, from 1.9 to 2.0.5 alike.\n" +
+			"(api/tasks.go Template.Canonicalize) and new env template values reach the process only when it starts again (template.go), from 1.9 to 2.0.5 alike.\n" +
 			"A template runner that gives up retrying Vault fails the task whatever its change_mode: see NV305 for client { template { vault_retry } }.",
 		Example: "template {\n  data        = \"{{ with secret \\\"database/creds/app\\\" }}DB_PASSWORD={{ .Data.password }}{{ end }}\"\n  destination = \"secrets/db.env\"\n  env         = true\n}",
 		Fix: "Render the secret to a file (env = false) that the application rereads, with change_mode = \"signal\" and a change_signal it handles " +
