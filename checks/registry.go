@@ -61,6 +61,7 @@ func All() []rules.Rule {
 		agent.UnknownKey,
 		agent.DeprecatedKey,
 		agent.TokenOnClient,
+		agent.VaultRetryGivesUp,
 		jobspec.TemplateSecretWithoutVault,
 		jobspec.SecretTemplateOutsideSecrets,
 		jobspec.VaultPoliciesIgnored,
@@ -72,6 +73,7 @@ func All() []rules.Rule {
 		jobspec.SecretEngineMismatch,
 		jobspec.SecretReferenceUndefined,
 		jobspec.TemplateReadDenied,
+		jobspec.TemplateEnvRestart,
 		policy.TaskTokenCannotRenew,
 		policy.PolicyRejectedByVault,
 		policy.PolicyPathNeverMatches,
@@ -89,6 +91,7 @@ func All() []rules.Rule {
 		live.JWTPathNotMounted,
 		live.MigrationPending,
 		live.VaultVersionQuirk,
+		live.NomadVersionQuirk,
 		live.FailingAllocation,
 	}
 }

@@ -12,7 +12,15 @@ var (
 	agentRootSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 		{Type: "vault"}, {Type: "server"}, {Type: "client"},
 	}}
-	enabledSchema    = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "enabled"}}}
+	enabledSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "enabled"}}}
+	clientSchema  = &hcl.BodySchema{
+		Attributes: []hcl.AttributeSchema{{Name: "enabled"}},
+		Blocks:     []hcl.BlockHeaderSchema{{Type: "template"}},
+	}
+	clientTemplateSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "vault_retry"}}}
+	retrySchema          = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+		{Name: "attempts"}, {Name: "backoff"}, {Name: "max_backoff"},
+	}}
 	vaultAgentSchema = &hcl.BodySchema{
 		Attributes: []hcl.AttributeSchema{
 			{Name: "name"}, {Name: "enabled"}, {Name: "address"}, {Name: "token"},
@@ -35,9 +43,22 @@ func loadAgentHCL(f *world.File, body hcl.Body, w *world.World) {
 			f.Diags = append(f.Diags, typeCheck(c.Attributes, enabledTypes)...)
 			a.Server = boolAttr(c.Attributes, "enabled")
 		case "client":
-			c, _, _ := b.Body.PartialContent(enabledSchema)
+			c, _, _ := b.Body.PartialContent(clientSchema)
 			f.Diags = append(f.Diags, typeCheck(c.Attributes, enabledTypes)...)
 			a.Client = boolAttr(c.Attributes, "enabled")
+			for _, tb := range c.Blocks {
+				tc, _, _ := tb.Body.PartialContent(clientTemplateSchema)
+				for _, rb := range tc.Blocks {
+					rc, _, _ := rb.Body.PartialContent(retrySchema)
+					f.Diags = append(f.Diags, typeCheck(rc.Attributes, retryTypes)...)
+					a.VaultRetry = &world.RetryConfig{
+						Range:      rb.DefRange,
+						Attempts:   intAttr(rc.Attributes, "attempts"),
+						Backoff:    strAttr(rc.Attributes, "backoff"),
+						MaxBackoff: strAttr(rc.Attributes, "max_backoff"),
+					}
+				}
+			}
 		case "vault":
 			a.Vaults = append(a.Vaults, vaultConfig(f, b))
 		}

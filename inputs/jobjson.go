@@ -101,6 +101,9 @@ func taskJSON(ta hcl.Attributes) *world.Task {
 			Role:      strAttr(va, "Role"),
 			Cluster:   strAttr(va, "Cluster"),
 			Namespace: strAttr(va, "Namespace"),
+
+			ChangeMode:           strAttr(va, "ChangeMode"),
+			AllowTokenExpiration: boolAttr(va, "AllowTokenExpiration"),
 		}
 	}
 	for _, ia := range objectList(attrExpr(ta, "Identities")) {
@@ -113,6 +116,7 @@ func taskJSON(ta hcl.Attributes) *world.Task {
 			Source:      strAttr(tp, "SourcePath"),
 			Destination: strAttr(tp, "DestPath"),
 			Env:         boolAttr(tp, "Envvars"),
+			ChangeMode:  strAttr(tp, "ChangeMode"),
 			LeftDelim:   strAttr(tp, "LeftDelim"),
 			RightDelim:  strAttr(tp, "RightDelim"),
 		}
@@ -177,12 +181,14 @@ type apiJob struct {
 			Name  json.RawMessage `json:",omitempty"`
 			Vault *struct {
 				Policies, Role, Cluster, Namespace json.RawMessage `json:",omitempty"`
+				ChangeMode, AllowTokenExpiration   json.RawMessage `json:",omitempty"`
 			} `json:",omitempty"`
 			Identities *[]*struct {
 				Name, Audience json.RawMessage `json:",omitempty"`
 			} `json:",omitempty"`
 			Templates *[]*struct {
 				SourcePath, DestPath, Envvars, LeftDelim, RightDelim, EmbeddedTmpl json.RawMessage `json:",omitempty"`
+				ChangeMode                                                         json.RawMessage `json:",omitempty"`
 			} `json:",omitempty"`
 			Secrets *[]*struct {
 				Name, Provider, Path json.RawMessage `json:",omitempty"`

@@ -44,13 +44,14 @@ var (
 	secretConfigSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "engine"}}}
 	vaultBlockSchema   = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 		{Name: "policies"}, {Name: "role"}, {Name: "cluster"}, {Name: "namespace"},
+		{Name: "change_mode"}, {Name: "allow_token_expiration"},
 	}}
 	identitySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 		{Name: "name"}, {Name: "aud"}, {Name: "ttl"},
 	}}
 	templateSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 		{Name: "data"}, {Name: "source"}, {Name: "destination"}, {Name: "env"},
-		{Name: "left_delimiter"}, {Name: "right_delimiter"},
+		{Name: "left_delimiter"}, {Name: "right_delimiter"}, {Name: "change_mode"},
 	}}
 )
 
@@ -259,6 +260,7 @@ func taskHCL(b *hcl.Block, src []byte, repo *templateFiles) *world.Task {
 				Source:      strAttr(c.Attributes, "source"),
 				Destination: strAttr(c.Attributes, "destination"),
 				Env:         boolAttr(c.Attributes, "env"),
+				ChangeMode:  strAttr(c.Attributes, "change_mode"),
 				LeftDelim:   strAttr(c.Attributes, "left_delimiter"),
 				RightDelim:  strAttr(c.Attributes, "right_delimiter"),
 			}
@@ -326,6 +328,9 @@ func vaultBlock(b *hcl.Block, level string, repo *templateFiles) *world.VaultBlo
 		Role:      strAttr(c.Attributes, "role"),
 		Cluster:   strAttr(c.Attributes, "cluster"),
 		Namespace: strAttr(c.Attributes, "namespace"),
+
+		ChangeMode:           strAttr(c.Attributes, "change_mode"),
+		AllowTokenExpiration: boolAttr(c.Attributes, "allow_token_expiration"),
 	}
 }
 

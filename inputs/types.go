@@ -35,14 +35,15 @@ type attrTypes map[string]valueType
 
 var (
 	jobTypes      = attrTypes{"namespace": tString, "type": tString, "id": tString}
-	vaultTypes    = attrTypes{"policies": tListStrict, "role": tString, "cluster": tString, "namespace": tString}
+	vaultTypes    = attrTypes{"policies": tListStrict, "role": tString, "cluster": tString, "namespace": tString, "change_mode": tString, "allow_token_expiration": tBoolStrict}
 	identityTypes = attrTypes{"name": tString, "aud": tListStrict, "ttl": tString}
 	secretTypes   = attrTypes{"provider": tString, "path": tString, "engine": tString}
 	templateTypes = attrTypes{
 		"data": tString, "source": tString, "destination": tString, "env": tBoolStrict,
-		"left_delimiter": tString, "right_delimiter": tString,
+		"left_delimiter": tString, "right_delimiter": tString, "change_mode": tString,
 	}
 	enabledTypes    = attrTypes{"enabled": tBool}
+	retryTypes      = attrTypes{"attempts": tString, "backoff": tString, "max_backoff": tString}
 	agentVaultTypes = attrTypes{
 		"name": tString, "enabled": tBool, "address": tString, "token": tString, "create_from_role": tString,
 		"allow_unauthenticated": tBool, "task_token_ttl": tString, "jwt_auth_backend_path": tString, "namespace": tString,

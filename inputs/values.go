@@ -85,6 +85,31 @@ func boolAttr(attrs hcl.Attributes, name string) world.Bool {
 	return out
 }
 
+// intAttr reads a whole number; a string of digits counts, as Nomad's
+// agent config decodes weakly.
+func intAttr(attrs hcl.Attributes, name string) world.Value[int64] {
+	a, ok := attrs[name]
+	if !ok {
+		return world.Value[int64]{}
+	}
+	out := world.Value[int64]{Set: true, Range: a.Expr.Range()}
+	v, ok := literal(a.Expr)
+	if !ok || v.IsNull() {
+		return out
+	}
+	switch v.Type() {
+	case cty.Number:
+		if i, acc := v.AsBigFloat().Int64(); acc == big.Exact {
+			out.V, out.Known = i, true
+		}
+	case cty.String:
+		if i, err := strconv.ParseInt(strings.TrimSpace(v.AsString()), 10, 64); err == nil {
+			out.V, out.Known = i, true
+		}
+	}
+	return out
+}
+
 // secondsAttr reads a Vault duration: whole seconds as a number, or a
 // string such as "72h", "30m" or "259200".
 func secondsAttr(attrs hcl.Attributes, name string) world.Seconds {

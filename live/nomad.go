@@ -111,8 +111,11 @@ func (c *collector) nomadGetBody(path, namespace string) ([]byte, error) {
 // agentSelf is the part of /v1/agent/self doctor reads.
 type agentSelf struct {
 	Config *struct {
-		Server  *struct{ Enabled *bool }
-		Client  *struct{ Enabled *bool }
+		Server *struct{ Enabled *bool }
+		Client *struct {
+			Enabled        *bool
+			TemplateConfig *struct{ VaultRetry *agentRetry }
+		}
 		Version *struct{ Version string }
 		Vaults  []agentVault
 		Vault   *agentVault // Nomad 1.6 and earlier
@@ -121,6 +124,14 @@ type agentSelf struct {
 		Name string
 		Tags map[string]string
 	} `json:"member"`
+}
+
+// agentRetry is a client template retry block; durations in
+// nanoseconds.
+type agentRetry struct {
+	Attempts   *int64
+	Backoff    *int64
+	MaxBackoff *int64
 }
 
 // agentVault is one agent vault block as agent/self shows it: Go field
@@ -196,6 +207,21 @@ func (c *collector) agentConfig(self *agentSelf) *world.AgentConfig {
 	}
 	if cfg.Client != nil && cfg.Client.Enabled != nil {
 		a.Client = known(*cfg.Client.Enabled)
+	}
+	if cfg.Client != nil && cfg.Client.TemplateConfig != nil && cfg.Client.TemplateConfig.VaultRetry != nil {
+		r := cfg.Client.TemplateConfig.VaultRetry
+		a.VaultRetry = &world.RetryConfig{}
+		if r.Attempts != nil {
+			a.VaultRetry.Attempts = world.Value[int64]{V: *r.Attempts, Set: true, Known: true}
+		}
+		for _, d := range []struct {
+			ns  *int64
+			dst *world.Str
+		}{{r.Backoff, &a.VaultRetry.Backoff}, {r.MaxBackoff, &a.VaultRetry.MaxBackoff}} {
+			if d.ns != nil {
+				*d.dst = world.Str{V: time.Duration(*d.ns).String(), Set: true, Known: true}
+			}
+		}
 	}
 	vaults := cfg.Vaults
 	if len(vaults) == 0 && cfg.Vault != nil {

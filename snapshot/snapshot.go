@@ -45,6 +45,16 @@ type Agent struct {
 	Server bool         `json:"server,omitempty"`
 	Client bool         `json:"client,omitempty"`
 	Vaults []AgentVault `json:"vaults"`
+	// VaultRetry is client { template { vault_retry } }.
+	VaultRetry *AgentRetry `json:"vault_retry,omitempty"`
+}
+
+// AgentRetry is a client template retry block; durations as Go writes
+// them ("250ms").
+type AgentRetry struct {
+	Attempts   *int64 `json:"attempts,omitempty"`
+	Backoff    string `json:"backoff,omitempty"`
+	MaxBackoff string `json:"max_backoff,omitempty"`
 }
 
 // AgentVault is one vault block.
@@ -100,6 +110,13 @@ func From(w *world.World) (*Snapshot, error) {
 				av.HasDefaultIdentity, av.DefaultIdentityAud, av.DefaultIdentityTTL = true, d.Aud.Strings(), d.TTL.V
 			}
 			ag.Vaults = append(ag.Vaults, av)
+		}
+		if r := a.VaultRetry; r != nil {
+			ag.VaultRetry = &AgentRetry{Backoff: r.Backoff.V, MaxBackoff: r.MaxBackoff.V}
+			if r.Attempts.IsKnown() {
+				n := r.Attempts.V
+				ag.VaultRetry.Attempts = &n
+			}
 		}
 		s.Agents = append(s.Agents, ag)
 	}
@@ -202,6 +219,12 @@ func (a Agent) config() *world.AgentConfig {
 			vc.DefaultIdentity = d
 		}
 		cfg.Vaults = append(cfg.Vaults, vc)
+	}
+	if r := a.VaultRetry; r != nil {
+		cfg.VaultRetry = &world.RetryConfig{Backoff: known(r.Backoff), MaxBackoff: known(r.MaxBackoff)}
+		if r.Attempts != nil {
+			cfg.VaultRetry.Attempts = world.Value[int64]{V: *r.Attempts, Set: true, Known: true}
+		}
 	}
 	return cfg
 }

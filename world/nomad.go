@@ -111,8 +111,37 @@ type VaultBlock struct {
 	Role      Str
 	Cluster   Str // "default" when unset
 	Namespace Str
+	// ChangeMode is what Nomad does when it replaces the task's token:
+	// "restart" (the default), "signal" or "noop".
+	ChangeMode Str
+	// AllowTokenExpiration turns Nomad's renewal of the token off.
+	AllowTokenExpiration Bool
 	// Level is "job", "group" or "task".
 	Level string
+}
+
+// ChangeModeName returns the block's change_mode, Nomad's default
+// "restart" when unset; "" when it is written but not known.
+func (v *VaultBlock) ChangeModeName() string {
+	return changeMode(v.ChangeMode)
+}
+
+// Renews reports whether Nomad renews the block's token: unless
+// allow_token_expiration is true (or not known).
+func (v *VaultBlock) Renews() bool {
+	return !v.AllowTokenExpiration.Set || (v.AllowTokenExpiration.Known && !v.AllowTokenExpiration.V)
+}
+
+// changeMode reads a change_mode: Nomad's default "restart" when unset,
+// "" when not known.
+func changeMode(s Str) string {
+	switch {
+	case !s.Set:
+		return "restart"
+	case !s.Known:
+		return ""
+	}
+	return strings.ToLower(s.V)
 }
 
 // ClusterName returns the Vault cluster the block uses.
@@ -143,8 +172,11 @@ type Template struct {
 	Source      Str
 	Destination Str
 	Env         Bool
-	LeftDelim   Str
-	RightDelim  Str
+	// ChangeMode is what Nomad does when the template renders new
+	// content: "restart" (the default), "signal", "script" or "noop".
+	ChangeMode Str
+	LeftDelim  Str
+	RightDelim Str
 
 	// calls are the Vault calls of Data, parsed once (VaultCalls).
 	callsOnce sync.Once
@@ -222,6 +254,18 @@ type AgentConfig struct {
 	Server Bool // server { enabled }
 	Client Bool // client { enabled }
 	Vaults []*VaultConfig
+	// VaultRetry is client { template { vault_retry } }: how long the
+	// clients' template runners keep retrying Vault before they give up.
+	VaultRetry *RetryConfig
+}
+
+// RetryConfig is a client template retry block. Unset values take
+// Nomad's defaults (client/config DefaultTemplateConfig).
+type RetryConfig struct {
+	Range      hcl.Range
+	Attempts   Value[int64] // 0 retries for ever
+	Backoff    Str          // a Go duration
+	MaxBackoff Str          // a Go duration; "0" leaves the backoff unbounded
 }
 
 // VaultConfig is one agent vault {} block.
@@ -279,6 +323,12 @@ func (a *AgentConfig) Vault(cluster string) *VaultConfig {
 		}
 	}
 	return nil
+}
+
+// ChangeModeName returns the template's change_mode, Nomad's default
+// "restart" when unset; "" when it is written but not known.
+func (t *Template) ChangeModeName() string {
+	return changeMode(t.ChangeMode)
 }
 
 // TextRange maps a span of the template's text (1-based line and column,

@@ -1,5 +1,6 @@
 // Package agent holds the rules about Nomad agent configuration files:
-// the vault {} block and its default_identity.
+// the vault {} block and its default_identity, and the client template
+// runner's retries of Vault.
 package agent
 
 import (

@@ -22,13 +22,16 @@ var jobPolicyMissingMeta = rules.Meta{
 	Doc: rules.Doc{
 		Why: "Vault creates a token with a policy that does not exist, with only the warning `Policy \"x\" does not exist`: the task starts, and " +
 			"everything that policy was meant to grant is denied. This rule needs the live list of policies (nvlint doctor, or lint --snapshot), " +
-			"since files alone rarely hold every policy.",
+			"since files alone rarely hold every policy." + legacyScope,
 		Example: "vault {\n  policies = [\"acces-tables\"]   # the policy is access-tables\n}",
 		Fix:     "Correct the policy name in the job, or write the policy to Vault (`vault policy write NAME FILE`).",
 	},
 }
 
 func (jobPolicyMissing) Check(p *rules.Pass) {
+	if legacyFlowGone(p) {
+		return
+	}
 	w := p.World
 	if w.Live == nil || w.Live.Vault == nil {
 		p.CannotDecide("only the live list of policies says which exist")

@@ -15,6 +15,25 @@ import (
 	"github.com/nvlint/nvlint/world"
 )
 
+// legacyScope ends the doc of every rule of the legacy flow: the
+// versions it assumes.
+const legacyScope = "\n\nApplies to Nomad 1.9 and earlier. From 1.10 the legacy flow is gone (nomad#25155): with nomad_version 1.10 or later in .nvlint.hcl, " +
+	"or live servers on 1.10 or later, the rule stays silent, and NV303 and NV405 report what still relies on the flow."
+
+// legacyFlowGone reports whether the targeted Nomad release has no
+// legacy token flow, and records why the rule says nothing: Nomad 1.10
+// removed it (nomad#25155), so its servers neither hold a Vault token
+// nor create task tokens from a role. The release is nomad_version in
+// .nvlint.hcl, or the live servers'; unknown, the rules apply.
+func legacyFlowGone(p *rules.Pass) bool {
+	nv := p.World.NomadVersion()
+	if !world.VersionAtLeast(nv, "1.10") {
+		return false
+	}
+	p.CannotDecide("Nomad %s has no legacy token flow (removed in 1.10): the rules of that flow do not apply", nv)
+	return true
+}
+
 // serverPolicies finds the Nomad server's policy: the one granting create
 // on the token role. When none does, the policies that manage tokens at
 // all are checked instead, since one of them was meant to.

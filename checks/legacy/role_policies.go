@@ -55,13 +55,16 @@ var roleAllowsServerPolicyMeta = rules.Meta{
 	Doc: rules.Doc{
 		Why: "The policy that lets the Nomad server create tokens from the role must be out of the role's reach. Otherwise any job that lists it in vault.policies gets a token " +
 			"that can mint tokens from the role itself, and with them any policy the role allows: whoever can submit a job owns Nomad's Vault access. " +
-			"A role with neither allowed_policies nor disallowed_policies is no safer: Vault then allows any subset of the server token's own policies.",
+			"A role with neither allowed_policies nor disallowed_policies is no safer: Vault then allows any subset of the server token's own policies." + legacyScope,
 		Example: "{\n  \"name\": \"nomad-cluster\",\n  \"disallowed_policies\": \"\"\n}",
 		Fix:     "List the server's policy in disallowed_policies (\"disallowed_policies\": \"nomad-server\"), or use an allowed_policies allow-list that leaves it out.",
 	},
 }
 
 func (roleAllowsServerPolicy) Check(p *rules.Pass) {
+	if legacyFlowGone(p) {
+		return
+	}
 	for _, r := range nomadTokenRoles(p.World) {
 		if !r.Ref.NameKnown() {
 			p.CannotDecide("token role %s: its name is known only when Terraform applies it, so the server's policy cannot be found by what it grants", r.Ref.Name)
@@ -139,13 +142,16 @@ var jobPolicyNotAllowedMeta = rules.Meta{
 	Doc: rules.Doc{
 		Why: "In the legacy flow the Nomad server creates each task's token from the token role with the task's vault.policies. Vault refuses a policy outside " +
 			"allowed_policies or inside disallowed_policies, and Nomad refuses `root` outright; the task is then killed with `Vault: server failed to derive vault token`. " +
-			"Requesting the server's own policy would hand the job the server's power.",
+			"Requesting the server's own policy would hand the job the server's power." + legacyScope,
 		Example: "vault {\n  policies = [\"nomad-server\"]\n}",
 		Fix:     "Request only policies the role allows, or add the policy to the role's allowed_policies (never the server's own policy or root).",
 	},
 }
 
 func (jobPolicyNotAllowed) Check(p *rules.Pass) {
+	if legacyFlowGone(p) {
+		return
+	}
 	lr, haveRole := p.World.LegacyTokenRole()
 	var serverPols map[string]*world.Policy
 	if haveRole && lr.NameKnown() {

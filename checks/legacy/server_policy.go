@@ -21,7 +21,7 @@ var serverPolicyCapabilityMeta = rules.Meta{
 		Why: "In the legacy flow (Nomad 1.9 and earlier) every Nomad server checks its own Vault token with sys/capabilities-self at startup. " +
 			"A missing capability makes it log `failed to validate self token/role` and refuse to create task tokens, so every task with a vault block " +
 			"fails with `Vault: server failed to derive vault token`. The server's policy is the one that grants update on auth/token/create/<role>, " +
-			"where <role> is the agent config's create_from_role.",
+			"where <role> is the agent config's create_from_role." + legacyScope,
 		Example: "path \"auth/token/create/nomad-cluster\" {\n  capabilities = [\"update\"]\n}\n# auth/token/revoke-accessor, auth/token/roles/nomad-cluster, ... missing",
 		Fix: "Grant every path of the documented nomad-server policy: auth/token/create/<role> (update), auth/token/roles/<role> (read), " +
 			"auth/token/lookup-self (read), auth/token/lookup (update, needed when allow_unauthenticated = false), auth/token/revoke-accessor (update), " +
@@ -30,6 +30,9 @@ var serverPolicyCapabilityMeta = rules.Meta{
 }
 
 func (serverPolicyCapability) Check(p *rules.Pass) {
+	if legacyFlowGone(p) {
+		return
+	}
 	lr, pols, ok := serverPolicies(p)
 	if !ok {
 		return
@@ -69,13 +72,16 @@ var serverCapabilitiesSelfMeta = rules.Meta{
 	Needs: []world.Kind{world.KindPolicy},
 	Doc: rules.Doc{
 		Why: "Without update on sys/capabilities-self, a Nomad server (1.9 and earlier) only logs `can not lookup token capabilities. As such certain operations may fail in the future` " +
-			"and skips all its capability checks, so a missing capability surfaces later as failing tasks instead of at startup.",
+			"and skips all its capability checks, so a missing capability surfaces later as failing tasks instead of at startup." + legacyScope,
 		Example: "# nomad-server policy without:\npath \"sys/capabilities-self\" {\n  capabilities = [\"update\"]\n}",
 		Fix:     "Add `path \"sys/capabilities-self\" { capabilities = [\"update\"] }` to the server's policy (Vault's default policy also grants it).",
 	},
 }
 
 func (serverCapabilitiesSelf) Check(p *rules.Pass) {
+	if legacyFlowGone(p) {
+		return
+	}
 	_, pols, ok := serverPolicies(p)
 	if !ok {
 		return

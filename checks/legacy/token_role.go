@@ -64,13 +64,16 @@ var roleNotRenewableMeta = rules.Meta{
 	Title: "the token role makes tokens that cannot be renewed",
 	Needs: []world.Kind{world.KindTokenRole},
 	Doc: rules.Doc{
-		Why:     "Nomad (1.9 and earlier) refuses a role with renewable = false (`Role must allow tokens to be renewed`) and creates no task tokens; tasks then fail to start.",
+		Why:     "Nomad (1.9 and earlier) refuses a role with renewable = false (`Role must allow tokens to be renewed`) and creates no task tokens; tasks then fail to start." + legacyScope,
 		Example: "{\n  \"name\": \"nomad-cluster\",\n  \"renewable\": false\n}",
 		Fix:     "Set \"renewable\": true (Vault's default) and rewrite the role with `vault write auth/token/roles/nomad-cluster @nomad-cluster-role.json`.",
 	},
 }
 
 func (roleNotRenewable) Check(p *rules.Pass) {
+	if legacyFlowGone(p) {
+		return
+	}
 	for _, r := range nomadTokenRoles(p.World) {
 		if r.Renewable.IsKnown() && !r.Renewable.V {
 			p.Report(rules.Finding{
@@ -97,13 +100,16 @@ var roleExplicitMaxTTLMeta = rules.Meta{
 	Needs: []world.Kind{world.KindTokenRole},
 	Doc: rules.Doc{
 		Why: "Nomad (1.9 and earlier) refuses a role whose explicit_max_ttl or token_explicit_max_ttl is not 0 (`Role can not use an explicit max ttl. Token must be periodic.`): " +
-			"task tokens must be renewable for as long as the task runs.",
+			"task tokens must be renewable for as long as the task runs." + legacyScope,
 		Example: "{\n  \"name\": \"nomad-cluster\",\n  \"token_explicit_max_ttl\": 3600\n}",
 		Fix:     "Set explicit_max_ttl and token_explicit_max_ttl to 0 and use a period instead.",
 	},
 }
 
 func (roleExplicitMaxTTL) Check(p *rules.Pass) {
+	if legacyFlowGone(p) {
+		return
+	}
 	for _, r := range nomadTokenRoles(p.World) {
 		for _, f := range []struct {
 			key string
@@ -134,13 +140,16 @@ var roleNotPeriodicMeta = rules.Meta{
 	Title: "the token role does not make periodic tokens",
 	Needs: []world.Kind{world.KindTokenRole},
 	Doc: rules.Doc{
-		Why:     "Nomad (1.9 and earlier) refuses a role with neither period nor token_period (`Role must have a non-zero period to make tokens periodic.`).",
+		Why:     "Nomad (1.9 and earlier) refuses a role with neither period nor token_period (`Role must have a non-zero period to make tokens periodic.`)." + legacyScope,
 		Example: "{\n  \"name\": \"nomad-cluster\",\n  \"renewable\": true\n}",
 		Fix:     "Set \"token_period\": 259200 (72h, as the Nomad docs suggest) or \"period\".",
 	},
 }
 
 func (roleNotPeriodic) Check(p *rules.Pass) {
+	if legacyFlowGone(p) {
+		return
+	}
 	for _, r := range nomadTokenRoles(p.World) {
 		if (r.Period.Set && !r.Period.Known) || (r.TokenPeriod.Set && !r.TokenPeriod.Known) {
 			continue
@@ -179,13 +188,16 @@ var roleNotOrphanMeta = rules.Meta{
 	Needs: []world.Kind{world.KindTokenRole},
 	Doc: rules.Doc{
 		Why: "With orphan = false every task token is a child of the Nomad server's token: when that token expires or is revoked (a server rebuilt, a token rotated), " +
-			"Vault revokes every running task's token and its leases. Nomad does not enforce the setting; its docs recommend orphan = true.",
+			"Vault revokes every running task's token and its leases. Nomad does not enforce the setting; its docs recommend orphan = true." + legacyScope,
 		Example: "{\n  \"name\": \"nomad-cluster\",\n  \"orphan\": false\n}",
 		Fix:     "Set \"orphan\": true.",
 	},
 }
 
 func (roleNotOrphan) Check(p *rules.Pass) {
+	if legacyFlowGone(p) {
+		return
+	}
 	for _, r := range nomadTokenRoles(p.World) {
 		if r.Orphan.Set && (!r.Orphan.Known || r.Orphan.V) {
 			continue
