@@ -311,7 +311,7 @@ func reportOf(w *world.World, res rules.Result, notes inputs.Notes, catalog []ru
 	return &reports.Report{
 		Findings: res.Findings, Skipped: res.Skipped, Notes: notes,
 		Files: w.Files, Catalog: catalog, Ran: res.Ran, Version: Version(),
-		Suppressed: len(res.Suppressed),
+		Suppressed: len(res.Suppressed), Setups: res.Setups,
 	}
 }
 

@@ -24,6 +24,8 @@ type Result struct {
 	// Ran holds the IDs of the rules that ran: enabled, with every input
 	// they need present.
 	Ran map[string]bool
+	// Setups names the setups RunSetups ran, in order; nil for one world.
+	Setups []string
 }
 
 // Skip says why a rule was silent.

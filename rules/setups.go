@@ -89,6 +89,7 @@ func RunSetups(setups []Setup, all []Rule, s Settings) Result {
 	out := Result{Ran: map[string]bool{}}
 	for i, r := range results {
 		name := setups[i].Name
+		out.Setups = append(out.Setups, name)
 		for _, f := range r.Findings {
 			f.Setup = name
 			out.Findings = append(out.Findings, f)
