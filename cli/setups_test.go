@@ -269,6 +269,18 @@ func TestSetupsSARIF(t *testing.T) {
 	if !strings.Contains(gh.stdout, "::[staging] policy web path") || !strings.Contains(gh.stdout, "in 10 files of 2 setups") {
 		t.Errorf("github annotations:\n%s", gh.stdout)
 	}
+	for format, want := range map[string][]string{
+		"junit":      {`name="[staging] shared/vault-policy-web.hcl: policy web`, `skipped message="[prod] needs a Vault token role&#xA;[staging] needs`},
+		"checkstyle": {`message="[staging] policy web path`},
+		"markdown":   {"in 10 files of 2 setups", "<summary>setup staging · <code>shared/vault-policy-web.hcl</code> — 1 warning</summary>"},
+	} {
+		out := lintIn(t, dir, "lint", "--format", format, ".").stdout
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				t.Errorf("--format %s lacks %q:\n%s", format, w, out)
+			}
+		}
+	}
 }
 
 // A suppression in a file two setups share is used when one setup's

@@ -70,7 +70,11 @@ func writeJUnit(w io.Writer, r *Report, opts Options) error {
 	// of rules that ran but could not decide something.
 	skipped := map[string][]string{}
 	for _, sk := range r.Skipped {
-		skipped[sk.Rule.ID] = append(skipped[sk.Rule.ID], sk.Reason)
+		reason := sk.Reason
+		if sk.Setup != "" {
+			reason = "[" + sk.Setup + "] " + reason
+		}
+		skipped[sk.Rule.ID] = append(skipped[sk.Rule.ID], reason)
 	}
 	if r.Ran != nil {
 		kept := suites[:0]
