@@ -338,3 +338,25 @@ func TestSetupsWithSnapshot(t *testing.T) {
 		t.Errorf("one setup with a snapshot: exit 2: %s", r.stderr)
 	}
 }
+
+func TestAccessInASetup(t *testing.T) {
+	dir := monorepo(t)
+	r := lintIn(t, dir, "access", "--job", "web", ".")
+	if r.code != 2 || !strings.Contains(r.stderr, `job "web" is in setups prod, staging; pick one with --setup`) {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	// staging has the role its default_role names; prod does not.
+	if r := lintIn(t, dir, "access", "--job", "web", "--setup", "staging", "."); r.code != 0 || !strings.Contains(r.stdout, "ALLOWED read kv/data/default/web/config") {
+		t.Errorf("staging: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := lintIn(t, dir, "access", "--job", "web", "--setup", "prod", "."); !strings.Contains(r.stdout, "JWT role web is not given") {
+		t.Errorf("prod: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := lintIn(t, dir, "access", "--job", "web", "--setup", "qa", "."); r.code != 2 || !strings.Contains(r.stderr, "no such setup among the files given (prod, staging)") {
+		t.Errorf("qa: exit %d, stderr %q", r.code, r.stderr)
+	}
+	// Only prod's files: one setup has the job.
+	if r := lintIn(t, dir, "access", "--job", "web", "prod"); !strings.Contains(r.stdout, "JWT role web is not given") {
+		t.Errorf("prod files: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
