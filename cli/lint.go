@@ -278,6 +278,9 @@ func printSummary(env Env, rep *reports.Report, outs []reports.Output, where str
 	s := rep.Summary()
 	if where == "" {
 		where = fmt.Sprintf("%d file%s", s.Files, plural(s.Files))
+		if n := len(rep.Setups); n > 0 {
+			where += fmt.Sprintf(" of %d setup%s", n, plural(n))
+		}
 	}
 	verdict := "no problems"
 	if s.Findings > 0 {

@@ -265,6 +265,9 @@ func TestSetupsSARIF(t *testing.T) {
 	if len(run.Results) != 3 || len(fps) != 3 {
 		t.Errorf("%d results, %d fingerprints; want 3 of each (one problem, two setups: two alerts)", len(run.Results), len(fps))
 	}
+	if r := lintIn(t, dir, "lint", "--format", "sarif="+filepath.Join(t.TempDir(), "out.sarif"), "."); !strings.Contains(r.stderr, "nvlint: 1 error, 2 warnings in 10 files of 2 setups; report written to") {
+		t.Errorf("summary on stderr: %q", r.stderr)
+	}
 	gh := lintIn(t, dir, "lint", "--format", "github", ".")
 	if !strings.Contains(gh.stdout, "::[staging] policy web path") || !strings.Contains(gh.stdout, "in 10 files of 2 setups") {
 		t.Errorf("github annotations:\n%s", gh.stdout)
