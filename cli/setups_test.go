@@ -363,3 +363,19 @@ func TestAccessInASetup(t *testing.T) {
 		t.Errorf("prod files: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// impact compares files as one setup: it says so when they are several.
+func TestImpactWarnsOfSetups(t *testing.T) {
+	dir := monorepo(t)
+	base := t.TempDir()
+	if err := os.CopyFS(base, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	r := lintIn(t, dir, "impact", "--base-dir", base, ".")
+	if !strings.Contains(r.stderr, "impact judges the files given as one setup, and they are in 2 setups of") {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := lintIn(t, dir, "impact", "--base-dir", base, "prod"); strings.Contains(r.stderr, "one setup") {
+		t.Errorf("one setup's paths: stderr %q", r.stderr)
+	}
+}
