@@ -379,3 +379,35 @@ func TestImpactWarnsOfSetups(t *testing.T) {
 		t.Errorf("one setup's paths: stderr %q", r.stderr)
 	}
 }
+
+// A setup block's own releases and names win over the config's.
+func TestSetupHints(t *testing.T) {
+	dir := monorepo(t)
+	for _, env := range []string{"prod", "staging"} {
+		agent := filepath.Join(dir, env, "nomad.hcl")
+		write(t, agent, strings.Replace(read(t, agent), "  enabled = true\n  address", "  enabled = true\n  task_token_ttl = \"1h\"\n  address", 1))
+	}
+	cfg := filepath.Join(dir, ".nvlint.hcl")
+	write(t, cfg, "nomad_version = \"1.9.7\"\n"+strings.Replace(read(t, cfg), `paths = ["prod", "shared"]`, `paths = ["prod", "shared"]
+  nomad_version = "1.10.2"`, 1))
+	sev := map[string]string{}
+	var raw struct {
+		Findings []struct {
+			Rule, Setup, Severity string
+		}
+	}
+	r := lintIn(t, dir, "lint", "--format", "json", ".")
+	if err := json.Unmarshal([]byte(r.stdout), &raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range raw.Findings {
+		if f.Rule == "NV303" {
+			sev[f.Setup] = f.Severity
+		}
+	}
+	// Removed in 1.10: an error in prod, which runs it; a warning in
+	// staging, still on 1.9.
+	if sev["prod"] != "error" || sev["staging"] != "warning" {
+		t.Errorf("NV303 severities %v\n%s", sev, r.stdout)
+	}
+}

@@ -71,6 +71,9 @@ type Setup struct {
 	// prod next to the config, not any directory named prod.
 	Paths []string
 	Range hcl.Range
+	// Hints are what the block declares in place of the config's own
+	// (nomad_version, jwt_mount...): set ones win.
+	Hints world.Hints
 }
 
 // Find looks for .nvlint.hcl in dir and its parents, up to the root of
@@ -201,7 +204,13 @@ var rootSchema = &hcl.BodySchema{
 }
 
 var setupSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "paths", Required: true}},
+	Attributes: []hcl.AttributeSchema{
+		{Name: "paths", Required: true},
+		// What differs from setup to setup: releases and names.
+		{Name: "nomad_version"}, {Name: "vault_version"},
+		{Name: "server_policy"}, {Name: "token_role"},
+		{Name: "jwt_mount"}, {Name: "jwt_accessor"},
+	},
 }
 
 var ruleSchema = &hcl.BodySchema{
@@ -228,40 +237,7 @@ func Parse(src []byte, filename string, catalog []rules.Rule) (*Config, hcl.Diag
 		c.Dir = filepath.Dir(abs)
 	}
 
-	for _, spec := range []struct {
-		name    string
-		dst     *world.Str
-		version bool
-	}{
-		{"nomad_version", &c.Hints.NomadVersion, true},
-		{"vault_version", &c.Hints.VaultVersion, true},
-		{"server_policy", &c.Hints.ServerPolicy, false},
-		{"token_role", &c.Hints.TokenRole, false},
-		{"jwt_mount", &c.Hints.JWTMount, false},
-		{"jwt_accessor", &c.Hints.JWTAccessor, false},
-	} {
-		attr, ok := content.Attributes[spec.name]
-		if !ok {
-			continue
-		}
-		s, d := str(attr)
-		diags = append(diags, d...)
-		if d.HasErrors() {
-			continue
-		}
-		switch {
-		case s == "":
-			diags = append(diags, errAt(attr.Expr.Range(), "Empty value", spec.name+" must not be empty; remove it instead"))
-			continue
-		case spec.version && !world.ValidVersion(s):
-			diags = append(diags, errAt(attr.Expr.Range(), "Invalid version", fmt.Sprintf("%s %q is not a release number such as \"1.10\" or \"1.10.2\"", spec.name, s)))
-			continue
-		}
-		if spec.name == "jwt_mount" {
-			s = strings.Trim(strings.TrimPrefix(strings.Trim(s, "/"), "auth/"), "/")
-		}
-		*spec.dst = world.Str{V: s, Set: true, Known: true, Range: attr.Expr.Range()}
-	}
+	diags = append(diags, hints(content.Attributes, &c.Hints)...)
 
 	if attr, ok := content.Attributes["ignore_paths"]; ok {
 		pats, d := strList(attr)
@@ -292,6 +268,47 @@ func Parse(src []byte, filename string, catalog []rules.Rule) (*Config, hcl.Diag
 	}
 	suggest(diags)
 	return c, diags
+}
+
+// hints reads the attributes that declare what the files cannot tell,
+// at the top of the config or in a setup block.
+func hints(attrs hcl.Attributes, h *world.Hints) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, spec := range []struct {
+		name    string
+		dst     *world.Str
+		version bool
+	}{
+		{"nomad_version", &h.NomadVersion, true},
+		{"vault_version", &h.VaultVersion, true},
+		{"server_policy", &h.ServerPolicy, false},
+		{"token_role", &h.TokenRole, false},
+		{"jwt_mount", &h.JWTMount, false},
+		{"jwt_accessor", &h.JWTAccessor, false},
+	} {
+		attr, ok := attrs[spec.name]
+		if !ok {
+			continue
+		}
+		s, d := str(attr)
+		diags = append(diags, d...)
+		if d.HasErrors() {
+			continue
+		}
+		switch {
+		case s == "":
+			diags = append(diags, errAt(attr.Expr.Range(), "Empty value", spec.name+" must not be empty; remove it instead"))
+			continue
+		case spec.version && !world.ValidVersion(s):
+			diags = append(diags, errAt(attr.Expr.Range(), "Invalid version", fmt.Sprintf("%s %q is not a release number such as \"1.10\" or \"1.10.2\"", spec.name, s)))
+			continue
+		}
+		if spec.name == "jwt_mount" {
+			s = strings.Trim(strings.TrimPrefix(strings.Trim(s, "/"), "auth/"), "/")
+		}
+		*spec.dst = world.Str{V: s, Set: true, Known: true, Range: attr.Expr.Range()}
+	}
+	return diags
 }
 
 // names reads names = { FILE = NAME }: the object each file holds. FILE
@@ -460,7 +477,9 @@ func (c *Config) setupBlock(b *hcl.Block, seen map[string]hcl.Range) hcl.Diagnos
 			diags = append(diags, errAt(attr.Expr.Range(), "Invalid pattern", fmt.Sprintf("%q: setup paths are under the config's directory", p)))
 		}
 	}
-	c.Setups = append(c.Setups, Setup{Name: name, Paths: pats, Range: b.DefRange})
+	st := Setup{Name: name, Paths: pats, Range: b.DefRange}
+	diags = append(diags, hints(content.Attributes, &st.Hints)...)
+	c.Setups = append(c.Setups, st)
 	return diags
 }
 
@@ -498,9 +517,14 @@ func (c *Config) SetupSpecs() []rules.SetupSpec {
 	}
 	var out []rules.SetupSpec
 	for _, s := range c.Setups {
-		out = append(out, rules.SetupSpec{Name: s.Name, Has: func(f *world.File) bool {
-			return f.Path != "-" && c.InSetup(s, f.Path)
-		}})
+		out = append(out, rules.SetupSpec{
+			Name: s.Name,
+			Has:  func(f *world.File) bool { return f.Path != "-" && c.InSetup(s, f.Path) },
+			Prepare: func(w *world.World) {
+				w.Hints = c.Hints.Over(s.Hints)
+				w.ApplyHints()
+			},
+		})
 	}
 	return out
 }

@@ -439,6 +439,8 @@ func TestSetupBlockErrors(t *testing.T) {
 		{"setup \"prod\" { paths = [\"prod\"] }\nsetup \"prod\" { paths = [\"p\"] }", `setup "prod" is already declared at x.hcl:1`},
 		{`setup "prod" { paths = ["../prod"] }`, "setup paths are under the config's directory"},
 		{`setup "prod" { path = ["prod"] }`, `Did you mean "paths"?`},
+		{"setup \"prod\" {\n  paths = [\"prod\"]\n  nomad_version = \"ten\"\n}", `nomad_version "ten" is not a release number`},
+		{"setup \"prod\" {\n  paths = [\"prod\"]\n  names = {}\n}", `An argument named "names" is not expected here`},
 	} {
 		_, diags := config.Parse([]byte(c.src), "x.hcl", checks.All())
 		got := (&config.Error{Diags: diags}).Error()

@@ -23,6 +23,9 @@ type Setup struct {
 type SetupSpec struct {
 	Name string
 	Has  func(*world.File) bool
+	// Prepare, when set, readies the setup's world in place of
+	// SplitSetups' prepare (the setup's own hints).
+	Prepare func(*world.World)
 }
 
 // OtherSetup names the setup of the files outside every declared one.
@@ -36,6 +39,7 @@ const OtherSetup = "(other files)"
 // before any is run (it may settle names on shared objects).
 func SplitSetups(w *world.World, specs []SetupSpec, prepare func(*world.World)) []Setup {
 	var out []Setup
+	var prep []func(*world.World)
 	inSome := map[*world.File]bool{}
 	for _, s := range specs {
 		sub := w.Subset(s.Has)
@@ -46,13 +50,19 @@ func SplitSetups(w *world.World, specs []SetupSpec, prepare func(*world.World)) 
 			inSome[f] = true
 		}
 		out = append(out, Setup{Name: s.Name, World: sub})
+		if s.Prepare != nil {
+			prep = append(prep, s.Prepare)
+		} else {
+			prep = append(prep, prepare)
+		}
 	}
 	if rest := w.Subset(func(f *world.File) bool { return !inSome[f] }); len(rest.Files) > 0 {
 		out = append(out, Setup{Name: OtherSetup, World: rest})
+		prep = append(prep, prepare)
 	}
-	if prepare != nil {
-		for _, s := range out {
-			prepare(s.World)
+	for i, s := range out {
+		if prep[i] != nil {
+			prep[i](s.World)
 		}
 	}
 	return out
