@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -409,5 +410,54 @@ func TestSetupHints(t *testing.T) {
 	// staging, still on 1.9.
 	if sev["prod"] != "error" || sev["staging"] != "warning" {
 		t.Errorf("NV303 severities %v\n%s", sev, r.stdout)
+	}
+}
+
+// Linting the example setups with --setup-per-dir reports, setup by
+// setup, exactly what linting each directory on its own does.
+func TestSetupPerDirIsEachDirectoryAlone(t *testing.T) {
+	examples, err := filepath.Abs(examples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := func(setup string, f map[string]any) string {
+		loc, _ := f["location"].(map[string]any)
+		file, _ := loc["file"].(string)
+		rel, err := filepath.Rel(filepath.Join(examples, setup), file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("%s %s %s:%v:%v %s", setup, f["rule"], rel, loc["line"], loc["column"], f["message"])
+	}
+	var all struct {
+		Setups   []string         `json:"setups"`
+		Findings []map[string]any `json:"findings"`
+	}
+	r := lintIn(t, examples, "lint", "--format", "json", "--setup-per-dir", examples)
+	if err := json.Unmarshal([]byte(r.stdout), &all); err != nil {
+		t.Fatalf("%v\n%s", err, r.stderr)
+	}
+	var together []string
+	for _, f := range all.Findings {
+		together = append(together, key(f["setup"].(string), f))
+	}
+	var alone []string
+	for _, s := range all.Setups {
+		var one struct {
+			Findings []map[string]any `json:"findings"`
+		}
+		r := lintIn(t, examples, "lint", "--format", "json", filepath.Join(examples, s))
+		if err := json.Unmarshal([]byte(r.stdout), &one); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range one.Findings {
+			alone = append(alone, key(s, f))
+		}
+	}
+	if len(all.Setups) < 5 || len(together) == 0 {
+		t.Fatalf("%d setups, %d findings", len(all.Setups), len(together))
+	}
+	if strings.Join(together, "\n") != strings.Join(alone, "\n") {
+		t.Errorf("--setup-per-dir:\n%s\n\neach alone:\n%s", strings.Join(together, "\n"), strings.Join(alone, "\n"))
 	}
 }
