@@ -148,9 +148,11 @@ func Run(fs []rules.Finding, files []*world.File, srcs map[string][]byte, lint L
 	return o, nil
 }
 
-// key identifies a finding across passes, whatever lines moved.
+// key identifies a finding across passes, whatever lines moved. Two
+// setups that report one problem of a shared file are two findings; the
+// plan makes their identical edits once.
 func key(f rules.Finding) string {
-	return f.Rule.ID + "\x00" + f.Range.Filename + "\x00" + string(f.Object.Kind) + "\x00" + f.Object.Name + "\x00" + f.Message
+	return f.Setup + "\x00" + f.Rule.ID + "\x00" + f.Range.Filename + "\x00" + string(f.Object.Kind) + "\x00" + f.Object.Name + "\x00" + f.Message
 }
 
 // newlyBroken lists the changed files that parsed before and do not now.

@@ -18,7 +18,8 @@ func Script(applied, remaining []rules.Finding) string {
 	add := func(f rules.Finding, fix rules.Fix, note string) {
 		var cmds []rules.Command
 		for _, c := range fix.Commands {
-			if s := c.String(); !seen[s] {
+			// Each setup's clusters are others: its commands are its own.
+			if s := f.Setup + "\x00" + c.String(); !seen[s] {
 				seen[s] = true
 				cmds = append(cmds, c)
 			}
@@ -26,7 +27,11 @@ func Script(applied, remaining []rules.Finding) string {
 		if len(cmds) == 0 {
 			return
 		}
-		fmt.Fprintf(&b, "\n# %s %s: %s\n", f.Rule.ID, oneLine(where(f)), oneLine(f.Message))
+		setup := ""
+		if f.Setup != "" {
+			setup = "setup " + f.Setup + ": "
+		}
+		fmt.Fprintf(&b, "\n# %s%s %s: %s\n", setup, f.Rule.ID, oneLine(where(f)), oneLine(f.Message))
 		fmt.Fprintf(&b, "# %s%s\n", oneLine(fix.Description), note)
 		for _, c := range cmds {
 			if c.Runnable() {

@@ -45,6 +45,9 @@ type Entry struct {
 	Message string `json:"message"`
 	// Count is how many identical findings there were, when more than one.
 	Count int `json:"count,omitempty"`
+	// Setup is the finding's setup, when the run linted several: a
+	// problem of a file two setups share is recorded for each.
+	Setup string `json:"setup,omitempty"`
 }
 
 func (e Entry) count() int { return max(e.Count, 1) }
@@ -80,7 +83,7 @@ func (k Keyer) File(name string) string {
 
 // Entry describes a finding as recorded.
 func (k Keyer) Entry(f rules.Finding) Entry {
-	e := Entry{Rule: f.Rule.ID, Message: f.Message}
+	e := Entry{Rule: f.Rule.ID, Message: f.Message, Setup: f.Setup}
 	if f.HasFile() {
 		e.File = k.File(f.Range.Filename)
 	}
@@ -93,6 +96,10 @@ func (k Keyer) Entry(f rules.Finding) Entry {
 	}
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s", e.Rule, e.File, e.Object, e.Message)
+	if e.Setup != "" {
+		// Without setups, fingerprints stay as they always were.
+		fmt.Fprintf(h, "\x00%s", e.Setup)
+	}
 	e.Fingerprint = hex.EncodeToString(h.Sum(nil))[:32]
 	return e
 }
@@ -115,7 +122,7 @@ func New(k Keyer, fs []rules.Finding) *File {
 		b.Findings = append(b.Findings, *byFP[fp])
 	}
 	slices.SortFunc(b.Findings, func(a, b Entry) int {
-		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Object, b.Object), cmp.Compare(a.Message, b.Message))
+		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Object, b.Object), cmp.Compare(a.Message, b.Message), cmp.Compare(a.Setup, b.Setup))
 	})
 	return b
 }

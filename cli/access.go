@@ -14,13 +14,18 @@ import (
 	"github.com/nvlint/nvlint/access"
 	"github.com/nvlint/nvlint/acl"
 	"github.com/nvlint/nvlint/checks"
+	"github.com/nvlint/nvlint/config"
 	"github.com/nvlint/nvlint/inputs"
+	"github.com/nvlint/nvlint/rules"
+	"github.com/nvlint/nvlint/world"
 )
 
 // accessFlags are the flags of nvlint access.
 type accessFlags struct {
 	job, group, task, path, op, cfgP string
-	print                            printFlags
+	// setup is --setup: the setup of .nvlint.hcl the job is looked up in.
+	setup string
+	print printFlags
 }
 
 // accessOps are the operations --op takes: a request's operation, as
@@ -56,6 +61,7 @@ Exit status: 0 allowed, 1 denied or unknown, 2 usage error, 3 internal error.`,
 	fs.StringVar(&f.path, "path", "", "Vault `PATH` to check; default: every Vault read in the task's templates")
 	fs.StringVar(&f.op, "op", "read", "the request's `OPERATION`: "+strings.Join(accessOps, ", "))
 	fs.StringVar(&f.cfgP, "config", "", configUsage+" (its names and versions apply)")
+	fs.StringVar(&f.setup, "setup", "", "the setup of .nvlint.hcl to look the job up in, when several define it")
 	f.print.register(c, "the chain and the answers as data")
 	completeValues(c, "op", accessOps...)
 	_ = c.MarkFlagFilename("config", "hcl")
@@ -87,7 +93,10 @@ func runAccess(paths []string, f *accessFlags, env Env) int {
 	if err != nil {
 		return usageError(env, err)
 	}
-	cfg.Apply(w)
+	if w, err = setupOf(w, cfg, f.setup, *job); err != nil {
+		fmt.Fprintf(env.Stderr, "nvlint: %v\n", err)
+		return ExitUsage
+	}
 	// Each read asks the same derived facts (KV versions, the servers'
 	// identity): work them out once.
 	defer w.Memoize()()
@@ -333,4 +342,40 @@ func taskSuffix(group, task string) string {
 		return ""
 	}
 	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+// setupOf is the world a job of access is judged in: with setups in the
+// config, the world of the one setup that has the job (--setup picks
+// among several), else all the files, with the config's hints applied.
+func setupOf(w *world.World, cfg *config.Config, setup, job string) (*world.World, error) {
+	specs := cfg.SetupSpecs()
+	if len(specs) == 0 {
+		if setup != "" {
+			return nil, fmt.Errorf("--setup %s: the config declares no setups", setup)
+		}
+		cfg.Apply(w)
+		return w, nil
+	}
+	var names []string
+	var found []rules.Setup
+	for _, s := range rules.SplitSetups(w, specs, cfg.Apply) {
+		names = append(names, s.Name)
+		has := slices.ContainsFunc(s.World.Jobs, func(j *world.Job) bool { return j.Ref.Name == job })
+		if s.Name == setup || (setup == "" && has) {
+			found = append(found, s)
+		}
+	}
+	switch {
+	case setup != "" && len(found) == 0:
+		return nil, fmt.Errorf("--setup %s: no such setup among the files given (%s)", setup, strings.Join(names, ", "))
+	case len(found) == 0:
+		return w, nil // no setup has the job: the caller says so
+	case len(found) > 1:
+		var in []string
+		for _, s := range found {
+			in = append(in, s.Name)
+		}
+		return nil, fmt.Errorf("job %q is in setups %s; pick one with --setup", job, strings.Join(in, ", "))
+	}
+	return found[0].World, nil
 }

@@ -150,6 +150,11 @@ func runImpact(paths []string, f *impactFlags, env Env) int {
 		return usageError(env, err)
 	}
 	head.root = cwd
+	if sts := rules.SplitSetups(head.w, cfg.SetupSpecs(), nil); len(sts) > 1 {
+		// Each setup's tasks would be judged against the others' roles
+		// and policies: say so rather than answer quietly.
+		fmt.Fprintf(env.Stderr, "nvlint: impact judges the files given as one setup, and they are in %d setups of %s: pass the paths of one setup for its answers\n", len(sts), cfg.Path)
+	}
 	rep := impact.Report{Head: "the working tree"}
 	var base impactSide
 	opts := impact.Options{}

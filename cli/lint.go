@@ -29,6 +29,8 @@ type lintFlags struct {
 	script  string
 	rf      reportFlags
 	tfVars  []inputs.TerraformVar
+	// perDir is --setup-per-dir.
+	perDir string
 }
 
 // tfVarFlag collects --var-file and --var into one list, so that they
@@ -75,6 +77,9 @@ Exit status: 0 nothing at or above --fail-on (or nothing to lint), 1 findings at
 above --fail-on (or a --baseline-strict baseline to shrink, or --diff has changes),
 2 usage error or unreadable path, 3 internal error.`,
 		RunE: func(c *cobra.Command, paths []string) error {
+			if len(paths) == 0 && f.perDir != "" {
+				paths = []string{f.perDir}
+			}
 			if len(paths) == 0 {
 				*code = noPaths(env, c, "no PATH to lint")
 				return nil
@@ -94,6 +99,8 @@ above --fail-on (or a --baseline-strict baseline to shrink, or --diff has change
 	fs.Var(tfVarFlag{&f.tfVars, true}, "var-file", "read Terraform variable values from `FILE`, as terraform plan -var-file (repeatable; after terraform.tfvars and *.auto.tfvars, in command-line order with --var)")
 	fs.Var(tfVarFlag{&f.tfVars, false}, "var", "set a Terraform variable: `NAME=VALUE`, as terraform plan -var (repeatable)")
 	_ = c.MarkFlagFilename("var-file", "tfvars", "json")
+	fs.StringVar(&f.perDir, "setup-per-dir", "", "lint each immediate subdirectory of `DIR` as a setup of its own, in place of the setup blocks of .nvlint.hcl (DIR is linted when no PATH is given)")
+	_ = c.MarkFlagDirname("setup-per-dir")
 	fs.StringArrayVar(&f.names, "name", nil, "override an object's name: `FILE=NAME` (repeatable); FILE may be a path or a base name")
 	completeValues(c, "kind", kindList()...)
 	_ = c.MarkFlagFilename("snapshot", "json")
@@ -147,6 +154,10 @@ func runLint(paths []string, f *lintFlags, env Env) int {
 	if err != nil {
 		return usageError(env, err)
 	}
+	if l.setups, err = declaredSetups(cfg, f.perDir); err != nil {
+		return usageError(env, err)
+	}
+
 	w, res, notes, loadErr := l.lint(nil)
 	if loadErr != nil {
 		for _, e := range splitErrors(loadErr) {
@@ -267,6 +278,9 @@ func printSummary(env Env, rep *reports.Report, outs []reports.Output, where str
 	s := rep.Summary()
 	if where == "" {
 		where = fmt.Sprintf("%d file%s", s.Files, plural(s.Files))
+		if n := len(rep.Setups); n > 0 {
+			where += fmt.Sprintf(" of %d setup%s", n, plural(n))
+		}
 	}
 	verdict := "no problems"
 	if s.Findings > 0 {
@@ -300,7 +314,7 @@ func reportOf(w *world.World, res rules.Result, notes inputs.Notes, catalog []ru
 	return &reports.Report{
 		Findings: res.Findings, Skipped: res.Skipped, Notes: notes,
 		Files: w.Files, Catalog: catalog, Ran: res.Ran, Version: Version(),
-		Suppressed: len(res.Suppressed),
+		Suppressed: len(res.Suppressed), Setups: res.Setups,
 	}
 }
 

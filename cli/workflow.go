@@ -89,6 +89,8 @@ type linter struct {
 	snapArg string
 	cfg     *config.Config
 	catalog []rules.Rule
+	// setups, when set, split the files into setups linted apart.
+	setups []rules.SetupSpec
 }
 
 func newLinter(paths []string, opts inputs.Options, snapPath string, cfg *config.Config, catalog []rules.Rule) (*linter, error) {
@@ -134,6 +136,15 @@ func (l *linter) lint(srcs map[string][]byte) (*world.World, rules.Result, input
 			return nil, rules.Result{}, nil, usageErr{fmt.Errorf("--snapshot %s: %w", l.snapArg, err)}
 		}
 		w = snapshot.Overlay(w, lw)
+	}
+	if len(l.setups) > 0 {
+		sts := rules.SplitSetups(w, l.setups, l.cfg.Apply)
+		if len(sts) > 1 && l.snap != nil {
+			return nil, rules.Result{}, nil, usageErr{fmt.Errorf("--snapshot %s is the live state of one setup, and the files are in %d (setup blocks or --setup-per-dir): lint each setup with its own snapshot", l.snapArg, len(sts))}
+		}
+		if len(sts) > 0 {
+			return w, rules.RunSetups(sts, l.catalog, settings(l.cfg)), notes, nil
+		}
 	}
 	l.cfg.Apply(w)
 	return w, rules.RunWith(w, l.catalog, settings(l.cfg)), notes, nil

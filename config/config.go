@@ -19,10 +19,14 @@
 //	  reason = "batch tokens are periodic by design"
 //	}
 //
+//	setup "prod"    { paths = ["prod", "shared/policies"] }
+//	setup "staging" { paths = ["staging", "shared/policies"] }
+//
 // Every key is checked: an unknown one is an error at its location.
 package config
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -54,6 +58,22 @@ type Config struct {
 	Hints    world.Hints
 	// IgnorePaths are the ignore_paths patterns as written.
 	IgnorePaths []string
+	// Setups are the setup blocks, in the order written: independent
+	// integrations linted in one run, each its own world.
+	Setups []Setup
+}
+
+// Setup is a setup block: a name and the paths of its files.
+type Setup struct {
+	Name string
+	// Paths are patterns relative to the config's directory, as
+	// ignore_paths, but always anchored there: "prod" is the directory
+	// prod next to the config, not any directory named prod.
+	Paths []string
+	Range hcl.Range
+	// Hints are what the block declares in place of the config's own
+	// (nomad_version, jwt_mount...): set ones win.
+	Hints world.Hints
 }
 
 // Find looks for .nvlint.hcl in dir and its parents, up to the root of
@@ -179,6 +199,17 @@ var rootSchema = &hcl.BodySchema{
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "rule", LabelNames: []string{"id"}},
 		{Type: "ignore"},
+		{Type: "setup", LabelNames: []string{"name"}},
+	},
+}
+
+var setupSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "paths", Required: true},
+		// What differs from setup to setup: releases and names.
+		{Name: "nomad_version"}, {Name: "vault_version"},
+		{Name: "server_policy"}, {Name: "token_role"},
+		{Name: "jwt_mount"}, {Name: "jwt_accessor"},
 	},
 }
 
@@ -206,19 +237,56 @@ func Parse(src []byte, filename string, catalog []rules.Rule) (*Config, hcl.Diag
 		c.Dir = filepath.Dir(abs)
 	}
 
+	diags = append(diags, hints(content.Attributes, &c.Hints)...)
+
+	if attr, ok := content.Attributes["ignore_paths"]; ok {
+		pats, d := strList(attr)
+		diags = append(diags, d...)
+		for _, p := range pats {
+			if err := checkPattern(p); err != nil {
+				diags = append(diags, errAt(attr.Expr.Range(), "Invalid pattern", fmt.Sprintf("%q: %v", p, err)))
+			}
+		}
+		c.IgnorePaths = pats
+	}
+
+	if attr, ok := content.Attributes["names"]; ok {
+		diags = append(diags, c.names(attr)...)
+	}
+
+	seen := map[string]hcl.Range{}
+	setups := map[string]hcl.Range{}
+	for _, b := range content.Blocks {
+		switch b.Type {
+		case "rule":
+			diags = append(diags, c.ruleBlock(b, catalog, seen)...)
+		case "ignore":
+			diags = append(diags, c.ignoreBlock(b, catalog)...)
+		case "setup":
+			diags = append(diags, c.setupBlock(b, setups)...)
+		}
+	}
+	suggest(diags)
+	return c, diags
+}
+
+// hints reads the attributes that declare what the files cannot tell,
+// at the top of the config or in a setup block.
+func hints(attrs hcl.Attributes, h *world.Hints) hcl.Diagnostics {
+	var diags hcl.Diagnostics
 	for _, spec := range []struct {
 		name    string
 		dst     *world.Str
 		version bool
 	}{
-		{"nomad_version", &c.Hints.NomadVersion, true},
-		{"vault_version", &c.Hints.VaultVersion, true},
-		{"server_policy", &c.Hints.ServerPolicy, false},
-		{"token_role", &c.Hints.TokenRole, false},
-		{"jwt_mount", &c.Hints.JWTMount, false},
-		{"jwt_accessor", &c.Hints.JWTAccessor, false},
+		{"nomad_version", &h.NomadVersion, true},
+		{"vault_version", &h.VaultVersion, true},
+		{"server_policy", &h.ServerPolicy, false},
+		{"token_role", &h.TokenRole, false},
+		{"jwt_mount", &h.JWTMount, false},
+		{"jwt_accessor", &h.JWTAccessor, false},
 	} {
-		attr, ok := content.Attributes[spec.name]
+		attr, ok := attrs[spec.name]
 		if !ok {
 			continue
 		}
@@ -240,33 +308,7 @@ func Parse(src []byte, filename string, catalog []rules.Rule) (*Config, hcl.Diag
 		}
 		*spec.dst = world.Str{V: s, Set: true, Known: true, Range: attr.Expr.Range()}
 	}
-
-	if attr, ok := content.Attributes["ignore_paths"]; ok {
-		pats, d := strList(attr)
-		diags = append(diags, d...)
-		for _, p := range pats {
-			if err := checkPattern(p); err != nil {
-				diags = append(diags, errAt(attr.Expr.Range(), "Invalid pattern", fmt.Sprintf("%q: %v", p, err)))
-			}
-		}
-		c.IgnorePaths = pats
-	}
-
-	if attr, ok := content.Attributes["names"]; ok {
-		diags = append(diags, c.names(attr)...)
-	}
-
-	seen := map[string]hcl.Range{}
-	for _, b := range content.Blocks {
-		switch b.Type {
-		case "rule":
-			diags = append(diags, c.ruleBlock(b, catalog, seen)...)
-		case "ignore":
-			diags = append(diags, c.ignoreBlock(b, catalog)...)
-		}
-	}
-	suggest(diags)
-	return c, diags
+	return diags
 }
 
 // names reads names = { FILE = NAME }: the object each file holds. FILE
@@ -299,7 +341,7 @@ var unsupported = regexp.MustCompile(`(?:argument|block type) named "([^"]+)"`)
 // one.
 func suggest(diags hcl.Diagnostics) {
 	var known []string
-	for _, s := range []*hcl.BodySchema{rootSchema, ruleSchema, ignoreSchema} {
+	for _, s := range []*hcl.BodySchema{rootSchema, ruleSchema, ignoreSchema, setupSchema} {
 		for _, a := range s.Attributes {
 			known = append(known, a.Name)
 		}
@@ -403,6 +445,88 @@ func (c *Config) ignoreBlock(b *hcl.Block, catalog []rules.Rule) hcl.Diagnostics
 	}
 	c.Settings.Ignores = append(c.Settings.Ignores, ig)
 	return diags
+}
+
+func (c *Config) setupBlock(b *hcl.Block, seen map[string]hcl.Range) hcl.Diagnostics {
+	content, diags := b.Body.Content(setupSchema)
+	name := b.Labels[0]
+	if err := CheckSetupName(name); err != nil {
+		return append(diags, errAt(b.LabelRanges[0], "Invalid setup name", err.Error()))
+	}
+	if prev, dup := seen[name]; dup {
+		return append(diags, errAt(b.LabelRanges[0], "Duplicate setup block", fmt.Sprintf("setup %q is already declared at %s:%d", name, prev.Filename, prev.Start.Line)))
+	}
+	seen[name] = b.DefRange
+	if diags.HasErrors() {
+		return diags
+	}
+	attr := content.Attributes["paths"]
+	pats, d := strList(attr)
+	diags = append(diags, d...)
+	if d.HasErrors() {
+		return diags
+	}
+	if len(pats) == 0 {
+		return append(diags, errAt(attr.Expr.Range(), "No paths", fmt.Sprintf("setup %q needs the paths of its files", name)))
+	}
+	for _, p := range pats {
+		if err := checkPattern(p); err != nil {
+			diags = append(diags, errAt(attr.Expr.Range(), "Invalid pattern", fmt.Sprintf("%q: %v", p, err)))
+		}
+		if p == ".." || strings.HasPrefix(p, "../") {
+			diags = append(diags, errAt(attr.Expr.Range(), "Invalid pattern", fmt.Sprintf("%q: setup paths are under the config's directory", p)))
+		}
+	}
+	st := Setup{Name: name, Paths: pats, Range: b.DefRange}
+	diags = append(diags, hints(content.Attributes, &st.Hints)...)
+	c.Setups = append(c.Setups, st)
+	return diags
+}
+
+// CheckSetupName reports a name a setup cannot have: names go into
+// reports and baselines, so they are short and plain.
+func CheckSetupName(name string) error {
+	if name == "" {
+		return errors.New("a setup needs a name")
+	}
+	for _, r := range name {
+		plain := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._-", r)
+		if !plain {
+			return fmt.Errorf("setup name %q: use letters, digits, '.', '_' and '-'", name)
+		}
+	}
+	return nil
+}
+
+// InSetup reports whether file (as given on the command line or found
+// while walking) is one of the setup's.
+func (c *Config) InSetup(s Setup, file string) bool {
+	for _, p := range s.Paths {
+		if c.match("/"+strings.TrimPrefix(p, "./"), file) {
+			return true
+		}
+	}
+	return false
+}
+
+// SetupSpecs are the setup blocks as the engine takes them; none without
+// a config.
+func (c *Config) SetupSpecs() []rules.SetupSpec {
+	if c == nil {
+		return nil
+	}
+	var out []rules.SetupSpec
+	for _, s := range c.Setups {
+		out = append(out, rules.SetupSpec{
+			Name: s.Name,
+			Has:  func(f *world.File) bool { return f.Path != "-" && c.InSetup(s, f.Path) },
+			Prepare: func(w *world.World) {
+				w.Hints = c.Hints.Over(s.Hints)
+				w.ApplyHints()
+			},
+		})
+	}
+	return out
 }
 
 // Ignored reports whether ignore_paths excludes path (as given on the

@@ -386,3 +386,66 @@ func TestFindFor(t *testing.T) {
 		}
 	}
 }
+
+func TestSetupBlocks(t *testing.T) {
+	root := t.TempDir()
+	path := filepath.Join(root, config.FileName)
+	src := `setup "prod" {
+  paths = ["prod", "shared/*.hcl"]
+}
+setup "staging" {
+  paths = ["./staging"]
+}
+`
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := config.Load(path, checks.All())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Setups) != 2 || c.Setups[0].Name != "prod" || c.Setups[1].Name != "staging" {
+		t.Fatalf("setups: %+v", c.Setups)
+	}
+	prod, staging := c.Setups[0], c.Setups[1]
+	for _, tc := range []struct {
+		setup config.Setup
+		file  string
+		in    bool
+	}{
+		{prod, "prod/jobs/web.nomad.hcl", true},
+		{prod, "shared/web.hcl", true},
+		{prod, "shared/roles/web.json", false},
+		// Anchored at the config's directory, unlike ignore_paths.
+		{prod, "staging/prod/web.nomad.hcl", false},
+		{staging, "staging/web.nomad.hcl", true},
+		{staging, "prod/web.nomad.hcl", false},
+	} {
+		if got := c.InSetup(tc.setup, filepath.Join(root, tc.file)); got != tc.in {
+			t.Errorf("%s in setup %s: %v, want %v", tc.file, tc.setup.Name, got, tc.in)
+		}
+	}
+	if c.InSetup(prod, filepath.Join(filepath.Dir(root), "prod", "web.hcl")) {
+		t.Error("a file outside the config's directory is in a setup")
+	}
+}
+
+func TestSetupBlockErrors(t *testing.T) {
+	for _, c := range []struct{ src, want string }{
+		{`setup "prod" {}`, `The argument "paths" is required`},
+		{`setup "prod" { paths = [] }`, `setup "prod" needs the paths of its files`},
+		{`setup "my prod" { paths = ["prod"] }`, `setup name "my prod": use letters, digits`},
+		{`setup "(other files)" { paths = ["x"] }`, "Invalid setup name"},
+		{"setup \"prod\" { paths = [\"prod\"] }\nsetup \"prod\" { paths = [\"p\"] }", `setup "prod" is already declared at x.hcl:1`},
+		{`setup "prod" { paths = ["../prod"] }`, "setup paths are under the config's directory"},
+		{`setup "prod" { path = ["prod"] }`, `Did you mean "paths"?`},
+		{"setup \"prod\" {\n  paths = [\"prod\"]\n  nomad_version = \"ten\"\n}", `nomad_version "ten" is not a release number`},
+		{"setup \"prod\" {\n  paths = [\"prod\"]\n  names = {}\n}", `An argument named "names" is not expected here`},
+	} {
+		_, diags := config.Parse([]byte(c.src), "x.hcl", checks.All())
+		got := (&config.Error{Diags: diags}).Error()
+		if !strings.Contains(got, c.want) {
+			t.Errorf("%s:\n got %q\nwant %q", c.src, got, c.want)
+		}
+	}
+}

@@ -44,23 +44,50 @@ func objectLabel(f rules.Finding) string {
 // ruleLabel is "NV101 server-policy-missing-capability".
 func ruleLabel(m *rules.Meta) string { return m.ID + " " + m.Name }
 
+// checked says what the run checked, for summaries: "3 files", "10
+// files of 2 setups", "the live clusters".
+func (r *Report) checked() string {
+	if len(r.Files) == 0 {
+		return "the live clusters"
+	}
+	s := Plural(len(r.Files), "file")
+	if len(r.Setups) > 0 {
+		s += " of " + Plural(len(r.Setups), "setup")
+	}
+	return s
+}
+
+// setupTag is "[prod] " for a finding of setup prod, put before its
+// message by the formats that have no place of their own for it; empty
+// when the run has no setups.
+func setupTag(f rules.Finding) string {
+	if f.Setup == "" {
+		return ""
+	}
+	return "[" + f.Setup + "] "
+}
+
 type fileGroup struct {
+	// Setup is the findings' setup; empty without setups.
+	Setup string
 	// File is empty for findings about live objects.
 	File     string
 	Findings []rules.Finding
 }
 
-// byFile groups findings by file in the order files first appear
-// (findings come sorted by file, then position).
+// byFile groups findings by setup and file in the order they first
+// appear (findings come sorted by setup, file, then position).
 func byFile(fs []rules.Finding) []fileGroup {
 	var groups []fileGroup
-	index := map[string]int{}
+	type key struct{ setup, file string }
+	index := map[key]int{}
 	for _, f := range fs {
-		i, ok := index[f.Range.Filename]
+		k := key{f.Setup, f.Range.Filename}
+		i, ok := index[k]
 		if !ok {
 			i = len(groups)
-			index[f.Range.Filename] = i
-			groups = append(groups, fileGroup{File: f.Range.Filename})
+			index[k] = i
+			groups = append(groups, fileGroup{Setup: f.Setup, File: f.Range.Filename})
 		}
 		groups[i].Findings = append(groups[i].Findings, f)
 	}

@@ -50,10 +50,7 @@ func writeGitHub(w io.Writer, r *Report) error {
 		fmt.Fprintf(&b, "::%s %s::%s\n", ghCommand(f.Severity), strings.Join(props, ","), ghData(githubMessage(f)))
 	}
 	s := r.Summary()
-	files := Plural(s.Files, "file")
-	if s.Files == 0 {
-		files = "the live clusters"
-	}
+	files := r.checked()
 	if s.Findings == 0 {
 		fmt.Fprintf(&b, "nvlint: no problems in %s\n", files)
 	} else {
@@ -76,7 +73,7 @@ func ghCommand(s rules.Severity) string {
 
 // githubMessage is the annotation text.
 func githubMessage(f rules.Finding) string {
-	lines := []string{f.Message}
+	lines := []string{setupTag(f) + f.Message}
 	if !f.HasFile() && f.Object.Name != "" {
 		lines = append(lines, "object: "+objectLabel(f))
 	}

@@ -13,8 +13,10 @@ import (
 // The JSON format is a stable interface: fields are only ever added.
 
 type jsonReport struct {
-	Version  int           `json:"version"`
-	Verdicts []Verdict     `json:"verdicts,omitempty"`
+	Version  int       `json:"version"`
+	Verdicts []Verdict `json:"verdicts,omitempty"`
+	// Setups names the setups of a run that linted several.
+	Setups   []string      `json:"setups,omitempty"`
 	Findings []jsonFinding `json:"findings"`
 	// Fixed are the findings lint --fix resolved, as they were before.
 	Fixed   []jsonFinding `json:"fixed,omitempty"`
@@ -33,6 +35,9 @@ type jsonFinding struct {
 	Fixes    []jsonFix       `json:"fixes,omitempty"`
 	// Fixable is set (lint) when --fix would apply the first fix.
 	Fixable bool `json:"fixable,omitempty"`
+	// Setup is the setup the finding is about, when the run linted
+	// several.
+	Setup string `json:"setup,omitempty"`
 }
 
 type jsonLocation struct {
@@ -69,7 +74,7 @@ func location(r hcl.Range) *jsonLocation {
 }
 
 func writeJSON(w io.Writer, r *Report) error {
-	out := jsonReport{Version: 1, Verdicts: r.Verdicts, Findings: []jsonFinding{}, Summary: r.Summary()}
+	out := jsonReport{Version: 1, Verdicts: r.Verdicts, Setups: r.Setups, Findings: []jsonFinding{}, Summary: r.Summary()}
 	for _, f := range r.Findings {
 		jf := toJSON(f)
 		jf.Fixable = r.MarkFixable && f.Fixable()
@@ -88,6 +93,7 @@ func toJSON(f rules.Finding) jsonFinding {
 	jf := jsonFinding{
 		Rule: f.Rule.ID, Name: f.Rule.Name, Severity: f.Severity, Message: f.Message,
 		Location: location(f.Range), Object: f.Object, Evidence: f.Evidence,
+		Setup: f.Setup,
 	}
 	for _, rel := range f.Related {
 		jf.Related = append(jf.Related, jsonRelated{Message: rel.Message, Location: location(rel.Range)})

@@ -70,7 +70,11 @@ func writeJUnit(w io.Writer, r *Report, opts Options) error {
 	// of rules that ran but could not decide something.
 	skipped := map[string][]string{}
 	for _, sk := range r.Skipped {
-		skipped[sk.Rule.ID] = append(skipped[sk.Rule.ID], sk.Reason)
+		reason := sk.Reason
+		if sk.Setup != "" {
+			reason = "[" + sk.Setup + "] " + reason
+		}
+		skipped[sk.Rule.ID] = append(skipped[sk.Rule.ID], reason)
 	}
 	if r.Ran != nil {
 		kept := suites[:0]
@@ -85,10 +89,10 @@ func writeJUnit(w io.Writer, r *Report, opts Options) error {
 		s := byID[f.Rule.ID]
 		tc := testcase{failure: &f}
 		if f.HasFile() {
-			tc.name = filepath.ToSlash(f.Range.Filename) + ": " + f.Message
+			tc.name = setupTag(f) + filepath.ToSlash(f.Range.Filename) + ": " + f.Message
 			tc.file, tc.hasFile = filepath.ToSlash(f.Range.Filename), true
 		} else {
-			tc.name = objectLabel(f) + ": " + f.Message
+			tc.name = setupTag(f) + objectLabel(f) + ": " + f.Message
 		}
 		s.cases = append(s.cases, tc)
 		s.failures++
@@ -137,7 +141,7 @@ func writeJUnit(w io.Writer, r *Report, opts Options) error {
 				f := *tc.failure
 				fmt.Fprintf(&b, "    <testcase%s>\n", xmlAttrs(attrs...))
 				fmt.Fprintf(&b, "      <failure%s>%s</failure>\n",
-					xmlAttrs("message", where(f)+": "+f.Message, "type", f.Severity.String()),
+					xmlAttrs("message", setupTag(f)+where(f)+": "+f.Message, "type", f.Severity.String()),
 					xmlEscape(plainFinding(f, files, opts), false))
 				b.WriteString("    </testcase>\n")
 			case tc.isSkip:

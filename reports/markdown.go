@@ -31,10 +31,7 @@ const maxMarkdown = 60000
 func writeMarkdown(w io.Writer, r *Report, opts Options) error {
 	var b bytes.Buffer
 	s := r.Summary()
-	files := Plural(s.Files, "file")
-	if s.Files == 0 {
-		files = "the live clusters"
-	}
+	files := r.checked()
 	c := counts{errors: s.Errors, warnings: s.Warnings, infos: s.Infos}
 	switch {
 	case s.Findings == 0:
@@ -95,7 +92,7 @@ func writeMarkdown(w io.Writer, r *Report, opts Options) error {
 		if b.Len()+sec.Len() > maxMarkdown {
 			fmt.Fprintf(&b, "_%s not shown to keep this comment within GitHub's size limit; the other reports (text, SARIF, JUnit) have every finding:_\n\n", Plural(len(groups)-i, "more file"))
 			for _, rest := range groups[i:] {
-				fmt.Fprintf(&b, "- %s: %s\n", mdCode(groupTitle(rest.File)), groupCounts(rest))
+				fmt.Fprintf(&b, "- %s%s: %s\n", mdSetup(rest.Setup), mdCode(groupTitle(rest.File)), groupCounts(rest))
 			}
 			break
 		}
@@ -103,6 +100,15 @@ func writeMarkdown(w io.Writer, r *Report, opts Options) error {
 	}
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// mdSetup is "setup prod · " before a group of setup prod; empty without
+// setups.
+func mdSetup(setup string) string {
+	if setup == "" {
+		return ""
+	}
+	return "setup " + mdText(setup) + " · "
 }
 
 func groupTitle(file string) string {
@@ -121,7 +127,11 @@ func groupCounts(g fileGroup) counts {
 }
 
 func writeMarkdownFile(b *bytes.Buffer, g fileGroup, src map[string]*world.File, opts Options) {
-	fmt.Fprintf(b, "<details>\n<summary><code>%s</code> — %s</summary>\n\n", htmlText(groupTitle(g.File)), groupCounts(g))
+	setup := ""
+	if g.Setup != "" {
+		setup = "setup " + htmlText(g.Setup) + " · "
+	}
+	fmt.Fprintf(b, "<details>\n<summary>%s<code>%s</code> — %s</summary>\n\n", setup, htmlText(groupTitle(g.File)), groupCounts(g))
 	for i, f := range g.Findings {
 		if i > 0 {
 			b.WriteString("---\n\n")

@@ -43,6 +43,9 @@ type Report struct {
 	// suppressions (nvlint:ignore, ignore blocks) and by --baseline; they
 	// are not in Findings.
 	Suppressed, Baselined int
+	// Setups, when the run linted its files as several setups, names
+	// them in order; every finding then names its own (Finding.Setup).
+	Setups []string
 }
 
 // Summary counts findings by severity.

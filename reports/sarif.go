@@ -42,6 +42,8 @@ type sarifRun struct {
 	Tool               sarifTool                `json:"tool"`
 	OriginalURIBaseIDs map[string]sarifArtifact `json:"originalUriBaseIds,omitempty"`
 	Results            []sarifResult            `json:"results"`
+	// Properties lists the setups of a run that linted several.
+	Properties map[string]any `json:"properties,omitempty"`
 }
 
 type sarifTool struct {
@@ -88,6 +90,8 @@ type sarifResult struct {
 	RelatedLocations    []sarifLocation   `json:"relatedLocations,omitempty"`
 	PartialFingerprints map[string]string `json:"partialFingerprints,omitempty"`
 	Fixes               []sarifFix        `json:"fixes,omitempty"`
+	// Properties holds the setup of a run that linted several.
+	Properties map[string]any `json:"properties,omitempty"`
 }
 
 type sarifLocation struct {
@@ -208,11 +212,17 @@ func writeSARIF(w io.Writer, r *Report, opts Options) error {
 	}
 	run := sarifRun{Tool: sarifTool{Driver: driver}, Results: []sarifResult{},
 		OriginalURIBaseIDs: map[string]sarifArtifact{srcRoot: {URI: fileURI(root.dir, true)}}}
+	if len(r.Setups) > 0 {
+		run.Properties = map[string]any{"setups": r.Setups}
+	}
 	for _, f := range r.Findings {
 		res := sarifResult{
 			RuleID: f.Rule.ID, RuleIndex: index[f.Rule.ID], Level: sarifLevel(f.Severity),
 			Message:             sarifText{Text: sarifMessage(f)},
 			PartialFingerprints: map[string]string{"nvlintFingerprint/v1": fingerprint(f)},
+		}
+		if f.Setup != "" {
+			res.Properties = map[string]any{"setup": f.Setup}
 		}
 		if f.HasFile() {
 			res.Locations = []sarifLocation{{PhysicalLocation: &sarifPhysical{ArtifactLocation: artifact(f.Range.Filename), Region: sarifRegionOf(f.Range)}}}
@@ -346,7 +356,7 @@ func fileURI(abs string, dir bool) string {
 // sarifMessage carries the fix in the message too: code scanning shows
 // the message but not fix objects.
 func sarifMessage(f rules.Finding) string {
-	msg := f.Message
+	msg := setupTag(f) + f.Message
 	for _, fx := range f.Fixes {
 		msg += "\nFix: " + fx.Description
 		for _, c := range fx.CommandLines() {
@@ -361,5 +371,9 @@ func sarifMessage(f rules.Finding) string {
 func fingerprint(f rules.Finding) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s", f.Rule.ID, f.Range.Filename, f.Object.Kind, f.Object.Name, f.Message)
+	if f.Setup != "" {
+		// One problem in a file two setups share is two results.
+		fmt.Fprintf(h, "\x00%s", f.Setup)
+	}
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }

@@ -25,7 +25,7 @@ import (
 // ESC[1;4;4mf ESC[0m ESC[1;4;4mi ... cannot be searched for in less -R.
 // TestTextStylesWholeStrings keeps it so.
 type textStyles struct {
-	err, warn, info, rule, file, gutter, dim, fix, ok lipgloss.Style
+	err, warn, info, rule, file, gutter, dim, fix, ok, setup lipgloss.Style
 }
 
 func newTextStyles(w io.Writer, color bool) textStyles {
@@ -46,6 +46,7 @@ func newTextStyles(w io.Writer, color bool) textStyles {
 		dim:    s().Foreground(lipgloss.Color("8")),
 		fix:    s().Foreground(lipgloss.Color("10")),
 		ok:     s().Foreground(lipgloss.Color("10")).Bold(true),
+		setup:  s().Foreground(lipgloss.Color("13")).Bold(true),
 	}
 }
 
@@ -66,8 +67,29 @@ func writeText(w io.Writer, r *Report, opts Options) error {
 	if len(r.Verdicts) > 0 {
 		writeVerdicts(&b, st, r.Verdicts)
 	}
+	if len(r.Setups) > 0 {
+		writeSetups(&b, st, r, files)
+	} else {
+		writeFileGroups(&b, st, r, r.Findings, files)
+	}
+	if len(r.Fixed) > 0 {
+		writeFixed(&b, st, r.Fixed, len(r.Findings) > 0)
+	}
+	if opts.Verbose {
+		writeVerbose(&b, st, r)
+	}
+	if len(r.Findings) > 0 || len(r.Fixed) > 0 || opts.Verbose || len(r.Setups) > 0 {
+		b.WriteString("\n")
+	}
+	b.WriteString(summaryLine(st, r) + "\n")
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// writeFileGroups writes findings under the name of their file.
+func writeFileGroups(b *bytes.Buffer, st textStyles, r *Report, fs []rules.Finding, files map[string]*world.File) {
 	current := "\x00"
-	for _, f := range r.Findings {
+	for _, f := range fs {
 		group := f.Range.Filename
 		if group != current {
 			if current != "\x00" {
@@ -80,20 +102,37 @@ func writeText(w io.Writer, r *Report, opts Options) error {
 			}
 			b.WriteString(st.file.Render(title) + "\n")
 		}
-		writeFindingMarked(&b, st, f, files, r.MarkFixable && f.Fixable())
+		writeFindingMarked(b, st, f, files, r.MarkFixable && f.Fixable())
 	}
-	if len(r.Fixed) > 0 {
-		writeFixed(&b, st, r.Fixed, len(r.Findings) > 0)
+}
+
+// writeSetups writes the findings of each setup under a header that
+// names it and counts them, clean setups included: a setup that is not
+// listed was not linted.
+func writeSetups(b *bytes.Buffer, st textStyles, r *Report, files map[string]*world.File) {
+	bySetup := map[string][]rules.Finding{}
+	for _, f := range r.Findings {
+		bySetup[f.Setup] = append(bySetup[f.Setup], f)
 	}
-	if opts.Verbose {
-		writeVerbose(&b, st, r)
+	for i, name := range r.Setups {
+		fs := bySetup[name]
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		var c counts
+		for _, f := range fs {
+			c.add(f.Severity)
+		}
+		verdict := st.ok.Render("no problems")
+		if len(fs) > 0 {
+			verdict = c.String()
+		}
+		b.WriteString(st.setup.Render("━━ setup "+name+":") + " " + verdict + "\n")
+		if len(fs) > 0 {
+			b.WriteString("\n")
+			writeFileGroups(b, st, r, fs, files)
+		}
 	}
-	if len(r.Findings) > 0 || len(r.Fixed) > 0 || opts.Verbose {
-		b.WriteString("\n")
-	}
-	b.WriteString(summaryLine(st, r) + "\n")
-	_, err := w.Write(b.Bytes())
-	return err
 }
 
 // writeFixed lists what --fix resolved: the headline and where it was,
@@ -105,7 +144,7 @@ func writeFixed(b *bytes.Buffer, st textStyles, fs []rules.Finding, after bool) 
 	b.WriteString(st.file.Render("fixed by --fix") + "\n")
 	for _, f := range fs {
 		sev := st.severity(f.Severity)
-		fmt.Fprintf(b, "%s %s %s\n", sev.Render(f.Severity.String()+"["+f.Rule.ID+"]"), f.Message, st.ok.Render("[fixed]"))
+		fmt.Fprintf(b, "%s %s%s %s\n", sev.Render(f.Severity.String()+"["+f.Rule.ID+"]"), setupTag(f), f.Message, st.ok.Render("[fixed]"))
 		if f.HasFile() {
 			fmt.Fprintf(b, "  %s %s:%d:%d %s\n", st.gutter.Render("-->"), f.Range.Filename, f.Range.Start.Line, f.Range.Start.Column, st.rule.Render("("+f.Rule.Name+")"))
 		}
@@ -434,7 +473,11 @@ func writeVerbose(b *bytes.Buffer, st textStyles, r *Report) {
 	}
 	b.WriteString("\n" + st.file.Render("not checked") + "\n")
 	for _, s := range r.Skipped {
-		fmt.Fprintf(b, "  %s %s\n", st.rule.Render(s.Rule.ID+" "+s.Rule.Name+":"), s.Reason)
+		tag := ""
+		if s.Setup != "" {
+			tag = "[" + s.Setup + "] "
+		}
+		fmt.Fprintf(b, "  %s%s %s\n", tag, st.rule.Render(s.Rule.ID+" "+s.Rule.Name+":"), s.Reason)
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(b, "  %s\n", st.dim.Render(n))
@@ -443,10 +486,7 @@ func writeVerbose(b *bytes.Buffer, st textStyles, r *Report) {
 
 func summaryLine(st textStyles, r *Report) string {
 	s := r.Summary()
-	files := Plural(s.Files, "file")
-	if s.Files == 0 {
-		files = "the live clusters"
-	}
+	files := r.checked()
 	var also []string
 	if s.Fixed > 0 {
 		also = append(also, fmt.Sprintf("%d fixed", s.Fixed))

@@ -32,6 +32,10 @@ type Finding struct {
 	// Trace is the stack of a rule that crashed, without the build
 	// machine's paths; reports print it only when asked to be verbose.
 	Trace string
+	// Setup names the setup whose world the finding is about, when the
+	// run lints several (setup blocks of .nvlint.hcl, lint
+	// --setup-per-dir); empty otherwise.
+	Setup string
 }
 
 // RestsOnGuess reports whether the finding rests on a name nvlint

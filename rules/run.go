@@ -24,12 +24,16 @@ type Result struct {
 	// Ran holds the IDs of the rules that ran: enabled, with every input
 	// they need present.
 	Ran map[string]bool
+	// Setups names the setups RunSetups ran, in order; nil for one world.
+	Setups []string
 }
 
 // Skip says why a rule was silent.
 type Skip struct {
 	Rule   *Meta
 	Reason string
+	// Setup is the setup the rule was silent in, as Finding.Setup.
+	Setup string
 }
 
 // Run runs every rule over w and applies the nvlint:ignore comments of
@@ -105,15 +109,13 @@ func run(w *world.World, all []Rule) Result {
 	}
 	wg.Wait()
 	res.Findings = SortFindings(res.Findings)
-	slices.SortStableFunc(res.Skipped, func(a, b Skip) int {
-		return cmp.Or(cmp.Compare(a.Rule.ID, b.Rule.ID), cmp.Compare(a.Reason, b.Reason))
-	})
-	res.Skipped = slices.CompactFunc(res.Skipped, func(a, b Skip) bool { return a.Rule == b.Rule && a.Reason == b.Reason })
+	slices.SortStableFunc(res.Skipped, compareSkips)
+	res.Skipped = slices.CompactFunc(res.Skipped, func(a, b Skip) bool { return compareSkips(a, b) == 0 })
 	return res
 }
 
-// SortFindings orders findings by file, position, rule and message, and
-// drops exact duplicates.
+// SortFindings orders findings by setup, file, position, rule and
+// message, and drops exact duplicates.
 func SortFindings(fs []Finding) []Finding {
 	slices.SortStableFunc(fs, compareFindings)
 	return slices.CompactFunc(fs, func(a, b Finding) bool { return compareFindings(a, b) == 0 })
@@ -121,6 +123,7 @@ func SortFindings(fs []Finding) []Finding {
 
 func compareFindings(a, b Finding) int {
 	return cmp.Or(
+		cmp.Compare(a.Setup, b.Setup),
 		cmp.Compare(a.Range.Filename, b.Range.Filename),
 		cmp.Compare(a.Range.Start.Line, b.Range.Start.Line),
 		cmp.Compare(a.Range.Start.Column, b.Range.Start.Column),
@@ -131,6 +134,10 @@ func compareFindings(a, b Finding) int {
 		cmp.Compare(a.Rule.ID, b.Rule.ID),
 		cmp.Compare(a.Message, b.Message),
 	)
+}
+
+func compareSkips(a, b Skip) int {
+	return cmp.Or(cmp.Compare(a.Setup, b.Setup), cmp.Compare(a.Rule.ID, b.Rule.ID), cmp.Compare(a.Reason, b.Reason))
 }
 
 func presentKinds(w *world.World) map[world.Kind]bool {

@@ -30,6 +30,21 @@ type Hints struct {
 	Names map[string]Str
 }
 
+// Over is h with the values o sets in their place: a setup's own
+// declarations over the config's.
+func (h Hints) Over(o Hints) Hints {
+	for _, p := range []struct{ dst, src *Str }{
+		{&h.NomadVersion, &o.NomadVersion}, {&h.VaultVersion, &o.VaultVersion},
+		{&h.ServerPolicy, &o.ServerPolicy}, {&h.TokenRole, &o.TokenRole},
+		{&h.JWTMount, &o.JWTMount}, {&h.JWTAccessor, &o.JWTAccessor},
+	} {
+		if p.src.Set {
+			*p.dst = *p.src
+		}
+	}
+	return h
+}
+
 // declaredName is the name .nvlint.hcl gives the object of the file at
 // path, if any.
 func (h Hints) declaredName(path string) (Str, bool) {

@@ -107,8 +107,8 @@ func isCascade(d *hcl.Diagnostic, all hcl.Diagnostics) bool {
 	return d.Summary == "Root value must be object" && len(all.Errs()) > 1
 }
 
-// DuplicateObject reports objects defined twice: nvlint treats every file
-// given as one setup, so two definitions of the same role or policy make
+// DuplicateObject reports objects defined twice: nvlint checks the files
+// of a setup together, so two definitions of the same role or policy make
 // its answers depend on which one it picks.
 var DuplicateObject rules.Rule = duplicateObject{}
 
@@ -120,12 +120,12 @@ var duplicateObjectMeta = rules.Meta{
 	ID: "NV003", Name: "duplicate-object", Severity: rules.Warning,
 	Title: "the same Vault object is defined in two files",
 	Doc: rules.Doc{
-		Why: "All files given to one nvlint run form one setup: rules join jobs to roles and roles to policies by name. Two definitions of a policy or role " +
+		Why: "The files of one setup (all the files of a run, unless .nvlint.hcl declares setups) are checked together: rules join jobs to roles and roles to policies by name. Two definitions of a policy or role " +
 			"(often two environments linted together) make those joins ambiguous, and Vault itself keeps only the last one written. " +
 			"Vault keeps objects per namespace: objects of one name in different Vault namespaces (a Terraform resource's namespace argument, relative to its provider's namespace) " +
 			"are different objects, and a task's role and policies are looked up in the namespace it logs in to (its vault block's namespace, else the agents').",
 		Example: "nvlint lint prod/ staging/   # both define token role nomad-cluster",
-		Fix:     "Lint each environment in its own run (nvlint lint prod/; nvlint lint staging/), or remove the stale copy; --name renames an object whose file name misleads.",
+		Fix:     "Make each environment a setup of its own (setup \"prod\" { paths = [\"prod\"] } in .nvlint.hcl, or nvlint lint --setup-per-dir DIR), lint each in its own run, or remove the stale copy; --name renames an object whose file name misleads.",
 	},
 }
 
@@ -167,7 +167,7 @@ func (duplicateObject) Check(p *rules.Pass) {
 			continue
 		}
 		f := rules.Finding{
-			Message: fmt.Sprintf("%s %s is defined again%s; nvlint checks all files as one setup, so lint each environment separately", strings.ReplaceAll(string(o.ref.Kind), "-", " "), o.ref.Name, inNS(k.ns)),
+			Message: fmt.Sprintf("%s %s is defined again%s; nvlint checks the files of a setup together: make each environment a setup (setup blocks in .nvlint.hcl, or --setup-per-dir)", strings.ReplaceAll(string(o.ref.Kind), "-", " "), o.ref.Name, inNS(k.ns)),
 			Range:   o.m.Range,
 			Object:  o.ref,
 		}
