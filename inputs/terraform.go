@@ -219,9 +219,17 @@ func (l *tfLoader) resource(b *hcl.Block) {
 	content, _, _ := b.Body.PartialContent(tfSchema(typ))
 	l.typos = l.unknownArguments(typ, b)
 	defer func() { l.typos = nil }()
-	if _, ok := content.Attributes["count"]; ok {
-		l.notef(b.DefRange, "%s: skipped: it uses count, which nvlint does not expand", addr)
-		l.skip(tfKinds[typ], "", addr+" (count, which nvlint does not expand)", b.DefRange)
+	if a, ok := content.Attributes["count"]; ok {
+		n, ok := countOf(a.Expr, l.ctx)
+		if !ok {
+			l.notef(b.DefRange, "%s: skipped: its count is not a number known without Terraform", addr)
+			l.skip(tfKinds[typ], "", addr+" (a count known only to Terraform)", b.DefRange)
+			return
+		}
+		for i := range n {
+			index := cty.ObjectVal(map[string]cty.Value{"index": cty.NumberIntVal(int64(i))})
+			l.instance(b, content, typ, fmt.Sprintf("%s[%d]", name, i), "count", index)
+		}
 		return
 	}
 	if a, ok := content.Attributes["for_each"]; ok {
@@ -232,11 +240,34 @@ func (l *tfLoader) resource(b *hcl.Block) {
 			return
 		}
 		for _, inst := range instances {
-			l.instance(b, content, typ, fmt.Sprintf("%s[%q]", name, inst.key), inst.each)
+			l.instance(b, content, typ, fmt.Sprintf("%s[%q]", name, inst.key), "each", inst.each)
 		}
 		return
 	}
-	l.instance(b, content, typ, name, cty.NilVal)
+	l.instance(b, content, typ, name, "", cty.NilVal)
+}
+
+// maxCount bounds the instances nvlint makes of one resource with count:
+// a count beyond it is a mistake or a number only a plan should expand.
+const maxCount = 10000
+
+// countOf is a count argument's value as Terraform takes it: a known,
+// whole, non-negative number.
+func countOf(expr hcl.Expression, ctx *hcl.EvalContext) (int, bool) {
+	v, ok := evalPartial(expr, ctx)
+	if !ok || !v.IsKnown() || v.IsNull() {
+		return 0, false
+	}
+	v, err := convert.Convert(v, cty.Number)
+	if err != nil || !v.IsKnown() || v.IsNull() {
+		return 0, false
+	}
+	bf := v.AsBigFloat()
+	n, acc := bf.Int64()
+	if !bf.IsInt() || acc != 0 || n < 0 || n > maxCount {
+		return 0, false
+	}
+	return int(n), true
 }
 
 // tfInstance is one instance of a for_each resource: its key and the
@@ -280,23 +311,24 @@ func forEach(expr hcl.Expression, ctx *hcl.EvalContext) ([]tfInstance, bool) {
 	return out, true
 }
 
-// instance reads one instance of a resource; each is cty.NilVal for a
-// resource without for_each.
-func (l *tfLoader) instance(b *hcl.Block, content *hcl.BodyContent, typ, name string, each cty.Value) {
+// instance reads one instance of a resource. An instance of a resource
+// with count or for_each sees its own count or each object (scope, with
+// value val); scope is "" for a resource with neither.
+func (l *tfLoader) instance(b *hcl.Block, content *hcl.BodyContent, typ, name, scope string, val cty.Value) {
 	ctx := l.ctx
-	if each != cty.NilVal {
+	if scope != "" {
 		vars := maps.Clone(l.ctx.Variables)
-		vars["each"] = each
+		vars[scope] = val
 		ctx = &hcl.EvalContext{Variables: vars, Functions: l.ctx.Functions}
 		// The instance's policy or jobspec text sees each too.
 		mod := l.ctx
 		l.ctx = ctx
 		defer func() { l.ctx = mod }()
 	}
-	res := &world.Resource{Type: typ, Name: name, File: l.f, Block: b.DefRange, Attrs: map[string]hcl.Range{}, Instance: each != cty.NilVal}
+	res := &world.Resource{Type: typ, Name: name, File: l.f, Block: b.DefRange, Attrs: map[string]hcl.Range{}, Instance: scope != ""}
 	attrs := hcl.Attributes{}
 	for n, a := range content.Attributes {
-		if n == "for_each" {
+		if n == "for_each" || n == "count" {
 			continue
 		}
 		res.Attrs[n] = a.Expr.Range()

@@ -30,8 +30,8 @@ type Resource struct {
 	// inline heredoc. TextIndent is the indentation of its lines.
 	TextEnd    *hcl.Pos
 	TextIndent string
-	// Instance is true for one instance of a resource with for_each
-	// (Name then ends in its key): its block is shared by every
+	// Instance is true for one instance of a resource with count or for_each
+	// (Name then ends in its key or index): its block is shared by every
 	// instance, so an edit to it is not one instance's fix.
 	Instance bool
 }
