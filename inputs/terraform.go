@@ -80,6 +80,8 @@ var (
 		{Type: "resource", LabelNames: []string{"type", "name"}},
 		{Type: "locals"},
 		{Type: "variable", LabelNames: []string{"name"}},
+		{Type: "module", LabelNames: []string{"name"}},
+		{Type: "output", LabelNames: []string{"name"}},
 	}}
 	// tfSniff finds the resources in a file too broken to parse.
 	tfSniff = regexp.MustCompile(`(?m)^\s*resource\s+"(vault_policy|vault_token_auth_backend_role|vault_jwt_auth_backend|vault_jwt_auth_backend_role|nomad_job)"`)
@@ -107,7 +109,7 @@ type tfLoader struct {
 	w    *world.World
 	ctx  *hcl.EvalContext
 	// origins are where the module's variables' values are written.
-	origins map[string]hcl.Range
+	origins map[string]hcl.Expression
 	// typos are the arguments the resource being read misspells (see
 	// unknownArguments).
 	typos map[string]hcl.Range
@@ -116,6 +118,28 @@ type tfLoader struct {
 	notes Notes
 	// blocks are the native syntax's resource blocks, by where they start.
 	blocks map[int]*hclsyntax.Block
+	// module is the address of the module call being read ("module.x."),
+	// "" in a root module; depth counts the calls.
+	module string
+	depth  int
+	// shared is true inside a module called more than once: its blocks
+	// are every call's, so an edit to one is no one object's fix.
+	shared bool
+	// called are the files of the modules read through calls.
+	called []*world.File
+	// each is where the for_each element of the instance being read is
+	// written, when it is written literally (see valueOrigin).
+	each hcl.Expression
+}
+
+// eachOrigin is where the element of key is written in a for_each
+// collection written at from, or nil.
+func eachOrigin(from hcl.Expression, key string) hcl.Expression {
+	if from == nil {
+		return nil
+	}
+	e, _ := elementExpr(from, cty.StringVal(key))
+	return e
 }
 
 // loadTerraform reads the resources of a .tf or .tf.json file. A file
@@ -141,22 +165,28 @@ func loadTerraform(f *world.File, opts Options, w *world.World) Notes {
 		}
 		return nil
 	}
+	if f.Path != "-" && opts.tf.isCalled(filepath.Dir(f.Path)) {
+		// Read through the calls of the module that uses it, with the
+		// values they give its variables.
+		f.Kind = world.KindTerraform
+		return nil
+	}
 	opts.tf.keepBody(f, file.Body)
 	content, _, _ := file.Body.PartialContent(tfRootSchema)
-	if body, ok := file.Body.(*hclsyntax.Body); ok {
-		l.blocks = map[int]*hclsyntax.Block{}
-		for _, b := range body.Blocks {
-			l.blocks[b.DefRange().Start.Byte] = b
-		}
-	}
-	var resources []*hcl.Block
+	local := false
 	for _, b := range content.Blocks {
-		if b.Type == "resource" && tfAttrs[b.Labels[0]] != nil {
-			resources = append(resources, b)
+		switch {
+		case b.Type == "resource" && tfAttrs[b.Labels[0]] != nil:
+			local = true
+		case b.Type == "module" && f.Path != "-":
+			if src, _, ok := callSource(b); ok {
+				_, isLocal := localSource(filepath.Dir(f.Path), src)
+				local = local || isLocal
+			}
 		}
 	}
 	switch {
-	case len(resources) > 0, f.Explicit, diags.HasErrors() && tfSniff.Match(f.Src):
+	case local, f.Explicit, diags.HasErrors() && tfSniff.Match(f.Src):
 		f.Kind = world.KindTerraform
 		f.Diags = append(f.Diags, diags...)
 	default:
@@ -166,11 +196,31 @@ func loadTerraform(f *world.File, opts Options, w *world.World) Notes {
 		f.Terraform = filepath.Dir(f.Path)
 	}
 	l.ctx, l.origins = opts.tf.context(f.Path, file.Body)
-	l.templates(file.Body)
-	for _, b := range resources {
-		l.resource(b)
-	}
+	l.readBody(file.Body)
+	w.Files = append(w.Files, l.called...)
 	return l.notes
+}
+
+// readBody reads the resources and module calls of a parsed file, in
+// the loader's context.
+func (l *tfLoader) readBody(body hcl.Body) {
+	if l.module != "" {
+		l.opts.tf.keepBody(l.f, body)
+	}
+	content, _, _ := body.PartialContent(tfRootSchema)
+	if native, ok := body.(*hclsyntax.Body); ok {
+		l.blocks = map[int]*hclsyntax.Block{}
+		for _, b := range native.Blocks {
+			l.blocks[b.DefRange().Start.Byte] = b
+		}
+	}
+	l.templates(body)
+	for _, b := range content.Blocks {
+		if b.Type == "resource" && tfAttrs[b.Labels[0]] != nil {
+			l.resource(b)
+		}
+	}
+	l.calls(content.Blocks)
 }
 
 // templates records the files the configuration renders with
@@ -215,7 +265,7 @@ func (l *tfLoader) skip(kind world.Kind, name, what string, at hcl.Range) {
 
 func (l *tfLoader) resource(b *hcl.Block) {
 	typ, name := b.Labels[0], b.Labels[1]
-	addr := typ + "." + name
+	addr := l.module + typ + "." + name
 	content, _, _ := b.Body.PartialContent(tfSchema(typ))
 	l.typos = l.unknownArguments(typ, b)
 	defer func() { l.typos = nil }()
@@ -239,9 +289,12 @@ func (l *tfLoader) resource(b *hcl.Block) {
 			l.skip(tfKinds[typ], "", addr+" (a for_each collection known only to Terraform)", b.DefRange)
 			return
 		}
+		from, _ := valueOrigin(a.Expr, l.origins, nil)
 		for _, inst := range instances {
+			l.each = eachOrigin(from, inst.key)
 			l.instance(b, content, typ, fmt.Sprintf("%s[%q]", name, inst.key), "each", inst.each)
 		}
+		l.each = nil
 		return
 	}
 	l.instance(b, content, typ, name, "", cty.NilVal)
@@ -325,7 +378,7 @@ func (l *tfLoader) instance(b *hcl.Block, content *hcl.BodyContent, typ, name, s
 		l.ctx = ctx
 		defer func() { l.ctx = mod }()
 	}
-	res := &world.Resource{Type: typ, Name: name, File: l.f, Block: b.DefRange, Attrs: map[string]hcl.Range{}, Instance: scope != ""}
+	res := &world.Resource{Type: typ, Name: name, Module: strings.TrimSuffix(l.module, "."), File: l.f, Block: b.DefRange, Attrs: map[string]hcl.Range{}, Instance: scope != "" || l.shared}
 	attrs := hcl.Attributes{}
 	for n, a := range content.Attributes {
 		if n == "for_each" || n == "count" {
@@ -334,10 +387,14 @@ func (l *tfLoader) instance(b *hcl.Block, content *hcl.BodyContent, typ, name, s
 		res.Attrs[n] = a.Expr.Range()
 		c := *a
 		c.Expr = withContext(a.Expr, ctx)
-		if at, ok := varOrigin(a.Expr, l.origins); ok {
+		if origin, ok := valueOrigin(a.Expr, l.origins, l.each); ok {
 			if base, ok := c.Expr.(tfExpr); ok {
+				at := origin.Range()
 				c.Expr = tfVarExpr{tfExpr: base, at: at}
-				l.opts.tf.useOrigin(at.Filename, l.f.Terraform)
+				res.Attrs[n] = at
+				if at.Filename != l.f.Path {
+					l.opts.tf.useOrigin(at.Filename, l.f.Terraform)
+				}
 			}
 		}
 		attrs[n] = &c
@@ -1093,6 +1150,12 @@ type tfModules struct {
 	// bodies are the parsed Terraform files, so that what reads them
 	// again after loading (mounts, namespaces) does not parse them again.
 	bodies map[*world.File]hcl.Body
+	// parsed are the Terraform files of module directories, by
+	// samePath; called counts the local module calls of each directory
+	// (see planCalls), and callFiles are the files read through them.
+	parsed    map[string][]*tfParsed
+	called    map[string]int
+	callFiles map[string]*world.File
 }
 
 // keepBody records the parsed body of a Terraform file.
@@ -1176,16 +1239,16 @@ func (m *tfModules) read(path string) ([]byte, error) {
 type tfModule struct {
 	once    sync.Once
 	vars    map[string]cty.Value
-	origins map[string]hcl.Range
+	origins map[string]hcl.Expression
 }
 
 // context is the evaluation context of the module of the file at path:
 // the literal attributes of every resource declared in its directory,
 // its literal locals, its variables, and path.*, with where the
 // variables' values are written. Standard input is a module on its own.
-func (m *tfModules) context(path string, body hcl.Body) (*hcl.EvalContext, map[string]hcl.Range) {
+func (m *tfModules) context(path string, body hcl.Body) (*hcl.EvalContext, map[string]hcl.Expression) {
 	if m == nil || path == "-" {
-		vars, origins := moduleVars([]hcl.Body{body}, m.tfVarSets(""))
+		vars, origins := moduleVars(nil, "", []hcl.Body{body}, m.tfVarSets(""), 0)
 		return &hcl.EvalContext{Variables: vars, Functions: tfFunctions}, origins
 	}
 	dir := filepath.Dir(path)
@@ -1199,7 +1262,9 @@ func (m *tfModules) context(path string, body hcl.Body) (*hcl.EvalContext, map[s
 		m.dirs[dir] = mod
 	}
 	m.mu.Unlock()
-	mod.once.Do(func() { mod.vars, mod.origins = moduleVars(m.moduleBodies(dir, path, body), m.tfVarSets(dir)) })
+	mod.once.Do(func() {
+		mod.vars, mod.origins = moduleVars(m, dir, m.moduleBodies(dir, path, body), m.tfVarSets(dir), 0)
+	})
 	return &hcl.EvalContext{Variables: mod.vars, Functions: tfFunctions}, mod.origins
 }
 
@@ -1240,7 +1305,9 @@ func (m *tfModules) moduleBodies(dir, self string, selfBody hcl.Body) []hcl.Body
 // Locals and resources may refer to each other, so they are evaluated
 // again until nothing more becomes known. var.* are the declared
 // variables' values from their defaults and sets (see variableValues).
-func moduleVars(bodies []hcl.Body, sets []tfVarSet) (map[string]cty.Value, map[string]hcl.Range) {
+// module.* are the outputs of the local modules the module calls (from
+// dir, depth calls below the root), which may use its locals too.
+func moduleVars(m *tfModules, dir string, bodies []hcl.Body, sets []tfVarSet, depth int) (map[string]cty.Value, map[string]hcl.Expression) {
 	here := cty.StringVal(".")
 	vars := map[string]cty.Value{"path": cty.ObjectVal(map[string]cty.Value{"module": here, "root": here, "cwd": here})}
 	ctx := &hcl.EvalContext{Variables: vars, Functions: tfFunctions}
@@ -1252,12 +1319,21 @@ func moduleVars(bodies []hcl.Body, sets []tfVarSet) (map[string]cty.Value, map[s
 	var (
 		resources []resource
 		variables []*hcl.Block
+		calls     []*hcl.Block
 	)
 	for _, body := range bodies {
 		content, _, _ := body.PartialContent(tfRootSchema)
 		for _, b := range content.Blocks {
-			if b.Type == "variable" {
+			switch b.Type {
+			case "variable":
 				variables = append(variables, b)
+				continue
+			case "module":
+				if m != nil && dir != "" {
+					calls = append(calls, b)
+				}
+				continue
+			case "output":
 				continue
 			}
 			attrs, _ := b.Body.JustAttributes()
@@ -1275,7 +1351,7 @@ func moduleVars(bodies []hcl.Body, sets []tfVarSet) (map[string]cty.Value, map[s
 			}
 		}
 	}
-	var origins map[string]hcl.Range
+	var origins map[string]hcl.Expression
 	vars["var"], origins = variableValues(variables, sets)
 	prev := cty.NilVal
 	for range 8 {
@@ -1286,6 +1362,13 @@ func moduleVars(bodies []hcl.Body, sets []tfVarSet) (map[string]cty.Value, map[s
 			}
 		}
 		vars["local"] = cty.ObjectVal(vals)
+		if len(calls) > 0 {
+			mods := map[string]cty.Value{}
+			for _, b := range calls {
+				mods[b.Labels[0]] = m.moduleOutputs(b, dir, ctx, origins, depth)
+			}
+			vars["module"] = cty.ObjectVal(mods)
+		}
 		byType := map[string]map[string]cty.Value{}
 		for _, r := range resources {
 			obj := map[string]cty.Value{}
@@ -1300,7 +1383,7 @@ func moduleVars(bodies []hcl.Body, sets []tfVarSet) (map[string]cty.Value, map[s
 			byType[r.typ][r.name] = cty.ObjectVal(obj)
 		}
 		for typ, byName := range byType {
-			if typ != "path" && typ != "local" && typ != "each" && typ != "var" {
+			if typ != "path" && typ != "local" && typ != "each" && typ != "var" && typ != "module" {
 				vars[typ] = cty.ObjectVal(byName)
 			}
 		}

@@ -1,0 +1,101 @@
+package inputs
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/nvlint/nvlint/world"
+)
+
+// A local module call is read with its inputs, once per instance, and
+// its outputs reach the caller; its directory is not read on its own.
+// A registry module is recorded as skipped.
+func TestTerraformModuleCalls(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"main.tf": `
+module "apps" {
+  source   = "./modules/policy"
+  for_each = toset(["web", "batch"])
+  name     = each.key
+}
+module "one" {
+  source = "./modules/policy"
+  name   = "single"
+}
+module "remote" {
+  source = "git::https://example.com/vault.git"
+}
+resource "vault_jwt_auth_backend_role" "r" {
+  role_name      = "r"
+  token_policies = [module.one.policy_name, module.apps["web"].policy_name]
+}
+`,
+		"modules/policy/main.tf": `
+variable "name" {
+  type = string
+}
+resource "vault_policy" "this" {
+  name   = "app-${var.name}"
+  policy = "path \"kv/data/${var.name}/*\" { capabilities = [\"read\"] }"
+}
+output "policy_name" {
+  value = vault_policy.this.name
+}
+`,
+	})
+	w, notes := load(t, dir)
+	for name, addr := range map[string]string{
+		"app-web":    `module.apps["web"].vault_policy.this`,
+		"app-batch":  `module.apps["batch"].vault_policy.this`,
+		"app-single": `module.one.vault_policy.this`,
+	} {
+		p := w.Policy(name)
+		if p == nil {
+			t.Errorf("no policy %s", name)
+			continue
+		}
+		if got := p.Resource.Address(); got != addr {
+			t.Errorf("policy %s at %s, want %s", name, got, addr)
+		}
+		if !p.Resource.Instance {
+			t.Errorf("policy %s: a module called twice is every call's, yet its resource is one instance's", name)
+		}
+		if !strings.HasSuffix(p.File.Path, "modules/policy/main.tf") || p.File.Terraform != dir {
+			t.Errorf("policy %s in %s, applied in %q", name, p.File.Path, p.File.Terraform)
+		}
+	}
+	if len(w.Policies) != 3 {
+		t.Errorf("%d policies, want 3: the module directory was read on its own too", len(w.Policies))
+	}
+	r := w.JWTRole("r")
+	if r == nil || !r.TokenPolicies.Known || strings.Join(r.TokenPolicies.Strings(), ",") != "app-single,app-web" {
+		t.Errorf("token_policies from module outputs: %+v", r)
+	}
+	if why := w.Unseen(world.KindPolicy, "anything"); !strings.Contains(why, "module.remote") {
+		t.Errorf("the remote module is not recorded as skipped: %q", why)
+	}
+	if !strings.Contains(strings.Join(notes, "\n"), "module.remote: skipped") {
+		t.Errorf("notes: %v", notes)
+	}
+}
+
+// Linted alone, a module's directory is a root module of its own.
+func TestTerraformModuleAlone(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"main.tf": `
+module "one" {
+  source = "./modules/policy"
+}
+`,
+		"modules/policy/main.tf": `
+resource "vault_policy" "this" {
+  name   = "p"
+  policy = "path \"kv/data/x\" { capabilities = [\"read\"] }"
+}
+`,
+	})
+	w, _ := load(t, dir+"/modules/policy")
+	if p := w.Policy("p"); p == nil || p.Resource.Address() != "vault_policy.this" {
+		t.Errorf("policy of the module linted alone: %+v", p)
+	}
+}
