@@ -2,6 +2,7 @@ package inputs
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"maps"
 	"os"
@@ -19,6 +20,7 @@ import (
 	hcljson "github.com/hashicorp/hcl/v2/json"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+	"github.com/zclconf/go-cty/cty/function"
 
 	"github.com/nvlint/nvlint/acl"
 	"github.com/nvlint/nvlint/world"
@@ -239,7 +241,7 @@ func (l *tfLoader) templates(body hcl.Body) {
 		if p := strValue(withContext(call.Args[0], l.ctx)); p.IsKnown() {
 			path := p.V
 			if !filepath.IsAbs(path) {
-				path = filepath.Join(filepath.Dir(l.f.Path), path)
+				path = filepath.Join(cmp.Or(l.f.Terraform, filepath.Dir(l.f.Path)), path)
 			}
 			l.opts.tf.addTemplate(filepath.Clean(path), l.f.Path)
 		}
@@ -730,6 +732,15 @@ func (l *tfLoader) text(res *world.Resource, a *hcl.Attribute, keepUnresolved bo
 		if name, ok := policyDocRef(e); ok && res.Type == tfPolicy {
 			return l.policyDoc(res, expr.Range(), name)
 		}
+		// A variable set to file("...") where its value is written (a
+		// module call's argument): the file is the text.
+		if origin, ok := valueOrigin(e, l.origins, l.each); ok {
+			if call, ok := origin.(*hclsyntax.FunctionCallExpr); ok && isFileCall(call) {
+				if p := strValue(withContext(call.Args[0], l.ctx)); p.IsKnown() {
+					return l.readFile(res, origin.Range(), p.V, what)
+				}
+			}
+		}
 	case *hclsyntax.FunctionCallExpr:
 		if e.Name == "templatefile" && len(e.Args) == 2 {
 			return l.templateFile(res, e, what)
@@ -781,7 +792,9 @@ func (l *tfLoader) templateFile(res *world.Resource, e *hclsyntax.FunctionCallEx
 
 func (l *tfLoader) readFile(res *world.Resource, at hcl.Range, p, what string) (*tfSource, bool) {
 	if !filepath.IsAbs(p) && l.f.Path != "-" {
-		p = filepath.Join(filepath.Dir(l.f.Path), p)
+		// Terraform reads paths relative to the root module's directory
+		// (a module's own files are "${path.module}/...").
+		p = filepath.Join(cmp.Or(l.f.Terraform, filepath.Dir(l.f.Path)), p)
 	}
 	p = filepath.Clean(p)
 	src, err := l.opts.tf.read(p)
@@ -902,6 +915,11 @@ func (l *tfLoader) render(tpl tfTemplate, e *hclsyntax.TemplateExpr, keepUnresol
 // interpolate evaluates an interpolation: a value the configuration
 // settles, or an auth mount's accessor, which gets its stand-in.
 func interpolate(part hclsyntax.Expression, ctx *hcl.EvalContext) (string, bool) {
+	if readsFile(part) {
+		// A file's text in the middle of a policy has no place in the
+		// .tf file to report or fix it at.
+		return "", false
+	}
 	v, diags := part.Value(ctx)
 	if !diags.HasErrors() && v.IsWhollyKnown() && !v.IsNull() {
 		if s, err := convert.Convert(v, cty.String); err == nil {
@@ -914,6 +932,18 @@ func interpolate(part hclsyntax.Expression, ctx *hcl.EvalContext) (string, bool)
 		}
 	}
 	return "", false
+}
+
+// readsFile reports whether expr calls file() or templatefile().
+func readsFile(expr hclsyntax.Expression) bool {
+	found := false
+	_ = hclsyntax.VisitAll(expr, func(n hclsyntax.Node) hcl.Diagnostics {
+		if c, ok := n.(*hclsyntax.FunctionCallExpr); ok && (c.Name == "file" || c.Name == "templatefile") {
+			found = true
+		}
+		return nil
+	})
+	return found
 }
 
 func traversalString(t hcl.Traversal) string {
@@ -1156,6 +1186,9 @@ type tfModules struct {
 	parsed    map[string][]*tfParsed
 	called    map[string]int
 	callFiles map[string]*world.File
+	// funcs are the functions of the modules under each root (see
+	// functions).
+	funcs map[string]map[string]function.Function
 }
 
 // keepBody records the parsed body of a Terraform file.
@@ -1248,7 +1281,7 @@ type tfModule struct {
 // variables' values are written. Standard input is a module on its own.
 func (m *tfModules) context(path string, body hcl.Body) (*hcl.EvalContext, map[string]hcl.Expression) {
 	if m == nil || path == "-" {
-		vars, origins := moduleVars(nil, "", []hcl.Body{body}, m.tfVarSets(""), 0)
+		vars, origins := moduleVars(nil, "", "", []hcl.Body{body}, m.tfVarSets(""), 0)
 		return &hcl.EvalContext{Variables: vars, Functions: tfFunctions}, origins
 	}
 	dir := filepath.Dir(path)
@@ -1263,9 +1296,9 @@ func (m *tfModules) context(path string, body hcl.Body) (*hcl.EvalContext, map[s
 	}
 	m.mu.Unlock()
 	mod.once.Do(func() {
-		mod.vars, mod.origins = moduleVars(m, dir, m.moduleBodies(dir, path, body), m.tfVarSets(dir), 0)
+		mod.vars, mod.origins = moduleVars(m, dir, dir, m.moduleBodies(dir, path, body), m.tfVarSets(dir), 0)
 	})
-	return &hcl.EvalContext{Variables: mod.vars, Functions: tfFunctions}, mod.origins
+	return &hcl.EvalContext{Variables: mod.vars, Functions: m.functions(dir)}, mod.origins
 }
 
 // moduleBodies parses the Terraform files of a directory; self is the
@@ -1306,11 +1339,16 @@ func (m *tfModules) moduleBodies(dir, self string, selfBody hcl.Body) []hcl.Body
 // again until nothing more becomes known. var.* are the declared
 // variables' values from their defaults and sets (see variableValues).
 // module.* are the outputs of the local modules the module calls (from
-// dir, depth calls below the root), which may use its locals too.
-func moduleVars(m *tfModules, dir string, bodies []hcl.Body, sets []tfVarSet, depth int) (map[string]cty.Value, map[string]hcl.Expression) {
+// dir, depth calls below the root module in root), which may use its
+// locals too. path.module is dir relative to root, as Terraform gives it.
+func moduleVars(m *tfModules, root, dir string, bodies []hcl.Body, sets []tfVarSet, depth int) (map[string]cty.Value, map[string]hcl.Expression) {
 	here := cty.StringVal(".")
-	vars := map[string]cty.Value{"path": cty.ObjectVal(map[string]cty.Value{"module": here, "root": here, "cwd": here})}
-	ctx := &hcl.EvalContext{Variables: vars, Functions: tfFunctions}
+	module := here
+	if rel, err := filepath.Rel(root, dir); err == nil && root != "" && rel != "." {
+		module = cty.StringVal(filepath.ToSlash(rel))
+	}
+	vars := map[string]cty.Value{"path": cty.ObjectVal(map[string]cty.Value{"module": module, "root": here, "cwd": here})}
+	ctx := &hcl.EvalContext{Variables: vars, Functions: m.functions(root)}
 	var locals hcl.Attributes = map[string]*hcl.Attribute{}
 	type resource struct {
 		typ, name string
@@ -1365,7 +1403,7 @@ func moduleVars(m *tfModules, dir string, bodies []hcl.Body, sets []tfVarSet, de
 		if len(calls) > 0 {
 			mods := map[string]cty.Value{}
 			for _, b := range calls {
-				mods[b.Labels[0]] = m.moduleOutputs(b, dir, ctx, origins, depth)
+				mods[b.Labels[0]] = m.moduleOutputs(b, root, dir, ctx, origins, depth)
 			}
 			vars["module"] = cty.ObjectVal(mods)
 		}

@@ -242,11 +242,18 @@ func callInputs(b *hcl.Block, ctx *hcl.EvalContext, origins map[string]hcl.Expre
 		set.vals[n] = v
 		if at, ok := valueOrigin(a.Expr, origins, each); ok {
 			set.at[n] = at
-		} else if !shared && isLiteral(a.Expr) {
+		} else if !shared && (isLiteral(a.Expr) || isFileCall(a.Expr)) {
 			set.at[n] = a.Expr
 		}
 	}
 	return set
+}
+
+// isFileCall reports whether expr is file() of a literal path: the
+// file's text, which a module's policy or jobspec may be set to.
+func isFileCall(expr hcl.Expression) bool {
+	call, ok := expr.(*hclsyntax.FunctionCallExpr)
+	return ok && call.Name == "file" && len(call.Args) == 1 && isLiteral(call.Args[0])
 }
 
 // isLiteral reports whether expr is written as a constant: no
@@ -273,7 +280,7 @@ func isLiteral(expr hcl.Expression) bool {
 // moduleOutputs are a call's module.NAME value in the caller: the called
 // module's outputs, as an object, a list of objects (count) or a map of
 // them (for_each); unknown when the call cannot be followed.
-func (m *tfModules) moduleOutputs(b *hcl.Block, dir string, ctx *hcl.EvalContext, origins map[string]hcl.Expression, depth int) cty.Value {
+func (m *tfModules) moduleOutputs(b *hcl.Block, root, dir string, ctx *hcl.EvalContext, origins map[string]hcl.Expression, depth int) cty.Value {
 	src, _, ok := callSource(b)
 	if !ok || m == nil || depth >= maxModuleDepth {
 		return cty.DynamicVal
@@ -291,9 +298,9 @@ func (m *tfModules) moduleOutputs(b *hcl.Block, dir string, ctx *hcl.EvalContext
 	for _, in := range insts {
 		ictx := scoped(ctx, in.scope, in.val)
 		set := callInputs(b, ictx, origins, nil, in.scope != "")
-		vars, _ := m.childVars(child, set, depth+1)
+		vars, _ := m.childVars(root, child, set, depth+1)
 		obj := map[string]cty.Value{}
-		cctx := &hcl.EvalContext{Variables: vars, Functions: tfFunctions}
+		cctx := &hcl.EvalContext{Variables: vars, Functions: m.functions(root)}
 		for _, pf := range m.dirFiles(child) {
 			content, _, _ := pf.file.Body.PartialContent(tfRootSchema)
 			for _, ob := range content.Blocks {
@@ -343,12 +350,12 @@ func scoped(ctx *hcl.EvalContext, scope string, val cty.Value) *hcl.EvalContext 
 // childVars is the evaluation context's variables of a called module,
 // its variables set from the call's inputs alone: a called module reads
 // no tfvars files and no --var.
-func (m *tfModules) childVars(dir string, inputs tfVarSet, depth int) (map[string]cty.Value, map[string]hcl.Expression) {
+func (m *tfModules) childVars(root, dir string, inputs tfVarSet, depth int) (map[string]cty.Value, map[string]hcl.Expression) {
 	var bodies []hcl.Body
 	for _, pf := range m.dirFiles(dir) {
 		bodies = append(bodies, pf.file.Body)
 	}
-	return moduleVars(m, dir, bodies, []tfVarSet{inputs}, depth)
+	return moduleVars(m, root, dir, bodies, []tfVarSet{inputs}, depth)
 }
 
 // calls reads the module calls of a file being loaded: each local
@@ -405,11 +412,11 @@ func (l *tfLoader) call(b *hcl.Block) {
 			each = eachOrigin(from, in.val.GetAttr("key").AsString())
 		}
 		set := callInputs(b, ctx, l.origins, each, in.scope != "")
-		vars, origins := l.opts.tf.childVars(child, set, l.depth+1)
+		vars, origins := l.opts.tf.childVars(l.f.Terraform, child, set, l.depth+1)
 		for _, pf := range files {
 			cl := &tfLoader{
 				f: l.opts.tf.moduleFile(pf, l.f.Terraform), opts: l.opts, w: l.w,
-				ctx:     &hcl.EvalContext{Variables: vars, Functions: tfFunctions},
+				ctx:     &hcl.EvalContext{Variables: vars, Functions: l.ctx.Functions},
 				origins: origins, json: pf.json, lines: newLineIndex(pf.src),
 				module: in.addr + ".", depth: l.depth + 1, shared: l.shared || shared || len(insts) > 1 || in.scope != "",
 			}

@@ -99,3 +99,49 @@ resource "vault_policy" "this" {
 		t.Errorf("policy of the module linted alone: %+v", p)
 	}
 }
+
+// file() reads paths relative to the root module's directory, a module's
+// own files through path.module; its result is a value like any other.
+func TestTerraformFileFunction(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"main.tf": `
+locals {
+  roles = jsondecode(file("roles.json"))
+}
+resource "vault_jwt_auth_backend_role" "r" {
+  for_each       = local.roles
+  role_name      = each.key
+  token_policies = each.value
+}
+module "m" {
+  source = "./modules/m"
+}
+resource "vault_jwt_auth_backend_role" "missing" {
+  for_each  = jsondecode(file("nowhere.json"))
+  role_name = each.key
+}
+`,
+		"roles.json": `{"web": ["web-read"], "batch": ["batch-read"]}`,
+		"modules/m/main.tf": `
+resource "vault_jwt_auth_backend_role" "own" {
+  role_name      = trimspace(file("${path.module}/name.txt"))
+  token_policies = [try(local.nothing, "fallback")]
+}
+`,
+		"modules/m/name.txt": "from-module\n",
+	})
+	w, _ := load(t, dir)
+	if r := w.JWTRole("web"); r == nil || strings.Join(r.TokenPolicies.Strings(), ",") != "web-read" {
+		t.Errorf("role web from roles.json: %+v", r)
+	}
+	r := w.JWTRole("from-module")
+	if r == nil {
+		t.Fatal("the module's role named from its own file is missing")
+	}
+	if got := strings.Join(r.TokenPolicies.Strings(), ","); got != "fallback" {
+		t.Errorf("try() gave %q", got)
+	}
+	if why := w.Unseen(world.KindJWTRole, "any"); !strings.Contains(why, "missing") {
+		t.Errorf("the role over an unreadable file is not skipped: %q", why)
+	}
+}
