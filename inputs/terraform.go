@@ -36,13 +36,14 @@ import (
 // text is written.
 //
 // Expressions are evaluated as far as the configuration alone settles
-// them, the way Terraform would: literal attributes of the module's
-// resources (vault_jwt_auth_backend.nomad.path), locals with literal
-// values, path.module. Everything else (variables, data sources, computed
-// attributes, functions other than a plain file()) is unknown, and rules
-// that need it stay silent. A policy that interpolates an auth mount's
-// accessor gets a stand-in (world.SymbolicAccessor) that is the same for
-// every reference to the mount.
+// them, the way terraform plan would: attributes of the module's
+// resources (vault_jwt_auth_backend.nomad.path), locals, variables with
+// their values (tfvars.go), for_each and count, local module calls
+// (tfcalls.go), path.*, file() and the pure functions (tfeval.go).
+// Everything else (data sources, computed attributes, remote modules) is
+// unknown, and rules that need it stay silent. A policy that interpolates
+// an auth mount's accessor gets a stand-in (world.SymbolicAccessor) that
+// is the same for every reference to the mount.
 
 // The resource types nvlint reads.
 const (

@@ -2,6 +2,7 @@ package inputs
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -413,6 +414,16 @@ func (l *tfLoader) call(b *hcl.Block) {
 		}
 		set := callInputs(b, ctx, l.origins, each, in.scope != "")
 		vars, origins := l.opts.tf.childVars(l.f.Terraform, child, set, l.depth+1)
+		if shared || len(insts) > 1 {
+			// A default in the module is every call's value: editing it
+			// is no one object's fix.
+			origins = maps.Clone(origins)
+			for n, o := range origins {
+				if filepath.Dir(o.Range().Filename) == child {
+					delete(origins, n)
+				}
+			}
+		}
 		for _, pf := range files {
 			cl := &tfLoader{
 				f: l.opts.tf.moduleFile(pf, l.f.Terraform), opts: l.opts, w: l.w,

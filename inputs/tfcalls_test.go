@@ -145,3 +145,49 @@ resource "vault_jwt_auth_backend_role" "own" {
 		t.Errorf("the role over an unreadable file is not skipped: %q", why)
 	}
 }
+
+// A value is reported where it is written only where editing it there
+// changes that object alone: a literal argument of a single call, not a
+// default of a module called twice.
+func TestTerraformModuleOrigins(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"main.tf": `
+module "a" {
+  source = "./modules/role"
+  name   = "a"
+  ttl    = 60
+}
+module "b" {
+  source = "./modules/role"
+  name   = "b"
+}
+`,
+		"modules/role/main.tf": `
+variable "name" {
+  type = string
+}
+variable "ttl" {
+  type    = number
+  default = 0
+}
+resource "vault_jwt_auth_backend_role" "this" {
+  role_name    = var.name
+  token_period = var.ttl
+}
+`,
+	})
+	w, _ := load(t, dir)
+	a, b := w.JWTRole("a"), w.JWTRole("b")
+	if a == nil || b == nil {
+		t.Fatalf("roles a %v, b %v", a, b)
+	}
+	if got := at(t, w, a.TokenPeriod.Range); got != "60" || !strings.HasSuffix(a.TokenPeriod.Range.Filename, "main.tf") || strings.Contains(a.TokenPeriod.Range.Filename, "modules") {
+		t.Errorf("a's token_period at %q in %s, want the call's argument", got, a.TokenPeriod.Range.Filename)
+	}
+	if got := at(t, w, b.TokenPeriod.Range); got != "var.ttl" {
+		t.Errorf("b's token_period at %q, want the module's own argument: the default is both calls'", got)
+	}
+	if !b.Resource.Instance {
+		t.Error("a resource of a module called twice is not marked as every call's")
+	}
+}
