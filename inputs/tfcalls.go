@@ -1,6 +1,7 @@
 package inputs
 
 import (
+	"bytes"
 	"fmt"
 	"maps"
 	"os"
@@ -90,11 +91,7 @@ func (m *tfModules) dirFiles(dir string) []*tfParsed {
 			continue
 		}
 		pf := &tfParsed{path: p, src: src, json: strings.HasSuffix(strings.ToLower(p), ".json")}
-		if pf.json {
-			pf.file, _ = hcljson.Parse(src, p)
-		} else {
-			pf.file, _ = hclsyntax.ParseConfig(src, p, hcl.InitialPos)
-		}
+		pf.file, _ = parseTerraform(p, src)
 		if pf.file != nil && pf.file.Body != nil {
 			out = append(out, pf)
 		}
@@ -111,16 +108,24 @@ func (m *tfModules) dirFiles(dir string) []*tfParsed {
 	return out
 }
 
+// parseTerraform parses a .tf or .tf.json file.
+func parseTerraform(path string, src []byte) (*hcl.File, hcl.Diagnostics) {
+	if strings.HasSuffix(strings.ToLower(path), ".json") {
+		return hcljson.Parse(src, path)
+	}
+	return hclsyntax.ParseConfig(src, path, hcl.InitialPos)
+}
+
 // planCalls finds the directories the run's Terraform modules call with
 // a local source, and how often: those are read through their calls. It
 // runs before the files are loaded.
 func (m *tfModules) planCalls(files []*world.File) {
 	m.called = map[string]int{}
-	roots, run := map[string]bool{}, map[string]bool{}
+	roots := map[string][]string{}
 	for _, f := range files {
 		if f.Path != "-" && isTerraformPath(f.Path) {
-			roots[filepath.Dir(f.Path)] = true
-			run[samePath(f.Path)] = true
+			d := filepath.Dir(f.Path)
+			roots[d] = append(roots[d], f.Path)
 		}
 	}
 	var visit func(dir string, depth int, stack map[string]bool)
@@ -130,12 +135,24 @@ func (m *tfModules) planCalls(files []*world.File) {
 		}
 		stack[samePath(dir)] = true
 		defer delete(stack, samePath(dir))
-		for _, pf := range m.dirFiles(dir) {
-			if depth == 0 && !run[samePath(pf.path)] {
-				// A root module's calls are those of the files linted.
-				continue
+		var bodies []hcl.Body
+		if depth == 0 {
+			// A root module's calls are those of the files linted; a
+			// file that never says "module" is not parsed for them.
+			for _, p := range roots[dir] {
+				if src, err := m.read(p); err == nil && len(src) <= MaxFileSize && bytes.Contains(src, []byte("module")) {
+					if f, _ := parseTerraform(p, src); f != nil && f.Body != nil {
+						bodies = append(bodies, f.Body)
+					}
+				}
 			}
-			content, _, _ := pf.file.Body.PartialContent(tfRootSchema)
+		} else {
+			for _, pf := range m.dirFiles(dir) {
+				bodies = append(bodies, pf.file.Body)
+			}
+		}
+		for _, body := range bodies {
+			content, _, _ := body.PartialContent(tfRootSchema)
 			for _, b := range content.Blocks {
 				if b.Type != "module" {
 					continue
