@@ -130,6 +130,9 @@ type tfLoader struct {
 	shared bool
 	// called are the files of the modules read through calls.
 	called []*world.File
+	// stack are the module directories (samePath) of the calls that led
+	// to this file, to stop at a cycle.
+	stack []string
 	// each is where the for_each element of the instance being read is
 	// written, when it is written literally (see valueOrigin).
 	each hcl.Expression
@@ -176,20 +179,22 @@ func loadTerraform(f *world.File, opts Options, w *world.World) Notes {
 	}
 	opts.tf.keepBody(f, file.Body)
 	content, _, _ := file.Body.PartialContent(tfRootSchema)
-	local := false
+	// A file with a resource nvlint reads, or a call of a local module
+	// (which may have them), is a Terraform file of the run.
+	reads := false
 	for _, b := range content.Blocks {
 		switch {
 		case b.Type == "resource" && tfAttrs[b.Labels[0]] != nil:
-			local = true
+			reads = true
 		case b.Type == "module" && f.Path != "-":
 			if src, _, ok := callSource(b); ok {
-				_, isLocal := localSource(filepath.Dir(f.Path), src)
-				local = local || isLocal
+				_, local := localSource(filepath.Dir(f.Path), src)
+				reads = reads || local
 			}
 		}
 	}
 	switch {
-	case local, f.Explicit, diags.HasErrors() && tfSniff.Match(f.Src):
+	case reads, f.Explicit, diags.HasErrors() && tfSniff.Match(f.Src):
 		f.Kind = world.KindTerraform
 		f.Diags = append(f.Diags, diags...)
 	default:
@@ -1187,6 +1192,9 @@ type tfModules struct {
 	parsed    map[string][]*tfParsed
 	called    map[string]int
 	callFiles map[string]*world.File
+	fileLocks map[*world.File]*sync.Mutex
+	// childCache are called modules' variables by call (see childVars).
+	childCache map[string]tfChildVars
 	// funcs are the functions of the modules under each root (see
 	// functions).
 	funcs map[string]map[string]function.Function
@@ -1282,7 +1290,7 @@ type tfModule struct {
 // variables' values are written. Standard input is a module on its own.
 func (m *tfModules) context(path string, body hcl.Body) (*hcl.EvalContext, map[string]hcl.Expression) {
 	if m == nil || path == "-" {
-		vars, origins := moduleVars(nil, "", "", []hcl.Body{body}, m.tfVarSets(""), 0)
+		vars, origins := moduleVars(nil, "", "", []hcl.Body{body}, m.tfVarSets(""), nil)
 		return &hcl.EvalContext{Variables: vars, Functions: tfFunctions}, origins
 	}
 	dir := filepath.Dir(path)
@@ -1297,7 +1305,7 @@ func (m *tfModules) context(path string, body hcl.Body) (*hcl.EvalContext, map[s
 	}
 	m.mu.Unlock()
 	mod.once.Do(func() {
-		mod.vars, mod.origins = moduleVars(m, dir, dir, m.moduleBodies(dir, path, body), m.tfVarSets(dir), 0)
+		mod.vars, mod.origins = moduleVars(m, dir, dir, m.moduleBodies(dir, path, body), m.tfVarSets(dir), nil)
 	})
 	return &hcl.EvalContext{Variables: mod.vars, Functions: m.functions(dir)}, mod.origins
 }
@@ -1339,10 +1347,11 @@ func (m *tfModules) moduleBodies(dir, self string, selfBody hcl.Body) []hcl.Body
 // Locals and resources may refer to each other, so they are evaluated
 // again until nothing more becomes known. var.* are the declared
 // variables' values from their defaults and sets (see variableValues).
-// module.* are the outputs of the local modules the module calls (from
-// dir, depth calls below the root module in root), which may use its
-// locals too. path.module is dir relative to root, as Terraform gives it.
-func moduleVars(m *tfModules, root, dir string, bodies []hcl.Body, sets []tfVarSet, depth int) (map[string]cty.Value, map[string]hcl.Expression) {
+// module.* are the outputs of the local modules the module calls, which
+// may use its locals too. The module is in dir, called through the
+// module directories in stack from the root module in root; path.module
+// is dir relative to root, as Terraform gives it.
+func moduleVars(m *tfModules, root, dir string, bodies []hcl.Body, sets []tfVarSet, stack []string) (map[string]cty.Value, map[string]hcl.Expression) {
 	here := cty.StringVal(".")
 	module := here
 	if rel, err := filepath.Rel(root, dir); err == nil && root != "" && rel != "." {
@@ -1404,7 +1413,7 @@ func moduleVars(m *tfModules, root, dir string, bodies []hcl.Body, sets []tfVarS
 		if len(calls) > 0 {
 			mods := map[string]cty.Value{}
 			for _, b := range calls {
-				mods[b.Labels[0]] = m.moduleOutputs(b, root, dir, ctx, origins, depth)
+				mods[b.Labels[0]] = m.moduleOutputs(b, root, dir, ctx, origins, stack)
 			}
 			vars["module"] = cty.ObjectVal(mods)
 		}

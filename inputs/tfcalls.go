@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -40,6 +41,8 @@ type tfParsed struct {
 	src  []byte
 	file *hcl.File
 	json bool
+	// diags are the file's parse diagnostics.
+	diags hcl.Diagnostics
 }
 
 // localSource is the directory a module source names when it is a local
@@ -91,7 +94,7 @@ func (m *tfModules) dirFiles(dir string) []*tfParsed {
 			continue
 		}
 		pf := &tfParsed{path: p, src: src, json: strings.HasSuffix(strings.ToLower(p), ".json")}
-		pf.file, _ = parseTerraform(p, src)
+		pf.file, pf.diags = parseTerraform(p, src)
 		if pf.file != nil && pf.file.Body != nil {
 			out = append(out, pf)
 		}
@@ -198,9 +201,46 @@ func (m *tfModules) moduleFile(pf *tfParsed, root string) *world.File {
 	if f := m.callFiles[key]; f != nil {
 		return f
 	}
-	f := &world.File{Path: pf.path, Src: pf.src, Kind: world.KindTerraform, Terraform: root, Explicit: true}
+	f := &world.File{Path: pf.path, Src: pf.src, Kind: world.KindTerraform, Terraform: root, Explicit: true, Diags: pf.diags}
 	m.callFiles[key] = f
 	return f
+}
+
+// fileLock is the lock of a called module's file (see call).
+func (m *tfModules) fileLock(f *world.File) *sync.Mutex {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fileLocks == nil {
+		m.fileLocks = map[*world.File]*sync.Mutex{}
+	}
+	mu := m.fileLocks[f]
+	if mu == nil {
+		mu = &sync.Mutex{}
+		m.fileLocks[f] = mu
+	}
+	return mu
+}
+
+// uniqueDiags drops the repeats of a diagnostic: each call of a module
+// finds the same problems in its files.
+func uniqueDiags(diags hcl.Diagnostics) hcl.Diagnostics {
+	type key struct {
+		summary, detail string
+		at              hcl.Range
+	}
+	seen := map[key]bool{}
+	out := diags[:0]
+	for _, d := range diags {
+		k := key{summary: d.Summary, detail: d.Detail}
+		if d.Subject != nil {
+			k.at = *d.Subject
+		}
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // tfCallInstance is one instance of a module call: its address and the
@@ -298,25 +338,33 @@ func isLiteral(expr hcl.Expression) bool {
 // moduleOutputs are a call's module.NAME value in the caller: the called
 // module's outputs, as an object, a list of objects (count) or a map of
 // them (for_each); unknown when the call cannot be followed.
-func (m *tfModules) moduleOutputs(b *hcl.Block, root, dir string, ctx *hcl.EvalContext, origins map[string]hcl.Expression, depth int) cty.Value {
+func (m *tfModules) moduleOutputs(b *hcl.Block, root, dir string, ctx *hcl.EvalContext, origins map[string]hcl.Expression, stack []string) cty.Value {
 	src, _, ok := callSource(b)
-	if !ok || m == nil || depth >= maxModuleDepth {
+	if !ok || m == nil || len(stack) >= maxModuleDepth {
 		return cty.DynamicVal
 	}
 	child, ok := localSource(dir, src)
-	if !ok {
+	if !ok || samePath(child) == samePath(dir) || slices.Contains(stack, samePath(child)) {
 		return cty.DynamicVal
 	}
 	insts, ok := callInstances(b, "", ctx)
 	if !ok {
 		return cty.DynamicVal
 	}
+	attrs, _ := b.Body.JustAttributes()
+	if len(insts) == 0 {
+		if _, ok := attrs["for_each"]; ok {
+			return cty.EmptyObjectVal
+		}
+		return cty.EmptyTupleVal
+	}
+	stack = append(slices.Clip(stack), samePath(dir))
 	outs := map[string]cty.Value{}
 	var list []cty.Value
 	for _, in := range insts {
 		ictx := scoped(ctx, in.scope, in.val)
 		set := callInputs(b, ictx, origins, nil, in.scope != "")
-		vars, _ := m.childVars(root, child, set, depth+1)
+		vars, _ := m.childVars(root, child, set, stack)
 		obj := map[string]cty.Value{}
 		cctx := &hcl.EvalContext{Variables: vars, Functions: m.functions(root)}
 		for _, pf := range m.dirFiles(child) {
@@ -367,13 +415,45 @@ func scoped(ctx *hcl.EvalContext, scope string, val cty.Value) *hcl.EvalContext 
 
 // childVars is the evaluation context's variables of a called module,
 // its variables set from the call's inputs alone: a called module reads
-// no tfvars files and no --var.
-func (m *tfModules) childVars(root, dir string, inputs tfVarSet, depth int) (map[string]cty.Value, map[string]hcl.Expression) {
+// no tfvars files and no --var. stack are the directories of the calls
+// that lead to it. A module called again with the same inputs (the
+// caller's locals evaluated again, another instance) is evaluated once.
+func (m *tfModules) childVars(root, dir string, inputs tfVarSet, stack []string) (map[string]cty.Value, map[string]hcl.Expression) {
+	var key strings.Builder
+	fmt.Fprintf(&key, "%s\x00%s\x00%s", samePath(root), samePath(dir), strings.Join(stack, "\x00"))
+	names := slices.Sorted(maps.Keys(inputs.vals))
+	for _, n := range names {
+		fmt.Fprintf(&key, "\x00%s=%s", n, inputs.vals[n].GoString())
+		if at, ok := inputs.at[n]; ok {
+			r := at.Range()
+			fmt.Fprintf(&key, "@%s:%d-%d", r.Filename, r.Start.Byte, r.End.Byte)
+		}
+	}
+	m.mu.Lock()
+	got, ok := m.childCache[key.String()]
+	m.mu.Unlock()
+	if ok {
+		return got.vars, got.origins
+	}
 	var bodies []hcl.Body
 	for _, pf := range m.dirFiles(dir) {
 		bodies = append(bodies, pf.file.Body)
 	}
-	return moduleVars(m, root, dir, bodies, []tfVarSet{inputs}, depth)
+	vars, origins := moduleVars(m, root, dir, bodies, []tfVarSet{inputs}, stack)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.childCache == nil {
+		m.childCache = map[string]tfChildVars{}
+	}
+	m.childCache[key.String()] = tfChildVars{vars, origins}
+	return vars, origins
+}
+
+// tfChildVars are a called module's variables and where their values
+// are written (see childVars).
+type tfChildVars struct {
+	vars    map[string]cty.Value
+	origins map[string]hcl.Expression
 }
 
 // calls reads the module calls of a file being loaded: each local
@@ -400,9 +480,13 @@ func (l *tfLoader) call(b *hcl.Block) {
 		l.notef(b.DefRange, "%s: skipped: %q is a registry or remote module, which nvlint does not fetch", addr, src)
 		l.skipModule(fmt.Sprintf("%s (the module %s, which nvlint does not fetch)", addr, src), b.DefRange)
 		return
-	case l.f.Path == "-" || l.depth >= maxModuleDepth:
-		l.notef(b.DefRange, "%s: skipped: module calls nest deeper than nvlint follows", addr)
-		l.skipModule(addr+" (calls nested too deep)", b.DefRange)
+	case l.f.Path == "-":
+		l.notef(b.DefRange, "%s: skipped: a configuration read from standard input has no directory to find %s in", addr, src)
+		l.skipModule(addr+" (a local module of standard input)", b.DefRange)
+		return
+	case l.depth >= maxModuleDepth || slices.Contains(l.stack, samePath(child)) || samePath(child) == samePath(filepath.Dir(l.f.Path)):
+		l.notef(b.DefRange, "%s: skipped: it calls a module that is calling it, or module calls nest deeper than nvlint follows", addr)
+		l.skipModule(addr+" (a module cycle, or calls nested too deep)", b.DefRange)
 		return
 	}
 	files := l.opts.tf.dirFiles(child)
@@ -430,7 +514,7 @@ func (l *tfLoader) call(b *hcl.Block) {
 			each = eachOrigin(from, in.val.GetAttr("key").AsString())
 		}
 		set := callInputs(b, ctx, l.origins, each, in.scope != "")
-		vars, origins := l.opts.tf.childVars(l.f.Terraform, child, set, l.depth+1)
+		vars, origins := l.opts.tf.childVars(l.f.Terraform, child, set, append(slices.Clip(l.stack), samePath(filepath.Dir(l.f.Path))))
 		if shared || len(insts) > 1 {
 			// A default in the module is every call's value: editing it
 			// is no one object's fix.
@@ -447,8 +531,16 @@ func (l *tfLoader) call(b *hcl.Block) {
 				ctx:     &hcl.EvalContext{Variables: vars, Functions: l.ctx.Functions},
 				origins: origins, json: pf.json, lines: newLineIndex(pf.src),
 				module: in.addr + ".", depth: l.depth + 1, shared: l.shared || shared || len(insts) > 1 || in.scope != "",
+				stack: append(slices.Clip(l.stack), samePath(filepath.Dir(l.f.Path))),
 			}
+			// Every call of the module reads its file, maybe at once
+			// (two root modules calling it): one at a time, so that what
+			// a reading adds to the file (its diagnostics) is added once.
+			mu := l.opts.tf.fileLock(cl.f)
+			mu.Lock()
 			cl.readBody(pf.file.Body)
+			cl.f.Diags = uniqueDiags(cl.f.Diags)
+			mu.Unlock()
 			l.notes = append(l.notes, cl.notes...)
 			if !slices.Contains(l.called, cl.f) {
 				l.called = append(l.called, cl.f)

@@ -191,3 +191,50 @@ resource "vault_jwt_auth_backend_role" "this" {
 		t.Error("a resource of a module called twice is not marked as every call's")
 	}
 }
+
+// A module that calls itself, directly or through another, is read to
+// the cycle and no further; a call with count = 0 declares nothing.
+func TestTerraformModuleCycle(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"main.tf": `
+module "a" {
+  source = "./a"
+}
+module "none" {
+  source = "./a"
+  count  = 0
+}
+resource "vault_jwt_auth_backend_role" "r" {
+  role_name      = "r"
+  token_policies = [length(module.none)]
+}
+`,
+		"a/main.tf": `
+module "b" {
+  source = "../b"
+}
+module "self" {
+  source = "./"
+}
+resource "vault_policy" "a" {
+  name   = "a"
+  policy = "path \"x\" { capabilities = [\"read\"] }"
+}
+`,
+		"b/main.tf": `
+module "a" {
+  source = "../a"
+}
+`,
+	})
+	w, notes := load(t, dir)
+	if p := w.Policy("a"); p == nil || p.Resource.Address() != "module.a.vault_policy.a" {
+		t.Errorf("policy a: %+v", p)
+	}
+	if r := w.JWTRole("r"); r == nil || strings.Join(r.TokenPolicies.Strings(), ",") != "0" {
+		t.Errorf("module.none of count = 0: %+v", r)
+	}
+	if !strings.Contains(strings.Join(notes, "\n"), "module.a.module.self: skipped") {
+		t.Errorf("notes: %v", notes)
+	}
+}
