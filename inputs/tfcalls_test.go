@@ -238,3 +238,33 @@ module "a" {
 		t.Errorf("notes: %v", notes)
 	}
 }
+
+// A for_each element's part is reported where the tfvars file writes it,
+// in HCL or JSON.
+func TestTerraformForEachOrigins(t *testing.T) {
+	for _, vars := range []map[string]string{
+		{"terraform.tfvars": "roles = {\n  web = { period = 0 }\n}\n"},
+		{"terraform.tfvars.json": `{"roles": {"web": {"period": 0}}}`},
+	} {
+		files := map[string]string{"main.tf": `
+variable "roles" {}
+resource "vault_jwt_auth_backend_role" "r" {
+  for_each     = var.roles
+  role_name    = each.key
+  token_period = each.value.period
+}
+`}
+		var name string
+		for n, v := range vars {
+			files[n], name = v, n
+		}
+		w, _ := load(t, writeFiles(t, files))
+		r := w.JWTRole("web")
+		if r == nil {
+			t.Fatalf("%s: no role web", name)
+		}
+		if got := at(t, w, r.TokenPeriod.Range); got != "0" || !strings.HasSuffix(r.TokenPeriod.Range.Filename, name) {
+			t.Errorf("%s: token_period at %q in %s", name, got, r.TokenPeriod.Range.Filename)
+		}
+	}
+}
