@@ -25,9 +25,10 @@ func forTerraform(w *world.World, f *Finding) {
 			if name, ok := resourceAttr(w, e.Range); ok {
 				_, fx.Edits[j].NewText = world.TerraformAttribute(name, e.NewText)
 			}
-			if inInstance(w, e.Range) {
-				// The block is every for_each instance's: editing it for
-				// one changes them all, so --fix leaves it to the user.
+			if inInstance(w, e.Range) || valueUses(w, e.Range) > 1 {
+				// The block is every for_each instance's, or the value
+				// (a variable's) several resources': editing it for one
+				// changes them all, so --fix leaves it to the user.
 				fx.Manual = true
 			}
 		}
@@ -94,6 +95,22 @@ func usedBy(w *world.World, f *Finding) {
 			f.Related = append(f.Related, Related{Message: res.Address() + " sets " + name + " to this value", Range: res.Block})
 		}
 	}
+}
+
+// valueUses counts the resource attributes whose value is written at
+// exactly r.
+func valueUses(w *world.World, r hcl.Range) int {
+	n := 0
+	for _, m := range w.Metas() {
+		if res := m.Resource; res != nil {
+			for _, ar := range res.Attrs {
+				if ar.Filename == r.Filename && ar.Start.Byte == r.Start.Byte && ar.End.Byte == r.End.Byte && r.End.Byte > r.Start.Byte {
+					n++
+				}
+			}
+		}
+	}
+	return n
 }
 
 // inInstance reports whether r lies in the block of a for_each

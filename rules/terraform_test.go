@@ -83,3 +83,27 @@ func TestForTerraformUsedBy(t *testing.T) {
 		t.Errorf("a finding in the resource itself has related %+v", g.Related)
 	}
 }
+
+// A value two resources read is both's: its fix is left to the user.
+func TestForTerraformSharedValue(t *testing.T) {
+	tf := &world.File{Path: "main.tf", Terraform: "."}
+	at := hcl.Range{Filename: "terraform.tfvars", Start: hcl.Pos{Byte: 20}, End: hcl.Pos{Byte: 24}}
+	role := func(name string) *world.JWTRole {
+		return &world.JWTRole{Meta: world.Meta{File: tf, Resource: &world.Resource{
+			Type: "vault_jwt_auth_backend_role", Name: name, File: tf,
+			Attrs: map[string]hcl.Range{"token_period": at},
+		}}}
+	}
+	w := &world.World{Files: []*world.File{tf}, JWTRoles: []*world.JWTRole{role("a")}}
+	f := Finding{Range: at, Fixes: []Fix{{Edits: []TextEdit{{Range: at, NewText: `"30m"`}}}}}
+	forTerraform(w, &f)
+	if f.Fixes[0].Manual {
+		t.Error("a value one resource reads is left to the user")
+	}
+	w.JWTRoles = append(w.JWTRoles, role("b"))
+	g := Finding{Range: at, Fixes: []Fix{{Edits: []TextEdit{{Range: at, NewText: `"30m"`}}}}}
+	forTerraform(w, &g)
+	if !g.Fixes[0].Manual {
+		t.Error("a value two resources read is fixed for one of them")
+	}
+}
