@@ -268,3 +268,41 @@ resource "vault_jwt_auth_backend_role" "r" {
 		}
 	}
 }
+
+// A resource's namespace holds for each of its instances, and a module's
+// resources are placed by the root module's provider.
+func TestTerraformInstanceNamespaces(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"main.tf": `
+provider "vault" {
+  namespace = "team"
+}
+module "m" {
+  source = "./m"
+}
+resource "vault_policy" "each" {
+  for_each  = toset(["a", "b"])
+  namespace = "apps"
+  name      = each.key
+  policy    = "path \"x\" { capabilities = [\"read\"] }"
+}
+`,
+		"m/main.tf": `
+resource "vault_policy" "in_module" {
+  name   = "c"
+  policy = "path \"x\" { capabilities = [\"read\"] }"
+}
+`,
+	})
+	w, _ := load(t, dir)
+	for name, want := range map[string]string{"a": "team/apps", "b": "team/apps", "c": "team"} {
+		p := w.Policy(name)
+		if p == nil {
+			t.Errorf("no policy %s", name)
+			continue
+		}
+		if !p.Namespace.IsKnown() || p.Namespace.V != want {
+			t.Errorf("policy %s in namespace %+v, want %s", name, p.Namespace, want)
+		}
+	}
+}
