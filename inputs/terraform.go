@@ -747,6 +747,8 @@ func (l *tfLoader) text(res *world.Resource, a *hcl.Attribute, keepUnresolved bo
 				}
 			}
 		}
+		l.notef(expr.Range(), "%s: the %s is %s, whose text only Terraform can work out; it is not checked", res.Address(), what, traversalString(e.Traversal))
+		return nil, false
 	case *hclsyntax.FunctionCallExpr:
 		if e.Name == "templatefile" && len(e.Args) == 2 {
 			return l.templateFile(res, e, what)
