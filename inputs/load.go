@@ -112,6 +112,7 @@ func Load(paths []string, opts Options) (*world.World, Notes, error) {
 	w := &world.World{}
 	parts := make([]*world.World, len(files))
 	opts.tf = &tfModules{sources: opts.Sources, vars: opts.TerraformVars}
+	opts.tf.planCalls(files)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for i, f := range files {
@@ -146,6 +147,10 @@ func Load(paths []string, opts Options) (*world.World, Notes, error) {
 		}
 		if claimed[samePath(f.Path)] && f.Kind != world.KindTerraform {
 			notes = append(notes, fmt.Sprintf("%s: read through the Terraform resource that loads it with file()", f.Path))
+			continue
+		}
+		if f.Path != "-" && isTerraformPath(f.Path) && opts.tf.isCalled(filepath.Dir(f.Path)) {
+			notes = append(notes, fmt.Sprintf("%s: read through the module calls of the configuration that uses it", f.Path))
 			continue
 		}
 		switch unread := unreadable(f); {

@@ -97,7 +97,13 @@ resource "vault_policy" "counted" {
 	if why := w.Unseen(world.KindJWTRole, "anything"); why == "" {
 		t.Error("the role with for_each over var.roles is not recorded as skipped")
 	}
-	if why := w.Unseen(world.KindPolicy, "p0"); why == "" {
-		t.Error("the policy with count is not recorded as skipped")
+	for _, name := range []string{"p0", "p1"} {
+		p := w.Policy(name)
+		if p == nil || !p.Resource.Instance || p.Resource.Name != "counted["+name[1:]+"]" {
+			t.Errorf("policy %s of count = 2: %+v", name, p)
+		}
+	}
+	if p := w.Policy("p2"); p != nil {
+		t.Error("count = 2 made a third policy")
 	}
 }

@@ -2,6 +2,7 @@ package inputs
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"maps"
 	"os"
@@ -19,6 +20,7 @@ import (
 	hcljson "github.com/hashicorp/hcl/v2/json"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+	"github.com/zclconf/go-cty/cty/function"
 
 	"github.com/nvlint/nvlint/acl"
 	"github.com/nvlint/nvlint/world"
@@ -34,13 +36,14 @@ import (
 // text is written.
 //
 // Expressions are evaluated as far as the configuration alone settles
-// them, the way Terraform would: literal attributes of the module's
-// resources (vault_jwt_auth_backend.nomad.path), locals with literal
-// values, path.module. Everything else (variables, data sources, computed
-// attributes, functions other than a plain file()) is unknown, and rules
-// that need it stay silent. A policy that interpolates an auth mount's
-// accessor gets a stand-in (world.SymbolicAccessor) that is the same for
-// every reference to the mount.
+// them, the way terraform plan would: attributes of the module's
+// resources (vault_jwt_auth_backend.nomad.path), locals, variables with
+// their values (tfvars.go), for_each and count, local module calls
+// (tfcalls.go), path.*, file() and the pure functions (tfeval.go).
+// Everything else (data sources, computed attributes, remote modules) is
+// unknown, and rules that need it stay silent. A policy that interpolates
+// an auth mount's accessor gets a stand-in (world.SymbolicAccessor) that
+// is the same for every reference to the mount.
 
 // The resource types nvlint reads.
 const (
@@ -80,6 +83,8 @@ var (
 		{Type: "resource", LabelNames: []string{"type", "name"}},
 		{Type: "locals"},
 		{Type: "variable", LabelNames: []string{"name"}},
+		{Type: "module", LabelNames: []string{"name"}},
+		{Type: "output", LabelNames: []string{"name"}},
 	}}
 	// tfSniff finds the resources in a file too broken to parse.
 	tfSniff = regexp.MustCompile(`(?m)^\s*resource\s+"(vault_policy|vault_token_auth_backend_role|vault_jwt_auth_backend|vault_jwt_auth_backend_role|nomad_job)"`)
@@ -107,7 +112,7 @@ type tfLoader struct {
 	w    *world.World
 	ctx  *hcl.EvalContext
 	// origins are where the module's variables' values are written.
-	origins map[string]hcl.Range
+	origins map[string]hcl.Expression
 	// typos are the arguments the resource being read misspells (see
 	// unknownArguments).
 	typos map[string]hcl.Range
@@ -116,6 +121,31 @@ type tfLoader struct {
 	notes Notes
 	// blocks are the native syntax's resource blocks, by where they start.
 	blocks map[int]*hclsyntax.Block
+	// module is the address of the module call being read ("module.x."),
+	// "" in a root module; depth counts the calls.
+	module string
+	depth  int
+	// shared is true inside a module called more than once: its blocks
+	// are every call's, so an edit to one is no one object's fix.
+	shared bool
+	// called are the files of the modules read through calls.
+	called []*world.File
+	// stack are the module directories (samePath) of the calls that led
+	// to this file, to stop at a cycle.
+	stack []string
+	// each is where the for_each element of the instance being read is
+	// written, when it is written literally (see valueOrigin).
+	each hcl.Expression
+}
+
+// eachOrigin is where the element of key is written in a for_each
+// collection written at from, or nil.
+func eachOrigin(from hcl.Expression, key string) hcl.Expression {
+	if from == nil {
+		return nil
+	}
+	e, _ := elementExpr(from, cty.StringVal(key))
+	return e
 }
 
 // loadTerraform reads the resources of a .tf or .tf.json file. A file
@@ -141,22 +171,30 @@ func loadTerraform(f *world.File, opts Options, w *world.World) Notes {
 		}
 		return nil
 	}
+	if f.Path != "-" && opts.tf.isCalled(filepath.Dir(f.Path)) {
+		// Read through the calls of the module that uses it, with the
+		// values they give its variables.
+		f.Kind = world.KindTerraform
+		return nil
+	}
 	opts.tf.keepBody(f, file.Body)
 	content, _, _ := file.Body.PartialContent(tfRootSchema)
-	if body, ok := file.Body.(*hclsyntax.Body); ok {
-		l.blocks = map[int]*hclsyntax.Block{}
-		for _, b := range body.Blocks {
-			l.blocks[b.DefRange().Start.Byte] = b
-		}
-	}
-	var resources []*hcl.Block
+	// A file with a resource nvlint reads, or a call of a local module
+	// (which may have them), is a Terraform file of the run.
+	reads := false
 	for _, b := range content.Blocks {
-		if b.Type == "resource" && tfAttrs[b.Labels[0]] != nil {
-			resources = append(resources, b)
+		switch {
+		case b.Type == "resource" && tfAttrs[b.Labels[0]] != nil:
+			reads = true
+		case b.Type == "module" && f.Path != "-":
+			if src, _, ok := callSource(b); ok {
+				_, local := localSource(filepath.Dir(f.Path), src)
+				reads = reads || local
+			}
 		}
 	}
 	switch {
-	case len(resources) > 0, f.Explicit, diags.HasErrors() && tfSniff.Match(f.Src):
+	case reads, f.Explicit, diags.HasErrors() && tfSniff.Match(f.Src):
 		f.Kind = world.KindTerraform
 		f.Diags = append(f.Diags, diags...)
 	default:
@@ -166,11 +204,31 @@ func loadTerraform(f *world.File, opts Options, w *world.World) Notes {
 		f.Terraform = filepath.Dir(f.Path)
 	}
 	l.ctx, l.origins = opts.tf.context(f.Path, file.Body)
-	l.templates(file.Body)
-	for _, b := range resources {
-		l.resource(b)
-	}
+	l.readBody(file.Body)
+	w.Files = append(w.Files, l.called...)
 	return l.notes
+}
+
+// readBody reads the resources and module calls of a parsed file, in
+// the loader's context.
+func (l *tfLoader) readBody(body hcl.Body) {
+	if l.module != "" {
+		l.opts.tf.keepBody(l.f, body)
+	}
+	content, _, _ := body.PartialContent(tfRootSchema)
+	if native, ok := body.(*hclsyntax.Body); ok {
+		l.blocks = map[int]*hclsyntax.Block{}
+		for _, b := range native.Blocks {
+			l.blocks[b.DefRange().Start.Byte] = b
+		}
+	}
+	l.templates(body)
+	for _, b := range content.Blocks {
+		if b.Type == "resource" && tfAttrs[b.Labels[0]] != nil {
+			l.resource(b)
+		}
+	}
+	l.calls(content.Blocks)
 }
 
 // templates records the files the configuration renders with
@@ -189,7 +247,7 @@ func (l *tfLoader) templates(body hcl.Body) {
 		if p := strValue(withContext(call.Args[0], l.ctx)); p.IsKnown() {
 			path := p.V
 			if !filepath.IsAbs(path) {
-				path = filepath.Join(filepath.Dir(l.f.Path), path)
+				path = filepath.Join(cmp.Or(l.f.Terraform, filepath.Dir(l.f.Path)), path)
 			}
 			l.opts.tf.addTemplate(filepath.Clean(path), l.f.Path)
 		}
@@ -215,13 +273,21 @@ func (l *tfLoader) skip(kind world.Kind, name, what string, at hcl.Range) {
 
 func (l *tfLoader) resource(b *hcl.Block) {
 	typ, name := b.Labels[0], b.Labels[1]
-	addr := typ + "." + name
+	addr := l.module + typ + "." + name
 	content, _, _ := b.Body.PartialContent(tfSchema(typ))
 	l.typos = l.unknownArguments(typ, b)
 	defer func() { l.typos = nil }()
-	if _, ok := content.Attributes["count"]; ok {
-		l.notef(b.DefRange, "%s: skipped: it uses count, which nvlint does not expand", addr)
-		l.skip(tfKinds[typ], "", addr+" (count, which nvlint does not expand)", b.DefRange)
+	if a, ok := content.Attributes["count"]; ok {
+		n, ok := countOf(a.Expr, l.ctx)
+		if !ok {
+			l.notef(b.DefRange, "%s: skipped: its count is not a number known without Terraform", addr)
+			l.skip(tfKinds[typ], "", addr+" (a count known only to Terraform)", b.DefRange)
+			return
+		}
+		for i := range n {
+			index := cty.ObjectVal(map[string]cty.Value{"index": cty.NumberIntVal(int64(i))})
+			l.instance(b, content, typ, fmt.Sprintf("%s[%d]", name, i), "count", index)
+		}
 		return
 	}
 	if a, ok := content.Attributes["for_each"]; ok {
@@ -231,12 +297,38 @@ func (l *tfLoader) resource(b *hcl.Block) {
 			l.skip(tfKinds[typ], "", addr+" (a for_each collection known only to Terraform)", b.DefRange)
 			return
 		}
+		from, _ := valueOrigin(a.Expr, l.origins, nil)
 		for _, inst := range instances {
-			l.instance(b, content, typ, fmt.Sprintf("%s[%q]", name, inst.key), inst.each)
+			l.each = eachOrigin(from, inst.key)
+			l.instance(b, content, typ, fmt.Sprintf("%s[%q]", name, inst.key), "each", inst.each)
 		}
+		l.each = nil
 		return
 	}
-	l.instance(b, content, typ, name, cty.NilVal)
+	l.instance(b, content, typ, name, "", cty.NilVal)
+}
+
+// maxCount bounds the instances nvlint makes of one resource with count:
+// a count beyond it is a mistake or a number only a plan should expand.
+const maxCount = 10000
+
+// countOf is a count argument's value as Terraform takes it: a known,
+// whole, non-negative number.
+func countOf(expr hcl.Expression, ctx *hcl.EvalContext) (int, bool) {
+	v, ok := evalPartial(expr, ctx)
+	if !ok || !v.IsKnown() || v.IsNull() {
+		return 0, false
+	}
+	v, err := convert.Convert(v, cty.Number)
+	if err != nil || !v.IsKnown() || v.IsNull() {
+		return 0, false
+	}
+	bf := v.AsBigFloat()
+	n, acc := bf.Int64()
+	if !bf.IsInt() || acc != 0 || n < 0 || n > maxCount {
+		return 0, false
+	}
+	return int(n), true
 }
 
 // tfInstance is one instance of a for_each resource: its key and the
@@ -280,32 +372,37 @@ func forEach(expr hcl.Expression, ctx *hcl.EvalContext) ([]tfInstance, bool) {
 	return out, true
 }
 
-// instance reads one instance of a resource; each is cty.NilVal for a
-// resource without for_each.
-func (l *tfLoader) instance(b *hcl.Block, content *hcl.BodyContent, typ, name string, each cty.Value) {
+// instance reads one instance of a resource. An instance of a resource
+// with count or for_each sees its own count or each object (scope, with
+// value val); scope is "" for a resource with neither.
+func (l *tfLoader) instance(b *hcl.Block, content *hcl.BodyContent, typ, name, scope string, val cty.Value) {
 	ctx := l.ctx
-	if each != cty.NilVal {
+	if scope != "" {
 		vars := maps.Clone(l.ctx.Variables)
-		vars["each"] = each
+		vars[scope] = val
 		ctx = &hcl.EvalContext{Variables: vars, Functions: l.ctx.Functions}
 		// The instance's policy or jobspec text sees each too.
 		mod := l.ctx
 		l.ctx = ctx
 		defer func() { l.ctx = mod }()
 	}
-	res := &world.Resource{Type: typ, Name: name, File: l.f, Block: b.DefRange, Attrs: map[string]hcl.Range{}, Instance: each != cty.NilVal}
+	res := &world.Resource{Type: typ, Name: name, Module: strings.TrimSuffix(l.module, "."), File: l.f, Block: b.DefRange, Attrs: map[string]hcl.Range{}, Instance: scope != "" || l.shared}
 	attrs := hcl.Attributes{}
 	for n, a := range content.Attributes {
-		if n == "for_each" {
+		if n == "for_each" || n == "count" {
 			continue
 		}
 		res.Attrs[n] = a.Expr.Range()
 		c := *a
 		c.Expr = withContext(a.Expr, ctx)
-		if at, ok := varOrigin(a.Expr, l.origins); ok {
+		if origin, ok := valueOrigin(a.Expr, l.origins, l.each); ok {
 			if base, ok := c.Expr.(tfExpr); ok {
+				at := origin.Range()
 				c.Expr = tfVarExpr{tfExpr: base, at: at}
-				l.opts.tf.useOrigin(at.Filename, l.f.Terraform)
+				res.Attrs[n] = at
+				if at.Filename != l.f.Path {
+					l.opts.tf.useOrigin(at.Filename, l.f.Terraform)
+				}
 			}
 		}
 		attrs[n] = &c
@@ -641,6 +738,17 @@ func (l *tfLoader) text(res *world.Resource, a *hcl.Attribute, keepUnresolved bo
 		if name, ok := policyDocRef(e); ok && res.Type == tfPolicy {
 			return l.policyDoc(res, expr.Range(), name)
 		}
+		// A variable set to file("...") where its value is written (a
+		// module call's argument): the file is the text.
+		if origin, ok := valueOrigin(e, l.origins, l.each); ok {
+			if call, ok := origin.(*hclsyntax.FunctionCallExpr); ok && isFileCall(call) {
+				if p := strValue(withContext(call.Args[0], l.ctx)); p.IsKnown() {
+					return l.readFile(res, origin.Range(), p.V, what)
+				}
+			}
+		}
+		l.notef(expr.Range(), "%s: the %s is %s, whose text only Terraform can work out; it is not checked", res.Address(), what, traversalString(e.Traversal))
+		return nil, false
 	case *hclsyntax.FunctionCallExpr:
 		if e.Name == "templatefile" && len(e.Args) == 2 {
 			return l.templateFile(res, e, what)
@@ -692,7 +800,9 @@ func (l *tfLoader) templateFile(res *world.Resource, e *hclsyntax.FunctionCallEx
 
 func (l *tfLoader) readFile(res *world.Resource, at hcl.Range, p, what string) (*tfSource, bool) {
 	if !filepath.IsAbs(p) && l.f.Path != "-" {
-		p = filepath.Join(filepath.Dir(l.f.Path), p)
+		// Terraform reads paths relative to the root module's directory
+		// (a module's own files are "${path.module}/...").
+		p = filepath.Join(cmp.Or(l.f.Terraform, filepath.Dir(l.f.Path)), p)
 	}
 	p = filepath.Clean(p)
 	src, err := l.opts.tf.read(p)
@@ -813,6 +923,11 @@ func (l *tfLoader) render(tpl tfTemplate, e *hclsyntax.TemplateExpr, keepUnresol
 // interpolate evaluates an interpolation: a value the configuration
 // settles, or an auth mount's accessor, which gets its stand-in.
 func interpolate(part hclsyntax.Expression, ctx *hcl.EvalContext) (string, bool) {
+	if readsFile(part) {
+		// A file's text in the middle of a policy has no place in the
+		// .tf file to report or fix it at.
+		return "", false
+	}
 	v, diags := part.Value(ctx)
 	if !diags.HasErrors() && v.IsWhollyKnown() && !v.IsNull() {
 		if s, err := convert.Convert(v, cty.String); err == nil {
@@ -825,6 +940,18 @@ func interpolate(part hclsyntax.Expression, ctx *hcl.EvalContext) (string, bool)
 		}
 	}
 	return "", false
+}
+
+// readsFile reports whether expr calls file() or templatefile().
+func readsFile(expr hclsyntax.Expression) bool {
+	found := false
+	_ = hclsyntax.VisitAll(expr, func(n hclsyntax.Node) hcl.Diagnostics {
+		if c, ok := n.(*hclsyntax.FunctionCallExpr); ok && (c.Name == "file" || c.Name == "templatefile") {
+			found = true
+		}
+		return nil
+	})
+	return found
 }
 
 func traversalString(t hcl.Traversal) string {
@@ -1061,6 +1188,18 @@ type tfModules struct {
 	// bodies are the parsed Terraform files, so that what reads them
 	// again after loading (mounts, namespaces) does not parse them again.
 	bodies map[*world.File]hcl.Body
+	// parsed are the Terraform files of module directories, by
+	// samePath; called counts the local module calls of each directory
+	// (see planCalls), and callFiles are the files read through them.
+	parsed    map[string][]*tfParsed
+	called    map[string]int
+	callFiles map[string]*world.File
+	fileLocks map[*world.File]*sync.Mutex
+	// childCache are called modules' variables by call (see childVars).
+	childCache map[string]tfChildVars
+	// funcs are the functions of the modules under each root (see
+	// functions).
+	funcs map[string]map[string]function.Function
 }
 
 // keepBody records the parsed body of a Terraform file.
@@ -1144,16 +1283,16 @@ func (m *tfModules) read(path string) ([]byte, error) {
 type tfModule struct {
 	once    sync.Once
 	vars    map[string]cty.Value
-	origins map[string]hcl.Range
+	origins map[string]hcl.Expression
 }
 
 // context is the evaluation context of the module of the file at path:
 // the literal attributes of every resource declared in its directory,
 // its literal locals, its variables, and path.*, with where the
 // variables' values are written. Standard input is a module on its own.
-func (m *tfModules) context(path string, body hcl.Body) (*hcl.EvalContext, map[string]hcl.Range) {
+func (m *tfModules) context(path string, body hcl.Body) (*hcl.EvalContext, map[string]hcl.Expression) {
 	if m == nil || path == "-" {
-		vars, origins := moduleVars([]hcl.Body{body}, m.tfVarSets(""))
+		vars, origins := moduleVars(nil, "", "", []hcl.Body{body}, m.tfVarSets(""), nil)
 		return &hcl.EvalContext{Variables: vars, Functions: tfFunctions}, origins
 	}
 	dir := filepath.Dir(path)
@@ -1167,8 +1306,10 @@ func (m *tfModules) context(path string, body hcl.Body) (*hcl.EvalContext, map[s
 		m.dirs[dir] = mod
 	}
 	m.mu.Unlock()
-	mod.once.Do(func() { mod.vars, mod.origins = moduleVars(m.moduleBodies(dir, path, body), m.tfVarSets(dir)) })
-	return &hcl.EvalContext{Variables: mod.vars, Functions: tfFunctions}, mod.origins
+	mod.once.Do(func() {
+		mod.vars, mod.origins = moduleVars(m, dir, dir, m.moduleBodies(dir, path, body), m.tfVarSets(dir), nil)
+	})
+	return &hcl.EvalContext{Variables: mod.vars, Functions: m.functions(dir)}, mod.origins
 }
 
 // moduleBodies parses the Terraform files of a directory; self is the
@@ -1208,10 +1349,18 @@ func (m *tfModules) moduleBodies(dir, self string, selfBody hcl.Body) []hcl.Body
 // Locals and resources may refer to each other, so they are evaluated
 // again until nothing more becomes known. var.* are the declared
 // variables' values from their defaults and sets (see variableValues).
-func moduleVars(bodies []hcl.Body, sets []tfVarSet) (map[string]cty.Value, map[string]hcl.Range) {
+// module.* are the outputs of the local modules the module calls, which
+// may use its locals too. The module is in dir, called through the
+// module directories in stack from the root module in root; path.module
+// is dir relative to root, as Terraform gives it.
+func moduleVars(m *tfModules, root, dir string, bodies []hcl.Body, sets []tfVarSet, stack []string) (map[string]cty.Value, map[string]hcl.Expression) {
 	here := cty.StringVal(".")
-	vars := map[string]cty.Value{"path": cty.ObjectVal(map[string]cty.Value{"module": here, "root": here, "cwd": here})}
-	ctx := &hcl.EvalContext{Variables: vars, Functions: tfFunctions}
+	module := here
+	if rel, err := filepath.Rel(root, dir); err == nil && root != "" && rel != "." {
+		module = cty.StringVal(filepath.ToSlash(rel))
+	}
+	vars := map[string]cty.Value{"path": cty.ObjectVal(map[string]cty.Value{"module": module, "root": here, "cwd": here})}
+	ctx := &hcl.EvalContext{Variables: vars, Functions: m.functions(root)}
 	var locals hcl.Attributes = map[string]*hcl.Attribute{}
 	type resource struct {
 		typ, name string
@@ -1220,12 +1369,21 @@ func moduleVars(bodies []hcl.Body, sets []tfVarSet) (map[string]cty.Value, map[s
 	var (
 		resources []resource
 		variables []*hcl.Block
+		calls     []*hcl.Block
 	)
 	for _, body := range bodies {
 		content, _, _ := body.PartialContent(tfRootSchema)
 		for _, b := range content.Blocks {
-			if b.Type == "variable" {
+			switch b.Type {
+			case "variable":
 				variables = append(variables, b)
+				continue
+			case "module":
+				if m != nil && dir != "" {
+					calls = append(calls, b)
+				}
+				continue
+			case "output":
 				continue
 			}
 			attrs, _ := b.Body.JustAttributes()
@@ -1243,7 +1401,7 @@ func moduleVars(bodies []hcl.Body, sets []tfVarSet) (map[string]cty.Value, map[s
 			}
 		}
 	}
-	var origins map[string]hcl.Range
+	var origins map[string]hcl.Expression
 	vars["var"], origins = variableValues(variables, sets)
 	prev := cty.NilVal
 	for range 8 {
@@ -1254,6 +1412,13 @@ func moduleVars(bodies []hcl.Body, sets []tfVarSet) (map[string]cty.Value, map[s
 			}
 		}
 		vars["local"] = cty.ObjectVal(vals)
+		if len(calls) > 0 {
+			mods := map[string]cty.Value{}
+			for _, b := range calls {
+				mods[b.Labels[0]] = m.moduleOutputs(b, root, dir, ctx, origins, stack)
+			}
+			vars["module"] = cty.ObjectVal(mods)
+		}
 		byType := map[string]map[string]cty.Value{}
 		for _, r := range resources {
 			obj := map[string]cty.Value{}
@@ -1268,7 +1433,7 @@ func moduleVars(bodies []hcl.Body, sets []tfVarSet) (map[string]cty.Value, map[s
 			byType[r.typ][r.name] = cty.ObjectVal(obj)
 		}
 		for typ, byName := range byType {
-			if typ != "path" && typ != "local" && typ != "each" && typ != "var" {
+			if typ != "path" && typ != "local" && typ != "each" && typ != "var" && typ != "module" {
 				vars[typ] = cty.ObjectVal(byName)
 			}
 		}

@@ -43,7 +43,10 @@ type tfResourceNS struct {
 func readNamespaces(w *world.World, tf *tfModules) {
 	modules := map[string]*tfNamespaces{}
 	for _, f := range w.Files {
-		if f.Kind != world.KindTerraform || !strings.Contains(string(f.Src), "namespace") {
+		// A module's file may say no namespace and still be placed by its
+		// root module's provider.
+		called := f.Terraform != "" && filepath.Dir(f.Path) != f.Terraform
+		if f.Kind != world.KindTerraform || (!called && !strings.Contains(string(f.Src), "namespace")) {
 			continue
 		}
 		body := tf.bodyOf(f)
@@ -87,13 +90,25 @@ func readNamespaces(w *world.World, tf *tfModules) {
 		if meta.Resource == nil || meta.Resource.File == nil {
 			return
 		}
-		m := modules[filepath.Dir(meta.Resource.File.Path)]
+		res := meta.Resource
+		m := modules[filepath.Dir(res.File.Path)]
 		if m == nil {
 			return
 		}
-		r, ok := m.resources[meta.Resource.Address()]
+		// The block declares every instance: name["key"] and name[0] are
+		// name's.
+		name, _, _ := strings.Cut(res.Name, "[")
+		r, ok := m.resources[res.Type+"."+name]
 		if !ok {
 			return
+		}
+		if res.Module != "" && len(m.providers) == 0 {
+			// A module without provider blocks uses its root module's.
+			if root := modules[res.File.Terraform]; root != nil {
+				withRoot := *m
+				withRoot.providers = root.providers
+				m = &withRoot
+			}
 		}
 		meta.Namespace = resourceNamespace(m, r)
 	}

@@ -33,7 +33,7 @@ type tfVarSet struct {
 	// vals are a file's values; raw is one --var, whose parsing depends
 	// on the variable's type.
 	vals map[string]cty.Value
-	at   map[string]hcl.Range
+	at   map[string]hcl.Expression
 	raw  *TerraformVar
 }
 
@@ -72,7 +72,7 @@ func tfvarsValues(path string, src []byte) (map[string]cty.Value, hcl.Diagnostic
 }
 
 // tfvarsFile is tfvarsValues with where each value is written.
-func tfvarsFile(path string, src []byte) (map[string]cty.Value, map[string]hcl.Range, hcl.Diagnostics) {
+func tfvarsFile(path string, src []byte) (map[string]cty.Value, map[string]hcl.Expression, hcl.Diagnostics) {
 	var (
 		file  *hcl.File
 		diags hcl.Diagnostics
@@ -86,12 +86,12 @@ func tfvarsFile(path string, src []byte) (map[string]cty.Value, map[string]hcl.R
 		return nil, nil, diags
 	}
 	attrs, diags := file.Body.JustAttributes()
-	vals, at := map[string]cty.Value{}, map[string]hcl.Range{}
+	vals, at := map[string]cty.Value{}, map[string]hcl.Expression{}
 	for n, a := range attrs {
 		v, d := a.Expr.Value(nil)
 		diags = append(diags, d...)
 		if !d.HasErrors() {
-			vals[n], at[n] = v, a.Expr.Range()
+			vals[n], at[n] = v, a.Expr
 		}
 	}
 	return vals, at, diags
@@ -145,9 +145,9 @@ func (m *tfModules) tfVarSets(dir string) []tfVarSet {
 // type. A variable with no value, or one that does not convert, is
 // unknown, as it is until Terraform asks for it. at is where each known
 // value is written (a default or a tfvars file); a --var has no place.
-func variableValues(blocks []*hcl.Block, sets []tfVarSet) (val cty.Value, at map[string]hcl.Range) {
+func variableValues(blocks []*hcl.Block, sets []tfVarSet) (val cty.Value, at map[string]hcl.Expression) {
 	vals := map[string]cty.Value{}
-	at = map[string]hcl.Range{}
+	at = map[string]hcl.Expression{}
 	for _, b := range blocks {
 		name := b.Labels[0]
 		attrs, _ := b.Body.JustAttributes()
@@ -157,19 +157,20 @@ func variableValues(blocks []*hcl.Block, sets []tfVarSet) (val cty.Value, at map
 				ty, literal = t, t.IsPrimitiveType()
 			}
 		}
-		v, where := cty.NilVal, hcl.Range{}
+		var where hcl.Expression
+		v := cty.NilVal
 		if a, ok := attrs["default"]; ok {
 			if d, diags := a.Expr.Value(nil); !diags.HasErrors() {
-				v, where = d, a.Expr.Range()
+				v, where = d, a.Expr
 			}
 		}
 		for _, s := range sets {
 			switch {
 			case s.raw != nil && s.raw.Name == name && literal:
-				v, where = cty.StringVal(s.raw.Value), hcl.Range{}
+				v, where = cty.StringVal(s.raw.Value), nil
 			case s.raw != nil && s.raw.Name == name:
 				expr, diags := hclsyntax.ParseExpression([]byte(s.raw.Value), "<value for var."+name+">", hcl.InitialPos)
-				v, where = cty.DynamicVal, hcl.Range{}
+				v, where = cty.DynamicVal, nil
 				if !diags.HasErrors() {
 					if pv, d := expr.Value(nil); !d.HasErrors() {
 						v = pv
@@ -187,7 +188,7 @@ func variableValues(blocks []*hcl.Block, sets []tfVarSet) (val cty.Value, at map
 		}
 		if c, err := convert.Convert(v, ty); err == nil {
 			v = c
-			if where.Filename != "" {
+			if where != nil {
 				at[name] = where
 			}
 		} else {
@@ -208,19 +209,87 @@ type tfVarExpr struct {
 
 func (e tfVarExpr) Range() hcl.Range { return e.at }
 
-// varOrigin is where the value of expr is written when expr is just a
-// variable with a known value.
-func varOrigin(expr hcl.Expression, at map[string]hcl.Range) (hcl.Range, bool) {
+// valueOrigin is the expression that writes the value of expr, when
+// expr only reads a value written elsewhere: a variable (var.x, or a
+// part of it, var.x.a["b"]) whose value is written in a file, or a part
+// of the for_each element of the instance (each.value.a), whose
+// expression is each. Anything computed has no one place.
+func valueOrigin(expr hcl.Expression, at map[string]hcl.Expression, each hcl.Expression) (hcl.Expression, bool) {
 	t, ok := expr.(*hclsyntax.ScopeTraversalExpr)
-	if !ok || len(t.Traversal) != 2 || t.Traversal.RootName() != "var" {
-		return hcl.Range{}, false
+	if !ok || len(t.Traversal) < 2 {
+		return nil, false
 	}
 	step, ok := t.Traversal[1].(hcl.TraverseAttr)
 	if !ok {
-		return hcl.Range{}, false
+		return nil, false
 	}
-	r, ok := at[step.Name]
-	return r, ok
+	var base hcl.Expression
+	switch t.Traversal.RootName() {
+	case "var":
+		base = at[step.Name]
+	case "each":
+		if step.Name == "value" {
+			base = each
+		}
+	}
+	if base == nil {
+		return nil, false
+	}
+	return exprAt(base, t.Traversal[2:])
+}
+
+// exprAt follows attribute and index steps into an object or list
+// written literally: the expression of the part the path names.
+func exprAt(expr hcl.Expression, path hcl.Traversal) (hcl.Expression, bool) {
+	for _, step := range path {
+		var key cty.Value
+		switch s := step.(type) {
+		case hcl.TraverseAttr:
+			key = cty.StringVal(s.Name)
+		case hcl.TraverseIndex:
+			key = s.Key
+		default:
+			return nil, false
+		}
+		next, ok := elementExpr(expr, key)
+		if !ok {
+			return nil, false
+		}
+		expr = next
+	}
+	return expr, true
+}
+
+// elementExpr is the expression of one element of an object or list
+// written literally, by key or index.
+func elementExpr(expr hcl.Expression, key cty.Value) (hcl.Expression, bool) {
+	if !key.IsKnown() || key.IsNull() {
+		return nil, false
+	}
+	if key.Type() == cty.String {
+		pairs, diags := hcl.ExprMap(expr)
+		if diags.HasErrors() {
+			return nil, false
+		}
+		for _, kv := range pairs {
+			if k, d := kv.Key.Value(nil); !d.HasErrors() && k.Type() == cty.String && k.IsKnown() && !k.IsNull() && k.AsString() == key.AsString() {
+				return kv.Value, true
+			}
+		}
+		return nil, false
+	}
+	if key.Type() == cty.Number {
+		elems, diags := hcl.ExprList(expr)
+		if diags.HasErrors() {
+			return nil, false
+		}
+		i, acc := key.AsBigFloat().Int64()
+		if acc != 0 || i < 0 || int(i) >= len(elems) {
+			return nil, false
+		}
+		return elems[i], true
+	}
+	return nil, false
 }
 
 // useOrigin records that a value written in the file at path is read, so

@@ -18,15 +18,17 @@ func forTerraform(w *world.World, f *Finding) {
 	if w == nil || !managesAny(w) {
 		return
 	}
+	usedBy(w, f)
 	for i := range f.Fixes {
 		fx := &f.Fixes[i]
 		for j, e := range fx.Edits {
 			if name, ok := resourceAttr(w, e.Range); ok {
 				_, fx.Edits[j].NewText = world.TerraformAttribute(name, e.NewText)
 			}
-			if inInstance(w, e.Range) {
-				// The block is every for_each instance's: editing it for
-				// one changes them all, so --fix leaves it to the user.
+			if inInstance(w, e.Range) || valueUses(w, e.Range) > 1 {
+				// The block is every for_each instance's, or the value
+				// (a variable's) several resources': editing it for one
+				// changes them all, so --fix leaves it to the user.
 				fx.Manual = true
 			}
 		}
@@ -38,7 +40,8 @@ func managesAny(w *world.World) bool {
 	return slices.ContainsFunc(w.Files, func(f *world.File) bool { return f.Terraform != "" })
 }
 
-// resourceAttr names the resource attribute whose value is exactly r.
+// resourceAttr names the resource attribute whose value is written at
+// exactly r.
 func resourceAttr(w *world.World, r hcl.Range) (string, bool) {
 	var metas []*world.Meta
 	for _, o := range w.Policies {
@@ -55,16 +58,59 @@ func resourceAttr(w *world.World, r hcl.Range) (string, bool) {
 	}
 	for _, m := range metas {
 		res := m.Resource
-		if res == nil || res.File == nil || res.File.Path != r.Filename {
+		if res == nil {
 			continue
 		}
+		// A value read from a variable is written where the variable's
+		// value is: a tfvars file, a module call's argument.
 		for name, ar := range res.Attrs {
-			if ar.Start.Byte == r.Start.Byte && ar.End.Byte == r.End.Byte {
+			if ar.Filename == r.Filename && ar.Start.Byte == r.Start.Byte && ar.End.Byte == r.End.Byte {
 				return name, true
 			}
 		}
 	}
 	return "", false
+}
+
+// usedBy adds the resource that reads a value as related to a finding
+// reported where the value is written outside it (a tfvars file, a
+// module call's argument): the user fixes the value there, and sees
+// which resource it configures.
+func usedBy(w *world.World, f *Finding) {
+	if !f.HasFile() {
+		return
+	}
+	for _, m := range w.Metas() {
+		res := m.Resource
+		if res == nil || res.File == nil {
+			continue
+		}
+		for name, ar := range res.Attrs {
+			if ar.Filename != f.Range.Filename || ar.Start.Byte != f.Range.Start.Byte || ar.End.Byte != f.Range.End.Byte {
+				continue
+			}
+			if ar.Filename == res.File.Path && res.Braces.Start.Byte <= ar.Start.Byte && ar.End.Byte <= res.Braces.End.Byte {
+				continue
+			}
+			f.Related = append(f.Related, Related{Message: res.Address() + " sets " + name + " to this value", Range: res.Block})
+		}
+	}
+}
+
+// valueUses counts the resource attributes whose value is written at
+// exactly r.
+func valueUses(w *world.World, r hcl.Range) int {
+	n := 0
+	for _, m := range w.Metas() {
+		if res := m.Resource; res != nil {
+			for _, ar := range res.Attrs {
+				if ar.Filename == r.Filename && ar.Start.Byte == r.Start.Byte && ar.End.Byte == r.End.Byte && r.End.Byte > r.Start.Byte {
+					n++
+				}
+			}
+		}
+	}
+	return n
 }
 
 // inInstance reports whether r lies in the block of a for_each

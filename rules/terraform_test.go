@@ -58,3 +58,52 @@ func TestForTerraformValueTypes(t *testing.T) {
 		t.Errorf("commands %q", got)
 	}
 }
+
+func TestForTerraformUsedBy(t *testing.T) {
+	tf := &world.File{Path: "main.tf", Terraform: "."}
+	vars := &world.File{Path: "terraform.tfvars", Terraform: "."}
+	at := hcl.Range{Filename: "terraform.tfvars", Start: hcl.Pos{Byte: 20}, End: hcl.Pos{Byte: 24}}
+	block := hcl.Range{Filename: "main.tf", Start: hcl.Pos{Line: 3, Byte: 30}, End: hcl.Pos{Byte: 70}}
+	inside := hcl.Range{Filename: "main.tf", Start: hcl.Pos{Byte: 80}, End: hcl.Pos{Byte: 84}}
+	role := &world.JWTRole{Meta: world.Meta{File: tf, Resource: &world.Resource{
+		Type: "vault_jwt_auth_backend_role", Name: "r", Module: "module.roles", File: tf, Block: block,
+		Braces: hcl.Range{Filename: "main.tf", Start: hcl.Pos{Byte: 72}, End: hcl.Pos{Byte: 120}},
+		Attrs:  map[string]hcl.Range{"token_period": at, "role_name": inside},
+	}}}
+	w := &world.World{Files: []*world.File{tf, vars}, JWTRoles: []*world.JWTRole{role}}
+	f := Finding{Range: at}
+	forTerraform(w, &f)
+	want := []Related{{Message: "module.roles.vault_jwt_auth_backend_role.r sets token_period to this value", Range: block}}
+	if !slices.Equal(f.Related, want) {
+		t.Errorf("related %+v, want %+v", f.Related, want)
+	}
+	g := Finding{Range: inside}
+	forTerraform(w, &g)
+	if len(g.Related) != 0 {
+		t.Errorf("a finding in the resource itself has related %+v", g.Related)
+	}
+}
+
+// A value two resources read is both's: its fix is left to the user.
+func TestForTerraformSharedValue(t *testing.T) {
+	tf := &world.File{Path: "main.tf", Terraform: "."}
+	at := hcl.Range{Filename: "terraform.tfvars", Start: hcl.Pos{Byte: 20}, End: hcl.Pos{Byte: 24}}
+	role := func(name string) *world.JWTRole {
+		return &world.JWTRole{Meta: world.Meta{File: tf, Resource: &world.Resource{
+			Type: "vault_jwt_auth_backend_role", Name: name, File: tf,
+			Attrs: map[string]hcl.Range{"token_period": at},
+		}}}
+	}
+	w := &world.World{Files: []*world.File{tf}, JWTRoles: []*world.JWTRole{role("a")}}
+	f := Finding{Range: at, Fixes: []Fix{{Edits: []TextEdit{{Range: at, NewText: `"30m"`}}}}}
+	forTerraform(w, &f)
+	if f.Fixes[0].Manual {
+		t.Error("a value one resource reads is left to the user")
+	}
+	w.JWTRoles = append(w.JWTRoles, role("b"))
+	g := Finding{Range: at, Fixes: []Fix{{Edits: []TextEdit{{Range: at, NewText: `"30m"`}}}}}
+	forTerraform(w, &g)
+	if !g.Fixes[0].Manual {
+		t.Error("a value two resources read is fixed for one of them")
+	}
+}

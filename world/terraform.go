@@ -13,11 +13,15 @@ import (
 // the provider's) and apply it with terraform instead of vault or nomad.
 type Resource struct {
 	Type, Name string
+	// Module is the address of the module call the resource is read
+	// through (module.roles), "" in a root module.
+	Module string
 	// File is the .tf file that declares the resource.
 	File *File
 	// Block is the resource block's header: resource "vault_policy" "x".
 	Block hcl.Range
-	// Attrs are the value ranges of the attributes written in the block.
+	// Attrs are the value ranges of the attributes written in the block;
+	// for one set to a variable, where the variable's value is written.
 	Attrs map[string]hcl.Range
 	// InsertAt is where a new attribute goes (the start of the line of the
 	// block's closing brace) and Indent the indentation it takes. Braces
@@ -30,14 +34,20 @@ type Resource struct {
 	// inline heredoc. TextIndent is the indentation of its lines.
 	TextEnd    *hcl.Pos
 	TextIndent string
-	// Instance is true for one instance of a resource with for_each
-	// (Name then ends in its key): its block is shared by every
+	// Instance is true for one instance of a resource with count or for_each
+	// (Name then ends in its key or index): its block is shared by every
 	// instance, so an edit to it is not one instance's fix.
 	Instance bool
 }
 
-// Address is the resource's Terraform address: vault_policy.nomad_server.
-func (r *Resource) Address() string { return r.Type + "." + r.Name }
+// Address is the resource's Terraform address: vault_policy.nomad_server,
+// or module.roles.vault_policy.app inside a module call.
+func (r *Resource) Address() string {
+	if r.Module != "" {
+		return r.Module + "." + r.Type + "." + r.Name
+	}
+	return r.Type + "." + r.Name
+}
 
 // SymbolicAccessor stands in for an auth mount accessor a Terraform
 // policy interpolates (${vault_jwt_auth_backend.nomad.accessor}):
