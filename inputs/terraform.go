@@ -162,7 +162,7 @@ func loadTerraform(f *world.File, opts Options, w *world.World) Notes {
 	if l.json {
 		file, diags = hcljson.Parse(f.Src, f.Path)
 	} else {
-		file, diags = hclsyntax.ParseConfig(f.Src, f.Path, hcl.InitialPos)
+		file, diags = parseTerraform(f.Src, f.Path)
 	}
 	if file == nil || file.Body == nil {
 		if f.Explicit || tfSniff.Match(f.Src) {
@@ -1329,12 +1329,7 @@ func (m *tfModules) moduleBodies(dir, self string, selfBody hcl.Body) []hcl.Body
 		if err != nil || len(src) > MaxFileSize {
 			continue
 		}
-		var file *hcl.File
-		if strings.HasSuffix(strings.ToLower(p), ".json") {
-			file, _ = hcljson.Parse(src, p)
-		} else {
-			file, _ = hclsyntax.ParseConfig(src, p, hcl.InitialPos)
-		}
+		file, _ := parseTerraform(src, p)
 		if file != nil && file.Body != nil {
 			bodies = append(bodies, file.Body)
 		}

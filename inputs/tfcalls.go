@@ -13,7 +13,6 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
-	hcljson "github.com/hashicorp/hcl/v2/json"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/nvlint/nvlint/world"
@@ -94,7 +93,7 @@ func (m *tfModules) dirFiles(dir string) []*tfParsed {
 			continue
 		}
 		pf := &tfParsed{path: p, src: src, json: strings.HasSuffix(strings.ToLower(p), ".json")}
-		pf.file, pf.diags = parseTerraform(p, src)
+		pf.file, pf.diags = parseTerraform(src, p)
 		if pf.file != nil && pf.file.Body != nil {
 			out = append(out, pf)
 		}
@@ -111,13 +110,6 @@ func (m *tfModules) dirFiles(dir string) []*tfParsed {
 	return out
 }
 
-// parseTerraform parses a .tf or .tf.json file.
-func parseTerraform(path string, src []byte) (*hcl.File, hcl.Diagnostics) {
-	if strings.HasSuffix(strings.ToLower(path), ".json") {
-		return hcljson.Parse(src, path)
-	}
-	return hclsyntax.ParseConfig(src, path, hcl.InitialPos)
-}
 
 // planCalls finds the directories the run's Terraform modules call with
 // a local source, and how often: those are read through their calls. It
@@ -144,7 +136,7 @@ func (m *tfModules) planCalls(files []*world.File) {
 			// file that never says "module" is not parsed for them.
 			for _, p := range roots[dir] {
 				if src, err := m.read(p); err == nil && len(src) <= MaxFileSize && bytes.Contains(src, []byte("module")) {
-					if f, _ := parseTerraform(p, src); f != nil && f.Body != nil {
+					if f, _ := parseTerraform(src, p); f != nil && f.Body != nil {
 						bodies = append(bodies, f.Body)
 					}
 				}

@@ -10,7 +10,6 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
-	hcljson "github.com/hashicorp/hcl/v2/json"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 
@@ -73,15 +72,7 @@ func tfvarsValues(path string, src []byte) (map[string]cty.Value, hcl.Diagnostic
 
 // tfvarsFile is tfvarsValues with where each value is written.
 func tfvarsFile(path string, src []byte) (map[string]cty.Value, map[string]hcl.Expression, hcl.Diagnostics) {
-	var (
-		file  *hcl.File
-		diags hcl.Diagnostics
-	)
-	if strings.HasSuffix(strings.ToLower(path), ".json") {
-		file, diags = hcljson.Parse(src, path)
-	} else {
-		file, diags = hclsyntax.ParseConfig(src, path, hcl.InitialPos)
-	}
+	file, diags := parseTerraform(src, path)
 	if diags.HasErrors() || file == nil || file.Body == nil {
 		return nil, nil, diags
 	}
