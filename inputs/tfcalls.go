@@ -110,7 +110,6 @@ func (m *tfModules) dirFiles(dir string) []*tfParsed {
 	return out
 }
 
-
 // planCalls finds the directories the run's Terraform modules call with
 // a local source, and how often: those are read through their calls. It
 // runs before the files are loaded.
