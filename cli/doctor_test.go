@@ -127,11 +127,12 @@ type wiSetup struct {
 	env      map[string]string
 }
 
-func startWorkloadIdentity(t *testing.T) *wiSetup {
+func startWorkloadIdentity(t *testing.T, nomadVersion string) *wiSetup {
 	t.Helper()
 	s := &wiSetup{vault: realserver.StartVault(t)}
 	s.vc = s.vault.Client(t)
 	s.nomad = realserver.StartNomad(t, realserver.NomadOptions{
+		Version:    nomadVersion,
 		VaultAddr:  s.vault.Addr,
 		VaultBlock: `default_identity { aud = ["vault.io"] ttl = "1h" }`,
 	})
@@ -201,8 +202,17 @@ func (s *wiSetup) register(t *testing.T, id, secretPath string) {
 
 func ptr[T any](v T) *T { return &v }
 
+// TestDoctorWorkloadIdentity runs on each workload-identity Nomad, one
+// after the other: doctor runs in-process and reads the servers' addresses
+// from the process environment.
 func TestDoctorWorkloadIdentity(t *testing.T) {
-	s := startWorkloadIdentity(t)
+	for _, version := range realserver.NomadWorkloadIdentityVersions {
+		t.Run("nomad-"+version, func(t *testing.T) { testDoctorWorkloadIdentity(t, version) })
+	}
+}
+
+func testDoctorWorkloadIdentity(t *testing.T, nomadVersion string) {
+	s := startWorkloadIdentity(t, nomadVersion)
 
 	t.Run("seed setup is healthy and doctor writes nothing", func(t *testing.T) {
 		audit := filepath.Join(t.TempDir(), "audit.log")
@@ -316,6 +326,10 @@ func TestDoctorWorkloadIdentity(t *testing.T) {
 			t.Errorf("want one NV632 on %s, got %q\n%s", client, got, r.stderr)
 		}
 	})
+
+	if nomadVersion == realserver.Nomad111Version { // secret blocks are new in 1.11
+		testSecretBlocks(t, s)
+	}
 
 	t.Run("sealed vault", func(t *testing.T) {
 		must(t, s.vc.Sys().Seal())

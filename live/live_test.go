@@ -128,12 +128,23 @@ func vaultConfig(addr string) *vaultapi.Config {
 }
 
 // TestWorkloadIdentity sets up the workload-identity example on a real
-// Vault and Nomad 1.10 (as `nomad setup vault` would), with a file audit
-// device, collects it, and checks the world and that Collect only read.
+// Vault and each workload-identity Nomad (as `nomad setup vault` would),
+// with a file audit device, collects it, and checks the world and that
+// Collect only read.
 func TestWorkloadIdentity(t *testing.T) {
+	for _, version := range realserver.NomadWorkloadIdentityVersions {
+		t.Run("nomad-"+version, func(t *testing.T) {
+			t.Parallel()
+			testWorkloadIdentity(t, version)
+		})
+	}
+}
+
+func testWorkloadIdentity(t *testing.T, version string) {
 	start := time.Now()
 	v := realserver.StartVault(t)
 	n := realserver.StartNomad(t, realserver.NomadOptions{
+		Version:    version,
 		ACL:        true,
 		VaultAddr:  v.Addr,
 		VaultBlock: `default_identity { aud = ["vault.io"] ttl = "1h" }`,
@@ -301,14 +312,14 @@ func TestWorkloadIdentity(t *testing.T) {
 
 	t.Run("nomad", func(t *testing.T) {
 		l := w.Live.Nomad
-		if l.Version != realserver.NomadVersion {
+		if l.Version != version {
 			t.Errorf("version %q", l.Version)
 		}
-		if len(l.Members) != 1 || l.Members[0].Version != realserver.NomadVersion || l.Members[0].Status != "alive" {
+		if len(l.Members) != 1 || l.Members[0].Version != version || l.Members[0].Status != "alive" {
 			t.Errorf("members: %+v", l.Members)
 		}
 		if len(l.Nodes) != 1 || l.Nodes[0].ID != n.NodeID || l.Nodes[0].VaultAttrs["vault.accessible"] != "true" ||
-			l.Nodes[0].VaultAttrs["vault.version"] != realserver.VaultVersion || l.Nodes[0].Version != realserver.NomadVersion {
+			l.Nodes[0].VaultAttrs["vault.version"] != realserver.VaultVersion || l.Nodes[0].Version != version {
 			t.Errorf("nodes: %+v", l.Nodes)
 		}
 		if l.JWKS == nil || l.JWKS.Error != "" || len(l.JWKS.Keys) == 0 || l.JWKS.Keys[0].Kid == "" || l.JWKS.Keys[0].Alg != "RS256" {

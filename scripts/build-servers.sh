@@ -2,12 +2,13 @@
 # build-servers.sh: build the real Vault and Nomad binaries that nvlint's live
 # mode (`doctor`) and the internal/realserver tests run against.
 #
-# Usage: bash scripts/build-servers.sh [vault] [nomad] [nomad-legacy] [all]
+# Usage: bash scripts/build-servers.sh [vault] [nomad] [nomad-1.11] [nomad-legacy] [all]
 #
 #   vault         Vault  v1.21.4  -> $CACHE/vault-1.21.4/vault
 #   nomad         Nomad  v1.10.5  -> $CACHE/nomad-1.10.5/nomad   (workload identity)
+#   nomad-1.11    Nomad  v1.11.3  -> $CACHE/nomad-1.11.3/nomad   (workload identity, secret blocks)
 #   nomad-legacy  Nomad  v1.9.7   -> $CACHE/nomad-1.9.7/nomad    (legacy token flow)
-#   all           all three (the default)
+#   all           all four (the default)
 #
 # CACHE is ${NVLINT_SERVERS_CACHE:-$HOME/.cache/nvlint/servers}. A binary that
 # is already there is not rebuilt, so a rerun is a fast no-op. Delete a
@@ -33,6 +34,12 @@ VAULT_SDK=v0.21.0
 VAULT_API=v1.22.0
 NOMAD_VERSION=1.10.5
 NOMAD_API=v0.0.0-20250909143645-a3b86c697f38 # v1.10.5 tag commit
+# 1.11.3 is the newest Nomad CE release the module proxy serves (the 2.x tags
+# are not fetchable as a module). The api pseudo-version of its tag commit is
+# not served; this later commit's api differs from it by one struct field that
+# the agent does not use.
+NOMAD_111_VERSION=1.11.3
+NOMAD_111_API=v0.0.0-20260324203407-b27b0c2e019a
 NOMAD_LEGACY_VERSION=1.9.7
 NOMAD_LEGACY_API=v0.0.0-20241111163541-d92bf1014886 # v1.9.3 tag commit; v1.9.7's is not served
 # Build tags as in each version's GNUmakefile. 1.10 switched to
@@ -40,12 +47,13 @@ NOMAD_LEGACY_API=v0.0.0-20241111163541-d92bf1014886 # v1.9.3 tag commit; v1.9.7'
 # and fails with that tag ("cannot use conf.MetricLabels ... as
 # []"github.com/hashicorp/go-metrics/compat".Label" in hashicorp/serf).
 NOMAD_TAGS=hashicorpmetrics
+NOMAD_111_TAGS=hashicorpmetrics
 NOMAD_LEGACY_TAGS=
 
 CACHE="${NVLINT_SERVERS_CACHE:-$HOME/.cache/nvlint/servers}"
 
 usage() {
-	sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 die() {
@@ -57,6 +65,7 @@ bin_path() {
 	case "$1" in
 	vault) echo "$CACHE/vault-$VAULT_VERSION/vault" ;;
 	nomad) echo "$CACHE/nomad-$NOMAD_VERSION/nomad" ;;
+	nomad-1.11) echo "$CACHE/nomad-$NOMAD_111_VERSION/nomad" ;;
 	nomad-legacy) echo "$CACHE/nomad-$NOMAD_LEGACY_VERSION/nomad" ;;
 	*) die "unknown target $1" ;;
 	esac
@@ -70,16 +79,16 @@ for a in "$@"; do
 		usage
 		exit 0
 		;;
-	all) targets+=(vault nomad nomad-legacy) ;;
-	vault | nomad | nomad-legacy) targets+=("$a") ;;
+	all) targets+=(vault nomad nomad-1.11 nomad-legacy) ;;
+	vault | nomad | nomad-1.11 | nomad-legacy) targets+=("$a") ;;
 	*)
 		usage >&2
-		die "unknown argument '$a' (want vault, nomad, nomad-legacy or all)"
+		die "unknown argument '$a' (want vault, nomad, nomad-1.11, nomad-legacy or all)"
 		;;
 	esac
 done
 if [ "${#targets[@]}" -eq 0 ]; then
-	targets=(vault nomad nomad-legacy)
+	targets=(vault nomad nomad-1.11 nomad-legacy)
 fi
 # de-duplicate, keeping order
 declare -A seen=()
@@ -97,6 +106,7 @@ print_paths() {
 		case "$t" in
 		vault) printf 'VAULT_BIN=%s\n' "$(bin_path vault)" ;;
 		nomad) printf 'NOMAD_BIN=%s\n' "$(bin_path nomad)" ;;
+		nomad-1.11) printf 'NOMAD_1_11_BIN=%s\n' "$(bin_path nomad-1.11)" ;;
 		nomad-legacy) printf 'NOMAD_LEGACY_BIN=%s\n' "$(bin_path nomad-legacy)" ;;
 		esac
 	done
@@ -263,6 +273,7 @@ build() {
 		case "$t" in
 		vault) build_vault "$tmpout" ;;
 		nomad) build_nomad "$NOMAD_VERSION" "$NOMAD_API" "$NOMAD_TAGS" "$tmpout" ;;
+		nomad-1.11) build_nomad "$NOMAD_111_VERSION" "$NOMAD_111_API" "$NOMAD_111_TAGS" "$tmpout" ;;
 		nomad-legacy) build_nomad "$NOMAD_LEGACY_VERSION" "$NOMAD_LEGACY_API" "$NOMAD_LEGACY_TAGS" "$tmpout" ;;
 		esac
 		echo "== smoke test: $(basename "$tmpout") version"

@@ -29,7 +29,9 @@ var failingAllocationMeta = rules.Meta{
 			"whose audiences differ, the bound claim that refuses the login, the role that does not exist, a sealed Vault, the token role that lets the server " +
 			"give only its own policies (child policies must be subset of parent: the role has neither allowed_policies nor disallowed_policies). A periodic or dispatched " +
 			"child runs its parent's tasks, so its allocations are explained with the parent's job. A vault `secret` block (Nomad 1.11+) is rendered as a template, " +
-			"so its denied read shows `Template: Missing: vault.read(<path>)` although the job has no template: the explanation names the block.",
+			"so its denied read shows `Template: Missing: vault.read(<path>)` although the job has no template, and, once the template's Vault retries " +
+			"run out (about 5 minutes with the default vault_retry; seen on Nomad 1.11.3), `Killing: Template failed: vault.read(<path>): ... Code: 403 ... permission denied`: " +
+			"the explanation names the block.",
 		Example: "Template: Missing: vault.read(kv/data/default/web/config)",
 		Fix:     "Apply the fix of the finding the allocation points to, then restart the allocation (`nomad alloc restart <id>`).",
 	},

@@ -22,10 +22,26 @@ import (
 
 // Versions of the binaries scripts/build-servers.sh builds. Keep in sync.
 const (
-	VaultVersion       = "1.21.4"
-	NomadVersion       = "1.10.5"
+	VaultVersion = "1.21.4"
+	// NomadVersion is the default Nomad: workload identity only.
+	NomadVersion = "1.10.5"
+	// Nomad111Version adds task secret blocks and extra claims.
+	Nomad111Version = "1.11.3"
+	// NomadLegacyVersion still has the legacy Vault token flow.
 	NomadLegacyVersion = "1.9.7"
 )
+
+// NomadWorkloadIdentityVersions are the Nomad versions the
+// workload-identity tests run against, oldest first.
+var NomadWorkloadIdentityVersions = []string{NomadVersion, Nomad111Version}
+
+// nomadTargets maps each Nomad version the build script builds to its
+// target name there.
+var nomadTargets = map[string]string{
+	NomadVersion:       "nomad",
+	Nomad111Version:    "nomad-1.11",
+	NomadLegacyVersion: "nomad-legacy",
+}
 
 // BuildCommand is what a developer runs (from the repository root) to build
 // the binaries into the cache.
@@ -54,14 +70,20 @@ func VaultBin() (string, error) {
 
 // NomadBin returns the path of the cached nomad 1.10.5 binary (workload
 // identity flow).
-func NomadBin() (string, error) {
-	return cachedBin("nomad", "nomad-"+NomadVersion, "nomad", "Nomad "+NomadVersion)
-}
+func NomadBin() (string, error) { return NomadBinVersion(NomadVersion) }
 
 // NomadLegacyBin returns the path of the cached nomad 1.9.7 binary (legacy
 // Vault token flow).
-func NomadLegacyBin() (string, error) {
-	return cachedBin("nomad-legacy", "nomad-"+NomadLegacyVersion, "nomad", "Nomad "+NomadLegacyVersion)
+func NomadLegacyBin() (string, error) { return NomadBinVersion(NomadLegacyVersion) }
+
+// NomadBinVersion returns the path of the cached nomad binary of a version
+// the build script builds.
+func NomadBinVersion(version string) (string, error) {
+	target, ok := nomadTargets[version]
+	if !ok {
+		return "", fmt.Errorf("realserver: no Nomad %s: the build script builds %s, %s and %s", version, NomadLegacyVersion, NomadVersion, Nomad111Version)
+	}
+	return cachedBin(target, "nomad-"+version, "nomad", "Nomad "+version)
 }
 
 func cachedBin(target, dir, name, what string) (string, error) {

@@ -25,6 +25,10 @@ const FingerprintDenylist = "env_aws,env_gce,env_azure,env_digitalocean"
 
 // NomadOptions configures StartNomad.
 type NomadOptions struct {
+	// Version is the Nomad version to run, one the build script builds
+	// (NomadVersion, Nomad111Version, NomadLegacyVersion); "" is
+	// NomadVersion, or NomadLegacyVersion with Legacy.
+	Version string
 	// Legacy runs Nomad 1.9.7 (legacy Vault token flow) instead of 1.10.5
 	// (workload identity only).
 	Legacy bool
@@ -57,7 +61,7 @@ type Nomad struct {
 	Addr string
 	// Token is the ACL bootstrap (management) token if ACL was set, else "".
 	Token string
-	// Version is the Nomad version the agent runs (1.10.5 or 1.9.7).
+	// Version is the Nomad version the agent runs.
 	Version string
 	// HTTPPort, RPCPort and SerfPort are the agent's ports on 127.0.0.1.
 	HTTPPort, RPCPort, SerfPort int
@@ -83,14 +87,16 @@ type Nomad struct {
 // not become ready.
 func StartNomad(t testing.TB, o NomadOptions) *Nomad {
 	t.Helper()
-	bin, version := "", NomadVersion
-	var err error
-	if o.Legacy {
+	version := o.Version
+	switch {
+	case version == "" && o.Legacy:
 		version = NomadLegacyVersion
-		bin, err = NomadLegacyBin()
-	} else {
-		bin, err = NomadBin()
+	case version == "":
+		version = NomadVersion
+	case o.Legacy && version != NomadLegacyVersion:
+		t.Fatalf("realserver: NomadOptions asks for Nomad %s and for the legacy flow, which only %s has", version, NomadLegacyVersion)
 	}
+	bin, err := NomadBinVersion(version)
 	if err != nil {
 		t.Fatalf("%v", err)
 	}

@@ -11,11 +11,17 @@ import (
 // the build script.
 func TestMissingBinariesMessage(t *testing.T) {
 	t.Setenv(CacheEnv, t.TempDir())
-	for name, f := range map[string]func() (string, error){"vault": VaultBin, "nomad": NomadBin, "nomad-legacy": NomadLegacyBin} {
+	for name, f := range map[string]func() (string, error){
+		"vault": VaultBin, "nomad": NomadBin, "nomad-legacy": NomadLegacyBin,
+		"nomad-1.11": func() (string, error) { return NomadBinVersion(Nomad111Version) },
+	} {
 		_, err := f()
-		if err == nil || !strings.Contains(err.Error(), "bash scripts/build-servers.sh") {
-			t.Errorf("%s: error %v does not name the build command", name, err)
+		if err == nil || !strings.Contains(err.Error(), "bash scripts/build-servers.sh "+name) {
+			t.Errorf("%s: error %v does not name the build command and its target", name, err)
 		}
+	}
+	if _, err := NomadBinVersion("1.8.0"); err == nil || !strings.Contains(err.Error(), "builds 1.9.7, 1.10.5 and 1.11.3") {
+		t.Errorf("a version the script does not build: error %v does not list those it builds", err)
 	}
 }
 
@@ -39,8 +45,8 @@ func TestNomadConfig(t *testing.T) {
 }
 
 // TestRealServers starts one Vault and, in parallel against it, Nomad 1.10.5
-// (workload identity) and Nomad 1.9.7 (legacy token flow), and checks they
-// are alive and configured as asked.
+// and 1.11.3 (workload identity) and Nomad 1.9.7 (legacy token flow), and
+// checks they are alive and configured as asked.
 func TestRealServers(t *testing.T) {
 	start := time.Now()
 	v := StartVault(t)
@@ -81,31 +87,34 @@ path "auth/token/renew-self" { capabilities = ["update"] }
 	}
 	legacyToken := sec.Auth.ClientToken
 
-	t.Run("nomad-1.10.5", func(t *testing.T) {
-		t.Parallel()
-		start := time.Now()
-		n := StartNomad(t, NomadOptions{
-			ACL:        true,
-			VaultAddr:  v.Addr,
-			VaultBlock: `default_identity { aud = ["vault.io"] ttl = "1h" }`,
+	for _, version := range NomadWorkloadIdentityVersions {
+		t.Run("nomad-"+version, func(t *testing.T) {
+			t.Parallel()
+			start := time.Now()
+			n := StartNomad(t, NomadOptions{
+				Version:    version,
+				ACL:        true,
+				VaultAddr:  v.Addr,
+				VaultBlock: `default_identity { aud = ["vault.io"] ttl = "1h" }`,
+			})
+			t.Logf("nomad %s ready after %v", n.Version, time.Since(start))
+			if n.Token == "" {
+				t.Fatalf("no ACL bootstrap token")
+			}
+			vaults := agentVaults(t, n)
+			if got := vaults["Addr"]; got != v.Addr {
+				t.Errorf("agent self Vaults[0].Addr = %v, want %s", got, v.Addr)
+			}
+			if got := vaults["Enabled"]; got != true {
+				t.Errorf("agent self Vaults[0].Enabled = %v, want true", got)
+			}
+			di, _ := vaults["DefaultIdentity"].(map[string]any)
+			if got := di["Audience"]; !reflect.DeepEqual(got, []any{"vault.io"}) {
+				t.Errorf("agent self Vaults[0].DefaultIdentity.Audience = %v, want [vault.io]", got)
+			}
+			checkVaultFingerprint(t, n)
 		})
-		t.Logf("nomad %s ready after %v", n.Version, time.Since(start))
-		if n.Token == "" {
-			t.Fatalf("no ACL bootstrap token")
-		}
-		vaults := agentVaults(t, n)
-		if got := vaults["Addr"]; got != v.Addr {
-			t.Errorf("agent self Vaults[0].Addr = %v, want %s", got, v.Addr)
-		}
-		if got := vaults["Enabled"]; got != true {
-			t.Errorf("agent self Vaults[0].Enabled = %v, want true", got)
-		}
-		di, _ := vaults["DefaultIdentity"].(map[string]any)
-		if got := di["Audience"]; !reflect.DeepEqual(got, []any{"vault.io"}) {
-			t.Errorf("agent self Vaults[0].DefaultIdentity.Audience = %v, want [vault.io]", got)
-		}
-		checkVaultFingerprint(t, n)
-	})
+	}
 
 	t.Run("nomad-1.9.7-legacy", func(t *testing.T) {
 		t.Parallel()
