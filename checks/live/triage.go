@@ -79,7 +79,7 @@ var triages = []triage{
 			}
 			why := fmt.Sprintf("Vault refused the login: JWT role %s (%s) binds %s to [%s]", tok.RoleName, tok.RoleVia, claim,
 				strings.Join(tok.Role.BoundClaims.Claims[claim].Strings(), ", "))
-			if got, ok := tok.Claims[claim]; ok {
+			if got, ok := tok.Claim(claim); ok {
 				why += fmt.Sprintf(" but the task's identity carries %q", got)
 			}
 			if a.ParentJobID != "" && claim == "nomad_job_id" {
