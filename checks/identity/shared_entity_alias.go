@@ -80,7 +80,7 @@ func (sharedEntityAlias) Check(p *rules.Pass) {
 		if shares == nil {
 			shares = sharedAliases(w)
 		}
-		p.Report(sharedAliasFinding(r, reads, shares[r]))
+		p.Report(sharedAliasFinding(w, r, reads, shares[r]))
 	}
 }
 
@@ -181,8 +181,8 @@ func metadataReads(w *world.World, r *world.JWTRole) []metadataRead {
 
 // aliasGroup is the workloads that log in with one alias name.
 type aliasGroup struct {
-	alias string
-	wls   []access.Workload
+	alias, accessor string
+	wls             []access.Workload
 }
 
 // sharedAliases groups, for each JWT role, the workloads that log in with
@@ -194,6 +194,7 @@ func sharedAliases(w *world.World) map[*world.JWTRole][]aliasGroup {
 		alias string
 	}
 	groups := map[key][]access.Workload{}
+	accessors := map[key]string{}
 	var order []key
 	for _, wl := range access.Workloads(w) {
 		tok := access.Resolve(w, wl)
@@ -209,6 +210,9 @@ func sharedAliases(w *world.World) map[*world.JWTRole][]aliasGroup {
 			order = append(order, k)
 		}
 		groups[k] = append(groups[k], wl)
+		if tok.Accessor != "" {
+			accessors[k] = tok.Accessor
+		}
 	}
 	out := map[*world.JWTRole][]aliasGroup{}
 	for _, k := range order {
@@ -217,13 +221,13 @@ func sharedAliases(w *world.World) map[*world.JWTRole][]aliasGroup {
 			jobs[wl.Job.NamespaceName()+"\x00"+wl.Job.WorkloadID()] = true
 		}
 		if len(jobs) > 1 {
-			out[k.role] = append(out[k.role], aliasGroup{k.alias, groups[k]})
+			out[k.role] = append(out[k.role], aliasGroup{k.alias, accessors[k], groups[k]})
 		}
 	}
 	return out
 }
 
-func sharedAliasFinding(r *world.JWTRole, reads []metadataRead, shared []aliasGroup) rules.Finding {
+func sharedAliasFinding(w *world.World, r *world.JWTRole, reads []metadataRead, shared []aliasGroup) rules.Finding {
 	keys := make([]string, len(reads))
 	for i, rd := range reads {
 		keys[i] = rd.param.Key
@@ -271,6 +275,9 @@ func sharedAliasFinding(r *world.JWTRole, reads []metadataRead, shared []aliasGr
 		}
 		sort.Strings(names)
 		groups = append(groups, fmt.Sprintf("%s and %s share alias %q", strings.Join(names[:len(names)-1], ", "), names[len(names)-1], alias))
+		if ev := liveAlias(w, g, keys); ev != "" {
+			f.Evidence = append(f.Evidence, ev)
+		}
 		for _, wl := range g.wls {
 			f.Related = append(f.Related, rules.Related{Message: fmt.Sprintf("job %s in namespace %s logs in with alias %q", wl.Job.WorkloadID(), wl.Job.NamespaceName(), alias), Range: wl.Vault.Range})
 		}
@@ -278,6 +285,31 @@ func sharedAliasFinding(r *world.JWTRole, reads []metadataRead, shared []aliasGr
 	f.Message = fmt.Sprintf("JWT role %s names entity aliases by user_claim %q, so %s; %s",
 		r.Ref.Name, r.UserClaim.V, strings.Join(groups, "; "), tail)
 	return f
+}
+
+// liveAlias describes Vault's entity alias of a group, as doctor read it:
+// its metadata is the latest login's.
+func liveAlias(w *world.World, g aliasGroup, keys []string) string {
+	if w.Live == nil || w.Live.Vault == nil {
+		return ""
+	}
+	for _, a := range w.Live.Vault.EntityAliases {
+		if a.Name != g.alias || (g.accessor != "" && a.MountAccessor != g.accessor) {
+			continue
+		}
+		var meta []string
+		for _, k := range keys {
+			if v, ok := a.Metadata[k]; ok {
+				meta = append(meta, k+"="+v)
+			}
+		}
+		if len(meta) == 0 {
+			return fmt.Sprintf("Vault holds entity alias %q (%s) on mount %s, one for all these jobs", a.Name, a.ID, a.MountAccessor)
+		}
+		return fmt.Sprintf("Vault holds entity alias %q (%s) on mount %s, one for all these jobs, with the latest login's metadata %s: every other job's token now reads with it",
+			a.Name, a.ID, a.MountAccessor, strings.Join(meta, " "))
+	}
+	return ""
 }
 
 // sharedAliasFix names aliases by an extra claim of the namespace and the

@@ -1,6 +1,7 @@
 package identity_test
 
 import (
+	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
@@ -19,6 +20,7 @@ import (
 	"github.com/nvlint/nvlint/checks/identity"
 	"github.com/nvlint/nvlint/inputs"
 	"github.com/nvlint/nvlint/internal/realserver"
+	"github.com/nvlint/nvlint/live"
 	"github.com/nvlint/nvlint/rules"
 	"github.com/nvlint/nvlint/world"
 )
@@ -111,11 +113,15 @@ func TestSharedEntityAliasAgainstRealVault(t *testing.T) {
 		t.Fatalf("after the staging login the default task's token should lose its secret and read staging's: own %v, staging's %v",
 			reads(def, "default"), reads(def, "staging"))
 	}
-	w := liveWorld(t, vc, serverConfig(nil))
+	w := liveWorld(t, v, serverConfig(nil))
 	res := rules.Run(w, []rules.Rule{identity.SharedEntityAlias})
 	if len(res.Findings) != 1 || res.Findings[0].Severity != rules.Error ||
 		!strings.Contains(res.Findings[0].Message, "namespace default") || !strings.Contains(res.Findings[0].Message, "namespace staging") {
 		t.Fatalf("want one NV235 error naming both jobs, got %v", res.Findings)
+	}
+	// Doctor shows the one alias and whose login its metadata is.
+	if ev := strings.Join(res.Findings[0].Evidence, "\n"); !strings.Contains(ev, `entity alias "app"`) || !strings.Contains(ev, "nomad_namespace=staging") {
+		t.Errorf("want the live alias with the staging login's metadata in the evidence, got:\n%s", ev)
 	}
 
 	// The fix: an extra claim of the namespace and the job names aliases.
@@ -127,7 +133,7 @@ func TestSharedEntityAliasAgainstRealVault(t *testing.T) {
 	if !reads(def, "default") || reads(def, "staging") || !reads(stg, "staging") || reads(stg, "default") {
 		t.Fatal("with a unique user_claim each task should read its own secret and not the other's")
 	}
-	w = liveWorld(t, vc, serverConfig(map[string]string{"nomad_workload_id": "${job.namespace}:${job.id}"}))
+	w = liveWorld(t, v, serverConfig(map[string]string{"nomad_workload_id": "${job.namespace}:${job.id}"}))
 	if res := rules.Run(w, []rules.Rule{identity.SharedEntityAlias}); len(res.Findings) != 0 {
 		t.Fatalf("want no NV235 with a unique user_claim, got %v", res.Findings)
 	}
@@ -150,25 +156,13 @@ func serverConfig(extra map[string]string) *world.AgentConfig {
 	}
 }
 
-// liveWorld is the role and policy as Vault returns them, with the two
-// jobs as the Nomad API would.
-func liveWorld(t *testing.T, vc *vaultapi.Client, agent *world.AgentConfig) *world.World {
+// liveWorld is what doctor reads of the Vault, with the two jobs as the
+// Nomad API shows them and a server's agent/self.
+func liveWorld(t *testing.T, v *realserver.Vault, agent *world.AgentConfig) *world.World {
 	t.Helper()
-	w := &world.World{}
-	s, err := vc.Logical().Read("auth/jwt-nomad/role/nomad-workloads")
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, _ := json.Marshal(s.Data)
-	if err := inputs.LiveObject(w, world.KindJWTRole, "nomad-workloads", "vault:auth/jwt-nomad/role/nomad-workloads", data); err != nil {
-		t.Fatal(err)
-	}
-	text, err := vc.Sys().GetPolicy("nomad-workloads")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := inputs.LivePolicy(w, "nomad-workloads", "vault:sys/policies/acl/nomad-workloads", text); err != nil {
-		t.Fatal(err)
+	w, _ := live.Collect(context.Background(), live.Options{Vault: &vaultapi.Config{Address: v.Addr}, VaultToken: v.RootToken})
+	if probs := w.Live.Problems; len(probs) > 0 {
+		t.Fatalf("doctor could not read Vault: %+v", probs)
 	}
 	for _, ns := range []string{"default", "staging"} {
 		job := fmt.Sprintf(`{"ID": "app", "Namespace": %q, "Type": "service", "TaskGroups": [{"Name": "app", "Tasks": [{"Name": "app", "Vault": {"Role": "nomad-workloads"}}]}]}`, ns)
