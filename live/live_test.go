@@ -136,7 +136,11 @@ func TestWorkloadIdentity(t *testing.T) {
 	n := realserver.StartNomad(t, realserver.NomadOptions{
 		ACL:        true,
 		VaultAddr:  v.Addr,
-		VaultBlock: `default_identity { aud = ["vault.io"] ttl = "1h" }`,
+		VaultBlock: `default_identity {
+    aud = ["vault.io"]
+    ttl = "1h"
+    extra_claims = { unique_id = "${job.namespace}/${job.id}" }
+  }`,
 	})
 	t.Logf("servers up after %v", time.Since(start))
 	vc, nc := v.Client(t), n.Client(t)
@@ -349,6 +353,10 @@ func TestWorkloadIdentity(t *testing.T) {
 		if dv.Address.V != v.Addr || !dv.Enabled.V || dv.JWTAuthBackendPath.V != "jwt-nomad" || dv.Token.Set ||
 			dv.DefaultIdentity == nil || !slices.Equal(dv.DefaultIdentity.Aud.Strings(), []string{"vault.io"}) || dv.DefaultIdentity.TTL.V != "1h" {
 			t.Errorf("agent vault: %+v, default identity %+v", dv, dv.DefaultIdentity)
+		}
+		// agent/self shows extra_claims as written, before interpolation.
+		if di := dv.DefaultIdentity; di == nil || !di.ExtraClaims.Known || di.ExtraClaims.Entries["unique_id"].V != "${job.namespace}/${job.id}" {
+			t.Errorf("default identity extra claims: %+v", dv.DefaultIdentity)
 		}
 
 		// The periodic parent is a job of the world; its child is not,

@@ -199,6 +199,12 @@ func (a NomadAlloc) SpecJobID() string {
 	return a.JobID
 }
 
+// Runs reports whether the allocation runs job j's spec: jobs of
+// different namespaces may share an ID.
+func (a NomadAlloc) Runs(j *Job) bool {
+	return j.Ref.Name == a.SpecJobID() && (a.Namespace == "" || j.NamespaceName() == a.Namespace)
+}
+
 // NomadEvent is one task event.
 type NomadEvent struct {
 	Type    string    `json:"type"`

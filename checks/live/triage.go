@@ -227,7 +227,7 @@ func secretBlockReading(t *world.Task, call templates.Access) *world.Secret {
 // allocTask is the jobspec's task an allocation runs, or nil.
 func allocTask(w *world.World, a world.NomadAlloc) *world.Task {
 	for _, j := range w.Jobs {
-		if j.Ref.Name != a.SpecJobID() {
+		if !a.Runs(j) {
 			continue
 		}
 		for _, g := range j.Groups {
@@ -244,7 +244,7 @@ func allocTask(w *world.World, a world.NomadAlloc) *world.Task {
 // tokenFor resolves the token of an allocation's task.
 func tokenFor(w *world.World, a world.NomadAlloc) (access.Token, bool) {
 	for _, wl := range access.Workloads(w) {
-		if wl.Job.Ref.Name == a.SpecJobID() && wl.Group.Name.V == a.TaskGroup && wl.Task.Name.V == a.Task {
+		if a.Runs(wl.Job) && wl.Group.Name.V == a.TaskGroup && wl.Task.Name.V == a.Task {
 			return access.Resolve(w, wl), true
 		}
 	}
