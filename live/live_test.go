@@ -134,8 +134,8 @@ func TestWorkloadIdentity(t *testing.T) {
 	start := time.Now()
 	v := realserver.StartVault(t)
 	n := realserver.StartNomad(t, realserver.NomadOptions{
-		ACL:        true,
-		VaultAddr:  v.Addr,
+		ACL:       true,
+		VaultAddr: v.Addr,
 		VaultBlock: `default_identity {
     aud = ["vault.io"]
     ttl = "1h"
