@@ -431,6 +431,10 @@ func extraClaimsOf(w *world.World, wl Workload) (claims map[string]string, known
 	if !di.ExtraClaims.Set {
 		return nil, true, ""
 	}
+	if nv := w.NomadVersion(); nv != "" && !world.VersionAtLeast(nv, "1.8.3") {
+		// Earlier releases ignore the key.
+		return nil, true, ""
+	}
 	if !di.ExtraClaims.Known {
 		return nil, false, ""
 	}

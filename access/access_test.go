@@ -169,3 +169,19 @@ func TestExtraClaims(t *testing.T) {
 		})
 	}
 }
+
+// TestExtraClaimsBeforeNomad183: releases before 1.8.3 ignore
+// extra_claims, so a role's /extra_claims/... key finds nothing.
+func TestExtraClaimsBeforeNomad183(t *testing.T) {
+	agent := "server {\n  enabled = true\n}\nvault {\n  enabled = true\n  default_identity {\n    aud = [\"vault.io\"]\n    extra_claims = { team = \"db\" }\n  }\n}\n"
+	for version, want := range map[string]bool{"1.8.2": false, "1.8.3": true, "": true} {
+		w := load(t, "workload-identity", map[string]string{"nomad.hcl": agent})
+		if version != "" {
+			w.Hints.NomadVersion = world.Str{V: version, Set: true, Known: true}
+		}
+		tok := access.Resolve(w, workload(t, w, "mongo"))
+		if _, ok := tok.Claim("/extra_claims/team"); ok != want {
+			t.Errorf("Nomad %q: extra claim known %v, want %v", version, ok, want)
+		}
+	}
+}

@@ -128,7 +128,9 @@ func extraClaimUnique(w *world.World, name string) (bool, string) {
 			}
 			seen = true
 			t := c.V
-			if !strings.Contains(t, "${alloc.id}") && !(strings.Contains(t, "${job.namespace}") && strings.Contains(t, "${job.id}")) {
+			perAlloc := strings.Contains(t, "${alloc.id}")
+			perJob := strings.Contains(t, "${job.namespace}") && strings.Contains(t, "${job.id}")
+			if !perAlloc && !perJob {
 				return false, ""
 			}
 		}
