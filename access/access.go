@@ -442,7 +442,7 @@ func extraClaimsOf(w *world.World, wl Workload) (claims map[string]string, known
 	for k, v := range di.ExtraClaims.Entries {
 		claims[k] = InterpolateExtraClaim(v.V, wl)
 	}
-	return claims, true, "the servers' default_identity extra_claims"
+	return claims, true, "the servers' default_identity"
 }
 
 // hasServerConfig reports whether some agent config given is a server's
