@@ -333,16 +333,19 @@ func TestDoctorWorkloadIdentity(t *testing.T) {
 		pol := `path "kv/data/{{identity.entity.aliases.` + s.accessor + `.metadata.unique_id}}/*" {
   capabilities = ["read"]
 }`
+		old, err := s.vc.Sys().GetPolicy("nomad-workloads")
+		must(t, err)
 		must(t, s.vc.Sys().PutPolicy("nomad-workloads", pol))
-		defer s.writePolicy(t, "nomad-workloads", s.accessor)
-		_, err := s.vc.Logical().Write("kv/data/default/extra/config", map[string]any{"data": map[string]any{"root_password": "x"}})
+		defer func() { must(t, s.vc.Sys().PutPolicy("nomad-workloads", old)) }()
+		_, err = s.vc.Logical().Write("kv/data/default/extra/config", map[string]any{"data": map[string]any{"root_password": "x"}})
 		must(t, err)
 		s.register(t, "extra", "kv/data/default/extra/config")
 		defer func() { _, _, _ = s.nc.Jobs().Deregister("extra", true, nil) }()
 		waitForEvent(t, s.nc, "extra", "Task started by client")
 		rep, r := doctor(t, s.env)
 		for _, f := range rep.Findings {
-			if f.Rule == "NV411" || f.Rule == "NV661" || f.Rule == "NV202" || f.Rule == "NV235" {
+			// Earlier subtests leave failed allocations of job mongo.
+			if f.Rule == "NV411" || f.Rule == "NV661" && strings.Contains(f.Message, "job extra") || f.Rule == "NV202" || f.Rule == "NV235" {
 				t.Errorf("%s: %s\n%s", f.Rule, f.Message, r.stderr)
 			}
 		}
