@@ -69,10 +69,15 @@ type Token struct {
 	AudFrom  string
 	AudRange hcl.Range
 	Claims   map[string]string
-	RoleName string
-	RoleVia  string
-	Role     *world.JWTRole
-	Accessor string
+	// ExtraClaims are the identity's extra_claims object (Nomad 1.8.3+),
+	// a value unknownValue when only the allocation knows it; ExtraKnown
+	// is false when the world cannot say which extra claims there are.
+	ExtraClaims map[string]string
+	ExtraKnown  bool
+	RoleName    string
+	RoleVia     string
+	Role        *world.JWTRole
+	Accessor    string
 
 	// Refused is Vault's (or Nomad's) error when no token would be issued;
 	// RefusedAt points at what causes it.
@@ -336,6 +341,14 @@ func resolveIdentity(w *world.World, t *Token) {
 	}
 	t.Claims = claimsOf(t.Workload)
 	t.step("claims: %s", formatClaims(t.Claims))
+	var extraFrom string
+	t.ExtraClaims, t.ExtraKnown, extraFrom = extraClaimsOf(w, t.Workload)
+	switch {
+	case len(t.ExtraClaims) > 0:
+		t.step("extra_claims (from %s): %s", extraFrom, formatClaims(t.ExtraClaims))
+	case !t.ExtraKnown:
+		t.step("extra_claims: not known (no server agent config for the cluster is given, or its extra_claims are not literal)")
+	}
 
 	cfg := w.NomadAuthConfigIn(t.Namespace)
 	role, via := RoleFor(w, t.Vault)
@@ -401,22 +414,160 @@ func claimsOf(wl Workload) map[string]string {
 	return c
 }
 
-// claimValue looks a claim up as Vault does: a key starting with "/" is a
-// JSON pointer (only top-level claims exist in Nomad's identities).
-func claimValue(claims map[string]string, key string) (string, bool) {
-	v, ok := claims[strings.TrimPrefix(key, "/")]
-	return v, ok
+// extraClaimsOf builds the extra_claims object of a task's Vault
+// identity: the servers' default_identity extra_claims, interpolated as
+// Nomad 1.11 does (nomad/structs/workload_id.go), with unknownValue for a
+// value that depends on what only the allocation knows. known is false
+// when the world cannot say which extra claims there are: no server
+// config for the cluster is given, or its extra_claims are not literal.
+func extraClaimsOf(w *world.World, wl Workload) (claims map[string]string, known bool, from string) {
+	cluster := wl.Vault.ClusterName()
+	di := serversDefaultIdentity(w, cluster)
+	if di == nil {
+		// Without a default_identity Nomad adds none; without a server
+		// config nvlint cannot tell.
+		return nil, hasServerConfig(w, cluster), ""
+	}
+	if !di.ExtraClaims.Set {
+		return nil, true, ""
+	}
+	if nv := w.NomadVersion(); nv != "" && !world.VersionAtLeast(nv, "1.8.3") {
+		// Earlier releases ignore the key.
+		return nil, true, ""
+	}
+	if !di.ExtraClaims.Known {
+		return nil, false, ""
+	}
+	claims = make(map[string]string, len(di.ExtraClaims.Entries))
+	for k, v := range di.ExtraClaims.Entries {
+		claims[k] = InterpolateExtraClaim(v.V, wl)
+	}
+	return claims, true, "the servers' default_identity"
 }
 
-// knownClaim reports whether Nomad issues the claim at all, so a missing
-// value is certain rather than unknown (nomad_allocation_id exists but
-// its value is not known before the allocation).
-func knownClaim(key string) bool {
-	switch strings.TrimPrefix(key, "/") {
-	case "nomad_allocation_id", "sub", "iat", "nbf", "exp", "jti", "iss", "aud":
+// hasServerConfig reports whether some agent config given is a server's
+// that configures the Vault cluster: it says whether default_identity,
+// and so extra_claims, are set.
+func hasServerConfig(w *world.World, cluster string) bool {
+	return world.Derived(w, clusterKey{"server config", cluster}, func(w *world.World) bool {
+		for _, a := range w.Agents {
+			if a.Server.IsKnown() && a.Server.V && a.Vault(cluster) != nil {
+				return true
+			}
+		}
 		return false
+	})
+}
+
+// InterpolateExtraClaim fills an extra claim's ${...} placeholders as
+// Nomad 1.11 does (WorkloadIdentityClaimsBuilder.interpolate): a literal
+// replacement of each name it knows, ${job.id} being the parent job's ID
+// for periodic and dispatched children. A value with a placeholder only
+// the allocation or the submitting agent fills (region, node, alloc) is
+// unknownValue; other ${...} stay as written, as in Nomad.
+func InterpolateExtraClaim(tmpl string, wl Workload) string {
+	if !strings.Contains(tmpl, "${") {
+		return tmpl
 	}
-	return true
+	for _, p := range []string{"${job.region}", "${job.node_pool}", "${alloc.id}", "${node.id}", "${node.datacenter}", "${node.pool}", "${node.class}"} {
+		if strings.Contains(tmpl, p) {
+			return unknownValue
+		}
+	}
+	known := []struct {
+		name string
+		v    world.Str
+	}{
+		{"${job.namespace}", world.Str{V: wl.Job.NamespaceName(), Set: true, Known: true}},
+		{"${job.id}", world.Str{V: wl.Job.WorkloadID(), Set: true, Known: wl.Job.ID.Known}},
+		{"${group.name}", wl.Group.Name},
+		{"${task.name}", wl.Task.Name},
+		{"${vault.cluster}", world.Str{V: wl.Vault.ClusterName(), Set: true, Known: !wl.Vault.Cluster.Set || wl.Vault.Cluster.Known}},
+		{"${vault.namespace}", orEmpty(wl.Vault.Namespace)},
+		{"${vault.role}", orEmpty(wl.Vault.Role)},
+	}
+	pairs := make([]string, 0, 2*len(known))
+	for _, k := range known {
+		if !strings.Contains(tmpl, k.name) {
+			continue
+		}
+		if !k.v.Known {
+			return unknownValue
+		}
+		pairs = append(pairs, k.name, k.v.V)
+	}
+	return strings.NewReplacer(pairs...).Replace(tmpl)
+}
+
+// orEmpty is a vault block value as Nomad interpolates it: empty when
+// unset.
+func orEmpty(s world.Str) world.Str {
+	if !s.Set {
+		return world.Str{Set: true, Known: true}
+	}
+	return s
+}
+
+// claimState is what nvlint knows of one claim of a task's identity.
+type claimState int
+
+const (
+	claimAbsent  claimState = iota // Nomad does not issue it
+	claimUnknown                   // issued, or may be, with a value not known offline
+	claimKnown
+)
+
+// lookupClaim looks a claim up as Vault does: a key starting with "/" is
+// a JSON pointer, into the extra_claims object for /extra_claims/NAME;
+// any other key names a top-level claim.
+func (t *Token) lookupClaim(key string) (string, claimState) {
+	name, pointer := strings.CutPrefix(key, "/")
+	if pointer {
+		segs := strings.Split(name, "/")
+		for i, s := range segs {
+			segs[i] = strings.NewReplacer("~1", "/", "~0", "~").Replace(s)
+		}
+		switch {
+		case len(segs) == 2 && segs[0] == "extra_claims":
+			if !t.ExtraKnown {
+				return "", claimUnknown
+			}
+			v, ok := t.ExtraClaims[segs[1]]
+			switch {
+			case !ok:
+				return "", claimAbsent
+			case v == unknownValue:
+				return "", claimUnknown
+			}
+			return v, claimKnown
+		case len(segs) != 1:
+			if segs[0] == "aud" {
+				return "", claimUnknown
+			}
+			return "", claimAbsent
+		}
+		name = segs[0]
+	}
+	if v, ok := t.Claims[name]; ok {
+		return v, claimKnown
+	}
+	switch name {
+	case "nomad_allocation_id", "sub", "iat", "nbf", "exp", "jti", "iss", "aud":
+		// Issued, but not known before the allocation exists.
+		return "", claimUnknown
+	case "extra_claims":
+		if !t.ExtraKnown || len(t.ExtraClaims) > 0 {
+			return "", claimUnknown
+		}
+	}
+	return "", claimAbsent
+}
+
+// Claim returns the value of a claim of the task's identity, looked up as
+// Vault looks up bound_claims and claim_mappings keys, when it is known.
+func (t *Token) Claim(key string) (string, bool) {
+	v, st := t.lookupClaim(key)
+	return v, st == claimKnown
 }
 
 // admit checks the role's bound constraints against the identity, with
@@ -458,12 +609,12 @@ func admit(t *Token) {
 		sort.Strings(keys)
 		for _, k := range keys {
 			want := r.BoundClaims.Claims[k]
-			got, ok := claimValue(t.Claims, k)
-			if !ok {
-				if !knownClaim(k) {
-					t.step("bound claim %s: value not known before the allocation exists", k)
-					continue
-				}
+			got, st := t.lookupClaim(k)
+			switch st {
+			case claimUnknown:
+				t.step("bound claim %s: value not known before the allocation exists", k)
+				continue
+			case claimAbsent:
 				t.Refused = fmt.Sprintf("error validating claims: claim %q is missing", k)
 				t.RefusedAt = want.Range
 				return
@@ -513,13 +664,16 @@ func entityOf(t *Token) *acl.Entity {
 	r := t.Role
 	meta := map[string]string{"role": r.Ref.Name}
 	for src, target := range r.ClaimMappings.Entries {
-		if v, ok := claimValue(t.Claims, src); ok {
+		switch v, st := t.lookupClaim(src); st {
+		case claimKnown:
 			meta[target.V] = v
+		case claimUnknown:
+			meta[target.V] = unknownValue
 		}
 	}
 	alias := acl.Alias{ID: unknownValue, Name: unknownValue, Metadata: meta}
 	if r.UserClaim.IsKnown() {
-		if v, ok := claimValue(t.Claims, r.UserClaim.V); ok {
+		if v, ok := t.Claim(r.UserClaim.V); ok {
 			alias.Name = v
 		}
 	}
@@ -581,7 +735,11 @@ func formatClaims(m map[string]string) string {
 	sort.Strings(keys)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s=%s", k, m[k])
+		v := m[k]
+		if v == unknownValue {
+			v = "(known only at run time)"
+		}
+		parts[i] = fmt.Sprintf("%s=%s", k, v)
 	}
 	return strings.Join(parts, " ")
 }

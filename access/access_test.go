@@ -137,3 +137,51 @@ func TestUnknownWhenPolicyMissing(t *testing.T) {
 		t.Errorf("a decision that depends on a policy not given must be unknown: %+v", ans)
 	}
 }
+
+// TestExtraClaims: the servers' extra_claims are in the identity under
+// extra_claims, interpolated as Nomad does, and reached by JSON pointer.
+func TestExtraClaims(t *testing.T) {
+	agent := func(extra string) string {
+		return "server {\n  enabled = true\n}\nvault {\n  enabled = true\n  default_identity {\n    aud = [\"vault.io\"]\n" + extra + "  }\n}\n"
+	}
+	cases := []struct {
+		name, agent, key string
+		want             string
+		known            bool
+	}{
+		{"attribute form", agent("    extra_claims = {\n      unique_id = \"${job.namespace}/${job.id}\"\n    }\n"), "/extra_claims/unique_id", "default/mongo", true},
+		{"block form", agent("    extra_claims {\n      unique_id = \"${job.id}:${task.name}:${vault.cluster}\"\n    }\n"), "/extra_claims/unique_id", "mongo:mongo:default", true},
+		{"literal", agent("    extra_claims = { team = \"db\" }\n"), "/extra_claims/team", "db", true},
+		{"known only at run time", agent("    extra_claims = { where = \"${node.datacenter}/${job.id}\" }\n"), "/extra_claims/where", "", false},
+		{"unknown placeholder stays as written", agent("    extra_claims = { odd = \"${meta.x}\" }\n"), "/extra_claims/odd", "${meta.x}", true},
+		{"not a pointer", agent("    extra_claims = { team = \"db\" }\n"), "team", "", false},
+		{"none configured", agent(""), "/extra_claims/team", "", false},
+		{"built-in claim by pointer", agent(""), "/nomad_job_id", "mongo", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w := load(t, "workload-identity", map[string]string{"nomad.hcl": c.agent})
+			tok := access.Resolve(w, workload(t, w, "mongo"))
+			got, ok := tok.Claim(c.key)
+			if got != c.want || ok != c.known {
+				t.Errorf("Claim(%q) = %q, %v; want %q, %v\n%s", c.key, got, ok, c.want, c.known, strings.Join(tok.Steps, "\n"))
+			}
+		})
+	}
+}
+
+// TestExtraClaimsBeforeNomad183: releases before 1.8.3 ignore
+// extra_claims, so a role's /extra_claims/... key finds nothing.
+func TestExtraClaimsBeforeNomad183(t *testing.T) {
+	agent := "server {\n  enabled = true\n}\nvault {\n  enabled = true\n  default_identity {\n    aud = [\"vault.io\"]\n    extra_claims = { team = \"db\" }\n  }\n}\n"
+	for version, want := range map[string]bool{"1.8.2": false, "1.8.3": true, "": true} {
+		w := load(t, "workload-identity", map[string]string{"nomad.hcl": agent})
+		if version != "" {
+			w.Hints.NomadVersion = world.Str{V: version, Set: true, Known: true}
+		}
+		tok := access.Resolve(w, workload(t, w, "mongo"))
+		if _, ok := tok.Claim("/extra_claims/team"); ok != want {
+			t.Errorf("Nomad %q: extra claim known %v, want %v", version, ok, want)
+		}
+	}
+}

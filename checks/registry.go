@@ -57,6 +57,7 @@ func All() []rules.Rule {
 		identity.MixedAccessors,
 		identity.ClaimMappingMissing,
 		identity.AccessorNotMounted,
+		identity.SharedEntityAlias,
 		agent.TokenInConfig,
 		agent.UnknownKey,
 		agent.DeprecatedKey,

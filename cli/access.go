@@ -22,7 +22,7 @@ import (
 
 // accessFlags are the flags of nvlint access.
 type accessFlags struct {
-	job, group, task, path, op, cfgP string
+	job, namespace, group, task, path, op, cfgP string
 	// setup is --setup: the setup of .nvlint.hcl the job is looked up in.
 	setup string
 	print printFlags
@@ -56,6 +56,7 @@ Exit status: 0 allowed, 1 denied or unknown, 2 usage error, 3 internal error.`,
 	}
 	fs := c.Flags()
 	fs.StringVar(&f.job, "job", "", "job `ID` (required)")
+	fs.StringVar(&f.namespace, "namespace", "", "the job's Nomad `NAMESPACE`, when jobs of several namespaces have its ID")
 	fs.StringVar(&f.group, "group", "", "task `GROUP`, when the job has several tasks with vault")
 	fs.StringVar(&f.task, "task", "", "`TASK`, when the job has several tasks with vault")
 	fs.StringVar(&f.path, "path", "", "Vault `PATH` to check; default: every Vault read in the task's templates")
@@ -102,7 +103,8 @@ func runAccess(paths []string, f *accessFlags, env Env) int {
 	defer w.Memoize()()
 	var matches []access.Workload
 	for _, wl := range access.Workloads(w) {
-		if wl.Job.Ref.Name == *job && (*group == "" || wl.Group.Name.V == *group) && (*task == "" || wl.Task.Name.V == *task) {
+		if wl.Job.Ref.Name == *job && (f.namespace == "" || wl.Job.NamespaceName() == f.namespace) &&
+			(*group == "" || wl.Group.Name.V == *group) && (*task == "" || wl.Task.Name.V == *task) {
 			matches = append(matches, wl)
 		}
 	}
@@ -111,9 +113,9 @@ func runAccess(paths []string, f *accessFlags, env Env) int {
 		fmt.Fprintf(env.Stderr, "nvlint: no task with a vault block matches job %q%s in the files given\n", *job, taskSuffix(*group, *task))
 		return ExitUsage
 	case len(matches) > 1:
-		fmt.Fprintf(env.Stderr, "nvlint: several tasks of job %q use Vault; pick one with --task (and --group):\n", *job)
+		fmt.Fprintf(env.Stderr, "nvlint: several tasks of job %q use Vault; pick one with --task (and --group, --namespace):\n", *job)
 		for _, m := range matches {
-			fmt.Fprintf(env.Stderr, "  --group %s --task %s\n", m.Group.Name.V, m.Task.Name.V)
+			fmt.Fprintf(env.Stderr, "  --namespace %s --group %s --task %s\n", m.Job.NamespaceName(), m.Group.Name.V, m.Task.Name.V)
 		}
 		return ExitUsage
 	}

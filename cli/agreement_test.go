@@ -118,7 +118,7 @@ func compareReads(t *testing.T, dir string) int {
 			path += " -> 0123abcd"
 		}
 		live0.Nomad.FailingAllocs = append(live0.Nomad.FailingAllocs, world.NomadAlloc{
-			ID: fmt.Sprintf("%08d", i), JobID: c.wl.Job.Ref.Name, TaskGroup: c.wl.Group.Name.V, Task: c.wl.Task.Name.V,
+			ID: fmt.Sprintf("%08d", i), JobID: c.wl.Job.Ref.Name, Namespace: c.wl.Job.NamespaceName(), TaskGroup: c.wl.Group.Name.V, Task: c.wl.Task.Name.V,
 			Events: []world.NomadEvent{{Type: "Template", Message: fmt.Sprintf("Missing: vault.%s(%s)", op, path)}},
 		})
 	}
@@ -130,7 +130,7 @@ func compareReads(t *testing.T, dir string) int {
 	byTask := map[string][]int{}
 	var order []string
 	for i, c := range calls {
-		k := c.wl.Group.Name.V + "\x00" + c.wl.Task.Name.V + "\x00" + c.wl.Job.Ref.Name
+		k := c.wl.Group.Name.V + "\x00" + c.wl.Task.Name.V + "\x00" + c.wl.Job.Ref.Name + "\x00" + c.wl.Job.NamespaceName()
 		if _, ok := byTask[k]; !ok {
 			order = append(order, k)
 		}
@@ -140,7 +140,7 @@ func compareReads(t *testing.T, dir string) int {
 	accessPath := make([]string, len(calls))
 	for _, k := range order {
 		parts := strings.Split(k, "\x00")
-		args := []string{"access", "--job", parts[2], "--group", parts[0], "--task", parts[1]}
+		args := []string{"access", "--job", parts[2], "--namespace", parts[3], "--group", parts[0], "--task", parts[1]}
 		if cfg != nil {
 			args = append(args, "--config", filepath.Join(dir, config.FileName))
 		}

@@ -82,8 +82,14 @@ const examples = "../fixtures/examples"
 func TestLintExamplesExitCodes(t *testing.T) {
 	// Clean setups exit 0; setups with warnings exit 1 under the default
 	// --fail-on warning and 0 under --fail-on error.
-	r := nvlint(t, "", nil, "lint", examples+"/workload-identity")
-	if r.code != cli.ExitOK || !strings.Contains(r.stdout, "no problems in 8 files") {
+	r := nvlint(t, "", nil, "lint", examples+"/vault-integration-docs")
+	if r.code != cli.ExitOK || !strings.Contains(r.stdout, "no problems in 3 files") {
+		t.Fatalf("vault-integration-docs: code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// The guide's setup keeps nomad setup vault's role, whose entity
+	// aliases jobs of different namespaces would share (NV235).
+	r = nvlint(t, "", nil, "lint", examples+"/workload-identity")
+	if r.code != cli.ExitFindings || !strings.Contains(r.stdout, "1 warning in 8 files") || !strings.Contains(r.stdout, "NV235") {
 		t.Fatalf("workload-identity: code %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	r = nvlint(t, "", nil, "lint", examples+"/dynamic-secrets")
@@ -159,9 +165,10 @@ func TestSARIF(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &log); err != nil {
 		t.Fatal(err)
 	}
-	if log.Version != "2.1.0" || len(log.Runs) != 1 || len(log.Runs[0].Results) != 1 {
+	if log.Version != "2.1.0" || len(log.Runs) != 1 || len(log.Runs[0].Results) == 0 {
 		t.Fatalf("unexpected SARIF: %s", r.stdout)
 	}
+	// The case's role also draws NV235's warning; the error comes first.
 	res := log.Runs[0].Results[0]
 	if res.RuleID != "NV201" || res.Level != "error" || res.Locations[0].PhysicalLocation.Region.StartLine != 10 ||
 		!strings.HasSuffix(res.Locations[0].PhysicalLocation.ArtifactLocation.URI, "bad-role-bound-audiences/nomad.hcl") {

@@ -120,10 +120,10 @@ func TestDoctorPolicy(t *testing.T) {
 		if rep.has("NV602") || rep.has("NV601") {
 			t.Errorf("reads failed:\n%s", r.stdout)
 		}
-		for _, want := range map[string]string{"Workload identity": "1 JWT auth method(s), 1 role(s)"} {
-			if !strings.Contains(r.stdout, want) {
-				t.Errorf("want %q in the report:\n%s", want, r.stdout)
-			}
+		// The setup keeps nomad setup vault's role, which NV235 warns
+		// about: that finding, too, says the role was read.
+		if st, d := verdict(rep, "Workload identity"); !strings.Contains(d, "1 JWT auth method(s), 1 role(s)") && (st != "at risk" || !rep.has("NV235")) {
+			t.Errorf("Workload identity: %s %q, want its role read", st, d)
 		}
 	})
 

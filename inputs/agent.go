@@ -30,6 +30,10 @@ var (
 		Blocks: []hcl.BlockHeaderSchema{{Type: "default_identity"}},
 	}
 	defaultIdentitySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "aud"}, {Name: "ttl"}}}
+	// Nomad reads its agent config with HCL 1, where extra_claims may be
+	// written as a block or as an object attribute.
+	extraClaimsBlockSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "extra_claims"}}}
+	extraClaimsAttrSchema  = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "extra_claims"}}}
 )
 
 func loadAgentHCL(f *world.File, body hcl.Body, w *world.World) {
@@ -91,15 +95,95 @@ func vaultConfig(f *world.File, b *hcl.Block) *world.VaultConfig {
 	for _, db := range c.Blocks {
 		dc, drest, _ := db.Body.PartialContent(defaultIdentitySchema)
 		f.Diags = append(f.Diags, typeCheck(dc.Attributes, defaultIdentityTypes)...)
+		extra, drest := extraClaims(f, drest)
 		v.DefaultIdentity = &world.DefaultIdentity{
-			Range: db.DefRange,
-			Aud:   listAttr(dc.Attributes, "aud"),
-			TTL:   strAttr(dc.Attributes, "ttl"),
-			Attrs: append(rawAttrs(dc.Attributes), leftover(drest, defaultIdentityTypes)...),
+			Range:       db.DefRange,
+			Aud:         listAttr(dc.Attributes, "aud"),
+			TTL:         strAttr(dc.Attributes, "ttl"),
+			ExtraClaims: extra,
+			Attrs:       append(rawAttrs(dc.Attributes), leftover(drest, defaultIdentityTypes)...),
+		}
+		if extra.Set {
+			v.DefaultIdentity.Attrs = append(v.DefaultIdentity.Attrs, world.Attr{Name: "extra_claims", NameRange: extra.Range, Range: extra.Range})
+			sortAttrs(v.DefaultIdentity.Attrs)
 		}
 	}
 	v.Attrs = append(v.Attrs, leftover(rest, agentVaultTypes, "default_identity")...)
 	return v
+}
+
+// extraClaims reads default_identity's extra_claims, block or attribute,
+// and returns the rest of the body. Values are taken as written: HCL 1
+// keeps "${job.id}" as text for Nomad to interpolate, where HCL 2 would
+// read a template.
+func extraClaims(f *world.File, body hcl.Body) (world.Map, hcl.Body) {
+	bc, rest, _ := body.PartialContent(extraClaimsBlockSchema)
+	for _, b := range bc.Blocks {
+		attrs, _ := b.Body.JustAttributes()
+		m := world.Map{Set: true, Known: true, Range: b.DefRange, Entries: map[string]world.Str{}}
+		for name, a := range attrs {
+			v := rawString(f, a.Expr)
+			if !v.Known {
+				m.Known = false
+				continue
+			}
+			v.Range = a.Range
+			m.Entries[name] = v
+		}
+		return m, rest
+	}
+	ac, rest, _ := rest.PartialContent(extraClaimsAttrSchema)
+	a, ok := ac.Attributes["extra_claims"]
+	if !ok {
+		return world.Map{}, rest
+	}
+	m := world.Map{Set: true, Range: a.Range, Entries: map[string]world.Str{}}
+	pairs, diags := hcl.ExprMap(a.Expr)
+	if diags.HasErrors() {
+		return m, rest
+	}
+	m.Known = true
+	for _, kv := range pairs {
+		k := strValue(kv.Key)
+		if !k.Known {
+			// A bare key is a traversal: its name is the key.
+			if name := hcl.ExprAsKeyword(kv.Key); name != "" {
+				k = world.Str{V: name, Set: true, Known: true}
+			}
+		}
+		v := rawString(f, kv.Value)
+		if !k.Known || !v.Known {
+			m.Known = false
+			continue
+		}
+		v.Range = hcl.RangeBetween(kv.Key.Range(), kv.Value.Range())
+		m.Entries[k.V] = v
+	}
+	return m, rest
+}
+
+// rawString is a string as HCL 1 reads it: a quoted string's text, with
+// ${...} sequences kept.
+func rawString(f *world.File, expr hcl.Expression) world.Str {
+	if s := strValue(expr); s.Known {
+		return s
+	}
+	r := expr.Range()
+	out := world.Str{Set: true, Range: r}
+	if f == nil || r.Start.Line != r.End.Line || r.End.Byte > len(f.Src) || r.End.Byte-r.Start.Byte < 2 {
+		return out
+	}
+	text := string(f.Src[r.Start.Byte:r.End.Byte])
+	if text[0] != '"' || text[len(text)-1] != '"' {
+		return out
+	}
+	inner := text[1 : len(text)-1]
+	if strings.ContainsAny(inner, "\\\"") {
+		// Escapes read differently in HCL 1, HCL 2 and JSON: not guessed.
+		return out
+	}
+	out.V, out.Known = inner, true
+	return out
 }
 
 // leftover lists what a partial decode did not consume: the keys Nomad

@@ -144,10 +144,14 @@ func testWorkloadIdentity(t *testing.T, version string) {
 	start := time.Now()
 	v := realserver.StartVault(t)
 	n := realserver.StartNomad(t, realserver.NomadOptions{
-		Version:    version,
-		ACL:        true,
-		VaultAddr:  v.Addr,
-		VaultBlock: `default_identity { aud = ["vault.io"] ttl = "1h" }`,
+		Version:   version,
+		ACL:       true,
+		VaultAddr: v.Addr,
+		VaultBlock: `default_identity {
+    aud = ["vault.io"]
+    ttl = "1h"
+    extra_claims = { unique_id = "${job.namespace}/${job.id}" }
+  }`,
 	})
 	t.Logf("servers up after %v", time.Since(start))
 	vc, nc := v.Client(t), n.Client(t)
@@ -360,6 +364,10 @@ func testWorkloadIdentity(t *testing.T, version string) {
 		if dv.Address.V != v.Addr || !dv.Enabled.V || dv.JWTAuthBackendPath.V != "jwt-nomad" || dv.Token.Set ||
 			dv.DefaultIdentity == nil || !slices.Equal(dv.DefaultIdentity.Aud.Strings(), []string{"vault.io"}) || dv.DefaultIdentity.TTL.V != "1h" {
 			t.Errorf("agent vault: %+v, default identity %+v", dv, dv.DefaultIdentity)
+		}
+		// agent/self shows extra_claims as written, before interpolation.
+		if di := dv.DefaultIdentity; di == nil || !di.ExtraClaims.Known || di.ExtraClaims.Entries["unique_id"].V != "${job.namespace}/${job.id}" {
+			t.Errorf("default identity extra claims: %+v", dv.DefaultIdentity)
 		}
 
 		// The periodic parent is a job of the world; its child is not,

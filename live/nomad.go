@@ -150,6 +150,8 @@ type agentVault struct {
 	DefaultIdentity      *struct {
 		Audience []string
 		TTL      *int64
+		// ExtraClaims are shown as written, before interpolation.
+		ExtraClaims map[string]string
 	}
 }
 
@@ -264,6 +266,12 @@ func (c *collector) agentConfig(self *agentSelf) *world.AgentConfig {
 			}
 			if di.TTL != nil && *di.TTL > 0 {
 				d.TTL = world.Str{V: duration(time.Duration(*di.TTL)), Set: true, Known: true}
+			}
+			if len(di.ExtraClaims) > 0 {
+				d.ExtraClaims = world.Map{Set: true, Known: true, Entries: map[string]world.Str{}}
+				for k, v := range di.ExtraClaims {
+					d.ExtraClaims.Entries[k] = world.Str{V: v, Set: true, Known: true}
+				}
 			}
 			v.DefaultIdentity = d
 		}

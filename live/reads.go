@@ -65,6 +65,9 @@ var Reads = []Read{
 	{Side: "vault", Path: "auth/+/config", Token: DoctorToken, Grant: "read", Areas: jwtAreas},
 	{Side: "vault", Path: "auth/+/role", Token: DoctorToken, Grant: "list", Areas: jwtAreas},
 	{Side: "vault", Path: "auth/+/role/+", Token: DoctorToken, Grant: "read", Areas: jwtAreas},
+	// The entity aliases of the JWT mounts show which jobs share one
+	// (NV235) and the metadata of the latest login.
+	{Side: "vault", Path: "identity/entity-alias/id", Token: DoctorToken, Grant: "list", Areas: jwtAreas},
 	{Side: "vault", Path: "auth/token/lookup-self", Token: ServerToken, Areas: []string{world.AreaLegacy}},
 	{Side: "vault", Path: "sys/capabilities-self", Token: ServerToken, Areas: []string{world.AreaLegacy}},
 

@@ -316,9 +316,53 @@ func (c *collector) vaultAuthMounts() {
 		}
 	}
 	c.update(func(l *world.Live) { l.Vault.AuthMounts = list })
+	accessors := map[string]bool{}
+	for _, a := range jwt {
+		if a != "" {
+			accessors[a] = true
+		}
+	}
+	if len(accessors) > 0 {
+		c.spawn("vault", entityAliasesPath, func() { c.vaultEntityAliases(accessors) })
+	}
 	for mount, accessor := range jwt {
 		c.spawn("vault", "auth/"+mount, func() { c.vaultJWTMount(mount, accessor) })
 	}
+}
+
+const entityAliasesPath = "identity/entity-alias/id"
+
+// vaultEntityAliases LISTs the entity aliases and keeps those of the JWT
+// mounts (by accessor). Vault 1.15 and later show each alias's metadata
+// in key_info.
+func (c *collector) vaultEntityAliases(accessors map[string]bool) {
+	data, _, err := c.vaultRead(c.vault, entityAliasesPath, true)
+	if err != nil {
+		c.fail("vault", entityAliasesPath, err)
+		return
+	}
+	if data == nil {
+		return
+	}
+	var l struct {
+		KeyInfo map[string]struct {
+			Name          string            `json:"name"`
+			MountAccessor string            `json:"mount_accessor"`
+			Metadata      map[string]string `json:"metadata"`
+		} `json:"key_info"`
+	}
+	if err := json.Unmarshal(data, &l); err != nil {
+		c.problem("vault", entityAliasesPath, "unexpected LIST answer: "+err.Error())
+		return
+	}
+	var out []world.EntityAlias
+	for id, a := range l.KeyInfo {
+		if accessors[a.MountAccessor] {
+			out = append(out, world.EntityAlias{ID: id, Name: a.Name, MountAccessor: a.MountAccessor, Metadata: a.Metadata})
+		}
+	}
+	slices.SortFunc(out, func(a, b world.EntityAlias) int { return strings.Compare(a.ID, b.ID) })
+	c.update(func(l *world.Live) { l.Vault.EntityAliases = out })
 }
 
 // vaultEngineMounts reads the secrets engines: which mounts are KV

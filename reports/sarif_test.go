@@ -113,7 +113,7 @@ func TestSARIFHelpURI(t *testing.T) {
 func TestSARIFSecuritySeverity(t *testing.T) {
 	out, data := renderSARIF(t, catalogReport("dev"), reports.Options{})
 	validateSARIF(t, "catalog", data)
-	want := map[string]string{"NV115": "8.8", "NV301": "8.1", "NV402": "6.5", "NV614": "8.8"}
+	want := map[string]string{"NV115": "8.8", "NV301": "8.1", "NV402": "6.5", "NV614": "8.8", "NV235": "7.1"}
 	for _, r := range out.Runs[0].Tool.Driver.Rules {
 		security := false
 		for _, tag := range r.Properties.Tags {

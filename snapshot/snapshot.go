@@ -71,6 +71,9 @@ type AgentVault struct {
 	DefaultIdentityAud   []string `json:"default_identity_aud,omitempty"`
 	HasDefaultIdentity   bool     `json:"has_default_identity,omitempty"`
 	DefaultIdentityTTL   string   `json:"default_identity_ttl,omitempty"`
+	// DefaultIdentityExtraClaims are as written, before interpolation;
+	// null when the files' extra_claims could not be read.
+	DefaultIdentityExtraClaims map[string]string `json:"default_identity_extra_claims,omitempty"`
 }
 
 // From captures a live world.
@@ -108,6 +111,12 @@ func From(w *world.World) (*Snapshot, error) {
 			}
 			if d := v.DefaultIdentity; d != nil {
 				av.HasDefaultIdentity, av.DefaultIdentityAud, av.DefaultIdentityTTL = true, d.Aud.Strings(), d.TTL.V
+				if d.ExtraClaims.Set && d.ExtraClaims.Known {
+					av.DefaultIdentityExtraClaims = map[string]string{}
+					for k, c := range d.ExtraClaims.Entries {
+						av.DefaultIdentityExtraClaims[k] = c.V
+					}
+				}
 			}
 			ag.Vaults = append(ag.Vaults, av)
 		}
@@ -215,6 +224,12 @@ func (a Agent) config() *world.AgentConfig {
 			d.Aud = world.List{Set: true, Known: true}
 			for _, x := range v.DefaultIdentityAud {
 				d.Aud.Items = append(d.Aud.Items, known(x))
+			}
+			if len(v.DefaultIdentityExtraClaims) > 0 {
+				d.ExtraClaims = world.Map{Set: true, Known: true, Entries: map[string]world.Str{}}
+				for k, c := range v.DefaultIdentityExtraClaims {
+					d.ExtraClaims.Entries[k] = known(c)
+				}
 			}
 			vc.DefaultIdentity = d
 		}

@@ -54,6 +54,18 @@ type VaultLive struct {
 	ServerCapabilities map[string][]string `json:"server_capabilities,omitempty"`
 	// JWKS is what each JWT mount's jwks_url served, fetched from here.
 	JWKS map[string]*JWKSFetch `json:"jwks,omitempty"`
+	// EntityAliases are the entity aliases on the JWT auth mounts
+	// (LIST identity/entity-alias/id), when they could be read.
+	EntityAliases []EntityAlias `json:"entity_aliases,omitempty"`
+}
+
+// EntityAlias is one entity alias: named by a login's user_claim value,
+// with the metadata of the latest login (Vault overwrites it at each).
+type EntityAlias struct {
+	ID            string            `json:"id"`
+	Name          string            `json:"name"`
+	MountAccessor string            `json:"mount_accessor"`
+	Metadata      map[string]string `json:"metadata,omitempty"`
 }
 
 // VaultHealth is sys/health.
@@ -185,6 +197,12 @@ func (a NomadAlloc) SpecJobID() string {
 		return a.ParentJobID
 	}
 	return a.JobID
+}
+
+// Runs reports whether the allocation runs job j's spec: jobs of
+// different namespaces may share an ID.
+func (a NomadAlloc) Runs(j *Job) bool {
+	return j.Ref.Name == a.SpecJobID() && (a.Namespace == "" || j.NamespaceName() == a.Namespace)
 }
 
 // NomadEvent is one task event.

@@ -307,7 +307,13 @@ type DefaultIdentity struct {
 	Range hcl.Range
 	Aud   List
 	TTL   Str
-	Attrs []Attr
+	// ExtraClaims (Nomad 1.8.3+) are added, interpolated, under the
+	// extra_claims object of every Vault identity the servers sign
+	// (nomad/structs/workload_id.go), whether the task declares its
+	// identity or takes this default. Values keep Nomad's ${...}
+	// placeholders as written.
+	ExtraClaims Map
+	Attrs       []Attr
 }
 
 // DefaultVault returns the agent's vault block for cluster "default".

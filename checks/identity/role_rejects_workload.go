@@ -73,7 +73,7 @@ func admitFix(tok access.Token) (rules.Fix, bool) {
 		if want.Range != tok.RefusedAt {
 			continue
 		}
-		got := tok.Claims[strings.TrimPrefix(name, "/")]
+		got, _ := tok.Claim(name)
 		if got == "" {
 			return rules.Fix{}, false
 		}

@@ -81,7 +81,7 @@ var triages = []triage{
 			}
 			why := fmt.Sprintf("Vault refused the login: JWT role %s (%s) binds %s to [%s]", tok.RoleName, tok.RoleVia, claim,
 				strings.Join(tok.Role.BoundClaims.Claims[claim].Strings(), ", "))
-			if got, ok := tok.Claims[claim]; ok {
+			if got, ok := tok.Claim(claim); ok {
 				why += fmt.Sprintf(" but the task's identity carries %q", got)
 			}
 			if a.ParentJobID != "" && claim == "nomad_job_id" {
@@ -229,7 +229,7 @@ func secretBlockReading(t *world.Task, call templates.Access) *world.Secret {
 // allocTask is the jobspec's task an allocation runs, or nil.
 func allocTask(w *world.World, a world.NomadAlloc) *world.Task {
 	for _, j := range w.Jobs {
-		if j.Ref.Name != a.SpecJobID() {
+		if !a.Runs(j) {
 			continue
 		}
 		for _, g := range j.Groups {
@@ -246,7 +246,7 @@ func allocTask(w *world.World, a world.NomadAlloc) *world.Task {
 // tokenFor resolves the token of an allocation's task.
 func tokenFor(w *world.World, a world.NomadAlloc) (access.Token, bool) {
 	for _, wl := range access.Workloads(w) {
-		if wl.Job.Ref.Name == a.SpecJobID() && wl.Group.Name.V == a.TaskGroup && wl.Task.Name.V == a.Task {
+		if a.Runs(wl.Job) && wl.Group.Name.V == a.TaskGroup && wl.Task.Name.V == a.Task {
 			return access.Resolve(w, wl), true
 		}
 	}
