@@ -378,6 +378,7 @@ func (c *collector) finish() {
 	if v := l.Vault; v != nil {
 		slices.SortFunc(v.AuthMounts, func(a, b world.AuthMount) int { return cmp.Compare(a.Path, b.Path) })
 		slices.SortFunc(v.EngineMounts, func(a, b world.EngineMount) int { return cmp.Compare(a.Path, b.Path) })
+		v.TokenMountTuneError = c.secrets.String(v.TokenMountTuneError)
 		for _, j := range v.JWKS {
 			j.URL, j.Error = c.secrets.String(j.URL), c.secrets.String(j.Error)
 		}

@@ -49,6 +49,13 @@ type VaultLive struct {
 	// it from an agent config file: findings about the token point there.
 	// Not saved: a snapshot carries no files.
 	ServerTokenAt hcl.Range `json:"-"`
+	// TokenMountMaxTTL is the token auth method's max_lease_ttl in
+	// seconds, as its tune endpoint reports it (the system's max when the
+	// mount sets none); 0 when it could not be read.
+	TokenMountMaxTTL int64 `json:"token_mount_max_ttl,omitempty"`
+	// TokenMountTuneError says why TokenMountMaxTTL could not be read
+	// (redacted); forecasts then name the default they assume.
+	TokenMountTuneError string `json:"token_mount_tune_error,omitempty"`
 	// ServerCapabilities maps each path Nomad checks to the capabilities
 	// sys/capabilities-self reports for the server token.
 	ServerCapabilities map[string][]string `json:"server_capabilities,omitempty"`
@@ -91,6 +98,12 @@ type TokenInfo struct {
 	Orphan      bool      `json:"orphan"`
 	ExpireTime  time.Time `json:"expire_time,omitzero"`
 	Type        string    `json:"type,omitempty"`
+	// CreationTime is when the token was created: its max TTL counts
+	// from there however often it is renewed.
+	CreationTime time.Time `json:"creation_time,omitzero"`
+	// ExplicitMaxTTL caps the token's life in seconds, periodic or not;
+	// 0 for none.
+	ExplicitMaxTTL int64 `json:"explicit_max_ttl,omitempty"`
 }
 
 // IsRoot reports whether the token carries the root policy.
