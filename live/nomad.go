@@ -183,6 +183,7 @@ func (c *collector) nomadSetup() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.live.Nomad.Version = version
+	c.live.Nomad.Region = self.Member.Tags["region"]
 	c.w.Agents = append(c.w.Agents, agent)
 	return true
 }

@@ -147,8 +147,10 @@ type JWK struct {
 
 // NomadLive is the live Nomad side.
 type NomadLive struct {
-	Addr    string        `json:"addr"`
-	Version string        `json:"version,omitempty"`
+	Addr    string `json:"addr"`
+	Version string `json:"version,omitempty"`
+	// Region is the region of the agent doctor talks to.
+	Region  string        `json:"region,omitempty"`
 	Members []NomadMember `json:"members,omitempty"`
 	Nodes   []NomadNode   `json:"nodes,omitempty"`
 	// JWKS is what Nomad's /.well-known/jwks.json serves.
