@@ -64,7 +64,7 @@ func TestAlertRules(t *testing.T) {
 			t.Errorf("group %q: a group needs a name and rules", g.Name)
 		}
 		for _, r := range g.Rules {
-			if r.Alert == "" || r.Record != "" || !model.LabelName(r.Alert).IsValidLegacy() {
+			if r.Alert == "" || r.Record != "" || !model.LegacyValidation.IsValidLabelName(r.Alert) {
 				t.Errorf("rule %q: want an alerting rule with a valid name", r.Alert)
 			}
 			alerts = append(alerts, r.Alert)
