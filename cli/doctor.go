@@ -58,6 +58,10 @@ checked" and fails the run unless --allow-partial.
 --print-policy prints the Vault and Nomad ACL policies of a read-only doctor
 token; --print-policy vault (or nomad) prints one.
 
+--watch runs doctor every --interval until stopped and serves the latest run
+as Prometheus metrics on --listen (/metrics; /healthz is 200 once the first
+run finished), logging one line per run to stderr.
+
 Exit status: 0 every area asked for was checked and nothing is at or above
 --fail-on, 1 findings at or above --fail-on or an area not checked, 2 usage
 error (nothing to check, an unreadable or unwritable file), 3 internal error.`,
