@@ -85,6 +85,7 @@ func All() []rules.Rule {
 		live.JWKSUnreachable,
 		live.JWKSStaleKeys,
 		live.JWKSAlgorithm,
+		live.RoleCapsRunningTasks,
 		live.NodeNoVault,
 		live.JWTPathNotMounted,
 		live.MigrationPending,

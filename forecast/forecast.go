@@ -122,13 +122,17 @@ func ServerToken(v *world.VaultLive) (e Expiry, ok bool) {
 	return e, true
 }
 
-// All are every forecast the world allows, earliest first.
+// All are every forecast the world allows: the server token's, and one
+// per running task whose role caps its token.
 func All(w *world.World) []Expiry {
 	var out []Expiry
 	if w.Live != nil {
 		if e, ok := ServerToken(w.Live.Vault); ok {
 			out = append(out, e)
 		}
+	}
+	for _, t := range TaskTokens(w) {
+		out = append(out, t.Expiry)
 	}
 	return out
 }

@@ -389,6 +389,9 @@ func (c *collector) finish() {
 		slices.SortFunc(n.FailingAllocs, func(a, b world.NomadAlloc) int {
 			return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.JobID, b.JobID), cmp.Compare(a.ID, b.ID), cmp.Compare(a.Task, b.Task))
 		})
+		slices.SortFunc(n.RunningTasks, func(a, b world.NomadTask) int {
+			return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.JobID, b.JobID), cmp.Compare(a.AllocID, b.AllocID), cmp.Compare(a.Task, b.Task))
+		})
 		for i := range n.FailingAllocs {
 			for j := range n.FailingAllocs[i].Events {
 				e := &n.FailingAllocs[i].Events[j]

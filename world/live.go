@@ -155,6 +155,10 @@ type NomadLive struct {
 	Nodes   []NomadNode   `json:"nodes,omitempty"`
 	// JWKS is what Nomad's /.well-known/jwks.json serves.
 	JWKS *JWKSFetch `json:"jwks,omitempty"`
+	// RunningTasks are the running tasks of recent allocations of jobs
+	// that use Vault, with when each started: a task logs in to Vault at
+	// its start.
+	RunningTasks []NomadTask `json:"running_tasks,omitempty"`
 	// FailingAllocs are recent allocations whose tasks show Vault or
 	// template failures.
 	FailingAllocs []NomadAlloc `json:"failing_allocs,omitempty"`
@@ -200,6 +204,25 @@ func (a NomadAlloc) SpecJobID() string {
 		return a.ParentJobID
 	}
 	return a.JobID
+}
+
+// NomadTask is one running task of an allocation.
+type NomadTask struct {
+	AllocID     string    `json:"alloc_id"`
+	JobID       string    `json:"job_id"`
+	ParentJobID string    `json:"parent_job_id,omitempty"`
+	Namespace   string    `json:"namespace"`
+	TaskGroup   string    `json:"task_group"`
+	Task        string    `json:"task"`
+	StartedAt   time.Time `json:"started_at"`
+}
+
+// SpecJobID is the job whose spec the task runs.
+func (t NomadTask) SpecJobID() string {
+	if t.ParentJobID != "" {
+		return t.ParentJobID
+	}
+	return t.JobID
 }
 
 // NomadEvent is one task event.
