@@ -10,6 +10,7 @@ package forecast
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nvlint/nvlint/world"
@@ -102,7 +103,7 @@ func ServerToken(v *world.VaultLive) (e Expiry, ok bool) {
 			return Expiry{}, false
 		}
 		e.At = tok.CreationTime.Add(explicit)
-		e.Basis = fmt.Sprintf("periodic, but creation_time %s + explicit_max_ttl %s", tok.CreationTime.Format(time.RFC3339), Duration(explicit))
+		e.Basis = fmt.Sprintf("periodic, but creation_time %s + explicit_max_ttl %s", tok.CreationTime.Format(time.RFC3339), TTL(explicit))
 		return e, true
 	}
 	max, from := time.Duration(v.TokenMountMaxTTL)*time.Second, "the token auth method's max_lease_ttl"
@@ -118,7 +119,7 @@ func ServerToken(v *world.VaultLive) (e Expiry, ok bool) {
 		max, from = explicit, "explicit_max_ttl"
 	}
 	e.At = tok.CreationTime.Add(max)
-	e.Basis = fmt.Sprintf("creation_time %s + max TTL %s (%s)", tok.CreationTime.Format(time.RFC3339), Duration(max), from)
+	e.Basis = fmt.Sprintf("creation_time %s + max TTL %s (%s)", tok.CreationTime.Format(time.RFC3339), TTL(max), from)
 	return e, true
 }
 
@@ -165,6 +166,18 @@ func Duration(d time.Duration) string {
 		return trimZero(fmt.Sprintf("%dh%dm", int(d.Hours()), int(d.Minutes())%60), "0m")
 	}
 	return trimZero(fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24), "0h")
+}
+
+// TTL writes a TTL as Vault's settings do: 768h, 30m, 40s, 1h30m.
+func TTL(d time.Duration) string {
+	s := d.Truncate(time.Second).String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // trimZero drops a zero second unit: "5h0m" is "5h".

@@ -45,6 +45,16 @@ func TestServerToken(t *testing.T) {
 	}
 }
 
+func TestTTL(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		768 * time.Hour: "768h", 30 * time.Minute: "30m", 40 * time.Second: "40s", 90 * time.Minute: "1h30m", 61 * time.Second: "1m1s",
+	} {
+		if got := TTL(d); got != want {
+			t.Errorf("TTL(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
 func TestWhen(t *testing.T) {
 	now := time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)
 	for d, want := range map[time.Duration]string{

@@ -79,7 +79,7 @@ func TaskTokens(w *world.World) []TaskToken {
 		out = append(out, TaskToken{
 			Expiry: Expiry{
 				Kind: KindRole, Name: role.Mount + "/" + role.Ref.Name, At: rt.StartedAt.Add(cap), Assumed: assumed,
-				Basis: fmt.Sprintf("started %s + %s %s", rt.StartedAt.Format(time.RFC3339), from, Duration(cap)),
+				Basis: fmt.Sprintf("started %s + %s %s", rt.StartedAt.Format(time.RFC3339), from, TTL(cap)),
 			},
 			Role: role, Task: rt, Cap: cap, From: from,
 		})

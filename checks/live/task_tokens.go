@@ -75,7 +75,7 @@ func (roleCapsRunningTasks) Check(p *rules.Pass) {
 		}
 		msg := fmt.Sprintf("JWT role %s (auth/%s) caps task tokens at %s (%s): %d running task(s) reach it within 7 days (under 1h: %d, under 24h: %d, under 7d: %d); "+
 			"the first, task %s of allocation %s (job %s), %s: then its renewal fails and Nomad restarts it with a new token",
-			r.Ref.Name, r.Mount, forecast.Duration(first.Cap), first.From, hour+day+week, hour, day, week,
+			r.Ref.Name, r.Mount, forecast.TTL(first.Cap), first.From, hour+day+week, hour, day, week,
 			first.Task.Task, shortID(first.Task.AllocID), first.Task.SpecJobID(), forecast.When(now, first.At))
 		var evidence []string
 		for i, t := range ts {
