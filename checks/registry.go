@@ -88,6 +88,7 @@ func All() []rules.Rule {
 		live.JWKSUnreachable,
 		live.JWKSStaleKeys,
 		live.JWKSAlgorithm,
+		live.RoleCapsRunningTasks,
 		live.NodeNoVault,
 		live.JWTPathNotMounted,
 		live.MigrationPending,

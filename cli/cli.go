@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -35,6 +36,9 @@ type Env struct {
 	// Dir is the working directory: where the search for .nvlint.hcl
 	// starts when no linted path finds one; empty for the process's.
 	Dir string
+	// Context, when set, stops a command that runs until stopped (doctor
+	// --watch) once done; without it SIGINT and SIGTERM do.
+	Context context.Context
 }
 
 // Main runs nvlint with args (without the program name) and returns the

@@ -35,6 +35,10 @@ type doctorFlags struct {
 	rf                                     reportFlags
 	agentConfigs                           []string
 	allowPartial, printPolicy              bool
+	// watch: run every interval and serve metrics on listen.
+	watch             bool
+	interval          time.Duration
+	listen, logFormat string
 	// timeoutSet: --timeout was given, so it bounds Vault's requests too
 	// (else VAULT_CLIENT_TIMEOUT does, as for the vault CLI).
 	timeoutSet bool
@@ -53,6 +57,10 @@ checked" and fails the run unless --allow-partial.
 
 --print-policy prints the Vault and Nomad ACL policies of a read-only doctor
 token; --print-policy vault (or nomad) prints one.
+
+--watch runs doctor every --interval until stopped and serves the latest run
+as Prometheus metrics on --listen (/metrics; /healthz is 200 once the first
+run finished), logging one line per run to stderr.
 
 Exit status: 0 every area asked for was checked and nothing is at or above
 --fail-on, 1 findings at or above --fail-on or an area not checked, 2 usage
@@ -94,6 +102,11 @@ error (nothing to check, an unreadable or unwritable file), 3 internal error.`,
 	fs.StringArrayVar(&f.agentConfigs, "agent-config", nil, "a Nomad agent config `FILE` (repeatable: servers' and clients'): its vault block is checked, and a server's token is used as the server token")
 	fs.BoolVar(&f.allowPartial, "allow-partial", false, "exit 0 even when an area asked for could not be checked (its reads failed)")
 	fs.BoolVar(&f.printPolicy, "print-policy", false, "print the Vault and Nomad ACL policies of a read-only doctor token and exit; --print-policy vault (or nomad) prints one")
+	fs.BoolVar(&f.watch, "watch", false, "run every --interval and serve Prometheus metrics on --listen (/metrics, /healthz) until stopped")
+	fs.DurationVar(&f.interval, "interval", 60*time.Second, "with --watch: time between the starts of runs (a `DURATION`)")
+	fs.StringVar(&f.listen, "listen", "127.0.0.1:9464", "with --watch: the `ADDRESS` to serve metrics on")
+	fs.StringVar(&f.logFormat, "log-format", "text", "with --watch: the `FORMAT` of the line logged per run to stderr: text or json")
+	completeValues(c, "log-format", "text", "json")
 	f.rf.register(c, "also say which rules could not run and why, and which config applied")
 	_ = c.MarkFlagFilename("from", "json")
 	_ = c.MarkFlagFilename("save", "json")
@@ -105,6 +118,9 @@ error (nothing to check, an unreadable or unwritable file), 3 internal error.`,
 // every rule over it and reports, opening with a verdict per area.
 func runDoctor(f *doctorFlags, env Env) int {
 	rf := &f.rf
+	if f.watch {
+		return runWatch(f, env)
+	}
 	rs, err := rf.resolve(env)
 	if err != nil {
 		return usageError(env, err)
@@ -127,72 +143,16 @@ func runDoctor(f *doctorFlags, env Env) int {
 			return usageError(env, fmt.Errorf("--from %s: %w", f.from, err))
 		}
 	} else {
-		o := live.Options{RequestTimeout: f.timeout}
-		// doctor reads only the agent it talks to: the configs of the
-		// others (clients above all) come from files.
-		var agentWorld *world.World
-		if len(f.agentConfigs) > 0 {
-			aw, _, err := inputs.Load(f.agentConfigs, inputs.Options{Kind: world.KindAgentConfig})
-			if err != nil {
-				return usageError(env, err)
-			}
-			agentWorld = aw
-			// Its token is a secret before anything is saved or printed,
-			// whichever token the run then uses.
-			for _, f := range aw.Files {
-				secrets.Add(fileSecrets(f)...)
-			}
-			for _, a := range aw.Agents {
-				for _, v := range a.Vaults {
-					if v.Token.IsKnown() && v.Token.V != "" && o.ServerToken == "" {
-						o.ServerToken = v.Token.V
-						o.ServerTokenAt = &v.Token.Range
-					}
-				}
-			}
-		}
-		if f.serverTokenF != "" {
-			b, err := os.ReadFile(f.serverTokenF)
-			if err != nil {
-				return usageError(env, fmt.Errorf("--nomad-vault-token-file %s: %w", f.serverTokenF, unwrapPath(err)))
-			}
-			o.ServerToken = strings.TrimSpace(string(b))
-			o.ServerTokenAt = nil
-		}
-		secrets.Add(o.ServerToken)
-
-		conn, err := connection.Read(connection.Flags{
-			VaultAddr: f.vaultAddr, VaultNamespace: f.vaultNamespace, VaultCACert: f.vaultCACert, VaultSkipVerify: f.vaultSkip,
-			NomadAddr: f.nomadAddr, NomadRegion: f.nomadRegion, NomadNamespace: f.nomadNamespace, NomadCACert: f.nomadCACert, NomadSkipVerify: f.nomadSkip,
-		})
+		src, err := liveSource(f)
 		if err != nil {
 			return usageError(env, err)
-		}
-		o.Vault, o.VaultToken, o.VaultNamespace, o.Nomad = conn.Vault, conn.VaultToken, conn.VaultNamespace, conn.Nomad
-		if o.VaultToken == "" {
-			o.NoVaultToken = conn.VaultTokenSource
-		}
-		if !f.timeoutSet {
-			o.VaultRequestTimeout = conn.VaultTimeout
-		}
-		secrets.Add(conn.Secrets()...)
-		if o.Vault == nil && o.Nomad == nil {
-			return usageError(env, errors.New("nothing to check: set VAULT_ADDR and/or NOMAD_ADDR (or --vault-addr, --nomad-addr), or replay a snapshot with --from"))
 		}
 		if env.IsTerminal(env.Stderr) {
 			fmt.Fprint(env.Stderr, "nvlint doctor: reading Nomad and Vault (read-only)...")
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), f.deadline)
-		var collected *redact.Secrets
-		w, collected = live.Collect(ctx, o)
-		cancel()
-		secrets.Merge(collected)
+		w, secrets = src.collect(context.Background())
 		if env.IsTerminal(env.Stderr) {
 			fmt.Fprint(env.Stderr, "\r\033[K")
-		}
-		if agentWorld != nil {
-			w.Agents = append(w.Agents, agentWorld.Agents...)
-			w.Files = append(w.Files, agentWorld.Files...)
 		}
 		if f.save != "" {
 			snap, err := snapshot.From(w)
@@ -248,4 +208,95 @@ func runDoctor(f *doctorFlags, env Env) int {
 		}
 	}
 	return code
+}
+
+// source is how each collection of one doctor invocation reads the
+// clusters: the options, the agent config files, and the secrets known
+// before anything is read.
+type source struct {
+	o          live.Options
+	deadline   time.Duration
+	agentWorld *world.World
+	// known are the secrets known before a run (tokens given, those in
+	// agent config files); each run adds those it sees to a copy, so a
+	// long watch does not accumulate them.
+	known []string
+}
+
+// liveSource reads the flags, the environment and the agent config files
+// into a source; an error is a usage error.
+func liveSource(f *doctorFlags) (*source, error) {
+	src := &source{o: live.Options{RequestTimeout: f.timeout}, deadline: f.deadline}
+	o := &src.o
+	// doctor reads only the agent it talks to: the configs of the
+	// others (clients above all) come from files.
+	if len(f.agentConfigs) > 0 {
+		aw, _, err := inputs.Load(f.agentConfigs, inputs.Options{Kind: world.KindAgentConfig})
+		if err != nil {
+			return nil, err
+		}
+		src.agentWorld = aw
+		// Its token is a secret before anything is saved or printed,
+		// whichever token the run then uses.
+		for _, f := range aw.Files {
+			src.known = append(src.known, fileSecrets(f)...)
+		}
+		for _, a := range aw.Agents {
+			for _, v := range a.Vaults {
+				if v.Token.IsKnown() && v.Token.V != "" && o.ServerToken == "" {
+					o.ServerToken = v.Token.V
+					o.ServerTokenAt = &v.Token.Range
+				}
+			}
+		}
+	}
+	if f.serverTokenF != "" {
+		b, err := os.ReadFile(f.serverTokenF)
+		if err != nil {
+			return nil, fmt.Errorf("--nomad-vault-token-file %s: %w", f.serverTokenF, unwrapPath(err))
+		}
+		o.ServerToken = strings.TrimSpace(string(b))
+		o.ServerTokenAt = nil
+	}
+	src.known = append(src.known, o.ServerToken)
+
+	conn, err := connection.Read(connection.Flags{
+		VaultAddr: f.vaultAddr, VaultNamespace: f.vaultNamespace, VaultCACert: f.vaultCACert, VaultSkipVerify: f.vaultSkip,
+		NomadAddr: f.nomadAddr, NomadRegion: f.nomadRegion, NomadNamespace: f.nomadNamespace, NomadCACert: f.nomadCACert, NomadSkipVerify: f.nomadSkip,
+	})
+	if err != nil {
+		return nil, err
+	}
+	o.Vault, o.VaultToken, o.VaultNamespace, o.Nomad = conn.Vault, conn.VaultToken, conn.VaultNamespace, conn.Nomad
+	if o.VaultToken == "" {
+		o.NoVaultToken = conn.VaultTokenSource
+	}
+	if !f.timeoutSet {
+		o.VaultRequestTimeout = conn.VaultTimeout
+	}
+	src.known = append(src.known, conn.Secrets()...)
+	if o.Vault == nil && o.Nomad == nil {
+		return nil, errors.New("nothing to check: set VAULT_ADDR and/or NOMAD_ADDR (or --vault-addr, --nomad-addr), or replay a snapshot with --from")
+	}
+	return src, nil
+}
+
+// collect reads the clusters once, within the deadline, into a world with
+// the agent config files added; the secrets are every token known or
+// seen.
+func (src *source) collect(parent context.Context) (*world.World, *redact.Secrets) {
+	secrets := &redact.Secrets{}
+	secrets.Add(src.known...)
+	ctx, cancel := context.WithTimeout(parent, src.deadline)
+	w, collected := live.Collect(ctx, src.o)
+	cancel()
+	secrets.Merge(collected)
+	if aw := src.agentWorld; aw != nil {
+		w.Agents = append(w.Agents, aw.Agents...)
+		w.Files = append(w.Files, aw.Files...)
+	}
+	for _, f := range w.Files {
+		secrets.Add(fileSecrets(f)...)
+	}
+	return w, secrets
 }

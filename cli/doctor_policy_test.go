@@ -129,6 +129,11 @@ func TestDoctorPolicy(t *testing.T) {
 
 	for _, m := range vaultBlock.FindAllStringSubmatch(vaultPolicy, -1) {
 		block, path := m[0], m[1]
+		if r, ok := live.ReadOf("vault", path); ok && len(r.Areas) == 0 {
+			// Its failure leaves nothing unchecked: the forecast resting
+			// on it says what it assumed (live.TestServerTokenForecastMatchesVault).
+			continue
+		}
 		t.Run("vault without "+path, func(t *testing.T) {
 			vt, nt := s.tokens(t, strings.Replace(vaultPolicy, block, "", 1), nomadPolicy)
 			rep, r := s.doctor(t, vt, nt)

@@ -13,6 +13,11 @@
 //	rule "NV114" { enabled = false }
 //	rule "deprecated-vault-key" { severity = "error" }
 //
+//	forecast {
+//	  error_within   = "24h"
+//	  warning_within = "7d"
+//	}
+//
 //	ignore {
 //	  rule   = "NV113"
 //	  path   = "vault/roles/batch-*.json"
@@ -31,7 +36,9 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/agext/levenshtein"
 
@@ -200,6 +207,7 @@ var rootSchema = &hcl.BodySchema{
 		{Type: "rule", LabelNames: []string{"id"}},
 		{Type: "ignore"},
 		{Type: "setup", LabelNames: []string{"name"}},
+		{Type: "forecast"},
 	},
 }
 
@@ -211,6 +219,10 @@ var setupSchema = &hcl.BodySchema{
 		{Name: "server_policy"}, {Name: "token_role"},
 		{Name: "jwt_mount"}, {Name: "jwt_accessor"},
 	},
+}
+
+var forecastSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{{Name: "error_within"}, {Name: "warning_within"}},
 }
 
 var ruleSchema = &hcl.BodySchema{
@@ -264,6 +276,8 @@ func Parse(src []byte, filename string, catalog []rules.Rule) (*Config, hcl.Diag
 			diags = append(diags, c.ignoreBlock(b, catalog)...)
 		case "setup":
 			diags = append(diags, c.setupBlock(b, setups)...)
+		case "forecast":
+			diags = append(diags, c.forecastBlock(b)...)
 		}
 	}
 	suggest(diags)
@@ -335,13 +349,66 @@ func (c *Config) names(attr *hcl.Attribute) hcl.Diagnostics {
 	return diags
 }
 
+// forecastBlock reads forecast { error_within = "24h" warning_within =
+// "7d" }: how close a forecast expiry makes an error or a warning.
+func (c *Config) forecastBlock(b *hcl.Block) hcl.Diagnostics {
+	content, diags := b.Body.Content(forecastSchema)
+	for _, w := range []struct {
+		name string
+		dst  *time.Duration
+	}{{"error_within", &c.Hints.ForecastError}, {"warning_within", &c.Hints.ForecastWarning}} {
+		name, dst := w.name, w.dst
+		attr, ok := content.Attributes[name]
+		if !ok {
+			continue
+		}
+		s, d := str(attr)
+		diags = append(diags, d...)
+		if d.HasErrors() {
+			continue
+		}
+		v, err := parseWithin(s)
+		if err != nil {
+			diags = append(diags, errAt(attr.Expr.Range(), "Invalid duration", fmt.Sprintf("%s %q: %v", name, s, err)))
+			continue
+		}
+		*dst = v
+	}
+	if e, w := c.Hints.ForecastError, c.Hints.ForecastWarning; e > 0 && w > 0 && e > w {
+		diags = append(diags, errAt(b.DefRange, "Invalid forecast windows", "error_within must not be longer than warning_within"))
+	}
+	return diags
+}
+
+// parseWithin reads a Go duration ("36h", "90m") or a number of days
+// ("7d").
+func parseWithin(s string) (time.Duration, error) {
+	var d time.Duration
+	var err error
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		var days int
+		if days, err = strconv.Atoi(n); err == nil {
+			d = time.Duration(days) * 24 * time.Hour
+		}
+	} else {
+		d, err = time.ParseDuration(s)
+	}
+	if err != nil {
+		return 0, errors.New("not a duration such as \"24h\" or \"7d\"")
+	}
+	if d <= 0 {
+		return 0, errors.New("must be positive")
+	}
+	return d, nil
+}
+
 var unsupported = regexp.MustCompile(`(?:argument|block type) named "([^"]+)"`)
 
 // suggest adds "did you mean" to unknown keys that are a typo of a known
 // one.
 func suggest(diags hcl.Diagnostics) {
 	var known []string
-	for _, s := range []*hcl.BodySchema{rootSchema, ruleSchema, ignoreSchema, setupSchema} {
+	for _, s := range []*hcl.BodySchema{rootSchema, ruleSchema, ignoreSchema, setupSchema, forecastSchema} {
 		for _, a := range s.Attributes {
 			known = append(known, a.Name)
 		}

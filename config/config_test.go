@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nvlint/nvlint/checks"
 	"github.com/nvlint/nvlint/config"
@@ -86,6 +87,34 @@ ignore {
 					t.Errorf("ignore_paths: %v", c.IgnorePaths)
 				}
 			},
+		},
+		{
+			name: "forecast windows",
+			src:  "forecast {\n  error_within   = \"36h\"\n  warning_within = \"14d\"\n}\n",
+			check: func(t *testing.T, c *config.Config) {
+				if c.Hints.ForecastError != 36*time.Hour || c.Hints.ForecastWarning != 14*24*time.Hour {
+					t.Errorf("forecast: %v %v", c.Hints.ForecastError, c.Hints.ForecastWarning)
+				}
+			},
+		},
+		{
+			name: "forecast window not a duration",
+			src:  "forecast {\n  error_within = \"a day\"\n}\n",
+			want: []string{".nvlint.hcl:2:18: Invalid duration", `error_within "a day"`},
+		},
+		{
+			name: "forecast error window longer than the warning one",
+			src:  "forecast {\n  error_within = \"8d\"\n}\n",
+			check: func(t *testing.T, c *config.Config) {
+				if c.Hints.ForecastError != 8*24*time.Hour {
+					t.Errorf("forecast: %v", c.Hints.ForecastError)
+				}
+			},
+		},
+		{
+			name: "forecast windows out of order",
+			src:  "forecast {\n  error_within = \"8d\"\n  warning_within = \"2d\"\n}\n",
+			want: []string{".nvlint.hcl:1:1: Invalid forecast windows"},
 		},
 		{
 			name: "unknown top-level key",

@@ -145,6 +145,11 @@ job "legacy" {
 	if len(w.Jobs) != 1 {
 		t.Fatalf("jobs: %+v", w.Jobs)
 	}
+	// The running task and when it started: a task logs in at its start.
+	if rt := l.RunningTasks; len(rt) != 1 || rt[0].JobID != "legacy" || rt[0].Task != "t" || rt[0].TaskGroup != "g" ||
+		rt[0].StartedAt.Before(start) || rt[0].StartedAt.After(time.Now()) {
+		t.Errorf("running tasks: %+v", rt)
+	}
 	task := w.Jobs[0].Groups[0].Tasks[0]
 	if task.Vault == nil || !slices.Equal(task.Vault.Policies.Strings(), []string{"default"}) || task.VaultIdentity("default") != nil {
 		t.Errorf("legacy job task: vault %+v identities %+v", task.Vault, task.Identities)

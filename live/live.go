@@ -378,6 +378,7 @@ func (c *collector) finish() {
 	if v := l.Vault; v != nil {
 		slices.SortFunc(v.AuthMounts, func(a, b world.AuthMount) int { return cmp.Compare(a.Path, b.Path) })
 		slices.SortFunc(v.EngineMounts, func(a, b world.EngineMount) int { return cmp.Compare(a.Path, b.Path) })
+		v.TokenMountTuneError = c.secrets.String(v.TokenMountTuneError)
 		for _, j := range v.JWKS {
 			j.URL, j.Error = c.secrets.String(j.URL), c.secrets.String(j.Error)
 		}
@@ -387,6 +388,9 @@ func (c *collector) finish() {
 		slices.SortFunc(n.Nodes, func(a, b world.NomadNode) int { return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID)) })
 		slices.SortFunc(n.FailingAllocs, func(a, b world.NomadAlloc) int {
 			return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.JobID, b.JobID), cmp.Compare(a.ID, b.ID), cmp.Compare(a.Task, b.Task))
+		})
+		slices.SortFunc(n.RunningTasks, func(a, b world.NomadTask) int {
+			return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.JobID, b.JobID), cmp.Compare(a.AllocID, b.AllocID), cmp.Compare(a.Task, b.Task))
 		})
 		for i := range n.FailingAllocs {
 			for j := range n.FailingAllocs[i].Events {

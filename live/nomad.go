@@ -196,6 +196,7 @@ func (c *collector) nomadSetup() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.live.Nomad.Version = version
+	c.live.Nomad.Region = self.Member.Tags["region"]
 	c.w.Agents = append(c.w.Agents, agent)
 	return true
 }
@@ -553,7 +554,11 @@ func (e apiEvent) text() string {
 type allocStub struct {
 	ID, JobID, Namespace, TaskGroup string
 	ModifyTime                      int64
-	TaskStates                      map[string]*struct{ Events []apiEvent }
+	TaskStates                      map[string]*struct {
+		State     string
+		StartedAt time.Time
+		Events    []apiEvent
+	}
 }
 
 // nomadAllocs finds the job's recent allocations whose tasks show Vault
@@ -571,10 +576,15 @@ func (c *collector) nomadAllocs(jobID, parentID, namespace string) {
 		allocs = allocs[:maxAllocsPerJob]
 	}
 	var out []world.NomadAlloc
+	var running []world.NomadTask
 	for _, a := range allocs {
 		for task, st := range a.TaskStates {
 			if st == nil {
 				continue
+			}
+			if st.State == "running" && !st.StartedAt.IsZero() {
+				running = append(running, world.NomadTask{AllocID: a.ID, JobID: a.JobID, ParentJobID: parentID, Namespace: a.Namespace,
+					TaskGroup: a.TaskGroup, Task: task, StartedAt: st.StartedAt.UTC()})
 			}
 			var events []world.NomadEvent
 			for _, e := range st.Events {
@@ -589,7 +599,10 @@ func (c *collector) nomadAllocs(jobID, parentID, namespace string) {
 			}
 		}
 	}
-	if len(out) > 0 {
-		c.update(func(l *world.Live) { l.Nomad.FailingAllocs = append(l.Nomad.FailingAllocs, out...) })
+	if len(out) > 0 || len(running) > 0 {
+		c.update(func(l *world.Live) {
+			l.Nomad.FailingAllocs = append(l.Nomad.FailingAllocs, out...)
+			l.Nomad.RunningTasks = append(l.Nomad.RunningTasks, running...)
+		})
 	}
 }

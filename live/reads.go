@@ -68,6 +68,11 @@ var Reads = []Read{
 	// The entity aliases of the JWT mounts show which jobs share one
 	// (NV235) and the metadata of the latest login.
 	{Side: "vault", Path: "identity/entity-alias/id", Token: DoctorToken, Grant: "list", Areas: jwtAreas},
+	// The token auth method's max TTL ends a non-periodic server token.
+	// Without it the forecast names the default it assumes, so the read
+	// leaves nothing unchecked.
+	{Side: "vault", Path: "sys/auth/token/tune", Token: DoctorToken, Grant: "read"},
+	{Side: "vault", Path: "sys/mounts/auth/token/tune", Token: DoctorToken, Fallback: true},
 	{Side: "vault", Path: "auth/token/lookup-self", Token: ServerToken, Areas: []string{world.AreaLegacy}},
 	{Side: "vault", Path: "sys/capabilities-self", Token: ServerToken, Areas: []string{world.AreaLegacy}},
 

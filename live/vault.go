@@ -144,6 +144,7 @@ func (c *collector) vaultCollect() {
 	c.spawn("vault", "sys/policies/acl", c.vaultPolicies)
 	c.spawn("vault", "auth/token/roles", c.vaultTokenRoles)
 	if c.server != nil {
+		c.spawn("vault", "sys/auth/token/tune", c.vaultTokenTune)
 		c.spawn("vault", "auth/token/lookup-self"+serverTokenSuffix, c.vaultServerToken)
 	}
 }
@@ -516,6 +517,42 @@ func (c *collector) vaultServerToken() {
 	}
 }
 
+// vaultTokenTune reads the token auth method's max_lease_ttl, which ends
+// a non-periodic server token: sys/auth/token/tune, else the older
+// sys/mounts/auth/token/tune. Either answers with the system's max when
+// the mount sets none. A failure is kept for the forecast, which then
+// names the default it assumes; it leaves no area unchecked.
+func (c *collector) vaultTokenTune() {
+	var firstErr error
+	for _, path := range []string{"sys/auth/token/tune", "sys/mounts/auth/token/tune"} {
+		data, found, err := c.vaultRead(c.vault, path, false)
+		if err == nil && (!found || data == nil) {
+			err = errors.New("empty answer")
+		}
+		if err == nil {
+			var t struct {
+				MaxLeaseTTL json.Number `json:"max_lease_ttl"`
+			}
+			if err = json.Unmarshal(data, &t); err == nil && seconds(t.MaxLeaseTTL) > 0 {
+				c.update(func(l *world.Live) {
+					l.Vault.TokenMountMaxTTL, l.Vault.TokenMountTuneError = seconds(t.MaxLeaseTTL), ""
+				})
+				return
+			}
+			if err == nil {
+				err = errors.New("no max_lease_ttl in the answer")
+			}
+		}
+		if errors.Is(err, errSkipped) {
+			return
+		}
+		if firstErr == nil {
+			firstErr = fmt.Errorf("%s: %s", path, reason(err, c.o.VaultRequestTimeout))
+		}
+	}
+	c.update(func(l *world.Live) { l.Vault.TokenMountTuneError = firstErr.Error() })
+}
+
 // tokenInfo decodes a token lookup, registering the token itself as a
 // secret and keeping everything else.
 func (c *collector) tokenInfo(data json.RawMessage) (*world.TokenInfo, error) {
@@ -531,6 +568,9 @@ func (c *collector) tokenInfo(data json.RawMessage) (*world.TokenInfo, error) {
 		Orphan      bool        `json:"orphan"`
 		ExpireTime  *string     `json:"expire_time"`
 		Type        string      `json:"type"`
+		// CreationTime is Unix seconds.
+		CreationTime   json.Number `json:"creation_time"`
+		ExplicitMaxTTL json.Number `json:"explicit_max_ttl"`
 	}
 	if err := json.Unmarshal(data, &d); err != nil {
 		return nil, fmt.Errorf("unexpected token lookup answer: %w", err)
@@ -540,6 +580,10 @@ func (c *collector) tokenInfo(data json.RawMessage) (*world.TokenInfo, error) {
 		Accessor: d.Accessor, Policies: d.Policies, Role: d.Role,
 		Period: seconds(d.Period), TTL: seconds(d.TTL), CreationTTL: seconds(d.CreationTTL),
 		Renewable: d.Renewable, Orphan: d.Orphan, Type: d.Type,
+		ExplicitMaxTTL: seconds(d.ExplicitMaxTTL),
+	}
+	if ct := seconds(d.CreationTime); ct > 0 {
+		info.CreationTime = time.Unix(ct, 0).UTC()
 	}
 	if info.Policies == nil {
 		info.Policies = []string{}

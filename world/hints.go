@@ -3,6 +3,7 @@ package world
 import (
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // Hints are facts the files cannot tell, declared by the user in
@@ -25,6 +26,10 @@ type Hints struct {
 	// without "auth/"; JWTAccessor is that mount's accessor.
 	JWTMount    Str
 	JWTAccessor Str
+	// ForecastError and ForecastWarning are how close a forecast expiry
+	// must be to make an error or a warning (forecast { error_within,
+	// warning_within }); zero: the defaults, 24h and 7 days.
+	ForecastError, ForecastWarning time.Duration
 	// Names are the names of the objects of files, as names = { FILE =
 	// NAME } declares them: keyed by absolute path, or by base name.
 	Names map[string]Str

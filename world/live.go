@@ -49,6 +49,13 @@ type VaultLive struct {
 	// it from an agent config file: findings about the token point there.
 	// Not saved: a snapshot carries no files.
 	ServerTokenAt hcl.Range `json:"-"`
+	// TokenMountMaxTTL is the token auth method's max_lease_ttl in
+	// seconds, as its tune endpoint reports it (the system's max when the
+	// mount sets none); 0 when it could not be read.
+	TokenMountMaxTTL int64 `json:"token_mount_max_ttl,omitempty"`
+	// TokenMountTuneError says why TokenMountMaxTTL could not be read
+	// (redacted); forecasts then name the default they assume.
+	TokenMountTuneError string `json:"token_mount_tune_error,omitempty"`
 	// ServerCapabilities maps each path Nomad checks to the capabilities
 	// sys/capabilities-self reports for the server token.
 	ServerCapabilities map[string][]string `json:"server_capabilities,omitempty"`
@@ -103,6 +110,12 @@ type TokenInfo struct {
 	Orphan      bool      `json:"orphan"`
 	ExpireTime  time.Time `json:"expire_time,omitzero"`
 	Type        string    `json:"type,omitempty"`
+	// CreationTime is when the token was created: its max TTL counts
+	// from there however often it is renewed.
+	CreationTime time.Time `json:"creation_time,omitzero"`
+	// ExplicitMaxTTL caps the token's life in seconds, periodic or not;
+	// 0 for none.
+	ExplicitMaxTTL int64 `json:"explicit_max_ttl,omitempty"`
 }
 
 // IsRoot reports whether the token carries the root policy.
@@ -146,12 +159,18 @@ type JWK struct {
 
 // NomadLive is the live Nomad side.
 type NomadLive struct {
-	Addr    string        `json:"addr"`
-	Version string        `json:"version,omitempty"`
+	Addr    string `json:"addr"`
+	Version string `json:"version,omitempty"`
+	// Region is the region of the agent doctor talks to.
+	Region  string        `json:"region,omitempty"`
 	Members []NomadMember `json:"members,omitempty"`
 	Nodes   []NomadNode   `json:"nodes,omitempty"`
 	// JWKS is what Nomad's /.well-known/jwks.json serves.
 	JWKS *JWKSFetch `json:"jwks,omitempty"`
+	// RunningTasks are the running tasks of recent allocations of jobs
+	// that use Vault, with when each started: a task logs in to Vault at
+	// its start.
+	RunningTasks []NomadTask `json:"running_tasks,omitempty"`
 	// FailingAllocs are recent allocations whose tasks show Vault or
 	// template failures.
 	FailingAllocs []NomadAlloc `json:"failing_allocs,omitempty"`
@@ -203,6 +222,25 @@ func (a NomadAlloc) SpecJobID() string {
 // different namespaces may share an ID.
 func (a NomadAlloc) Runs(j *Job) bool {
 	return j.Ref.Name == a.SpecJobID() && (a.Namespace == "" || j.NamespaceName() == a.Namespace)
+}
+
+// NomadTask is one running task of an allocation.
+type NomadTask struct {
+	AllocID     string    `json:"alloc_id"`
+	JobID       string    `json:"job_id"`
+	ParentJobID string    `json:"parent_job_id,omitempty"`
+	Namespace   string    `json:"namespace"`
+	TaskGroup   string    `json:"task_group"`
+	Task        string    `json:"task"`
+	StartedAt   time.Time `json:"started_at"`
+}
+
+// SpecJobID is the job whose spec the task runs.
+func (t NomadTask) SpecJobID() string {
+	if t.ParentJobID != "" {
+		return t.ParentJobID
+	}
+	return t.JobID
 }
 
 // NomadEvent is one task event.

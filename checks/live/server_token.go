@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nvlint/nvlint/forecast"
 	"github.com/nvlint/nvlint/rules"
 	"github.com/nvlint/nvlint/rules/edits"
 	"github.com/nvlint/nvlint/world"
@@ -134,17 +135,15 @@ var serverTokenLifetimeMeta = rules.Meta{
 	Live:  true,
 	Title: "the Nomad server's Vault token is not periodic, not renewable, or about to expire",
 	Doc: rules.Doc{
-		Why: "A Nomad 1.9 server renews its own token forever only if it is renewable and periodic. A token with a max TTL expires after it however often it is renewed " +
-			"(nomad#4372: after about a week), and then every new task fails with `permission denied; invalid token`. Nomad refuses a non-renewable token outright " +
-			"(`Vault token is not renewable or root`).",
+		Why: "A Nomad 1.9 server renews its own token forever only if it is renewable and periodic. A token that is not periodic dies at its max TTL however often it is renewed: " +
+			"its explicit_max_ttl, else the token auth method's max_lease_ttl, else Vault's 768h (nomad#4372: after about a week). Then every new task fails with " +
+			"`permission denied; invalid token`, and Nomad recovers only when restarted with a new token. Doctor forecasts that moment from lookup-self's creation_time " +
+			"and the token auth method's tuning (sys/auth/token/tune); it is an error within 24h and a warning before (forecast { error_within } in .nvlint.hcl). " +
+			"Nomad refuses a non-renewable token outright (`Vault token is not renewable or root`).",
 		Example: "vault token create -policy nomad-server -ttl 72h   # not periodic",
 		Fix:     "Create the server token as a periodic orphan: `vault token create -policy nomad-server -period 72h -orphan`, and give it to every server.",
 	},
 }
-
-// expiryMargin is how close to expiry a token must be to count as
-// expiring: less than a day leaves no time to react.
-const expiryMargin = 24 * time.Hour
 
 func (serverTokenLifetime) Check(p *rules.Pass) {
 	v, tok := serverToken(p.World)
@@ -154,23 +153,49 @@ func (serverTokenLifetime) Check(p *rules.Pass) {
 	fix := []rules.Fix{{Description: "Create a periodic orphan token for the servers", Commands: []rules.Command{
 		rules.Cmd("vault", "token", "create", "-policy="+serverPolicyName(tok), "-period=72h", "-orphan"),
 	}}}
-	evidence := fmt.Sprintf("lookup-self: renewable=%t period=%ds ttl=%ds creation_ttl=%ds", tok.Renewable, tok.Period, tok.TTL, tok.CreationTTL)
-	report := func(msg string) {
-		f := tokenFinding(v, "token", "nomad server token", serverTokenOrigin, msg, evidence)
+	evidence := []string{fmt.Sprintf("lookup-self: renewable=%t period=%ds ttl=%ds creation_ttl=%ds explicit_max_ttl=%ds", tok.Renewable, tok.Period, tok.TTL, tok.CreationTTL, tok.ExplicitMaxTTL)}
+	now, th := forecast.Now(p.World), forecast.ThresholdsOf(p.World)
+	end, forecastOK := forecast.ServerToken(v)
+	if forecastOK {
+		evidence = append(evidence, "dies at "+end.Basis)
+		if end.Assumed != "" {
+			evidence = append(evidence, end.Assumed)
+		}
+	}
+	report := func(sev rules.Severity, msg string) {
+		f := tokenFinding(v, "token", "nomad server token", serverTokenOrigin, msg, evidence...)
+		f.Severity = sev
 		f.Fixes = fix
 		p.Report(f)
 	}
+	left := end.At.Sub(now)
 	switch {
 	case !tok.Renewable:
-		report("the Nomad server's Vault token is not renewable: Nomad refuses it (Vault token is not renewable or root)")
+		report(rules.Error, "the Nomad server's Vault token is not renewable: Nomad refuses it (Vault token is not renewable or root)")
+	case tok.Period == 0 && !forecastOK:
+		report(rules.Error, "the Nomad server's Vault token is not periodic: renewals cannot take it past its max TTL, and then every new task fails with permission denied")
 	case tok.Period == 0:
-		if !tok.ExpireTime.IsZero() && time.Until(tok.ExpireTime) < expiryMargin {
-			report(fmt.Sprintf("the Nomad server's Vault token is not periodic and expires at %s; then every new task fails with permission denied", tok.ExpireTime.Format(time.RFC3339)))
-		} else {
-			report("the Nomad server's Vault token is not periodic: renewals cannot take it past its max TTL, and then every new task fails with permission denied")
+		// Certain to break, but at a known time: an error once it is
+		// close, a warning until then.
+		sev := rules.Warning
+		if left < th.Error {
+			sev = rules.Error
 		}
-	case tok.TTL > 0 && time.Duration(tok.TTL)*time.Second < expiryMargin && time.Duration(tok.Period)*time.Second > 2*time.Duration(tok.TTL)*time.Second:
-		report(fmt.Sprintf("the Nomad server's Vault token has %ds left of its %ds period: the server is not renewing it (is the Vault client of the leader running?)", tok.TTL, tok.Period))
+		msg := "the Nomad server's Vault token is not periodic: Nomad's renewals cannot take it past its max TTL, and it dies " + forecast.When(now, end.At) +
+			"; then every new task fails with permission denied"
+		if end.Assumed != "" {
+			msg += " (assuming Vault's default max TTL, 768h: the token auth method's tuning could not be read)"
+		}
+		report(sev, msg)
+	case forecastOK && left < th.Warning:
+		// Periodic, but capped by explicit_max_ttl.
+		sev := rules.Warning
+		if left < th.Error {
+			sev = rules.Error
+		}
+		report(sev, "the Nomad server's Vault token is periodic but has an explicit max TTL: it dies "+forecast.When(now, end.At)+"; then every new task fails with permission denied")
+	case tok.TTL > 0 && time.Duration(tok.TTL)*time.Second < th.Error && time.Duration(tok.Period)*time.Second > 2*time.Duration(tok.TTL)*time.Second:
+		report(rules.Error, fmt.Sprintf("the Nomad server's Vault token has %ds left of its %ds period: the server is not renewing it (is the Vault client of the leader running?)", tok.TTL, tok.Period))
 	}
 }
 
