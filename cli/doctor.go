@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,6 +30,7 @@ type doctorFlags struct {
 	nomadAddr, nomadRegion, nomadNamespace string
 	nomadCACert                            string
 	nomadSkip                              bool
+	regions, namespaces                    []string
 	serverTokenF                           string
 	timeout, deadline                      time.Duration
 	save, from                             string
@@ -82,8 +84,12 @@ error (nothing to check, an unreadable or unwritable file), 3 internal error.`,
 	fs.StringVar(&f.vaultCACert, "vault-cacert", "", "CA certificate `FILE` for Vault (default $VAULT_CACERT)")
 	fs.BoolVar(&f.vaultSkip, "vault-skip-verify", false, "do not verify Vault's TLS certificate")
 	fs.StringVar(&f.nomadAddr, "nomad-addr", "", "Nomad's `URL` (default $NOMAD_ADDR; Nomad is not checked when neither is set)")
-	fs.StringVar(&f.nomadRegion, "nomad-region", "", "Nomad `REGION` (default $NOMAD_REGION)")
-	fs.StringVar(&f.nomadNamespace, "nomad-namespace", "", "Nomad `NAMESPACE` (default $NOMAD_NAMESPACE; * for all)")
+	fs.StringArrayVar(&f.regions, "region", nil, "read only this Nomad `REGION` (repeatable; default: every region of the federation)")
+	fs.StringArrayVar(&f.namespaces, "namespace", nil, "read only the jobs of this Nomad `NAMESPACE` (repeatable; default: every namespace the token may list)")
+	fs.StringVar(&f.nomadRegion, "nomad-region", "", "same as --region")
+	fs.StringVar(&f.nomadNamespace, "nomad-namespace", "", "same as --namespace")
+	_ = fs.MarkHidden("nomad-region")
+	_ = fs.MarkHidden("nomad-namespace")
 	fs.StringVar(&f.nomadCACert, "nomad-cacert", "", "CA certificate `FILE` for Nomad (default $NOMAD_CACERT)")
 	fs.BoolVar(&f.nomadSkip, "nomad-skip-verify", false, "do not verify Nomad's TLS certificate")
 	fs.StringVar(&f.serverTokenF, "nomad-vault-token-file", "", "`FILE` holding the Nomad server's own Vault token (legacy flow), checked with lookup-self and capabilities-self")
@@ -127,7 +133,16 @@ func runDoctor(f *doctorFlags, env Env) int {
 			return usageError(env, fmt.Errorf("--from %s: %w", f.from, err))
 		}
 	} else {
-		o := live.Options{RequestTimeout: f.timeout}
+		o := live.Options{RequestTimeout: f.timeout, Regions: f.regions, Namespaces: f.namespaces}
+		if f.nomadRegion != "" {
+			o.Regions = append(o.Regions, f.nomadRegion)
+		}
+		if f.nomadNamespace != "" {
+			o.Namespaces = append(o.Namespaces, f.nomadNamespace)
+		}
+		if slices.Contains(o.Namespaces, "*") {
+			o.Namespaces = nil
+		}
 		// doctor reads only the agent it talks to: the configs of the
 		// others (clients above all) come from files.
 		var agentWorld *world.World
@@ -163,7 +178,7 @@ func runDoctor(f *doctorFlags, env Env) int {
 
 		conn, err := connection.Read(connection.Flags{
 			VaultAddr: f.vaultAddr, VaultNamespace: f.vaultNamespace, VaultCACert: f.vaultCACert, VaultSkipVerify: f.vaultSkip,
-			NomadAddr: f.nomadAddr, NomadRegion: f.nomadRegion, NomadNamespace: f.nomadNamespace, NomadCACert: f.nomadCACert, NomadSkipVerify: f.nomadSkip,
+			NomadAddr: f.nomadAddr, NomadCACert: f.nomadCACert, NomadSkipVerify: f.nomadSkip,
 		})
 		if err != nil {
 			return usageError(env, err)

@@ -49,6 +49,14 @@ type Options struct {
 	// Namespace, TLSConfig or HttpClient); nil: Nomad is not checked. It
 	// is not modified.
 	Nomad *nomadapi.Config
+	// Regions narrows the Nomad regions read; empty: every region of the
+	// federation (/v1/regions). Each is read through Nomad's address,
+	// whose servers forward what is for another region.
+	Regions []string
+	// Namespaces narrows the Nomad namespaces whose jobs are read; empty:
+	// every namespace the token may list ("*"). Nomad.Namespace is not
+	// looked at.
+	Namespaces []string
 	// ServerToken is the Nomad servers' own Vault token (legacy flow), to
 	// look up and check as Nomad does; may be empty.
 	ServerToken string
@@ -152,7 +160,10 @@ type collector struct {
 	vaultSys *vaultapi.Client // no token, no namespace: sys/health
 	server   *vaultapi.Client // ServerToken, VaultNamespace; nil without one
 	nomad    *nomadapi.Client
-	fetch    *http.Client // JWKS URLs
+	// nomadHC is the read-only HTTP client of nomad, shared with the
+	// clients for other agents.
+	nomadHC *http.Client
+	fetch   *http.Client // JWKS URLs
 	// owned are the HTTP clients Collect made (not the caller's), whose
 	// idle connections it closes when done; set in phase 1.
 	owned []*http.Client
@@ -162,6 +173,12 @@ type collector struct {
 	// createFromRole is the Nomad agents' create_from_role, read in
 	// phase 1 for the server token's capability check.
 	createFromRole string
+
+	// home is the region of the agent doctor talks to, set in phase 1;
+	// multi is set once the regions are listed, before any read for
+	// one: with more than one, reads and problems name their region.
+	home  string
+	multi bool
 
 	mu   sync.Mutex // guards w and live from phase 2 on
 	w    *world.World

@@ -69,6 +69,8 @@ var Reads = []Read{
 	{Side: "vault", Path: "sys/capabilities-self", Token: ServerToken, Areas: []string{world.AreaLegacy}},
 
 	{Side: "nomad", Path: "/v1/agent/self", Token: DoctorToken, Grant: "agent:read", Areas: []string{world.AreaNomad, world.AreaAgentConfig}},
+	// Any agent lists the regions of its federation; no ACL guards it.
+	{Side: "nomad", Path: "/v1/regions", Token: NoToken, Areas: []string{world.AreaNomad}},
 	{Side: "nomad", Path: "/v1/agent/members", Token: DoctorToken, Grant: "node:read", Areas: []string{world.AreaNomad}},
 	{Side: "nomad", Path: "/v1/nodes", Token: DoctorToken, Grant: "node:read", Areas: []string{world.AreaNomad}},
 	{Side: "nomad", Path: "/v1/node/+", Token: DoctorToken, Grant: "node:read", Areas: []string{world.AreaNomad}},

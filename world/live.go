@@ -27,6 +27,8 @@ type Problem struct {
 	Reason string `json:"reason"` // the error, redacted
 	// Fatal is true when the whole side could not be reached.
 	Fatal bool `json:"fatal,omitempty"`
+	// Region is the Nomad region the read was for, when it was for one.
+	Region string `json:"region,omitempty"`
 	// Areas are the report areas that cannot be called ok for want of
 	// this read (snapshots before this field have none: see
 	// live.AreasOf).
@@ -134,10 +136,18 @@ type JWK struct {
 
 // NomadLive is the live Nomad side.
 type NomadLive struct {
-	Addr    string        `json:"addr"`
-	Version string        `json:"version,omitempty"`
-	Members []NomadMember `json:"members,omitempty"`
-	Nodes   []NomadNode   `json:"nodes,omitempty"`
+	Addr    string `json:"addr"`
+	Version string `json:"version,omitempty"`
+	// Region is the region of the agent doctor talks to; "" in
+	// snapshots from before regions were read.
+	Region string `json:"region,omitempty"`
+	// Regions are the regions of the federation that were read.
+	Regions []string `json:"regions,omitempty"`
+	// RegionJWKS is what /.well-known/jwks.json serves for each region
+	// read: each region signs with its own keyring.
+	RegionJWKS map[string]*JWKSFetch `json:"region_jwks,omitempty"`
+	Members    []NomadMember         `json:"members,omitempty"`
+	Nodes      []NomadNode           `json:"nodes,omitempty"`
 	// JWKS is what Nomad's /.well-known/jwks.json serves.
 	JWKS *JWKSFetch `json:"jwks,omitempty"`
 	// FailingAllocs are recent allocations whose tasks show Vault or
@@ -151,6 +161,7 @@ type NomadLive struct {
 // NomadMember is a server.
 type NomadMember struct {
 	Name    string `json:"name"`
+	Region  string `json:"region,omitempty"`
 	Version string `json:"version"`
 	Status  string `json:"status"`
 }
@@ -158,6 +169,7 @@ type NomadMember struct {
 // NomadNode is a client node with its Vault fingerprint.
 type NomadNode struct {
 	ID      string `json:"id"`
+	Region  string `json:"region,omitempty"`
 	Name    string `json:"name"`
 	Version string `json:"version"`
 	Status  string `json:"status"`
@@ -167,8 +179,9 @@ type NomadNode struct {
 
 // NomadAlloc is an allocation with task events worth explaining.
 type NomadAlloc struct {
-	ID    string `json:"id"`
-	JobID string `json:"job_id"`
+	ID     string `json:"id"`
+	Region string `json:"region,omitempty"`
+	JobID  string `json:"job_id"`
 	// ParentJobID is set when the job is a periodic or dispatched child:
 	// its tasks are the parent job's.
 	ParentJobID string       `json:"parent_job_id,omitempty"`
