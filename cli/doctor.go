@@ -32,7 +32,7 @@ type doctorFlags struct {
 	nomadSkip                              bool
 	regions, namespaces                    []string
 	serverTokenF                           string
-	timeout, deadline                      time.Duration
+	timeout, deadline, regionDeadline      time.Duration
 	save, from                             string
 	rf                                     reportFlags
 	agentConfigs                           []string
@@ -95,6 +95,7 @@ error (nothing to check, an unreadable or unwritable file), 3 internal error.`,
 	fs.StringVar(&f.serverTokenF, "nomad-vault-token-file", "", "`FILE` holding the Nomad server's own Vault token (legacy flow), checked with lookup-self and capabilities-self")
 	fs.DurationVar(&f.timeout, "timeout", 5*time.Second, "timeout of each request (a `DURATION` such as 5s; Vault's: default $VAULT_CLIENT_TIMEOUT, else 5s)")
 	fs.DurationVar(&f.deadline, "deadline", 60*time.Second, "deadline of the whole collection (a `DURATION`)")
+	fs.DurationVar(&f.regionDeadline, "region-deadline", 45*time.Second, "deadline of each Nomad region's reads, so one slow region cannot hide the others (a `DURATION`; 0: none)")
 	fs.StringVar(&f.save, "save", "", "write the collected state to `FILE` as a redacted snapshot")
 	fs.StringVar(&f.from, "from", "", "replay the snapshot `FILE` saved with --save instead of contacting clusters")
 	fs.StringArrayVar(&f.agentConfigs, "agent-config", nil, "a Nomad agent config `FILE` (repeatable: servers' and clients'): its vault block is checked, and a server's token is used as the server token")
@@ -133,7 +134,7 @@ func runDoctor(f *doctorFlags, env Env) int {
 			return usageError(env, fmt.Errorf("--from %s: %w", f.from, err))
 		}
 	} else {
-		o := live.Options{RequestTimeout: f.timeout, Regions: f.regions, Namespaces: f.namespaces}
+		o := live.Options{RequestTimeout: f.timeout, RegionDeadline: f.regionDeadline, Regions: f.regions, Namespaces: f.namespaces}
 		if f.nomadRegion != "" {
 			o.Regions = append(o.Regions, f.nomadRegion)
 		}

@@ -106,7 +106,7 @@ func (c *collector) nomadGet(path string, out any) error {
 // nomadGetIn GETs a Nomad endpoint through cl for a region ("": the
 // agent's own) and decodes its JSON into out.
 func (c *collector) nomadGetIn(cl *nomadapi.Client, region, path, namespace string, out any) error {
-	return c.request(c.nomadSide, func(ctx context.Context) error {
+	return c.request(c.regionSide(region), func(ctx context.Context) error {
 		var raw json.RawMessage
 		q := (&nomadapi.QueryOptions{Namespace: namespace, Region: region}).WithContext(ctx)
 		if _, err := cl.Raw().Query(path, &raw, q); err != nil {
@@ -128,7 +128,7 @@ func (c *collector) nomadGetIn(cl *nomadapi.Client, region, path, namespace stri
 // first would scan it once more).
 func (c *collector) nomadGetBody(region, path, namespace string) ([]byte, error) {
 	var body []byte
-	err := c.request(c.nomadSide, func(ctx context.Context) error {
+	err := c.request(c.regionSide(region), func(ctx context.Context) error {
 		q := (&nomadapi.QueryOptions{Namespace: namespace, Region: region}).WithContext(ctx)
 		rc, err := c.nomad.Raw().Response(path, q)
 		if err != nil {
@@ -371,9 +371,50 @@ func (c *collector) inRegion(r, sep string) string {
 	return sep + "region=" + url.QueryEscape(r)
 }
 
-// failIn records a failed read for a region.
+// regionSide is the breaker of a region's reads ("": the agent's own
+// reads, not for a region), made with the region's deadline on first
+// use: a region that stops answering stops only its own reads.
+func (c *collector) regionSide(region string) *breaker {
+	if region == "" || !c.multi {
+		return c.nomadSide // one region: the run's deadline is its own
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if b := c.regionSides[region]; b != nil {
+		return b
+	}
+	b := &breaker{area: "nomad", name: "Nomad region " + region, addr: c.nomadSide.addr, timeout: c.nomadSide.timeout, ctx: c.ctx}
+	if c.o.RegionDeadline > 0 {
+		var cancel context.CancelFunc
+		b.ctx, cancel = context.WithTimeout(c.ctx, c.o.RegionDeadline)
+		c.cancels = append(c.cancels, cancel)
+	}
+	if c.regionSides == nil {
+		c.regionSides = map[string]*breaker{}
+	}
+	c.regionSides[region] = b
+	return b
+}
+
+// failIn records a failed read for a region. Once the region's deadline
+// has passed, one problem says so for all its reads left.
 func (c *collector) failIn(region, what string, err error) {
 	if errors.Is(err, errSkipped) {
+		return
+	}
+	if b := c.regionSide(region); b.ctx != nil && b.ctx.Err() != nil && c.ctx.Err() == nil {
+		c.mu.Lock()
+		reported := c.overdue[region]
+		if c.overdue == nil {
+			c.overdue = map[string]bool{}
+		}
+		c.overdue[region] = true
+		c.mu.Unlock()
+		if !reported {
+			c.record(world.Problem{Area: "nomad", What: "region " + region, Region: region,
+				Reason: fmt.Sprintf("not all read within the region deadline of %s; the rest of region %s was not read", c.o.RegionDeadline, region),
+				Areas:  SideAreas("nomad")})
+		}
 		return
 	}
 	r := reason(err, c.o.RequestTimeout)
@@ -648,7 +689,7 @@ func (c *collector) nomadJobList(region, ns, filter string) ([]jobStub, error) {
 	next := ""
 	for {
 		var page []jobStub
-		err := c.request(c.nomadSide, func(ctx context.Context) error {
+		err := c.request(c.regionSide(region), func(ctx context.Context) error {
 			page = nil
 			q := (&nomadapi.QueryOptions{Namespace: ns, Region: region, PerPage: jobsPerPage, NextToken: next, Filter: filter}).WithContext(ctx)
 			meta, err := c.nomad.Raw().Query("/v1/jobs", &page, q)
