@@ -132,6 +132,12 @@ type JWK struct {
 	Kid string `json:"kid"`
 	Alg string `json:"alg"`
 	Kty string `json:"kty"`
+	// The public key itself (RSA: n and e; OKP: crv and x, base64url),
+	// to compare with the PEM keys of jwt_validation_pubkeys.
+	N   string `json:"n,omitempty"`
+	E   string `json:"e,omitempty"`
+	Crv string `json:"crv,omitempty"`
+	X   string `json:"x,omitempty"`
 }
 
 // NomadLive is the live Nomad side.

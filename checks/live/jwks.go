@@ -1,7 +1,15 @@
 package live
 
 import (
+	"crypto"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
 	"fmt"
+	"math/big"
 	"slices"
 	"sort"
 	"strings"
@@ -84,7 +92,7 @@ var jwksStaleKeysMeta = rules.Meta{
 			"logins fail with `no known key successfully validated the token signature` or `failed to verify id token signature`. " +
 			"Each region of a federation keeps its own keyring, so each region's clients must log in at a mount (their jwt_auth_backend_path) that trusts that region's keys: " +
 			"a mount shared by two regions but trusting one region's JWKS fails every task of the other with `error verifying token signature: failed to verify id token signature`. " +
-			"doctor reads every region's keys through one address (/.well-known/jwks.json?region=R, which any server forwards) and compares each with the mounts that region's clients use.",
+			"doctor reads every region's keys through one address (/.well-known/jwks.json?region=R, which any server forwards) and compares each with the mounts that region's clients use: the keys a jwks_url or oidc_discovery_url serves by key ID, jwt_validation_pubkeys by the key itself.",
 		Example: "Nomad JWKS kids: [a1b2...]; jwks_url kids: [9f8e...]",
 		Fix: "Point jwks_url at this Nomad cluster's /.well-known/jwks.json (through every server), or wait for the rotated key to propagate; `nomad operator root keyring list` shows the active key. " +
 			"In a federation, give each region its own mount whose jwks_url serves that region's keys, and set the region's clients' jwt_auth_backend_path to it.",
@@ -99,8 +107,8 @@ func (jwksStaleKeys) Check(p *rules.Pass) {
 	keys := regionKeys(l.Nomad)
 	users := mountRegions(p.World, keys)
 	for _, c := range p.World.JWTConfigs {
-		got := l.Vault.JWKS[c.Mount]
-		if got == nil || got.Error != "" {
+		t := trustOf(c, l.Vault.JWKS[c.Mount])
+		if t == nil {
 			continue
 		}
 		regions := users[c.Mount]
@@ -123,24 +131,110 @@ func (jwksStaleKeys) Check(p *rules.Pass) {
 			}
 			var missing []string
 			for _, k := range signing.Keys {
-				if !slices.ContainsFunc(got.Keys, func(g world.JWK) bool { return g.Kid == k.Kid }) {
+				if !t.trusts(k) {
 					missing = append(missing, k.Kid)
 				}
 			}
 			if len(missing) == 0 {
 				continue
 			}
-			msg := fmt.Sprintf("%s of auth method %s does not serve Nomad's signing key(s) %s: logins signed with them fail signature checks", got.Source(), c.Mount, strings.Join(missing, ", "))
+			msg := fmt.Sprintf("%s of auth method %s %s Nomad's signing key(s) %s: logins signed with them fail signature checks", t.source, c.Mount, t.lacks, strings.Join(missing, ", "))
 			if len(keys) > 1 {
-				msg = fmt.Sprintf("region %s's clients log tasks in at auth method %s, whose %s does not serve region %s's signing key(s) %s: every task of region %s that uses Vault fails with `error verifying token signature: failed to verify id token signature`",
-					r, c.Mount, got.Source(), r, strings.Join(missing, ", "), r)
+				msg = fmt.Sprintf("region %s's clients log tasks in at auth method %s, whose %s %s region %s's signing key(s) %s: every task of region %s that uses Vault fails with `error verifying token signature: failed to verify id token signature`",
+					r, c.Mount, t.source, t.lacks, r, strings.Join(missing, ", "), r)
 			}
 			f := liveFinding(world.KindJWTAuthConfig, c.Ref.Name, c.Ref.Origin, msg,
-				signing.URL+" kids: "+strings.Join(kids(signing.Keys), ", "),
-				got.Source()+" kids: "+strings.Join(kids(got.Keys), ", "))
+				signing.URL+" kids: "+strings.Join(kids(signing.Keys), ", "), t.evidence)
+			if t.pubkeys {
+				f.Range = c.JWTValidationPubkeys.Range
+			}
 			p.Report(f)
 		}
 	}
+}
+
+// trust is what a JWT auth method verifies signatures with.
+type trust struct {
+	// lacks says the keys are missing: "does not serve" for fetched keys.
+	source, evidence, lacks string
+	pubkeys                 bool
+	trusts                  func(world.JWK) bool
+}
+
+// trustOf is the trust of a config: the keys its jwks_url or
+// oidc_discovery_url served (by kid), or its jwt_validation_pubkeys (by
+// the key itself); nil when neither is known.
+func trustOf(c *world.JWTAuthConfig, got *world.JWKSFetch) *trust {
+	switch {
+	case got != nil && got.Error == "":
+		return &trust{
+			source: got.Source(), evidence: got.Source() + " kids: " + strings.Join(kids(got.Keys), ", "), lacks: "does not serve",
+			trusts: func(k world.JWK) bool {
+				return slices.ContainsFunc(got.Keys, func(g world.JWK) bool { return g.Kid == k.Kid })
+			},
+		}
+	case got == nil && c.JWTValidationPubkeys.Known && len(c.JWTValidationPubkeys.Items) > 0:
+		var pems []crypto.PublicKey
+		for _, it := range c.JWTValidationPubkeys.Items {
+			if !it.Known {
+				return nil // a key nvlint cannot read may be the one
+			}
+			k, err := parsePEMKey(it.V)
+			if err != nil {
+				return nil // Vault refuses such a config; another rule's business
+			}
+			pems = append(pems, k)
+		}
+		return &trust{
+			source: "jwt_validation_pubkeys", evidence: fmt.Sprintf("jwt_validation_pubkeys: %d key(s)", len(pems)), lacks: "do not hold", pubkeys: true,
+			trusts: func(k world.JWK) bool {
+				pub := jwkKey(k)
+				return pub != nil && slices.ContainsFunc(pems, func(p crypto.PublicKey) bool {
+					e, ok := p.(interface{ Equal(crypto.PublicKey) bool })
+					return ok && e.Equal(pub)
+				})
+			},
+		}
+	}
+	return nil
+}
+
+// parsePEMKey reads a PEM public key as Vault's jwt_validation_pubkeys
+// takes it.
+func parsePEMKey(s string) (crypto.PublicKey, error) {
+	b, _ := pem.Decode([]byte(s))
+	if b == nil {
+		return nil, errors.New("no PEM block")
+	}
+	if k, err := x509.ParsePKIXPublicKey(b.Bytes); err == nil {
+		return k, nil
+	}
+	if c, err := x509.ParseCertificate(b.Bytes); err == nil {
+		return c.PublicKey, nil
+	}
+	return x509.ParsePKCS1PublicKey(b.Bytes)
+}
+
+// jwkKey is the public key of a JWK Nomad serves (RSA or Ed25519), nil
+// for another kind or a key without its material.
+func jwkKey(k world.JWK) crypto.PublicKey {
+	dec := base64.RawURLEncoding.DecodeString
+	switch k.Kty {
+	case "RSA":
+		n, err1 := dec(k.N)
+		e, err2 := dec(k.E)
+		if err1 != nil || err2 != nil || len(n) == 0 || len(e) == 0 || len(e) > 4 {
+			return nil
+		}
+		return &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}
+	case "OKP":
+		x, err := dec(k.X)
+		if err != nil || k.Crv != "Ed25519" || len(x) != ed25519.PublicKeySize {
+			return nil
+		}
+		return ed25519.PublicKey(x)
+	}
+	return nil
 }
 
 // regionKeys are the keys each region read signs with. A snapshot from
