@@ -583,9 +583,12 @@ func (c *collector) nomadUpgradeCheck() {
 }
 
 // vaultJobsFilter asks Nomad (go-bexpr, evaluated on the whole job) for
-// the jobs with a vault block in some task: Nomad sets a vault block's
-// change_mode whenever the block is there. Only those are fetched whole.
-const vaultJobsFilter = `any TaskGroups as g { any g.Tasks as t { t.Vault.ChangeMode is not empty } }`
+// the jobs with a vault block in some task: Nomad adds the constraint
+// ${attr.vault.version} (${attr.vault.CLUSTER.version} for another
+// cluster) to every task group with one when the job is registered. The
+// vault block itself cannot be asked for: a task without one has a nil
+// Vault, which fails the whole filter. Only those jobs are fetched whole.
+const vaultJobsFilter = `any TaskGroups as g { any g.Constraints as c { "${attr.vault." in c.LTarget } }`
 
 // jobsPerPage is the page size of job and allocation lists.
 const jobsPerPage = 500
