@@ -1,8 +1,14 @@
 package cli_test
 
 import (
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"math/big"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -97,6 +103,12 @@ func (f *federation) trust(t *testing.T, mount string, n *realserver.Nomad) {
 // run registers job id in region, whose task renders the secret.
 func (f *federation) run(t *testing.T, region, id string) {
 	t.Helper()
+	f.runIn(t, region, "default", id)
+}
+
+// runIn is run in a Nomad namespace.
+func (f *federation) runIn(t *testing.T, region, namespace, id string) {
+	t.Helper()
 	tmpl := `GREETING={{with secret "kv/data/app"}}{{.Data.data.greeting}}{{end}}` + "\n"
 	job := nomadapi.NewServiceJob(id, id, region, 50)
 	job.Datacenters = []string{"*"}
@@ -107,7 +119,8 @@ func (f *federation) run(t *testing.T, region, id string) {
 	task.Templates = []*nomadapi.Template{{EmbeddedTmpl: &tmpl, DestPath: &dest, Envvars: &env}}
 	task.Resources = &nomadapi.Resources{CPU: ptr(50), MemoryMB: ptr(32)}
 	job.AddTaskGroup(nomadapi.NewTaskGroup("app", 1).AddTask(task))
-	_, _, err := f.nc.Jobs().Register(job, &nomadapi.WriteOptions{Region: region})
+	job.Namespace = &namespace
+	_, _, err := f.nc.Jobs().Register(job, &nomadapi.WriteOptions{Region: region, Namespace: namespace})
 	must(t, err)
 }
 
@@ -146,6 +159,9 @@ func TestDoctorFederation(t *testing.T) {
 	f := startFederation(t)
 	f.run(t, "east", "app-east")
 	f.run(t, "west", "app-west")
+	_, err := f.nc.Namespaces().Register(&nomadapi.Namespace{Name: "batch"}, &nomadapi.WriteOptions{Region: "east"})
+	must(t, err)
+	f.runIn(t, "east", "batch", "report")
 	f.waitTask(t, "east", "app-east", "Started: Task started by client")
 	f.waitTask(t, "west", "app-west", "Started: Task started by client")
 
@@ -175,6 +191,16 @@ func TestDoctorFederation(t *testing.T) {
 			if !strings.Contains(string(b), want) {
 				t.Errorf("snapshot lacks %s", want)
 			}
+		}
+		if !strings.Contains(string(b), `"origin":"nomad:/v1/job/report?namespace=batch\u0026region=east"`) {
+			t.Errorf("the job of namespace batch was not read by default")
+		}
+		// --namespace narrows the jobs read.
+		if _, r := doctor(t, f.env, "--namespace", "default", "--save", snap); r.code != 0 {
+			t.Fatalf("doctor --namespace default: exit %d\n%s", r.code, r.stderr)
+		}
+		if b, _ := json.Marshal(readJSON(t, snap)); strings.Contains(string(b), "namespace=batch") || !strings.Contains(string(b), "app-west") {
+			t.Errorf("--namespace default read another namespace's jobs, or not its own")
 		}
 		// --region narrows the run to one region.
 		if _, r := doctor(t, f.env, "--region", "east", "--save", snap); r.code != 0 {
@@ -211,6 +237,53 @@ func TestDoctorFederation(t *testing.T) {
 			!strings.Contains(nv622[0], "error verifying token signature") {
 			t.Errorf("want one NV622 naming west, got %q\n%s", nv622, r.stderr)
 		}
+		// A snapshot replays the federation offline with the same finding.
+		snap := t.TempDir() + "/snap.json"
+		if _, r := doctor(t, f.env, "--save", snap); r.code != 1 {
+			t.Fatalf("doctor --save: exit %d\n%s", r.code, r.stderr)
+		}
+		replay, r := doctor(t, nil, "--from", snap)
+		var again []string
+		for _, x := range replay.Findings {
+			if x.Rule == "NV622" {
+				again = append(again, x.Message)
+			}
+		}
+		if !slices.Equal(again, nv622) {
+			t.Errorf("replayed NV622 %q, live %q\n%s", again, nv622, r.stderr)
+		}
+	})
+
+	t.Run("west's mount trusts east's key as a PEM", func(t *testing.T) {
+		// jwt_validation_pubkeys instead of a jwks_url: the same break,
+		// compared by the keys themselves.
+		_, err := f.vc.Logical().Write("auth/jwt-west/config", map[string]any{
+			"jwt_validation_pubkeys": []string{pemOf(t, f.east)}, "jwt_supported_algs": []string{"RS256", "EdDSA"}, "default_role": "nomad-workloads",
+		})
+		must(t, err)
+		f.run(t, "west", "app-west-4")
+		f.waitTask(t, "west", "app-west-4", "error verifying token signature")
+		rep, r := doctor(t, f.env)
+		var nv622 []string
+		for _, x := range rep.Findings {
+			if x.Rule == "NV622" {
+				nv622 = append(nv622, x.Message)
+			}
+		}
+		if len(nv622) != 1 || !strings.Contains(nv622[0], "auth method jwt-west, whose jwt_validation_pubkeys do not hold region west's signing key(s)") {
+			t.Errorf("want one NV622 naming west's pubkeys, got %q\n%s", nv622, r.stderr)
+		}
+		// West's own key as a PEM works, and doctor agrees.
+		_, err = f.vc.Logical().Write("auth/jwt-west/config", map[string]any{
+			"jwt_validation_pubkeys": []string{pemOf(t, f.west)}, "jwt_supported_algs": []string{"RS256", "EdDSA"}, "default_role": "nomad-workloads",
+		})
+		must(t, err)
+		f.run(t, "west", "app-west-5")
+		f.waitTask(t, "west", "app-west-5", "Started: Task started by client")
+		if rep, _ := doctor(t, f.env); rep.has("NV622") {
+			t.Errorf("west's own key as a PEM: %v", rep.errors())
+		}
+		f.trust(t, "jwt-west", f.west)
 	})
 
 	t.Run("west's clients log in where no method is mounted", func(t *testing.T) {
@@ -231,4 +304,25 @@ func TestDoctorFederation(t *testing.T) {
 			t.Errorf("want one NV632 naming west, got %q\n%s", nv632, r.stderr)
 		}
 	})
+}
+
+// pemOf is the PEM form of the RSA key agent n signs with, as an operator
+// would paste it into jwt_validation_pubkeys.
+func pemOf(t *testing.T, n *realserver.Nomad) string {
+	t.Helper()
+	resp, err := http.Get(n.Addr + "/.well-known/jwks.json")
+	must(t, err)
+	defer resp.Body.Close()
+	var set struct{ Keys []struct{ Kty, N, E string } }
+	must(t, json.NewDecoder(resp.Body).Decode(&set))
+	if len(set.Keys) != 1 || set.Keys[0].Kty != "RSA" {
+		t.Fatalf("keys of %s: %+v", n.Addr, set.Keys)
+	}
+	nb, err := base64.RawURLEncoding.DecodeString(set.Keys[0].N)
+	must(t, err)
+	eb, err := base64.RawURLEncoding.DecodeString(set.Keys[0].E)
+	must(t, err)
+	der, err := x509.MarshalPKIXPublicKey(&rsa.PublicKey{N: new(big.Int).SetBytes(nb), E: int(new(big.Int).SetBytes(eb).Int64())})
+	must(t, err)
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
 }
