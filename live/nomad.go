@@ -828,6 +828,10 @@ func (c *collector) nomadAllocs(region, jobID, parentID, namespace string) {
 		allocs = allocs[:maxAllocsPerJob]
 	}
 	var out []world.NomadAlloc
+	allocRegion := "" // named only in a run over several regions
+	if c.multi {
+		allocRegion = region
+	}
 	for _, a := range allocs {
 		for task, st := range a.TaskStates {
 			if st == nil {
@@ -842,7 +846,7 @@ func (c *collector) nomadAllocs(region, jobID, parentID, namespace string) {
 				events = append(events, world.NomadEvent{Type: e.Type, Message: msg, Time: time.Unix(0, e.Time).UTC()})
 			}
 			if len(events) > 0 {
-				out = append(out, world.NomadAlloc{ID: a.ID, Region: region, JobID: a.JobID, ParentJobID: parentID, Namespace: a.Namespace, TaskGroup: a.TaskGroup, Task: task, Events: events})
+				out = append(out, world.NomadAlloc{ID: a.ID, Region: allocRegion, JobID: a.JobID, ParentJobID: parentID, Namespace: a.Namespace, TaskGroup: a.TaskGroup, Task: task, Events: events})
 			}
 		}
 	}

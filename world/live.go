@@ -206,6 +206,19 @@ func (a NomadAlloc) SpecJobID() string {
 	return a.JobID
 }
 
+// Runs reports whether the allocation runs a task of job j: the job of
+// its spec, in its namespace and its region (when both sides know them).
+// Jobs of one name in two namespaces or regions are two jobs.
+func (a NomadAlloc) Runs(j *Job) bool {
+	if j.Ref.Name != a.SpecJobID() {
+		return false
+	}
+	if a.Namespace != "" && j.NamespaceName() != a.Namespace {
+		return false
+	}
+	return a.Region == "" || !j.Region.IsKnown() || j.RegionName() == a.Region
+}
+
 // NomadEvent is one task event.
 type NomadEvent struct {
 	Type    string    `json:"type"`

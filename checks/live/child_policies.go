@@ -36,7 +36,7 @@ func childPoliciesOf(w *world.World, a world.NomadAlloc) childPolicies {
 	var c childPolicies
 	c.role, c.haveRole = w.LegacyTokenRole()
 	for _, wl := range access.Workloads(w) {
-		if wl.Job.Ref.Name == a.SpecJobID() && wl.Group.Name.V == a.TaskGroup && wl.Task.Name.V == a.Task && wl.Vault.Policies.Known {
+		if a.Runs(wl.Job) && wl.Group.Name.V == a.TaskGroup && wl.Task.Name.V == a.Task && wl.Vault.Policies.Known {
 			c.jobPolicies = wl.Vault.Policies.Strings()
 		}
 	}

@@ -196,13 +196,21 @@ func (failingAllocation) Check(p *rules.Pass) {
 				short = short[:8]
 			}
 			f := liveFinding(world.KindJobspec, a.JobID, "nomad:/v1/allocation/"+a.ID,
-				fmt.Sprintf("allocation %s of job %s: task %s fails (%s): %s", short, a.JobID, a.Task, ev.Type, why),
+				fmt.Sprintf("allocation %s of job %s%s: task %s fails (%s): %s", short, a.JobID, inRegion(a.Region), a.Task, ev.Type, why),
 				append([]string{fmt.Sprintf("task event %s: %s", ev.Type, msg)}, steps...)...)
 			f.Fixes = fixes
 			p.Report(f)
 			break
 		}
 	}
+}
+
+// inRegion names a Nomad region for messages: "" when the run read one.
+func inRegion(r string) string {
+	if r == "" {
+		return ""
+	}
+	return " in region " + r
 }
 
 // secretBlockReading is the task's vault secret block whose read the
@@ -227,7 +235,7 @@ func secretBlockReading(t *world.Task, call templates.Access) *world.Secret {
 // allocTask is the jobspec's task an allocation runs, or nil.
 func allocTask(w *world.World, a world.NomadAlloc) *world.Task {
 	for _, j := range w.Jobs {
-		if j.Ref.Name != a.SpecJobID() {
+		if !a.Runs(j) {
 			continue
 		}
 		for _, g := range j.Groups {
@@ -244,7 +252,7 @@ func allocTask(w *world.World, a world.NomadAlloc) *world.Task {
 // tokenFor resolves the token of an allocation's task.
 func tokenFor(w *world.World, a world.NomadAlloc) (access.Token, bool) {
 	for _, wl := range access.Workloads(w) {
-		if wl.Job.Ref.Name == a.SpecJobID() && wl.Group.Name.V == a.TaskGroup && wl.Task.Name.V == a.Task {
+		if a.Runs(wl.Job) && wl.Group.Name.V == a.TaskGroup && wl.Task.Name.V == a.Task {
 			return access.Resolve(w, wl), true
 		}
 	}
