@@ -88,7 +88,7 @@ func (jwtPathNotMounted) Check(p *rules.Pass) {
 	multi := l.Nomad != nil && len(l.Nomad.Regions) > 1
 	for _, a := range p.World.Agents {
 		who := "clients"
-		if multi {
+		if multi && a.Region.IsKnown() {
 			who = "clients of region " + a.RegionName()
 		}
 		for _, v := range a.Vaults {
