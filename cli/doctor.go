@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,8 +30,9 @@ type doctorFlags struct {
 	nomadAddr, nomadRegion, nomadNamespace string
 	nomadCACert                            string
 	nomadSkip                              bool
+	regions, namespaces                    []string
 	serverTokenF                           string
-	timeout, deadline                      time.Duration
+	timeout, deadline, regionDeadline      time.Duration
 	save, from                             string
 	rf                                     reportFlags
 	agentConfigs                           []string
@@ -90,13 +92,18 @@ error (nothing to check, an unreadable or unwritable file), 3 internal error.`,
 	fs.StringVar(&f.vaultCACert, "vault-cacert", "", "CA certificate `FILE` for Vault (default $VAULT_CACERT)")
 	fs.BoolVar(&f.vaultSkip, "vault-skip-verify", false, "do not verify Vault's TLS certificate")
 	fs.StringVar(&f.nomadAddr, "nomad-addr", "", "Nomad's `URL` (default $NOMAD_ADDR; Nomad is not checked when neither is set)")
-	fs.StringVar(&f.nomadRegion, "nomad-region", "", "Nomad `REGION` (default $NOMAD_REGION)")
-	fs.StringVar(&f.nomadNamespace, "nomad-namespace", "", "Nomad `NAMESPACE` (default $NOMAD_NAMESPACE; * for all)")
+	fs.StringArrayVar(&f.regions, "region", nil, "read only this Nomad `REGION` (repeatable; default: every region of the federation)")
+	fs.StringArrayVar(&f.namespaces, "namespace", nil, "read only the jobs of this Nomad `NAMESPACE` (repeatable; default: every namespace the token may list)")
+	fs.StringVar(&f.nomadRegion, "nomad-region", "", "same as --region")
+	fs.StringVar(&f.nomadNamespace, "nomad-namespace", "", "same as --namespace")
+	_ = fs.MarkHidden("nomad-region")
+	_ = fs.MarkHidden("nomad-namespace")
 	fs.StringVar(&f.nomadCACert, "nomad-cacert", "", "CA certificate `FILE` for Nomad (default $NOMAD_CACERT)")
 	fs.BoolVar(&f.nomadSkip, "nomad-skip-verify", false, "do not verify Nomad's TLS certificate")
 	fs.StringVar(&f.serverTokenF, "nomad-vault-token-file", "", "`FILE` holding the Nomad server's own Vault token (legacy flow), checked with lookup-self and capabilities-self")
 	fs.DurationVar(&f.timeout, "timeout", 5*time.Second, "timeout of each request (a `DURATION` such as 5s; Vault's: default $VAULT_CLIENT_TIMEOUT, else 5s)")
 	fs.DurationVar(&f.deadline, "deadline", 60*time.Second, "deadline of the whole collection (a `DURATION`)")
+	fs.DurationVar(&f.regionDeadline, "region-deadline", 45*time.Second, "deadline of each Nomad region's reads, so one slow region cannot hide the others (a `DURATION`; 0: none)")
 	fs.StringVar(&f.save, "save", "", "write the collected state to `FILE` as a redacted snapshot")
 	fs.StringVar(&f.from, "from", "", "replay the snapshot `FILE` saved with --save instead of contacting clusters")
 	fs.StringArrayVar(&f.agentConfigs, "agent-config", nil, "a Nomad agent config `FILE` (repeatable: servers' and clients'): its vault block is checked, and a server's token is used as the server token")
@@ -226,8 +233,17 @@ type source struct {
 // liveSource reads the flags, the environment and the agent config files
 // into a source; an error is a usage error.
 func liveSource(f *doctorFlags) (*source, error) {
-	src := &source{o: live.Options{RequestTimeout: f.timeout}, deadline: f.deadline}
+	src := &source{o: live.Options{RequestTimeout: f.timeout, RegionDeadline: f.regionDeadline, Regions: f.regions, Namespaces: f.namespaces}, deadline: f.deadline}
 	o := &src.o
+	if f.nomadRegion != "" {
+		o.Regions = append(o.Regions, f.nomadRegion)
+	}
+	if f.nomadNamespace != "" {
+		o.Namespaces = append(o.Namespaces, f.nomadNamespace)
+	}
+	if slices.Contains(o.Namespaces, "*") {
+		o.Namespaces = nil
+	}
 	// doctor reads only the agent it talks to: the configs of the
 	// others (clients above all) come from files.
 	if len(f.agentConfigs) > 0 {
@@ -262,7 +278,7 @@ func liveSource(f *doctorFlags) (*source, error) {
 
 	conn, err := connection.Read(connection.Flags{
 		VaultAddr: f.vaultAddr, VaultNamespace: f.vaultNamespace, VaultCACert: f.vaultCACert, VaultSkipVerify: f.vaultSkip,
-		NomadAddr: f.nomadAddr, NomadRegion: f.nomadRegion, NomadNamespace: f.nomadNamespace, NomadCACert: f.nomadCACert, NomadSkipVerify: f.nomadSkip,
+		NomadAddr: f.nomadAddr, NomadCACert: f.nomadCACert, NomadSkipVerify: f.nomadSkip,
 	})
 	if err != nil {
 		return nil, err

@@ -9,9 +9,12 @@ import (
 )
 
 var (
-	agentRootSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
-		{Type: "vault"}, {Type: "server"}, {Type: "client"},
-	}}
+	agentRootSchema = &hcl.BodySchema{
+		Attributes: []hcl.AttributeSchema{{Name: "region"}},
+		Blocks: []hcl.BlockHeaderSchema{
+			{Type: "vault"}, {Type: "server"}, {Type: "client"},
+		},
+	}
 	enabledSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "enabled"}}}
 	clientSchema  = &hcl.BodySchema{
 		Attributes: []hcl.AttributeSchema{{Name: "enabled"}},
@@ -40,6 +43,7 @@ func loadAgentHCL(f *world.File, body hcl.Body, w *world.World) {
 	root, _, diags := body.PartialContent(agentRootSchema)
 	f.Diags = append(f.Diags, diags...)
 	a := &world.AgentConfig{Meta: world.Meta{File: f, Ref: world.ObjectRef{Kind: world.KindAgentConfig, Name: f.Path}}}
+	a.Region = strAttr(root.Attributes, "region")
 	for _, b := range root.Blocks {
 		switch b.Type {
 		case "server":

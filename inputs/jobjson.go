@@ -71,6 +71,7 @@ func loadJobJSON(f *world.File, top hcl.Attributes, w *world.World) {
 	job.Range = job.ID.Range
 	job.Ref = world.ObjectRef{Kind: world.KindJobspec, Name: job.ID.V}
 	job.Namespace = strAttr(top, "Namespace")
+	job.Region = strAttr(top, "Region")
 	job.Type = strAttr(top, "Type")
 	job.ParentID = strAttr(top, "ParentID")
 	if p, ok := objectAttrs(attrExpr(top, "Periodic")); ok && len(p) > 0 {
@@ -169,6 +170,7 @@ type apiJob struct {
 	ID        json.RawMessage `json:",omitempty"`
 	Name      json.RawMessage `json:",omitempty"`
 	Namespace json.RawMessage `json:",omitempty"`
+	Region    json.RawMessage `json:",omitempty"`
 	Type      json.RawMessage `json:",omitempty"`
 	ParentID  json.RawMessage `json:",omitempty"`
 	Periodic  *struct {

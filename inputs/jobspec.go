@@ -20,7 +20,7 @@ import (
 var (
 	jobspecRootSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "job", LabelNames: []string{"name"}}}}
 	jobSchema         = &hcl.BodySchema{
-		Attributes: []hcl.AttributeSchema{{Name: "namespace"}, {Name: "type"}, {Name: "id"}},
+		Attributes: []hcl.AttributeSchema{{Name: "namespace"}, {Name: "type"}, {Name: "id"}, {Name: "region"}},
 		Blocks: []hcl.BlockHeaderSchema{
 			{Type: "group", LabelNames: []string{"name"}},
 			{Type: "vault"}, {Type: "periodic"}, {Type: "parameterized"},
@@ -74,6 +74,7 @@ func loadJobspecHCL(f *world.File, body hcl.Body, w *world.World) {
 			job.Ref.Name = id.V
 		}
 		job.Namespace = strAttr(content.Attributes, "namespace")
+		job.Region = strAttr(content.Attributes, "region")
 		job.Type = strAttr(content.Attributes, "type")
 		groups := map[string]hcl.Range{}
 		var jobSecrets []*world.Secret

@@ -34,7 +34,7 @@ const (
 type attrTypes map[string]valueType
 
 var (
-	jobTypes      = attrTypes{"namespace": tString, "type": tString, "id": tString}
+	jobTypes      = attrTypes{"namespace": tString, "type": tString, "id": tString, "region": tString}
 	vaultTypes    = attrTypes{"policies": tListStrict, "role": tString, "cluster": tString, "namespace": tString, "change_mode": tString, "allow_token_expiration": tBoolStrict}
 	identityTypes = attrTypes{"name": tString, "aud": tListStrict, "ttl": tString}
 	secretTypes   = attrTypes{"provider": tString, "path": tString, "engine": tString}

@@ -503,7 +503,7 @@ func TestJWKSFetch(t *testing.T) {
 		switch {
 		case f == nil:
 			t.Errorf("%s: not fetched", mount)
-		case errWant == "" && (f.Error != "" || len(f.Keys) != 1 || f.Keys[0] != (world.JWK{Kid: "k1", Alg: "RS256", Kty: "RSA"})):
+		case errWant == "" && (f.Error != "" || len(f.Keys) != 1 || f.Keys[0] != (world.JWK{Kid: "k1", Alg: "RS256", Kty: "RSA", N: "..."})):
 			t.Errorf("%s: %+v", mount, f)
 		case errWant != "" && !strings.Contains(f.Error, errWant):
 			t.Errorf("%s: error %q, want it to contain %q", mount, f.Error, errWant)
@@ -518,5 +518,120 @@ func TestJWKSFetch(t *testing.T) {
 	}
 	if accessors["jwt-a"] != "auth_jwt_a" || accessors["oidc"] != "auth_oidc_c" || accessors["jwt-d"] != "" || len(accessors) != 5 {
 		t.Errorf("jwt configs: %v", accessors)
+	}
+}
+
+// flaky answers status the first n times, then hands over to h.
+func flaky(n, code int, h http.HandlerFunc) http.HandlerFunc {
+	var mu sync.Mutex
+	return func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		n--
+		shed := n >= 0
+		mu.Unlock()
+		if shed {
+			w.Header().Set("Retry-After", "1")
+			status(code, `{"errors":["slow down"]}`)(w, r)
+			return
+		}
+		h(w, r)
+	}
+}
+
+// TestBackOff: a server that sheds load (429) or is briefly unavailable
+// (503) is asked again after a pause, within the request's timeout; one
+// that keeps refusing becomes a problem when the timeout is spent. A
+// real server cannot be made to answer 429 or 503 on demand.
+func TestBackOff(t *testing.T) {
+	v, n := fakeVault(), fakeNomad()
+	v.routes["GET /v1/sys/policies/acl/good"] = flaky(2, http.StatusTooManyRequests, v.routes["GET /v1/sys/policies/acl/good"])
+	v.routes["LIST /v1/auth/jwt-nomad/role"] = flaky(1, http.StatusServiceUnavailable, v.routes["LIST /v1/auth/jwt-nomad/role"])
+	n.routes["GET /v1/agent/members"] = flaky(2, http.StatusTooManyRequests, jsonBody(map[string]any{"Members": []any{map[string]any{"Name": "s1.global", "Status": "alive"}}}))
+	n.routes["GET /v1/nodes"] = status(http.StatusServiceUnavailable, "overloaded")
+	vs, ns := httptest.NewServer(v), httptest.NewServer(n)
+	defer vs.Close()
+	defer ns.Close()
+	o := options(vs.URL, ns.URL)
+	o.RequestTimeout = 2 * time.Second
+	w := collectWithin(t, o, 5*time.Second)
+
+	if w.Policy("good") == nil || w.JWTRole("r1") == nil || len(w.Live.Nomad.Members) != 1 {
+		t.Errorf("reads answered after a 429 or 503 are missing: policies %v, role %v, members %v", names(w), w.JWTRole("r1"), w.Live.Nomad.Members)
+	}
+	var nodes *world.Problem
+	for i, p := range w.Live.Problems {
+		switch p.What {
+		case "sys/policies/acl/good", "auth/jwt-nomad/role", "/v1/agent/members":
+			t.Errorf("a read answered on a retry is a problem: %+v", p)
+		case "/v1/nodes":
+			nodes = &w.Live.Problems[i]
+		}
+	}
+	if nodes == nil || !strings.Contains(nodes.Reason, "503") {
+		t.Errorf("a server that keeps answering 503 is not a problem: %+v", w.Live.Problems)
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	tries := 0
+	for _, r := range n.seen {
+		if r == "GET /v1/nodes" {
+			tries++
+		}
+	}
+	// 100, 200, 400 and 800 ms of waiting fit in the 2 s timeout; the
+	// next wait does not.
+	if tries < 3 || tries > 6 {
+		t.Errorf("GET /v1/nodes sent %d times, want a few retries bounded by the timeout", tries)
+	}
+}
+
+// TestRegionDeadline: a region whose servers hang is cut off at its own
+// deadline, with one problem naming it, and the other region is read in
+// full. Hanging one region of a real federation on demand is not
+// possible.
+func TestRegionDeadline(t *testing.T) {
+	n := fakeNomad()
+	hang := func(next http.HandlerFunc) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Query().Get("region") == "west" {
+				<-r.Context().Done()
+				return
+			}
+			next(w, r)
+		}
+	}
+	n.routes["GET /v1/regions"] = jsonBody([]string{"east", "west"})
+	n.routes["GET /v1/agent/members"] = jsonBody(map[string]any{"Members": []any{}})
+	n.routes["GET /v1/nodes"] = hang(jsonBody([]any{}))
+	n.routes["GET /.well-known/jwks.json"] = hang(n.routes["GET /.well-known/jwks.json"])
+	n.routes["GET /v1/jobs"] = hang(jsonBody([]any{map[string]any{"ID": "a", "Namespace": "default"}}))
+	n.routes["GET /v1/job/a/allocations"] = jsonBody([]any{})
+	n.routes["GET /v1/job/a"] = jsonBody(map[string]any{"ID": "a", "Namespace": "default", "Region": "east",
+		"TaskGroups": []any{map[string]any{"Name": "g", "Tasks": []any{map[string]any{"Name": "t", "Vault": map[string]any{"ChangeMode": "restart"}}}}}})
+	ns := httptest.NewServer(n)
+	defer ns.Close()
+	o := options("", ns.URL)
+	o.Vault = nil
+	o.RequestTimeout = 5 * time.Second
+	o.RegionDeadline = 300 * time.Millisecond
+	w := collectWithin(t, o, 2*time.Second)
+
+	if len(w.Jobs) != 1 || w.Jobs[0].RegionName() != "east" {
+		t.Errorf("east's job was not read: %v", w.Jobs)
+	}
+	if j := w.Live.Nomad.RegionJWKS["east"]; j == nil || len(j.Keys) != 1 {
+		t.Errorf("east's keys: %+v", w.Live.Nomad.RegionJWKS)
+	}
+	var west []world.Problem
+	for _, p := range w.Live.Problems {
+		if p.Region == "west" {
+			west = append(west, p)
+		}
+		if p.Region == "east" {
+			t.Errorf("a problem names east: %+v", p)
+		}
+	}
+	if len(west) != 1 || !strings.Contains(west[0].Reason, "not all read within the region deadline of 300ms") {
+		t.Errorf("want one problem naming west's deadline, got %+v", west)
 	}
 }

@@ -49,6 +49,14 @@ type Options struct {
 	// Namespace, TLSConfig or HttpClient); nil: Nomad is not checked. It
 	// is not modified.
 	Nomad *nomadapi.Config
+	// Regions narrows the Nomad regions read; empty: every region of the
+	// federation (/v1/regions). Each is read through Nomad's address,
+	// whose servers forward what is for another region.
+	Regions []string
+	// Namespaces narrows the Nomad namespaces whose jobs are read; empty:
+	// every namespace the token may list ("*"). Nomad.Namespace is not
+	// looked at.
+	Namespaces []string
 	// ServerToken is the Nomad servers' own Vault token (legacy flow), to
 	// look up and check as Nomad does; may be empty.
 	ServerToken string
@@ -60,6 +68,10 @@ type Options struct {
 	JWTMounts []string
 	// RequestTimeout bounds each request (default 5s).
 	RequestTimeout time.Duration
+	// RegionDeadline bounds the reads of each Nomad region, so one slow
+	// region cannot use up the whole run's time (0: no bound but the
+	// run's).
+	RegionDeadline time.Duration
 	// VaultRequestTimeout bounds each Vault request instead, when set
 	// (VAULT_CLIENT_TIMEOUT).
 	VaultRequestTimeout time.Duration
@@ -129,6 +141,9 @@ func Collect(ctx context.Context, o Options) (*world.World, *redact.Secrets) {
 	}
 	c.wg.Wait()
 
+	for _, cancel := range c.cancels {
+		cancel()
+	}
 	c.finish()
 	// The connections of the clients Collect made are of no further use:
 	// a caller collecting again would otherwise pile them up (Nomad
@@ -152,7 +167,10 @@ type collector struct {
 	vaultSys *vaultapi.Client // no token, no namespace: sys/health
 	server   *vaultapi.Client // ServerToken, VaultNamespace; nil without one
 	nomad    *nomadapi.Client
-	fetch    *http.Client // JWKS URLs
+	// nomadHC is the read-only HTTP client of nomad, shared with the
+	// clients for other agents.
+	nomadHC *http.Client
+	fetch   *http.Client // JWKS URLs
 	// owned are the HTTP clients Collect made (not the caller's), whose
 	// idle connections it closes when done; set in phase 1.
 	owned []*http.Client
@@ -162,6 +180,19 @@ type collector struct {
 	// createFromRole is the Nomad agents' create_from_role, read in
 	// phase 1 for the server token's capability check.
 	createFromRole string
+
+	// regionSides are the breakers of the Nomad regions, each with the
+	// region's deadline; cancels release their contexts. Guarded by mu.
+	regionSides map[string]*breaker
+	cancels     []context.CancelFunc
+	// overdue are the regions whose deadline was reported. Guarded by mu.
+	overdue map[string]bool
+
+	// home is the region of the agent doctor talks to, set in phase 1;
+	// multi is set once the regions are listed, before any read for
+	// one: with more than one, reads and problems name their region.
+	home  string
+	multi bool
 
 	mu   sync.Mutex // guards w and live from phase 2 on
 	w    *world.World
@@ -210,23 +241,49 @@ func (c *collector) request(side *breaker, f func(ctx context.Context) error) er
 	if side.open() {
 		return errSkipped
 	}
+	parent := c.ctx
+	if side != nil && side.ctx != nil {
+		parent = side.ctx // a region's deadline
+	}
 	select {
 	case c.sem <- struct{}{}:
-	case <-c.ctx.Done():
-		return c.ctx.Err()
+	case <-parent.Done():
+		return parent.Err()
 	}
 	defer func() { <-c.sem }()
 	if side.open() { // tripped while this request waited for a slot
 		return errSkipped
 	}
-	ctx, cancel := context.WithTimeout(c.ctx, c.timeout(side))
+	ctx, cancel := context.WithTimeout(parent, c.timeout(side))
 	defer cancel()
 	err := f(ctx)
-	if timeouts, tripped := side.record(err, c.ctx); tripped {
+	// A server that sheds load (429) or is briefly unavailable (503)
+	// asks to be asked later: back off and try again within the
+	// request's own timeout, holding the slot so the pool slows down.
+	for delay := backoffStart; err != nil && retryable(statusOf(err)); delay *= 2 {
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return err
+		}
+		err = f(ctx)
+	}
+	if timeouts, tripped := side.record(err, parent); tripped {
 		c.problem(side.area, side.addr, fmt.Sprintf("%s stopped answering: %d requests got no answer within %s; the rest of it was not read",
 			side.name, timeouts, side.timeout))
 	}
 	return err
+}
+
+// backoffStart is the first wait before asking again a server that
+// answered 429 or 503; each retry waits twice as long, until the
+// request's timeout.
+const backoffStart = 100 * time.Millisecond
+
+// retryable reports whether an HTTP status asks the client to come back
+// later.
+func retryable(status int) bool {
+	return status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable
 }
 
 // timeout is the request timeout of a side (nil: URLs outside the
@@ -251,6 +308,8 @@ const tripAfter = 3
 type breaker struct {
 	area, name, addr string
 	timeout          time.Duration
+	// ctx, when set, bounds the side's reads (a region's deadline).
+	ctx context.Context
 
 	mu                  sync.Mutex
 	timeouts, successes int

@@ -77,6 +77,8 @@ var Reads = []Read{
 	{Side: "vault", Path: "sys/capabilities-self", Token: ServerToken, Areas: []string{world.AreaLegacy}},
 
 	{Side: "nomad", Path: "/v1/agent/self", Token: DoctorToken, Grant: "agent:read", Areas: []string{world.AreaNomad, world.AreaAgentConfig}},
+	// Any agent lists the regions of its federation; no ACL guards it.
+	{Side: "nomad", Path: "/v1/regions", Token: NoToken, Areas: []string{world.AreaNomad}},
 	{Side: "nomad", Path: "/v1/agent/members", Token: DoctorToken, Grant: "node:read", Areas: []string{world.AreaNomad}},
 	{Side: "nomad", Path: "/v1/nodes", Token: DoctorToken, Grant: "node:read", Areas: []string{world.AreaNomad}},
 	{Side: "nomad", Path: "/v1/node/+", Token: DoctorToken, Grant: "node:read", Areas: []string{world.AreaNomad}},
@@ -84,6 +86,9 @@ var Reads = []Read{
 	{Side: "nomad", Path: "/v1/jobs", Token: DoctorToken, Grant: "namespace:list-jobs", Areas: []string{world.AreaJobs}},
 	{Side: "nomad", Path: "/v1/job/+", Token: DoctorToken, Grant: "namespace:read-job", Areas: []string{world.AreaJobs}},
 	{Side: "nomad", Path: "/v1/job/+/allocations", Token: DoctorToken, Grant: "namespace:read-job", Areas: []string{world.AreaJobs}},
+	// Running allocations, one listing for all jobs: when each task logged
+	// in, for the forecasts of its token's end (NV624).
+	{Side: "nomad", Path: "/v1/allocations", Token: DoctorToken, Grant: "namespace:read-job", Areas: []string{world.AreaJobs}},
 	{Side: "nomad", Path: upgradeCheckPath, Token: DoctorToken, Grant: "operator:read", Areas: []string{world.AreaLegacy}},
 }
 

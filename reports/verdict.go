@@ -170,6 +170,9 @@ func unreadDetail(ps []world.Problem) string {
 	default:
 		s = p.What + ": " + p.Reason
 	}
+	if p.Region != "" {
+		s = "region " + p.Region + ": " + s
+	}
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > maxDetail {
 		s = s[:maxDetail] + "..."
@@ -208,6 +211,9 @@ func areaDetail(w *world.World, area string) string {
 		}
 	case "Nomad":
 		if l != nil && l.Nomad != nil {
+			if len(l.Nomad.Regions) > 1 {
+				return fmt.Sprintf("Nomad %s at %s, regions %s, %d client(s)", l.Nomad.Version, l.Nomad.Addr, strings.Join(l.Nomad.Regions, ", "), len(l.Nomad.Nodes))
+			}
 			return fmt.Sprintf("Nomad %s at %s, %d client(s)", l.Nomad.Version, l.Nomad.Addr, len(l.Nomad.Nodes))
 		}
 	case "Legacy token flow":

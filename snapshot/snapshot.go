@@ -42,6 +42,7 @@ type Object struct {
 type Agent struct {
 	Name   string       `json:"name"`
 	Origin string       `json:"origin"`
+	Region string       `json:"region,omitempty"`
 	Server bool         `json:"server,omitempty"`
 	Client bool         `json:"client,omitempty"`
 	Vaults []AgentVault `json:"vaults"`
@@ -98,7 +99,7 @@ func From(w *world.World) (*Snapshot, error) {
 		s.Objects = append(s.Objects, Object{Kind: world.KindJobspec, Name: j.Ref.Name, Origin: j.Ref.Origin, Data: raw(j.Raw)})
 	}
 	for _, a := range w.Agents {
-		ag := Agent{Name: a.Ref.Name, Origin: a.Ref.Origin, Server: a.Server.V, Client: a.Client.V}
+		ag := Agent{Name: a.Ref.Name, Origin: a.Ref.Origin, Region: a.Region.V, Server: a.Server.V, Client: a.Client.V}
 		for _, v := range a.Vaults {
 			av := AgentVault{
 				Name: v.ClusterName(), Enabled: v.Enabled.V, Address: v.Address.V, CreateFromRole: v.CreateFromRole.V,
@@ -203,6 +204,7 @@ func (a Agent) config() *world.AgentConfig {
 	known := func(s string) world.Str { return world.Str{V: s, Set: s != "", Known: true} }
 	cfg := &world.AgentConfig{
 		Meta:   world.Meta{Ref: world.ObjectRef{Kind: world.KindAgentConfig, Name: a.Name, Origin: a.Origin}},
+		Region: known(a.Region),
 		Server: world.Bool{V: a.Server, Set: true, Known: true},
 		Client: world.Bool{V: a.Client, Set: true, Known: true},
 	}

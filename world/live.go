@@ -27,6 +27,8 @@ type Problem struct {
 	Reason string `json:"reason"` // the error, redacted
 	// Fatal is true when the whole side could not be reached.
 	Fatal bool `json:"fatal,omitempty"`
+	// Region is the Nomad region the read was for, when it was for one.
+	Region string `json:"region,omitempty"`
 	// Areas are the report areas that cannot be called ok for want of
 	// this read (snapshots before this field have none: see
 	// live.AreasOf).
@@ -155,16 +157,28 @@ type JWK struct {
 	Kid string `json:"kid"`
 	Alg string `json:"alg"`
 	Kty string `json:"kty"`
+	// The public key itself (RSA: n and e; OKP: crv and x, base64url),
+	// to compare with the PEM keys of jwt_validation_pubkeys.
+	N   string `json:"n,omitempty"`
+	E   string `json:"e,omitempty"`
+	Crv string `json:"crv,omitempty"`
+	X   string `json:"x,omitempty"`
 }
 
 // NomadLive is the live Nomad side.
 type NomadLive struct {
 	Addr    string `json:"addr"`
 	Version string `json:"version,omitempty"`
-	// Region is the region of the agent doctor talks to.
-	Region  string        `json:"region,omitempty"`
-	Members []NomadMember `json:"members,omitempty"`
-	Nodes   []NomadNode   `json:"nodes,omitempty"`
+	// Region is the region of the agent doctor talks to; "" in
+	// snapshots from before regions were read.
+	Region string `json:"region,omitempty"`
+	// Regions are the regions of the federation that were read.
+	Regions []string `json:"regions,omitempty"`
+	// RegionJWKS is what /.well-known/jwks.json serves for each region
+	// read: each region signs with its own keyring.
+	RegionJWKS map[string]*JWKSFetch `json:"region_jwks,omitempty"`
+	Members    []NomadMember         `json:"members,omitempty"`
+	Nodes      []NomadNode           `json:"nodes,omitempty"`
 	// JWKS is what Nomad's /.well-known/jwks.json serves.
 	JWKS *JWKSFetch `json:"jwks,omitempty"`
 	// RunningTasks are the running tasks of recent allocations of jobs
@@ -182,6 +196,7 @@ type NomadLive struct {
 // NomadMember is a server.
 type NomadMember struct {
 	Name    string `json:"name"`
+	Region  string `json:"region,omitempty"`
 	Version string `json:"version"`
 	Status  string `json:"status"`
 }
@@ -189,6 +204,7 @@ type NomadMember struct {
 // NomadNode is a client node with its Vault fingerprint.
 type NomadNode struct {
 	ID      string `json:"id"`
+	Region  string `json:"region,omitempty"`
 	Name    string `json:"name"`
 	Version string `json:"version"`
 	Status  string `json:"status"`
@@ -198,8 +214,9 @@ type NomadNode struct {
 
 // NomadAlloc is an allocation with task events worth explaining.
 type NomadAlloc struct {
-	ID    string `json:"id"`
-	JobID string `json:"job_id"`
+	ID     string `json:"id"`
+	Region string `json:"region,omitempty"`
+	JobID  string `json:"job_id"`
 	// ParentJobID is set when the job is a periodic or dispatched child:
 	// its tasks are the parent job's.
 	ParentJobID string       `json:"parent_job_id,omitempty"`
@@ -218,10 +235,17 @@ func (a NomadAlloc) SpecJobID() string {
 	return a.JobID
 }
 
-// Runs reports whether the allocation runs job j's spec: jobs of
-// different namespaces may share an ID.
+// Runs reports whether the allocation runs a task of job j: the job of
+// its spec, in its namespace and its region (when both sides know them).
+// Jobs of one name in two namespaces or regions are two jobs.
 func (a NomadAlloc) Runs(j *Job) bool {
-	return j.Ref.Name == a.SpecJobID() && (a.Namespace == "" || j.NamespaceName() == a.Namespace)
+	if j.Ref.Name != a.SpecJobID() {
+		return false
+	}
+	if a.Namespace != "" && j.NamespaceName() != a.Namespace {
+		return false
+	}
+	return a.Region == "" || !j.Region.IsKnown() || j.RegionName() == a.Region
 }
 
 // NomadTask is one running task of an allocation.

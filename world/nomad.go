@@ -17,7 +17,10 @@ type Job struct {
 	Meta
 	ID        Str // the job's name label, or its ID in JSON
 	Namespace Str // "default" when unset
-	Type      Str
+	// Region is the Nomad region the job runs in: its region attribute,
+	// or the region a live job was read from.
+	Region Str
+	Type   Str
 	// ParentID is set for dispatched and periodic children.
 	ParentID      Str
 	Periodic      bool
@@ -251,6 +254,9 @@ func (j *Job) NamespaceName() string {
 // AgentConfig is a Nomad agent configuration (file or agent/self).
 type AgentConfig struct {
 	Meta
+	// Region is the agent's region (Nomad's default is "global"): its
+	// clients log in with the region's workload identities.
+	Region Str
 	Server Bool // server { enabled }
 	Client Bool // client { enabled }
 	Vaults []*VaultConfig
@@ -314,6 +320,31 @@ type DefaultIdentity struct {
 	// placeholders as written.
 	ExtraClaims Map
 	Attrs       []Attr
+}
+
+// RegionName returns the agent's region, "global" when unset.
+func (a *AgentConfig) RegionName() string {
+	if a.Region.IsKnown() && a.Region.V != "" {
+		return a.Region.V
+	}
+	return "global"
+}
+
+// RegionName returns the job's region, "global" when unset.
+func (j *Job) RegionName() string {
+	if j.Region.IsKnown() && j.Region.V != "" {
+		return j.Region.V
+	}
+	return "global"
+}
+
+// AuthPath is the auth mount the agent's clients log tasks in at, for
+// this vault block: jwt_auth_backend_path, else Nomad's default.
+func (v *VaultConfig) AuthPath() string {
+	if v.JWTAuthBackendPath.IsKnown() && v.JWTAuthBackendPath.V != "" {
+		return v.JWTAuthBackendPath.V
+	}
+	return "jwt-nomad"
 }
 
 // DefaultVault returns the agent's vault block for cluster "default".

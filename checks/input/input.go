@@ -123,7 +123,8 @@ var duplicateObjectMeta = rules.Meta{
 		Why: "The files of one setup (all the files of a run, unless .nvlint.hcl declares setups) are checked together: rules join jobs to roles and roles to policies by name. Two definitions of a policy or role " +
 			"(often two environments linted together) make those joins ambiguous, and Vault itself keeps only the last one written. " +
 			"Vault keeps objects per namespace: objects of one name in different Vault namespaces (a Terraform resource's namespace argument, relative to its provider's namespace) " +
-			"are different objects, and a task's role and policies are looked up in the namespace it logs in to (its vault block's namespace, else the agents').",
+			"are different objects, and a task's role and policies are looked up in the namespace it logs in to (its vault block's namespace, else the agents'). " +
+			"JWT roles live on their auth mount: a role of one name on two mounts (one per Nomad region, say) is two roles.",
 		Example: "nvlint lint prod/ staging/   # both define token role nomad-cluster",
 		Fix:     "Make each environment a setup of its own (setup \"prod\" { paths = [\"prod\"] } in .nvlint.hcl, or nvlint lint --setup-per-dir DIR), lint each in its own run, or remove the stale copy; --name renames an object whose file name misleads.",
 	},
@@ -131,28 +132,30 @@ var duplicateObjectMeta = rules.Meta{
 
 func (duplicateObject) Check(p *rules.Pass) {
 	type obj struct {
-		ref world.ObjectRef
-		m   *world.Meta
+		ref   world.ObjectRef
+		m     *world.Meta
+		mount string
 	}
 	var all []obj
 	w := p.World
 	for _, o := range w.Policies {
-		all = append(all, obj{o.Ref, &o.Meta})
+		all = append(all, obj{o.Ref, &o.Meta, ""})
 	}
 	for _, o := range w.TokenRoles {
-		all = append(all, obj{o.Ref, &o.Meta})
+		all = append(all, obj{o.Ref, &o.Meta, ""})
 	}
 	for _, o := range w.JWTRoles {
-		all = append(all, obj{o.Ref, &o.Meta})
+		all = append(all, obj{o.Ref, &o.Meta, o.Mount})
 	}
 	for _, o := range w.JWTConfigs {
-		all = append(all, obj{o.Ref, &o.Meta})
+		all = append(all, obj{o.Ref, &o.Meta, o.Mount})
 	}
-	// Vault keeps objects per namespace: two of one name in different
-	// namespaces are two objects.
+	// Vault keeps objects per namespace and JWT roles per auth mount:
+	// two of one name in different namespaces or on different mounts
+	// are two objects.
 	type key struct {
-		kind     world.Kind
-		name, ns string
+		kind            world.Kind
+		name, ns, mount string
 	}
 	first := map[key]*world.Meta{}
 	for _, o := range all {
@@ -160,14 +163,14 @@ func (duplicateObject) Check(p *rules.Pass) {
 			p.CannotDecide("%s %s: its Vault namespace is not a value nvlint can know", o.ref.Kind, o.ref.Name)
 			continue
 		}
-		k := key{o.ref.Kind, o.ref.Name, strings.Trim(o.m.Namespace.V, "/")}
+		k := key{o.ref.Kind, o.ref.Name, strings.Trim(o.m.Namespace.V, "/"), strings.Trim(o.mount, "/")}
 		prev, seen := first[k]
 		if !seen {
 			first[k] = o.m
 			continue
 		}
 		f := rules.Finding{
-			Message: fmt.Sprintf("%s %s is defined again%s; nvlint checks the files of a setup together: make each environment a setup (setup blocks in .nvlint.hcl, or --setup-per-dir)", strings.ReplaceAll(string(o.ref.Kind), "-", " "), o.ref.Name, inNS(k.ns)),
+			Message: fmt.Sprintf("%s %s is defined again%s%s; nvlint checks the files of a setup together: make each environment a setup (setup blocks in .nvlint.hcl, or --setup-per-dir)", strings.ReplaceAll(string(o.ref.Kind), "-", " "), o.ref.Name, onMount(k.mount), inNS(k.ns)),
 			Range:   o.m.Range,
 			Object:  o.ref,
 		}
@@ -176,6 +179,14 @@ func (duplicateObject) Check(p *rules.Pass) {
 		}
 		p.Report(f)
 	}
+}
+
+// onMount names an auth mount for messages: "" when not known.
+func onMount(m string) string {
+	if m == "" {
+		return ""
+	}
+	return " on auth mount " + m
 }
 
 // inNS names a Vault namespace for messages: "" for the root namespace.

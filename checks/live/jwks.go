@@ -1,7 +1,15 @@
 package live
 
 import (
+	"crypto"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
 	"fmt"
+	"math/big"
 	"slices"
 	"sort"
 	"strings"
@@ -81,37 +89,195 @@ var jwksStaleKeysMeta = rules.Meta{
 	Needs: []world.Kind{world.KindJWTAuthConfig},
 	Doc: rules.Doc{
 		Why: "After a Nomad keyring rotation, or when jwks_url points at another cluster, identities are signed with a key the JWKS behind jwks_url does not serve: " +
-			"logins fail with `no known key successfully validated the token signature` or `failed to verify id token signature`.",
+			"logins fail with `no known key successfully validated the token signature` or `failed to verify id token signature`. " +
+			"Each region of a federation keeps its own keyring, so each region's clients must log in at a mount (their jwt_auth_backend_path) that trusts that region's keys: " +
+			"a mount shared by two regions but trusting one region's JWKS fails every task of the other with `error verifying token signature: failed to verify id token signature`. " +
+			"doctor reads every region's keys through one address (/.well-known/jwks.json?region=R, which any server forwards) and compares each with the mounts that region's clients use: the keys a jwks_url or oidc_discovery_url serves by key ID, jwt_validation_pubkeys by the key itself.",
 		Example: "Nomad JWKS kids: [a1b2...]; jwks_url kids: [9f8e...]",
-		Fix:     "Point jwks_url at this Nomad cluster's /.well-known/jwks.json (through every server), or wait for the rotated key to propagate; `nomad operator root keyring list` shows the active key.",
+		Fix: "Point jwks_url at this Nomad cluster's /.well-known/jwks.json (through every server), or wait for the rotated key to propagate; `nomad operator root keyring list` shows the active key. " +
+			"In a federation, give each region its own mount whose jwks_url serves that region's keys, and set the region's clients' jwt_auth_backend_path to it.",
 	},
 }
 
 func (jwksStaleKeys) Check(p *rules.Pass) {
 	l := p.World.Live
-	if l == nil || l.Vault == nil || l.Nomad == nil || l.Nomad.JWKS == nil || len(l.Nomad.JWKS.Keys) == 0 {
+	if l == nil || l.Vault == nil || l.Nomad == nil {
 		return
 	}
+	keys := regionKeys(l.Nomad)
+	users := mountRegions(p.World, keys)
 	for _, c := range p.World.JWTConfigs {
-		got := l.Vault.JWKS[c.Mount]
-		if got == nil || got.Error != "" {
+		t := trustOf(c, l.Vault.JWKS[c.Mount])
+		if t == nil {
 			continue
 		}
-		var missing []string
-		for _, k := range l.Nomad.JWKS.Keys {
-			if !slices.ContainsFunc(got.Keys, func(g world.JWK) bool { return g.Kid == k.Kid }) {
-				missing = append(missing, k.Kid)
+		regions := users[c.Mount]
+		if len(regions) == 0 {
+			if len(keys) != 1 || len(users) > 0 {
+				// No region is known to log in here (another cluster's
+				// mount, or a region not read): whose keys it must
+				// serve is not known. With no agent config at all, the
+				// one region read is taken to.
+				continue
+			}
+			for r := range keys {
+				regions = []string{r}
 			}
 		}
-		if len(missing) == 0 {
-			continue
+		for _, r := range regions {
+			signing := keys[r]
+			if signing == nil || len(signing.Keys) == 0 {
+				continue
+			}
+			var missing []string
+			for _, k := range signing.Keys {
+				if !t.trusts(k) {
+					missing = append(missing, k.Kid)
+				}
+			}
+			if len(missing) == 0 {
+				continue
+			}
+			msg := fmt.Sprintf("%s of auth method %s %s Nomad's signing key(s) %s: logins signed with them fail signature checks", t.source, c.Mount, t.lacks, strings.Join(missing, ", "))
+			if len(keys) > 1 {
+				msg = fmt.Sprintf("region %s's clients log tasks in at auth method %s, whose %s %s region %s's signing key(s) %s: every task of region %s that uses Vault fails with `error verifying token signature: failed to verify id token signature`",
+					r, c.Mount, t.source, t.lacks, r, strings.Join(missing, ", "), r)
+			}
+			f := liveFinding(world.KindJWTAuthConfig, c.Ref.Name, c.Ref.Origin, msg,
+				signing.URL+" kids: "+strings.Join(kids(signing.Keys), ", "), t.evidence)
+			if t.pubkeys {
+				f.Range = c.JWTValidationPubkeys.Range
+			}
+			p.Report(f)
 		}
-		f := liveFinding(world.KindJWTAuthConfig, c.Ref.Name, c.Ref.Origin,
-			fmt.Sprintf("%s of auth method %s does not serve Nomad's signing key(s) %s: logins signed with them fail signature checks", got.Source(), c.Mount, strings.Join(missing, ", ")),
-			"Nomad /.well-known/jwks.json kids: "+strings.Join(kids(l.Nomad.JWKS.Keys), ", "),
-			got.Source()+" kids: "+strings.Join(kids(got.Keys), ", "))
-		p.Report(f)
 	}
+}
+
+// trust is what a JWT auth method verifies signatures with.
+type trust struct {
+	// lacks says the keys are missing: "does not serve" for fetched keys.
+	source, evidence, lacks string
+	pubkeys                 bool
+	trusts                  func(world.JWK) bool
+}
+
+// trustOf is the trust of a config: the keys its jwks_url or
+// oidc_discovery_url served (by kid), or its jwt_validation_pubkeys (by
+// the key itself); nil when neither is known.
+func trustOf(c *world.JWTAuthConfig, got *world.JWKSFetch) *trust {
+	switch {
+	case got != nil && got.Error == "":
+		return &trust{
+			source: got.Source(), evidence: got.Source() + " kids: " + strings.Join(kids(got.Keys), ", "), lacks: "does not serve",
+			trusts: func(k world.JWK) bool {
+				return slices.ContainsFunc(got.Keys, func(g world.JWK) bool { return g.Kid == k.Kid })
+			},
+		}
+	case got == nil && c.JWTValidationPubkeys.Known && len(c.JWTValidationPubkeys.Items) > 0:
+		var pems []crypto.PublicKey
+		for _, it := range c.JWTValidationPubkeys.Items {
+			if !it.Known {
+				return nil // a key nvlint cannot read may be the one
+			}
+			k, err := parsePEMKey(it.V)
+			if err != nil {
+				return nil // Vault refuses such a config; another rule's business
+			}
+			pems = append(pems, k)
+		}
+		return &trust{
+			source: "jwt_validation_pubkeys", evidence: fmt.Sprintf("jwt_validation_pubkeys: %d key(s)", len(pems)), lacks: "do not hold", pubkeys: true,
+			trusts: func(k world.JWK) bool {
+				pub := jwkKey(k)
+				return pub != nil && slices.ContainsFunc(pems, func(p crypto.PublicKey) bool {
+					e, ok := p.(interface{ Equal(crypto.PublicKey) bool })
+					return ok && e.Equal(pub)
+				})
+			},
+		}
+	}
+	return nil
+}
+
+// parsePEMKey reads a PEM public key as Vault's jwt_validation_pubkeys
+// takes it.
+func parsePEMKey(s string) (crypto.PublicKey, error) {
+	b, _ := pem.Decode([]byte(s))
+	if b == nil {
+		return nil, errors.New("no PEM block")
+	}
+	if k, err := x509.ParsePKIXPublicKey(b.Bytes); err == nil {
+		return k, nil
+	}
+	if c, err := x509.ParseCertificate(b.Bytes); err == nil {
+		return c.PublicKey, nil
+	}
+	return x509.ParsePKCS1PublicKey(b.Bytes)
+}
+
+// jwkKey is the public key of a JWK Nomad serves (RSA or Ed25519), nil
+// for another kind or a key without its material.
+func jwkKey(k world.JWK) crypto.PublicKey {
+	dec := base64.RawURLEncoding.DecodeString
+	switch k.Kty {
+	case "RSA":
+		n, err1 := dec(k.N)
+		e, err2 := dec(k.E)
+		if err1 != nil || err2 != nil || len(n) == 0 || len(e) == 0 || len(e) > 4 {
+			return nil
+		}
+		return &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}
+	case "OKP":
+		x, err := dec(k.X)
+		if err != nil || k.Crv != "Ed25519" || len(x) != ed25519.PublicKeySize {
+			return nil
+		}
+		return ed25519.PublicKey(x)
+	}
+	return nil
+}
+
+// regionKeys are the keys each region read signs with. A snapshot from
+// before regions were read has the one region's keys alone.
+func regionKeys(n *world.NomadLive) map[string]*world.JWKSFetch {
+	if len(n.RegionJWKS) > 0 {
+		return n.RegionJWKS
+	}
+	if n.JWKS == nil {
+		return nil
+	}
+	return map[string]*world.JWKSFetch{n.Region: n.JWKS}
+}
+
+// mountRegions maps each auth mount to the regions whose clients log
+// tasks in there (their vault blocks' jwt_auth_backend_path). With one
+// region read, every agent is taken to be of it.
+func mountRegions(w *world.World, keys map[string]*world.JWKSFetch) map[string][]string {
+	out := map[string][]string{}
+	for _, a := range w.Agents {
+		if a.Client.IsKnown() && !a.Client.V {
+			continue // a server logs no task in
+		}
+		region := a.RegionName()
+		if len(keys) == 1 {
+			for r := range keys {
+				region = r
+			}
+		}
+		for _, v := range a.Vaults {
+			if v.Enabled.IsKnown() && !v.Enabled.V {
+				continue
+			}
+			m := strings.Trim(v.AuthPath(), "/")
+			if !slices.Contains(out[m], region) {
+				out[m] = append(out[m], region)
+			}
+		}
+	}
+	for _, rs := range out {
+		slices.Sort(rs)
+	}
+	return out
 }
 
 // JWKSAlgorithm: Vault must accept the algorithm Nomad signs with.

@@ -85,7 +85,12 @@ func (jwtPathNotMounted) Check(p *rules.Pass) {
 	if !identityInUse {
 		return // the legacy flow logs nothing in with JWTs
 	}
+	multi := l.Nomad != nil && len(l.Nomad.Regions) > 1
 	for _, a := range p.World.Agents {
+		who := "clients"
+		if multi && a.Region.IsKnown() {
+			who = "clients of region " + a.RegionName()
+		}
 		for _, v := range a.Vaults {
 			if !v.Enabled.V || v.DefaultIdentity == nil && !a.Client.V {
 				continue
@@ -101,12 +106,12 @@ func (jwtPathNotMounted) Check(p *rules.Pass) {
 				continue
 			case ok && (typ == "jwt" || typ == "oidc"):
 				f := liveFinding(world.KindAgentConfig, a.Ref.Name, a.Ref.Origin,
-					fmt.Sprintf("jwt_auth_backend_path %q has a slash Nomad does not trim: clients log in at auth/%s/login; use %q", path, path, trimmed))
+					fmt.Sprintf("jwt_auth_backend_path %q has a slash Nomad does not trim: %s log in at auth/%s/login; use %q", path, who, path, trimmed))
 				f.Range = v.JWTAuthBackendPath.Range
 				p.Report(f)
 			default:
 				f := liveFinding(world.KindAgentConfig, a.Ref.Name, a.Ref.Origin,
-					fmt.Sprintf("clients log tasks in at auth/%s/login but Vault has no JWT auth method mounted at %s/ (JWT mounts: %s)", trimmed, trimmed, strings.Join(jwt, ", ")))
+					fmt.Sprintf("%s log tasks in at auth/%s/login but Vault has no JWT auth method mounted at %s/ (JWT mounts: %s)", who, trimmed, trimmed, strings.Join(jwt, ", ")))
 				f.Range = v.JWTAuthBackendPath.Range
 				p.Report(f)
 			}

@@ -198,13 +198,21 @@ func (failingAllocation) Check(p *rules.Pass) {
 				short = short[:8]
 			}
 			f := liveFinding(world.KindJobspec, a.JobID, "nomad:/v1/allocation/"+a.ID,
-				fmt.Sprintf("allocation %s of job %s: task %s fails (%s): %s", short, a.JobID, a.Task, ev.Type, why),
+				fmt.Sprintf("allocation %s of job %s%s: task %s fails (%s): %s", short, a.JobID, inRegion(a.Region), a.Task, ev.Type, why),
 				append([]string{fmt.Sprintf("task event %s: %s", ev.Type, msg)}, steps...)...)
 			f.Fixes = fixes
 			p.Report(f)
 			break
 		}
 	}
+}
+
+// inRegion names a Nomad region for messages: "" when the run read one.
+func inRegion(r string) string {
+	if r == "" {
+		return ""
+	}
+	return " in region " + r
 }
 
 // secretBlockReading is the task's vault secret block whose read the
