@@ -308,6 +308,7 @@ func fakeNomad() *fake {
 		"GET /v1/jobs":               jsonBody([]any{map[string]any{"ID": "a", "Namespace": "default"}, map[string]any{"ID": "b", "Namespace": "default"}}),
 		"GET /v1/job/a":              status(500, "boom"),
 		"GET /v1/job/b":              garbage,
+		"GET /v1/allocations":        jsonBody([]any{}),
 		"GET /.well-known/jwks.json": jsonBody(map[string]any{"keys": []any{map[string]any{"kid": "k1", "alg": "RS256", "kty": "RSA"}}}),
 		"GET " + upgradeCheckPath:    status(403, "Permission denied"),
 	}}
