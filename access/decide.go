@@ -33,39 +33,59 @@ func (t Token) acl() *acl.Prepared {
 	return p.acl
 }
 
-// recentACLs remembers the ACL last built for each set of policies: the
+// recentACLs remembers, for each set of policies, its fixed rules
+// compiled once (acl.PolicySet) and the ACL last built on them: the
 // tasks of one job log in with the same policies, and the templated
 // paths usually name only the job, so they share one ACL (acl.Prepared
-// For decides that exactly).
+// For decides that exactly); the next job's ACL fills only the
+// templated paths again.
 type recentACLs struct {
-	mu   sync.Mutex
-	last map[string]*acl.Prepared
+	mu sync.Mutex
+	// By the first policy of the set (nil for none), as a lookup needs
+	// no key built.
+	sets map[*acl.Policy][]*recentACL
+}
+
+type recentACL struct {
+	set  []*acl.Policy
+	ps   *acl.PolicySet
+	last *acl.Prepared
 }
 
 var recentACLsKey = world.NewDerivedKey("the ACL last built for each set of policies")
 
 func newRecentACLs(*world.World) *recentACLs {
-	return &recentACLs{last: map[string]*acl.Prepared{}}
+	return &recentACLs{sets: map[*acl.Policy][]*recentACL{}}
 }
 
 func (r *recentACLs) get(set []*acl.Policy, ent *acl.Entity) *acl.Prepared {
 	if r == nil {
 		return acl.Options{}.Prepare(set, ent)
 	}
-	var key strings.Builder
-	for _, p := range set {
-		fmt.Fprintf(&key, "%p,", p)
+	var first *acl.Policy
+	if len(set) > 0 {
+		first = set[0]
 	}
 	r.mu.Lock()
-	prev := r.last[key.String()]
-	r.mu.Unlock()
-	if prev != nil && prev.For(set, ent) {
-		return prev
+	var rec *recentACL
+	for _, c := range r.sets[first] {
+		if slices.Equal(c.set, set) {
+			rec = c
+			break
+		}
 	}
-	p := acl.Options{}.Prepare(set, ent)
-	r.mu.Lock()
-	r.last[key.String()] = p
+	if rec == nil {
+		rec = &recentACL{set: slices.Clone(set), ps: acl.Options{}.Compile(set)}
+		r.sets[first] = append(r.sets[first], rec)
+	}
+	prev := rec.last
 	r.mu.Unlock()
+	p := rec.ps.Reuse(prev, ent)
+	if p != prev {
+		r.mu.Lock()
+		rec.last = p
+		r.mu.Unlock()
+	}
 	return p
 }
 
