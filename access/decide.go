@@ -40,10 +40,28 @@ func (t Token) acl() *acl.Prepared {
 // For decides that exactly); the next job's ACL fills only the
 // templated paths again.
 type recentACLs struct {
-	mu sync.Mutex
-	// By the first policy of the set (nil for none), as a lookup needs
-	// no key built.
-	sets map[*acl.Policy][]*recentACL
+	mu   sync.Mutex
+	sets map[setKey][]*recentACL
+}
+
+// setKey sorts the sets of policies without building a key from all of
+// them: their length and first, second and last policies (exact up to
+// three, which roles seldom exceed; roles that share a "default" first
+// policy still differ in the others).
+type setKey struct {
+	n          int
+	a, b, last *acl.Policy
+}
+
+func keyOf(set []*acl.Policy) setKey {
+	k := setKey{n: len(set)}
+	if k.n > 0 {
+		k.a, k.last = set[0], set[k.n-1]
+	}
+	if k.n > 1 {
+		k.b = set[1]
+	}
+	return k
 }
 
 type recentACL struct {
@@ -55,20 +73,17 @@ type recentACL struct {
 var recentACLsKey = world.NewDerivedKey("the ACL last built for each set of policies")
 
 func newRecentACLs(*world.World) *recentACLs {
-	return &recentACLs{sets: map[*acl.Policy][]*recentACL{}}
+	return &recentACLs{sets: map[setKey][]*recentACL{}}
 }
 
 func (r *recentACLs) get(set []*acl.Policy, ent *acl.Entity) *acl.Prepared {
 	if r == nil {
 		return acl.Options{}.Prepare(set, ent)
 	}
-	var first *acl.Policy
-	if len(set) > 0 {
-		first = set[0]
-	}
+	key := keyOf(set)
 	r.mu.Lock()
 	var rec *recentACL
-	for _, c := range r.sets[first] {
+	for _, c := range r.sets[key] {
 		if slices.Equal(c.set, set) {
 			rec = c
 			break
@@ -76,7 +91,7 @@ func (r *recentACLs) get(set []*acl.Policy, ent *acl.Entity) *acl.Prepared {
 	}
 	if rec == nil {
 		rec = &recentACL{set: slices.Clone(set), ps: acl.Options{}.Compile(set)}
-		r.sets[first] = append(r.sets[first], rec)
+		r.sets[key] = append(r.sets[key], rec)
 	}
 	prev := rec.last
 	r.mu.Unlock()
