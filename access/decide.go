@@ -33,39 +33,74 @@ func (t Token) acl() *acl.Prepared {
 	return p.acl
 }
 
-// recentACLs remembers the ACL last built for each set of policies: the
+// recentACLs remembers, for each set of policies, its fixed rules
+// compiled once (acl.PolicySet) and the ACL last built on them: the
 // tasks of one job log in with the same policies, and the templated
 // paths usually name only the job, so they share one ACL (acl.Prepared
-// For decides that exactly).
+// For decides that exactly); the next job's ACL fills only the
+// templated paths again.
 type recentACLs struct {
 	mu   sync.Mutex
-	last map[string]*acl.Prepared
+	sets map[setKey][]*recentACL
+}
+
+// setKey sorts the sets of policies without building a key from all of
+// them: their length and first, second and last policies (exact up to
+// three, which roles seldom exceed; roles that share a "default" first
+// policy still differ in the others).
+type setKey struct {
+	n          int
+	a, b, last *acl.Policy
+}
+
+func keyOf(set []*acl.Policy) setKey {
+	k := setKey{n: len(set)}
+	if k.n > 0 {
+		k.a, k.last = set[0], set[k.n-1]
+	}
+	if k.n > 1 {
+		k.b = set[1]
+	}
+	return k
+}
+
+type recentACL struct {
+	set  []*acl.Policy
+	ps   *acl.PolicySet
+	last *acl.Prepared
 }
 
 var recentACLsKey = world.NewDerivedKey("the ACL last built for each set of policies")
 
 func newRecentACLs(*world.World) *recentACLs {
-	return &recentACLs{last: map[string]*acl.Prepared{}}
+	return &recentACLs{sets: map[setKey][]*recentACL{}}
 }
 
 func (r *recentACLs) get(set []*acl.Policy, ent *acl.Entity) *acl.Prepared {
 	if r == nil {
 		return acl.Options{}.Prepare(set, ent)
 	}
-	var key strings.Builder
-	for _, p := range set {
-		fmt.Fprintf(&key, "%p,", p)
-	}
+	key := keyOf(set)
 	r.mu.Lock()
-	prev := r.last[key.String()]
-	r.mu.Unlock()
-	if prev != nil && prev.For(set, ent) {
-		return prev
+	var rec *recentACL
+	for _, c := range r.sets[key] {
+		if slices.Equal(c.set, set) {
+			rec = c
+			break
+		}
 	}
-	p := acl.Options{}.Prepare(set, ent)
-	r.mu.Lock()
-	r.last[key.String()] = p
+	if rec == nil {
+		rec = &recentACL{set: slices.Clone(set), ps: acl.Options{}.Compile(set)}
+		r.sets[key] = append(r.sets[key], rec)
+	}
+	prev := rec.last
 	r.mu.Unlock()
+	p := rec.ps.Reuse(prev, ent)
+	if p != prev {
+		r.mu.Lock()
+		rec.last = p
+		r.mu.Unlock()
+	}
 	return p
 }
 

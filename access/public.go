@@ -40,10 +40,14 @@ var pkiPublicElems = func() [][]string {
 // it: "ca" or "cert/x" below a KV mount is an ordinary secret. It
 // returns the mount and the public pattern that matched.
 func PublicPath(w *world.World, path string) (mount, pattern string, ok bool) {
-	elems := strings.Split(strings.Trim(path, "/"), "/")
-	// Mounts may be nested (team/pki): try every split, shortest first.
+	p := strings.Trim(path, "/")
+	elems := strings.Split(p, "/")
+	// Mounts may be nested (team/pki): try every split, shortest first;
+	// the mount is the path up to the i-th "/".
+	end := -1
 	for i := 1; i < len(elems); i++ {
-		m := strings.Join(elems[:i], "/")
+		end += 1 + len(elems[i-1])
+		m := p[:end]
 		rest := elems[i:]
 		for j, pat := range pkiPublicElems {
 			if matchPattern(pat, rest) && isPKIMount(w, m) {

@@ -159,13 +159,16 @@ type KV struct {
 // mount are what a version 1 mount (or another engine) is read with.
 func KVOf(w *world.World, path string) KV {
 	ev := world.Derived(w, kvEvidenceKey, kvEvidence)
-	elems := strings.Split(strings.Trim(path, "/"), "/")
-	for i := len(elems); i >= 1; i-- {
-		if kv, ok := ev[strings.Join(elems[:i], "/")]; ok {
+	// The path and each of its prefixes ending before a "/", longest
+	// first, without building them.
+	p := strings.Trim(path, "/")
+	for end := len(p); end >= 0; end = strings.LastIndexByte(p[:end], '/') {
+		if kv, ok := ev[p[:end]]; ok {
 			return kv
 		}
 	}
-	return KV{Mount: elems[0], Why: "no mount or policy in the inputs says what " + elems[0] + " is"}
+	first, _, _ := strings.Cut(p, "/")
+	return KV{Mount: first, Why: "no mount or policy in the inputs says what " + first + " is"}
 }
 
 var kvEvidenceKey = world.NewDerivedKey("the KV version of each mount")

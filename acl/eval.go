@@ -273,11 +273,32 @@ type entry struct {
 	kind    string
 	bits    capBits
 	sources []Source
+	// parts of a segment rule: its key without a trailing "*", split at
+	// "/", for matching.
+	parts []string
+	// at is the place of each source among the rules of a PolicySet,
+	// for merging in the rule order (nil outside one).
+	at []int
 }
 
 type compiled struct {
 	exact, prefix, segment map[string]*entry
 	root                   bool
+	// fixed, when set, holds the rules of a PolicySet that no entity
+	// changes, shared by the ACLs of every entity; the maps above then
+	// hold only the filled templated paths, and an entry for a key that
+	// fixed has too is the two merged.
+	fixed *compiled
+}
+
+func (a *compiled) exactEntry(key string) *entry {
+	if e := a.exact[key]; e != nil {
+		return e
+	}
+	if a.fixed != nil {
+		return a.fixed.exact[key]
+	}
+	return nil
 }
 
 // compile builds the ACL; fills, when not nil, records how each
@@ -357,10 +378,20 @@ func (a *compiled) add(path string, bits capBits, src Source) {
 	}
 	e := m[key]
 	if e == nil {
-		m[key] = &entry{pattern: path, key: key, kind: kind, bits: bits, sources: []Source{src}}
+		e = &entry{pattern: path, key: key, kind: kind, bits: bits, sources: []Source{src}}
+		if kind == "segment" {
+			e.parts = strings.Split(strings.TrimSuffix(key, "*"), "/")
+		}
+		m[key] = e
 		return
 	}
 	e.sources = append(e.sources, src)
+	e.merge(bits)
+}
+
+// merge adds the capabilities of one more rule; the result does not
+// depend on the order rules come in (bitsOf leaves deny alone).
+func (e *entry) merge(bits capBits) {
 	switch {
 	case e.bits&capDeny != 0:
 		// An existing deny absorbs everything after it.
@@ -432,19 +463,15 @@ func criterion(w, l *cand) string {
 // Vault only ranks the longest prefix against the segment rules, but a
 // shorter prefix can never outrank the longest, so ranking all is the same.
 func (a *compiled) nonExact(path string) []*cand {
-	var out []*cand
-	for key, e := range a.prefix {
-		if strings.HasPrefix(path, key) {
-			out = append(out, &cand{e: e, query: path, first: len(key), isPrefix: true, wcPath: key})
-		}
+	out := a.prefixMatches(nil, path, nil)
+	if a.fixed != nil {
+		out = a.fixed.prefixMatches(out, path, a.prefix)
 	}
-	if len(a.segment) > 0 {
+	if len(a.segment) > 0 || a.fixed != nil && len(a.fixed.segment) > 0 {
 		parts := strings.Split(path, "/")
-		for _, e := range a.segment {
-			if c, ok := matchSegment(e, parts); ok {
-				c.query = path
-				out = append(out, c)
-			}
+		out = a.segmentMatches(out, path, parts, nil)
+		if a.fixed != nil {
+			out = a.fixed.segmentMatches(out, path, parts, a.segment)
 		}
 	}
 	slices.SortFunc(out, func(x, y *cand) int {
@@ -459,6 +486,32 @@ func (a *compiled) nonExact(path string) []*cand {
 	return out
 }
 
+// prefixMatches appends the prefix rules matching path, but for keys in
+// shadow (the merged entries of an ACL built on a PolicySet).
+func (a *compiled) prefixMatches(out []*cand, path string, shadow map[string]*entry) []*cand {
+	for key, e := range a.prefix {
+		if _, ok := shadow[key]; !ok && strings.HasPrefix(path, key) {
+			out = append(out, &cand{e: e, query: path, first: len(key), isPrefix: true, wcPath: key})
+		}
+	}
+	return out
+}
+
+// segmentMatches appends the "+" rules matching path (split into parts),
+// but for keys in shadow.
+func (a *compiled) segmentMatches(out []*cand, path string, parts []string, shadow map[string]*entry) []*cand {
+	for key, e := range a.segment {
+		if _, ok := shadow[key]; ok {
+			continue
+		}
+		if c, ok := matchSegment(e, parts); ok {
+			c.query = path
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // matchSegment matches a "+" rule segment by segment; a trailing "*" makes
 // the last segment a prefix and lets the request have more segments.
 func matchSegment(e *entry, parts []string) (*cand, bool) {
@@ -466,27 +519,26 @@ func matchSegment(e *entry, parts []string) (*cand, bool) {
 	if rule == "" {
 		return nil, false
 	}
-	c := &cand{e: e, first: strings.Index(rule, "+")}
-	if strings.HasSuffix(rule, "*") {
-		c.isPrefix = true
+	isPrefix := strings.HasSuffix(rule, "*")
+	if isPrefix {
 		rule = rule[:len(rule)-1]
 	}
-	c.wcPath = rule
-	rparts := strings.Split(rule, "/")
-	if len(parts) < len(rparts) || (!c.isPrefix && len(parts) != len(rparts)) {
+	rparts := e.parts
+	if len(parts) < len(rparts) || (!isPrefix && len(parts) != len(rparts)) {
 		return nil, false
 	}
+	wildcards := 0
 	for i, rp := range rparts {
 		switch {
 		case rp == "+":
-			c.wildcards++
+			wildcards++
 		case rp == parts[i]:
-		case c.isPrefix && i == len(rparts)-1 && strings.HasPrefix(parts[i], rp):
+		case isPrefix && i == len(rparts)-1 && strings.HasPrefix(parts[i], rp):
 		default:
 			return nil, false
 		}
 	}
-	return c, true
+	return &cand{e: e, first: strings.Index(e.key, "+"), isPrefix: isPrefix, wcPath: rule, wildcards: wildcards}, true
 }
 
 // lookup follows AllowOperation: exact rule (and, for LIST, the exact rule
@@ -505,12 +557,12 @@ func (o Options) lookup(a *compiled, path string, op Operation) (*cand, []*cand)
 	}
 	var win *cand
 	trimmed := strings.TrimSuffix(path, "/")
-	if e := a.exact[path]; e != nil {
+	if e := a.exactEntry(path); e != nil {
 		win = &cand{e: e, query: path, why: "exact match wins outright"}
 		push(win)
 	}
 	if op == OpList && trimmed != path {
-		if e := a.exact[trimmed]; e != nil {
+		if e := a.exactEntry(trimmed); e != nil {
 			c := &cand{e: e, query: trimmed, why: "exact match on the path without its trailing \"/\" (LIST retry) wins outright"}
 			if win == nil {
 				win = c

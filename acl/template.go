@@ -207,6 +207,9 @@ func (o Options) Fill(path string, ent *Entity) (filled string, ok bool, reason 
 	}
 	groups := ent.allGroups()
 	var b strings.Builder
+	// Values are mostly shorter than the directives they replace: one
+	// allocation, where growing as it goes would take several.
+	b.Grow(len(path))
 	b.WriteString(first)
 	for more {
 		var piece string
@@ -320,15 +323,15 @@ func entityValue(sel string, ent *Entity) (string, error) {
 		// are always "not found".
 		return "", errValueNotFound
 	case strings.HasPrefix(sel, "aliases."):
-		parts := strings.SplitN(strings.TrimPrefix(sel, "aliases."), ".", 2)
-		if len(parts) != 2 {
+		mount, field, ok := strings.Cut(strings.TrimPrefix(sel, "aliases."), ".")
+		if !ok {
 			return "", errAliasSelector
 		}
-		al, ok := ent.Aliases[parts[0]]
+		al, ok := ent.Aliases[mount]
 		if !ok {
 			return "", errAliasNotFound
 		}
-		return aliasValue(parts[1], al)
+		return aliasValue(field, al)
 	}
 	return "", errValueNotFound
 }

@@ -119,7 +119,7 @@ for r in $(seq 1 "$ROUNDS"); do
 		done
 	done
 done
-ONE="$(find "$WORK/corpus-$(set -- $MIXES; echo "$1")-$FIRST-$SEED/nomad/jobs" -name '*.nomad.hcl' | sort | head -1)"
+ONE="$(find "$WORK/corpus-$(set -- $MIXES; echo "$1")-$FIRST-$SEED/nomad/jobs" -name '*.nomad.hcl' | sort | sed -n 1p)"
 for i in $(seq 1 21); do
 	run one "$WORK/nvlint" lint --color never "$ONE"
 done

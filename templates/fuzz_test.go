@@ -2,6 +2,8 @@ package templates
 
 import (
 	"errors"
+	"net/url"
+	"strings"
 	"testing"
 
 	_ "github.com/nvlint/nvlint/internal/fuzzcrash"
@@ -40,5 +42,22 @@ func FuzzFind(f *testing.F) {
 		}
 		checkInvariants(t, text, accs)
 		checkAgainstExec(t, text, left, right, accs)
+	})
+}
+
+// FuzzPlainPath checks that a path plainPath lets skip the URL parse is
+// the path the parse gives.
+func FuzzPlainPath(f *testing.F) {
+	for _, p := range []string{"kv/data/app", "a/../b", "x.y/z-1_2", "", "a//b", "a b", "a:b", "%41"} {
+		f.Add(p)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		if !plainPath(p) || strings.HasPrefix(p, "/") {
+			return
+		}
+		u, err := url.Parse(p)
+		if err != nil || u.Path != p {
+			t.Fatalf("url.Parse(%q): path %q, error %v", p, u.Path, err)
+		}
 	})
 }

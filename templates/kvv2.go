@@ -36,7 +36,7 @@ import (
 // but is URL-parsed like a read: KVv2Path(p, "", OpRead) gives its path.
 func KVv2Path(p, mount, op string) string {
 	p = strings.Trim(strings.TrimSpace(p), "/")
-	if op == OpRead {
+	if op == OpRead && !plainPath(p) {
 		if u, err := url.Parse(p); err == nil {
 			p = u.Path
 		}
@@ -67,4 +67,20 @@ func KVv2Path(p, mount, op string) string {
 		return path.Join(m, "metadata", strings.TrimPrefix(p, m))
 	}
 	return p
+}
+
+// plainPath reports whether url.Parse would give p back as its path: no
+// scheme, query, fragment, escape or authority can hide in these bytes
+// (p has no leading "/"), so most paths skip the parse.
+func plainPath(p string) bool {
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '/' || c == '.' || c == '_' || c == '-':
+		default:
+			return false
+		}
+	}
+	return true
 }
