@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -150,7 +151,7 @@ func runImpact(paths []string, f *impactFlags, env Env) int {
 		return usageError(env, fmt.Errorf("--setup %s: no setups are declared (setup blocks of .nvlint.hcl, or --setup-per-dir)", f.setup))
 	}
 	// Each side is loaded (parsed) once; its setups are views of it.
-	hw, err := loadWorld(paths, cfg)
+	hw, err := loadWorld(paths, cfg, nil)
 	if err != nil {
 		return usageError(env, err)
 	}
@@ -211,7 +212,7 @@ func runImpact(paths []string, f *impactFlags, env Env) int {
 				existing = append(existing, p)
 			}
 		}
-		bw, err := loadWorld(existing, cfg)
+		bw, err := loadWorld(existing, cfg, b.HeadName)
 		if err != nil {
 			return usageError(env, fmt.Errorf("base: %w", err))
 		}
@@ -262,11 +263,15 @@ func runImpact(paths []string, f *impactFlags, env Env) int {
 	return ExitOK
 }
 
-// loadWorld loads paths, with the config's ignore_paths.
-func loadWorld(paths []string, cfg *config.Config) (*world.World, error) {
+// loadWorld loads paths, with the config's ignore_paths matched on the
+// name rename gives each file (nil: its own).
+func loadWorld(paths []string, cfg *config.Config, rename func(string) string) (*world.World, error) {
 	opts := inputs.Options{}
 	if cfg != nil {
 		opts.Ignore = cfg.Ignored
+		if rename != nil {
+			opts.Ignore = func(p string) bool { return cfg.Ignored(rename(p)) }
+		}
 	}
 	w, _, err := inputs.Load(paths, opts)
 	return w, err
@@ -309,9 +314,10 @@ func orEmpty(w *world.World) *world.World {
 // then the directories only the base has (--setup-per-dir), then the
 // files of no setup. Without setups, each side is one whole.
 func impactPairs(hw, bw *world.World, specs []rules.SetupSpec, cfg *config.Config, f *impactFlags, b *impact.Base, cwd string) ([]impact.SetupPair, error) {
+	basePrepare := renamedHints(cfg.Apply, b.HeadName)
 	if len(specs) == 0 {
 		cfg.Apply(hw)
-		cfg.Apply(bw)
+		basePrepare(bw)
 		return []impact.SetupPair{{Base: bw, Head: hw}}, nil
 	}
 	// The base's files lie elsewhere: a setup is matched on the name the
@@ -336,7 +342,7 @@ func impactPairs(hw, bw *world.World, specs []rules.SetupSpec, cfg *config.Confi
 	}
 	names = append(names, rules.OtherSetup)
 	hsts := rules.SplitSetups(hw, specs, cfg.Apply)
-	bsts := rules.SplitSetups(bw, bspecs, cfg.Apply)
+	bsts := rules.SplitSetups(bw, bspecs, basePrepare)
 	var pairs []impact.SetupPair
 	for _, n := range names {
 		p := impact.SetupPair{Name: n, Head: setupWorld(hsts, n), Base: setupWorld(bsts, n)}
@@ -406,9 +412,38 @@ func renamedSpecs(specs []rules.SetupSpec, rename func(string) string) []rules.S
 			named.Path = rename(f.Path)
 			return has(&named)
 		}
+		if s.Prepare != nil {
+			s.Prepare = renamedHints(s.Prepare, rename)
+		}
 		out[i] = s
 	}
 	return out
+}
+
+// renamedHints prepares a world as prepare does, with the names the
+// config gives files by path applied to the files rename names so: the
+// base's files lie elsewhere than the config says.
+func renamedHints(prepare func(*world.World), rename func(string) string) func(*world.World) {
+	return func(w *world.World) {
+		prepare(w)
+		names := w.Hints.Names
+		if len(names) == 0 {
+			return
+		}
+		var more map[string]world.Str
+		for _, f := range w.Files {
+			if n, ok := names[absPath(rename(f.Path))]; ok {
+				if more == nil {
+					more = maps.Clone(names)
+				}
+				more[absPath(f.Path)] = n
+			}
+		}
+		if more != nil {
+			w.Hints.Names = more
+			w.ApplyHints()
+		}
+	}
 }
 
 func setupNames(specs []rules.SetupSpec) []string {
