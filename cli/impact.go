@@ -380,7 +380,7 @@ func snapshotSetup(w *world.World, specs []rules.SetupSpec, cfg *config.Config, 
 	for _, st := range sts {
 		names = append(names, st.Name)
 	}
-	pick := -1
+	var pick int
 	switch {
 	case f.setup != "":
 		if pick = slices.IndexFunc(sts, func(st rules.Setup) bool { return st.Name == f.setup }); pick < 0 {
