@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -26,6 +28,8 @@ type impactFlags struct {
 	base, baseDir, snap string
 	formats             []string
 	failOn, color, cfg  string
+	// perDir is --setup-per-dir; setup is --setup.
+	perDir, setup string
 }
 
 // impactFormats are the formats impact writes.
@@ -46,9 +50,16 @@ or --base-dir DIR, read as the PATHs are read under the working directory; or, w
 --snapshot FILE (saved by doctor --save), the live state as saved, with the files given
 replacing the objects they define at head.
 
+With setups (setup blocks of .nvlint.hcl, or --setup-per-dir), each setup is compared
+in its own worlds and every change names its setup. A snapshot is one cluster's state:
+with files in several setups, --snapshot needs --setup NAME to say which it is.
+
 Exit status: 0 nothing changed at or above --fail-on, 1 a change or an introduced
 finding at or above --fail-on (a lost read is an error), 2 usage error, 3 internal error.`,
 		RunE: func(c *cobra.Command, paths []string) error {
+			if len(paths) == 0 && f.perDir != "" {
+				paths = []string{f.perDir}
+			}
 			if len(paths) == 0 {
 				*code = noPaths(env, c, "no PATH to compare")
 				return nil
@@ -69,6 +80,9 @@ finding at or above --fail-on (a lost read is an error), 2 usage error, 3 intern
 	fs.StringVar(&f.failOn, "fail-on", "warning", "exit 1 when a change or an introduced finding is at least this `SEVERITY`: error, warning, info or never")
 	fs.StringVar(&f.color, "color", "auto", colorUsage)
 	fs.StringVar(&f.cfg, "config", "", configUsage+" (applies to both sides)")
+	fs.StringVar(&f.perDir, "setup-per-dir", "", "compare each immediate subdirectory of `DIR` as a setup of its own, in place of the setup blocks of .nvlint.hcl (DIR is compared when no PATH is given)")
+	fs.StringVar(&f.setup, "setup", "", "compare only the setup `NAME`; with --snapshot and files in several setups, the setup the snapshot is the state of")
+	_ = c.MarkFlagDirname("setup-per-dir")
 	completeValues(c, "format", names...)
 	completeValues(c, "fail-on", "error", "warning", "info", "never")
 	completeValues(c, "color", colorModes...)
@@ -86,13 +100,6 @@ type impactSide struct {
 	// release ends the memo held from the lint to the comparison, which
 	// so reuses the tokens and KV versions the rules worked out.
 	release func()
-}
-
-// lintSide runs the rules on a loaded world and keeps what they derive.
-func lintSide(w *world.World, cfg *config.Config, catalog []rules.Rule) impactSide {
-	cfg.Apply(w)
-	release := w.Memoize()
-	return impactSide{w: w, res: rules.RunWith(w, catalog, settings(cfg)), release: release}
 }
 
 func runImpact(paths []string, f *impactFlags, env Env) int {
@@ -136,38 +143,50 @@ func runImpact(paths []string, f *impactFlags, env Env) int {
 	if err != nil {
 		return usageError(env, err)
 	}
-	var snap []byte
-	if f.snap != "" {
-		if snap, err = os.ReadFile(f.snap); err != nil {
-			return usageError(env, fmt.Errorf("--snapshot %s: %w", f.snap, unwrapPath(err)))
-		}
-	}
-	head, err := loadSide(paths, cfg, catalog, snap)
+	specs, err := declaredSetups(cfg, f.perDir)
 	if err != nil {
-		if f.snap != "" {
-			err = fmt.Errorf("--snapshot %s: %w", f.snap, err)
-		}
 		return usageError(env, err)
 	}
-	head.root = cwd
-	if sts := rules.SplitSetups(head.w, cfg.SetupSpecs(), nil); len(sts) > 1 {
-		// Each setup's tasks would be judged against the others' roles
-		// and policies: say so rather than answer quietly.
-		fmt.Fprintf(env.Stderr, "nvlint: impact judges the files given as one setup, and they are in %d setups of %s: pass the paths of one setup for its answers\n", len(sts), cfg.Path)
+	if f.setup != "" && len(specs) == 0 {
+		return usageError(env, fmt.Errorf("--setup %s: no setups are declared (setup blocks of .nvlint.hcl, or --setup-per-dir)", f.setup))
+	}
+	// Each side is loaded (parsed) once; its setups are views of it.
+	hw, err := loadWorld(paths, cfg, nil)
+	if err != nil {
+		return usageError(env, err)
 	}
 	rep := impact.Report{Head: "the working tree"}
-	var base impactSide
+	var base, head impactSide
+	var res impact.Result
 	opts := impact.Options{}
-	switch {
-	case f.snap != "":
+	if f.snap != "" {
+		snap, err := os.ReadFile(f.snap)
+		if err != nil {
+			return usageError(env, fmt.Errorf("--snapshot %s: %w", f.snap, unwrapPath(err)))
+		}
+		// Each side has its own copy of the live objects: hints and
+		// memos are set on them.
 		lw, err := snapshot.Load(snap)
 		if err != nil {
 			return usageError(env, fmt.Errorf("--snapshot %s: %w", f.snap, err))
 		}
-		base = lintSide(lw, cfg, catalog)
-		base.root = cwd
+		hlw, err := snapshot.Load(snap)
+		if err != nil {
+			return usageError(env, fmt.Errorf("--snapshot %s: %w", f.snap, err))
+		}
+		files, prepare, err := snapshotSetup(hw, specs, cfg, f)
+		if err != nil {
+			return usageError(env, err)
+		}
+		hw = snapshot.Overlay(files, hlw)
+		prepare(hw)
+		prepare(lw)
+		head = lintWorlds(hw, []rules.Setup{{World: hw}}, cfg, catalog)
+		base = lintWorlds(lw, []rules.Setup{{World: lw}}, cfg, catalog)
+		head.root, base.root = cwd, cwd
 		rep.Base, rep.Head = "the snapshot "+f.snap, "the snapshot with "+strings.Join(paths, ", ")
-	default:
+		res = impact.Compare(base.w, head.w, opts)
+	} else {
 		var b *impact.Base
 		if f.baseDir != "" {
 			b, err = impact.DirBase(f.baseDir, cwd, paths)
@@ -193,14 +212,28 @@ func runImpact(paths []string, f *impactFlags, env Env) int {
 				existing = append(existing, p)
 			}
 		}
-		if base, err = loadSide(existing, cfg, catalog, nil); err != nil {
+		bw, err := loadWorld(existing, cfg, b.HeadName)
+		if err != nil {
 			return usageError(env, fmt.Errorf("base: %w", err))
 		}
-		base.root = b.Root
 		opts.BaseFile = b.HeadName
+		pairs, err := impactPairs(hw, bw, specs, cfg, f, b, cwd)
+		if err != nil {
+			return usageError(env, err)
+		}
+		var hsts, bsts []rules.Setup
+		for _, p := range pairs {
+			if p.Head != nil || len(pairs) == 1 {
+				hsts = append(hsts, rules.Setup{Name: p.Name, World: orEmpty(p.Head)})
+			}
+			if p.Base != nil || len(pairs) == 1 {
+				bsts = append(bsts, rules.Setup{Name: p.Name, World: orEmpty(p.Base)})
+			}
+		}
+		head, base = lintWorlds(hw, hsts, cfg, catalog), lintWorlds(bw, bsts, cfg, catalog)
+		head.root, base.root = cwd, b.Root
+		res = impact.CompareSetups(pairs, opts)
 	}
-
-	res := impact.Compare(base.w, head.w, opts)
 	base.release()
 	head.release()
 	res.Introduced, res.Fixed = impact.Findings(base.root, base.res.Findings, head.root, head.res.Findings)
@@ -230,24 +263,211 @@ func runImpact(paths []string, f *impactFlags, env Env) int {
 	return ExitOK
 }
 
-// loadSide loads paths (over the snapshot, when given) and lints them.
-func loadSide(paths []string, cfg *config.Config, catalog []rules.Rule, snap []byte) (impactSide, error) {
+// loadWorld loads paths, with the config's ignore_paths matched on the
+// name rename gives each file (nil: its own).
+func loadWorld(paths []string, cfg *config.Config, rename func(string) string) (*world.World, error) {
 	opts := inputs.Options{}
 	if cfg != nil {
 		opts.Ignore = cfg.Ignored
+		if rename != nil {
+			opts.Ignore = func(p string) bool { return cfg.Ignored(rename(p)) }
+		}
 	}
 	w, _, err := inputs.Load(paths, opts)
-	if err != nil {
-		return impactSide{}, err
+	return w, err
+}
+
+// lintWorlds runs the rules on a side's setups, prepared, as lint does:
+// one setup alone, several each in its own world, every finding named by
+// its setup. What the rules derive is held until release, so that the
+// comparison reuses the tokens and KV versions they worked out.
+func lintWorlds(w *world.World, sts []rules.Setup, cfg *config.Config, catalog []rules.Rule) impactSide {
+	var releases []func()
+	for _, st := range sts {
+		releases = append(releases, st.World.Memoize())
 	}
-	if snap != nil {
-		lw, err := snapshot.Load(snap)
-		if err != nil {
-			return impactSide{}, err
+	side := impactSide{w: w, release: func() {
+		for _, r := range releases {
+			r()
 		}
-		w = snapshot.Overlay(w, lw)
+	}}
+	switch len(sts) {
+	case 0:
+		side.res = rules.Result{Ran: map[string]bool{}}
+	case 1:
+		side.res = rules.RunWith(sts[0].World, catalog, settings(cfg))
+	default:
+		side.res = rules.RunSetups(sts, catalog, settings(cfg))
 	}
-	return lintSide(w, cfg, catalog), nil
+	return side
+}
+
+func orEmpty(w *world.World) *world.World {
+	if w == nil {
+		return &world.World{}
+	}
+	return w
+}
+
+// impactPairs splits both sides into their setups, prepared as lint
+// prepares them, and pairs them by name: the setups declared, in order,
+// then the directories only the base has (--setup-per-dir), then the
+// files of no setup. Without setups, each side is one whole.
+func impactPairs(hw, bw *world.World, specs []rules.SetupSpec, cfg *config.Config, f *impactFlags, b *impact.Base, cwd string) ([]impact.SetupPair, error) {
+	basePrepare := renamedHints(cfg.Apply, b.HeadName)
+	if len(specs) == 0 {
+		cfg.Apply(hw)
+		basePrepare(bw)
+		return []impact.SetupPair{{Base: bw, Head: hw}}, nil
+	}
+	// The base's files lie elsewhere: a setup is matched on the name the
+	// working tree has for the same file.
+	bspecs := renamedSpecs(specs, b.HeadName)
+	names := setupNames(specs)
+	if f.perDir != "" {
+		if rel, err := filepath.Rel(cwd, absPath(f.perDir)); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			dirs, _ := setupDirs(filepath.Join(b.Root, rel))
+			for _, d := range dirs {
+				if slices.Contains(names, d) {
+					continue
+				}
+				spec, err := dirSpec(f.perDir, d)
+				if err != nil {
+					return nil, err
+				}
+				bspecs = append(bspecs, renamedSpecs([]rules.SetupSpec{spec}, b.HeadName)...)
+				names = append(names, d)
+			}
+		}
+	}
+	names = append(names, rules.OtherSetup)
+	hsts := rules.SplitSetups(hw, specs, cfg.Apply)
+	bsts := rules.SplitSetups(bw, bspecs, basePrepare)
+	var pairs []impact.SetupPair
+	for _, n := range names {
+		p := impact.SetupPair{Name: n, Head: setupWorld(hsts, n), Base: setupWorld(bsts, n)}
+		if p.Head != nil || p.Base != nil {
+			pairs = append(pairs, p)
+		}
+	}
+	if f.setup != "" {
+		i := slices.IndexFunc(pairs, func(p impact.SetupPair) bool { return p.Name == f.setup })
+		if i < 0 {
+			var have []string
+			for _, p := range pairs {
+				have = append(have, p.Name)
+			}
+			return nil, fmt.Errorf("--setup %s: no such setup among the files given (%s)", f.setup, strings.Join(have, ", "))
+		}
+		pairs = pairs[i : i+1]
+	}
+	if len(pairs) == 0 {
+		pairs = []impact.SetupPair{{}}
+	}
+	return pairs, nil
+}
+
+// snapshotSetup picks the files a snapshot is overlaid with, and how its
+// worlds are prepared. A snapshot is the state of one cluster, so with
+// files in several setups --setup must say which setup it is; the files
+// of the others are left out.
+func snapshotSetup(w *world.World, specs []rules.SetupSpec, cfg *config.Config, f *impactFlags) (*world.World, func(*world.World), error) {
+	if len(specs) == 0 {
+		return w, cfg.Apply, nil
+	}
+	sts := rules.SplitSetups(w, specs, nil)
+	var names []string
+	for _, st := range sts {
+		names = append(names, st.Name)
+	}
+	var pick int
+	switch {
+	case f.setup != "":
+		if pick = slices.IndexFunc(sts, func(st rules.Setup) bool { return st.Name == f.setup }); pick < 0 {
+			return nil, nil, fmt.Errorf("--setup %s: no such setup among the files given (%s)", f.setup, strings.Join(names, ", "))
+		}
+	case len(sts) > 1:
+		return nil, nil, fmt.Errorf("--snapshot %s is the state of one cluster, and the files are in %d setups (%s): say which setup it is with --setup NAME", f.snap, len(sts), strings.Join(names, ", "))
+	case len(sts) == 1:
+		pick = 0
+	default:
+		return w, cfg.Apply, nil
+	}
+	prepare := cfg.Apply
+	for _, s := range specs {
+		if s.Name == sts[pick].Name && s.Prepare != nil {
+			prepare = s.Prepare
+		}
+	}
+	return sts[pick].World, prepare, nil
+}
+
+// renamedSpecs are specs that match a file by the name rename gives it.
+func renamedSpecs(specs []rules.SetupSpec, rename func(string) string) []rules.SetupSpec {
+	out := make([]rules.SetupSpec, len(specs))
+	for i, s := range specs {
+		has := s.Has
+		s.Has = func(f *world.File) bool {
+			named := *f
+			named.Path = rename(f.Path)
+			return has(&named)
+		}
+		if s.Prepare != nil {
+			s.Prepare = renamedHints(s.Prepare, rename)
+		}
+		out[i] = s
+	}
+	return out
+}
+
+// renamedHints prepares a world as prepare does, with the names the
+// config gives files by path applied to the files rename names so: the
+// base's files lie elsewhere than the config says.
+func renamedHints(prepare func(*world.World), rename func(string) string) func(*world.World) {
+	return func(w *world.World) {
+		prepare(w)
+		names := w.Hints.Names
+		if len(names) == 0 {
+			return
+		}
+		var more map[string]world.Str
+		for _, f := range w.Files {
+			if n, ok := names[absPath(rename(f.Path))]; ok {
+				if more == nil {
+					more = maps.Clone(names)
+				}
+				more[absPath(f.Path)] = n
+			}
+		}
+		if more != nil {
+			w.Hints.Names = more
+			w.ApplyHints()
+		}
+	}
+}
+
+func setupNames(specs []rules.SetupSpec) []string {
+	var out []string
+	for _, s := range specs {
+		out = append(out, s.Name)
+	}
+	return out
+}
+
+func setupWorld(sts []rules.Setup, name string) *world.World {
+	for _, st := range sts {
+		if st.Name == name {
+			return st.World
+		}
+	}
+	return nil
+}
+
+func absPath(p string) string {
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
 }
 
 // writeImpact writes one output, masked.
@@ -255,6 +475,9 @@ func writeImpact(env Env, o reports.Output, rep impact.Report, head impactSide, 
 	if o.Format == reports.FormatSARIF {
 		// SARIF carries the introduced findings, as lint reports them.
 		r := reportOf(head.w, rules.Result{Findings: rep.Introduced, Ran: head.res.Ran}, nil, catalog)
+		for _, s := range rep.Setups {
+			r.Setups = append(r.Setups, s.Name)
+		}
 		return writeReports(env, []reports.Output{o}, r, reports.Options{}, secrets)
 	}
 	var buf bytes.Buffer

@@ -502,3 +502,243 @@ func TestImpactTemplatedWrite(t *testing.T) {
 		t.Errorf("from a subdirectory: %+v", out.AccessChanges)
 	}
 }
+
+// newSetupsRepo builds a monorepo of two setups, prod/ and staging/, each
+// the workload-identity example, declared by setup blocks of the
+// .nvlint.hcl at the top, where the test works. Files given in leave
+// are left out of prod at base.
+func newSetupsRepo(t *testing.T, leave ...string) *impactRepo {
+	t.Helper()
+	r := newImpactRepo(t)
+	for _, env := range []string{"prod", "staging"} {
+		entries, err := os.ReadDir(r.work)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if e.IsDir() || (env == "prod" && slices.Contains(leave, e.Name())) {
+				continue
+			}
+			data := r.read(e.Name())
+			if err := os.MkdirAll(filepath.Join(r.top, env), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(r.top, env, e.Name()), []byte(data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := os.RemoveAll(r.work); err != nil {
+		t.Fatal(err)
+	}
+	r.work = r.top
+	r.write(".nvlint.hcl", "setup \"prod\" {\n  paths = [\"prod\"]\n}\n\nsetup \"staging\" {\n  paths = [\"staging\"]\n}\n")
+	r.commit("two setups")
+	t.Chdir(r.top)
+	return r
+}
+
+// setupChanges are the changes as "setup kind severity task op path
+// before->after".
+func setupChanges(t *testing.T, out []byte) []string {
+	t.Helper()
+	var j struct {
+		Setups []struct {
+			Name     string `json:"name"`
+			Compared int    `json:"tasks_compared"`
+		} `json:"setups"`
+		AccessChanges []struct {
+			Setup, Kind, Severity, Job, Group, Task, Operation, Path, Before, After string
+		} `json:"access_changes"`
+	}
+	if err := json.Unmarshal(out, &j); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var cs []string
+	for _, c := range j.AccessChanges {
+		cs = append(cs, strings.Join([]string{c.Setup, c.Kind, c.Severity, c.Job + "/" + c.Group + "/" + c.Task, c.Operation, c.Path, c.Before + "->" + c.After}, " "))
+	}
+	return cs
+}
+
+// A policy narrowed in staging/: only staging's task loses its read,
+// named by its setup in every format; prod's same-named policy, in
+// another setup, grants staging nothing.
+func TestImpactSetupPolicyNarrowed(t *testing.T) {
+	r := newSetupsRepo(t)
+	r.edit("staging/vault-policy-nomad-workloads.hcl", workloadsRule, "")
+	res := nvlint(t, "", nil, "impact", "--base", "HEAD", "--format", "json", ".")
+	want := []string{"staging lost error mongo/db/mongo read kv/data/default/mongo/config allow->deny"}
+	if got := setupChanges(t, []byte(res.stdout)); !slices.Equal(got, want) {
+		t.Fatalf("changes:\n%s\nwant:\n%s\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"), res.stderr)
+	}
+	if res.code != 1 {
+		t.Errorf("exit %d, want 1", res.code)
+	}
+	var j struct {
+		Setups   []map[string]any `json:"setups"`
+		Findings struct {
+			Introduced, Fixed []struct{ Setup, Rule, File string }
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &j); err != nil {
+		t.Fatal(err)
+	}
+	if len(j.Setups) != 2 || j.Setups[0]["name"] != "prod" || j.Setups[1]["name"] != "staging" || j.Setups[0]["tasks_compared"] != 2.0 {
+		t.Errorf("setups %v", j.Setups)
+	}
+	if in := j.Findings.Introduced; len(in) != 1 || in[0].Setup != "staging" || in[0].Rule != "NV411" || in[0].File != filepath.Join("staging", "mongo.nomad.hcl") || len(j.Findings.Fixed) != 0 {
+		t.Errorf("findings %+v", j.Findings)
+	}
+
+	text := nvlint(t, "", nil, "impact", "--base", "HEAD", ".")
+	for _, want := range []string{
+		"4 tasks and 4 reads compared in 2 setups",
+		"━━ setup prod: 2 tasks and 2 reads compared; no change.\n",
+		"━━ setup staging: 2 tasks and 2 reads compared; 1 read lost, 1 finding introduced.\n\nAccess lost (1)\n  policy nomad-workloads " + filepath.Join("staging", "vault-policy-nomad-workloads.hcl") + ":1 (at base)",
+		"\n1 read lost, 1 finding introduced.\n",
+	} {
+		if !strings.Contains(text.stdout, want) {
+			t.Errorf("text lacks %q:\n%s", want, text.stdout)
+		}
+	}
+	md := nvlint(t, "", nil, "impact", "--base", "HEAD", "--format", "markdown", ".")
+	for _, want := range []string{
+		"compared in 2 setups.",
+		"\n#### Setup `prod`\n\n2 tasks and 2 reads compared; no change.\n\n#### Setup `staging`\n\n2 tasks and 2 reads compared; 1 read lost, 1 finding introduced.\n\n##### Access lost\n\n| Job |",
+		"\n##### Findings introduced\n",
+	} {
+		if !strings.Contains(md.stdout, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md.stdout)
+		}
+	}
+	sarif := nvlint(t, "", nil, "impact", "--base", "HEAD", "--format", "sarif", ".")
+	if !strings.Contains(sarif.stdout, `"setup": "staging"`) || !strings.Contains(sarif.stdout, `"setups": [`) {
+		t.Errorf("sarif names no setup:\n%s", sarif.stdout)
+	}
+
+	// staging's paths alone are one setup, printed as without setups.
+	one := nvlint(t, "", nil, "impact", "--base", "HEAD", "--format", "json", "staging")
+	if got, want := setupChanges(t, []byte(one.stdout)), []string{" lost error mongo/db/mongo read kv/data/default/mongo/config allow->deny"}; !slices.Equal(got, want) || strings.Contains(one.stdout, "setup") {
+		t.Errorf("staging alone: %v\n%s", got, one.stdout)
+	}
+	// --setup picks one setup of the paths.
+	if p := nvlint(t, "", nil, "impact", "--base", "HEAD", "--setup", "prod", "."); p.code != 0 || !strings.Contains(p.stdout, "2 tasks and 2 reads compared\n") {
+		t.Errorf("--setup prod: exit %d\n%s%s", p.code, p.stdout, p.stderr)
+	}
+}
+
+// A job moved from staging/ to prod/, whose policy of the same name does
+// not grant its read: staging's task is removed and prod's added, judged
+// by prod's objects alone (staging's policy grants it nothing there), and
+// prod's NV411 is introduced.
+func TestImpactSetupJobMoved(t *testing.T) {
+	r := newSetupsRepo(t, "mongo-query.nomad.hcl")
+	r.write("prod/vault-policy-mongo-dynamic-secret.hcl", "path \"database/creds/other\" {\n  capabilities = [\"read\"]\n}\n")
+	r.commit("prod reads other creds")
+	r.git("mv", "staging/mongo-query.nomad.hcl", "prod/mongo-query.nomad.hcl")
+	res := nvlint(t, "", nil, "impact", "--base", "HEAD", "--format", "json", ".")
+	if got := setupChanges(t, []byte(res.stdout)); len(got) != 0 {
+		t.Errorf("changes %v", got)
+	}
+	var j struct {
+		Tasks struct {
+			Added, Removed []struct {
+				Setup, Job    string
+				Reads, Denied int
+			}
+		} `json:"tasks"`
+		Findings struct {
+			Introduced []struct{ Setup, Rule string }
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &j); err != nil {
+		t.Fatal(err)
+	}
+	if a := j.Tasks.Added; len(a) != 1 || a[0].Setup != "prod" || a[0].Job != "mongo-query" || a[0].Reads != 1 || a[0].Denied != 1 {
+		t.Errorf("added %+v", a)
+	}
+	if rm := j.Tasks.Removed; len(rm) != 1 || rm[0].Setup != "staging" || rm[0].Job != "mongo-query" || rm[0].Reads != 1 {
+		t.Errorf("removed %+v", rm)
+	}
+	if in := j.Findings.Introduced; len(in) != 1 || in[0].Setup != "prod" || in[0].Rule != "NV411" {
+		t.Errorf("introduced %+v", in)
+	}
+	if res.code != 1 {
+		t.Errorf("exit %d, want 1", res.code)
+	}
+}
+
+// --setup-per-dir: a directory only the head has is a setup whose tasks
+// are all added, one only the base has a setup whose tasks are all
+// removed.
+func TestImpactSetupPerDir(t *testing.T) {
+	newSetupsRepo(t)
+	if err := os.Rename("prod", "qa"); err != nil {
+		t.Fatal(err)
+	}
+	res := nvlint(t, "", nil, "impact", "--base", "HEAD", "--setup-per-dir", ".", "--fail-on", "error", "--format", "json")
+	var j struct {
+		Setups []struct{ Name string } `json:"setups"`
+		Tasks  struct {
+			Added, Removed []struct{ Setup, Job string }
+		} `json:"tasks"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &j); err != nil {
+		t.Fatalf("%v\n%s%s", err, res.stdout, res.stderr)
+	}
+	var setups, added, removed []string
+	for _, s := range j.Setups {
+		setups = append(setups, s.Name)
+	}
+	for _, tc := range j.Tasks.Added {
+		added = append(added, tc.Setup+" "+tc.Job)
+	}
+	for _, tc := range j.Tasks.Removed {
+		removed = append(removed, tc.Setup+" "+tc.Job)
+	}
+	if strings.Join(setups, ",") != "qa,staging,prod" || strings.Join(added, ",") != "qa mongo,qa mongo-query" || strings.Join(removed, ",") != "prod mongo,prod mongo-query" {
+		t.Errorf("setups %v, added %v, removed %v", setups, added, removed)
+	}
+	if res.code != 0 || len(setupChanges(t, []byte(res.stdout))) != 0 {
+		t.Errorf("exit %d\n%s", res.code, res.stdout)
+	}
+}
+
+// A snapshot is one cluster's state: over files of several setups it
+// needs --setup, and then only that setup's files are overlaid.
+func TestImpactSnapshotSetups(t *testing.T) {
+	snap, err := filepath.Abs("../fixtures/cases/NV631-node-without-vault/ok-all-fingerprinted/snapshot.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	narrow := "path \"kv/metadata/*\" {\n  capabilities = [\"list\"]\n}\n"
+	wide := "path \"kv/data/*\" {\n  capabilities = [\"read\"]\n}\n"
+	for file, text := range map[string]string{"prod/nomad-workloads.hcl": narrow, "staging/nomad-workloads.hcl": wide} {
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := nvlint(t, "", nil, "impact", "--snapshot", snap, "--setup-per-dir", ".")
+	if res.code != 2 || !strings.Contains(res.stderr, "is the state of one cluster, and the files are in 2 setups (prod, staging): say which setup it is with --setup NAME") {
+		t.Errorf("exit %d, stderr %q", res.code, res.stderr)
+	}
+	out, res := runImpactJSON(t, "--snapshot", snap, "--setup-per-dir", ".", "--setup", "prod")
+	if got, want := changes(out), []string{"lost error mongo/db/mongo read kv/data/default/mongo/config allow->deny"}; !slices.Equal(got, want) {
+		t.Errorf("prod: %v (exit %d, %s)", got, res.code, res.stderr)
+	}
+	if out, res := runImpactJSON(t, "--snapshot", snap, "--setup-per-dir", ".", "--setup", "staging"); slices.ContainsFunc(changes(out), func(c string) bool { return strings.HasPrefix(c, "lost") }) {
+		t.Errorf("staging: %v (exit %d)", changes(out), res.code)
+	}
+	if res := nvlint(t, "", nil, "impact", "--snapshot", snap, "--setup-per-dir", ".", "--setup", "qa"); res.code != 2 || !strings.Contains(res.stderr, "--setup qa: no such setup among the files given (prod, staging)") {
+		t.Errorf("qa: exit %d, stderr %q", res.code, res.stderr)
+	}
+	// One setup's files need no --setup.
+	if out, _ := runImpactJSON(t, "--snapshot", snap, "--setup-per-dir", ".", "prod"); len(changes(out)) != 1 {
+		t.Errorf("prod's files: %v", changes(out))
+	}
+}

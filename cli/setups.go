@@ -25,33 +25,55 @@ func declaredSetups(cfg *config.Config, perDir string) ([]rules.SetupSpec, error
 // dirSetups makes each immediate subdirectory of dir a setup named after
 // it. Hidden directories and those lint never walks into are left out.
 func dirSetups(dir string) ([]rules.SetupSpec, error) {
-	entries, err := os.ReadDir(dir)
+	names, err := setupDirs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("--setup-per-dir %s: %w", dir, unwrapPath(err))
 	}
 	var out []rules.SetupSpec
+	for _, name := range names {
+		spec, err := dirSpec(dir, name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, spec)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("--setup-per-dir %s: no subdirectory to make a setup of", dir)
+	}
+	return out, nil
+}
+
+// setupDirs are the subdirectories of dir that are setups, sorted.
+func setupDirs(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
 	for _, e := range entries {
 		name := e.Name()
 		if !isDir(dir, e) || strings.HasPrefix(name, ".") || name == "vendor" || name == "node_modules" {
 			continue
 		}
-		root, err := filepath.Abs(filepath.Join(dir, name))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, rules.SetupSpec{Name: name, Has: func(f *world.File) bool {
-			if f.Path == "-" {
-				return false
-			}
-			abs, err := filepath.Abs(f.Path)
-			return err == nil && strings.HasPrefix(abs, root+string(filepath.Separator))
-		}})
+		out = append(out, name)
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("--setup-per-dir %s: no subdirectory to make a setup of", dir)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	sort.Strings(out)
 	return out, nil
+}
+
+// dirSpec is the setup of the files under dir/name.
+func dirSpec(dir, name string) (rules.SetupSpec, error) {
+	root, err := filepath.Abs(filepath.Join(dir, name))
+	if err != nil {
+		return rules.SetupSpec{}, err
+	}
+	return rules.SetupSpec{Name: name, Has: func(f *world.File) bool {
+		if f.Path == "-" {
+			return false
+		}
+		abs, err := filepath.Abs(f.Path)
+		return err == nil && strings.HasPrefix(abs, root+string(filepath.Separator))
+	}}, nil
 }
 
 // isDir reports whether the entry is a directory, or a link to one.

@@ -365,19 +365,35 @@ func TestAccessInASetup(t *testing.T) {
 	}
 }
 
-// impact compares files as one setup: it says so when they are several.
-func TestImpactWarnsOfSetups(t *testing.T) {
+// impact compares each setup in its own world: staging's role, gone at
+// head, costs staging's task its decision, and prod, which never had the
+// role, is not told it lost anything. Every setup is listed.
+func TestImpactComparesSetupBySetup(t *testing.T) {
 	dir := monorepo(t)
 	base := t.TempDir()
 	if err := os.CopyFS(base, os.DirFS(dir)); err != nil {
 		t.Fatal(err)
 	}
-	r := lintIn(t, dir, "impact", "--base-dir", base, ".")
-	if !strings.Contains(r.stderr, "impact judges the files given as one setup, and they are in 2 setups of") {
-		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	if err := os.Remove(filepath.Join(dir, "staging", "vault-jwt-role-web.json")); err != nil {
+		t.Fatal(err)
 	}
-	if r := lintIn(t, dir, "impact", "--base-dir", base, "prod"); strings.Contains(r.stderr, "one setup") {
-		t.Errorf("one setup's paths: stderr %q", r.stderr)
+	r := lintIn(t, dir, "impact", "--base-dir", base, ".")
+	for _, want := range []string{
+		"2 tasks and 2 reads compared in 2 setups",
+		"━━ setup prod: 1 task and 1 read compared; no change.",
+		"━━ setup staging: 1 task and 1 read compared; 1 decision now or formerly unknown.",
+		"warning job web group web task web: read kv/data/default/web/config  allow -> unknown",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("text lacks %q:\n%s%s", want, r.stdout, r.stderr)
+		}
+	}
+	if r.code != 1 {
+		t.Errorf("exit %d, want 1", r.code)
+	}
+	// prod's paths alone are one setup: printed as without setups.
+	if r := lintIn(t, dir, "impact", "--base-dir", base, "prod"); r.code != 0 || strings.Contains(r.stdout, "setup") {
+		t.Errorf("prod alone: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
 

@@ -49,6 +49,9 @@ const (
 
 // Task names a task across base and head.
 type Task struct {
+	// Setup is the task's setup, when several are compared: its world is
+	// the one it is judged in.
+	Setup     string `json:"setup,omitempty"`
 	Namespace string `json:"namespace"`
 	Job       string `json:"job"`
 	Group     string `json:"group"`
@@ -118,6 +121,89 @@ type Result struct {
 	Notes           []string
 	Introduced      []rules.Finding
 	Fixed           []rules.Finding
+	// Setups, when several were compared, are their counts in order;
+	// every change, task and finding then names its setup.
+	Setups []SetupCount
+}
+
+// SetupCount is what one setup compared.
+type SetupCount struct {
+	Name     string `json:"name"`
+	Compared int    `json:"tasks_compared"`
+	Reads    int    `json:"reads_compared"`
+}
+
+// SetupPair is one setup's world at base and at head; nil on a side that
+// has none of its files, where its tasks are all added or all removed.
+type SetupPair struct {
+	Name       string
+	Base, Head *world.World
+}
+
+// CompareSetups compares each setup in its own worlds, so that a task is
+// judged only by its setup's roles and policies, and merges the results
+// in the order given. One setup is compared as Compare does, its changes
+// named by no setup.
+func CompareSetups(pairs []SetupPair, opts Options) Result {
+	orEmpty := func(w *world.World) *world.World {
+		if w == nil {
+			return &world.World{}
+		}
+		return w
+	}
+	if len(pairs) == 1 {
+		return Compare(orEmpty(pairs[0].Base), orEmpty(pairs[0].Head), opts)
+	}
+	var res Result
+	for _, p := range pairs {
+		r := Compare(orEmpty(p.Base), orEmpty(p.Head), opts)
+		for i := range r.Changes {
+			r.Changes[i].Setup = p.Name
+		}
+		for i := range r.Tasks {
+			r.Tasks[i].Setup = p.Name
+		}
+		for _, n := range r.Notes {
+			res.Notes = append(res.Notes, "setup "+p.Name+": "+n)
+		}
+		res.Changes = append(res.Changes, r.Changes...)
+		res.Tasks = append(res.Tasks, r.Tasks...)
+		res.Compared += r.Compared
+		res.Reads += r.Reads
+		res.Setups = append(res.Setups, SetupCount{Name: p.Name, Compared: r.Compared, Reads: r.Reads})
+	}
+	return res
+}
+
+// Only is the part of a result of several setups that is about one.
+func (r Result) Only(setup string) Result {
+	out := Result{}
+	for _, s := range r.Setups {
+		if s.Name == setup {
+			out.Compared, out.Reads = s.Compared, s.Reads
+		}
+	}
+	for _, c := range r.Changes {
+		if c.Setup == setup {
+			out.Changes = append(out.Changes, c)
+		}
+	}
+	for _, t := range r.Tasks {
+		if t.Setup == setup {
+			out.Tasks = append(out.Tasks, t)
+		}
+	}
+	for _, f := range r.Introduced {
+		if f.Setup == setup {
+			out.Introduced = append(out.Introduced, f)
+		}
+	}
+	for _, f := range r.Fixed {
+		if f.Setup == setup {
+			out.Fixed = append(out.Fixed, f)
+		}
+	}
+	return out
 }
 
 // Options steer a comparison.

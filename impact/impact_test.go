@@ -2,6 +2,7 @@ package impact
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
@@ -50,5 +51,49 @@ func TestFindingsMatchAcrossRoots(t *testing.T) {
 func TestSummaryLine(t *testing.T) {
 	if got, want := SummaryLine(Summary{Lost: 1, Capabilities: 2, TasksAdded: 1}), "1 read lost, 2 privileged capabilities gained, 1 task added."; got != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// With several setups, every format names the setup of each change,
+// and the text and Markdown reports list each setup, unchanged ones too.
+func TestRenderSetups(t *testing.T) {
+	lost := Change{Kind: Lost, Severity: rules.Error, Task: Task{Setup: "staging", Job: "web", Group: "web", Task: "web"},
+		Path: "kv/data/web", Op: "read", Before: Allow, After: Deny, Cause: Cause{Policy: "web", Why: "no rule matches any more"}}
+	r := Report{Base: "HEAD", Head: "the working tree", Result: Result{
+		Changes: []Change{lost}, Compared: 2, Reads: 3,
+		Setups: []SetupCount{{Name: "prod", Compared: 1, Reads: 1}, {Name: "staging", Compared: 1, Reads: 2}},
+	}}
+	var text, md, js strings.Builder
+	if err := WriteText(&text, r, false); err != nil {
+		t.Fatal(err)
+	}
+	want := "Vault access from HEAD to the working tree: 2 tasks and 3 reads compared in 2 setups\n\n" +
+		"━━ setup prod: 1 task and 1 read compared; no change.\n\n" +
+		"━━ setup staging: 1 task and 2 reads compared; 1 read lost.\n\n" +
+		"Access lost (1)\n  policy web: no rule matches any more\n    error   job web group web task web: read kv/data/web  allow -> deny\n\n" +
+		"1 read lost.\n"
+	if text.String() != want {
+		t.Errorf("text:\n%s\nwant:\n%s", text.String(), want)
+	}
+	if err := WriteMarkdown(&md, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "#### Setup `prod`\n\n1 task and 1 read compared; no change.\n\n#### Setup `staging`\n\n1 task and 2 reads compared; 1 read lost.\n\n##### Access lost\n") {
+		t.Errorf("markdown:\n%s", md.String())
+	}
+	if err := WriteJSON(&js, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(js.String(), `"setup": "staging",`) || !strings.Contains(js.String(), `"setups": [`) {
+		t.Errorf("json:\n%s", js.String())
+	}
+	// Without setups, nothing names one.
+	r.Changes[0].Setup, r.Setups = "", nil
+	js.Reset()
+	if err := WriteJSON(&js, r); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(js.String(), "setup") {
+		t.Errorf("json without setups:\n%s", js.String())
 	}
 }

@@ -158,8 +158,43 @@ func WriteText(out io.Writer, r Report, color bool) error {
 	}
 	head := re.NewStyle().Bold(true)
 	dim := re.NewStyle().Foreground(lipgloss.Color("8"))
+	st := textStyles{sev: sev, head: head, dim: dim, setup: re.NewStyle().Foreground(lipgloss.Color("13")).Bold(true)}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Vault access from %s to %s: %s and %s compared\n", r.Base, r.Head, reports.Plural(r.Compared, "task"), reports.Plural(r.Reads, "read"))
+	fmt.Fprintf(&b, "Vault access from %s to %s: %s and %s compared", r.Base, r.Head, reports.Plural(r.Compared, "task"), reports.Plural(r.Reads, "read"))
+	if len(r.Setups) > 0 {
+		fmt.Fprintf(&b, " in %s", reports.Plural(len(r.Setups), "setup"))
+	}
+	b.WriteString("\n")
+	if len(r.Setups) == 0 {
+		writeTextBody(&b, r.Result, st)
+	}
+	// Each setup under a header that names it, unchanged setups too: a
+	// setup not listed was not compared.
+	for _, sc := range r.Setups {
+		sub := r.Only(sc.Name)
+		fmt.Fprintf(&b, "\n%s %s\n", st.setup.Render("━━ setup "+sc.Name+":"), setupLine(sub))
+		writeTextBody(&b, sub, st)
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(&b, "\n%s", dim.Render("note: "+n))
+	}
+	if len(r.Notes) > 0 {
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "\n%s\n", SummaryLine(r.Summary()))
+	_, err := io.WriteString(out, b.String())
+	return err
+}
+
+// textStyles are the styles of the text report.
+type textStyles struct {
+	sev              map[rules.Severity]lipgloss.Style
+	head, dim, setup lipgloss.Style
+}
+
+// writeTextBody prints each kind of change, grouped by cause, then the
+// tasks added and removed and the findings.
+func writeTextBody(b *strings.Builder, r Result, st textStyles) {
 	for _, s := range sections {
 		gs := groupsOf(r.Changes, s.kind)
 		if len(gs) == 0 {
@@ -169,13 +204,13 @@ func WriteText(out io.Writer, r Report, color bool) error {
 		for _, g := range gs {
 			n += len(g.changes)
 		}
-		fmt.Fprintf(&b, "\n%s\n", head.Render(fmt.Sprintf("%s (%d)", s.title, n)))
+		fmt.Fprintf(b, "\n%s\n", st.head.Render(fmt.Sprintf("%s (%d)", s.title, n)))
 		for _, g := range gs {
-			fmt.Fprintf(&b, "  %s\n", g.cause.title())
+			fmt.Fprintf(b, "  %s\n", g.cause.title())
 			for _, c := range g.changes {
-				fmt.Fprintf(&b, "    %-7s %s: %s %s  %s -> %s", sev[c.Severity].Render(c.Severity.String()), c.Task, c.Op, c.Path, c.Before, c.After)
+				fmt.Fprintf(b, "    %-7s %s: %s %s  %s -> %s", st.sev[c.Severity].Render(c.Severity.String()), c.Task, c.Op, c.Path, c.Before, c.After)
 				if c.Call != "" {
-					fmt.Fprintf(&b, "  %s", dim.Render("(template: "+c.Call+")"))
+					fmt.Fprintf(b, "  %s", st.dim.Render("(template: "+c.Call+")"))
 				}
 				b.WriteString("\n")
 			}
@@ -195,14 +230,14 @@ func WriteText(out io.Writer, r Report, color bool) error {
 		if added {
 			title, mark = "Tasks added", "+"
 		}
-		fmt.Fprintf(&b, "\n%s\n", head.Render(fmt.Sprintf("%s (%d)", title, len(ts))))
+		fmt.Fprintf(b, "\n%s\n", st.head.Render(fmt.Sprintf("%s (%d)", title, len(ts))))
 		for _, t := range ts {
-			fmt.Fprintf(&b, "  %s %s: %s", mark, t.Task, reports.Plural(t.Reads, "Vault read"))
+			fmt.Fprintf(b, "  %s %s: %s", mark, t.Task, reports.Plural(t.Reads, "Vault read"))
 			if added && t.Denied > 0 {
-				fmt.Fprintf(&b, ", %d not allowed", t.Denied)
+				fmt.Fprintf(b, ", %d not allowed", t.Denied)
 			}
 			if t.File != "" {
-				fmt.Fprintf(&b, "  %s", dim.Render(fmt.Sprintf("%s:%d", t.File, t.Line)))
+				fmt.Fprintf(b, "  %s", st.dim.Render(fmt.Sprintf("%s:%d", t.File, t.Line)))
 			}
 			b.WriteString("\n")
 		}
@@ -214,28 +249,38 @@ func WriteText(out io.Writer, r Report, color bool) error {
 		if len(fs.list) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "\n%s\n", head.Render(fmt.Sprintf("%s (%d)", fs.title, len(fs.list))))
+		fmt.Fprintf(b, "\n%s\n", st.head.Render(fmt.Sprintf("%s (%d)", fs.title, len(fs.list))))
 		for _, f := range fs.list {
-			fmt.Fprintf(&b, "  %-7s %s %s", sev[f.Severity].Render(f.Severity.String()), f.Rule.ID, f.Message)
+			fmt.Fprintf(b, "  %-7s %s %s", st.sev[f.Severity].Render(f.Severity.String()), f.Rule.ID, f.Message)
 			if f.HasFile() {
-				fmt.Fprintf(&b, "  %s", dim.Render(fmt.Sprintf("%s:%d", f.Range.Filename, f.Range.Start.Line)))
+				fmt.Fprintf(b, "  %s", st.dim.Render(fmt.Sprintf("%s:%d", f.Range.Filename, f.Range.Start.Line)))
 			}
 			b.WriteString("\n")
 		}
 	}
-	for _, n := range r.Notes {
-		fmt.Fprintf(&b, "\n%s", dim.Render("note: "+n))
+}
+
+// setupLine says what one setup compared and what changed in it.
+func setupLine(r Result) string {
+	s := fmt.Sprintf("%s and %s compared; ", reports.Plural(r.Compared, "task"), reports.Plural(r.Reads, "read"))
+	if parts := summaryParts(r.Summary()); len(parts) > 0 {
+		return s + strings.Join(parts, ", ") + "."
 	}
-	if len(r.Notes) > 0 {
-		b.WriteString("\n")
-	}
-	fmt.Fprintf(&b, "\n%s\n", SummaryLine(r.Summary()))
-	_, err := io.WriteString(out, b.String())
-	return err
+	return s + "no change."
 }
 
 // SummaryLine says what changed in one sentence.
 func SummaryLine(s Summary) string {
+	parts := summaryParts(s)
+	if len(parts) == 0 {
+		return "No task's Vault access changes, and no finding is introduced or fixed."
+	}
+	return strings.Join(parts, ", ") + "."
+}
+
+// summaryParts counts each kind of change, worst first; none when
+// nothing changed.
+func summaryParts(s Summary) []string {
 	var parts []string
 	for _, p := range []struct {
 		n            int
@@ -258,10 +303,7 @@ func SummaryLine(s Summary) string {
 			parts = append(parts, fmt.Sprintf("%d %s", p.n, p.several))
 		}
 	}
-	if len(parts) == 0 {
-		return "No task's Vault access changes, and no finding is introduced or fixed."
-	}
-	return strings.Join(parts, ", ") + "."
+	return parts
 }
 
 // jsonChange is a change as the JSON report writes it.
@@ -271,6 +313,7 @@ type jsonChange struct {
 }
 
 type jsonFinding struct {
+	Setup    string `json:"setup,omitempty"`
 	Rule     string `json:"rule"`
 	Severity string `json:"severity"`
 	Message  string `json:"message"`
@@ -282,6 +325,7 @@ type jsonReport struct {
 	Version       int          `json:"version"`
 	Base          string       `json:"base"`
 	Head          string       `json:"head"`
+	Setups        []SetupCount `json:"setups,omitempty"`
 	AccessChanges []jsonChange `json:"access_changes"`
 	Tasks         struct {
 		Added   []TaskChange `json:"added"`
@@ -297,7 +341,7 @@ type jsonReport struct {
 
 // WriteJSON prints the report as data (version 1).
 func WriteJSON(out io.Writer, r Report) error {
-	j := jsonReport{Version: 1, Base: r.Base, Head: r.Head, AccessChanges: []jsonChange{}, Notes: r.Notes, Summary: r.Summary()}
+	j := jsonReport{Version: 1, Base: r.Base, Head: r.Head, Setups: r.Setups, AccessChanges: []jsonChange{}, Notes: r.Notes, Summary: r.Summary()}
 	j.Tasks.Added, j.Tasks.Removed = []TaskChange{}, []TaskChange{}
 	j.Findings.Introduced, j.Findings.Fixed = jsonFindings(r.Introduced), jsonFindings(r.Fixed)
 	for _, c := range r.Changes {
@@ -319,7 +363,7 @@ func WriteJSON(out io.Writer, r Report) error {
 func jsonFindings(fs []rules.Finding) []jsonFinding {
 	out := []jsonFinding{}
 	for _, f := range fs {
-		jf := jsonFinding{Rule: f.Rule.ID, Severity: f.Severity.String(), Message: f.Message}
+		jf := jsonFinding{Setup: f.Setup, Rule: f.Rule.ID, Severity: f.Severity.String(), Message: f.Message}
 		if f.HasFile() {
 			jf.File, jf.Line = f.Range.Filename, f.Range.Start.Line
 		}
@@ -330,16 +374,37 @@ func jsonFindings(fs []rules.Finding) []jsonFinding {
 
 // WriteMarkdown prints the report as a pull-request comment: the lost
 // access first, then every other change grouped by the policy that
-// causes it, then tasks and findings.
+// causes it, then tasks and findings; with several setups, all of it
+// under each setup's heading.
 func WriteMarkdown(out io.Writer, r Report) error {
 	var b strings.Builder
 	s := r.Summary()
-	fmt.Fprintf(&b, "### nvlint impact\n\nVault access from %s to %s: %s and %s compared.\n\n**%s**\n", md(r.Base), md(r.Head), reports.Plural(r.Compared, "task"), reports.Plural(r.Reads, "read"), SummaryLine(s))
+	fmt.Fprintf(&b, "### nvlint impact\n\nVault access from %s to %s: %s and %s compared", md(r.Base), md(r.Head), reports.Plural(r.Compared, "task"), reports.Plural(r.Reads, "read"))
+	if len(r.Setups) > 0 {
+		fmt.Fprintf(&b, " in %s", reports.Plural(len(r.Setups), "setup"))
+	}
+	fmt.Fprintf(&b, ".\n\n**%s**\n", SummaryLine(s))
+	if len(r.Setups) == 0 {
+		writeMarkdownBody(&b, r.Result, "####")
+	}
+	for _, sc := range r.Setups {
+		sub := r.Only(sc.Name)
+		fmt.Fprintf(&b, "\n#### Setup %s\n\n%s\n", code(sc.Name), md(setupLine(sub)))
+		writeMarkdownBody(&b, sub, "#####")
+	}
+	_, err := io.WriteString(out, b.String())
+	return err
+}
+
+// writeMarkdownBody writes one result's sections under headings of
+// level h.
+func writeMarkdownBody(b *strings.Builder, r Result, h string) {
+	s := r.Summary()
 	if s.Lost > 0 {
-		b.WriteString("\n#### Access lost\n\n| Job | Group | Task | Operation | Path | Before | After | Cause |\n|---|---|---|---|---|---|---|---|\n")
+		fmt.Fprintf(b, "\n%s Access lost\n\n| Job | Group | Task | Operation | Path | Before | After | Cause |\n|---|---|---|---|---|---|---|---|\n", h)
 		for _, c := range r.Changes {
 			if c.Kind == Lost {
-				mdRow(&b, c)
+				mdRow(b, c)
 			}
 		}
 	}
@@ -361,20 +426,20 @@ func WriteMarkdown(out io.Writer, r Report) error {
 		if p != "" {
 			title = "Changes through policy `" + p + "`"
 		}
-		fmt.Fprintf(&b, "\n#### %s\n\n| Severity | Change | Job | Group | Task | Operation | Path | Before | After | Cause |\n|---|---|---|---|---|---|---|---|---|---|\n", title)
+		fmt.Fprintf(b, "\n%s %s\n\n| Severity | Change | Job | Group | Task | Operation | Path | Before | After | Cause |\n|---|---|---|---|---|---|---|---|---|---|\n", h, title)
 		for _, c := range byPolicy[p] {
-			fmt.Fprintf(&b, "| %s | %s ", c.Severity, kindWord(c.Kind))
-			mdRow(&b, c)
+			fmt.Fprintf(b, "| %s | %s ", c.Severity, kindWord(c.Kind))
+			mdRow(b, c)
 		}
 	}
 	if len(r.Tasks) > 0 {
-		b.WriteString("\n#### Tasks added and removed\n\n| | Job | Group | Task | Vault reads | Not allowed |\n|---|---|---|---|---|---|\n")
+		fmt.Fprintf(b, "\n%s Tasks added and removed\n\n| | Job | Group | Task | Vault reads | Not allowed |\n|---|---|---|---|---|---|\n", h)
 		for _, t := range r.Tasks {
 			mark := "removed"
 			if t.Added {
 				mark = "added"
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %d | %d |\n", mark, code(t.Job), code(t.Group), code(t.Task.Task), t.Reads, t.Denied)
+			fmt.Fprintf(b, "| %s | %s | %s | %s | %d | %d |\n", mark, code(t.Job), code(t.Group), code(t.Task.Task), t.Reads, t.Denied)
 		}
 	}
 	for _, fs := range []struct {
@@ -384,17 +449,15 @@ func WriteMarkdown(out io.Writer, r Report) error {
 		if len(fs.list) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "\n#### %s\n\n", fs.title)
+		fmt.Fprintf(b, "\n%s %s\n\n", h, fs.title)
 		for _, f := range fs.list {
-			fmt.Fprintf(&b, "- **%s** %s %s", f.Severity, f.Rule.ID, md(f.Message))
+			fmt.Fprintf(b, "- **%s** %s %s", f.Severity, f.Rule.ID, md(f.Message))
 			if f.HasFile() {
-				fmt.Fprintf(&b, " (%s)", code(fmt.Sprintf("%s:%d", f.Range.Filename, f.Range.Start.Line)))
+				fmt.Fprintf(b, " (%s)", code(fmt.Sprintf("%s:%d", f.Range.Filename, f.Range.Start.Line)))
 			}
 			b.WriteString("\n")
 		}
 	}
-	_, err := io.WriteString(out, b.String())
-	return err
 }
 
 func kindWord(k Kind) string {
