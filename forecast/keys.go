@@ -1,0 +1,141 @@
+package forecast
+
+import (
+	"crypto"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/nvlint/nvlint/world"
+)
+
+// KindSigningKey is the kind of a JWT auth method's forecast: the moment
+// Nomad starts signing identities with a key the method does not hold.
+const KindSigningKey = "signing_key"
+
+// DefaultRootKeyRotation is Nomad's root_key_rotation_threshold when the
+// server config sets none (30 days).
+const DefaultRootKeyRotation = 720 * time.Hour
+
+// SigningKey is a JWT auth method that will not verify the identities
+// Nomad signs after its next key change.
+type SigningKey struct {
+	Expiry
+	Config *world.JWTAuthConfig
+	// Next is the key Nomad signs with from At: the prepublished key, or
+	// "" for one Nomad has not made yet.
+	Next string
+}
+
+// SigningKeys forecast the next change of Nomad's signing key for the JWT
+// auth methods that verify with fixed jwt_validation_pubkeys.
+//
+// Nomad's core scheduler (nomad/core_sched.go, rootKeyRotate) prepublishes
+// a new key once the active one is half root_key_rotation_threshold old,
+// with a publish time of the active key's create time plus the threshold,
+// and makes it the active key, which signs every new identity, then. Its
+// JWKS serves prepublished keys, and a jwks_url or oidc_discovery_url
+// method refetches the JWKS whenever a token names a key it has not
+// cached (go-oidc's RemoteKeySet, which Vault's JWT plugin uses through
+// hashicorp/cap), so those methods follow a rotation and are not
+// forecast. Inactive keys are garbage-collected only once older than the
+// rotation and GC thresholds together and no longer in use (rootKeyGC),
+// so a key never leaves the JWKS while identities it signed are live.
+//
+// Fixed keys do not follow: from the change, every login with an
+// identity signed by the new key fails. Only methods that hold the
+// active key today are forecast: they are the ones this cluster's tasks
+// log in at (one that does not is NV622's).
+func SigningKeys(w *world.World) []SigningKey {
+	if w.Live == nil || w.Live.Nomad == nil || w.Live.Vault == nil {
+		return nil
+	}
+	n := w.Live.Nomad
+	var active, next *world.NomadRootKey
+	for i, k := range n.Keyring {
+		switch k.State {
+		case "active":
+			active = &n.Keyring[i]
+		case "prepublished":
+			if next == nil || k.PublishTime.Before(next.PublishTime) {
+				next = &n.Keyring[i]
+			}
+		}
+	}
+	if active == nil || n.JWKS == nil {
+		return nil
+	}
+	activeJWK, ok := jwkOf(n.JWKS, active.KeyID)
+	if !ok {
+		return nil
+	}
+	e := Expiry{Kind: KindSigningKey}
+	var nextJWK *world.JWK
+	if next != nil && !next.PublishTime.IsZero() {
+		e.At = next.PublishTime
+		e.Basis = fmt.Sprintf("prepublished key %s becomes the active signing key at its publish time %s", next.KeyID, next.PublishTime.Format(time.RFC3339))
+		if k, ok := jwkOf(n.JWKS, next.KeyID); ok {
+			nextJWK = &k
+		}
+	} else {
+		e.At = active.CreateTime.Add(DefaultRootKeyRotation)
+		e.Basis = fmt.Sprintf("active key %s created %s + root_key_rotation_threshold %s: then a new key signs", active.KeyID, active.CreateTime.Format(time.RFC3339), TTL(DefaultRootKeyRotation))
+		e.Assumed = "assumed Nomad's default root_key_rotation_threshold of 720h, which doctor cannot read from the servers' config"
+	}
+	var out []SigningKey
+	for _, c := range w.JWTConfigs {
+		if w.Live.Vault.JWKS[c.Mount] != nil {
+			continue // keys fetched from a URL, refetched on an unknown key ID
+		}
+		pems, ok := pubkeys(c)
+		if !ok || !holds(pems, activeJWK) {
+			continue
+		}
+		if nextJWK != nil && holds(pems, *nextJWK) {
+			continue
+		}
+		f := SigningKey{Expiry: e, Config: c}
+		f.Name = c.Mount
+		if next != nil {
+			f.Next = next.KeyID
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func jwkOf(f *world.JWKSFetch, kid string) (world.JWK, bool) {
+	i := slices.IndexFunc(f.Keys, func(k world.JWK) bool { return k.Kid == kid })
+	if i < 0 {
+		return world.JWK{}, false
+	}
+	return f.Keys[i], true
+}
+
+// pubkeys are a method's jwt_validation_pubkeys; ok is false when it has
+// none, or one nvlint cannot read (which may be any key).
+func pubkeys(c *world.JWTAuthConfig) ([]crypto.PublicKey, bool) {
+	if !c.JWTValidationPubkeys.Known || len(c.JWTValidationPubkeys.Items) == 0 {
+		return nil, false
+	}
+	var out []crypto.PublicKey
+	for _, it := range c.JWTValidationPubkeys.Items {
+		if !it.Known {
+			return nil, false
+		}
+		k, err := world.ParsePEMKey(it.V)
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, k)
+	}
+	return out, true
+}
+
+func holds(pems []crypto.PublicKey, k world.JWK) bool {
+	pub := k.PublicKey()
+	return pub != nil && slices.ContainsFunc(pems, func(p crypto.PublicKey) bool {
+		e, ok := p.(interface{ Equal(crypto.PublicKey) bool })
+		return ok && e.Equal(pub)
+	})
+}
