@@ -25,7 +25,14 @@ func TestKeyringRead(t *testing.T) {
 		return w
 	}
 
-	w := collect(n.Token)
+	// The leader makes the first key shortly after it is elected.
+	var w *world.World
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		w = collect(n.Token)
+		if len(w.Live.Nomad.Keyring) > 0 || time.Now().After(deadline) {
+			break
+		}
+	}
 	nl := w.Live.Nomad
 	if nl.KeyringError != "" || nl.JWKS == nil {
 		t.Fatalf("keyring error %q, JWKS %+v", nl.KeyringError, nl.JWKS)
