@@ -25,10 +25,15 @@ type SigningKey struct {
 	// Next is the key Nomad signs with from At: the prepublished key, or
 	// "" for one Nomad has not made yet.
 	Next string
+	// Source is what the method verifies with: jwt_validation_pubkeys,
+	// or the jwks_url (oidc_discovery_url) that does not serve Next.
+	Source string
 }
 
 // SigningKeys forecast the next change of Nomad's signing key for the JWT
-// auth methods that verify with fixed jwt_validation_pubkeys.
+// auth methods that will not verify identities signed with the next key:
+// those with fixed jwt_validation_pubkeys without it, and those whose
+// jwks_url does not serve a key Nomad has already prepublished.
 //
 // Nomad's core scheduler (nomad/core_sched.go, rootKeyRotate) prepublishes
 // a new key once the active one is half root_key_rotation_threshold old,
@@ -37,8 +42,9 @@ type SigningKey struct {
 // JWKS serves prepublished keys, and a jwks_url or oidc_discovery_url
 // method refetches the JWKS whenever a token names a key it has not
 // cached (go-oidc's RemoteKeySet, which Vault's JWT plugin uses through
-// hashicorp/cap), so those methods follow a rotation and are not
-// forecast. Inactive keys are garbage-collected only once older than the
+// hashicorp/cap), so those methods follow a rotation, and no age of
+// Vault's cached keys predicts a failure; only a URL that does not serve
+// the prepublished key (a copy, another cluster's) does. Inactive keys are garbage-collected only once older than the
 // rotation and GC thresholds together and no longer in use (rootKeyGC),
 // so a key never leaves the JWKS while identities it signed are live.
 //
@@ -84,17 +90,25 @@ func SigningKeys(w *world.World) []SigningKey {
 	}
 	var out []SigningKey
 	for _, c := range w.JWTConfigs {
-		if w.Live.Vault.JWKS[c.Mount] != nil {
-			continue // keys fetched from a URL, refetched on an unknown key ID
+		source := "jwt_validation_pubkeys"
+		if got := w.Live.Vault.JWKS[c.Mount]; got != nil {
+			// Vault fetches the URL again for a key it has not seen: the
+			// method breaks only if the URL does not serve the key Nomad
+			// has already prepublished.
+			if got.Error != "" || nextJWK == nil || !served(got, activeJWK.Kid) || served(got, nextJWK.Kid) {
+				continue
+			}
+			source = got.Source()
+		} else {
+			pems, ok := pubkeys(c)
+			if !ok || !holds(pems, activeJWK) {
+				continue
+			}
+			if nextJWK != nil && holds(pems, *nextJWK) {
+				continue
+			}
 		}
-		pems, ok := pubkeys(c)
-		if !ok || !holds(pems, activeJWK) {
-			continue
-		}
-		if nextJWK != nil && holds(pems, *nextJWK) {
-			continue
-		}
-		f := SigningKey{Expiry: e, Config: c}
+		f := SigningKey{Expiry: e, Config: c, Source: source}
 		f.Name = c.Mount
 		if next != nil {
 			f.Next = next.KeyID
@@ -102,6 +116,11 @@ func SigningKeys(w *world.World) []SigningKey {
 		out = append(out, f)
 	}
 	return out
+}
+
+func served(f *world.JWKSFetch, kid string) bool {
+	_, ok := jwkOf(f, kid)
+	return ok
 }
 
 func jwkOf(f *world.JWKSFetch, kid string) (world.JWK, bool) {

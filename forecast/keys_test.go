@@ -36,14 +36,14 @@ func TestSigningKeys(t *testing.T) {
 	k1, k2 := gen("k1"), gen("k2")
 	active := world.NomadRootKey{KeyID: "k1", State: "active", CreateTime: now.Add(-20 * 24 * time.Hour)}
 	prepub := world.NomadRootKey{KeyID: "k2", State: "prepublished", CreateTime: now.Add(-5 * 24 * time.Hour), PublishTime: now.Add(10 * time.Hour)}
-	worldOf := func(keyring []world.NomadRootKey, fetched bool, pems ...string) *world.World {
+	worldOf := func(keyring []world.NomadRootKey, fetched []world.JWK, pems ...string) *world.World {
 		l := world.List{Set: true, Known: true}
 		for _, p := range pems {
 			l.Items = append(l.Items, world.Str{V: p, Set: true, Known: true})
 		}
 		v := &world.VaultLive{}
-		if fetched {
-			v.JWKS = map[string]*world.JWKSFetch{"jwt-nomad": {URL: "http://nomad:4646/.well-known/jwks.json"}}
+		if fetched != nil {
+			v.JWKS = map[string]*world.JWKSFetch{"jwt-nomad": {URL: "https://static.example/jwks.json", Keys: fetched}}
 		}
 		return &world.World{
 			JWTConfigs: []*world.JWTAuthConfig{{Mount: "jwt-nomad", JWTValidationPubkeys: l}},
@@ -59,12 +59,14 @@ func TestSigningKeys(t *testing.T) {
 		next    string
 		assumed bool
 	}{
-		{name: "prepublished key not held", w: worldOf([]world.NomadRootKey{active, prepub}, false, k1.pem), at: prepub.PublishTime, next: "k2"},
-		{name: "prepublished key held", w: worldOf([]world.NomadRootKey{active, prepub}, false, k1.pem, k2.pem)},
-		{name: "no prepublished key", w: worldOf([]world.NomadRootKey{active}, false, k1.pem), at: active.CreateTime.Add(DefaultRootKeyRotation), assumed: true},
-		{name: "active key not held: another cluster's method", w: worldOf([]world.NomadRootKey{active, prepub}, false, k2.pem)},
-		{name: "keys fetched from a URL", w: worldOf([]world.NomadRootKey{active, prepub}, true)},
-		{name: "keyring unread", w: worldOf(nil, false, k1.pem)},
+		{name: "prepublished key not held", w: worldOf([]world.NomadRootKey{active, prepub}, nil, k1.pem), at: prepub.PublishTime, next: "k2"},
+		{name: "prepublished key held", w: worldOf([]world.NomadRootKey{active, prepub}, nil, k1.pem, k2.pem)},
+		{name: "no prepublished key", w: worldOf([]world.NomadRootKey{active}, nil, k1.pem), at: active.CreateTime.Add(DefaultRootKeyRotation), assumed: true},
+		{name: "active key not held: another cluster's method", w: worldOf([]world.NomadRootKey{active, prepub}, nil, k2.pem)},
+		{name: "a URL serving the prepublished key", w: worldOf([]world.NomadRootKey{active, prepub}, []world.JWK{k1.jwk, k2.jwk})},
+		{name: "a URL without the prepublished key", w: worldOf([]world.NomadRootKey{active, prepub}, []world.JWK{k1.jwk}), at: prepub.PublishTime, next: "k2"},
+		{name: "a URL, no key prepublished yet: Vault refetches", w: worldOf([]world.NomadRootKey{active}, []world.JWK{k1.jwk})},
+		{name: "keyring unread", w: worldOf(nil, nil, k1.pem)},
 	} {
 		got := SigningKeys(c.w)
 		if c.at.IsZero() {
