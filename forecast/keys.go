@@ -84,9 +84,12 @@ func SigningKeys(w *world.World) []SigningKey {
 			nextJWK = &k
 		}
 	} else {
-		e.At = active.CreateTime.Add(DefaultRootKeyRotation)
-		e.Basis = fmt.Sprintf("active key %s created %s + root_key_rotation_threshold %s: then a new key signs", active.KeyID, active.CreateTime.Format(time.RFC3339), TTL(DefaultRootKeyRotation))
-		e.Assumed = "assumed Nomad's default root_key_rotation_threshold of 720h, which doctor cannot read from the servers' config"
+		rotation, known := rootKeyRotation(w)
+		e.At = active.CreateTime.Add(rotation)
+		e.Basis = fmt.Sprintf("active key %s created %s + root_key_rotation_threshold %s: then a new key signs", active.KeyID, active.CreateTime.Format(time.RFC3339), TTL(rotation))
+		if !known {
+			e.Assumed = "assumed Nomad's default root_key_rotation_threshold of 720h: no server's config was read"
+		}
 	}
 	var out []SigningKey
 	for _, c := range w.JWTConfigs {
@@ -116,6 +119,27 @@ func SigningKeys(w *world.World) []SigningKey {
 		out = append(out, f)
 	}
 	return out
+}
+
+// rootKeyRotation is the servers' root_key_rotation_threshold, from the
+// config of a server of the agent's region (agent/self, or a file given):
+// Nomad's default where it sets none. known is false when no server's
+// config was read.
+func rootKeyRotation(w *world.World) (d time.Duration, known bool) {
+	region := w.Live.Nomad.Region
+	for _, a := range w.Agents {
+		if !a.Server.V || region != "" && a.Region.IsKnown() && a.Region.V != region {
+			continue
+		}
+		if a.RootKeyRotation.Set && !a.RootKeyRotation.IsKnown() {
+			continue // an expression nvlint cannot read
+		}
+		if s := seconds(a.RootKeyRotation); s > 0 {
+			return s, true
+		}
+		return DefaultRootKeyRotation, true
+	}
+	return DefaultRootKeyRotation, false
 }
 
 func served(f *world.JWKSFetch, kid string) bool {

@@ -52,6 +52,14 @@ func TestSigningKeys(t *testing.T) {
 			}},
 		}
 	}
+	withServer := func(w *world.World, rotation time.Duration) *world.World {
+		a := &world.AgentConfig{Server: world.Bool{V: true, Set: true, Known: true}}
+		if rotation > 0 {
+			a.RootKeyRotation = world.Seconds{V: int64(rotation / time.Second), Set: true, Known: true}
+		}
+		w.Agents = append(w.Agents, a)
+		return w
+	}
 	for _, c := range []struct {
 		name    string
 		w       *world.World
@@ -67,6 +75,8 @@ func TestSigningKeys(t *testing.T) {
 		{name: "a URL without the prepublished key", w: worldOf([]world.NomadRootKey{active, prepub}, []world.JWK{k1.jwk}), at: prepub.PublishTime, next: "k2"},
 		{name: "a URL, no key prepublished yet: Vault refetches", w: worldOf([]world.NomadRootKey{active}, []world.JWK{k1.jwk})},
 		{name: "keyring unread", w: worldOf(nil, nil, k1.pem)},
+		{name: "a server's rotation threshold", w: withServer(worldOf([]world.NomadRootKey{active}, nil, k1.pem), 96*time.Hour), at: active.CreateTime.Add(96 * time.Hour)},
+		{name: "a server config without a threshold", w: withServer(worldOf([]world.NomadRootKey{active}, nil, k1.pem), 0), at: active.CreateTime.Add(DefaultRootKeyRotation)},
 	} {
 		got := SigningKeys(c.w)
 		if c.at.IsZero() {

@@ -145,7 +145,10 @@ func (c *collector) nomadGetBody(region, path, namespace string) ([]byte, error)
 type agentSelf struct {
 	Config *struct {
 		Region string
-		Server *struct{ Enabled *bool }
+		Server *struct {
+			Enabled                  *bool
+			RootKeyRotationThreshold string
+		}
 		Client *struct {
 			Enabled        *bool
 			TemplateConfig *struct{ VaultRetry *agentRetry }
@@ -247,6 +250,9 @@ func (c *collector) agentConfig(self *agentSelf) *world.AgentConfig {
 	a.Region = str(&cfg.Region)
 	if cfg.Server != nil && cfg.Server.Enabled != nil {
 		a.Server = known(*cfg.Server.Enabled)
+		if d, err := time.ParseDuration(cfg.Server.RootKeyRotationThreshold); err == nil && d > 0 {
+			a.RootKeyRotation = world.Seconds{V: int64(d / time.Second), Set: true, Known: true}
+		}
 	}
 	if cfg.Client != nil && cfg.Client.Enabled != nil {
 		a.Client = known(*cfg.Client.Enabled)
