@@ -2,13 +2,17 @@ package live
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	nomadapi "github.com/hashicorp/nomad/api"
+	vaultapi "github.com/hashicorp/vault/api"
 
+	"github.com/nvlint/nvlint/forecast"
 	"github.com/nvlint/nvlint/internal/realserver"
 	"github.com/nvlint/nvlint/world"
 )
@@ -57,5 +61,67 @@ func TestKeyringRead(t *testing.T) {
 		if strings.Contains(p.What, keyringPath) {
 			t.Errorf("a denied keyring read is a problem: %+v", p)
 		}
+	}
+}
+
+// TestSigningKeyForecastRealServers gives a real Vault JWT auth method
+// the real Nomad's active key as its only jwt_validation_pubkeys, and
+// checks the forecast of the key change: first from the servers'
+// root_key_rotation_threshold, then from the publish time of a key
+// Nomad prepublishes.
+func TestSigningKeyForecastRealServers(t *testing.T) {
+	v := realserver.StartVault(t)
+	n := realserver.StartNomad(t, realserver.NomadOptions{ACL: true, Extra: `server {
+  root_key_rotation_threshold = "96h"
+}`})
+	vc, nc := v.Client(t), n.Client(t)
+	collect := func() *world.World {
+		w, _ := Collect(context.Background(), Options{
+			Vault: vaultConfig(v.Addr), VaultToken: v.RootToken,
+			Nomad: &nomadapi.Config{Address: n.Addr, SecretID: n.Token}, RequestTimeout: 5 * time.Second,
+		})
+		return w
+	}
+	var w *world.World
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		w = collect()
+		if len(w.Live.Nomad.Keyring) > 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	i := slices.IndexFunc(w.Live.Nomad.Keyring, func(k world.NomadRootKey) bool { return k.State == "active" })
+	if i < 0 || w.Live.Nomad.JWKS == nil {
+		t.Fatalf("no active key: %+v", w.Live.Nomad.Keyring)
+	}
+	active := w.Live.Nomad.Keyring[i]
+	j := slices.IndexFunc(w.Live.Nomad.JWKS.Keys, func(k world.JWK) bool { return k.Kid == active.KeyID })
+	if j < 0 {
+		t.Fatalf("active key %s not in the JWKS", active.KeyID)
+	}
+	der, err := x509.MarshalPKIXPublicKey(w.Live.Nomad.JWKS.Keys[j].PublicKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := vc.Sys().EnableAuthWithOptions("jwt-nomad", &vaultapi.EnableAuthOptions{Type: "jwt"}); err != nil {
+		t.Fatal(err)
+	}
+	write(t, vc, "auth/jwt-nomad/config", map[string]any{
+		"jwt_validation_pubkeys": []string{string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))},
+		"jwt_supported_algs":     []string{"RS256", "EdDSA"},
+	})
+
+	got := forecast.SigningKeys(collect())
+	if len(got) != 1 || !got[0].At.Equal(active.CreateTime.Add(96*time.Hour)) || got[0].Assumed != "" || got[0].Name != "jwt-nomad" {
+		t.Fatalf("forecast from the rotation threshold: %+v, want %s", got, active.CreateTime.Add(96*time.Hour))
+	}
+
+	publish := time.Now().Add(time.Hour).Truncate(time.Second)
+	next, _, err := nc.Keyring().Rotate(&nomadapi.KeyringRotateOptions{PublishTime: publish.UnixNano()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = forecast.SigningKeys(collect())
+	if len(got) != 1 || !got[0].At.Equal(publish) || got[0].Next != next.KeyID {
+		t.Fatalf("forecast from the prepublished key: %+v, want %s at %s", got, next.KeyID, publish)
 	}
 }
