@@ -15,9 +15,8 @@ var (
 			{Type: "vault"}, {Type: "server"}, {Type: "client"},
 		},
 	}
-	enabledSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "enabled"}}}
-	serverSchema  = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "enabled"}, {Name: "root_key_rotation_threshold"}}}
-	clientSchema  = &hcl.BodySchema{
+	serverSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "enabled"}, {Name: "root_key_rotation_threshold"}}}
+	clientSchema = &hcl.BodySchema{
 		Attributes: []hcl.AttributeSchema{{Name: "enabled"}},
 		Blocks:     []hcl.BlockHeaderSchema{{Type: "template"}},
 	}
