@@ -89,6 +89,7 @@ func All() []rules.Rule {
 		live.JWKSStaleKeys,
 		live.JWKSAlgorithm,
 		live.RoleCapsRunningTasks,
+		live.SigningKeyRotation,
 		live.NodeNoVault,
 		live.JWTPathNotMounted,
 		live.MigrationPending,

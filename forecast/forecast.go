@@ -123,8 +123,9 @@ func ServerToken(v *world.VaultLive) (e Expiry, ok bool) {
 	return e, true
 }
 
-// All are every forecast the world allows: the server token's, and one
-// per running task whose role caps its token.
+// All are every forecast the world allows: the server token's, one per
+// running task whose role caps its token, and one per JWT auth method
+// that will not hold Nomad's next signing key.
 func All(w *world.World) []Expiry {
 	var out []Expiry
 	if w.Live != nil {
@@ -134,6 +135,9 @@ func All(w *world.World) []Expiry {
 	}
 	for _, t := range TaskTokens(w) {
 		out = append(out, t.Expiry)
+	}
+	for _, k := range SigningKeys(w) {
+		out = append(out, k.Expiry)
 	}
 	return out
 }

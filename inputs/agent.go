@@ -15,8 +15,8 @@ var (
 			{Type: "vault"}, {Type: "server"}, {Type: "client"},
 		},
 	}
-	enabledSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "enabled"}}}
-	clientSchema  = &hcl.BodySchema{
+	serverSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "enabled"}, {Name: "root_key_rotation_threshold"}}}
+	clientSchema = &hcl.BodySchema{
 		Attributes: []hcl.AttributeSchema{{Name: "enabled"}},
 		Blocks:     []hcl.BlockHeaderSchema{{Type: "template"}},
 	}
@@ -47,9 +47,10 @@ func loadAgentHCL(f *world.File, body hcl.Body, w *world.World) {
 	for _, b := range root.Blocks {
 		switch b.Type {
 		case "server":
-			c, _, _ := b.Body.PartialContent(enabledSchema)
+			c, _, _ := b.Body.PartialContent(serverSchema)
 			f.Diags = append(f.Diags, typeCheck(c.Attributes, enabledTypes)...)
 			a.Server = boolAttr(c.Attributes, "enabled")
+			a.RootKeyRotation = secondsAttr(c.Attributes, "root_key_rotation_threshold")
 		case "client":
 			c, _, _ := b.Body.PartialContent(clientSchema)
 			f.Diags = append(f.Diags, typeCheck(c.Attributes, enabledTypes)...)

@@ -311,6 +311,9 @@ func fakeNomad() *fake {
 		"GET /v1/allocations":        jsonBody([]any{}),
 		"GET /.well-known/jwks.json": jsonBody(map[string]any{"keys": []any{map[string]any{"kid": "k1", "alg": "RS256", "kty": "RSA"}}}),
 		"GET " + upgradeCheckPath:    status(403, "Permission denied"),
+		// A read-only token may not list the keyring: no problem, the
+		// signing key forecast is just not made.
+		"GET " + keyringPath: status(403, "Permission denied"),
 	}}
 }
 

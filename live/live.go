@@ -443,6 +443,7 @@ func (c *collector) finish() {
 		}
 	}
 	if n := l.Nomad; n != nil {
+		n.KeyringError = c.secrets.String(n.KeyringError)
 		slices.SortFunc(n.Members, func(a, b world.NomadMember) int { return cmp.Compare(a.Name, b.Name) })
 		slices.SortFunc(n.Nodes, func(a, b world.NomadNode) int { return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID)) })
 		slices.SortFunc(n.FailingAllocs, func(a, b world.NomadAlloc) int {

@@ -145,7 +145,10 @@ func (c *collector) nomadGetBody(region, path, namespace string) ([]byte, error)
 type agentSelf struct {
 	Config *struct {
 		Region string
-		Server *struct{ Enabled *bool }
+		Server *struct {
+			Enabled                  *bool
+			RootKeyRotationThreshold string
+		}
 		Client *struct {
 			Enabled        *bool
 			TemplateConfig *struct{ VaultRetry *agentRetry }
@@ -247,6 +250,9 @@ func (c *collector) agentConfig(self *agentSelf) *world.AgentConfig {
 	a.Region = str(&cfg.Region)
 	if cfg.Server != nil && cfg.Server.Enabled != nil {
 		a.Server = known(*cfg.Server.Enabled)
+		if d, err := time.ParseDuration(cfg.Server.RootKeyRotationThreshold); err == nil && d > 0 {
+			a.RootKeyRotation = world.Seconds{V: int64(d / time.Second), Set: true, Known: true}
+		}
 	}
 	if cfg.Client != nil && cfg.Client.Enabled != nil {
 		a.Client = known(*cfg.Client.Enabled)
@@ -352,6 +358,7 @@ func duration(d time.Duration) string {
 func (c *collector) nomadCollect() {
 	c.spawn("nomad", "/v1/agent/members", c.nomadMembers)
 	c.spawn("nomad", upgradeCheckPath, c.nomadUpgradeCheck)
+	c.spawn("nomad", keyringPath, c.nomadKeyring)
 	c.spawn("nomad", "/v1/regions", func() {
 		regions := c.nomadRegions()
 		c.update(func(l *world.Live) { l.Nomad.Regions = regions })
@@ -598,6 +605,37 @@ func (c *collector) nomadJWKS(region string) {
 			l.Nomad.JWKS = f
 		}
 	})
+}
+
+const keyringPath = "/v1/operator/keyring/keys"
+
+// nomadKeyring reads the agent's region's root keys, for the forecast of
+// the next signing key. The list takes a management token: a failure is
+// kept for the forecast to name and leaves no area unchecked.
+func (c *collector) nomadKeyring() {
+	var keys []struct {
+		KeyID, State            string
+		CreateTime, PublishTime int64
+	}
+	err := c.nomadGet(keyringPath, &keys)
+	if errors.Is(err, errSkipped) {
+		return
+	}
+	if err != nil {
+		r := keyringPath + ": " + reason(err, c.timeout(c.nomadSide))
+		c.update(func(l *world.Live) { l.Nomad.KeyringError = r })
+		return
+	}
+	out := make([]world.NomadRootKey, 0, len(keys))
+	for _, k := range keys {
+		rk := world.NomadRootKey{KeyID: k.KeyID, State: k.State, CreateTime: time.Unix(0, k.CreateTime).UTC()}
+		if k.PublishTime > 0 {
+			rk.PublishTime = time.Unix(0, k.PublishTime).UTC()
+		}
+		out = append(out, rk)
+	}
+	slices.SortFunc(out, func(a, b world.NomadRootKey) int { return a.CreateTime.Compare(b.CreateTime) })
+	c.update(func(l *world.Live) { l.Nomad.Keyring = out })
 }
 
 const upgradeCheckPath = "/v1/operator/upgrade-check/vault-workload-identity"

@@ -89,6 +89,11 @@ var Reads = []Read{
 	// Running allocations, one listing for all jobs: when each task logged
 	// in, for the forecasts of its token's end (NV624).
 	{Side: "nomad", Path: "/v1/allocations", Token: DoctorToken, Grant: "namespace:read-job", Areas: []string{world.AreaJobs}},
+	// The keyring's create and publish times tell when the signing key
+	// changes (NV625). Nomad lists it to management tokens alone, which a
+	// read-only policy cannot grant: a denied read leaves nothing
+	// unchecked and the forecast says it was not made.
+	{Side: "nomad", Path: keyringPath, Token: DoctorToken, Grant: "management"},
 	{Side: "nomad", Path: upgradeCheckPath, Token: DoctorToken, Grant: "operator:read", Areas: []string{world.AreaLegacy}},
 }
 
@@ -190,6 +195,10 @@ func NomadPolicy() string {
 	seen := map[string]bool{}
 	for _, r := range Reads {
 		if r.Side != "nomad" || r.Token != DoctorToken || seen[r.Grant] {
+			continue
+		}
+		if r.Grant == "management" {
+			fmt.Fprintf(&b, "# %s needs a management token; without it the signing key forecast is not made\n", r.Path)
 			continue
 		}
 		seen[r.Grant] = true

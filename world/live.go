@@ -181,6 +181,12 @@ type NomadLive struct {
 	Nodes      []NomadNode           `json:"nodes,omitempty"`
 	// JWKS is what Nomad's /.well-known/jwks.json serves.
 	JWKS *JWKSFetch `json:"jwks,omitempty"`
+	// Keyring are the root keys of the agent's region
+	// (/v1/operator/keyring/keys), which sign workload identities; nil
+	// when unread. Listing them takes a management token, so
+	// KeyringError says why they are missing.
+	Keyring      []NomadRootKey `json:"keyring,omitempty"`
+	KeyringError string         `json:"keyring_error,omitempty"`
 	// RunningTasks are the running tasks of recent allocations of jobs
 	// that use Vault, with when each started: a task logs in to Vault at
 	// its start.
@@ -285,3 +291,13 @@ const (
 	AreaJobs             = "Jobs"
 	AreaPolicies         = "Policies"
 )
+
+// NomadRootKey is a key of Nomad's keyring, as the keyring list shows it.
+type NomadRootKey struct {
+	KeyID string `json:"key_id"`
+	// State is active, inactive, prepublished, rekeying or deprecated.
+	State      string    `json:"state"`
+	CreateTime time.Time `json:"create_time"`
+	// PublishTime is when a prepublished key becomes the active one.
+	PublishTime time.Time `json:"publish_time,omitzero"`
+}

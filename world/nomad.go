@@ -258,8 +258,12 @@ type AgentConfig struct {
 	// clients log in with the region's workload identities.
 	Region Str
 	Server Bool // server { enabled }
-	Client Bool // client { enabled }
-	Vaults []*VaultConfig
+	// RootKeyRotation is server { root_key_rotation_threshold }: how old
+	// the active key grows before Nomad signs with a new one. Unset on a
+	// server means Nomad's default.
+	RootKeyRotation Seconds
+	Client          Bool // client { enabled }
+	Vaults          []*VaultConfig
 	// VaultRetry is client { template { vault_retry } }: how long the
 	// clients' template runners keep retrying Vault before they give up.
 	VaultRetry *RetryConfig
