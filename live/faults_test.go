@@ -133,6 +133,8 @@ func TestHangingMidway(t *testing.T) {
 			n.routes[p] = hang
 		}
 	}
+	// Reads the fakes do not know hang too: a 404 would be an answer.
+	v.fallback, n.fallback = hang, hang
 	// Many objects: one timeout each would take 200 x 200ms / 8 workers.
 	var policies []string
 	var jobs []any
@@ -227,7 +229,9 @@ func TestCancelledContext(t *testing.T) {
 type fake struct {
 	mu     sync.Mutex
 	routes map[string]http.HandlerFunc
-	seen   []string
+	// fallback answers what no route does; nil: 404.
+	fallback http.HandlerFunc
+	seen     []string
 }
 
 func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -239,6 +243,9 @@ func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.seen = append(f.seen, key)
 	h := f.routes[key]
+	if h == nil {
+		h = f.fallback
+	}
 	f.mu.Unlock()
 	if h == nil {
 		status(http.StatusNotFound, `{"errors":[]}`)(w, r)
