@@ -78,6 +78,10 @@ type Options struct {
 	// NoVaultToken says why VaultToken is empty, for the report ("" for
 	// a generic reason). Without a token only sys/health is read.
 	NoVaultToken string
+	// VaultNamespaces are further Vault namespaces whose policies and JWT
+	// auth methods to read (Enterprise), besides VaultNamespace. Those the
+	// jobs read from Nomad and their agents name are added.
+	VaultNamespaces []string
 }
 
 // DefaultRequestTimeout is the per-request timeout when Options leaves it
@@ -141,6 +145,15 @@ func Collect(ctx context.Context, o Options) (*world.World, *redact.Secrets) {
 	}
 	c.wg.Wait()
 
+	// Phase 3: the Vault namespaces the jobs just read name, each of
+	// which keeps its own auth mounts, roles and policies.
+	if vaultUp && o.VaultToken != "" {
+		if extra := c.vaultNamespaces(); len(extra) > 0 {
+			c.vaultCollectNamespaces(extra)
+			c.wg.Wait()
+		}
+	}
+
 	for _, cancel := range c.cancels {
 		cancel()
 	}
@@ -165,6 +178,9 @@ type collector struct {
 	// Clients, set in phase 1.
 	vault    *vaultapi.Client // VaultToken, VaultNamespace
 	vaultSys *vaultapi.Client // no token, no namespace: sys/health
+	// vaultHC is the read-only HTTP client of the Vault clients, shared
+	// with those for other namespaces.
+	vaultHC *http.Client
 	server   *vaultapi.Client // ServerToken, VaultNamespace; nil without one
 	nomad    *nomadapi.Client
 	// nomadHC is the read-only HTTP client of nomad, shared with the
