@@ -264,6 +264,11 @@ func liveSource(f *doctorFlags) (*source, error) {
 					o.ServerTokenAt = &v.Token.Range
 				}
 			}
+			// The Vault namespace the cluster's jobs log in to, unless
+			// their own vault block says another.
+			if v := a.DefaultVault(); v != nil && v.Namespace.IsKnown() {
+				o.VaultNamespaces = append(o.VaultNamespaces, v.Namespace.V)
+			}
 		}
 	}
 	if f.serverTokenF != "" {

@@ -181,8 +181,8 @@ type collector struct {
 	// vaultHC is the read-only HTTP client of the Vault clients, shared
 	// with those for other namespaces.
 	vaultHC *http.Client
-	server   *vaultapi.Client // ServerToken, VaultNamespace; nil without one
-	nomad    *nomadapi.Client
+	server  *vaultapi.Client // ServerToken, VaultNamespace; nil without one
+	nomad   *nomadapi.Client
 	// nomadHC is the read-only HTTP client of nomad, shared with the
 	// clients for other agents.
 	nomadHC *http.Client
