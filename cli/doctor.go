@@ -316,6 +316,7 @@ func (src *source) collect(parent context.Context) (*world.World, *redact.Secret
 		w.Agents = append(w.Agents, aw.Agents...)
 		w.Files = append(w.Files, aw.Files...)
 	}
+	live.NoteUnreadClusters(w)
 	for _, f := range w.Files {
 		secrets.Add(fileSecrets(f)...)
 	}

@@ -49,11 +49,14 @@ func namespacedVault(t *testing.T) (addr string, seen func() []string) {
 		case "/v1/sys/policies/acl/app":
 			data(w, map[string]any{"name": "app", "policy": `path "kv/data/app/*" { capabilities = ["read"] }`})
 		case "/v1/auth/jwt-nomad/config":
-			data(w, map[string]any{"jwt_validation_pubkeys": []string{}})
+			data(w, map[string]any{"jwks_url": "http://" + r.Host + "/jwks"})
+		case "/jwks":
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"keys":[]}`))
 		case "LIST /v1/auth/jwt-nomad/role":
 			data(w, map[string]any{"keys": []string{"nomad-workloads"}})
 		case "/v1/auth/jwt-nomad/role/nomad-workloads":
-			data(w, map[string]any{"role_type": "jwt", "bound_audiences": []string{"vault.io"}, "user_claim": "/nomad_job_id", "token_policies": []string{"app"}})
+			data(w, map[string]any{"role_type": "jwt", "bound_audiences": []string{"vault.io"}, "user_claim": "nomad_job_id", "token_policies": []string{"app"}})
 		default:
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusNotFound)
@@ -126,5 +129,42 @@ vault {
 	noCrash(t, replay)
 	if strings.Contains(rr.stdout, "defined again") {
 		t.Errorf("replayed objects of two namespaces taken for duplicates:\n%s", rr.stdout)
+	}
+}
+
+// TestDoctorUnreadCluster: a Vault cluster an agent config names besides
+// the default one is not read, and the verdicts say so, naming it.
+func TestDoctorUnreadCluster(t *testing.T) {
+	addr, _ := namespacedVault(t)
+	dir := t.TempDir()
+	agent := filepath.Join(dir, "client.hcl")
+	must(t, os.WriteFile(agent, []byte(`client { enabled = true }
+vault {
+  enabled = true
+  address = "`+addr+`"
+}
+vault {
+  name    = "payments"
+  enabled = true
+  address = "https://payments-vault.internal:8200"
+}
+`), 0o600))
+	env := map[string]string{"VAULT_ADDR": addr, "VAULT_TOKEN": "hvs.namespacetoken12345"}
+	rep, r := doctor(t, env, "--agent-config", agent)
+	noCrash(t, rep)
+	if r.code != 1 {
+		t.Errorf("exit %d, want 1: a cluster was not checked", r.code)
+	}
+	var named bool
+	for _, v := range rep.Verdicts {
+		if v.Area == "Workload identity" {
+			named = v.Status == "not checked" && strings.Contains(v.Detail, "cluster payments") && strings.Contains(v.Detail, addr)
+			if !named {
+				t.Errorf("verdict %+v does not say cluster payments was not read", v)
+			}
+		}
+	}
+	if !strings.Contains(r.stderr, "not checked") {
+		t.Errorf("stderr does not say what was not checked: %s", r.stderr)
 	}
 }
