@@ -14,7 +14,7 @@ import (
 // A Vault Enterprise's namespaces, which Vault CE lacks: each
 // X-Vault-Namespace sees its own JWT auth method, role and policy, all
 // of the same names.
-func namespacedVault(t *testing.T) (addr string, seen func() []string) {
+func namespacedVault(t *testing.T, rootWithoutJWT bool) (addr string, seen func() []string) {
 	var mu sync.Mutex
 	var got []string
 	data := func(w http.ResponseWriter, v any) {
@@ -41,6 +41,10 @@ func namespacedVault(t *testing.T) (addr string, seen func() []string) {
 			w.Header().Set("Content-Type", "application/json")
 			_ = json.NewEncoder(w).Encode(map[string]any{"initialized": true, "version": "1.21.4+ent"})
 		case "/v1/sys/auth":
+			if ns == "" && rootWithoutJWT {
+				data(w, map[string]any{"token/": map[string]any{"type": "token", "accessor": "auth_token_root"}})
+				return
+			}
 			data(w, map[string]any{"jwt-nomad/": map[string]any{"type": "jwt", "accessor": "auth_jwt_" + ns}})
 		case "/v1/sys/mounts":
 			data(w, map[string]any{"kv/": map[string]any{"type": "kv", "options": map[string]string{"version": "2"}}})
@@ -76,7 +80,7 @@ func namespacedVault(t *testing.T) (addr string, seen func() []string) {
 // namespace's, are not taken for duplicates, and a snapshot keeps them
 // apart.
 func TestDoctorVaultNamespace(t *testing.T) {
-	addr, seen := namespacedVault(t)
+	addr, seen := namespacedVault(t, false)
 	dir := t.TempDir()
 	agent := filepath.Join(dir, "client.hcl")
 	must(t, os.WriteFile(agent, []byte(`client { enabled = true }
@@ -135,7 +139,7 @@ vault {
 // TestDoctorUnreadCluster: a Vault cluster an agent config names besides
 // the default one is not read, and the verdicts say so, naming it.
 func TestDoctorUnreadCluster(t *testing.T) {
-	addr, _ := namespacedVault(t)
+	addr, _ := namespacedVault(t, false)
 	dir := t.TempDir()
 	agent := filepath.Join(dir, "client.hcl")
 	must(t, os.WriteFile(agent, []byte(`client { enabled = true }
@@ -166,5 +170,41 @@ vault {
 	}
 	if !strings.Contains(r.stderr, "not checked") {
 		t.Errorf("stderr does not say what was not checked: %s", r.stderr)
+	}
+}
+
+// TestDoctorVaultNamespaceMount: clients whose vault block names a
+// namespace log in at that namespace's JWT mount; the root namespace
+// having none is no error, and the namespace's mount is checked.
+func TestDoctorVaultNamespaceMount(t *testing.T) {
+	addr, _ := namespacedVault(t, true)
+	dir := t.TempDir()
+	write := func(name, ns, path string) string {
+		f := filepath.Join(dir, name)
+		must(t, os.WriteFile(f, []byte(`client { enabled = true }
+vault {
+  enabled               = true
+  address               = "`+addr+`"
+  namespace             = "`+ns+`"
+  jwt_auth_backend_path = "`+path+`"
+}
+`), 0o600))
+		return f
+	}
+	env := map[string]string{"VAULT_ADDR": addr, "VAULT_TOKEN": "hvs.namespacetoken12345"}
+	rep, r := doctor(t, env, "--agent-config", write("good.hcl", "team-a", "jwt-nomad"), "--allow-partial")
+	noCrash(t, rep)
+	if rep.has("NV632") {
+		t.Errorf("NV632 for a mount that exists in the clients' namespace:\n%s", r.stdout)
+	}
+	rep, r = doctor(t, env, "--agent-config", write("bad.hcl", "team-a", "jwt"), "--allow-partial")
+	var msg string
+	for _, f := range rep.Findings {
+		if f.Rule == "NV632" {
+			msg = f.Message
+		}
+	}
+	if !strings.Contains(msg, "auth/jwt/login") || !strings.Contains(msg, "in Vault namespace team-a") || !strings.Contains(msg, "JWT mounts: jwt-nomad") {
+		t.Errorf("NV632 %q does not name the namespace and its mounts:\n%s", msg, r.stdout)
 	}
 }

@@ -125,7 +125,7 @@ func Collect(ctx context.Context, o Options) (*world.World, *redact.Secrets) {
 	// yields one fatal problem and nothing else.
 	var vaultUp, nomadUp bool
 	if o.Vault != nil {
-		c.live.Vault = &world.VaultLive{Addr: o.Vault.Address}
+		c.live.Vault = &world.VaultLive{Addr: o.Vault.Address, Namespace: strings.Trim(o.VaultNamespace, "/")}
 		c.vaultSide = &breaker{area: "vault", name: "Vault", addr: o.Vault.Address, timeout: o.VaultRequestTimeout}
 		c.spawn("vault", "setup", func() { vaultUp = c.vaultSetup() })
 	}
@@ -451,7 +451,9 @@ func (c *collector) finish() {
 		p.What, p.Reason = c.secrets.String(p.What), c.secrets.String(p.Reason)
 	}
 	if v := l.Vault; v != nil {
-		slices.SortFunc(v.AuthMounts, func(a, b world.AuthMount) int { return cmp.Compare(a.Path, b.Path) })
+		slices.SortFunc(v.AuthMounts, func(a, b world.AuthMount) int {
+			return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Path, b.Path))
+		})
 		slices.SortFunc(v.EngineMounts, func(a, b world.EngineMount) int { return cmp.Compare(a.Path, b.Path) })
 		v.TokenMountTuneError = c.secrets.String(v.TokenMountTuneError)
 		for _, j := range v.JWKS {

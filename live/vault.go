@@ -373,14 +373,18 @@ func (c *collector) vaultAuthMounts(s *vaultScope) {
 		}
 	}
 	if !first {
-		// Entity aliases, mount lists and fetched keys are kept for one
-		// namespace: the live state has no place for a second.
+		// Entity aliases, engine mounts and fetched keys are kept for
+		// one namespace: the live state has no place for a second.
+		for i := range list {
+			list[i].Namespace = s.ns.V
+		}
+		c.update(func(l *world.Live) { l.Vault.AuthMounts = append(l.Vault.AuthMounts, list...) })
 		for mount, accessor := range jwt {
 			c.spawn("vault", s.at("auth/"+mount), func() { c.vaultJWTMount(s, mount, accessor) })
 		}
 		return
 	}
-	c.update(func(l *world.Live) { l.Vault.AuthMounts = list })
+	c.update(func(l *world.Live) { l.Vault.AuthMounts = append(l.Vault.AuthMounts, list...) })
 	accessors := map[string]bool{}
 	for _, a := range jwt {
 		if a != "" {
