@@ -147,7 +147,7 @@ func Collect(ctx context.Context, o Options) (*world.World, *redact.Secrets) {
 
 	// Phase 3: the Vault namespaces the jobs just read name, each of
 	// which keeps its own auth mounts, roles and policies.
-	if vaultUp && o.VaultToken != "" {
+	if vaultUp && o.VaultToken != "" && c.vaultEnterprise {
 		if extra := c.vaultNamespaces(); len(extra) > 0 {
 			c.vaultCollectNamespaces(extra)
 			c.wg.Wait()
@@ -178,6 +178,10 @@ type collector struct {
 	// Clients, set in phase 1.
 	vault    *vaultapi.Client // VaultToken, VaultNamespace
 	vaultSys *vaultapi.Client // no token, no namespace: sys/health
+	// vaultEnterprise is set when sys/health says Vault Enterprise: only
+	// it has namespaces (CE ignores X-Vault-Namespace and answers from
+	// the root namespace, as it does Nomad's logins).
+	vaultEnterprise bool
 	// vaultHC is the read-only HTTP client of the Vault clients, shared
 	// with those for other namespaces.
 	vaultHC *http.Client

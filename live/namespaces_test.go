@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/nvlint/nvlint/internal/realserver"
 	"github.com/nvlint/nvlint/world"
 )
 
@@ -157,5 +158,36 @@ func TestVaultNamespacesFromJobs(t *testing.T) {
 	}
 	if w.JWTRoleIn(world.Str{V: "team-a", Set: true, Known: true}, "nomad-workloads").Namespace.V != "team-a" {
 		t.Errorf("the job's role is not team-a's")
+	}
+}
+
+// TestVaultNamespacesCE: Vault CE has no namespaces; it ignores
+// X-Vault-Namespace and answers from the root namespace, as it answers
+// Nomad's logins. Reading "team-a" there would read the root namespace's
+// objects again as team-a's, so doctor reads nothing more and tags
+// nothing.
+func TestVaultNamespacesCE(t *testing.T) {
+	v := realserver.StartVault(t)
+	vc := v.Client(t)
+	if err := vc.Sys().PutPolicy("app", `path "kv/data/app/*" { capabilities = ["read"] }`); err != nil {
+		t.Fatal(err)
+	}
+	o := options(v.Addr, "")
+	o.Nomad, o.ServerToken, o.VaultToken = nil, "", v.RootToken
+	o.VaultNamespaces = []string{"team-a"}
+	w, _ := Collect(context.Background(), o)
+	if len(w.Live.Problems) > 0 {
+		t.Errorf("problems: %+v", w.Live.Problems)
+	}
+	var names []string
+	for _, p := range w.Policies {
+		names = append(names, p.Name())
+		if p.Namespace.Set {
+			t.Errorf("policy %s tagged with namespace %q on Vault CE", p.Name(), p.Namespace.V)
+		}
+	}
+	slices.Sort(names)
+	if want := []string{"app", "default"}; !slices.Equal(names, want) {
+		t.Errorf("policies %q, want %q, each once", names, want)
 	}
 }

@@ -106,6 +106,7 @@ func (c *collector) vaultSetup() bool {
 		c.fatal("vault", healthURL, "the answer is not a Vault sys/health response")
 		return false
 	}
+	c.vaultEnterprise = strings.Contains(h.Version, "+ent")
 	c.live.Vault.Health = &world.VaultHealth{
 		Initialized: h.Initialized, Sealed: h.Sealed, Standby: h.Standby,
 		Version: h.Version, ClusterName: h.ClusterName,
