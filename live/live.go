@@ -437,11 +437,18 @@ func (c *collector) update(f func(l *world.Live)) {
 // the wire.
 func (c *collector) finish() {
 	w, l := c.w, c.live
-	slices.SortFunc(w.Policies, func(a, b *world.Policy) int { return cmp.Compare(a.Ref.Name, b.Ref.Name) })
+	// The namespace doctor's token reads in sorts before the others (it
+	// is "" or their parent): a job that names no namespace finds its
+	// objects first.
+	slices.SortFunc(w.Policies, func(a, b *world.Policy) int {
+		return cmp.Or(cmp.Compare(a.Namespace.V, b.Namespace.V), cmp.Compare(a.Ref.Name, b.Ref.Name))
+	})
 	slices.SortFunc(w.TokenRoles, func(a, b *world.TokenRole) int { return cmp.Compare(a.Ref.Name, b.Ref.Name) })
-	slices.SortFunc(w.JWTConfigs, func(a, b *world.JWTAuthConfig) int { return cmp.Compare(a.Mount, b.Mount) })
+	slices.SortFunc(w.JWTConfigs, func(a, b *world.JWTAuthConfig) int {
+		return cmp.Or(cmp.Compare(a.Namespace.V, b.Namespace.V), cmp.Compare(a.Mount, b.Mount))
+	})
 	slices.SortFunc(w.JWTRoles, func(a, b *world.JWTRole) int {
-		return cmp.Or(cmp.Compare(a.Mount, b.Mount), cmp.Compare(a.Ref.Name, b.Ref.Name))
+		return cmp.Or(cmp.Compare(a.Namespace.V, b.Namespace.V), cmp.Compare(a.Mount, b.Mount), cmp.Compare(a.Ref.Name, b.Ref.Name))
 	})
 	slices.SortFunc(w.Jobs, func(a, b *world.Job) int {
 		return cmp.Or(cmp.Compare(a.NamespaceName(), b.NamespaceName()), cmp.Compare(a.ID.V, b.ID.V))

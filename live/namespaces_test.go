@@ -191,3 +191,24 @@ func TestVaultNamespacesCE(t *testing.T) {
 		t.Errorf("policies %q, want %q, each once", names, want)
 	}
 }
+
+// TestVaultNamespacesOrder: a lookup that names no namespace finds the
+// objects of the namespace doctor's token reads in, whatever order the
+// reads ended in.
+func TestVaultNamespacesOrder(t *testing.T) {
+	v := newNSVault()
+	vs := httptest.NewServer(v)
+	defer vs.Close()
+	o := options(vs.URL, "")
+	o.Nomad, o.ServerToken = nil, ""
+	o.VaultNamespaces = []string{"team-a"}
+	for range 5 {
+		w, _ := Collect(context.Background(), o)
+		if r := w.JWTRoleIn(world.Str{}, "nomad-workloads"); r == nil || r.Namespace.V != "" {
+			t.Fatalf("JWTRoleIn(unknown namespace) = %+v, want the root namespace's", r)
+		}
+		if p := w.PolicyIn(world.Str{}, "app"); p == nil || p.Namespace.V != "" {
+			t.Fatalf("PolicyIn(unknown namespace) = %+v, want the root namespace's", p)
+		}
+	}
+}
