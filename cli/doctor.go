@@ -264,6 +264,11 @@ func liveSource(f *doctorFlags) (*source, error) {
 					o.ServerTokenAt = &v.Token.Range
 				}
 			}
+			// The Vault namespace the cluster's jobs log in to, unless
+			// their own vault block says another.
+			if v := a.DefaultVault(); v != nil && v.Namespace.IsKnown() {
+				o.VaultNamespaces = append(o.VaultNamespaces, v.Namespace.V)
+			}
 		}
 	}
 	if f.serverTokenF != "" {
@@ -311,6 +316,7 @@ func (src *source) collect(parent context.Context) (*world.World, *redact.Secret
 		w.Agents = append(w.Agents, aw.Agents...)
 		w.Files = append(w.Files, aw.Files...)
 	}
+	live.NoteUnreadClusters(w)
 	for _, f := range w.Files {
 		secrets.Add(fileSecrets(f)...)
 	}

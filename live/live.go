@@ -78,6 +78,10 @@ type Options struct {
 	// NoVaultToken says why VaultToken is empty, for the report ("" for
 	// a generic reason). Without a token only sys/health is read.
 	NoVaultToken string
+	// VaultNamespaces are further Vault namespaces whose policies and JWT
+	// auth methods to read (Enterprise), besides VaultNamespace. Those the
+	// jobs read from Nomad and their agents name are added.
+	VaultNamespaces []string
 }
 
 // DefaultRequestTimeout is the per-request timeout when Options leaves it
@@ -121,7 +125,7 @@ func Collect(ctx context.Context, o Options) (*world.World, *redact.Secrets) {
 	// yields one fatal problem and nothing else.
 	var vaultUp, nomadUp bool
 	if o.Vault != nil {
-		c.live.Vault = &world.VaultLive{Addr: o.Vault.Address}
+		c.live.Vault = &world.VaultLive{Addr: o.Vault.Address, Namespace: strings.Trim(o.VaultNamespace, "/")}
 		c.vaultSide = &breaker{area: "vault", name: "Vault", addr: o.Vault.Address, timeout: o.VaultRequestTimeout}
 		c.spawn("vault", "setup", func() { vaultUp = c.vaultSetup() })
 	}
@@ -140,6 +144,15 @@ func Collect(ctx context.Context, o Options) (*world.World, *redact.Secrets) {
 		c.nomadCollect()
 	}
 	c.wg.Wait()
+
+	// Phase 3: the Vault namespaces the jobs just read name, each of
+	// which keeps its own auth mounts, roles and policies.
+	if vaultUp && o.VaultToken != "" && c.vaultEnterprise {
+		if extra := c.vaultNamespaces(); len(extra) > 0 {
+			c.vaultCollectNamespaces(extra)
+			c.wg.Wait()
+		}
+	}
 
 	for _, cancel := range c.cancels {
 		cancel()
@@ -165,8 +178,15 @@ type collector struct {
 	// Clients, set in phase 1.
 	vault    *vaultapi.Client // VaultToken, VaultNamespace
 	vaultSys *vaultapi.Client // no token, no namespace: sys/health
-	server   *vaultapi.Client // ServerToken, VaultNamespace; nil without one
-	nomad    *nomadapi.Client
+	// vaultEnterprise is set when sys/health says Vault Enterprise: only
+	// it has namespaces (CE ignores X-Vault-Namespace and answers from
+	// the root namespace, as it does Nomad's logins).
+	vaultEnterprise bool
+	// vaultHC is the read-only HTTP client of the Vault clients, shared
+	// with those for other namespaces.
+	vaultHC *http.Client
+	server  *vaultapi.Client // ServerToken, VaultNamespace; nil without one
+	nomad   *nomadapi.Client
 	// nomadHC is the read-only HTTP client of nomad, shared with the
 	// clients for other agents.
 	nomadHC *http.Client
@@ -417,11 +437,18 @@ func (c *collector) update(f func(l *world.Live)) {
 // the wire.
 func (c *collector) finish() {
 	w, l := c.w, c.live
-	slices.SortFunc(w.Policies, func(a, b *world.Policy) int { return cmp.Compare(a.Ref.Name, b.Ref.Name) })
+	// The namespace doctor's token reads in sorts before the others (it
+	// is "" or their parent): a job that names no namespace finds its
+	// objects first.
+	slices.SortFunc(w.Policies, func(a, b *world.Policy) int {
+		return cmp.Or(cmp.Compare(a.Namespace.V, b.Namespace.V), cmp.Compare(a.Ref.Name, b.Ref.Name))
+	})
 	slices.SortFunc(w.TokenRoles, func(a, b *world.TokenRole) int { return cmp.Compare(a.Ref.Name, b.Ref.Name) })
-	slices.SortFunc(w.JWTConfigs, func(a, b *world.JWTAuthConfig) int { return cmp.Compare(a.Mount, b.Mount) })
+	slices.SortFunc(w.JWTConfigs, func(a, b *world.JWTAuthConfig) int {
+		return cmp.Or(cmp.Compare(a.Namespace.V, b.Namespace.V), cmp.Compare(a.Mount, b.Mount))
+	})
 	slices.SortFunc(w.JWTRoles, func(a, b *world.JWTRole) int {
-		return cmp.Or(cmp.Compare(a.Mount, b.Mount), cmp.Compare(a.Ref.Name, b.Ref.Name))
+		return cmp.Or(cmp.Compare(a.Namespace.V, b.Namespace.V), cmp.Compare(a.Mount, b.Mount), cmp.Compare(a.Ref.Name, b.Ref.Name))
 	})
 	slices.SortFunc(w.Jobs, func(a, b *world.Job) int {
 		return cmp.Or(cmp.Compare(a.NamespaceName(), b.NamespaceName()), cmp.Compare(a.ID.V, b.ID.V))
@@ -435,7 +462,9 @@ func (c *collector) finish() {
 		p.What, p.Reason = c.secrets.String(p.What), c.secrets.String(p.Reason)
 	}
 	if v := l.Vault; v != nil {
-		slices.SortFunc(v.AuthMounts, func(a, b world.AuthMount) int { return cmp.Compare(a.Path, b.Path) })
+		slices.SortFunc(v.AuthMounts, func(a, b world.AuthMount) int {
+			return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Path, b.Path))
+		})
 		slices.SortFunc(v.EngineMounts, func(a, b world.EngineMount) int { return cmp.Compare(a.Path, b.Path) })
 		v.TokenMountTuneError = c.secrets.String(v.TokenMountTuneError)
 		for _, j := range v.JWKS {

@@ -177,7 +177,9 @@ func tokenAreas(side string) []string {
 // mounts to grant less.
 func VaultPolicy() string {
 	var b strings.Builder
-	b.WriteString("# nvlint doctor: read-only\n")
+	// Vault Enterprise: policies and auth mounts are read in each
+	// namespace jobs and agents name, with the same token.
+	b.WriteString("# nvlint doctor: read-only (Vault Enterprise: grant it in every namespace jobs and agent configs name too)\n")
 	for _, r := range Reads {
 		if r.Side != "vault" || r.Token != DoctorToken || r.Fallback {
 			continue

@@ -61,6 +61,7 @@ func (c *collector) vaultSetup() bool {
 		c.own(hc)
 	}
 	hc = guardAPI(hc, true, "Vault")
+	c.vaultHC = hc
 	var err error
 	timeout := o.VaultRequestTimeout
 	if c.vault, err = newVaultClient(o.Vault, hc, o.VaultToken, o.VaultNamespace, timeout); err == nil {
@@ -105,6 +106,7 @@ func (c *collector) vaultSetup() bool {
 		c.fatal("vault", healthURL, "the answer is not a Vault sys/health response")
 		return false
 	}
+	c.vaultEnterprise = strings.Contains(h.Version, "+ent")
 	c.live.Vault.Health = &world.VaultHealth{
 		Initialized: h.Initialized, Sealed: h.Sealed, Standby: h.Standby,
 		Version: h.Version, ClusterName: h.ClusterName,
@@ -139,9 +141,10 @@ func (c *collector) vaultCollect() {
 		}
 		return
 	}
-	c.spawn("vault", "sys/auth", c.vaultAuthMounts)
+	base := &vaultScope{cl: c.vault}
+	c.spawn("vault", "sys/auth", func() { c.vaultAuthMounts(base) })
 	c.spawn("vault", "sys/mounts", c.vaultEngineMounts)
-	c.spawn("vault", "sys/policies/acl", c.vaultPolicies)
+	c.spawn("vault", "sys/policies/acl", func() { c.vaultPolicies(base) })
 	c.spawn("vault", "auth/token/roles", c.vaultTokenRoles)
 	if c.server != nil {
 		c.spawn("vault", "sys/auth/token/tune", c.vaultTokenTune)
@@ -188,12 +191,61 @@ func (c *collector) vaultRead(cl *vaultapi.Client, path string, list bool) (data
 	return data, found, err
 }
 
+// vaultScope is where Vault objects are read from: a client with its
+// namespace, and the namespace the objects are tagged with (unset while
+// only one namespace is read).
+type vaultScope struct {
+	cl *vaultapi.Client
+	ns world.Str
+}
+
+// at names a path read in the scope, for a problem: a namespace follows
+// the path after a space, which ReadOf cuts off.
+func (s *vaultScope) at(path string) string {
+	if !s.ns.Set {
+		return path
+	}
+	return path + " (Vault namespace " + nsName(s.ns.V) + ")"
+}
+
+// nsName names a Vault namespace for people: the root one is "root".
+func nsName(ns string) string {
+	if ns == "" {
+		return "root"
+	}
+	return ns
+}
+
+// tag records the scope's namespace on the objects of part.
+func (s *vaultScope) tag(part *world.World) {
+	if !s.ns.Set {
+		return
+	}
+	tagNamespace(part, s.ns)
+}
+
+// tagNamespace sets the Vault namespace of every Vault object of w.
+func tagNamespace(w *world.World, ns world.Str) {
+	for _, o := range w.Policies {
+		o.Namespace = ns
+	}
+	for _, o := range w.TokenRoles {
+		o.Namespace = ns
+	}
+	for _, o := range w.JWTConfigs {
+		o.Namespace = ns
+	}
+	for _, o := range w.JWTRoles {
+		o.Namespace = ns
+	}
+}
+
 // vaultList LISTs a path and returns its keys; a missing path or a
 // failed read (recorded as a problem) is an empty list.
-func (c *collector) vaultList(path string) []string {
-	data, _, err := c.vaultRead(c.vault, path, true)
+func (c *collector) vaultList(s *vaultScope, path string) []string {
+	data, _, err := c.vaultRead(s.cl, path, true)
 	if err != nil {
-		c.fail("vault", path, err)
+		c.fail("vault", s.at(path), err)
 		return nil
 	}
 	if data == nil {
@@ -203,18 +255,18 @@ func (c *collector) vaultList(path string) []string {
 		Keys []string `json:"keys"`
 	}
 	if err := json.Unmarshal(data, &l); err != nil {
-		c.problem("vault", path, "unexpected LIST answer: "+err.Error())
+		c.problem("vault", s.at(path), "unexpected LIST answer: "+err.Error())
 		return nil
 	}
 	return l.Keys
 }
 
 // vaultObject reads one object and parses it with the file readers.
-func (c *collector) vaultObject(kind world.Kind, name, path string, adjust func(*world.World)) {
-	data, found, err := c.vaultRead(c.vault, path, false)
+func (c *collector) vaultObject(s *vaultScope, kind world.Kind, name, path string, adjust func(*world.World)) {
+	data, found, err := c.vaultRead(s.cl, path, false)
 	switch {
 	case err != nil:
-		c.fail("vault", path, err)
+		c.fail("vault", s.at(path), err)
 		return
 	case !found || data == nil:
 		// Deleted between the LIST and the read, or never written (an
@@ -223,9 +275,10 @@ func (c *collector) vaultObject(kind world.Kind, name, path string, adjust func(
 	}
 	part := &world.World{}
 	if err := inputs.LiveObject(part, kind, name, "vault:"+path, data); err != nil {
-		c.problem("vault", path, "cannot read the answer: "+err.Error())
+		c.problem("vault", s.at(path), "cannot read the answer: "+err.Error())
 		return
 	}
+	s.tag(part)
 	if adjust != nil {
 		adjust(part)
 	}
@@ -233,8 +286,8 @@ func (c *collector) vaultObject(kind world.Kind, name, path string, adjust func(
 }
 
 // vaultPolicies reads every ACL policy.
-func (c *collector) vaultPolicies() {
-	names := c.vaultList("sys/policies/acl")
+func (c *collector) vaultPolicies(s *vaultScope) {
+	names := c.vaultList(s, "sys/policies/acl")
 	for _, name := range names {
 		if name == "root" {
 			// Built in; its text is empty and grants everything.
@@ -242,9 +295,9 @@ func (c *collector) vaultPolicies() {
 		}
 		path := "sys/policies/acl/" + name
 		c.spawn("vault", path, func() {
-			data, found, err := c.vaultRead(c.vault, path, false)
+			data, found, err := c.vaultRead(s.cl, path, false)
 			if err != nil {
-				c.fail("vault", path, err)
+				c.fail("vault", s.at(path), err)
 				return
 			}
 			if !found || data == nil {
@@ -254,14 +307,15 @@ func (c *collector) vaultPolicies() {
 				Policy *string `json:"policy"`
 			}
 			if err := json.Unmarshal(data, &p); err != nil || p.Policy == nil {
-				c.problem("vault", path, "the answer has no policy text")
+				c.problem("vault", s.at(path), "the answer has no policy text")
 				return
 			}
 			part := &world.World{}
 			if err := inputs.LivePolicy(part, name, "vault:"+path, *p.Policy); err != nil {
-				c.problem("vault", path, "cannot parse the policy: "+err.Error())
+				c.problem("vault", s.at(path), "cannot parse the policy: "+err.Error())
 				return
 			}
+			s.tag(part)
 			c.merge(part)
 		})
 	}
@@ -269,21 +323,24 @@ func (c *collector) vaultPolicies() {
 
 // vaultTokenRoles reads every token role.
 func (c *collector) vaultTokenRoles() {
-	names := c.vaultList("auth/token/roles")
+	base := &vaultScope{cl: c.vault}
+	names := c.vaultList(base, "auth/token/roles")
 	for _, name := range names {
 		path := "auth/token/roles/" + name
-		c.spawn("vault", path, func() { c.vaultObject(world.KindTokenRole, name, path, nil) })
+		c.spawn("vault", path, func() { c.vaultObject(base, world.KindTokenRole, name, path, nil) })
 	}
 }
 
-// vaultAuthMounts reads the auth methods, then every JWT/OIDC one.
-func (c *collector) vaultAuthMounts() {
+// vaultAuthMounts reads the auth methods, then every JWT/OIDC one. The
+// live state keeps the auth methods of the first namespace read only.
+func (c *collector) vaultAuthMounts(s *vaultScope) {
+	first := !s.ns.Set
 	type mount struct {
 		Type     string `json:"type"`
 		Accessor string `json:"accessor"`
 	}
 	var mounts map[string]mount
-	data, _, err := c.vaultRead(c.vault, "sys/auth", false)
+	data, _, err := c.vaultRead(s.cl, "sys/auth", false)
 	if err == nil {
 		err = json.Unmarshal(data, &mounts)
 	}
@@ -292,8 +349,8 @@ func (c *collector) vaultAuthMounts() {
 		// mount list shows only the mounts this token may use, so the
 		// JWT mounts found there are checked, but the area is not called
 		// ok: one this token cannot see may be missing.
-		c.fail("vault", "sys/auth", err)
-		fallback, _, ferr := c.vaultRead(c.vault, "sys/internal/ui/mounts", false)
+		c.fail("vault", s.at("sys/auth"), err)
+		fallback, _, ferr := c.vaultRead(s.cl, "sys/internal/ui/mounts", false)
 		var ui struct {
 			Auth map[string]mount `json:"auth"`
 		}
@@ -316,7 +373,19 @@ func (c *collector) vaultAuthMounts() {
 			jwt[m] = ""
 		}
 	}
-	c.update(func(l *world.Live) { l.Vault.AuthMounts = list })
+	if !first {
+		// Entity aliases, engine mounts and fetched keys are kept for
+		// one namespace: the live state has no place for a second.
+		for i := range list {
+			list[i].Namespace = s.ns.V
+		}
+		c.update(func(l *world.Live) { l.Vault.AuthMounts = append(l.Vault.AuthMounts, list...) })
+		for mount, accessor := range jwt {
+			c.spawn("vault", s.at("auth/"+mount), func() { c.vaultJWTMount(s, mount, accessor) })
+		}
+		return
+	}
+	c.update(func(l *world.Live) { l.Vault.AuthMounts = append(l.Vault.AuthMounts, list...) })
 	accessors := map[string]bool{}
 	for _, a := range jwt {
 		if a != "" {
@@ -327,7 +396,7 @@ func (c *collector) vaultAuthMounts() {
 		c.spawn("vault", entityAliasesPath, func() { c.vaultEntityAliases(accessors) })
 	}
 	for mount, accessor := range jwt {
-		c.spawn("vault", "auth/"+mount, func() { c.vaultJWTMount(mount, accessor) })
+		c.spawn("vault", "auth/"+mount, func() { c.vaultJWTMount(s, mount, accessor) })
 	}
 }
 
@@ -404,11 +473,14 @@ func (c *collector) vaultEngineMounts() {
 
 // vaultJWTMount reads a JWT auth method's config and roles, and fetches
 // the config's jwks_url.
-func (c *collector) vaultJWTMount(mount, accessor string) {
-	c.spawn("vault", "auth/"+mount+"/config", func() {
-		c.vaultObject(world.KindJWTAuthConfig, mount, "auth/"+mount+"/config", func(part *world.World) {
+func (c *collector) vaultJWTMount(s *vaultScope, mount, accessor string) {
+	c.spawn("vault", s.at("auth/"+mount+"/config"), func() {
+		c.vaultObject(s, world.KindJWTAuthConfig, mount, "auth/"+mount+"/config", func(part *world.World) {
 			for _, cfg := range part.JWTConfigs {
 				cfg.Mount, cfg.Accessor = mount, accessor
+				if s.ns.Set {
+					continue // JWKS is keyed by mount alone
+				}
 				var extra struct {
 					JWKSCAPEM      string `json:"jwks_ca_pem"`
 					DiscoveryCAPEM string `json:"oidc_discovery_ca_pem"`
@@ -435,11 +507,11 @@ func (c *collector) vaultJWTMount(mount, accessor string) {
 			}
 		})
 	})
-	names := c.vaultList("auth/" + mount + "/role")
+	names := c.vaultList(s, "auth/"+mount+"/role")
 	for _, name := range names {
 		path := "auth/" + mount + "/role/" + name
-		c.spawn("vault", path, func() {
-			c.vaultObject(world.KindJWTRole, name, path, func(part *world.World) {
+		c.spawn("vault", s.at(path), func() {
+			c.vaultObject(s, world.KindJWTRole, name, path, func(part *world.World) {
 				for _, r := range part.JWTRoles {
 					r.Mount = mount
 				}

@@ -35,6 +35,18 @@ type Object struct {
 	Accessor string          `json:"accessor,omitempty"`
 	Data     json.RawMessage `json:"data,omitempty"`
 	Text     string          `json:"text,omitempty"` // policies
+	// VaultNamespace is the Vault namespace the object was read in, when
+	// doctor read several ("" is the root one); nil when it read one.
+	VaultNamespace *string `json:"vault_namespace,omitempty"`
+}
+
+// vaultNamespace is the namespace a Vault object was tagged with.
+func vaultNamespace(m *world.Meta) *string {
+	if !m.Namespace.IsKnown() {
+		return nil
+	}
+	ns := m.Namespace.V
+	return &ns
 }
 
 // Agent is a Nomad agent's vault configuration, as agent/self reports it,
@@ -84,16 +96,16 @@ func From(w *world.World) (*Snapshot, error) {
 	}
 	s := &Snapshot{Version: Version, Live: w.Live}
 	for _, p := range w.Policies {
-		s.Objects = append(s.Objects, Object{Kind: world.KindPolicy, Name: p.Name(), Origin: p.Ref.Origin, Text: string(p.Raw)})
+		s.Objects = append(s.Objects, Object{Kind: world.KindPolicy, Name: p.Name(), Origin: p.Ref.Origin, Text: string(p.Raw), VaultNamespace: vaultNamespace(&p.Meta)})
 	}
 	for _, r := range w.TokenRoles {
-		s.Objects = append(s.Objects, Object{Kind: world.KindTokenRole, Name: r.Ref.Name, Origin: r.Ref.Origin, Data: raw(r.Raw)})
+		s.Objects = append(s.Objects, Object{Kind: world.KindTokenRole, Name: r.Ref.Name, Origin: r.Ref.Origin, Data: raw(r.Raw), VaultNamespace: vaultNamespace(&r.Meta)})
 	}
 	for _, c := range w.JWTConfigs {
-		s.Objects = append(s.Objects, Object{Kind: world.KindJWTAuthConfig, Name: c.Ref.Name, Origin: c.Ref.Origin, Mount: c.Mount, Accessor: c.Accessor, Data: raw(c.Raw)})
+		s.Objects = append(s.Objects, Object{Kind: world.KindJWTAuthConfig, Name: c.Ref.Name, Origin: c.Ref.Origin, Mount: c.Mount, Accessor: c.Accessor, Data: raw(c.Raw), VaultNamespace: vaultNamespace(&c.Meta)})
 	}
 	for _, r := range w.JWTRoles {
-		s.Objects = append(s.Objects, Object{Kind: world.KindJWTRole, Name: r.Ref.Name, Origin: r.Ref.Origin, Mount: r.Mount, Data: raw(r.Raw)})
+		s.Objects = append(s.Objects, Object{Kind: world.KindJWTRole, Name: r.Ref.Name, Origin: r.Ref.Origin, Mount: r.Mount, Data: raw(r.Raw), VaultNamespace: vaultNamespace(&r.Meta)})
 	}
 	for _, j := range w.Jobs {
 		s.Objects = append(s.Objects, Object{Kind: world.KindJobspec, Name: j.Ref.Name, Origin: j.Ref.Origin, Data: raw(j.Raw)})
@@ -185,12 +197,21 @@ func (s *Snapshot) World() (*world.World, error) {
 			errs = append(errs, err)
 			continue
 		}
+		var ns world.Str
+		if o.VaultNamespace != nil {
+			ns = world.Str{V: *o.VaultNamespace, Set: true, Known: true}
+		}
 		switch o.Kind {
+		case world.KindPolicy:
+			w.Policies[len(w.Policies)-1].Namespace = ns
+		case world.KindTokenRole:
+			w.TokenRoles[len(w.TokenRoles)-1].Namespace = ns
 		case world.KindJWTAuthConfig:
 			c := w.JWTConfigs[len(w.JWTConfigs)-1]
-			c.Mount, c.Accessor = o.Mount, o.Accessor
+			c.Mount, c.Accessor, c.Namespace = o.Mount, o.Accessor, ns
 		case world.KindJWTRole:
-			w.JWTRoles[len(w.JWTRoles)-1].Mount = o.Mount
+			r := w.JWTRoles[len(w.JWTRoles)-1]
+			r.Mount, r.Namespace = o.Mount, ns
 		}
 	}
 	for _, a := range s.Agents {

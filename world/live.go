@@ -1,6 +1,7 @@
 package world
 
 import (
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -37,8 +38,12 @@ type Problem struct {
 
 // VaultLive is the live Vault side.
 type VaultLive struct {
-	Addr   string       `json:"addr"`
-	Health *VaultHealth `json:"health,omitempty"`
+	Addr string `json:"addr"`
+	// Namespace is the Vault namespace doctor's token reads in
+	// (VAULT_NAMESPACE; "" the root one). The objects and auth mounts of
+	// other namespaces carry their own.
+	Namespace string       `json:"namespace,omitempty"`
+	Health    *VaultHealth `json:"health,omitempty"`
 	// AuthMounts lists the auth methods with their accessors.
 	AuthMounts []AuthMount `json:"auth_mounts,omitempty"`
 	// EngineMounts lists the secrets engines with their type and KV
@@ -61,7 +66,8 @@ type VaultLive struct {
 	// ServerCapabilities maps each path Nomad checks to the capabilities
 	// sys/capabilities-self reports for the server token.
 	ServerCapabilities map[string][]string `json:"server_capabilities,omitempty"`
-	// JWKS is what each JWT mount's jwks_url served, fetched from here.
+	// JWKS is what each JWT mount's jwks_url served, fetched from here,
+	// for the mounts of Namespace (JWKSOf finds a config's).
 	JWKS map[string]*JWKSFetch `json:"jwks,omitempty"`
 	// EntityAliases are the entity aliases on the JWT auth mounts
 	// (LIST identity/entity-alias/id), when they could be read.
@@ -91,6 +97,34 @@ type AuthMount struct {
 	Path     string `json:"path"` // without trailing slash
 	Type     string `json:"type"`
 	Accessor string `json:"accessor"`
+	// Namespace is the Vault namespace of the mount, when not
+	// VaultLive.Namespace.
+	Namespace string `json:"namespace,omitempty"`
+}
+
+// MountsIn are the auth mounts of Vault namespace ns ("" the root
+// one), and whether that namespace was read at all.
+func (v *VaultLive) MountsIn(ns string) (mounts []AuthMount, read bool) {
+	ns = strings.Trim(ns, "/")
+	for _, m := range v.AuthMounts {
+		in := strings.Trim(m.Namespace, "/")
+		if in == "" {
+			in = strings.Trim(v.Namespace, "/")
+		}
+		if in == ns {
+			mounts = append(mounts, m)
+		}
+	}
+	return mounts, len(mounts) > 0 || ns == strings.Trim(v.Namespace, "/")
+}
+
+// JWKSOf is what the jwks_url of a JWT auth config served, nil when it
+// was not fetched (a mount of another namespace is not).
+func (v *VaultLive) JWKSOf(c *JWTAuthConfig) *JWKSFetch {
+	if c.Namespace.IsKnown() && strings.Trim(c.Namespace.V, "/") != strings.Trim(v.Namespace, "/") {
+		return nil
+	}
+	return v.JWKS[c.Mount]
 }
 
 // EngineMount is one secrets engine mount.

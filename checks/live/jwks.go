@@ -40,7 +40,7 @@ func (jwksUnreachable) Check(p *rules.Pass) {
 		return
 	}
 	for _, c := range p.World.JWTConfigs {
-		got := l.Vault.JWKS[c.Mount]
+		got := l.Vault.JWKSOf(c)
 		if got == nil || got.Error == "" {
 			continue
 		}
@@ -100,7 +100,7 @@ func (jwksStaleKeys) Check(p *rules.Pass) {
 	keys := regionKeys(l.Nomad)
 	users := mountRegions(p.World, keys)
 	for _, c := range p.World.JWTConfigs {
-		t := trustOf(c, l.Vault.JWKS[c.Mount])
+		t := trustOf(c, l.Vault.JWKSOf(c))
 		if t == nil {
 			continue
 		}

@@ -68,14 +68,6 @@ func (jwtPathNotMounted) Check(p *rules.Pass) {
 	if l == nil || l.Vault == nil || len(l.Vault.AuthMounts) == 0 {
 		return
 	}
-	mounts := map[string]string{}
-	var jwt []string
-	for _, m := range l.Vault.AuthMounts {
-		mounts[m.Path] = m.Type
-		if m.Type == "jwt" || m.Type == "oidc" {
-			jwt = append(jwt, m.Path)
-		}
-	}
 	identityInUse := len(p.World.JWTConfigs) > 0
 	for _, a := range p.World.Agents {
 		for _, v := range a.Vaults {
@@ -95,6 +87,30 @@ func (jwtPathNotMounted) Check(p *rules.Pass) {
 			if !v.Enabled.V || v.DefaultIdentity == nil && !a.Client.V {
 				continue
 			}
+			// The clients log in in the Vault namespace of their block:
+			// its mounts, not those of the namespace doctor reads in.
+			ns, in := l.Vault.Namespace, ""
+			if v.Namespace.Set {
+				if !v.Namespace.Known {
+					continue
+				}
+				ns = v.Namespace.V
+			}
+			if strings.Trim(ns, "/") != strings.Trim(l.Vault.Namespace, "/") {
+				in = " in Vault namespace " + strings.Trim(ns, "/")
+			}
+			nsMounts, read := l.Vault.MountsIn(ns)
+			if !read {
+				continue // that namespace was not read
+			}
+			mounts := map[string]string{}
+			var jwt []string
+			for _, m := range nsMounts {
+				mounts[m.Path] = m.Type
+				if m.Type == "jwt" || m.Type == "oidc" {
+					jwt = append(jwt, m.Path)
+				}
+			}
 			path := "jwt-nomad"
 			if v.JWTAuthBackendPath.IsKnown() && v.JWTAuthBackendPath.V != "" {
 				path = v.JWTAuthBackendPath.V
@@ -111,7 +127,7 @@ func (jwtPathNotMounted) Check(p *rules.Pass) {
 				p.Report(f)
 			default:
 				f := liveFinding(world.KindAgentConfig, a.Ref.Name, a.Ref.Origin,
-					fmt.Sprintf("%s log tasks in at auth/%s/login but Vault has no JWT auth method mounted at %s/ (JWT mounts: %s)", who, trimmed, trimmed, strings.Join(jwt, ", ")))
+					fmt.Sprintf("%s log tasks in at auth/%s/login but Vault has no JWT auth method mounted at %s/%s (JWT mounts: %s)", who, trimmed, trimmed, in, strings.Join(jwt, ", ")))
 				f.Range = v.JWTAuthBackendPath.Range
 				p.Report(f)
 			}
