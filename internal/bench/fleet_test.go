@@ -468,7 +468,8 @@ func heapPeak() (stop func() uint64) {
 //     child).
 //
 // It reports doctor's wall time (doctor-s; collect-s of it is the
-// collection), the floor's, the ratio, the requests, the peak heap of
+// collection), the floor's, the ratios of both to the floor (means of
+// the per-iteration ratios), the requests, the peak heap of
 // the in-process run over what the fake holds (heap-MB), and the
 // binary's wall time and peak RSS.
 //
@@ -479,7 +480,7 @@ func BenchmarkDoctorFleet(b *testing.B) {
 	b.Logf("fleet: %d jobs (%d with a vault block) in %d regions, %d policies, %d JWT roles",
 		len(f.byKey), f.objects-len(f.policies)-len(f.roles), len(fleetRegions), len(f.policies), len(f.roles))
 	var doctor, collect, floor, binWall time.Duration
-	var ratio float64
+	var ratio, collectRatio float64
 	var requests, findings int
 	var heap, rss uint64
 	b.ResetTimer()
@@ -501,6 +502,7 @@ func BenchmarkDoctorFleet(b *testing.B) {
 		wall, maxrss := runNvlintDoctor(b, bin, f.srv.URL)
 		doctor, collect, floor, binWall = doctor+d, collect+c, floor+fl, binWall+wall
 		ratio += float64(d) / float64(fl)
+		collectRatio += float64(c) / float64(fl)
 		heap = max(heap, peak-min(peak, base.HeapAlloc))
 		rss = max(rss, maxrss)
 		b.Logf("run: doctor %v (collect %v), floor %v, %.2fx; nvlint doctor %v, %d MB RSS; %d requests, %d findings",
@@ -512,6 +514,7 @@ func BenchmarkDoctorFleet(b *testing.B) {
 	b.ReportMetric(collect.Seconds()/n, "collect-s")
 	b.ReportMetric(floor.Seconds()/n, "floor-s")
 	b.ReportMetric(ratio/n, "doctor/floor")
+	b.ReportMetric(collectRatio/n, "collect/floor")
 	b.ReportMetric(float64(requests), "requests")
 	b.ReportMetric(float64(heap>>20), "heap-MB")
 	b.ReportMetric(binWall.Seconds()/n, "nvlint-s")
@@ -536,6 +539,11 @@ func runNvlintDoctor(b *testing.B, bin, addr string) (time.Duration, uint64) {
 	home := b.TempDir()
 	cmd := exec.Command(bin, "doctor", "--format", "json", "--timeout", "30s")
 	cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "NOMAD_ADDR=" + addr, "VAULT_ADDR=" + addr, "VAULT_TOKEN=fleet-token"}
+	for _, k := range []string{"GOGC", "GOMEMLIMIT", "GOMAXPROCS"} { // to try the runtime's settings
+		if v, ok := os.LookupEnv(k); ok {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+	}
 	cmd.Stdout = io.Discard
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
