@@ -104,7 +104,6 @@ func newFakeFleet(tb testing.TB, jobs int) *fakeFleet {
 	f := &fakeFleet{jobs: map[string][]*fleetJob{}, byKey: map[string]*fleetJob{}, policies: map[string][]byte{},
 		roles: map[string][]byte{}, lists: map[string][]byte{}, jwks: map[string][]byte{}}
 	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(f.serve))
-	f.srv.Config.ErrorLog = nil
 	f.srv.Start()
 	tb.Cleanup(f.srv.Close)
 
