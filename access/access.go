@@ -34,8 +34,16 @@ func (wl Workload) String() string {
 	return fmt.Sprintf("task %s of job %s", wl.Task.Name.V, wl.Job.Ref.Name)
 }
 
-// Workloads lists every task of the world that has a vault block.
+// Workloads lists every task of the world that has a vault block. Within
+// a rules run the list is made once and shared: callers must not change
+// it.
 func Workloads(w *world.World) []Workload {
+	return world.Derived(w, workloadsKey, workloads)
+}
+
+var workloadsKey = world.NewDerivedKey("the workloads")
+
+func workloads(w *world.World) []Workload {
 	var out []Workload
 	for _, j := range w.Jobs {
 		for _, g := range j.Groups {
@@ -46,7 +54,7 @@ func Workloads(w *world.World) []Workload {
 			}
 		}
 	}
-	return out
+	return slices.Clip(out) // an append of a caller's must not write into another's
 }
 
 // Flow is how a workload gets its Vault token.

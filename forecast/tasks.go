@@ -59,8 +59,9 @@ func TaskTokens(w *world.World) []TaskToken {
 		return nil
 	}
 	var out []TaskToken
+	jobs := jobsByID(w)
 	for _, rt := range w.Live.Nomad.RunningTasks {
-		v := vaultOf(w, rt)
+		v := vaultOf(jobs, rt)
 		if v == nil {
 			continue
 		}
@@ -87,12 +88,23 @@ func TaskTokens(w *world.World) []TaskToken {
 	return out
 }
 
-// vaultOf is the vault block of the running task's spec, or nil.
-func vaultOf(w *world.World, rt world.NomadTask) *world.VaultBlock {
+type jobKey struct{ namespace, id string }
+
+// jobsByID are the world's jobs by namespace and ID, in the world's
+// order: a fleet runs a task per job, and looking each task's job up in
+// the whole list would cost jobs x tasks.
+func jobsByID(w *world.World) map[jobKey][]*world.Job {
+	out := make(map[jobKey][]*world.Job, len(w.Jobs))
 	for _, j := range w.Jobs {
-		if j.ID.V != rt.SpecJobID() || j.NamespaceName() != rt.Namespace {
-			continue
-		}
+		k := jobKey{j.NamespaceName(), j.ID.V}
+		out[k] = append(out[k], j)
+	}
+	return out
+}
+
+// vaultOf is the vault block of the running task's spec, or nil.
+func vaultOf(jobs map[jobKey][]*world.Job, rt world.NomadTask) *world.VaultBlock {
+	for _, j := range jobs[jobKey{rt.Namespace, rt.SpecJobID()}] {
 		for _, g := range j.Groups {
 			if g.Name.V != rt.TaskGroup {
 				continue

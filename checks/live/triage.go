@@ -253,10 +253,23 @@ func allocTask(w *world.World, a world.NomadAlloc) *world.Task {
 
 // tokenFor resolves the token of an allocation's task.
 func tokenFor(w *world.World, a world.NomadAlloc) (access.Token, bool) {
-	for _, wl := range access.Workloads(w) {
+	for _, wl := range world.Derived(w, workloadsByJobKey, workloadsByJob)[a.SpecJobID()] {
 		if a.Runs(wl.Job) && wl.Group.Name.V == a.TaskGroup && wl.Task.Name.V == a.Task {
 			return access.Resolve(w, wl), true
 		}
 	}
 	return access.Token{}, false
+}
+
+var workloadsByJobKey = world.NewDerivedKey("workloads by job name")
+
+// workloadsByJob are the workloads by the name of their job, in the
+// world's order: a fleet has failing allocations of many jobs, and
+// going through every workload for each would cost allocations x tasks.
+func workloadsByJob(w *world.World) map[string][]access.Workload {
+	out := map[string][]access.Workload{}
+	for _, wl := range access.Workloads(w) {
+		out[wl.Job.Ref.Name] = append(out[wl.Job.Ref.Name], wl)
+	}
+	return out
 }

@@ -1,0 +1,587 @@
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	nomadapi "github.com/hashicorp/nomad/api"
+	vaultapi "github.com/hashicorp/vault/api"
+
+	"github.com/nvlint/nvlint/checks"
+	"github.com/nvlint/nvlint/internal/corpus"
+	"github.com/nvlint/nvlint/live"
+	"github.com/nvlint/nvlint/rules"
+)
+
+// fleetRegions are the regions of the fake federation; job i lives in
+// fleetRegions[i%2].
+var fleetRegions = []string{"east", "west"}
+
+// fleetWorkers is live's pool size: the floor fetches with as many
+// requests in flight as doctor.
+const fleetWorkers = 8
+
+// fleetPlan is a fleet of jobs jobs in 20 namespaces (one per team),
+// with about jobs/10 policies and jobs/50 JWT roles: at 10,000 jobs,
+// 1,000 policies and 200 roles.
+func fleetPlan(jobs int) corpus.Plan {
+	roles := jobs / 50
+	teams := 20
+	spare := roles - teams - 1 // the default role and one per team
+	// Policies: the default role's, one shared per team, one per spare
+	// role, and the apps' policies for the rest.
+	return corpus.Plan{Teams: teams, Jobs: jobs, SpareJWTRoles: spare, AppPolicies: jobs/10 - 1 - teams - spare, NoLegacyServer: true, JSONShare: 1}
+}
+
+// fleetJob is one job as the fake Nomad serves it.
+type fleetJob struct {
+	ns, id, region string
+	vault, failing bool
+	body           []byte // GET /v1/job/:id
+}
+
+// fakeFleet answers the reads doctor makes as a federation of two Nomad
+// regions and one Vault would, from a generated corpus:
+//   - Nomad: agent/self, regions, members, the upgrade check, two ready
+//     nodes per region, each region's JWKS (one key each, both trusted by
+//     the auth mount), /v1/jobs (namespace "*" or one, region, per_page
+//     and next_token honoured; any filter is taken as the vault-jobs
+//     filter doctor sends and answered with the jobs that have a task
+//     with a vault block, which is what Nomad's constraint-based filter
+//     selects; a filter is not evaluated), /v1/job/:id (namespace and
+//     region honoured), /v1/job/:id/allocations (two allocations with a
+//     template failure event for every hundredth job, which the list
+//     shows failing), and /v1/allocations (one running allocation per
+//     job, paged; the filter is taken as ClientStatus == "running").
+//   - Vault: sys/health, sys/auth (the corpus's JWT mount and token),
+//     sys/mounts (kv v2), the ACL policies, no token roles, no entity
+//     aliases, the JWT mount's config (jwks_url: this server's JWKS of
+//     the first region) and roles.
+//
+// Every request is counted and, while recording, kept for the floor.
+type fakeFleet struct {
+	srv      *httptest.Server
+	jobs     map[string][]*fleetJob // by region, sorted by namespace and ID
+	byKey    map[string]*fleetJob   // region/ns/id
+	policies map[string][]byte      // name -> answer
+	roles    map[string][]byte      // name -> answer
+	lists    map[string][]byte      // Vault LIST and fixed answers, by path
+	jwks     map[string][]byte      // by region
+	objects  int                    // policies + JWT roles + jobs with a vault block
+
+	n         atomic.Int64
+	recording atomic.Bool
+	mu        sync.Mutex
+	uris      []string
+}
+
+func newFakeFleet(tb testing.TB, jobs int) *fakeFleet {
+	tb.Helper()
+	dir, _ := doctorCorpus(tb, fleetPlan(jobs))
+	f := &fakeFleet{jobs: map[string][]*fleetJob{}, byKey: map[string]*fleetJob{}, policies: map[string][]byte{},
+		roles: map[string][]byte{}, lists: map[string][]byte{}, jwks: map[string][]byte{}}
+	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(f.serve))
+	f.srv.Start()
+	tb.Cleanup(f.srv.Close)
+
+	vaultData := func(v any) []byte {
+		b, err := json.Marshal(map[string]any{"data": v})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return b
+	}
+	var authConfig []byte
+	var policyNames, roleNames []string
+	i := 0
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		rel, base := filepath.ToSlash(rel), filepath.Base(p)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		switch {
+		case strings.HasSuffix(rel, ".nomad.json"):
+			region := fleetRegions[i%len(fleetRegions)]
+			var wrapped struct{ Job map[string]any } // as `nomad job inspect` prints it
+			if err := json.Unmarshal(data, &wrapped); err != nil {
+				return err
+			}
+			job := wrapped.Job
+			job["Region"] = region
+			j := &fleetJob{ns: job["Namespace"].(string), id: job["ID"].(string), region: region, failing: i%100 == 7}
+			i++
+			var shape struct {
+				Job struct {
+					TaskGroups []struct {
+						Tasks []struct{ Vault json.RawMessage }
+					}
+				}
+			}
+			_ = json.Unmarshal(data, &shape)
+			for _, g := range shape.Job.TaskGroups {
+				for _, t := range g.Tasks {
+					j.vault = j.vault || (len(t.Vault) > 0 && string(t.Vault) != "null")
+				}
+			}
+			if j.body, err = json.Marshal(job); err != nil {
+				return err
+			}
+			f.jobs[region] = append(f.jobs[region], j)
+			f.byKey[region+"/"+j.ns+"/"+j.id] = j
+			if j.vault {
+				f.objects++
+			}
+		case strings.HasPrefix(rel, "vault/policies/"):
+			name := strings.TrimPrefix(strings.TrimSuffix(strings.TrimSuffix(base, ".hcl"), "-policy"), "vault-policy-")
+			f.policies[name] = vaultData(map[string]string{"name": name, "policy": string(data)})
+			policyNames = append(policyNames, name)
+		case strings.HasPrefix(rel, "vault/jwt-roles/"):
+			name := strings.TrimPrefix(strings.TrimSuffix(base, ".json"), "vault-role-")
+			f.roles[name] = []byte(`{"data":` + string(data) + `}`)
+			roleNames = append(roleNames, name)
+		case strings.HasPrefix(rel, "vault/auth/"):
+			authConfig = data
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f.objects += len(f.policies) + len(f.roles)
+	for _, js := range f.jobs {
+		slices.SortFunc(js, func(a, b *fleetJob) int { return strings.Compare(a.ns+"\x00"+a.id, b.ns+"\x00"+b.id) })
+	}
+
+	// The auth config, with its keys fetched from here.
+	var cfg map[string]any
+	if err := json.Unmarshal(authConfig, &cfg); err != nil {
+		tb.Fatalf("auth config: %v", err)
+	}
+	delete(cfg, "oidc_discovery_url")
+	delete(cfg, "jwt_validation_pubkeys")
+	cfg["jwks_url"] = f.srv.URL + "/.well-known/jwks.json"
+	f.lists["/v1/auth/"+corpus.Mount+"/config"] = vaultData(cfg)
+	slices.Sort(policyNames)
+	slices.Sort(roleNames)
+	f.lists["/v1/sys/policies/acl"] = vaultData(map[string]any{"keys": append(policyNames, "root")})
+	f.lists["/v1/auth/"+corpus.Mount+"/role"] = vaultData(map[string]any{"keys": roleNames})
+	f.lists["/v1/sys/auth"] = vaultData(map[string]any{
+		corpus.Mount + "/": map[string]string{"type": "jwt", "accessor": corpus.Accessor},
+		"token/":           map[string]string{"type": "token", "accessor": "auth_token_0a1b2c3d"},
+	})
+	f.lists["/v1/sys/mounts"] = vaultData(map[string]any{
+		"kv/":     map[string]any{"type": "kv", "options": map[string]string{"version": "2"}},
+		"secret/": map[string]any{"type": "kv", "options": map[string]string{"version": "2"}},
+	})
+	f.lists["/v1/sys/health"] = []byte(`{"initialized":true,"sealed":false,"standby":false,"version":"1.19.0","cluster_name":"vault-fleet"}`)
+
+	// One signing key per region; the mount trusts the first region's
+	// JWKS URL, which lists both (as a JWKS URL behind a load balancer
+	// over both regions would).
+	var keys []map[string]string
+	for _, r := range fleetRegions {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		keys = append(keys, map[string]string{"kty": "RSA", "use": "sig", "alg": "RS256", "kid": "key-" + r,
+			"n": base64.RawURLEncoding.EncodeToString(k.N.Bytes()), "e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(k.E)).Bytes())})
+	}
+	for i, r := range fleetRegions {
+		own, _ := json.Marshal(map[string]any{"keys": keys[i : i+1]})
+		f.jwks[r] = own
+	}
+	all, _ := json.Marshal(map[string]any{"keys": keys})
+	f.jwks[""] = all
+	return f
+}
+
+// record starts or stops keeping the requests for the floor.
+func (f *fakeFleet) record(on bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if on {
+		f.uris = nil
+	}
+	f.recording.Store(on)
+}
+
+func (f *fakeFleet) serve(w http.ResponseWriter, r *http.Request) {
+	f.n.Add(1)
+	if f.recording.Load() {
+		f.mu.Lock()
+		f.uris = append(f.uris, r.URL.RequestURI())
+		f.mu.Unlock()
+	}
+	if r.Method != http.MethodGet {
+		http.Error(w, `{"errors":["read only"]}`, http.StatusMethodNotAllowed)
+		return
+	}
+	q := r.URL.Query()
+	region := q.Get("region")
+	if region == "" {
+		region = fleetRegions[0]
+	}
+	p := r.URL.Path
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	// Nomad's query metadata, which its client needs to read a page's
+	// next token.
+	h.Set("X-Nomad-Index", "1")
+	h.Set("X-Nomad-LastContact", "0")
+	h.Set("X-Nomad-KnownLeader", "true")
+	writeJSON := func(v any) {
+		_ = json.NewEncoder(w).Encode(v)
+	}
+	switch {
+	case f.lists[p] != nil:
+		_, _ = w.Write(f.lists[p])
+	case strings.HasPrefix(p, "/v1/sys/policies/acl/"):
+		f.write(w, f.policies[strings.TrimPrefix(p, "/v1/sys/policies/acl/")])
+	case strings.HasPrefix(p, "/v1/auth/"+corpus.Mount+"/role/"):
+		f.write(w, f.roles[strings.TrimPrefix(p, "/v1/auth/"+corpus.Mount+"/role/")])
+	case strings.HasPrefix(p, "/v1/auth/token/roles"), strings.HasPrefix(p, "/v1/identity/"):
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = io.WriteString(w, `{"errors":[]}`)
+	case p == "/v1/agent/self":
+		writeJSON(map[string]any{
+			"config": map[string]any{
+				"Region": fleetRegions[0], "Server": map[string]any{"Enabled": true}, "Client": map[string]any{"Enabled": false},
+				"Version": map[string]any{"Version": "1.10.0"},
+				"Vaults": []map[string]any{{"Name": "default", "Enabled": true, "Addr": f.srv.URL, "JWTAuthBackendPath": corpus.Mount,
+					"DefaultIdentity": map[string]any{"Audience": []string{"vault.io"}, "TTL": int64(time.Hour)}}},
+			},
+			"member": map[string]any{"Name": "server-1." + fleetRegions[0], "Tags": map[string]string{"region": fleetRegions[0], "build": "1.10.0"}},
+		})
+	case p == "/v1/regions":
+		writeJSON(fleetRegions)
+	case p == "/v1/agent/members":
+		var ms []map[string]any
+		for _, r := range fleetRegions {
+			ms = append(ms, map[string]any{"Name": "server-1." + r, "Status": "alive", "Tags": map[string]string{"region": r, "build": "1.10.0"}})
+		}
+		writeJSON(map[string]any{"Members": ms})
+	case p == "/v1/operator/upgrade-check/vault-workload-identity":
+		writeJSON(map[string]any{"VaultTokens": []any{}})
+	case p == "/v1/nodes":
+		host := strings.TrimPrefix(f.srv.URL, "http://")
+		writeJSON([]map[string]string{
+			{"ID": region + "-node-1", "Name": region + "-node-1", "Status": "ready", "Version": "1.10.0", "Datacenter": "dc1", "HTTPAddr": host},
+			{"ID": region + "-node-2", "Name": region + "-node-2", "Status": "ready", "Version": "1.10.0", "Datacenter": "dc1", "HTTPAddr": host},
+		})
+	case strings.HasPrefix(p, "/v1/node/"):
+		writeJSON(map[string]any{"HTTPAddr": strings.TrimPrefix(f.srv.URL, "http://"),
+			"Attributes": map[string]string{"nomad.version": "1.10.0", "vault.default.version": "1.19.0", "vault.default.accessible": "true"}})
+	case p == "/.well-known/jwks.json":
+		if q.Has("region") {
+			_, _ = w.Write(f.jwks[region])
+		} else {
+			_, _ = w.Write(f.jwks[""])
+		}
+	case p == "/v1/jobs":
+		f.page(w, q, f.jobs[region], q.Get("filter") != "", func(j *fleetJob) any {
+			st := map[string]int{"Failed": 0, "Lost": 0, "Starting": 0, "Unknown": 0, "Running": 1}
+			if j.failing {
+				st["Failed"] = 2
+			}
+			return map[string]any{"ID": j.id, "Name": j.id, "Namespace": j.ns, "ParentID": "", "Type": "service", "Status": "running",
+				"SubmitTime": 1, "JobSummary": map[string]any{"Summary": map[string]any{"app": st}}}
+		})
+	case p == "/v1/allocations":
+		f.page(w, q, f.jobs[region], false, func(j *fleetJob) any {
+			return map[string]any{"ID": j.region + "-" + j.ns + "-" + j.id + "-alloc", "JobID": j.id, "Namespace": j.ns, "TaskGroup": "app", "ClientStatus": "running",
+				"TaskStates": map[string]any{"main": map[string]any{"State": "running", "StartedAt": "2026-12-01T00:00:00Z"}}}
+		})
+	case strings.HasPrefix(p, "/v1/job/") && strings.HasSuffix(p, "/allocations"):
+		id := strings.TrimSuffix(strings.TrimPrefix(p, "/v1/job/"), "/allocations")
+		j := f.byKey[region+"/"+q.Get("namespace")+"/"+id]
+		if j == nil {
+			http.NotFound(w, r)
+			return
+		}
+		var out []any
+		for k := range 2 {
+			out = append(out, map[string]any{"ID": fmt.Sprintf("%s-%s-%d", j.ns, j.id, k), "JobID": j.id, "Namespace": j.ns, "TaskGroup": "app", "ModifyTime": k,
+				"TaskStates": map[string]any{"main": map[string]any{"State": "pending", "Events": []map[string]any{{"Type": "Template", "Time": 1,
+					"DisplayMessage": `Missing: vault.read(kv/data/` + j.ns + `/` + j.id + `/config)`}}}}})
+		}
+		writeJSON(out)
+	case strings.HasPrefix(p, "/v1/job/"):
+		j := f.byKey[region+"/"+q.Get("namespace")+"/"+strings.TrimPrefix(p, "/v1/job/")]
+		if j == nil {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write(j.body)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func (f *fakeFleet) write(w http.ResponseWriter, b []byte) {
+	if b == nil {
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = io.WriteString(w, `{"errors":[]}`)
+		return
+	}
+	_, _ = w.Write(b)
+}
+
+// page answers a Nomad list: the namespace ("*" or one), from
+// next_token (the namespace and ID of the first entry, as Nomad's token
+// for a list over namespaces), per_page entries, with X-Nomad-NextToken
+// when more are left. vaultOnly keeps the jobs with a vault block.
+func (f *fakeFleet) page(w http.ResponseWriter, q map[string][]string, jobs []*fleetJob, vaultOnly bool, entry func(*fleetJob) any) {
+	get := func(k string) string {
+		if v := q[k]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	ns, next := get("namespace"), get("next_token")
+	perPage, _ := strconv.Atoi(get("per_page"))
+	out := []any{}
+	for _, j := range jobs {
+		if (ns != "*" && ns != "" && j.ns != ns) || (vaultOnly && !j.vault) || (next != "" && j.ns+"."+j.id < next) {
+			continue
+		}
+		if perPage > 0 && len(out) == perPage {
+			w.Header().Set("X-Nomad-NextToken", j.ns+"."+j.id)
+			break
+		}
+		out = append(out, entry(j))
+	}
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+// collectFleet is what doctor does in one run, in process: collect every
+// region and namespace, and run every rule.
+func collectFleet(f *fakeFleet) (collect, total time.Duration, findings, problems int) {
+	t0 := time.Now()
+	vc := vaultapi.DefaultConfig()
+	vc.Address = f.srv.URL
+	w, _ := live.Collect(context.Background(), live.Options{
+		Vault: vc, VaultToken: "fleet-token", Nomad: &nomadapi.Config{Address: f.srv.URL},
+		RequestTimeout: 30 * time.Second,
+	})
+	collect = time.Since(t0)
+	rr := rules.Run(w, checks.All())
+	return collect, time.Since(t0), len(rr.Findings), len(w.Live.Problems)
+}
+
+// floor fetches uris from the fake with n requests in flight and a
+// plain client, reading and dropping every body.
+func (f *fakeFleet) floor(tb testing.TB, uris []string, n int) time.Duration {
+	hc := &http.Client{Transport: &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+		MaxIdleConns:        100,
+		MaxIdleConnsPerHost: n,
+	}}
+	defer hc.CloseIdleConnections()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	for range n {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(uris) {
+					return
+				}
+				resp, err := hc.Get(f.srv.URL + uris[i])
+				if err != nil {
+					tb.Errorf("floor: %v", err)
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		})
+	}
+	wg.Wait()
+	return time.Since(t0)
+}
+
+// heapPeak samples the heap's live and unswept objects every few
+// milliseconds (runtime/metrics does not stop the world) until stop is
+// called, which returns the largest sample.
+func heapPeak() (stop func() uint64) {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	var peak uint64
+	done, out := make(chan struct{}), make(chan uint64)
+	go func() {
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			metrics.Read(s)
+			peak = max(peak, s[0].Value.Uint64())
+			select {
+			case <-done:
+				out <- peak
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() uint64 { close(done); return <-out }
+}
+
+// BenchmarkDoctorFleet is doctor over a fleet: 10,000 jobs in 20
+// namespaces and 2 regions, 1,000 policies and 200 JWT roles, served on
+// loopback by a fake federation and Vault (fakeFleet). Each iteration
+// runs, side by side:
+//   - doctor in process (live.Collect over every region and namespace,
+//     then every rule), recording the requests it made;
+//   - the floor: the same requests, fetched by a plain client with as
+//     many in flight as doctor (8), bodies read and dropped;
+//   - the nvlint binary (`nvlint doctor`, built once) against the same
+//     fake, for its wall time and peak RSS (the kernel's maxrss of the
+//     child).
+//
+// It reports doctor's wall time (doctor-s; collect-s of it is the
+// collection), the floor's, the ratios of both to the floor (means of
+// the per-iteration ratios), the requests, the peak heap of
+// the in-process run over what the fake holds (heap-MB), and the
+// binary's wall time and peak RSS.
+//
+//	go test ./internal/bench -run '^$' -bench DoctorFleet -benchtime 3x
+func BenchmarkDoctorFleet(b *testing.B) {
+	f := newFakeFleet(b, 10000)
+	bin := buildNvlint(b)
+	b.Logf("fleet: %d jobs (%d with a vault block) in %d regions, %d policies, %d JWT roles",
+		len(f.byKey), f.objects-len(f.policies)-len(f.roles), len(fleetRegions), len(f.policies), len(f.roles))
+	var doctor, collect, floor, binWall time.Duration
+	var ratio, collectRatio float64
+	var requests, findings int
+	var heap, rss uint64
+	b.ResetTimer()
+	for range b.N {
+		runtime.GC()
+		var base runtime.MemStats
+		runtime.ReadMemStats(&base)
+		f.record(true)
+		n0 := f.n.Load()
+		stop := heapPeak()
+		c, d, nf, np := collectFleet(f)
+		peak := stop()
+		f.record(false)
+		if np > 0 {
+			b.Errorf("doctor recorded %d problems", np)
+		}
+		requests, findings = int(f.n.Load()-n0), nf
+		fl := f.floor(b, slices.Clone(f.uris), fleetWorkers)
+		wall, maxrss := runNvlintDoctor(b, bin, f.srv.URL)
+		doctor, collect, floor, binWall = doctor+d, collect+c, floor+fl, binWall+wall
+		ratio += float64(d) / float64(fl)
+		collectRatio += float64(c) / float64(fl)
+		heap = max(heap, peak-min(peak, base.HeapAlloc))
+		rss = max(rss, maxrss)
+		b.Logf("run: doctor %v (collect %v), floor %v, %.2fx; nvlint doctor %v, %d MB RSS; %d requests, %d findings",
+			d.Round(time.Millisecond), c.Round(time.Millisecond), fl.Round(time.Millisecond), float64(d)/float64(fl),
+			wall.Round(time.Millisecond), maxrss>>20, requests, findings)
+	}
+	n := float64(b.N)
+	b.ReportMetric(doctor.Seconds()/n, "doctor-s")
+	b.ReportMetric(collect.Seconds()/n, "collect-s")
+	b.ReportMetric(floor.Seconds()/n, "floor-s")
+	b.ReportMetric(ratio/n, "doctor/floor")
+	b.ReportMetric(collectRatio/n, "collect/floor")
+	b.ReportMetric(float64(requests), "requests")
+	b.ReportMetric(float64(heap>>20), "heap-MB")
+	b.ReportMetric(binWall.Seconds()/n, "nvlint-s")
+	b.ReportMetric(float64(rss>>20), "nvlint-RSS-MB")
+}
+
+// buildNvlint builds the nvlint binary into a temporary directory.
+func buildNvlint(b *testing.B) string {
+	b.Helper()
+	bin := filepath.Join(b.TempDir(), "nvlint")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/nvlint/nvlint/cmd/nvlint")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// runNvlintDoctor runs `nvlint doctor` against the fake and returns its
+// wall time and peak RSS. Findings (exit 1) are expected.
+func runNvlintDoctor(b *testing.B, bin, addr string) (time.Duration, uint64) {
+	b.Helper()
+	home := b.TempDir()
+	cmd := exec.Command(bin, "doctor", "--format", "json", "--timeout", "30s")
+	cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "NOMAD_ADDR=" + addr, "VAULT_ADDR=" + addr, "VAULT_TOKEN=fleet-token"}
+	for _, k := range []string{"GOGC", "GOMEMLIMIT", "GOMAXPROCS"} { // to try the runtime's settings
+		if v, ok := os.LookupEnv(k); ok {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+	}
+	cmd.Stdout = io.Discard
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	t0 := time.Now()
+	err := cmd.Run()
+	wall := time.Since(t0)
+	if code := cmd.ProcessState.ExitCode(); err != nil && code != 1 {
+		b.Fatalf("nvlint doctor: %v\n%s", err, stderr.String())
+	}
+	var rss uint64
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		rss = uint64(ru.Maxrss) << 10 // kilobytes on Linux
+	}
+	return wall, rss
+}
+
+// TestDoctorFleetRequestsLinear counts the requests of one doctor
+// collection over the fake fleet at 1,000 and 2,000 jobs (with 100 and
+// 200 policies, 20 and 40 JWT roles): what doubling the objects adds
+// must be one request per added object, plus the pages and the
+// allocation reads of the failing jobs, which grow with the jobs too —
+// never more than 10% over one per object. Counts, not times.
+func TestDoctorFleetRequestsLinear(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates two corpora")
+	}
+	var objects, requests [2]int
+	for i, jobs := range []int{1000, 2000} {
+		f := newFakeFleet(t, jobs)
+		n0 := f.n.Load()
+		_, _, _, problems := collectFleet(f)
+		if problems > 0 {
+			t.Errorf("%d jobs: doctor recorded %d problems", jobs, problems)
+		}
+		objects[i], requests[i] = f.objects, int(f.n.Load()-n0)
+		t.Logf("%d jobs: %d objects (policies, JWT roles, jobs with a vault block): %d requests", jobs, objects[i], requests[i])
+	}
+	added, grew := objects[1]-objects[0], requests[1]-requests[0]
+	if grew < added || float64(grew) > 1.1*float64(added) {
+		t.Errorf("requests grew by %d for %d added objects; want one per object, at most 10%% more", grew, added)
+	}
+}
