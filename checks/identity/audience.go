@@ -116,7 +116,7 @@ func (audienceMismatch) Check(p *rules.Pass) {
 				if role.BoundAudiences.Set {
 					fix.Edits = []rules.TextEdit{edits.AppendToList(role.File, role.BoundAudiences, add)}
 				} else {
-					fix.Edits = []rules.TextEdit{edits.InsertKey(&role.Meta, "bound_audiences", fmt.Sprintf("[%q]", add))}
+					fix.Edits = []rules.TextEdit{edits.InsertKey(&role.Meta, "bound_audiences", "["+edits.Literal(role.File, add)+"]")}
 				}
 			}
 			f.Fixes = append(f.Fixes, fix)
@@ -126,7 +126,7 @@ func (audienceMismatch) Check(p *rules.Pass) {
 			if file != nil && len(src.aud.Items) > 0 {
 				f.Fixes = append(f.Fixes, rules.Fix{
 					Description: fmt.Sprintf("Use aud %q, which the role accepts", role.BoundAudiences.Items[0].V),
-					Edits:       []rules.TextEdit{edits.Replace(src.aud.Range, fmt.Sprintf("[%q]", role.BoundAudiences.Items[0].V))},
+					Edits:       []rules.TextEdit{edits.Replace(src.aud.Range, "["+edits.Literal(file, role.BoundAudiences.Items[0].V)+"]")},
 				})
 			}
 		}

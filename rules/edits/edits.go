@@ -77,13 +77,13 @@ func AppendToList(f *world.File, l world.List, item string) rules.TextEdit {
 		closing.Byte--
 		closing.Column--
 		if len(l.Items) == 0 {
-			return InsertAt(f.Path, closing, strconv.Quote(item))
+			return InsertAt(f.Path, closing, Literal(f, item))
 		}
 		last := l.Items[len(l.Items)-1].Range.End
 		if last.Byte > closing.Byte || last.Byte < r.Start.Byte {
 			last = closing
 		}
-		return InsertAt(f.Path, last, ", "+strconv.Quote(item))
+		return InsertAt(f.Path, last, ", "+Literal(f, item))
 	case len(src) >= 2 && src[0] == '"':
 		s := ""
 		for i, it := range l.Items {
@@ -95,9 +95,9 @@ func AppendToList(f *world.File, l world.List, item string) rules.TextEdit {
 		if s != "" {
 			s += ","
 		}
-		return Replace(r, strconv.Quote(s+item))
+		return Replace(r, Literal(f, s+item))
 	}
-	return Replace(r, "["+strconv.Quote(item)+"]")
+	return Replace(r, "["+Literal(f, item)+"]")
 }
 
 // RemoveFromList removes one element from a list literal, or rewrites a
@@ -118,7 +118,7 @@ func RemoveFromList(f *world.File, l world.List, item world.Str) rules.TextEdit 
 			}
 			s += it.V
 		}
-		return Replace(l.Range, strconv.Quote(s))
+		return Replace(l.Range, Literal(f, s))
 	}
 	idx := -1
 	for i, it := range l.Items {
