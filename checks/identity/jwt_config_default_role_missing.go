@@ -93,7 +93,7 @@ func (jwtConfigDefaultRoleMissing) Check(p *rules.Pass) {
 			best, ok = known[0], true
 		}
 		if ok {
-			f.Fixes = append(f.Fixes, configFix(c, fmt.Sprintf("Set default_role to %q", best), []string{"default_role=" + best}, edits.Replace(dr.Range, strconv.Quote(best))))
+			f.Fixes = append(f.Fixes, configFix(c, fmt.Sprintf("Set default_role to %q", best), []string{"default_role=" + best}, edits.Replace(dr.Range, edits.LiteralIn(dr.Range.Filename, best))))
 		}
 		f.Fixes = append(f.Fixes, write)
 		p.Report(f)

@@ -49,7 +49,7 @@ func (jwtConfigJWKSURLPath) Check(p *rules.Pass) {
 			Range:    v.Range,
 			Object:   c.Ref,
 			Evidence: []string{"jwks_url path: " + strconv.Quote(u.Path), "Nomad serves its JWKS at " + jwksPath},
-			Fixes:    []rules.Fix{configFix(c, "Set jwks_url to "+fixed, []string{"jwks_url=" + fixed}, edits.Replace(v.Range, strconv.Quote(fixed)))},
+			Fixes:    []rules.Fix{configFix(c, "Set jwks_url to "+fixed, []string{"jwks_url=" + fixed}, edits.Replace(v.Range, edits.LiteralIn(v.Range.Filename, fixed)))},
 		})
 	}
 }

@@ -81,7 +81,7 @@ func (jwtRoleClaimMappingTarget) Check(p *rules.Pass) {
 			}
 			fix := rules.Fix{Description: fmt.Sprintf("Map claim %q to metadata key %q", e.claim, target), Commands: []rules.Command{roleTemplate(r, "claim_mappings=<every mapping of the role, with this one changed>")}}
 			if vr, ok := valueRange(r.File, e.to); ok {
-				fix.Edits = []rules.TextEdit{edits.Replace(vr, strconv.Quote(target))}
+				fix.Edits = []rules.TextEdit{edits.Replace(vr, edits.LiteralIn(vr.Filename, target))}
 			}
 			f.Fixes = []rules.Fix{fix}
 			p.Report(f)

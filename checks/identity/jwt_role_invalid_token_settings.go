@@ -2,7 +2,6 @@ package identity
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/nvlint/nvlint/internal/suggest"
 	"github.com/nvlint/nvlint/rules"
@@ -45,7 +44,7 @@ func (jwtRoleInvalidTokenSettings) Check(p *rules.Pass) {
 				Range:    tt.Range,
 				Object:   r.Ref,
 				Evidence: []string{"a role's token_type is default, service or batch"},
-				Fixes:    []rules.Fix{roleFix(r, fmt.Sprintf("Set token_type to %q", want), []string{"token_type=" + want}, edits.Replace(tt.Range, strconv.Quote(want)))},
+				Fixes:    []rules.Fix{roleFix(r, fmt.Sprintf("Set token_type to %q", want), []string{"token_type=" + want}, edits.Replace(tt.Range, edits.LiteralIn(tt.Range.Filename, want)))},
 			})
 		case tt.V == "batch" && r.TokenPeriod.IsKnown() && r.TokenPeriod.V > 0:
 			p.Report(rules.Finding{
@@ -64,7 +63,7 @@ func (jwtRoleInvalidTokenSettings) Check(p *rules.Pass) {
 				Range:    ttl.Range,
 				Object:   r.Ref,
 				Evidence: []string{fmt.Sprintf("token_ttl: %ds", ttl.V), fmt.Sprintf("token_max_ttl: %ds", maxTTL.V)},
-				Fixes:    []rules.Fix{roleFix(r, "Set token_ttl to token_max_ttl", []string{"token_ttl=" + duration(maxTTL.V)}, edits.Replace(ttl.Range, strconv.Quote(duration(maxTTL.V))))},
+				Fixes:    []rules.Fix{roleFix(r, "Set token_ttl to token_max_ttl", []string{"token_ttl=" + duration(maxTTL.V)}, edits.Replace(ttl.Range, edits.LiteralIn(ttl.Range.Filename, duration(maxTTL.V))))},
 			})
 		}
 	}

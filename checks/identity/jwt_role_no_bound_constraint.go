@@ -2,7 +2,6 @@ package identity
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/nvlint/nvlint/rules"
 	"github.com/nvlint/nvlint/rules/edits"
@@ -58,7 +57,7 @@ func (jwtRoleNoBoundConstraint) Check(p *rules.Pass) {
 				e = edits.AppendToList(r.File, r.BoundAudiences, aud)
 			}
 		} else if r.File != nil {
-			e = edits.InsertKey(&r.Meta, "bound_audiences", "["+strconv.Quote(aud)+"]")
+			e = edits.InsertKey(&r.Meta, "bound_audiences", "["+edits.Literal(r.File, aud)+"]")
 		}
 		f.Fixes = []rules.Fix{roleFix(r, fmt.Sprintf("Bind audience %q", aud), []string{"bound_audiences=" + aud}, e)}
 		p.Report(f)

@@ -2,7 +2,6 @@ package identity
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/nvlint/nvlint/rules"
@@ -45,7 +44,7 @@ func (jwtRoleUserClaimPointer) Check(p *rules.Pass) {
 			Fixes: []rules.Fix{roleFix(r, "Set user_claim_json_pointer to true", []string{"user_claim_json_pointer=true"}, setKey(&r.Meta, ptr, "user_claim_json_pointer", "true"))},
 		}
 		if name := strings.TrimPrefix(uc.V, "/"); name != "" && !strings.Contains(name, "/") {
-			f.Fixes = append(f.Fixes, roleFix(r, fmt.Sprintf("Name the claim without the slash: %q", name), []string{"user_claim=" + name}, edits.Replace(uc.Range, strconv.Quote(name))))
+			f.Fixes = append(f.Fixes, roleFix(r, fmt.Sprintf("Name the claim without the slash: %q", name), []string{"user_claim=" + name}, edits.Replace(uc.Range, edits.LiteralIn(uc.Range.Filename, name))))
 		}
 		p.Report(f)
 	}

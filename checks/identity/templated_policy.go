@@ -208,7 +208,7 @@ func (claimMappingMissing) Check(p *rules.Pass) {
 						if role.ClaimMappings.Set {
 							fix.Edits = []rules.TextEdit{addMapping(role, prm.Key)}
 						} else {
-							fix.Edits = []rules.TextEdit{edits.InsertKey(&role.Meta, "claim_mappings", fmt.Sprintf("{%q: %q}", prm.Key, prm.Key))}
+							fix.Edits = []rules.TextEdit{edits.InsertKey(&role.Meta, "claim_mappings", "{"+edits.Literal(role.File, prm.Key)+": "+edits.Literal(role.File, prm.Key)+"}")}
 						}
 						f.Fixes = []rules.Fix{fix}
 					}
@@ -271,7 +271,7 @@ func addMapping(r *world.JWTRole, key string) rules.TextEdit {
 	if len(r.ClaimMappings.Entries) == 0 {
 		sep = ""
 	}
-	return edits.InsertAt(r.File.Path, at, fmt.Sprintf("\n    %q: %q%s", key, key, sep))
+	return edits.InsertAt(r.File.Path, at, "\n    "+edits.Literal(r.File, key)+": "+edits.Literal(r.File, key)+sep)
 }
 
 // pathsUsing counts the policy's paths that use an alias metadata key.

@@ -2,7 +2,6 @@ package jobspec
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -91,7 +90,7 @@ func checkEngine(p *rules.Pass, job *world.Job, t *world.Task, s *world.Secret) 
 	fix := rules.Fix{Description: fmt.Sprintf("Set engine = %q in secret block %s", want, s.Name.V)}
 	switch {
 	case s.Engine.Set && s.Engine.Range.Filename != "":
-		fix.Edits = []rules.TextEdit{edits.Replace(s.Engine.Range, strconv.Quote(want))}
+		fix.Edits = []rules.TextEdit{edits.Replace(s.Engine.Range, edits.LiteralIn(s.Engine.Range.Filename, want))}
 	case want == "kv_v2" && s.ConfigRange == (hcl.Range{}):
 		if e, ok := insertInBlock(job.File, s.Range, "secret", []string{"config {", "  engine = \"kv_v2\"", "}"}); ok {
 			fix.Edits = []rules.TextEdit{e}

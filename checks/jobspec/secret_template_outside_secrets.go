@@ -126,7 +126,7 @@ func checkSecretDestination(p *rules.Pass, job *world.Job, g *world.Group, t *wo
 	}
 	// A variable Nomad leaves literal is NV406's to fix, in place.
 	if !literal && job.File != nil && tpl.Destination.Range.Filename != "" && string(tpl.Destination.Range.SliceBytes(job.File.Src)) == strconv.Quote(dest) {
-		fix.Edits = []rules.TextEdit{edits.Replace(tpl.Destination.Range, strconv.Quote(newDest))}
+		fix.Edits = []rules.TextEdit{edits.Replace(tpl.Destination.Range, edits.LiteralIn(tpl.Destination.Range.Filename, newDest))}
 	}
 	f.Fixes = []rules.Fix{fix}
 	p.Report(f)

@@ -96,7 +96,7 @@ func reportUndefinedCluster(p *rules.Pass, job *world.Job, v *world.VaultBlock, 
 		string(v.Cluster.Range.SliceBytes(job.File.Src)) == strconv.Quote(v.Cluster.V) {
 		f.Fixes = append(f.Fixes, rules.Fix{
 			Description: fmt.Sprintf("Use Vault cluster %q, which the agents define", alt),
-			Edits:       []rules.TextEdit{edits.Replace(v.Cluster.Range, strconv.Quote(alt))},
+			Edits:       []rules.TextEdit{edits.Replace(v.Cluster.Range, edits.LiteralIn(v.Cluster.Range.Filename, alt))},
 		})
 	}
 	f.Fixes = append(f.Fixes, rules.Fix{Description: fmt.Sprintf("Define Vault cluster %q with a vault block named %q in the agents' config (Nomad Enterprise)", cluster, cluster)})
@@ -119,7 +119,7 @@ func reportUnusedIdentity(p *rules.Pass, job *world.Job, t *world.Task, v *world
 	if t.VaultIdentity(uses) == nil && id.Name.IsKnown() && job.File != nil && string(id.Name.Range.SliceBytes(job.File.Src)) == strconv.Quote(id.Name.V) {
 		f.Fixes = []rules.Fix{{
 			Description: fmt.Sprintf("Rename the identity to vault_%s, the one the task's vault block uses", uses),
-			Edits:       []rules.TextEdit{edits.Replace(id.Name.Range, strconv.Quote("vault_"+uses))},
+			Edits:       []rules.TextEdit{edits.Replace(id.Name.Range, edits.LiteralIn(id.Name.Range.Filename, "vault_"+uses))},
 		}}
 	}
 	p.Report(f)

@@ -113,7 +113,7 @@ func (roleAllowsServerPolicy) Check(p *rules.Pass) {
 					f.Range = r.DisallowedPolicies.Range
 					e = edits.AppendToList(r.File, r.DisallowedPolicies, name)
 				case r.File != nil:
-					e = edits.InsertKey(&r.Meta, "disallowed_policies", fmt.Sprintf("%q", name))
+					e = edits.InsertKey(&r.Meta, "disallowed_policies", edits.Literal(r.File, name))
 				}
 				list := append(r.DisallowedPolicies.Strings(), name)
 				f.Fixes = roleFix(r, "Add "+name+" to disallowed_policies", e, "disallowed_policies="+strings.Join(list, ","))

@@ -138,7 +138,7 @@ func rejectionFix(pol *world.Policy, d *hcl.Diagnostic, prob *acl.Problem) (rule
 		}
 		fix := rules.Fix{Description: fmt.Sprintf("Replace policy %q with %q", prob.Value, best)}
 		if sourceIs(f, subject, strconv.Quote(prob.Value)) {
-			fix.Edits = []rules.TextEdit{edits.Replace(subject, strconv.Quote(best))}
+			fix.Edits = []rules.TextEdit{edits.Replace(subject, edits.LiteralIn(subject.Filename, best))}
 		}
 		return fix, fmt.Sprintf("use %q", best)
 	case acl.ProblemInvalidWildcard:
@@ -250,7 +250,7 @@ func renameKey(f *world.File, rng hcl.Range, old, name string) (rules.TextEdit, 
 	case sourceIs(f, rng, old):
 		return edits.Replace(rng, name), true
 	case sourceIs(f, rng, strconv.Quote(old)):
-		return edits.Replace(rng, strconv.Quote(name)), true
+		return edits.Replace(rng, edits.LiteralIn(rng.Filename, name)), true
 	}
 	return rules.TextEdit{}, false
 }
@@ -295,7 +295,7 @@ func labelEdit(f *world.File, r *acl.PathRule, newPath string) (rules.TextEdit, 
 	if f == nil || !sourceIs(f, r.PathRange, strconv.Quote(r.Path)) {
 		return rules.TextEdit{}, false
 	}
-	return edits.Replace(r.PathRange, strconv.Quote(newPath)), true
+	return edits.Replace(r.PathRange, edits.LiteralIn(r.PathRange.Filename, newPath)), true
 }
 
 // sourceIs reports whether the text of rng in f is exactly text.

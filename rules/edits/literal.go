@@ -10,11 +10,13 @@ import (
 )
 
 // Literal is s as a quoted string literal of f's syntax. Go's quoting is
-// neither: its \x escapes are invalid in JSON and HCL alike, and HCL reads
-// ${ and %{ in a quoted string as a template. Control characters become
-// \u escapes, which both accept; a byte that is not UTF-8 becomes U+FFFD.
+// neither: its \x escapes are invalid in JSON and HCL alike, and HCL 2
+// (jobspecs, Terraform) reads ${ and %{ in a quoted string as a template,
+// which HCL 1 (agent configs, Vault policies) does not. Control characters
+// become \u escapes, which all accept; a byte that is not UTF-8 becomes
+// U+FFFD.
 func Literal(f *world.File, s string) string {
-	hcl := !isJSON(f)
+	templates := f != nil && !isJSON(f) && (f.Kind == world.KindJobspec || f.Kind == world.KindTerraform)
 	var b strings.Builder
 	b.WriteByte('"')
 	for i := 0; i < len(s); {
@@ -32,7 +34,7 @@ func Literal(f *world.File, s string) string {
 			b.WriteString(`\t`)
 		case r < 0x20 || (r >= 0x7f && r < 0xa0) || r == utf8.RuneError:
 			fmt.Fprintf(&b, `\u%04x`, r)
-		case hcl && (r == '$' || r == '%') && strings.HasPrefix(s[i+size:], "{"):
+		case templates && (r == '$' || r == '%') && strings.HasPrefix(s[i+size:], "{"):
 			b.WriteRune(r)
 			b.WriteRune(r)
 		default:
@@ -55,4 +57,10 @@ func isJSON(f *world.File) bool {
 	}
 	src := bytes.TrimSpace(f.Src)
 	return len(src) > 0 && src[0] == '{'
+}
+
+// LiteralIn is Literal for a file known by its path alone (JSON when its
+// name says so), whose ${ are left as written.
+func LiteralIn(path, s string) string {
+	return Literal(&world.File{Path: path}, s)
 }

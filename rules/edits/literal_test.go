@@ -15,7 +15,7 @@ import (
 // and in HCL's native syntax.
 func TestLiteral(t *testing.T) {
 	jsonFile := &world.File{Path: "role.json"}
-	hclFile := &world.File{Path: "job.nomad.hcl"}
+	hclFile := &world.File{Path: "job.nomad.hcl", Kind: world.KindJobspec}
 	for _, s := range []string{
 		"vault.io", "vault.\x7fo", "a\"b\\c", "tab\tnew\nline\r", "\x00\x1f", "caf\u00e9 \u2028", "${not.a.ref} and %{ if x }",
 		"$${already}", "\xff",
