@@ -408,9 +408,7 @@ func renamedSpecs(specs []rules.SetupSpec, rename func(string) string) []rules.S
 	for i, s := range specs {
 		has := s.Has
 		s.Has = func(f *world.File) bool {
-			named := *f
-			named.Path = rename(f.Path)
-			return has(&named)
+			return has(f.Renamed(rename(f.Path)))
 		}
 		if s.Prepare != nil {
 			s.Prepare = renamedHints(s.Prepare, rename)

@@ -59,7 +59,7 @@ func ColorDiff(diff string, color bool) string {
 	}
 	st := newTextStyles(io.Discard, true)
 	keep := func(s lipgloss.Style) lipgloss.Style { return s.TabWidth(lipgloss.NoTabConversion) }
-	header, hunk, removed, added := keep(st.file), keep(st.gutter), keep(st.err.UnsetBold()), keep(st.fix)
+	header, hunk, removed, added := keep(st.file.style), keep(st.gutter.style), keep(st.err.style.UnsetBold()), keep(st.fix.style)
 	var b strings.Builder
 	oldLeft, newLeft := 0, 0 // lines of the current hunk still to come
 	for _, l := range strings.SplitAfter(diff, "\n") {

@@ -25,7 +25,22 @@ import (
 // ESC[1;4;4mf ESC[0m ESC[1;4;4mi ... cannot be searched for in less -R.
 // TestTextStylesWholeStrings keeps it so.
 type textStyles struct {
-	err, warn, info, rule, file, gutter, dim, fix, ok, setup lipgloss.Style
+	err, warn, info, rule, file, gutter, dim, fix, ok, setup paint
+}
+
+// paint is a style that, without colour, hands back a one-line string
+// as it is: lipgloss measures and rebuilds every string it renders, and
+// a report of thousands of findings renders tens of thousands.
+type paint struct {
+	style lipgloss.Style
+	plain bool
+}
+
+func (p paint) Render(s string) string {
+	if p.plain && !strings.ContainsAny(s, "\t\n") {
+		return s
+	}
+	return p.style.Render(s)
 }
 
 func newTextStyles(w io.Writer, color bool) textStyles {
@@ -36,21 +51,22 @@ func newTextStyles(w io.Writer, color bool) textStyles {
 		r.SetColorProfile(termenv.Ascii)
 	}
 	s := r.NewStyle
+	p := func(l lipgloss.Style) paint { return paint{style: l, plain: !color} }
 	return textStyles{
-		err:    s().Foreground(lipgloss.Color("9")).Bold(true),
-		warn:   s().Foreground(lipgloss.Color("11")).Bold(true),
-		info:   s().Foreground(lipgloss.Color("12")).Bold(true),
-		rule:   s().Foreground(lipgloss.Color("8")),
-		file:   s().Bold(true),
-		gutter: s().Foreground(lipgloss.Color("12")),
-		dim:    s().Foreground(lipgloss.Color("8")),
-		fix:    s().Foreground(lipgloss.Color("10")),
-		ok:     s().Foreground(lipgloss.Color("10")).Bold(true),
-		setup:  s().Foreground(lipgloss.Color("13")).Bold(true),
+		err:    p(s().Foreground(lipgloss.Color("9")).Bold(true)),
+		warn:   p(s().Foreground(lipgloss.Color("11")).Bold(true)),
+		info:   p(s().Foreground(lipgloss.Color("12")).Bold(true)),
+		rule:   p(s().Foreground(lipgloss.Color("8"))),
+		file:   p(s().Bold(true)),
+		gutter: p(s().Foreground(lipgloss.Color("12"))),
+		dim:    p(s().Foreground(lipgloss.Color("8"))),
+		fix:    p(s().Foreground(lipgloss.Color("10"))),
+		ok:     p(s().Foreground(lipgloss.Color("10")).Bold(true)),
+		setup:  p(s().Foreground(lipgloss.Color("13")).Bold(true)),
 	}
 }
 
-func (st textStyles) severity(s rules.Severity) lipgloss.Style {
+func (st textStyles) severity(s rules.Severity) paint {
 	switch s {
 	case rules.Error:
 		return st.err
@@ -270,7 +286,7 @@ func nonBlankLines(s string) []string {
 
 // writeSnippet prints the first line of rng with a caret line under it,
 // the caret in the finding's colour.
-func writeSnippet(b *bytes.Buffer, st textStyles, caret lipgloss.Style, f *world.File, rng hcl.Range) {
+func writeSnippet(b *bytes.Buffer, st textStyles, caret paint, f *world.File, rng hcl.Range) {
 	if f == nil || rng.Start.Line < 1 {
 		return
 	}

@@ -15,59 +15,94 @@ import (
 // that would write a file's objects with vault or nomad becomes terraform
 // apply, since Terraform would revert a change made behind its back.
 func forTerraform(w *world.World, f *Finding) {
-	if w == nil || !managesAny(w) {
+	if w == nil {
 		return
 	}
-	usedBy(w, f)
+	ix := terraformOf(w)
+	if len(ix.managed) == 0 {
+		return
+	}
+	ix.usedBy(f)
 	for i := range f.Fixes {
 		fx := &f.Fixes[i]
 		for j, e := range fx.Edits {
-			if name, ok := resourceAttr(w, e.Range); ok {
+			if name, ok := ix.resourceAttr(e.Range); ok {
 				_, fx.Edits[j].NewText = world.TerraformAttribute(name, e.NewText)
 			}
-			if inInstance(w, e.Range) || valueUses(w, e.Range) > 1 {
+			if ix.inInstance(e.Range) || ix.valueUses(e.Range) > 1 {
 				// The block is every for_each instance's, or the value
 				// (a variable's) several resources': editing it for one
 				// changes them all, so --fix leaves it to the user.
 				fx.Manual = true
 			}
 		}
-		fx.Commands = TerraformCommands(w, fx.Commands)
+		fx.Commands = ix.commands(fx.Commands)
 	}
 }
 
-func managesAny(w *world.World) bool {
-	return slices.ContainsFunc(w.Files, func(f *world.File) bool { return f.Terraform != "" })
+// terraformIndex is what forTerraform asks of every finding, worked out
+// once per run: with one lookup per edit instead of a walk over every
+// object, adapting findings stays linear in findings and objects.
+type terraformIndex struct {
+	managed   map[string]string      // file path → the configuration Terraform applies it from
+	attrs     map[rangeKey][]attrUse // where a resource attribute's value is written
+	instances []*world.Resource      // for_each resources read as one object per key
 }
 
-// resourceAttr names the resource attribute whose value is written at
-// exactly r.
-func resourceAttr(w *world.World, r hcl.Range) (string, bool) {
-	var metas []*world.Meta
-	for _, o := range w.Policies {
-		metas = append(metas, &o.Meta)
+type rangeKey struct {
+	file       string
+	start, end int
+}
+
+func keyOf(r hcl.Range) rangeKey { return rangeKey{r.Filename, r.Start.Byte, r.End.Byte} }
+
+type attrUse struct {
+	res  *world.Resource
+	name string
+}
+
+var terraformKey = world.NewDerivedKey("terraform index")
+
+func indexTerraform(w *world.World) *terraformIndex {
+	ix := &terraformIndex{managed: map[string]string{}, attrs: map[rangeKey][]attrUse{}}
+	for _, f := range w.Files {
+		if f.Terraform != "" {
+			ix.managed[f.Path] = f.Terraform
+		}
 	}
-	for _, o := range w.TokenRoles {
-		metas = append(metas, &o.Meta)
+	if len(ix.managed) == 0 {
+		return ix
 	}
-	for _, o := range w.JWTConfigs {
-		metas = append(metas, &o.Meta)
-	}
-	for _, o := range w.JWTRoles {
-		metas = append(metas, &o.Meta)
-	}
-	for _, m := range metas {
+	for _, m := range w.Metas() {
 		res := m.Resource
 		if res == nil {
 			continue
 		}
-		// A value read from a variable is written where the variable's
-		// value is: a tfvars file, a module call's argument.
-		for name, ar := range res.Attrs {
-			if ar.Filename == r.Filename && ar.Start.Byte == r.Start.Byte && ar.End.Byte == r.End.Byte {
-				return name, true
-			}
+		if res.Instance && res.File != nil {
+			ix.instances = append(ix.instances, res)
 		}
+		names := make([]string, 0, len(res.Attrs))
+		for name := range res.Attrs {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		for _, name := range names {
+			k := keyOf(res.Attrs[name])
+			ix.attrs[k] = append(ix.attrs[k], attrUse{res, name})
+		}
+	}
+	return ix
+}
+
+func terraformOf(w *world.World) *terraformIndex {
+	return world.Derived(w, terraformKey, indexTerraform)
+}
+
+// resourceAttr names the resource attribute whose value is written at
+// exactly r.
+func (ix *terraformIndex) resourceAttr(r hcl.Range) (string, bool) {
+	if uses := ix.attrs[keyOf(r)]; len(uses) > 0 {
+		return uses[0].name, true
 	}
 	return "", false
 }
@@ -76,64 +111,37 @@ func resourceAttr(w *world.World, r hcl.Range) (string, bool) {
 // reported where the value is written outside it (a tfvars file, a
 // module call's argument): the user fixes the value there, and sees
 // which resource it configures.
-func usedBy(w *world.World, f *Finding) {
+func (ix *terraformIndex) usedBy(f *Finding) {
 	if !f.HasFile() {
 		return
 	}
-	for _, m := range w.Metas() {
-		res := m.Resource
-		if res == nil || res.File == nil {
+	for _, u := range ix.attrs[keyOf(f.Range)] {
+		res, ar := u.res, f.Range
+		if res.File == nil || ar.Filename == res.File.Path && res.Braces.Start.Byte <= ar.Start.Byte && ar.End.Byte <= res.Braces.End.Byte {
 			continue
 		}
-		for name, ar := range res.Attrs {
-			if ar.Filename != f.Range.Filename || ar.Start.Byte != f.Range.Start.Byte || ar.End.Byte != f.Range.End.Byte {
-				continue
-			}
-			if ar.Filename == res.File.Path && res.Braces.Start.Byte <= ar.Start.Byte && ar.End.Byte <= res.Braces.End.Byte {
-				continue
-			}
-			f.Related = append(f.Related, Related{Message: res.Address() + " sets " + name + " to this value", Range: res.Block})
-		}
+		f.Related = append(f.Related, Related{Message: res.Address() + " sets " + u.name + " to this value", Range: res.Block})
 	}
 }
 
 // valueUses counts the resource attributes whose value is written at
 // exactly r.
-func valueUses(w *world.World, r hcl.Range) int {
-	n := 0
-	for _, m := range w.Metas() {
-		if res := m.Resource; res != nil {
-			for _, ar := range res.Attrs {
-				if ar.Filename == r.Filename && ar.Start.Byte == r.Start.Byte && ar.End.Byte == r.End.Byte && r.End.Byte > r.Start.Byte {
-					n++
-				}
-			}
-		}
+func (ix *terraformIndex) valueUses(r hcl.Range) int {
+	if r.End.Byte <= r.Start.Byte {
+		return 0
 	}
-	return n
+	return len(ix.attrs[keyOf(r)])
 }
 
 // inInstance reports whether r lies in the block of a for_each
 // resource that nvlint read as one object per key.
-func inInstance(w *world.World, r hcl.Range) bool {
-	for _, res := range world.Derived(w, instancesKey, instanceResources) {
+func (ix *terraformIndex) inInstance(r hcl.Range) bool {
+	for _, res := range ix.instances {
 		if res.File.Path == r.Filename && res.Braces.Start.Byte <= r.Start.Byte && r.End.Byte <= res.Braces.End.Byte {
 			return true
 		}
 	}
 	return false
-}
-
-var instancesKey = world.NewDerivedKey("for_each instances")
-
-func instanceResources(w *world.World) []*world.Resource {
-	var out []*world.Resource
-	for _, m := range w.Metas() {
-		if res := m.Resource; res != nil && res.Instance && res.File != nil {
-			out = append(out, res)
-		}
-	}
-	return out
 }
 
 // TerraformCommands replaces each step of a command that writes a file
@@ -145,12 +153,14 @@ func TerraformCommands(w *world.World, cmds []Command) []Command {
 	if len(cmds) == 0 {
 		return cmds
 	}
-	managed := map[string]string{}
-	for _, f := range w.Files {
-		if f.Terraform != "" {
-			managed[f.Path] = f.Terraform
-		}
+	return terraformOf(w).commands(cmds)
+}
+
+func (ix *terraformIndex) commands(cmds []Command) []Command {
+	if len(cmds) == 0 {
+		return cmds
 	}
+	managed := ix.managed
 	var out []Command
 	seen := map[string]bool{}
 	for _, c := range cmds {

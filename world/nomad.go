@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -387,11 +388,11 @@ func (t *Template) TextRange(f *File, line, col, offset, length int) hcl.Range {
 	start := t.DataStart
 	if b := start.Byte + offset; b >= 0 && b+length <= len(f.Src) && string(f.Src[b:b+length]) == want {
 		// The text is verbatim in the file: count lines from the start.
-		return rangeFromOffsets(f.Path, f.Src, b, b+length)
+		return f.rangeOf(b, b+length)
 	}
 	// Otherwise find the text on the line it should be on.
 	lineNo := start.Line + line - 1
-	lineStart := lineOffset(f.Src, lineNo)
+	lineStart := f.lineOffset(lineNo)
 	if lineStart < 0 {
 		return t.Range
 	}
@@ -400,38 +401,46 @@ func (t *Template) TextRange(f *File, line, col, offset, length int) hcl.Range {
 		end = lineStart + i
 	}
 	if i := strings.Index(string(f.Src[lineStart:end]), want); i >= 0 {
-		return rangeFromOffsets(f.Path, f.Src, lineStart+i, lineStart+i+length)
+		return f.rangeOf(lineStart+i, lineStart+i+length)
 	}
 	return t.Range
 }
 
-func rangeFromOffsets(path string, src []byte, a, b int) hcl.Range {
-	return hcl.Range{Filename: path, Start: posOf(src, a), End: posOf(src, b)}
+// rangeOf is the range of bytes a to b of the file.
+func (f *File) rangeOf(a, b int) hcl.Range {
+	return hcl.Range{Filename: f.Path, Start: f.posOf(a), End: f.posOf(b)}
 }
 
-func posOf(src []byte, off int) hcl.Pos {
-	line, col := 1, 1
-	for _, r := range string(src[:off]) {
-		if r == '\n' {
-			line, col = line+1, 1
-		} else {
-			col++
-		}
-	}
-	return hcl.Pos{Line: line, Column: col, Byte: off}
+// posOf is the position of byte off: lines end at '\n', columns count
+// runes. A template with many Vault calls asks for one per call, so the
+// line starts are found once per file.
+func (f *File) posOf(off int) hcl.Pos {
+	starts := f.lineStarts()
+	i, _ := slices.BinarySearch(starts, off+1) // the lines starting at or before off
+	line := max(i, 1)
+	from := starts[line-1]
+	return hcl.Pos{Line: line, Column: 1 + utf8.RuneCount(f.Src[from:off]), Byte: off}
 }
 
-func lineOffset(src []byte, n int) int {
-	if n < 1 {
+// lineOffset is the byte offset of line n (1-based), -1 past the end.
+func (f *File) lineOffset(n int) int {
+	starts := f.lineStarts()
+	if n < 1 || n > len(starts) {
 		return -1
 	}
-	off := 0
-	for i := 1; i < n; i++ {
-		j := bytes.IndexByte(src[off:], '\n')
-		if j < 0 {
-			return -1
-		}
-		off += j + 1
+	return starts[n-1]
+}
+
+func (f *File) lineStarts() []int {
+	if p := f.lines.Load(); p != nil {
+		return *p
 	}
-	return off
+	starts := []int{0}
+	for i, c := range f.Src {
+		if c == '\n' {
+			starts = append(starts, i+1)
+		}
+	}
+	f.lines.Store(&starts)
+	return starts
 }

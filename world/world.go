@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -103,6 +104,13 @@ type File struct {
 	// resources read with file(). Commands that would write such a file's
 	// objects with vault or nomad become terraform apply.
 	Terraform string
+
+	lines atomic.Pointer[[]int] // where each line starts, found on first use (posOf)
+}
+
+// Renamed is a copy of f under another path.
+func (f *File) Renamed(path string) *File {
+	return &File{Path: path, Kind: f.Kind, Src: f.Src, Diags: f.Diags, Secrets: f.Secrets, Explicit: f.Explicit, Terraform: f.Terraform}
 }
 
 // ObjectRef identifies an object for humans and machines: "token-role
