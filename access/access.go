@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unique"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -193,23 +194,53 @@ func resolve(w *world.World, wl Workload) Token {
 	if t.Unknown != "" || t.Refused != "" {
 		return t
 	}
-	set, missing := w.PolicySetIn(t.Namespace, t.Policies, false)
-	t.Set, t.Missing = set, missing
-	if slices.Contains(t.Policies, "default") {
-		d, assumed := w.DefaultPolicy()
-		t.Set = append(t.Set, d)
-		if assumed {
-			t.step("policy default: Vault's built-in default policy (no default policy file given)")
-		}
-	}
-	if len(missing) > 0 {
-		t.step("policies not given, so their grants are unknown: %s", strings.Join(missing, ", "))
-	}
+	g := grantOf(w, t.Namespace, t.Policies)
+	t.Policies, t.Set, t.Missing = g.policies, g.set, g.missing
+	t.Steps = append(t.Steps, g.steps...)
 	return t
 }
 
+// A grant is what a list of policy names gives a token in one Vault
+// namespace. Every task of a role, and every job naming the same
+// policies, shares one: on a fleet the per-task copies were most of the
+// rule stage's memory.
+type grant struct {
+	policies []string
+	set      []*acl.Policy
+	missing  []string
+	steps    []string
+}
+
+type grantKey struct {
+	ns       string
+	nsKnown  bool
+	policies string
+}
+
+func grantOf(w *world.World, ns world.Str, policies []string) *grant {
+	key := grantKey{ns.V, ns.IsKnown(), strings.Join(policies, "\x00")}
+	return world.Derived(w, key, func(w *world.World) *grant {
+		g := &grant{policies: slices.Clip(slices.Clone(policies))}
+		g.set, g.missing = w.PolicySetIn(ns, policies, false)
+		if slices.Contains(policies, "default") {
+			d, assumed := w.DefaultPolicy()
+			g.set = append(g.set, d)
+			if assumed {
+				g.steps = append(g.steps, "policy default: Vault's built-in default policy (no default policy file given)")
+			}
+		}
+		if len(g.missing) > 0 {
+			g.steps = append(g.steps, "policies not given, so their grants are unknown: "+strings.Join(g.missing, ", "))
+		}
+		g.set, g.missing = slices.Clip(g.set), slices.Clip(g.missing)
+		return g
+	})
+}
+
 func (t *Token) step(format string, args ...any) {
-	t.Steps = append(t.Steps, fmt.Sprintf(format, args...))
+	// Most steps read alike for every task of a role or job: interned,
+	// tens of thousands of tasks keep one copy of each.
+	t.Steps = append(t.Steps, unique.Make(fmt.Sprintf(format, args...)).Value())
 }
 
 // serversDisagree reports whether some server configs give the cluster a
