@@ -173,11 +173,7 @@ func (l NameLookup) Assumed() []ObjectRef {
 func (l NameLookup) Evidence() []string {
 	var out []string
 	for _, m := range l.Guesses {
-		file := ""
-		if m.File != nil {
-			file = m.File.Path
-		}
-		out = append(out, "assumed: "+m.Ref.Assumption(file))
+		out = append(out, "assumed: "+m.Assumption())
 	}
 	return out
 }

@@ -183,6 +183,14 @@ func (duplicateObject) Check(p *rules.Pass) {
 		if prev.File != nil {
 			f.Related = []rules.Related{{Message: "first defined here", Range: prev.Range}}
 		}
+		// A name guessed from a file name may be wrong: the two may be
+		// different objects.
+		for _, m := range []*world.Meta{prev, o.m} {
+			if m.Ref.Guessed() {
+				f.Assumes = append(f.Assumes, m.Ref)
+				f.Evidence = append(f.Evidence, "assumed: "+m.Assumption())
+			}
+		}
 		p.Report(f)
 	}
 }
