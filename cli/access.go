@@ -25,6 +25,7 @@ type accessFlags struct {
 	job, namespace, group, task, path, op, cfgP string
 	// setup is --setup: the setup of .nvlint.hcl the job is looked up in.
 	setup string
+	names nameFlag
 	print printFlags
 }
 
@@ -63,6 +64,7 @@ Exit status: 0 allowed, 1 denied or unknown, 2 usage error, 3 internal error.`,
 	fs.StringVar(&f.op, "op", "read", "the request's `OPERATION`: "+strings.Join(accessOps, ", "))
 	fs.StringVar(&f.cfgP, "config", "", configUsage+" (its names and versions apply)")
 	fs.StringVar(&f.setup, "setup", "", "the setup of .nvlint.hcl to look the job up in, when several define it")
+	f.names.register(c)
 	f.print.register(c, "the chain and the answers as data")
 	completeValues(c, "op", accessOps...)
 	_ = c.MarkFlagFilename("config", "hcl")
@@ -87,6 +89,9 @@ func runAccess(paths []string, f *accessFlags, env Env) int {
 		return usageError(env, err)
 	}
 	opts := inputs.Options{Stdin: env.Stdin}
+	if opts.Names, err = f.names.parse(); err != nil {
+		return usageError(env, err)
+	}
 	if cfg != nil {
 		opts.Ignore = cfg.Ignored
 	}

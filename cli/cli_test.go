@@ -362,3 +362,42 @@ func TestAccess(t *testing.T) {
 		t.Fatalf("code %d\n%s", r.code, r.stderr)
 	}
 }
+
+// access takes lint's --name: a role file whose name misleads is named
+// as the job's role.
+func TestAccessName(t *testing.T) {
+	dir := t.TempDir()
+	src := examples + "/workload-identity"
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name() == "findings.golden" {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		to := e.Name()
+		if to == "vault-role-nomad-workloads.json" {
+			to = "acl-role.json"
+		}
+		if err := os.WriteFile(filepath.Join(dir, to), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := nvlint(t, "", nil, "access", "--job", "mongo", dir)
+	if r.code != cli.ExitFindings || !strings.Contains(r.stdout, "JWT role nomad-workloads is not given") {
+		t.Fatalf("without --name: code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = nvlint(t, "", nil, "access", "--job", "mongo", "--name", "acl-role.json=nomad-workloads", dir)
+	if r.code != cli.ExitOK || !strings.Contains(r.stdout, "ALLOWED read kv/data/default/mongo/config") {
+		t.Fatalf("with --name: code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = nvlint(t, "", nil, "access", "--job", "mongo", "--name", "acl-role.json", dir)
+	if r.code != cli.ExitUsage || !strings.Contains(r.stderr, "--name wants FILE=NAME") {
+		t.Fatalf("bad --name: code %d\n%s", r.code, r.stderr)
+	}
+}

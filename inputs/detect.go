@@ -225,6 +225,9 @@ func objectName(path string, kind world.Kind) string {
 }
 
 func overrideName(path string, opts Options) string {
+	if opts.NameAs != nil {
+		path = opts.NameAs(path)
+	}
 	if n, ok := opts.Names[path]; ok {
 		return n
 	}

@@ -37,6 +37,9 @@ type Options struct {
 	// Names overrides object names: keyed by the path as given or by its
 	// base name.
 	Names map[string]string
+	// NameAs, when set, gives the path Names knows a file by: impact
+	// reads its base's files elsewhere than the paths given.
+	NameAs func(path string) string
 	// Stdin is read for the path "-".
 	Stdin io.Reader
 	// Ignore, when set, skips files and directories found while walking
