@@ -357,6 +357,18 @@ func TestAccess(t *testing.T) {
 	if r.code != cli.ExitFindings || !strings.Contains(r.stdout, "DENIED read kv/data/default/postgres/config\n  read by secret block mongo") {
 		t.Fatalf("code %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	// A --path on a KV version 2 mount without data/ is not what Vault
+	// receives for a read: access says which is, and decides it too.
+	r = nvlint(t, "", nil, "access", "--job", "mongo", "--path", "kv/default/mongo/config", wi)
+	if r.code != cli.ExitFindings || !strings.Contains(r.stdout, "DENIED read kv/default/mongo/config\n") ||
+		!strings.Contains(r.stdout, "hint: job mongo reads kv/data/default/mongo/config as Data.data, the shape of a KV version 2 secret: Vault receives kv/data/default/mongo/config for a read through consul-template or the KV v2 API\n") ||
+		!strings.Contains(r.stdout, "ALLOWED read kv/data/default/mongo/config\n  the KV version 2 path of kv/default/mongo/config") {
+		t.Fatalf("code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = nvlint(t, "", nil, "access", "--job", "mongo", "--path", "kv/data/default/mongo/config", wi)
+	if r.code != cli.ExitOK || strings.Contains(r.stdout, "hint:") || strings.Count(r.stdout, "ALLOWED") != 1 {
+		t.Fatalf("code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	r = nvlint(t, "", nil, "access", "--job", "nope", wi)
 	if r.code != cli.ExitUsage || !strings.Contains(r.stderr, `no task with a vault block matches job "nope"`) {
 		t.Fatalf("code %d\n%s", r.code, r.stderr)
