@@ -413,3 +413,20 @@ func TestAccessName(t *testing.T) {
 		t.Fatalf("bad --name: code %d\n%s", r.code, r.stderr)
 	}
 }
+
+// A job's role that no file gives, where the only JWT role given is
+// named by a guess from its file name: access says which file probably
+// holds it and how to tell nvlint.
+func TestAccessRoleUnderGuessedName(t *testing.T) {
+	dir := "../fixtures/cases/NV202-jwt-role-rejects-workload/bad-job-role-guessed-name"
+	r := nvlint(t, "", nil, "access", "--job", "mongo", dir)
+	want := `JWT role nomad-workloads is not given; the only JWT role given is named "acl" only by a guess from its file name, so it is probably role nomad-workloads under its real name. ` +
+		`If acl-role.json holds role nomad-workloads, tell nvlint its name: --name acl-role.json=nomad-workloads`
+	if r.code != cli.ExitFindings || !strings.Contains(r.stdout, want) {
+		t.Fatalf("code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = nvlint(t, "", nil, "access", "--job", "mongo", "--name", "acl-role.json=nomad-workloads", dir)
+	if r.code != cli.ExitOK || strings.Contains(r.stdout, "not given") {
+		t.Fatalf("with --name: code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
