@@ -66,9 +66,9 @@ vault {
 		source    world.NameSource
 		reasonHas string
 	}{
-		{map[string]string{"auth-method.json": config}, "auth-method.json", "jwt-nomad", world.NameFromFileName, "auth-method.json names no mount: assumed jwt-nomad, Nomad's default"},
+		{map[string]string{"auth-method.json": config}, "auth-method.json", "jwt-nomad", world.NameFromFileName, "auth-method.json names no mount; jwt-nomad is Nomad's default"},
 		{map[string]string{"jwt-config.json": config}, "jwt-config.json", "jwt-nomad", world.NameFromFileName, "names no mount"},
-		{map[string]string{"auth-config.json": config, "client.hcl": client("nomad-prod/")}, "auth-config.json", "nomad-prod", world.NameFromFileName, "assumed nomad-prod, the clients' jwt_auth_backend_path"},
+		{map[string]string{"auth-config.json": config, "client.hcl": client("nomad-prod/")}, "auth-config.json", "nomad-prod", world.NameFromFileName, "nomad-prod is the clients' jwt_auth_backend_path"},
 		{map[string]string{"auth-method.json": config, "a.hcl": client("one"), "b.hcl": client("two")}, "auth-method.json", "jwt-nomad", world.NameFromFileName, "names several (one, two)"},
 		{map[string]string{"vault-auth-method-jwt-nomad.json": config, "client.hcl": client("other")}, "vault-auth-method-jwt-nomad.json", "jwt-nomad", world.NameFromFileName, ""},
 		{map[string]string{"vault-wi-default-auth-method-config.json": config, "client.hcl": client("other")}, "vault-wi-default-auth-method-config.json", "jwt-nomad", world.NameFromSetupVault, ""},

@@ -258,13 +258,13 @@ func (w *World) NameMounts() {
 		}
 		file := filepath.Base(c.File.Path)
 		mount := "jwt-nomad"
-		why := fmt.Sprintf("%s names no mount: assumed jwt-nomad, Nomad's default jwt_auth_backend_path and nomad setup vault's mount", file)
+		why := fmt.Sprintf("%s names no mount; jwt-nomad is Nomad's default jwt_auth_backend_path and nomad setup vault's mount", file)
 		switch {
 		case len(paths) == 1:
 			mount = paths[0]
-			why = fmt.Sprintf("%s names no mount: assumed %s, the clients' jwt_auth_backend_path", file, mount)
+			why = fmt.Sprintf("%s names no mount; %s is the clients' jwt_auth_backend_path", file, mount)
 		case len(paths) > 1:
-			why = fmt.Sprintf("%s names no mount and the clients' jwt_auth_backend_path names several (%s): assumed jwt-nomad, Nomad's default", file, strings.Join(paths, ", "))
+			why = fmt.Sprintf("%s names no mount, and the clients' jwt_auth_backend_path names several (%s); jwt-nomad is Nomad's default", file, strings.Join(paths, ", "))
 		}
 		c.Mount, c.Ref.Name, c.NameGuess = mount, mount, why
 	}

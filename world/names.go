@@ -201,13 +201,21 @@ func (l NameLookup) Assumed() []ObjectRef {
 	return out
 }
 
-// Evidence says what the guessed names are and where they come from.
+// Evidence says what the guessed names are, where they come from, and
+// how to tell nvlint the real ones.
 func (l NameLookup) Evidence() []string {
 	var out []string
 	for _, m := range l.Guesses {
-		out = append(out, "assumed: "+m.Assumption())
+		out = append(out, m.GuessEvidence())
 	}
 	return out
+}
+
+// GuessEvidence is the evidence line of a finding that rests on, or whose
+// fix writes, the object's guessed name: what was assumed and how to tell
+// nvlint the real name.
+func (m Meta) GuessEvidence() string {
+	return "assumed: " + m.Assumption() + "; if that is not its name, " + NameAdvice(m, "NAME")
 }
 
 // Lookup resolves a reference by name to an object of kind. Vault keeps

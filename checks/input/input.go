@@ -188,7 +188,7 @@ func (duplicateObject) Check(p *rules.Pass) {
 		for _, m := range []*world.Meta{prev, o.m} {
 			if m.Ref.Guessed() {
 				f.Assumes = append(f.Assumes, m.Ref)
-				f.Evidence = append(f.Evidence, "assumed: "+m.Assumption())
+				f.Evidence = append(f.Evidence, m.GuessEvidence())
 			}
 		}
 		p.Report(f)
