@@ -414,6 +414,12 @@ func resolveIdentity(w *world.World, t *Token) {
 	t.step("role: %s (%s)", t.RoleName, t.RoleVia)
 	if t.Role == nil {
 		t.Unknown = fmt.Sprintf("JWT role %s is not given", t.RoleName)
+		look := w.Lookup(world.KindJWTRole, t.RoleName)
+		if note := look.ProbablyNote(strings.ToLower(t.RoleName)); note != "" {
+			// A role file named by a wrong guess: say which, and how to
+			// tell nvlint.
+			t.Unknown += "; " + note + ". " + look.ProbablyAdvice(strings.ToLower(t.RoleName))
+		}
 		return
 	}
 	admit(t)

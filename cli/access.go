@@ -17,6 +17,7 @@ import (
 	"github.com/nvlint/nvlint/config"
 	"github.com/nvlint/nvlint/inputs"
 	"github.com/nvlint/nvlint/rules"
+	"github.com/nvlint/nvlint/templates"
 	"github.com/nvlint/nvlint/world"
 )
 
@@ -25,6 +26,7 @@ type accessFlags struct {
 	job, namespace, group, task, path, op, cfgP string
 	// setup is --setup: the setup of .nvlint.hcl the job is looked up in.
 	setup string
+	names nameFlag
 	print printFlags
 }
 
@@ -63,6 +65,7 @@ Exit status: 0 allowed, 1 denied or unknown, 2 usage error, 3 internal error.`,
 	fs.StringVar(&f.op, "op", "read", "the request's `OPERATION`: "+strings.Join(accessOps, ", "))
 	fs.StringVar(&f.cfgP, "config", "", configUsage+" (its names and versions apply)")
 	fs.StringVar(&f.setup, "setup", "", "the setup of .nvlint.hcl to look the job up in, when several define it")
+	f.names.register(c)
 	f.print.register(c, "the chain and the answers as data")
 	completeValues(c, "op", accessOps...)
 	_ = c.MarkFlagFilename("config", "hcl")
@@ -87,6 +90,9 @@ func runAccess(paths []string, f *accessFlags, env Env) int {
 		return usageError(env, err)
 	}
 	opts := inputs.Options{Stdin: env.Stdin}
+	if opts.Names, err = f.names.parse(); err != nil {
+		return usageError(env, err)
+	}
 	if cfg != nil {
 		opts.Ignore = cfg.Ignored
 	}
@@ -140,9 +146,24 @@ func runAccess(paths []string, f *accessFlags, env Env) int {
 		code = ExitFindings
 	case *path != "":
 		a := answerOf(*path, *op, tok.Can(*path, acl.Operation(*op)))
+		v2, why := kvV2Path(w, *path, *op)
+		if v2 != "" {
+			article := "a"
+			if strings.ContainsRune("aeiou", rune((*op)[0])) {
+				article = "an"
+			}
+			a.Hint = fmt.Sprintf("%s: Vault receives %s for %s %s through consul-template or the KV v2 API", why, v2, article, *op)
+		}
 		rep.Answers = append(rep.Answers, a)
 		if a.Verdict != "allowed" {
 			code = ExitFindings
+		}
+		if v2 != "" {
+			// The decision for that path, for comparison: the exit status
+			// stays the one for the path asked.
+			b := answerOf(v2, *op, tok.Can(v2, acl.Operation(*op)))
+			b.ReadAs = fmt.Sprintf("the KV version 2 path of %s", *path)
+			rep.Answers = append(rep.Answers, b)
 		}
 	default:
 		// Every Vault call of the task's secret blocks and templates,
@@ -182,6 +203,41 @@ func runAccess(paths []string, f *accessFlags, env Env) int {
 	return code
 }
 
+// kvV2Path is the path Vault receives for op on path when path lies on a
+// KV version 2 mount but is written without data/ or metadata/ (the
+// path kv get and consul-template take), and the evidence for the
+// mount's version; "" when the path is already one Vault receives, or
+// the mount is not known to be KV version 2.
+func kvV2Path(w *world.World, path, op string) (string, string) {
+	tplOp := templates.OpRead
+	switch op {
+	case "list":
+		tplOp = templates.OpList
+	case "read", "create", "update", "patch", "delete":
+	default:
+		return "", ""
+	}
+	kv := access.KVOf(w, path)
+	if kv.Version != access.KVV2 {
+		return "", ""
+	}
+	p := strings.Trim(path, "/")
+	rest, ok := strings.CutPrefix(p, strings.Trim(kv.Mount, "/")+"/")
+	if !ok {
+		return "", ""
+	}
+	for _, keep := range []string{"data/", "metadata/", "subkeys/", "delete/", "undelete/", "destroy/", "config"} {
+		if strings.HasPrefix(rest, keep) {
+			return "", ""
+		}
+	}
+	v2 := templates.KVv2Path(p, kv.Mount, tplOp)
+	if v2 == p {
+		return "", ""
+	}
+	return v2, kv.Why
+}
+
 // accessReport is what access prints: the chain from the task to its
 // token, and each answer. --format json prints it as is.
 type accessReport struct {
@@ -213,7 +269,10 @@ type accessAnswer struct {
 	Source string `json:"source,omitempty"`
 	// ReadAs says how consul-template rewrote the template's path (KV
 	// version 2: under data/ or metadata/).
-	ReadAs       string            `json:"read_as,omitempty"`
+	ReadAs string `json:"read_as,omitempty"`
+	// Hint says, for a --path on a KV version 2 mount written without
+	// data/ or metadata/, the path Vault receives: the next answer is its.
+	Hint         string            `json:"hint,omitempty"`
 	Why          string            `json:"why,omitempty"`
 	Dropped      []accessDropped   `json:"dropped,omitempty"`
 	Candidates   []accessCandidate `json:"candidates,omitempty"`
@@ -312,6 +371,11 @@ func printAnswer(out io.Writer, a accessAnswer, verdict string) {
 	for _, d := range a.Dropped {
 		fmt.Fprintf(out, "  dropped: policy %s path %q: %s\n", d.Policy, d.Path, d.Reason)
 	}
+	defer func() {
+		if a.Hint != "" {
+			fmt.Fprintf(out, "  hint: %s\n", a.Hint)
+		}
+	}()
 	if len(a.Candidates) == 0 {
 		if a.noRule {
 			fmt.Fprintln(out, "  no path rule of the token's policies matches")

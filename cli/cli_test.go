@@ -357,8 +357,76 @@ func TestAccess(t *testing.T) {
 	if r.code != cli.ExitFindings || !strings.Contains(r.stdout, "DENIED read kv/data/default/postgres/config\n  read by secret block mongo") {
 		t.Fatalf("code %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	// A --path on a KV version 2 mount without data/ is not what Vault
+	// receives for a read: access says which is, and decides it too.
+	r = nvlint(t, "", nil, "access", "--job", "mongo", "--path", "kv/default/mongo/config", wi)
+	if r.code != cli.ExitFindings || !strings.Contains(r.stdout, "DENIED read kv/default/mongo/config\n") ||
+		!strings.Contains(r.stdout, "hint: job mongo reads kv/data/default/mongo/config as Data.data, the shape of a KV version 2 secret: Vault receives kv/data/default/mongo/config for a read through consul-template or the KV v2 API\n") ||
+		!strings.Contains(r.stdout, "ALLOWED read kv/data/default/mongo/config\n  the KV version 2 path of kv/default/mongo/config") {
+		t.Fatalf("code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = nvlint(t, "", nil, "access", "--job", "mongo", "--path", "kv/data/default/mongo/config", wi)
+	if r.code != cli.ExitOK || strings.Contains(r.stdout, "hint:") || strings.Count(r.stdout, "ALLOWED") != 1 {
+		t.Fatalf("code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	r = nvlint(t, "", nil, "access", "--job", "nope", wi)
 	if r.code != cli.ExitUsage || !strings.Contains(r.stderr, `no task with a vault block matches job "nope"`) {
 		t.Fatalf("code %d\n%s", r.code, r.stderr)
+	}
+}
+
+// access takes lint's --name: a role file whose name misleads is named
+// as the job's role.
+func TestAccessName(t *testing.T) {
+	dir := t.TempDir()
+	src := examples + "/workload-identity"
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name() == "findings.golden" {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		to := e.Name()
+		if to == "vault-role-nomad-workloads.json" {
+			to = "acl-role.json"
+		}
+		if err := os.WriteFile(filepath.Join(dir, to), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := nvlint(t, "", nil, "access", "--job", "mongo", dir)
+	if r.code != cli.ExitFindings || !strings.Contains(r.stdout, "JWT role nomad-workloads is not given") {
+		t.Fatalf("without --name: code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = nvlint(t, "", nil, "access", "--job", "mongo", "--name", "acl-role.json=nomad-workloads", dir)
+	if r.code != cli.ExitOK || !strings.Contains(r.stdout, "ALLOWED read kv/data/default/mongo/config") {
+		t.Fatalf("with --name: code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = nvlint(t, "", nil, "access", "--job", "mongo", "--name", "acl-role.json", dir)
+	if r.code != cli.ExitUsage || !strings.Contains(r.stderr, "--name wants FILE=NAME") {
+		t.Fatalf("bad --name: code %d\n%s", r.code, r.stderr)
+	}
+}
+
+// A job's role that no file gives, where the only JWT role given is
+// named by a guess from its file name: access says which file probably
+// holds it and how to tell nvlint.
+func TestAccessRoleUnderGuessedName(t *testing.T) {
+	dir := "../fixtures/cases/NV202-jwt-role-rejects-workload/bad-job-role-guessed-name"
+	r := nvlint(t, "", nil, "access", "--job", "mongo", dir)
+	want := `JWT role nomad-workloads is not given; the only JWT role given is named "acl" only by a guess from its file name, so it is probably role nomad-workloads under its real name. ` +
+		`If acl-role.json holds role nomad-workloads, tell nvlint its name: --name acl-role.json=nomad-workloads`
+	if r.code != cli.ExitFindings || !strings.Contains(r.stdout, want) {
+		t.Fatalf("code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = nvlint(t, "", nil, "access", "--job", "mongo", "--name", "acl-role.json=nomad-workloads", dir)
+	if r.code != cli.ExitOK || strings.Contains(r.stdout, "not given") {
+		t.Fatalf("with --name: code %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

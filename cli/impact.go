@@ -30,6 +30,7 @@ type impactFlags struct {
 	failOn, color, cfg  string
 	// perDir is --setup-per-dir; setup is --setup.
 	perDir, setup string
+	names         nameFlag
 }
 
 // impactFormats are the formats impact writes.
@@ -83,6 +84,7 @@ finding at or above --fail-on (a lost read is an error), 2 usage error, 3 intern
 	fs.StringVar(&f.perDir, "setup-per-dir", "", "compare each immediate subdirectory of `DIR` as a setup of its own, in place of the setup blocks of .nvlint.hcl (DIR is compared when no PATH is given)")
 	fs.StringVar(&f.setup, "setup", "", "compare only the setup `NAME`; with --snapshot and files in several setups, the setup the snapshot is the state of")
 	_ = c.MarkFlagDirname("setup-per-dir")
+	f.names.register(c)
 	completeValues(c, "format", names...)
 	completeValues(c, "fail-on", "error", "warning", "info", "never")
 	completeValues(c, "color", colorModes...)
@@ -134,6 +136,10 @@ func runImpact(paths []string, f *impactFlags, env Env) int {
 			return usageError(env, errors.New("impact compares files on disk: standard input (-) has no base"))
 		}
 	}
+	named, err := f.names.parse()
+	if err != nil {
+		return usageError(env, err)
+	}
 	cwd, err := os.Getwd()
 	if err != nil {
 		return internalError(env, err)
@@ -151,7 +157,7 @@ func runImpact(paths []string, f *impactFlags, env Env) int {
 		return usageError(env, fmt.Errorf("--setup %s: no setups are declared (setup blocks of .nvlint.hcl, or --setup-per-dir)", f.setup))
 	}
 	// Each side is loaded (parsed) once; its setups are views of it.
-	hw, err := loadWorld(paths, cfg, nil)
+	hw, err := loadWorld(paths, cfg, named, nil)
 	if err != nil {
 		return usageError(env, err)
 	}
@@ -212,7 +218,7 @@ func runImpact(paths []string, f *impactFlags, env Env) int {
 				existing = append(existing, p)
 			}
 		}
-		bw, err := loadWorld(existing, cfg, b.HeadName)
+		bw, err := loadWorld(existing, cfg, named, b.HeadName)
 		if err != nil {
 			return usageError(env, fmt.Errorf("base: %w", err))
 		}
@@ -263,10 +269,10 @@ func runImpact(paths []string, f *impactFlags, env Env) int {
 	return ExitOK
 }
 
-// loadWorld loads paths, with the config's ignore_paths matched on the
-// name rename gives each file (nil: its own).
-func loadWorld(paths []string, cfg *config.Config, rename func(string) string) (*world.World, error) {
-	opts := inputs.Options{}
+// loadWorld loads paths, with the config's ignore_paths and --name's
+// names matched on the name rename gives each file (nil: its own).
+func loadWorld(paths []string, cfg *config.Config, names map[string]string, rename func(string) string) (*world.World, error) {
+	opts := inputs.Options{Names: names, NameAs: rename}
 	if cfg != nil {
 		opts.Ignore = cfg.Ignored
 		if rename != nil {

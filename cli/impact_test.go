@@ -742,3 +742,27 @@ func TestImpactSnapshotSetups(t *testing.T) {
 		t.Errorf("prod's files: %v", changes(out))
 	}
 }
+
+// --name names objects on both sides: a path is matched on the head's
+// name for the base's file, which git extracts elsewhere.
+func TestImpactName(t *testing.T) {
+	r := newImpactRepo(t)
+	r.write("vault/acl.hcl", r.read("vault-policy-nomad-workloads.hcl"))
+	if err := os.Remove("vault-policy-nomad-workloads.hcl"); err != nil {
+		t.Fatal(err)
+	}
+	r.commit("policy in vault/acl.hcl")
+	r.edit("vault/acl.hcl", workloadsRule, "")
+	// Without the name the policy is "acl" on both sides: nothing the
+	// job's role names changes.
+	if out, _ := runImpactJSON(t, "--base", "HEAD", "."); len(out.AccessChanges) != 0 {
+		t.Errorf("without --name: %v", changes(out))
+	}
+	out, _ := runImpactJSON(t, "--base", "HEAD", "--name", "vault/acl.hcl=nomad-workloads", ".")
+	if got := changes(out); !slices.Contains(got, "lost error mongo/db/mongo read kv/data/default/mongo/config allow->deny") {
+		t.Errorf("with --name: %v", got)
+	}
+	if res := nvlint(t, "", nil, "impact", "--base", "HEAD", "--name", "acl.hcl", "."); res.code != 2 || !strings.Contains(res.stderr, "--name wants FILE=NAME") {
+		t.Errorf("bad --name: exit %d\n%s", res.code, res.stderr)
+	}
+}

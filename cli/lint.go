@@ -23,7 +23,7 @@ type lintFlags struct {
 	kind    string
 	skipUnk bool
 	snap    string
-	names   []string
+	names   nameFlag
 	fix     bool
 	diff    bool
 	script  string
@@ -31,6 +31,27 @@ type lintFlags struct {
 	tfVars  []inputs.TerraformVar
 	// perDir is --setup-per-dir.
 	perDir string
+}
+
+// nameFlag is --name FILE=NAME, repeatable: the name of the object of a
+// file whose name does not say it. lint, access and impact take it.
+type nameFlag []string
+
+func (n *nameFlag) register(c *cobra.Command) {
+	c.Flags().StringArrayVar((*[]string)(n), "name", nil, "override an object's name: `FILE=NAME` (repeatable); FILE may be a path or a base name")
+}
+
+// parse reads the flags into inputs.Options.Names.
+func (n nameFlag) parse() (map[string]string, error) {
+	names := map[string]string{}
+	for _, s := range n {
+		file, name, ok := strings.Cut(s, "=")
+		if !ok || file == "" || name == "" {
+			return nil, fmt.Errorf("--name wants FILE=NAME, got %q", s)
+		}
+		names[file] = name
+	}
+	return names, nil
 }
 
 // tfVarFlag collects --var-file and --var into one list, so that they
@@ -101,7 +122,7 @@ above --fail-on (or a --baseline-strict baseline to shrink, or --diff has change
 	_ = c.MarkFlagFilename("var-file", "tfvars", "json")
 	fs.StringVar(&f.perDir, "setup-per-dir", "", "lint each immediate subdirectory of `DIR` as a setup of its own, in place of the setup blocks of .nvlint.hcl (DIR is linted when no PATH is given)")
 	_ = c.MarkFlagDirname("setup-per-dir")
-	fs.StringArrayVar(&f.names, "name", nil, "override an object's name: `FILE=NAME` (repeatable); FILE may be a path or a base name")
+	f.names.register(c)
 	completeValues(c, "kind", kindList()...)
 	_ = c.MarkFlagFilename("snapshot", "json")
 	return c
@@ -114,7 +135,7 @@ func runLint(paths []string, f *lintFlags, env Env) int {
 		return usageError(env, err)
 	}
 	outs := rs.outs
-	opts := inputs.Options{Stdin: env.Stdin, Names: map[string]string{}, SkipUnknown: f.skipUnk, TerraformVars: f.tfVars}
+	opts := inputs.Options{Stdin: env.Stdin, SkipUnknown: f.skipUnk, TerraformVars: f.tfVars}
 	if err := inputs.CheckTerraformVars(f.tfVars); err != nil {
 		return usageError(env, err)
 	}
@@ -123,12 +144,8 @@ func runLint(paths []string, f *lintFlags, env Env) int {
 			return usageError(env, flagErr("--kind", err))
 		}
 	}
-	for _, n := range f.names {
-		file, name, ok := strings.Cut(n, "=")
-		if !ok || file == "" || name == "" {
-			return usageError(env, fmt.Errorf("--name wants FILE=NAME, got %q", n))
-		}
-		opts.Names[file] = name
+	if opts.Names, err = f.names.parse(); err != nil {
+		return usageError(env, err)
 	}
 	for _, p := range paths {
 		if p == "-" && opts.Kind == "" {

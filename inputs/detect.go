@@ -171,6 +171,29 @@ var (
 	}
 )
 
+// mountlessWords are the words of a JWT auth config's file name that say
+// what the file is, not which mount it configures: auth-method.json (the
+// file of Nomad's docs), jwt-config.json, 02-vault-auth-jwt.json.
+var mountlessWords = map[string]bool{
+	"auth": true, "method": true, "config": true, "configuration": true, "jwt": true,
+	"oidc": true, "vault": true, "backend": true, "settings": true,
+}
+
+// namesNoMount reports whether a JWT auth config's file name holds no
+// mount name: only words such as auth, method, config and numbers.
+func namesNoMount(path string) bool {
+	words := strings.FieldsFunc(strings.ToLower(filepath.Base(path)), func(r rune) bool { return r == '-' || r == '_' || r == '.' })
+	for i, w := range words {
+		if i == len(words)-1 && w == "json" {
+			continue
+		}
+		if !mountlessWords[w] && strings.Trim(w, "0123456789") != "" {
+			return false
+		}
+	}
+	return true
+}
+
 // objectName derives an object's name from its file name.
 func objectName(path string, kind world.Kind) string {
 	base := filepath.Base(path)
@@ -202,6 +225,9 @@ func objectName(path string, kind world.Kind) string {
 }
 
 func overrideName(path string, opts Options) string {
+	if opts.NameAs != nil {
+		path = opts.NameAs(path)
+	}
 	if n, ok := opts.Names[path]; ok {
 		return n
 	}

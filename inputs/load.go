@@ -37,6 +37,9 @@ type Options struct {
 	// Names overrides object names: keyed by the path as given or by its
 	// base name.
 	Names map[string]string
+	// NameAs, when set, gives the path Names knows a file by: impact
+	// reads its base's files elsewhere than the paths given.
+	NameAs func(path string) string
 	// Stdin is read for the path "-".
 	Stdin io.Reader
 	// Ignore, when set, skips files and directories found while walking
@@ -183,6 +186,7 @@ func Load(paths []string, opts Options) (*world.World, Notes, error) {
 	linkTerraformAccessors(w)
 	readSecretMounts(w, opts.tf)
 	readNamespaces(w, opts.tf)
+	w.NameMounts()
 	return w, notes, errors.Join(errs...)
 }
 
@@ -501,7 +505,13 @@ func parseJSON(f *world.File, kind world.Kind, opts Options, w *world.World) {
 				w.JWTRoles[len(w.JWTRoles)-1].Mount = setupVaultNames["vault-wi-default-auth-method-config.json"].name
 			}
 		} else {
+			unnamed := src == world.NameFromFileName && namesNoMount(f.Path)
+			if unnamed {
+				// World.NameMounts names it once the agent configs are read.
+				ref.Name = "jwt-nomad"
+			}
 			loadJWTConfig(f, top, ref, w)
+			w.JWTConfigs[len(w.JWTConfigs)-1].MountUnnamed = unnamed
 		}
 	}
 }

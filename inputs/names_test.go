@@ -2,6 +2,7 @@ package inputs
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/nvlint/nvlint/world"
@@ -40,6 +41,55 @@ func TestNameSources(t *testing.T) {
 	}
 	if r := w.JWTRole("nomad-workloads"); r == nil || r.Mount != "jwt-nomad" {
 		t.Errorf("nomad setup vault's role is not on its mount jwt-nomad: %+v", r)
+	}
+}
+
+// A JWT auth config's file name that names no mount (auth-method.json,
+// the file of Nomad's docs) gives no mount: it is the clients'
+// jwt_auth_backend_path when they give one, else Nomad's default
+// jwt-nomad, and stays a guess that says so. nomad setup vault's own file
+// keeps its known name.
+func TestMountlessJWTConfigNames(t *testing.T) {
+	config := `{"jwks_url": "http://127.0.0.1:4646/.well-known/jwks.json", "default_role": "nomad-workloads"}`
+	client := func(path string) string {
+		return `client { enabled = true }
+vault {
+  enabled = true
+  jwt_auth_backend_path = "` + path + `"
+}
+`
+	}
+	for _, c := range []struct {
+		files     map[string]string
+		file      string
+		mount     string
+		source    world.NameSource
+		reasonHas string
+	}{
+		{map[string]string{"auth-method.json": config}, "auth-method.json", "jwt-nomad", world.NameFromFileName, "auth-method.json names no mount; jwt-nomad is Nomad's default"},
+		{map[string]string{"jwt-config.json": config}, "jwt-config.json", "jwt-nomad", world.NameFromFileName, "names no mount"},
+		{map[string]string{"auth-config.json": config, "client.hcl": client("nomad-prod/")}, "auth-config.json", "nomad-prod", world.NameFromFileName, "nomad-prod is the clients' jwt_auth_backend_path"},
+		{map[string]string{"auth-method.json": config, "a.hcl": client("one"), "b.hcl": client("two")}, "auth-method.json", "jwt-nomad", world.NameFromFileName, "names several (one, two)"},
+		{map[string]string{"vault-auth-method-jwt-nomad.json": config, "client.hcl": client("other")}, "vault-auth-method-jwt-nomad.json", "jwt-nomad", world.NameFromFileName, ""},
+		{map[string]string{"vault-wi-default-auth-method-config.json": config, "client.hcl": client("other")}, "vault-wi-default-auth-method-config.json", "jwt-nomad", world.NameFromSetupVault, ""},
+	} {
+		w, _, err := Load([]string{writeFiles(t, c.files)}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(w.JWTConfigs) != 1 {
+			t.Fatalf("%s: %d JWT auth configs", c.file, len(w.JWTConfigs))
+		}
+		got := w.JWTConfigs[0]
+		if got.Mount != c.mount || got.Ref.Name != c.mount || got.Ref.NameSource != c.source {
+			t.Errorf("%s: mount %q, ref %+v; want %s from %s", c.file, got.Mount, got.Ref, c.mount, c.source)
+		}
+		if !strings.Contains(got.NameGuess, c.reasonHas) || (c.reasonHas == "") != (got.NameGuess == "") {
+			t.Errorf("%s: reason %q, want one with %q", c.file, got.NameGuess, c.reasonHas)
+		}
+		if c.reasonHas != "" && !strings.Contains(got.Assumption(), c.reasonHas) {
+			t.Errorf("%s: assumption %q does not give the reason", c.file, got.Assumption())
+		}
 	}
 }
 

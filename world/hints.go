@@ -1,7 +1,9 @@
 package world
 
 import (
+	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -137,6 +139,7 @@ func (w *World) NomadJWTMount() string {
 func (w *World) ApplyHints() {
 	h := w.Hints
 	w.applyNames()
+	w.NameMounts()
 	if h.JWTMount.IsKnown() && h.JWTMount.V != "" {
 		mount := strings.Trim(h.JWTMount.V, "/")
 		var fromFiles []*JWTAuthConfig
@@ -233,4 +236,36 @@ func versionParts(v string) [3]int {
 		out[i] = n
 	}
 	return out
+}
+
+// NameMounts names the mount of each JWT auth config read from a file
+// whose name names none (MountUnnamed): the clients'
+// jwt_auth_backend_path when the agent configs give exactly one, else
+// jwt-nomad, Nomad's default and where nomad setup vault mounts the
+// method. The name stays a guess, and says what it rests on.
+func (w *World) NameMounts() {
+	var paths []string
+	for _, a := range w.Agents {
+		for _, v := range a.Vaults {
+			if p := strings.Trim(v.JWTAuthBackendPath.V, "/"); v.JWTAuthBackendPath.IsKnown() && p != "" && !slices.Contains(paths, p) {
+				paths = append(paths, p)
+			}
+		}
+	}
+	for _, c := range w.JWTConfigs {
+		if !c.MountUnnamed || !c.Ref.Guessed() || c.File == nil {
+			continue
+		}
+		file := filepath.Base(c.File.Path)
+		mount := "jwt-nomad"
+		why := fmt.Sprintf("%s names no mount; jwt-nomad is Nomad's default jwt_auth_backend_path and nomad setup vault's mount", file)
+		switch {
+		case len(paths) == 1:
+			mount = paths[0]
+			why = fmt.Sprintf("%s names no mount; %s is the clients' jwt_auth_backend_path", file, mount)
+		case len(paths) > 1:
+			why = fmt.Sprintf("%s names no mount, and the clients' jwt_auth_backend_path names several (%s); jwt-nomad is Nomad's default", file, strings.Join(paths, ", "))
+		}
+		c.Mount, c.Ref.Name, c.NameGuess = mount, mount, why
+	}
 }

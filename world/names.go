@@ -159,6 +159,38 @@ func (l NameLookup) Probably() *Meta {
 	return nil
 }
 
+// ProbablyNote says, for a reference to name that matches no object,
+// that it probably means the only object of its kind, named by a guess:
+// `the only JWT role given is named "acl" only by a guess from its file
+// name, so it is probably role nomad-workloads under its real name`; ""
+// unless Probably gives one.
+func (l NameLookup) ProbablyNote(name string) string {
+	m := l.Probably()
+	if m == nil {
+		return ""
+	}
+	what := strings.TrimPrefix(strings.TrimPrefix(m.Ref.Kind.Noun(), "a "), "an ")
+	short := strings.TrimPrefix(strings.TrimPrefix(what, "JWT "), "Vault ")
+	return fmt.Sprintf("the only %s given is named %q only by a guess from its file name, so it is probably %s %s under its real name", what, m.Ref.Name, short, name)
+}
+
+// ProbablyAdvice says how to tell nvlint that the object Probably gives
+// is the one named name: "If acl-role.json holds role nomad-workloads,
+// tell nvlint its name: --name ..."; "" unless Probably gives one.
+func (l NameLookup) ProbablyAdvice(name string) string {
+	m := l.Probably()
+	if m == nil {
+		return ""
+	}
+	what := strings.TrimPrefix(strings.TrimPrefix(m.Ref.Kind.Noun(), "a "), "an ")
+	short := strings.TrimPrefix(strings.TrimPrefix(what, "JWT "), "Vault ")
+	file := "its file"
+	if m.File != nil {
+		file = filepath.Base(m.File.Path)
+	}
+	return fmt.Sprintf("If %s holds %s %s, %s", file, short, name, NameAdvice(*m, name))
+}
+
 // Assumed are the references to the guessed objects, for a finding's
 // Assumes.
 func (l NameLookup) Assumed() []ObjectRef {
@@ -169,17 +201,21 @@ func (l NameLookup) Assumed() []ObjectRef {
 	return out
 }
 
-// Evidence says what the guessed names are and where they come from.
+// Evidence says what the guessed names are, where they come from, and
+// how to tell nvlint the real ones.
 func (l NameLookup) Evidence() []string {
 	var out []string
 	for _, m := range l.Guesses {
-		file := ""
-		if m.File != nil {
-			file = m.File.Path
-		}
-		out = append(out, "assumed: "+m.Ref.Assumption(file))
+		out = append(out, m.GuessEvidence())
 	}
 	return out
+}
+
+// GuessEvidence is the evidence line of a finding that rests on, or whose
+// fix writes, the object's guessed name: what was assumed and how to tell
+// nvlint the real name.
+func (m Meta) GuessEvidence() string {
+	return "assumed: " + m.Assumption() + "; if that is not its name, " + NameAdvice(m, "NAME")
 }
 
 // Lookup resolves a reference by name to an object of kind. Vault keeps

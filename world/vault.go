@@ -63,7 +63,11 @@ type JWTAuthConfig struct {
 	Meta
 	// Mount is the auth mount path without "auth/" or slashes, when known
 	// (live, or from the file name or an override); Accessor likewise.
-	Mount, Accessor      string
+	Mount, Accessor string
+	// MountUnnamed is set for a file whose name names no mount
+	// (auth-method.json, jwt-config.json): its mount is a guess from the
+	// clients' jwt_auth_backend_path, or Nomad's default (NameMounts).
+	MountUnnamed         bool
 	JWKSURL              Str
 	JWTValidationPubkeys List
 	JWKSPairs            Str

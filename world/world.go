@@ -194,6 +194,24 @@ type Meta struct {
 	// provider's): V "" is the root namespace. Unset, as for plain files,
 	// the object fits whatever namespace it is written to.
 	Namespace Str
+	// NameGuess says what a name guessed for a file's object rests on,
+	// when its file name does not say it (auth-method.json names no
+	// mount); "" when the name is the file name's.
+	NameGuess string
+}
+
+// Assumption is Ref.Assumption for the object's own file, with the
+// reason for a guess its file name alone does not give.
+func (m Meta) Assumption() string {
+	if m.Ref.Guessed() && m.NameGuess != "" {
+		what := strings.TrimPrefix(strings.TrimPrefix(m.Ref.Kind.Noun(), "a "), "an ")
+		return fmt.Sprintf("%s %q: %s", what, m.Ref.Name, m.NameGuess)
+	}
+	file := ""
+	if m.File != nil {
+		file = m.File.Path
+	}
+	return m.Ref.Assumption(file)
 }
 
 // InNamespace reports whether the object may be the one a reference

@@ -2,7 +2,6 @@ package identity
 
 import (
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -71,9 +70,9 @@ func (jwtConfigDefaultRoleMissing) Check(p *rules.Pass) {
 			// say so, and what would settle it, rather than edit.
 			f.Assumes = look.Assumed()
 			f.Evidence = append(f.Evidence, look.Evidence()...)
-			if m := look.Probably(); m != nil {
-				f.Message = fmt.Sprintf("JWT auth config %s names default_role %q; the only JWT role given is named %q only by a guess from its file name, so it is probably role %s under its real name", c.Ref.Name, dr.V, m.Ref.Name, strings.ToLower(dr.V))
-				f.Fixes = append(f.Fixes, rules.Fix{Description: fmt.Sprintf("If %s holds role %s, %s", filepath.Base(m.File.Path), strings.ToLower(dr.V), world.NameAdvice(*m, strings.ToLower(dr.V)))})
+			if note := look.ProbablyNote(strings.ToLower(dr.V)); note != "" {
+				f.Message = fmt.Sprintf("JWT auth config %s names default_role %q; %s", c.Ref.Name, dr.V, note)
+				f.Fixes = append(f.Fixes, rules.Fix{Description: look.ProbablyAdvice(strings.ToLower(dr.V))})
 			} else {
 				f.Message = fmt.Sprintf("JWT auth config %s names default_role %q, and no JWT role given has that name, though %s named by guesses from file names; if none is it, Nomad logins without a role fail with: role %q could not be found", c.Ref.Name, dr.V, guessedNames(look.Guesses), strings.ToLower(dr.V))
 				var guessed []string

@@ -26,7 +26,9 @@ var roleRejectsWorkloadMeta = rules.Meta{
 		Why: "A task logs in to Vault with the role its vault.role names, else the clients' create_from_role, else the auth method's default_role. " +
 			"The role's bound_claims must match the task's identity claims (nomad_namespace, nomad_job_id, nomad_task; nomad_job_id is the parent job for " +
 			"periodic and dispatched jobs). Otherwise the login fails with `error validating claims: claim \"nomad_job_id\" does not match any associated bound claim values`, " +
-			"and with no role at all Vault says `missing role`; Nomad kills the task at once.",
+			"and with no role at all Vault says `missing role`; Nomad kills the task at once. " +
+			"A role no file gives may exist in Vault, and the rule stays silent, unless the only JWT role given is named by a guess from its file name (acl-role.json): " +
+			"it is then probably the role under its real name, and a warning says so and how to tell nvlint (--name, or names in .nvlint.hcl).",
 		Example: "vault {\n  role = \"mongo-dynamic-secret\"   # bound_claims: {\"nomad_job_id\": \"mongo-query\"}\n}\n# in job \"mongo\"",
 		Fix:     "Name the role meant for the job in vault.role, or add the job to the role's bound_claims.",
 	},
@@ -35,6 +37,10 @@ var roleRejectsWorkloadMeta = rules.Meta{
 func (roleRejectsWorkload) Check(p *rules.Pass) {
 	for _, wl := range access.Workloads(p.World) {
 		tok := access.Resolve(p.World, wl)
+		if tok.Flow == access.FlowIdentity && tok.Refused == "" && tok.Role == nil && tok.RoleName != "" {
+			roleNotGiven(p, wl, tok)
+			continue
+		}
 		if tok.Flow != access.FlowIdentity || tok.Refused == "" {
 			continue
 		}
@@ -64,6 +70,32 @@ func (roleRejectsWorkload) Check(p *rules.Pass) {
 		}
 		p.Report(f)
 	}
+}
+
+// roleNotGiven reports a role the files do not give when it is probably
+// the only JWT role given, under a name guessed wrong from its file name.
+// A default_role NV224 reports at the auth config; any other missing role
+// may well exist in Vault, and the rule stays silent.
+func roleNotGiven(p *rules.Pass, wl access.Workload, tok access.Token) {
+	name := strings.ToLower(tok.RoleName)
+	look := p.World.Lookup(world.KindJWTRole, tok.RoleName)
+	note := look.ProbablyNote(name)
+	if note == "" || strings.Contains(tok.RoleVia, "default_role") {
+		p.CannotDecide("%s logs in with JWT role %s (%s), which is not given", wl, tok.RoleName, tok.RoleVia)
+		return
+	}
+	f := rules.Finding{
+		Message:  fmt.Sprintf("%s logs in with JWT role %s (%s), which no file gives; %s; if it is not, the login fails with: role %q could not be found", wl, tok.RoleName, tok.RoleVia, note, name),
+		Range:    wl.Vault.Range,
+		Object:   wl.Job.Ref,
+		Evidence: append(append([]string(nil), tok.Steps...), look.Evidence()...),
+		Assumes:  look.Assumed(),
+		Fixes:    []rules.Fix{{Description: look.ProbablyAdvice(name)}},
+	}
+	if wl.Vault.Role.Set {
+		f.Range = wl.Vault.Role.Range
+	}
+	p.Report(f)
 }
 
 // admitFix adds the workload's claim value to the refusing bound claim.

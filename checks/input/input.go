@@ -26,7 +26,9 @@ var parseErrorMeta = rules.Meta{
 	Doc: rules.Doc{
 		Why:     "Nomad and Vault refuse a file they cannot parse; nvlint cannot check what it cannot read either, so every other rule is blind to the broken part.",
 		Example: "path \"secret/*\" {\n  capabilities = [\"read\"\n}",
-		Fix:     "Correct the syntax at the reported position. `nomad job validate`, `nomad config validate` and `vault policy fmt` report the same class of error.",
+		Fix: "Correct the syntax at the reported position. `nomad job validate`, `nomad config validate` and `vault policy fmt` report the same class of error. " +
+			"A jobspec in HCL 1 syntax (quoted argument names: `env { \"VERSION\" = \"1\" }`) is refused by Nomad 1.9 and later, which removed HCL 1 jobspecs (hashicorp/nomad#23912; Nomad 1.0 to 1.8 read them with `nomad job run -hcl1`): " +
+			"nvlint unquotes names that are identifiers, and suggests the map form (`env = { \"a.b\" = \"x\" }`) for the others. With nomad_version below 1.9 in .nvlint.hcl this is a warning.",
 	},
 }
 
@@ -36,6 +38,10 @@ func (parseError) Check(p *rules.Pass) {
 			// What Vault itself refuses in a well-formed policy is rule
 			// NV502's; this rule keeps to syntax.
 			if d.Severity != hcl.DiagError || isCascade(d, f.Diags) || acl.ProblemOf(d) != nil {
+				continue
+			}
+			if fd, ok := hcl1Jobspec(p.World, f, d); ok {
+				p.Report(fd)
 				continue
 			}
 			msg := d.Summary
@@ -176,6 +182,14 @@ func (duplicateObject) Check(p *rules.Pass) {
 		}
 		if prev.File != nil {
 			f.Related = []rules.Related{{Message: "first defined here", Range: prev.Range}}
+		}
+		// A name guessed from a file name may be wrong: the two may be
+		// different objects.
+		for _, m := range []*world.Meta{prev, o.m} {
+			if m.Ref.Guessed() {
+				f.Assumes = append(f.Assumes, m.Ref)
+				f.Evidence = append(f.Evidence, m.GuessEvidence())
+			}
 		}
 		p.Report(f)
 	}

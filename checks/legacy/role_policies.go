@@ -119,7 +119,7 @@ func (roleAllowsServerPolicy) Check(p *rules.Pass) {
 				f.Fixes = roleFix(r, "Add "+name+" to disallowed_policies", e, "disallowed_policies="+strings.Join(list, ","))
 			}
 			if len(f.Assumes) > 0 {
-				f.Evidence = append(f.Evidence, "assumed: "+sp.Ref.Assumption(sp.File.Path))
+				f.Evidence = append(f.Evidence, sp.GuessEvidence())
 				f.Fixes = append(f.Fixes, rules.Fix{Description: "If the policy's name is not " + name + ", " + world.NameAdvice(sp.Meta, "NAME")})
 			}
 			p.Report(f)
@@ -187,7 +187,7 @@ func (jobPolicyNotAllowed) Check(p *rules.Pass) {
 				f.Evidence = []string{fmt.Sprintf("policy %s grants create on auth/token/create/%s", pol.V, lr.Name)}
 				if guessedServerPolicy(p.World, sp) {
 					f.Assumes = []world.ObjectRef{sp.Ref}
-					f.Evidence = append(f.Evidence, "assumed: "+sp.Ref.Assumption(sp.File.Path))
+					f.Evidence = append(f.Evidence, sp.GuessEvidence())
 				}
 			case lr.Role != nil:
 				ok, why, at := roleAdmits(lr.Role, pol.V)

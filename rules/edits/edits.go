@@ -177,3 +177,6 @@ func posAt(src []byte, offset int) hcl.Pos {
 }
 
 func endPos(src []byte) hcl.Pos { return posAt(src, len(src)) }
+
+// Span is the range of f's bytes from start to end.
+func Span(f *world.File, start, end int) hcl.Range { return rangeOf(f, start, end) }
