@@ -152,12 +152,16 @@ func leaseSeverity(l forecast.Lease, left time.Duration, th forecast.Thresholds)
 	return rules.Warning
 }
 
-// morePressing orders forecasts: the more severe first, then the
+// morePressing orders forecasts: the more severe first, then a task
+// left with what Vault revokes before one Nomad restarts, then the
 // earlier.
 func morePressing(a, b forecast.Lease, now time.Time, th forecast.Thresholds) bool {
 	sa, sb := leaseSeverity(a, a.At.Sub(now), th), leaseSeverity(b, b.At.Sub(now), th)
-	if sa != sb {
+	switch {
+	case sa != sb:
 		return sa > sb
+	case a.Stale != b.Stale:
+		return a.Stale
 	}
 	return a.At.Before(b.At)
 }
