@@ -182,6 +182,11 @@ func TestLeases(t *testing.T) {
 			if want := l.Use.Mount + "/" + l.Use.Role; l.Name != want {
 				t.Errorf("name %q, want %q", l.Name, want)
 			}
+			// doctor --watch exports it: kind and name, the role's, are
+			// its labels.
+			if all := All(w); len(all) != 1 || all[0] != l.Expiry {
+				t.Errorf("All = %+v, want the lease's %+v", all, l.Expiry)
+			}
 		})
 	}
 }
