@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"io"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -57,7 +58,8 @@ func TestLeaseForecast(t *testing.T) {
 	first := certOf(t, s.nc, alloc, "keep")
 
 	vt, nt := s.tokens(t, live.VaultPolicy(), live.NomadPolicy())
-	rep, _ := s.doctor(t, vt, nt)
+	saved := filepath.Join(t.TempDir(), "snap.json")
+	rep, _ := doctor(t, map[string]string{"VAULT_ADDR": s.vault.Addr, "NOMAD_ADDR": s.nomad.Addr, "VAULT_TOKEN": vt, "NOMAD_TOKEN": nt}, "--save", saved)
 	var nv626 string
 	var evidence []string
 	for _, f := range rep.Findings {
@@ -87,6 +89,17 @@ func TestLeaseForecast(t *testing.T) {
 		return time.Time{}
 	}
 	keepAt, swapAt := at("keep", "ends"), at("swap", "replaced")
+	// Replayed, the snapshot forecasts the same, counted from when it
+	// was read.
+	replay, _ := doctor(t, nil, "--from", saved)
+	for _, f := range replay.Findings {
+		if f.Rule == "NV626" && f.Severity+" "+f.Message != nv626 {
+			t.Errorf("replayed NV626: %s %s\nwant %s", f.Severity, f.Message, nv626)
+		}
+	}
+	if !replay.has("NV626") {
+		t.Error("no NV626 in the replay")
+	}
 	// The message's times have whole seconds.
 	if d := keepAt.Sub(keepStart.Add(40 * time.Second)); d < -time.Second || d > time.Second {
 		t.Errorf("noop task's forecast %s, want its start %s + 40s", keepAt, keepStart)
