@@ -190,6 +190,11 @@ func TestLeaseForecast(t *testing.T) {
 	if st := a.TaskStates["keep"]; st.Restarts != 0 || !st.StartedAt.Equal(keepStart) {
 		t.Errorf("the noop task restarted: %+v", st)
 	}
+	// The restarted task's start moved with it: its next certificate is
+	// counted from there.
+	if st := a.TaskStates["swap"]; !st.StartedAt.After(restarted.Add(-time.Second)) {
+		t.Errorf("the restart task's start %s, want at its restart %s", st.StartedAt.Format(time.RFC3339Nano), restarted.Format(time.RFC3339Nano))
+	}
 }
 
 // certsAlloc waits for job certs' allocation to run both its tasks.
