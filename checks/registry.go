@@ -90,6 +90,7 @@ func All() []rules.Rule {
 		live.JWKSAlgorithm,
 		live.RoleCapsRunningTasks,
 		live.SigningKeyRotation,
+		live.LeaseEndsRunningTasks,
 		live.NodeNoVault,
 		live.JWTPathNotMounted,
 		live.MigrationPending,

@@ -124,8 +124,9 @@ func ServerToken(v *world.VaultLive) (e Expiry, ok bool) {
 }
 
 // All are every forecast the world allows: the server token's, one per
-// running task whose role caps its token, and one per JWT auth method
-// that will not hold Nomad's next signing key.
+// running task whose role caps its token, one per JWT auth method that
+// will not hold Nomad's next signing key, and one per running task's
+// call to a database or PKI role.
 func All(w *world.World) []Expiry {
 	var out []Expiry
 	if w.Live != nil {
@@ -138,6 +139,9 @@ func All(w *world.World) []Expiry {
 	}
 	for _, k := range SigningKeys(w) {
 		out = append(out, k.Expiry)
+	}
+	for _, l := range Leases(w) {
+		out = append(out, l.Expiry)
 	}
 	return out
 }

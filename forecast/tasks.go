@@ -104,6 +104,15 @@ func jobsByID(w *world.World) map[jobKey][]*world.Job {
 
 // vaultOf is the vault block of the running task's spec, or nil.
 func vaultOf(jobs map[jobKey][]*world.Job, rt world.NomadTask) *world.VaultBlock {
+	if j, g, t := specOf(jobs, rt); t != nil {
+		return j.EffectiveVault(g, t)
+	}
+	return nil
+}
+
+// specOf is the job, group and task the running task runs; t is nil
+// when the world has no such task.
+func specOf(jobs map[jobKey][]*world.Job, rt world.NomadTask) (j *world.Job, g *world.Group, t *world.Task) {
 	for _, j := range jobs[jobKey{rt.Namespace, rt.SpecJobID()}] {
 		for _, g := range j.Groups {
 			if g.Name.V != rt.TaskGroup {
@@ -111,10 +120,10 @@ func vaultOf(jobs map[jobKey][]*world.Job, rt world.NomadTask) *world.VaultBlock
 			}
 			for _, t := range g.Tasks {
 				if t.Name.V == rt.Task {
-					return j.EffectiveVault(g, t)
+					return j, g, t
 				}
 			}
 		}
 	}
-	return nil
+	return nil, nil, nil
 }

@@ -145,13 +145,18 @@ func Collect(ctx context.Context, o Options) (*world.World, *redact.Secrets) {
 	}
 	c.wg.Wait()
 
-	// Phase 3: the Vault namespaces the jobs just read name, each of
-	// which keeps its own auth mounts, roles and policies.
-	if vaultUp && o.VaultToken != "" && c.vaultEnterprise {
-		if extra := c.vaultNamespaces(); len(extra) > 0 {
-			c.vaultCollectNamespaces(extra)
-			c.wg.Wait()
+	// Phase 3: what the jobs, running tasks and mount table just read
+	// name: the Vault namespaces of the jobs, each of which keeps its own
+	// auth mounts, roles and policies, and the database and PKI roles
+	// the running tasks' templates read.
+	if vaultUp && o.VaultToken != "" {
+		if c.vaultEnterprise {
+			if extra := c.vaultNamespaces(); len(extra) > 0 {
+				c.vaultCollectNamespaces(extra)
+			}
 		}
+		c.vaultLeaseRoles()
+		c.wg.Wait()
 	}
 
 	for _, cancel := range c.cancels {
@@ -467,6 +472,7 @@ func (c *collector) finish() {
 		})
 		slices.SortFunc(v.EngineMounts, func(a, b world.EngineMount) int { return cmp.Compare(a.Path, b.Path) })
 		v.TokenMountTuneError = c.secrets.String(v.TokenMountTuneError)
+		c.sortLeases(v)
 		for _, j := range v.JWKS {
 			j.URL, j.Error = c.secrets.String(j.URL), c.secrets.String(j.Error)
 		}

@@ -43,6 +43,11 @@ type Read struct {
 	// Fallback reads stand in for another read when it fails; their own
 	// failure leaves nothing unchecked and they need no grant.
 	Fallback bool
+	// Policy are the paths --print-policy grants instead of Path, with
+	// PolicyNote above them: a Path whose "*" stands for any mount,
+	// which a Vault policy cannot say without granting every mount.
+	Policy     []string
+	PolicyNote string
 }
 
 var (
@@ -73,6 +78,16 @@ var Reads = []Read{
 	// leaves nothing unchecked.
 	{Side: "vault", Path: "sys/auth/token/tune", Token: DoctorToken, Grant: "read"},
 	{Side: "vault", Path: "sys/mounts/auth/token/tune", Token: DoctorToken, Fallback: true},
+	// The database and PKI roles running tasks' templates read, and
+	// their mounts' lease TTLs: when what a task holds ends (NV626). A
+	// role that cannot be read is reported and its forecast not made; a
+	// mount whose tuning cannot be read is forecast on Vault's defaults,
+	// which the forecast names. Neither leaves an area unchecked.
+	{Side: "vault", Path: "*/roles/+", Token: DoctorToken, Grant: "read",
+		Policy:     []string{"database/roles/+", "pki/roles/+"},
+		PolicyNote: "the roles of each database and PKI mount templates read (database/creds/ROLE, pki/issue/ROLE): name your mounts"},
+	{Side: "vault", Path: "sys/mounts/*/tune", Token: DoctorToken, Grant: "read",
+		Policy: []string{"sys/mounts/database/tune", "sys/mounts/pki/tune"}},
 	{Side: "vault", Path: "auth/token/lookup-self", Token: ServerToken, Areas: []string{world.AreaLegacy}},
 	{Side: "vault", Path: "sys/capabilities-self", Token: ServerToken, Areas: []string{world.AreaLegacy}},
 
@@ -118,18 +133,27 @@ func ReadOf(side, what string) (Read, bool) {
 }
 
 // matchPath matches a path against a pattern whose "+" segments match
-// any one segment.
+// any one segment, and whose "*" segment matches one or more (a mount
+// path).
 func matchPath(pattern, path string) bool {
-	ps, xs := strings.Split(pattern, "/"), strings.Split(strings.TrimSuffix(path, "/"), "/")
-	if len(ps) != len(xs) {
-		return false
-	}
-	for i := range ps {
-		if ps[i] != "+" && ps[i] != xs[i] {
+	return matchSegments(strings.Split(pattern, "/"), strings.Split(strings.TrimSuffix(path, "/"), "/"))
+}
+
+func matchSegments(ps, xs []string) bool {
+	for i, p := range ps {
+		if p == "*" {
+			for n := 1; i+n <= len(xs); n++ {
+				if matchSegments(ps[i+1:], xs[i+n:]) {
+					return true
+				}
+			}
+			return false
+		}
+		if i >= len(xs) || p != "+" && p != xs[i] {
 			return false
 		}
 	}
-	return true
+	return len(ps) == len(xs)
 }
 
 // AreasOf are the areas a failed read leaves unchecked. A read not in
@@ -184,7 +208,16 @@ func VaultPolicy() string {
 		if r.Side != "vault" || r.Token != DoctorToken || r.Fallback {
 			continue
 		}
-		fmt.Fprintf(&b, "path %q {\n  capabilities = [%q]\n}\n", r.Path, r.Grant)
+		if r.PolicyNote != "" {
+			fmt.Fprintf(&b, "# %s\n", r.PolicyNote)
+		}
+		paths := r.Policy
+		if paths == nil {
+			paths = []string{r.Path}
+		}
+		for _, p := range paths {
+			fmt.Fprintf(&b, "path %q {\n  capabilities = [%q]\n}\n", p, r.Grant)
+		}
 	}
 	return b.String()
 }

@@ -74,6 +74,24 @@ func TestAreasOf(t *testing.T) {
 	if got := AreasOf("vault", "sys/internal/ui/mounts"); got != nil {
 		t.Errorf("a fallback read leaves nothing unchecked, got %v", got)
 	}
+	// The lease forecasts' reads, on mounts at any depth, leave nothing
+	// unchecked; the token roles stay the legacy flow's.
+	for _, what := range []string{"database/roles/app", "team/db/roles/app", "sys/mounts/pki/tune", "sys/mounts/team/pki/tune"} {
+		if r, ok := ReadOf("vault", what); !ok || len(r.Areas) != 0 {
+			t.Errorf("ReadOf(vault, %s) = %+v, %t", what, r, ok)
+		}
+	}
+	if r, ok := ReadOf("vault", "auth/token/roles/nomad-cluster"); !ok || r.Path != "auth/token/roles/+" {
+		t.Errorf("token role read as %+v", r)
+	}
+	if r, ok := ReadOf("vault", "sys/mounts/auth/token/tune"); !ok || r.Path != "sys/mounts/auth/token/tune" {
+		t.Errorf("token tune fallback read as %+v", r)
+	}
+	for _, what := range []string{"roles/app", "database/roles", "database/roles/app/x"} {
+		if r, ok := ReadOf("vault", what); ok && strings.Contains(r.Path, "*") {
+			t.Errorf("ReadOf(vault, %s) = %+v", what, r)
+		}
+	}
 	// The doctor token's own lookup is not the server token's.
 	if r, ok := ReadOf("vault", "auth/token/lookup-self"); ok {
 		t.Errorf("doctor token lookup-self matched %+v", r)

@@ -445,6 +445,10 @@ func (c *collector) vaultEngineMounts() {
 	type mount struct {
 		Type    string            `json:"type"`
 		Options map[string]string `json:"options"`
+		Config  struct {
+			DefaultLeaseTTL ttlValue `json:"default_lease_ttl"`
+			MaxLeaseTTL     ttlValue `json:"max_lease_ttl"`
+		} `json:"config"`
 	}
 	var mounts map[string]mount
 	data, _, err := c.vaultRead(c.vault, "sys/mounts", false)
@@ -466,7 +470,8 @@ func (c *collector) vaultEngineMounts() {
 	}
 	list := make([]world.EngineMount, 0, len(mounts))
 	for path, m := range mounts {
-		list = append(list, world.EngineMount{Path: strings.Trim(path, "/"), Type: m.Type, Version: m.Options["version"]})
+		list = append(list, world.EngineMount{Path: strings.Trim(path, "/"), Type: m.Type, Version: m.Options["version"],
+			DefaultLeaseTTL: int64(m.Config.DefaultLeaseTTL), MaxLeaseTTL: int64(m.Config.MaxLeaseTTL)})
 	}
 	c.update(func(l *world.Live) { l.Vault.EngineMounts = list })
 }

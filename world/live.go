@@ -72,6 +72,70 @@ type VaultLive struct {
 	// EntityAliases are the entity aliases on the JWT auth mounts
 	// (LIST identity/entity-alias/id), when they could be read.
 	EntityAliases []EntityAlias `json:"entity_aliases,omitempty"`
+	// LeaseRoles are the database and PKI roles whose credentials or
+	// certificates the templates of running tasks render
+	// (<mount>/roles/<name>), as far as they could be read.
+	LeaseRoles []LeaseRole `json:"lease_roles,omitempty"`
+	// LeaseMounts are the lease TTLs of those roles' mounts.
+	LeaseMounts []LeaseMount `json:"lease_mounts,omitempty"`
+}
+
+// LeaseRole is a database or PKI role, with the settings that end what
+// it issues. TTLs are in seconds, 0 when the role sets none.
+type LeaseRole struct {
+	Mount string `json:"mount"`
+	// Type is the mount's engine: "database" or "pki".
+	Type string `json:"type"`
+	Name string `json:"name"`
+	// TTL is a database role's default_ttl, a PKI role's ttl.
+	TTL    int64 `json:"ttl,omitempty"`
+	MaxTTL int64 `json:"max_ttl,omitempty"`
+	// GenerateLease is a PKI role's generate_lease: its certificates
+	// come with a lease Vault revokes (and the certificate with it) when
+	// it ends.
+	GenerateLease bool `json:"generate_lease,omitempty"`
+}
+
+// LeaseMount is a secrets engine mount's lease TTLs, as its tune
+// endpoint (sys/mounts/<path>/tune) reports them: the system's when the
+// mount sets none. Both are 0 when the tuning could not be read, and
+// TuneError says why (redacted).
+type LeaseMount struct {
+	Path            string `json:"path"`
+	DefaultLeaseTTL int64  `json:"default_lease_ttl,omitempty"`
+	MaxLeaseTTL     int64  `json:"max_lease_ttl,omitempty"`
+	TuneError       string `json:"tune_error,omitempty"`
+}
+
+// LeaseRole finds a role read from mount, nil when it was not read.
+func (v *VaultLive) LeaseRole(mount, name string) *LeaseRole {
+	for i := range v.LeaseRoles {
+		if r := &v.LeaseRoles[i]; r.Mount == mount && r.Name == name {
+			return r
+		}
+	}
+	return nil
+}
+
+// LeaseMount finds the tuning read for a mount, nil when none was.
+func (v *VaultLive) LeaseMount(path string) *LeaseMount {
+	for i := range v.LeaseMounts {
+		if m := &v.LeaseMounts[i]; m.Path == path {
+			return m
+		}
+	}
+	return nil
+}
+
+// EngineMount finds a secrets engine mount by path, nil when Vault's
+// mount table does not list it.
+func (v *VaultLive) EngineMount(path string) *EngineMount {
+	for i := range v.EngineMounts {
+		if m := &v.EngineMounts[i]; m.Path == path {
+			return m
+		}
+	}
+	return nil
 }
 
 // EntityAlias is one entity alias: named by a login's user_claim value,
@@ -132,6 +196,11 @@ type EngineMount struct {
 	Path    string `json:"path"` // without trailing slash
 	Type    string `json:"type"`
 	Version string `json:"version,omitempty"` // options.version
+	// DefaultLeaseTTL and MaxLeaseTTL are the mount's own lease TTLs in
+	// seconds (config in sys/mounts); 0 when it sets none and the
+	// system's apply.
+	DefaultLeaseTTL int64 `json:"default_lease_ttl,omitempty"`
+	MaxLeaseTTL     int64 `json:"max_lease_ttl,omitempty"`
 }
 
 // TokenInfo is a token lookup, without the token itself.
