@@ -190,7 +190,7 @@ func parseDirective(body string, all []Rule) *directive {
 		}
 		r := Lookup(all, name)
 		if r == nil {
-			d.problem = fmt.Sprintf("%s names unknown rule %q (nvlint rules lists them)", word, name)
+			d.problem = fmt.Sprintf("%s names unknown rule %q%s (nvlint rules lists them)", word, name, DidYouMean(name, all))
 			return d
 		}
 		d.written = append(d.written, name)

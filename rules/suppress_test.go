@@ -231,3 +231,19 @@ func TestSettings(t *testing.T) {
 		t.Fatalf("ignores: got %s", got)
 	}
 }
+
+// An unknown rule in a suppression gets the rules it may mean, as
+// explain and .nvlint.hcl give them.
+func TestSuppressionSuggestsRules(t *testing.T) {
+	all := testCatalog(nil)
+	for _, c := range []struct{ body, want string }{
+		{"nvlint:ignore NV1O1 why", `names unknown rule "NV1O1"; did you mean NV101?`},
+		{"nvlint:ignore NV1 why", `names unknown rule "NV1"; did you mean NV101, NV102?`},
+		{"nvlint:ignore NV101,rule-nv1o2 why", `names unknown rule "rule-nv1o2"; did you mean rule-nv102?`},
+		{"nvlint:ignore NV999x why", `names unknown rule "NV999x" (nvlint rules lists them)`},
+	} {
+		if d := parseDirective(c.body, all); !strings.Contains(d.problem, c.want) {
+			t.Errorf("%s: problem %q, want %q", c.body, d.problem, c.want)
+		}
+	}
+}
