@@ -90,6 +90,7 @@ func All() []rules.Rule {
 		live.JWKSAlgorithm,
 		live.RoleCapsRunningTasks,
 		live.SigningKeyRotation,
+		live.JWTMountUnconfigured,
 		live.NodeNoVault,
 		live.JWTPathNotMounted,
 		live.MigrationPending,
