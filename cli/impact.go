@@ -103,14 +103,9 @@ type impactSide struct {
 }
 
 func runImpact(paths []string, f *impactFlags, env Env) int {
-	outs, err := reports.ParseOutputs(f.formats)
+	outs, err := reports.ParseOutputs(f.formats, impactFormats...)
 	if err != nil {
 		return usageError(env, flagErr("--format", err))
-	}
-	for _, o := range outs {
-		if !slices.Contains(impactFormats, o.Format) {
-			return usageError(env, fmt.Errorf("--format: impact writes text, json, markdown or sarif, not %s", o.Format))
-		}
 	}
 	threshold, err := parseFailOn(f.failOn)
 	if err != nil {

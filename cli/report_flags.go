@@ -64,13 +64,14 @@ func (p printFlags) resolve(env Env) (asJSON, color bool, err error) {
 	if color, err = colorMode(p.color, env); err != nil {
 		return false, false, err
 	}
-	switch p.format {
-	case "text":
-		return false, color, nil
-	case "json":
+	f, err := reports.ParseFormat(p.format, reports.FormatText, reports.FormatJSON)
+	if err != nil {
+		return false, false, flagErr("--format", err)
+	}
+	if f == reports.FormatJSON {
 		return true, false, nil
 	}
-	return false, false, fmt.Errorf("--format wants text or json, got %q", p.format)
+	return false, color, nil
 }
 
 // reportSettings are the report flags, checked.

@@ -27,8 +27,9 @@ func (o Output) String() string {
 // ParseOutputs reads --format values: FORMAT writes to standard output,
 // FORMAT=FILE to a file (FORMAT=- is standard output too). At most one
 // output may go to standard output and no file may be named twice. No
-// value at all means the text report on standard output.
-func ParseOutputs(specs []string) ([]Output, error) {
+// value at all means the text report on standard output. The formats
+// are those of accepted, or all of Formats when none is given.
+func ParseOutputs(specs []string, accepted ...Format) ([]Output, error) {
 	if len(specs) == 0 {
 		return []Output{{Format: FormatText}}, nil
 	}
@@ -37,7 +38,7 @@ func ParseOutputs(specs []string) ([]Output, error) {
 	files := map[string]string{}
 	for _, spec := range specs {
 		name, path, hasPath := strings.Cut(spec, "=")
-		f, err := ParseFormat(strings.TrimSpace(name))
+		f, err := ParseFormat(strings.TrimSpace(name), accepted...)
 		if err != nil {
 			return nil, err
 		}
