@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -70,12 +71,11 @@ error (nothing to check, an unreadable or unwritable file), 3 internal error.`,
 		ValidArgsFunction: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.printPolicy && len(args) <= 1 {
-				text, err := live.Policies(strings.Join(args, ""))
+				c, err := printPolicy(env, strings.Join(args, ""), f.rf.formats)
 				if err != nil {
-					return flagErrorOf{fmt.Errorf("--print-policy: %w", err), cmd}
+					return flagErrorOf{err, cmd}
 				}
-				fmt.Fprint(env.Stdout, text)
-				*code = ExitOK
+				*code = c
 				return nil
 			}
 			if len(args) > 0 {
@@ -119,6 +119,45 @@ error (nothing to check, an unreadable or unwritable file), 3 internal error.`,
 	_ = c.MarkFlagFilename("save", "json")
 	_ = c.MarkFlagFilename("agent-config", "hcl", "json")
 	return c
+}
+
+// printPolicy prints the doctor token's policies (side "" both, or
+// "vault" or "nomad"): as text, ready for the CLIs, or with --format json
+// as {"vault_policy": "...", "nomad_policy": "..."}, the texts as strings.
+// An error is one of the flags.
+func printPolicy(env Env, side string, formats []string) (int, error) {
+	outs, err := reports.ParseOutputs(formats, reports.FormatText, reports.FormatJSON)
+	if err != nil {
+		return ExitUsage, fmt.Errorf("--print-policy: %w", flagErr("--format", err))
+	}
+	if len(outs) != 1 || outs[0].Path != "" {
+		return ExitUsage, errors.New("--print-policy prints one policy document to standard output: --format text or --format json")
+	}
+	text, err := live.Policies(side)
+	if err != nil {
+		return ExitUsage, fmt.Errorf("--print-policy: %w", err)
+	}
+	if outs[0].Format == reports.FormatText {
+		fmt.Fprint(env.Stdout, text)
+		return ExitOK, nil
+	}
+	var out struct {
+		Vault string `json:"vault_policy,omitempty"`
+		Nomad string `json:"nomad_policy,omitempty"`
+	}
+	if side != "nomad" {
+		out.Vault = live.VaultPolicy()
+	}
+	if side != "vault" {
+		out.Nomad = live.NomadPolicy()
+	}
+	enc := json.NewEncoder(env.Stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
+		return ExitInternal, nil
+	}
+	return ExitOK, nil
 }
 
 // runDoctor collects live state from Nomad and Vault (read-only), runs
