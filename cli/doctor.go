@@ -216,7 +216,7 @@ func runDoctor(f *doctorFlags, env Env) int {
 					fmt.Fprintf(env.Stderr, "nvlint: saving snapshot: %v\n", err)
 					return ExitInternal
 				}
-				fmt.Fprintf(env.Stderr, "nvlint: --save %s: %v\n", f.save, pe.Err)
+				fmt.Fprintf(env.Stderr, "nvlint: %v\n", reports.FileFlagError("--save", f.save, f.save, err))
 				saveCode = ExitUsage
 			}
 		}

@@ -139,3 +139,61 @@ func TestReadmeIsNoAgentConfig(t *testing.T) {
 		t.Errorf("README.md: want it unrecognised, not 'parse errors':\n%s", r.stdout)
 	}
 }
+
+// A file a flag writes (a report, a snapshot, a baseline, a fix script)
+// whose directory does not exist is a usage error naming the flag and
+// the path, for every command and flag alike: nvlint makes no directory.
+// The report to standard output still prints.
+func TestFileFlagsIntoAMissingDirectory(t *testing.T) {
+	refused := httptest.NewServer(http.NotFoundHandler())
+	addr := refused.URL
+	refused.Close()
+	snap := "../fixtures/cases/NV611-vault-sealed/bad-sealed/snapshot.json"
+	nv111 := "../fixtures/cases/NV111-token-role-not-renewable/bad-renewable-false"
+	for _, c := range []struct {
+		name string
+		args func(file string) []string
+		env  map[string]string
+		flag string // as the error names it, before the path
+		// fix: lint --fix on a copy, which --fix-script needs.
+		fix bool
+	}{
+		{name: "lint --format", args: func(p string) []string { return []string{"lint", "--format", "text", "--format", "sarif=" + p, nv111} }, flag: "--format sarif="},
+		{name: "lint --format, no stdout", args: func(p string) []string { return []string{"lint", "--format", "junit=" + p, nv111} }, flag: "--format junit="},
+		{name: "lint --write-baseline", args: func(p string) []string { return []string{"lint", "--write-baseline", p, nv111} }, flag: "--write-baseline "},
+		{name: "lint --fix-script", args: func(p string) []string { return []string{"lint", "--fix", "--fix-script", p} }, flag: "--fix-script ", fix: true},
+		{name: "doctor --format", args: func(p string) []string {
+			return []string{"doctor", "--from", snap, "--format", "text", "--format", "json=" + p}
+		}, flag: "--format json="},
+		{name: "doctor --write-baseline", args: func(p string) []string { return []string{"doctor", "--from", snap, "--write-baseline", p} }, flag: "--write-baseline "},
+		{name: "doctor --save", args: func(p string) []string { return []string{"doctor", "--timeout", "2s", "--save", p} }, env: map[string]string{"VAULT_ADDR": addr}, flag: "--save "},
+		{name: "impact --format sarif", args: func(p string) []string {
+			return []string{"impact", "--snapshot", snap, "--format", "sarif=" + p, "--format", "text", nv111}
+		}, flag: "--format sarif="},
+		{name: "impact --format markdown", args: func(p string) []string {
+			return []string{"impact", "--snapshot", snap, "--format", "text", "--format", "markdown=" + p, nv111}
+		}, flag: "--format markdown="},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tmp := t.TempDir()
+			missing := filepath.Join(tmp, "no", "such")
+			file := filepath.Join(missing, "out")
+			args := append(c.args(file), "--color", "never")
+			if c.fix {
+				copyCases(t, tmp, map[string]string{"role": "NV111-token-role-not-renewable/bad-renewable-false"})
+				args = append(args, filepath.Join(tmp, "role"))
+			}
+			r := nvlint(t, "", c.env, args...)
+			want := c.flag + file + ": directory " + missing + " does not exist"
+			if r.code != cli.ExitUsage || !strings.Contains(r.stderr, want) {
+				t.Errorf("%q: code %d, stderr %q; want exit 2 and %q", args, r.code, r.stderr, want)
+			}
+			if _, err := os.Stat(filepath.Join(tmp, "no")); err == nil {
+				t.Errorf("%q: made the directory", args)
+			}
+			if !strings.Contains(c.name, "no stdout") && strings.TrimSpace(r.stdout) == "" {
+				t.Errorf("%q: the report to standard output was not printed", args)
+			}
+		})
+	}
+}

@@ -239,10 +239,16 @@ func runImpact(paths []string, f *impactFlags, env Env) int {
 
 	secrets := worldSecrets(head.w, env)
 	secrets.Merge(worldSecrets(base.w, env))
+	// Every output is attempted, as lint and doctor do: a file that
+	// cannot be written does not keep the report off standard output.
+	writeCode := ExitOK
 	for _, o := range outs {
-		if code := writeImpact(env, o, rep, head, catalog, color, secrets); code != ExitOK {
-			return code
+		if code := writeImpact(env, o, rep, head, catalog, color, secrets); code != ExitOK && writeCode != ExitInternal {
+			writeCode = code
 		}
+	}
+	if writeCode != ExitOK {
+		return writeCode
 	}
 	if !hasStdout(outs) {
 		// A run is never silent: say what the files hold.
@@ -494,7 +500,7 @@ func writeImpact(env Env, o reports.Output, rep impact.Report, head impactSide, 
 		return ExitOK
 	}
 	if err := os.WriteFile(o.Path, out, 0o644); err != nil {
-		return usageError(env, fmt.Errorf("--format %s: %w", o, unwrapPath(err)))
+		return usageError(env, reports.FileFlagError("--format", o.String(), o.Path, err))
 	}
 	return ExitOK
 }

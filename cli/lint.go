@@ -234,7 +234,7 @@ func runLint(paths []string, f *lintFlags, env Env) int {
 			switch {
 			case f.script != "":
 				if err := os.WriteFile(f.script, []byte(sh), 0o644); err != nil {
-					return usageError(env, fmt.Errorf("--fix-script %s: %w", f.script, unwrapPath(err)))
+					return usageError(env, reports.FileFlagError("--fix-script", f.script, f.script, err))
 				}
 				fmt.Fprintf(env.Stderr, "nvlint: wrote the commands to run against live clusters to %s; review them before running it\n", f.script)
 			case stdoutText(outs):

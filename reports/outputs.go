@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -93,20 +94,30 @@ func WriteOutputs(stdout io.Writer, outs []Output, r *Report, opts Options, mask
 			}
 			continue
 		}
-		if err := writeFile(o.Path, b.Bytes()); err != nil {
-			errs = append(errs, fmt.Errorf("writing %s report: %w", o.Format, err))
+		if err := os.WriteFile(o.Path, b.Bytes(), 0o644); err != nil {
+			errs = append(errs, FileFlagError("--format", o.String(), o.Path, err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// writeFile writes a report, creating its directory: CI jobs name report
-// paths such as reports/nvlint.xml before anything made the directory.
-func writeFile(path string, data []byte) error {
-	if dir := filepath.Dir(path); dir != "." {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
+// FileFlagError is the error of a flag naming a file nvlint writes (a
+// report, a snapshot, a baseline, a script) that could not be written:
+// "--save /x/s.json: directory /x does not exist". nvlint creates no
+// directory for such a file, whichever the flag: a missing one is the
+// user's to make. The error is an *fs.PathError, so callers tell it from
+// an internal failure; value is the flag's value as written, path the
+// file.
+func FileFlagError(flag, value, path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		dir := filepath.Dir(path)
+		if _, serr := os.Stat(dir); errors.Is(serr, fs.ErrNotExist) {
+			err = fmt.Errorf("directory %s does not exist", dir)
 		}
 	}
-	return os.WriteFile(path, data, 0o644)
+	return &fs.PathError{Op: flag, Path: value, Err: err}
 }
