@@ -16,7 +16,7 @@ import (
 // rulesFlags are the flags of nvlint rules.
 type rulesFlags struct{ print printFlags }
 
-func newRulesCmd(env Env, code *int) *cobra.Command {
+func newRulesCmd(env Env, code *int, g *globalFlags) *cobra.Command {
 	var f rulesFlags
 	c := &cobra.Command{
 		Use:               "rules [flags]",
@@ -29,7 +29,7 @@ func newRulesCmd(env Env, code *int) *cobra.Command {
 			return nil
 		},
 	}
-	f.print.register(c, "with the inputs each rule needs")
+	f.print.register(c, g, "with the inputs each rule needs")
 	return c
 }
 
@@ -76,7 +76,7 @@ func runRules(f *rulesFlags, env Env) int {
 // explainFlags are the flags of nvlint explain.
 type explainFlags struct{ print printFlags }
 
-func newExplainCmd(env Env, code *int) *cobra.Command {
+func newExplainCmd(env Env, code *int, g *globalFlags) *cobra.Command {
 	var f explainFlags
 	c := &cobra.Command{
 		Use:   "explain RULE",
@@ -91,7 +91,7 @@ Exit status: 0, or 2 when RULE is not a rule (with the rules it may mean).`,
 			return nil
 		},
 	}
-	f.print.register(c, "the rule's metadata and its page as Markdown")
+	f.print.register(c, g, "the rule's metadata and its page as Markdown")
 	return c
 }
 

@@ -74,6 +74,24 @@ func TestColorAndFormatEverywhere(t *testing.T) {
 			t.Errorf("%q: code %d, stderr %q; want the mode refused", args, r.code, r.stderr)
 		}
 	}
+	// --color is every command's, including those that print no colour,
+	// so scripts can pass it uniformly; a bad mode is refused by all.
+	for _, args := range [][]string{
+		{"completion", "bash"}, {"completion", "zsh"}, {"help"}, {"help", "lint"}, {"help", "impact"},
+	} {
+		for _, mode := range []string{"always", "never", "auto"} {
+			for _, flag := range [][]string{{"--color", mode}, {"--color=" + mode}} {
+				full := append(append([]string(nil), args...), flag...)
+				if r := nvlint(t, "", nil, full...); r.code != cli.ExitOK || r.stdout == "" {
+					t.Errorf("%q: code %d, stderr %q; want it accepted", full, r.code, r.stderr)
+				}
+			}
+		}
+		full := append(append([]string(nil), args...), "--color", "sometimes")
+		if r := nvlint(t, "", nil, full...); r.code != cli.ExitUsage || !strings.Contains(r.stderr, "--color") {
+			t.Errorf("%q: code %d, stderr %q; want the mode refused", full, r.code, r.stderr)
+		}
+	}
 	// rules lists no SARIF: it said nothing and printed the table.
 	if r := nvlint(t, "", nil, "rules", "--format", "sarif"); r.code != cli.ExitUsage || r.stdout != "" {
 		t.Errorf("rules --format sarif: code %d\n%s", r.code, r.stdout)

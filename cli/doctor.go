@@ -47,7 +47,7 @@ type doctorFlags struct {
 	timeoutSet bool
 }
 
-func newDoctorCmd(env Env, code *int) *cobra.Command {
+func newDoctorCmd(env Env, code *int, g *globalFlags) *cobra.Command {
 	var f doctorFlags
 	c := &cobra.Command{
 		Use:   "doctor [flags]",
@@ -114,7 +114,7 @@ error (nothing to check, an unreadable or unwritable file), 3 internal error.`,
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:9464", "with --watch: the `ADDRESS` to serve metrics on")
 	fs.StringVar(&f.logFormat, "log-format", "text", "with --watch: the `FORMAT` of the line logged per run to stderr: text or json")
 	completeValues(c, "log-format", "text", "json")
-	f.rf.register(c, "also say which rules could not run and why, and which config applied")
+	f.rf.register(c, g, "also say which rules could not run and why, and which config applied")
 	_ = c.MarkFlagFilename("from", "json")
 	_ = c.MarkFlagFilename("save", "json")
 	_ = c.MarkFlagFilename("agent-config", "hcl", "json")

@@ -27,7 +27,8 @@ import (
 type impactFlags struct {
 	base, baseDir, snap string
 	formats             []string
-	failOn, color, cfg  string
+	failOn, cfg         string
+	g                   *globalFlags
 	// perDir is --setup-per-dir; setup is --setup.
 	perDir, setup string
 }
@@ -35,8 +36,8 @@ type impactFlags struct {
 // impactFormats are the formats impact writes.
 var impactFormats = []reports.Format{reports.FormatText, reports.FormatJSON, reports.FormatMarkdown, reports.FormatSARIF}
 
-func newImpactCmd(env Env, code *int) *cobra.Command {
-	var f impactFlags
+func newImpactCmd(env Env, code *int, g *globalFlags) *cobra.Command {
+	f := impactFlags{g: g}
 	c := &cobra.Command{
 		Use:   "impact [--base REF | --base-dir DIR | --snapshot FILE] [flags] PATH...",
 		Short: "what a change does to every task's Vault access, compared with a git revision",
@@ -78,14 +79,12 @@ finding at or above --fail-on (a lost read is an error), 2 usage error, 3 intern
 	}
 	fs.StringArrayVar(&f.formats, "format", nil, "output `FORMAT[=FILE]`, repeatable: "+strings.Join(names, ", ")+" (default text; sarif holds the introduced findings)")
 	fs.StringVar(&f.failOn, "fail-on", "warning", "exit 1 when a change or an introduced finding is at least this `SEVERITY`: error, warning, info or never")
-	fs.StringVar(&f.color, "color", "auto", colorUsage)
 	fs.StringVar(&f.cfg, "config", "", configUsage+" (applies to both sides)")
 	fs.StringVar(&f.perDir, "setup-per-dir", "", "compare each immediate subdirectory of `DIR` as a setup of its own, in place of the setup blocks of .nvlint.hcl (DIR is compared when no PATH is given)")
 	fs.StringVar(&f.setup, "setup", "", "compare only the setup `NAME`; with --snapshot and files in several setups, the setup the snapshot is the state of")
 	_ = c.MarkFlagDirname("setup-per-dir")
 	completeValues(c, "format", names...)
 	completeValues(c, "fail-on", "error", "warning", "info", "never")
-	completeValues(c, "color", colorModes...)
 	_ = c.MarkFlagFilename("config", "hcl")
 	_ = c.MarkFlagFilename("snapshot", "json")
 	_ = c.MarkFlagDirname("base-dir")
@@ -111,7 +110,7 @@ func runImpact(paths []string, f *impactFlags, env Env) int {
 	if err != nil {
 		return usageError(env, flagErr("--fail-on", err))
 	}
-	color, err := colorMode(f.color, env)
+	color, err := colorMode(f.g.color, env)
 	if err != nil {
 		return usageError(env, err)
 	}

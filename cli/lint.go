@@ -62,7 +62,7 @@ func (f tfVarFlag) Type() string {
 	return "NAME=VALUE"
 }
 
-func newLintCmd(env Env, code *int) *cobra.Command {
+func newLintCmd(env Env, code *int, g *globalFlags) *cobra.Command {
 	var f lintFlags
 	c := &cobra.Command{
 		Use:   "lint [flags] PATH...",
@@ -95,7 +95,7 @@ above --fail-on (or a --baseline-strict baseline to shrink, or --diff has change
 	fs.BoolVar(&f.fix, "fix", false, "apply the file edits of each finding's first fix, then lint again and report what is left; commands against live clusters are printed, never run")
 	fs.BoolVar(&f.diff, "diff", false, "print a unified diff of what --fix would write, and write nothing; exit 1 when there is something to fix")
 	fs.StringVar(&f.script, "fix-script", "", "with --fix: write the commands of fixes nvlint does not run (they change live clusters) to this shell script `FILE` instead of printing them")
-	f.rf.register(c, "also say which rules could not run and why, which files were skipped, and which config applied")
+	f.rf.register(c, g, "also say which rules could not run and why, which files were skipped, and which config applied")
 	fs.Var(tfVarFlag{&f.tfVars, true}, "var-file", "read Terraform variable values from `FILE`, as terraform plan -var-file (repeatable; after terraform.tfvars and *.auto.tfvars, in command-line order with --var)")
 	fs.Var(tfVarFlag{&f.tfVars, false}, "var", "set a Terraform variable: `NAME=VALUE`, as terraform plan -var (repeatable)")
 	_ = c.MarkFlagFilename("var-file", "tfvars", "json")
