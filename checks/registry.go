@@ -91,6 +91,7 @@ func All() []rules.Rule {
 		live.RoleCapsRunningTasks,
 		live.SigningKeyRotation,
 		live.LeaseEndsRunningTasks,
+		live.JWTMountUnconfigured,
 		live.NodeNoVault,
 		live.JWTPathNotMounted,
 		live.MigrationPending,

@@ -34,7 +34,7 @@ type accessFlags struct {
 // Vault's ACL decides it.
 var accessOps = []string{"read", "list", "create", "update", "delete", "patch", "recover", "renew", "revoke", "rollback", "help"}
 
-func newAccessCmd(env Env, code *int) *cobra.Command {
+func newAccessCmd(env Env, code *int, g *globalFlags) *cobra.Command {
 	var f accessFlags
 	c := &cobra.Command{
 		Use:   "access --job JOB [--task TASK] [--path PATH] [--op read] [flags] FILE|DIR...",
@@ -66,7 +66,7 @@ Exit status: 0 allowed, 1 denied or unknown, 2 usage error, 3 internal error.`,
 	fs.StringVar(&f.cfgP, "config", "", configUsage+" (its names and versions apply)")
 	fs.StringVar(&f.setup, "setup", "", "the setup of .nvlint.hcl to look the job up in, when several define it")
 	f.names.register(c)
-	f.print.register(c, "the chain and the answers as data")
+	f.print.register(c, g, "the chain and the answers as data")
 	completeValues(c, "op", accessOps...)
 	_ = c.MarkFlagFilename("config", "hcl")
 	return c

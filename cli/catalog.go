@@ -4,21 +4,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/nvlint/nvlint/checks"
 	"github.com/nvlint/nvlint/docs"
-	"github.com/nvlint/nvlint/internal/suggest"
 	"github.com/nvlint/nvlint/rules"
 )
 
 // rulesFlags are the flags of nvlint rules.
 type rulesFlags struct{ print printFlags }
 
-func newRulesCmd(env Env, code *int) *cobra.Command {
+func newRulesCmd(env Env, code *int, g *globalFlags) *cobra.Command {
 	var f rulesFlags
 	c := &cobra.Command{
 		Use:               "rules [flags]",
@@ -31,7 +29,7 @@ func newRulesCmd(env Env, code *int) *cobra.Command {
 			return nil
 		},
 	}
-	f.print.register(c, "with the inputs each rule needs")
+	f.print.register(c, g, "with the inputs each rule needs")
 	return c
 }
 
@@ -78,7 +76,7 @@ func runRules(f *rulesFlags, env Env) int {
 // explainFlags are the flags of nvlint explain.
 type explainFlags struct{ print printFlags }
 
-func newExplainCmd(env Env, code *int) *cobra.Command {
+func newExplainCmd(env Env, code *int, g *globalFlags) *cobra.Command {
 	var f explainFlags
 	c := &cobra.Command{
 		Use:   "explain RULE",
@@ -93,7 +91,7 @@ Exit status: 0, or 2 when RULE is not a rule (with the rules it may mean).`,
 			return nil
 		},
 	}
-	f.print.register(c, "the rule's metadata and its page as Markdown")
+	f.print.register(c, g, "the rule's metadata and its page as Markdown")
 	return c
 }
 
@@ -108,10 +106,7 @@ func runExplain(c *cobra.Command, args []string, f *explainFlags, env Env) int {
 	all := checks.All()
 	r := rules.Lookup(all, args[0])
 	if r == nil {
-		msg := fmt.Sprintf("no rule %q", args[0])
-		if near := nearRules(args[0], all); len(near) > 0 {
-			msg += "; did you mean " + strings.Join(near, ", ") + "?"
-		}
+		msg := fmt.Sprintf("no rule %q", args[0]) + rules.DidYouMean(args[0], all)
 		return usageError(env, errors.New(msg+" ('nvlint rules' lists them)"))
 	}
 	m := r.Meta()
@@ -132,30 +127,6 @@ func runExplain(c *cobra.Command, args []string, f *explainFlags, env Env) int {
 	}
 	fmt.Fprint(env.Stdout, Explain(m))
 	return ExitOK
-}
-
-// nearRules are the rules a mistyped key may mean: those whose ID or name
-// starts with it (NV10 gives NV101, NV102, ...), else the one closest.
-func nearRules(key string, all []rules.Rule) []string {
-	var out []string
-	if len(key) >= 2 {
-		for _, r := range all {
-			m := r.Meta()
-			for _, k := range []string{m.ID, m.Name} {
-				if strings.HasPrefix(strings.ToLower(k), strings.ToLower(key)) {
-					out = append(out, k)
-					break
-				}
-			}
-		}
-	}
-	if len(out) > 0 && len(out) <= 12 {
-		return out
-	}
-	if best, ok := suggest.Closest(key, ruleKeys(all), 3); ok {
-		return []string{best}
-	}
-	return nil
 }
 
 // Explain renders a rule's documentation: the page docs/rules/<ID>.md

@@ -76,6 +76,11 @@ func Main(args []string, env Env) (code int) {
 	return code
 }
 
+// globalFlags are the flags of every command.
+type globalFlags struct {
+	color string
+}
+
 // newRoot builds the command tree. Each command stores its exit code in
 // code; an error returned to cobra is a usage error.
 func newRoot(env Env, code *int) *cobra.Command {
@@ -93,14 +98,26 @@ access), 2 usage error or unreadable path, 3 internal error.`,
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
 	root.SetFlagErrorFunc(flagError)
+	// --color is every command's, so scripts can pass it uniformly; the
+	// commands that print no colour (completion, help) check it and
+	// ignore it.
+	g := &globalFlags{}
+	root.PersistentFlags().StringVar(&g.color, "color", "auto", colorUsage)
+	completeValues(root, "color", colorModes...)
+	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
+		if _, err := colorMode(g.color, env); err != nil {
+			return flagErrorOf{err, c}
+		}
+		return nil
+	}
 	root.AddCommand(
-		newLintCmd(env, code),
-		newDoctorCmd(env, code),
-		newAccessCmd(env, code),
-		newImpactCmd(env, code),
-		newRulesCmd(env, code),
-		newExplainCmd(env, code),
-		newVersionCmd(env, code),
+		newLintCmd(env, code, g),
+		newDoctorCmd(env, code, g),
+		newAccessCmd(env, code, g),
+		newImpactCmd(env, code, g),
+		newRulesCmd(env, code, g),
+		newExplainCmd(env, code, g),
+		newVersionCmd(env, code, g),
 	)
 	root.SetHelpCommand(newHelpCmd())
 	// cobra's completion command, made to refuse what is not a shell.

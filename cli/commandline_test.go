@@ -4,13 +4,15 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/nvlint/nvlint/cli"
 )
 
-var commands = []string{"lint", "doctor", "access", "rules", "explain", "version", "completion"}
+var commands = []string{"lint", "doctor", "impact", "access", "rules", "explain", "version", "completion"}
 
 func TestHelpOnStdout(t *testing.T) {
 	for _, cmd := range commands {
@@ -42,6 +44,7 @@ func everyCommand(extra ...string) [][]string {
 	return [][]string{
 		append([]string{"lint", nv111}, extra...),
 		append([]string{"doctor", "--from", "../fixtures/cases/NV611-vault-sealed/bad-sealed/snapshot.json"}, extra...),
+		append([]string{"impact", "--snapshot", "../fixtures/cases/NV611-vault-sealed/bad-sealed/snapshot.json", nv111}, extra...),
 		append([]string{"access", "--job", "mongo", examples + "/workload-identity"}, extra...),
 		append([]string{"rules"}, extra...),
 		append([]string{"explain", "NV111"}, extra...),
@@ -71,9 +74,69 @@ func TestColorAndFormatEverywhere(t *testing.T) {
 			t.Errorf("%q: code %d, stderr %q; want the mode refused", args, r.code, r.stderr)
 		}
 	}
+	// --color is every command's, including those that print no colour,
+	// so scripts can pass it uniformly; a bad mode is refused by all.
+	for _, args := range [][]string{
+		{"completion", "bash"}, {"completion", "zsh"}, {"help"}, {"help", "lint"}, {"help", "impact"},
+	} {
+		for _, mode := range []string{"always", "never", "auto"} {
+			for _, flag := range [][]string{{"--color", mode}, {"--color=" + mode}} {
+				full := append(append([]string(nil), args...), flag...)
+				if r := nvlint(t, "", nil, full...); r.code != cli.ExitOK || r.stdout == "" {
+					t.Errorf("%q: code %d, stderr %q; want it accepted", full, r.code, r.stderr)
+				}
+			}
+		}
+		full := append(append([]string(nil), args...), "--color", "sometimes")
+		if r := nvlint(t, "", nil, full...); r.code != cli.ExitUsage || !strings.Contains(r.stderr, "--color") {
+			t.Errorf("%q: code %d, stderr %q; want the mode refused", full, r.code, r.stderr)
+		}
+	}
 	// rules lists no SARIF: it said nothing and printed the table.
 	if r := nvlint(t, "", nil, "rules", "--format", "sarif"); r.code != cli.ExitUsage || r.stdout != "" {
 		t.Errorf("rules --format sarif: code %d\n%s", r.code, r.stdout)
+	}
+}
+
+// A command's unknown-format error lists the formats it accepts, and
+// only them: each listed is accepted, each other refused with the same
+// list.
+func TestUnknownFormatListsWhatTheCommandAccepts(t *testing.T) {
+	all := []string{"text", "json", "sarif", "junit", "checkstyle", "github", "markdown"}
+	accepts := map[string][]string{
+		"lint": all, "doctor": all,
+		"impact": {"text", "json", "markdown", "sarif"},
+		"access": {"text", "json"}, "rules": {"text", "json"}, "explain": {"text", "json"}, "version": {"text", "json"},
+	}
+	wantList := regexp.MustCompile(`\(want ([a-z, ]+)\)`)
+	for _, args := range everyCommand("--color", "never", "--format") {
+		cmd := args[0]
+		want, ok := accepts[cmd]
+		if !ok {
+			t.Errorf("%s: which formats does it accept?", cmd)
+			continue
+		}
+		r := nvlint(t, "", nil, append(args, "xml")...)
+		m := wantList.FindStringSubmatch(r.stderr)
+		if r.code != cli.ExitUsage || m == nil {
+			t.Errorf("%s --format xml: code %d, stderr %q; want a usage error listing the formats", cmd, r.code, r.stderr)
+			continue
+		}
+		listed := strings.Split(m[1], ", ")
+		slices.Sort(listed)
+		sorted := slices.Sorted(slices.Values(want))
+		if !slices.Equal(listed, sorted) {
+			t.Errorf("%s --format xml lists %v, want %v", cmd, listed, sorted)
+		}
+		for _, f := range all {
+			r := nvlint(t, "", nil, append(args, f)...)
+			switch {
+			case slices.Contains(want, f) && r.code == cli.ExitUsage:
+				t.Errorf("%s --format %s: refused, though listed: %s", cmd, f, r.stderr)
+			case !slices.Contains(want, f) && (r.code != cli.ExitUsage || !strings.Contains(r.stderr, m[0])):
+				t.Errorf("%s --format %s: code %d, stderr %q; want it refused with %s", cmd, f, r.code, r.stderr, m[0])
+			}
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -46,7 +47,7 @@ type doctorFlags struct {
 	timeoutSet bool
 }
 
-func newDoctorCmd(env Env, code *int) *cobra.Command {
+func newDoctorCmd(env Env, code *int, g *globalFlags) *cobra.Command {
 	var f doctorFlags
 	c := &cobra.Command{
 		Use:   "doctor [flags]",
@@ -70,12 +71,11 @@ error (nothing to check, an unreadable or unwritable file), 3 internal error.`,
 		ValidArgsFunction: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.printPolicy && len(args) <= 1 {
-				text, err := live.Policies(strings.Join(args, ""))
+				c, err := printPolicy(env, strings.Join(args, ""), f.rf.formats)
 				if err != nil {
-					return flagErrorOf{fmt.Errorf("--print-policy: %w", err), cmd}
+					return flagErrorOf{err, cmd}
 				}
-				fmt.Fprint(env.Stdout, text)
-				*code = ExitOK
+				*code = c
 				return nil
 			}
 			if len(args) > 0 {
@@ -114,11 +114,50 @@ error (nothing to check, an unreadable or unwritable file), 3 internal error.`,
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:9464", "with --watch: the `ADDRESS` to serve metrics on")
 	fs.StringVar(&f.logFormat, "log-format", "text", "with --watch: the `FORMAT` of the line logged per run to stderr: text or json")
 	completeValues(c, "log-format", "text", "json")
-	f.rf.register(c, "also say which rules could not run and why, and which config applied")
+	f.rf.register(c, g, "also say which rules could not run and why, and which config applied")
 	_ = c.MarkFlagFilename("from", "json")
 	_ = c.MarkFlagFilename("save", "json")
 	_ = c.MarkFlagFilename("agent-config", "hcl", "json")
 	return c
+}
+
+// printPolicy prints the doctor token's policies (side "" both, or
+// "vault" or "nomad"): as text, ready for the CLIs, or with --format json
+// as {"vault_policy": "...", "nomad_policy": "..."}, the texts as strings.
+// An error is one of the flags.
+func printPolicy(env Env, side string, formats []string) (int, error) {
+	outs, err := reports.ParseOutputs(formats, reports.FormatText, reports.FormatJSON)
+	if err != nil {
+		return ExitUsage, fmt.Errorf("--print-policy: %w", flagErr("--format", err))
+	}
+	if len(outs) != 1 || outs[0].Path != "" {
+		return ExitUsage, errors.New("--print-policy prints one policy document to standard output: --format text or --format json")
+	}
+	text, err := live.Policies(side)
+	if err != nil {
+		return ExitUsage, fmt.Errorf("--print-policy: %w", err)
+	}
+	if outs[0].Format == reports.FormatText {
+		fmt.Fprint(env.Stdout, text)
+		return ExitOK, nil
+	}
+	var out struct {
+		Vault string `json:"vault_policy,omitempty"`
+		Nomad string `json:"nomad_policy,omitempty"`
+	}
+	if side != "nomad" {
+		out.Vault = live.VaultPolicy()
+	}
+	if side != "vault" {
+		out.Nomad = live.NomadPolicy()
+	}
+	enc := json.NewEncoder(env.Stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
+		return ExitInternal, nil
+	}
+	return ExitOK, nil
 }
 
 // runDoctor collects live state from Nomad and Vault (read-only), runs
@@ -166,7 +205,7 @@ func runDoctor(f *doctorFlags, env Env) int {
 			if err == nil {
 				var data []byte
 				if data, err = snap.Marshal(); err == nil {
-					err = os.WriteFile(f.save, secrets.Bytes(data), 0o600)
+					err = reports.WriteFile(f.save, secrets.Bytes(data), 0o600)
 				}
 			}
 			if err != nil {
@@ -177,7 +216,7 @@ func runDoctor(f *doctorFlags, env Env) int {
 					fmt.Fprintf(env.Stderr, "nvlint: saving snapshot: %v\n", err)
 					return ExitInternal
 				}
-				fmt.Fprintf(env.Stderr, "nvlint: --save %s: %v\n", f.save, pe.Err)
+				fmt.Fprintf(env.Stderr, "nvlint: %v\n", reports.FileFlagError("--save", f.save, err))
 				saveCode = ExitUsage
 			}
 		}

@@ -108,4 +108,41 @@ func TestDoctorPrintPolicy(t *testing.T) {
 	if r = nvlint(t, "", nil, "doctor", "--print-policy", "consul"); r.code != cli.ExitUsage {
 		t.Errorf("--print-policy consul: exit %d", r.code)
 	}
+
+	// --format json: the same texts, as JSON strings.
+	text := map[string]string{}
+	for _, side := range []string{"vault", "nomad"} {
+		text[side+"_policy"] = nvlint(t, "", nil, "doctor", "--print-policy", side).stdout
+	}
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"doctor", "--print-policy", "--format", "json"}, []string{"vault_policy", "nomad_policy"}},
+		{[]string{"doctor", "--print-policy", "vault", "--format", "json"}, []string{"vault_policy"}},
+		{[]string{"doctor", "--print-policy", "nomad", "--format=json", "--color", "always"}, []string{"nomad_policy"}},
+	} {
+		r := nvlint(t, "", nil, c.args...)
+		var got map[string]string
+		if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || r.code != cli.ExitOK || len(got) != len(c.want) {
+			t.Errorf("%q: exit %d, %v\n%s%s", c.args, r.code, err, r.stdout, r.stderr)
+			continue
+		}
+		for _, k := range c.want {
+			if got[k] != text[k] {
+				t.Errorf("%q: %s is %q, want the text --print-policy prints, %q", c.args, k, got[k], text[k])
+			}
+		}
+	}
+	// What it cannot print is refused, naming the flag, and nothing is
+	// printed.
+	for _, args := range [][]string{
+		{"doctor", "--print-policy", "--format", "sarif"},
+		{"doctor", "--print-policy", "--format", "json=" + filepath.Join(t.TempDir(), "p.json")},
+		{"doctor", "--print-policy", "--format", "text", "--format", "json=p.json"},
+	} {
+		if r := nvlint(t, "", nil, args...); r.code != cli.ExitUsage || r.stdout != "" || !strings.Contains(r.stderr, "--format") {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want a usage error naming --format", args, r.code, r.stdout, r.stderr)
+		}
+	}
 }

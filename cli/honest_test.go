@@ -139,3 +139,75 @@ func TestReadmeIsNoAgentConfig(t *testing.T) {
 		t.Errorf("README.md: want it unrecognised, not 'parse errors':\n%s", r.stdout)
 	}
 }
+
+// Every flag that writes a file (a report, a snapshot, a baseline, a fix
+// script) makes the file's directory when it is missing, for every
+// command alike; a path that cannot be written (under a regular file) is
+// a usage error naming the flag and the path, and the report to standard
+// output still prints.
+func TestFileFlagsIntoAMissingDirectory(t *testing.T) {
+	refused := httptest.NewServer(http.NotFoundHandler())
+	addr := refused.URL
+	refused.Close()
+	snap := "../fixtures/cases/NV611-vault-sealed/bad-sealed/snapshot.json"
+	nv111 := "../fixtures/cases/NV111-token-role-not-renewable/bad-renewable-false"
+	for _, c := range []struct {
+		name string
+		args func(file string) []string
+		env  map[string]string
+		flag string // as the error names it, before the path
+		// fix: lint --fix on a copy, which --fix-script needs.
+		fix bool
+	}{
+		{name: "lint --format", args: func(p string) []string { return []string{"lint", "--format", "text", "--format", "sarif=" + p, nv111} }, flag: "--format sarif="},
+		{name: "lint --format, no stdout", args: func(p string) []string { return []string{"lint", "--format", "junit=" + p, nv111} }, flag: "--format junit="},
+		{name: "lint --write-baseline", args: func(p string) []string { return []string{"lint", "--write-baseline", p, nv111} }, flag: "--write-baseline "},
+		{name: "lint --fix-script", args: func(p string) []string { return []string{"lint", "--fix", "--fix-script", p} }, flag: "--fix-script ", fix: true},
+		{name: "doctor --format", args: func(p string) []string {
+			return []string{"doctor", "--from", snap, "--format", "text", "--format", "json=" + p}
+		}, flag: "--format json="},
+		{name: "doctor --write-baseline", args: func(p string) []string { return []string{"doctor", "--from", snap, "--write-baseline", p} }, flag: "--write-baseline "},
+		{name: "doctor --save", args: func(p string) []string { return []string{"doctor", "--timeout", "2s", "--save", p} }, env: map[string]string{"VAULT_ADDR": addr}, flag: "--save "},
+		{name: "impact --format sarif", args: func(p string) []string {
+			return []string{"impact", "--snapshot", snap, "--format", "sarif=" + p, "--format", "text", nv111}
+		}, flag: "--format sarif="},
+		{name: "impact --format markdown", args: func(p string) []string {
+			return []string{"impact", "--snapshot", snap, "--format", "text", "--format", "markdown=" + p, nv111}
+		}, flag: "--format markdown="},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tmp := t.TempDir()
+			lintTo := func(file string) run {
+				args := append(c.args(file), "--color", "never")
+				if c.fix {
+					dir := filepath.Join(tmp, "role-"+filepath.Base(filepath.Dir(file)))
+					copyCases(t, dir, map[string]string{"role": "NV111-token-role-not-renewable/bad-renewable-false"})
+					args = append(args, filepath.Join(dir, "role"))
+				}
+				r := nvlint(t, "", c.env, args...)
+				if !strings.Contains(c.name, "no stdout") && strings.TrimSpace(r.stdout) == "" {
+					t.Errorf("%q: the report to standard output was not printed", args)
+				}
+				return r
+			}
+
+			file := filepath.Join(tmp, "no", "such", "out")
+			if r := lintTo(file); r.code == cli.ExitUsage || r.code == cli.ExitInternal {
+				t.Errorf("into a missing directory: code %d, stderr %q", r.code, r.stderr)
+			}
+			if _, err := os.Stat(file); err != nil {
+				t.Errorf("into a missing directory: %v", err)
+			}
+
+			plain := filepath.Join(tmp, "plain")
+			if err := os.WriteFile(plain, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			file = filepath.Join(plain, "out")
+			r := lintTo(file)
+			if want := c.flag + file + ": mkdir " + plain + ": not a directory"; r.code != cli.ExitUsage || !strings.Contains(r.stderr, want) {
+				t.Errorf("under a regular file: code %d, stderr %q; want exit 2 and %q", r.code, r.stderr, want)
+			}
+		})
+	}
+}

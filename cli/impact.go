@@ -27,7 +27,8 @@ import (
 type impactFlags struct {
 	base, baseDir, snap string
 	formats             []string
-	failOn, color, cfg  string
+	failOn, cfg         string
+	g                   *globalFlags
 	// perDir is --setup-per-dir; setup is --setup.
 	perDir, setup string
 	names         nameFlag
@@ -36,8 +37,8 @@ type impactFlags struct {
 // impactFormats are the formats impact writes.
 var impactFormats = []reports.Format{reports.FormatText, reports.FormatJSON, reports.FormatMarkdown, reports.FormatSARIF}
 
-func newImpactCmd(env Env, code *int) *cobra.Command {
-	var f impactFlags
+func newImpactCmd(env Env, code *int, g *globalFlags) *cobra.Command {
+	f := impactFlags{g: g}
 	c := &cobra.Command{
 		Use:   "impact [--base REF | --base-dir DIR | --snapshot FILE] [flags] PATH...",
 		Short: "what a change does to every task's Vault access, compared with a git revision",
@@ -79,7 +80,6 @@ finding at or above --fail-on (a lost read is an error), 2 usage error, 3 intern
 	}
 	fs.StringArrayVar(&f.formats, "format", nil, "output `FORMAT[=FILE]`, repeatable: "+strings.Join(names, ", ")+" (default text; sarif holds the introduced findings)")
 	fs.StringVar(&f.failOn, "fail-on", "warning", "exit 1 when a change or an introduced finding is at least this `SEVERITY`: error, warning, info or never")
-	fs.StringVar(&f.color, "color", "auto", colorUsage)
 	fs.StringVar(&f.cfg, "config", "", configUsage+" (applies to both sides)")
 	fs.StringVar(&f.perDir, "setup-per-dir", "", "compare each immediate subdirectory of `DIR` as a setup of its own, in place of the setup blocks of .nvlint.hcl (DIR is compared when no PATH is given)")
 	fs.StringVar(&f.setup, "setup", "", "compare only the setup `NAME`; with --snapshot and files in several setups, the setup the snapshot is the state of")
@@ -87,7 +87,6 @@ finding at or above --fail-on (a lost read is an error), 2 usage error, 3 intern
 	f.names.register(c)
 	completeValues(c, "format", names...)
 	completeValues(c, "fail-on", "error", "warning", "info", "never")
-	completeValues(c, "color", colorModes...)
 	_ = c.MarkFlagFilename("config", "hcl")
 	_ = c.MarkFlagFilename("snapshot", "json")
 	_ = c.MarkFlagDirname("base-dir")
@@ -105,20 +104,15 @@ type impactSide struct {
 }
 
 func runImpact(paths []string, f *impactFlags, env Env) int {
-	outs, err := reports.ParseOutputs(f.formats)
+	outs, err := reports.ParseOutputs(f.formats, impactFormats...)
 	if err != nil {
 		return usageError(env, flagErr("--format", err))
-	}
-	for _, o := range outs {
-		if !slices.Contains(impactFormats, o.Format) {
-			return usageError(env, fmt.Errorf("--format: impact writes text, json, markdown or sarif, not %s", o.Format))
-		}
 	}
 	threshold, err := parseFailOn(f.failOn)
 	if err != nil {
 		return usageError(env, flagErr("--fail-on", err))
 	}
-	color, err := colorMode(f.color, env)
+	color, err := colorMode(f.g.color, env)
 	if err != nil {
 		return usageError(env, err)
 	}
@@ -250,10 +244,16 @@ func runImpact(paths []string, f *impactFlags, env Env) int {
 
 	secrets := worldSecrets(head.w, env)
 	secrets.Merge(worldSecrets(base.w, env))
+	// Every output is attempted, as lint and doctor do: a file that
+	// cannot be written does not keep the report off standard output.
+	writeCode := ExitOK
 	for _, o := range outs {
-		if code := writeImpact(env, o, rep, head, catalog, color, secrets); code != ExitOK {
-			return code
+		if code := writeImpact(env, o, rep, head, catalog, color, secrets); code != ExitOK && writeCode != ExitInternal {
+			writeCode = code
 		}
+	}
+	if writeCode != ExitOK {
+		return writeCode
 	}
 	if !hasStdout(outs) {
 		// A run is never silent: say what the files hold.
@@ -504,8 +504,8 @@ func writeImpact(env Env, o reports.Output, rep impact.Report, head impactSide, 
 		}
 		return ExitOK
 	}
-	if err := os.WriteFile(o.Path, out, 0o644); err != nil {
-		return usageError(env, fmt.Errorf("--format %s: %w", o, unwrapPath(err)))
+	if err := reports.WriteFile(o.Path, out, 0o644); err != nil {
+		return usageError(env, reports.FileFlagError("--format", o.String(), err))
 	}
 	return ExitOK
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -83,7 +82,7 @@ func (f tfVarFlag) Type() string {
 	return "NAME=VALUE"
 }
 
-func newLintCmd(env Env, code *int) *cobra.Command {
+func newLintCmd(env Env, code *int, g *globalFlags) *cobra.Command {
 	var f lintFlags
 	c := &cobra.Command{
 		Use:   "lint [flags] PATH...",
@@ -116,7 +115,7 @@ above --fail-on (or a --baseline-strict baseline to shrink, or --diff has change
 	fs.BoolVar(&f.fix, "fix", false, "apply the file edits of each finding's first fix, then lint again and report what is left; commands against live clusters are printed, never run")
 	fs.BoolVar(&f.diff, "diff", false, "print a unified diff of what --fix would write, and write nothing; exit 1 when there is something to fix")
 	fs.StringVar(&f.script, "fix-script", "", "with --fix: write the commands of fixes nvlint does not run (they change live clusters) to this shell script `FILE` instead of printing them")
-	f.rf.register(c, "also say which rules could not run and why, which files were skipped, and which config applied")
+	f.rf.register(c, g, "also say which rules could not run and why, which files were skipped, and which config applied")
 	fs.Var(tfVarFlag{&f.tfVars, true}, "var-file", "read Terraform variable values from `FILE`, as terraform plan -var-file (repeatable; after terraform.tfvars and *.auto.tfvars, in command-line order with --var)")
 	fs.Var(tfVarFlag{&f.tfVars, false}, "var", "set a Terraform variable: `NAME=VALUE`, as terraform plan -var (repeatable)")
 	_ = c.MarkFlagFilename("var-file", "tfvars", "json")
@@ -250,8 +249,8 @@ func runLint(paths []string, f *lintFlags, env Env) int {
 			sh = secrets.String(sh)
 			switch {
 			case f.script != "":
-				if err := os.WriteFile(f.script, []byte(sh), 0o644); err != nil {
-					return usageError(env, fmt.Errorf("--fix-script %s: %w", f.script, unwrapPath(err)))
+				if err := reports.WriteFile(f.script, []byte(sh), 0o644); err != nil {
+					return usageError(env, reports.FileFlagError("--fix-script", f.script, err))
 				}
 				fmt.Fprintf(env.Stderr, "nvlint: wrote the commands to run against live clusters to %s; review them before running it\n", f.script)
 			case stdoutText(outs):

@@ -16,6 +16,9 @@ const nv101 = "../fixtures/cases/NV101-server-policy-missing-capability/bad-no-r
 func TestSeveralOutputs(t *testing.T) {
 	dir := t.TempDir()
 	sarifPath, junitPath := filepath.Join(dir, "nvlint.sarif"), filepath.Join(dir, "reports", "junit.xml")
+	if err := os.Mkdir(filepath.Dir(junitPath), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	r := nvlint(t, "", nil, "lint", "--format", "github", "--format", "sarif="+sarifPath, "--format", "junit="+junitPath, nv101)
 	if r.code != cli.ExitFindings || r.stderr != "" {
 		t.Fatalf("code %d: %s", r.code, r.stderr)
@@ -64,7 +67,7 @@ func TestOutputUsageErrors(t *testing.T) {
 		{[]string{"lint", "--format", "junit=", nv101}, "no file"},
 		{[]string{"lint", "--format", "yaml", nv101}, "unknown format"},
 		{[]string{"doctor", "--format", "json", "--format", "markdown", "--from", "x.json"}, "standard output"},
-		{[]string{"lint", "--format", "sarif=" + filepath.Join(blocker, "x.sarif"), nv101}, "writing sarif report"},
+		{[]string{"lint", "--format", "sarif=" + filepath.Join(blocker, "x.sarif"), nv101}, "--format sarif=" + filepath.Join(blocker, "x.sarif") + ": not a directory"},
 	} {
 		r := nvlint(t, "", nil, c.args...)
 		if r.code != cli.ExitUsage || !strings.Contains(r.stderr, c.want) {

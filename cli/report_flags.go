@@ -16,17 +16,17 @@ import (
 type reportFlags struct {
 	formats  []string
 	failOn   string
-	color    string
+	g        *globalFlags
 	config   string
 	verbose  bool
 	baseline baselineFlags
 }
 
-func (r *reportFlags) register(c *cobra.Command, verboseHelp string) {
+func (r *reportFlags) register(c *cobra.Command, g *globalFlags, verboseHelp string) {
+	r.g = g
 	fs := c.Flags()
 	fs.StringArrayVar(&r.formats, "format", nil, formatUsage)
 	fs.StringVar(&r.failOn, "fail-on", "warning", "exit 1 when a finding is at least this `SEVERITY`: error, warning, info or never")
-	fs.StringVar(&r.color, "color", "auto", colorUsage)
 	fs.StringVar(&r.config, "config", "", configUsage)
 	fs.BoolVar(&r.verbose, "verbose", false, verboseHelp)
 	fs.StringVar(&r.baseline.use, "baseline", "", "report only findings not recorded in this baseline `FILE`")
@@ -34,7 +34,6 @@ func (r *reportFlags) register(c *cobra.Command, verboseHelp string) {
 	fs.BoolVar(&r.baseline.strict, "baseline-strict", false, "with --baseline: also fail when a recorded finding is gone, so the baseline shrinks")
 	completeFormats(c)
 	completeValues(c, "fail-on", "error", "warning", "info", "never")
-	completeValues(c, "color", colorModes...)
 	_ = c.MarkFlagFilename("config", "hcl")
 	_ = c.MarkFlagFilename("baseline", "json")
 	_ = c.MarkFlagFilename("write-baseline", "json")
@@ -47,30 +46,33 @@ const (
 
 var colorModes = []string{"auto", "always", "never"}
 
-// printFlags are --format and --color of the commands that print
-// something other than a findings report: text or JSON.
-type printFlags struct{ format, color string }
+// printFlags are --format of the commands that print something other
+// than a findings report, text or JSON, with the global --color.
+type printFlags struct {
+	format string
+	g      *globalFlags
+}
 
-func (p *printFlags) register(c *cobra.Command, jsonHelp string) {
+func (p *printFlags) register(c *cobra.Command, g *globalFlags, jsonHelp string) {
+	p.g = g
 	c.Flags().StringVar(&p.format, "format", "text", "output `FORMAT`: text or json ("+jsonHelp+")")
-	c.Flags().StringVar(&p.color, "color", "auto", colorUsage)
 	completeValues(c, "format", "text", "json")
-	completeValues(c, "color", colorModes...)
 }
 
 // resolve checks the flags: whether to print JSON, and whether to colour
 // text.
 func (p printFlags) resolve(env Env) (asJSON, color bool, err error) {
-	if color, err = colorMode(p.color, env); err != nil {
+	if color, err = colorMode(p.g.color, env); err != nil {
 		return false, false, err
 	}
-	switch p.format {
-	case "text":
-		return false, color, nil
-	case "json":
+	f, err := reports.ParseFormat(p.format, reports.FormatText, reports.FormatJSON)
+	if err != nil {
+		return false, false, flagErr("--format", err)
+	}
+	if f == reports.FormatJSON {
 		return true, false, nil
 	}
-	return false, false, fmt.Errorf("--format wants text or json, got %q", p.format)
+	return false, color, nil
 }
 
 // reportSettings are the report flags, checked.
@@ -89,7 +91,7 @@ func (r *reportFlags) resolve(env Env) (reportSettings, error) {
 	if s.threshold, err = parseFailOn(r.failOn); err != nil {
 		return s, flagErr("--fail-on", err)
 	}
-	if s.color, err = colorMode(r.color, env); err != nil {
+	if s.color, err = colorMode(r.g.color, env); err != nil {
 		return s, err
 	}
 	if r.baseline.strict && r.baseline.use == "" {

@@ -91,7 +91,7 @@ type versionFlags struct {
 	short bool
 }
 
-func newVersionCmd(env Env, code *int) *cobra.Command {
+func newVersionCmd(env Env, code *int, g *globalFlags) *cobra.Command {
 	var f versionFlags
 	c := &cobra.Command{
 		Use:               "version [flags]",
@@ -104,7 +104,7 @@ func newVersionCmd(env Env, code *int) *cobra.Command {
 			return nil
 		},
 	}
-	f.print.register(c, "the build as data")
+	f.print.register(c, g, "the build as data")
 	c.Flags().BoolVar(&f.short, "short", false, "print the version only")
 	return c
 }

@@ -368,10 +368,10 @@ func (b *baselineFlags) finish(env Env) int {
 	if b.pending != nil {
 		data, err := b.pending.Marshal()
 		if err == nil {
-			err = os.WriteFile(b.write, data, 0o644)
+			err = reports.WriteFile(b.write, data, 0o644)
 		}
 		if err != nil {
-			fmt.Fprintf(env.Stderr, "nvlint: --write-baseline %s: %v\n", b.write, unwrapPath(err))
+			fmt.Fprintf(env.Stderr, "nvlint: %v\n", reports.FileFlagError("--write-baseline", b.write, err))
 			return ExitUsage
 		}
 		fmt.Fprintf(env.Stderr, "nvlint: wrote %s: %d finding(s) recorded\n", b.write, countEntries(b.pending))

@@ -437,7 +437,7 @@ func (c *Config) ruleBlock(b *hcl.Block, catalog []rules.Rule, seen map[string]h
 	content, diags := b.Body.Content(ruleSchema)
 	r := rules.Lookup(catalog, b.Labels[0])
 	if r == nil {
-		return append(diags, errAt(b.LabelRanges[0], "Unknown rule", fmt.Sprintf("no rule has ID or name %q (nvlint rules lists them)", b.Labels[0])))
+		return append(diags, errAt(b.LabelRanges[0], "Unknown rule", fmt.Sprintf("no rule has ID or name %q%s (nvlint rules lists them)", b.Labels[0], rules.DidYouMean(b.Labels[0], catalog))))
 	}
 	id := r.Meta().ID
 	if prev, dup := seen[id]; dup {
@@ -484,7 +484,7 @@ func (c *Config) ignoreBlock(b *hcl.Block, catalog []rules.Rule) hcl.Diagnostics
 		if r := rules.Lookup(catalog, name); r != nil {
 			ig.Rule = r.Meta().ID
 		} else {
-			diags = append(diags, errAt(content.Attributes["rule"].Expr.Range(), "Unknown rule", fmt.Sprintf("no rule has ID or name %q (nvlint rules lists them)", name)))
+			diags = append(diags, errAt(content.Attributes["rule"].Expr.Range(), "Unknown rule", fmt.Sprintf("no rule has ID or name %q%s (nvlint rules lists them)", name, rules.DidYouMean(name, catalog))))
 		}
 	}
 	reason, d := str(content.Attributes["reason"])

@@ -147,6 +147,21 @@ ignore {
 			want: []string{".nvlint.hcl:2:10: Unknown rule"},
 		},
 		{
+			name: "unknown rule, an ID's start",
+			src:  "rule \"NV30\" {\n  enabled = false\n}\n",
+			want: []string{".nvlint.hcl:1:6: Unknown rule", `"NV30"; did you mean NV301, NV302, NV303, NV304, NV305?`},
+		},
+		{
+			name: "unknown rule, a misspelt name",
+			src:  "rule \"unknown-vault-kye\" {\n  enabled = false\n}\n",
+			want: []string{".nvlint.hcl:1:6: Unknown rule", `did you mean unknown-vault-key?`},
+		},
+		{
+			name: "unknown rule in an ignore, a mistyped ID",
+			src:  "ignore {\n  rule = \"NV3O2\"\n  path = \"x\"\n  reason = \"r\"\n}\n",
+			want: []string{".nvlint.hcl:2:10: Unknown rule", `did you mean NV302?`},
+		},
+		{
 			name: "duplicate rule block, by ID and by name",
 			src:  "rule \"NV114\" {\n  enabled = false\n}\nrule \"token-role-not-orphan\" {\n  severity = \"info\"\n}\n",
 			want: []string{".nvlint.hcl:4:6: Duplicate rule block", "NV114 is already configured at .nvlint.hcl:1"},

@@ -522,7 +522,7 @@ func TestMaskedEverywhere(t *testing.T) {
 			specs = append(specs, string(format))
 			continue
 		}
-		specs = append(specs, string(format)+"="+filepath.Join(dir, "sub", "report-"+string(format)))
+		specs = append(specs, string(format)+"="+filepath.Join(dir, "report-"+string(format)))
 	}
 	outs, err := reports.ParseOutputs(specs)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,8 +28,9 @@ func (o Output) String() string {
 // ParseOutputs reads --format values: FORMAT writes to standard output,
 // FORMAT=FILE to a file (FORMAT=- is standard output too). At most one
 // output may go to standard output and no file may be named twice. No
-// value at all means the text report on standard output.
-func ParseOutputs(specs []string) ([]Output, error) {
+// value at all means the text report on standard output. The formats
+// are those of accepted, or all of Formats when none is given.
+func ParseOutputs(specs []string, accepted ...Format) ([]Output, error) {
 	if len(specs) == 0 {
 		return []Output{{Format: FormatText}}, nil
 	}
@@ -37,7 +39,7 @@ func ParseOutputs(specs []string) ([]Output, error) {
 	files := map[string]string{}
 	for _, spec := range specs {
 		name, path, hasPath := strings.Cut(spec, "=")
-		f, err := ParseFormat(strings.TrimSpace(name))
+		f, err := ParseFormat(strings.TrimSpace(name), accepted...)
 		if err != nil {
 			return nil, err
 		}
@@ -92,20 +94,30 @@ func WriteOutputs(stdout io.Writer, outs []Output, r *Report, opts Options, mask
 			}
 			continue
 		}
-		if err := writeFile(o.Path, b.Bytes()); err != nil {
-			errs = append(errs, fmt.Errorf("writing %s report: %w", o.Format, err))
+		if err := WriteFile(o.Path, b.Bytes(), 0o644); err != nil {
+			errs = append(errs, FileFlagError("--format", o.String(), err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// writeFile writes a report, creating its directory: CI jobs name report
-// paths such as reports/nvlint.xml before anything made the directory.
-func writeFile(path string, data []byte) error {
+// WriteFile writes a file a flag names (a report, a snapshot, a
+// baseline, a script), making its directory first, whichever the flag:
+// CI jobs name paths such as reports/nvlint.sarif before anything made
+// the directory.
+func WriteFile(path string, data []byte, perm fs.FileMode) error {
 	if dir := filepath.Dir(path); dir != "." {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
 		}
 	}
-	return os.WriteFile(path, data, 0o644)
+	return os.WriteFile(path, data, perm)
+}
+
+// FileFlagError is the error of a flag naming a file nvlint writes that
+// could not be written: "--save /etc/passwd/s.json: mkdir ...: not a
+// directory". The error is an *fs.PathError, so callers tell it from an
+// internal failure; value is the flag's value as written.
+func FileFlagError(flag, value string, err error) error {
+	return &fs.PathError{Op: flag, Path: value, Err: err}
 }

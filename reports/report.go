@@ -119,15 +119,20 @@ const (
 // Formats lists the supported formats.
 var Formats = []Format{FormatText, FormatJSON, FormatSARIF, FormatJUnit, FormatCheckstyle, FormatGitHub, FormatMarkdown}
 
-// ParseFormat reads a --format value.
-func ParseFormat(s string) (Format, error) {
-	for _, f := range Formats {
+// ParseFormat reads a --format value: one of accepted, or of Formats
+// when none is given. The error lists the formats accepted, and only
+// them.
+func ParseFormat(s string, accepted ...Format) (Format, error) {
+	if len(accepted) == 0 {
+		accepted = Formats
+	}
+	for _, f := range accepted {
 		if string(f) == s {
 			return f, nil
 		}
 	}
-	names := make([]string, len(Formats))
-	for i, f := range Formats {
+	names := make([]string, len(accepted))
+	for i, f := range accepted {
 		names[i] = string(f)
 	}
 	return "", fmt.Errorf("unknown format %q (want %s)", s, strings.Join(names, ", "))

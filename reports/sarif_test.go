@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
@@ -173,8 +172,48 @@ func TestSARIFSourceRoot(t *testing.T) {
 	if loc := got.Runs[0].Results[0].Locations[0].PhysicalLocation.ArtifactLocation; loc.URI != "reports/dir%2Cwith%3Aodd/pol%25icy.hcl" || loc.URIBaseID != "%SRCROOT%" {
 		t.Errorf("relative path: %+v", loc)
 	}
-	got, _ = renderSARIF(t, r, reports.Options{})
-	if loc := got.Runs[0].Results[0].Locations[0].PhysicalLocation.ArtifactLocation; !strings.HasSuffix(loc.URI, "reports/dir%2Cwith%3Aodd/pol%25icy.hcl") || loc.URIBaseID != "%SRCROOT%" || strings.HasPrefix(loc.URI, "/") {
-		t.Errorf("default root: %+v", loc)
+
+	// Without a root, it is the top of the git work tree around the
+	// working directory, else the working directory: built here, so the
+	// test does not depend on where the source it runs from came from
+	// (a checkout or an extracted archive).
+	top := t.TempDir()
+	repo := filepath.Join(top, "repo")
+	sub := filepath.Join(repo, "sub")
+	plain := filepath.Join(top, "plain")
+	for _, d := range []string{filepath.Join(repo, ".git"), sub, plain} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defaultRoot := func(name, dir, wantBase, wantURI string) {
+		t.Helper()
+		t.Chdir(dir)
+		got, _ := renderSARIF(t, hostileReport(), reports.Options{})
+		run := got.Runs[0]
+		if base := run.OriginalURIBaseIDs["%SRCROOT%"].URI; base != "file://"+filepath.ToSlash(wantBase)+"/" {
+			t.Errorf("%s: %%SRCROOT%% is %q, want file://%s/", name, base, wantBase)
+		}
+		if loc := run.Results[0].Locations[0].PhysicalLocation.ArtifactLocation; loc.URI != wantURI || loc.URIBaseID != "%SRCROOT%" {
+			t.Errorf("%s: %+v, want %s under %%SRCROOT%%", name, loc, wantURI)
+		}
+	}
+	defaultRoot("default root in a work tree", sub, repo, "sub/dir%2Cwith%3Aodd/pol%25icy.hcl")
+	// Outside any work tree; unless the temporary directory is itself
+	// inside one, which the test cannot change.
+	if !underGit(plain) {
+		defaultRoot("default root outside a work tree", plain, plain, "dir%2Cwith%3Aodd/pol%25icy.hcl")
+	}
+}
+
+// underGit reports whether dir or a directory above it holds .git.
+func underGit(dir string) bool {
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
+			return true
+		}
+		if filepath.Dir(d) == d {
+			return false
+		}
 	}
 }

@@ -39,7 +39,7 @@ var areas = []struct {
 	{world.AreaVault, "vault", []string{"NV611", "NV651"}},
 	{world.AreaNomad, "nomad", []string{"NV631", "NV641"}},
 	{world.AreaLegacy, "vault", []string{"NV1", "NV612", "NV613", "NV614", "NV615"}},
-	{world.AreaWorkloadIdentity, "vault", []string{"NV2", "NV62", "NV632"}},
+	{world.AreaWorkloadIdentity, "vault", []string{"NV2", "NV62", "NV632", "NV633"}},
 	{world.AreaAgentConfig, "nomad", []string{"NV3"}},
 	{world.AreaJobs, "nomad", []string{"NV4", "NV661"}},
 	{world.AreaPolicies, "vault", []string{"NV5"}},
@@ -222,10 +222,18 @@ func areaDetail(w *world.World, area string) string {
 		}
 		return fmt.Sprintf("%d token role(s) checked", len(w.TokenRoles))
 	case "Workload identity":
-		if len(w.JWTConfigs) == 0 {
+		unconfigured := w.UnconfiguredJWTMounts()
+		if len(w.JWTConfigs) == 0 && len(unconfigured) == 0 {
 			return "not in use (no JWT auth method)"
 		}
-		return fmt.Sprintf("%d JWT auth method(s), %d role(s)", len(w.JWTConfigs), len(w.JWTRoles))
+		var parts []string
+		if len(w.JWTConfigs) > 0 {
+			parts = append(parts, fmt.Sprintf("%d JWT auth method(s), %d role(s)", len(w.JWTConfigs), len(w.JWTRoles)))
+		}
+		if len(unconfigured) > 0 {
+			parts = append(parts, unconfiguredDetail(l, unconfigured))
+		}
+		return strings.Join(parts, "; ")
 	case "Agent config":
 		return fmt.Sprintf("%d agent config(s) checked", len(w.Agents))
 	case "Jobs":
@@ -234,6 +242,29 @@ func areaDetail(w *world.World, area string) string {
 		return fmt.Sprintf("%d policies checked", len(w.Policies))
 	}
 	return ""
+}
+
+// unconfiguredDetail names the JWT auth methods mounted without a
+// config. With no finding about them (NV633), no task logs in there,
+// as far as the jobs read tell.
+func unconfiguredDetail(l *world.Live, ms []world.AuthMount) string {
+	var names, configs []string
+	for _, m := range ms {
+		name := m.Path
+		if m.Namespace != "" && strings.Trim(m.Namespace, "/") != strings.Trim(l.Vault.Namespace, "/") {
+			name += " (Vault namespace " + strings.Trim(m.Namespace, "/") + ")"
+		}
+		names = append(names, name)
+		configs = append(configs, "auth/"+m.Path+"/config")
+	}
+	s := fmt.Sprintf("JWT auth method %s mounted but not configured (no %s): Vault refuses every login on it", strings.Join(names, ", "), strings.Join(configs, ", "))
+	if len(ms) > 1 {
+		s = fmt.Sprintf("JWT auth methods %s mounted but not configured (no %s): Vault refuses every login on them", strings.Join(names, ", "), strings.Join(configs, ", "))
+	}
+	if l.Nomad != nil {
+		s += "; no job logs in there"
+	}
+	return s
 }
 
 // Unchecked names the areas asked for that could not be checked: a run

@@ -1,11 +1,15 @@
 package reports_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/nvlint/nvlint/checks"
 	"github.com/nvlint/nvlint/reports"
 	"github.com/nvlint/nvlint/rules"
+	"github.com/nvlint/nvlint/snapshot"
 	"github.com/nvlint/nvlint/world"
 )
 
@@ -107,6 +111,53 @@ func TestVerdictDeniedHints(t *testing.T) {
 		}}
 		if v := verdictOf(t, reports.Verdicts(w, nil), world.AreaWorkloadIdentity); v.Detail != want {
 			t.Errorf("%q: detail %q, want %q", reason, v.Detail, want)
+		}
+	}
+}
+
+// A JWT auth method mounted and never configured (sys/auth lists it,
+// auth/<mount>/config is empty) is not "no JWT auth method": the verdict
+// names it, and when tasks log in there NV633 makes the area broken.
+func TestVerdictUnconfiguredJWTMount(t *testing.T) {
+	// Doctor with a root token and Vault alone: the mount is read, its
+	// config is empty, nothing else is there.
+	w := &world.World{Live: &world.Live{
+		Vault: &world.VaultLive{
+			Addr: "http://v", Health: &world.VaultHealth{Initialized: true, Version: "1.21.4"},
+			AuthMounts: []world.AuthMount{{Path: "token", Type: "token", Accessor: "auth_token_1"}, {Path: "jwt-nomad", Type: "jwt", Accessor: "auth_jwt_1"}},
+		},
+	}}
+	v := verdictOf(t, reports.Verdicts(w, rules.Run(w, checks.All()).Findings), world.AreaWorkloadIdentity)
+	if want := "JWT auth method jwt-nomad mounted but not configured (no auth/jwt-nomad/config): Vault refuses every login on it"; v.Status != reports.StatusOK || v.Detail != want {
+		t.Errorf("Vault alone: %+v, want ok: %s", v, want)
+	}
+
+	// With Nomad read and no job there.
+	w.Live.Nomad = &world.NomadLive{Addr: "http://n", Version: "1.10.5"}
+	v = verdictOf(t, reports.Verdicts(w, rules.Run(w, checks.All()).Findings), world.AreaWorkloadIdentity)
+	if want := "JWT auth method jwt-nomad mounted but not configured (no auth/jwt-nomad/config): Vault refuses every login on it; no job logs in there"; v.Status != reports.StatusOK || v.Detail != want {
+		t.Errorf("no job: %+v, want ok: %s", v, want)
+	}
+
+	// Replayed from what doctor saves: a job logs in there, or none does.
+	for _, c := range []struct {
+		dir    string
+		broken bool
+	}{{"bad-never-configured", true}, {"ok-unconfigured-unused", false}} {
+		dir := filepath.Join("..", "fixtures", "cases", "NV633-jwt-auth-method-unconfigured", c.dir)
+		data, err := os.ReadFile(filepath.Join(dir, "snapshot.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lw, err := snapshot.Load(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs := rules.Run(lw, checks.All()).Findings
+		v := verdictOf(t, reports.Verdicts(lw, fs), world.AreaWorkloadIdentity)
+		broken := v.Status == reports.StatusBroken && strings.HasPrefix(v.Detail, "JWT auth method jwt-nomad is mounted but has no config")
+		if broken != c.broken || strings.Contains(v.Detail, "no JWT auth method") {
+			t.Errorf("%s: %+v", c.dir, v)
 		}
 	}
 }

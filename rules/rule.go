@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/nvlint/nvlint/internal/suggest"
 	"github.com/nvlint/nvlint/world"
 )
 
@@ -112,4 +113,42 @@ func Lookup(all []Rule, key string) Rule {
 		}
 	}
 	return nil
+}
+
+// Near lists the rules a mistyped key may mean, by ID or name: those
+// whose ID or name starts with it (NV10 gives NV101, NV102, ...), else
+// the one closest. Every place that names an unknown rule suggests from
+// it: explain, .nvlint.hcl and suppression comments.
+func Near(key string, all []Rule) []string {
+	var out []string
+	if len(key) >= 2 {
+		for _, r := range all {
+			m := r.Meta()
+			for _, k := range []string{m.ID, m.Name} {
+				if strings.HasPrefix(strings.ToLower(k), strings.ToLower(key)) {
+					out = append(out, k)
+					break
+				}
+			}
+		}
+	}
+	if len(out) > 0 && len(out) <= 12 {
+		return out
+	}
+	keys := make([]string, 0, 2*len(all))
+	for _, r := range all {
+		keys = append(keys, r.Meta().ID, r.Meta().Name)
+	}
+	if best, ok := suggest.Closest(key, keys, 3); ok {
+		return []string{best}
+	}
+	return nil
+}
+
+// DidYouMean is "; did you mean A, B?" for the rules Near key, or "".
+func DidYouMean(key string, all []Rule) string {
+	if near := Near(key, all); len(near) > 0 {
+		return "; did you mean " + strings.Join(near, ", ") + "?"
+	}
+	return ""
 }

@@ -58,10 +58,12 @@ type directive struct {
 }
 
 // directives reads the nvlint: comments of an HCL file. JSON files hold
-// none.
+// none; nor does a file of no recognised kind (NV002): its text is not
+// configuration, and what reads like a comment in it (a Markdown list
+// item quoting the syntax) is not one.
 func directives(f *world.File, all []Rule) []*directive {
 	src := f.Src
-	if !bytes.Contains(src, []byte(directivePrefix)) {
+	if f.Kind == "" || !bytes.Contains(src, []byte(directivePrefix)) {
 		return nil
 	}
 	if t := bytes.TrimSpace(src); len(t) == 0 || t[0] == '{' || t[0] == '[' {
@@ -190,7 +192,7 @@ func parseDirective(body string, all []Rule) *directive {
 		}
 		r := Lookup(all, name)
 		if r == nil {
-			d.problem = fmt.Sprintf("%s names unknown rule %q (nvlint rules lists them)", word, name)
+			d.problem = fmt.Sprintf("%s names unknown rule %q%s (nvlint rules lists them)", word, name, DidYouMean(name, all))
 			return d
 		}
 		d.written = append(d.written, name)

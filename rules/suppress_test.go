@@ -176,7 +176,7 @@ func TestSuppressions(t *testing.T) {
 		},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			w := &world.World{Files: []*world.File{{Path: "f.hcl", Src: []byte(c.src)}}}
+			w := &world.World{Files: []*world.File{{Path: "f.hcl", Kind: world.KindAgentConfig, Src: []byte(c.src)}}}
 			res := Run(w, testCatalog(c.lines))
 			if got := summarize(res); got != c.want {
 				t.Errorf("got %q, want %q", got, c.want)
@@ -193,7 +193,7 @@ func TestUnusedSuppressionFixRemovesTheComment(t *testing.T) {
 		{"a {\n  # nvlint:ignore NV101 known\n  b = 1\n}\n", "a {\n  b = 1\n}\n"},
 		{"a {\n  b = 1 # nvlint:ignore NV101 known\n}\n", "a {\n  b = 1\n}\n"},
 	} {
-		w := &world.World{Files: []*world.File{{Path: "f.hcl", Src: []byte(c.src)}}}
+		w := &world.World{Files: []*world.File{{Path: "f.hcl", Kind: world.KindAgentConfig, Src: []byte(c.src)}}}
 		res := Run(w, testCatalog(nil))
 		if len(res.Findings) != 1 || len(res.Findings[0].Fixes) != 1 {
 			t.Fatalf("%q: want one NV004 with a fix, got %s", c.src, summarize(res))
@@ -208,7 +208,7 @@ func TestUnusedSuppressionFixRemovesTheComment(t *testing.T) {
 
 func TestSettings(t *testing.T) {
 	src := "a {\n  b = 1\n}\n"
-	w := &world.World{Files: []*world.File{{Path: "dir/f.hcl", Src: []byte(src)}}}
+	w := &world.World{Files: []*world.File{{Path: "dir/f.hcl", Kind: world.KindAgentConfig, Src: []byte(src)}}}
 	cat := testCatalog(map[string][]int{"NV101": {2}, "NV102": {2}})
 	// The findings are in f.hcl; the world's file is dir/f.hcl, so an
 	// ignore on dir/* is idle (its scope holds no finding), on f.hcl
@@ -229,5 +229,36 @@ func TestSettings(t *testing.T) {
 	}})
 	if got := summarize(res); got != "NV004@3 NV102@2 -NV101@2" {
 		t.Fatalf("ignores: got %s", got)
+	}
+}
+
+// An unknown rule in a suppression gets the rules it may mean, as
+// explain and .nvlint.hcl give them.
+func TestSuppressionSuggestsRules(t *testing.T) {
+	all := testCatalog(nil)
+	for _, c := range []struct{ body, want string }{
+		{"nvlint:ignore NV1O1 why", `names unknown rule "NV1O1"; did you mean NV101?`},
+		{"nvlint:ignore NV1 why", `names unknown rule "NV1"; did you mean NV101, NV102?`},
+		{"nvlint:ignore NV101,rule-nv1o2 why", `names unknown rule "rule-nv1o2"; did you mean rule-nv102?`},
+		{"nvlint:ignore NV999x why", `names unknown rule "NV999x" (nvlint rules lists them)`},
+	} {
+		if d := parseDirective(c.body, all); !strings.Contains(d.problem, c.want) {
+			t.Errorf("%s: problem %q, want %q", c.body, d.problem, c.want)
+		}
+	}
+}
+
+// A file of no recognised kind holds no suppressions: prose that quotes
+// the syntax (a README's list item) is not reported as malformed.
+func TestNoSuppressionsInUnrecognisedFiles(t *testing.T) {
+	src := "# Suppressions\n\n- `# nvlint:ignore RULE reason` on the line of the finding\n# nvlint:ignore NV101\n# nvlint:ignore NV101 known\nb = 1\n"
+	lines := map[string][]int{"NV101": {6}}
+	w := &world.World{Files: []*world.File{{Path: "README.md", Src: []byte(src)}}}
+	if got := summarize(Run(w, testCatalog(lines))); got != "NV101@6" {
+		t.Errorf("unrecognised file: got %q, want NV101@6 alone", got)
+	}
+	w = &world.World{Files: []*world.File{{Path: "f.hcl", Kind: world.KindAgentConfig, Src: []byte(src)}}}
+	if got := summarize(Run(w, testCatalog(lines))); got != "NV005@3 NV005@4 -NV101@6" {
+		t.Errorf("recognised file: got %q", got)
 	}
 }

@@ -1,6 +1,7 @@
 package world
 
 import (
+	"cmp"
 	"strings"
 	"time"
 
@@ -180,6 +181,53 @@ func (v *VaultLive) MountsIn(ns string) (mounts []AuthMount, read bool) {
 		}
 	}
 	return mounts, len(mounts) > 0 || ns == strings.Trim(v.Namespace, "/")
+}
+
+// UnconfiguredJWTMounts are the JWT and OIDC auth methods sys/auth lists
+// that have no config: auth/<mount>/config was read and never written.
+// Vault refuses every login on such a method ("could not load
+// configuration"). A mount whose config could not be read is not among
+// them: nothing says it has none. Only configs read from Vault count;
+// one from a file says what should be written, not what is.
+func (w *World) UnconfiguredJWTMounts() []AuthMount {
+	l := w.Live
+	if l == nil || l.Vault == nil {
+		return nil
+	}
+	v := l.Vault
+	nsOf := func(ns string) string { return strings.Trim(cmp.Or(ns, v.Namespace), "/") }
+	var out []AuthMount
+	for _, m := range v.AuthMounts {
+		if m.Type != "jwt" && m.Type != "oidc" {
+			continue
+		}
+		configured := false
+		for _, c := range w.JWTConfigs {
+			if c.File != nil || c.Mount != m.Path {
+				continue
+			}
+			// A config of no known namespace may be this mount's.
+			if !c.Namespace.IsKnown() || nsOf(c.Namespace.V) == nsOf(m.Namespace) {
+				configured = true
+				break
+			}
+		}
+		if configured {
+			continue
+		}
+		unread := false
+		for _, p := range l.Problems {
+			// The read of the config, in any namespace, or of Vault.
+			if p.Area == "vault" && (p.Fatal || strings.HasPrefix(p.What, "auth/"+m.Path+"/config")) {
+				unread = true
+				break
+			}
+		}
+		if !unread {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // JWKSOf is what the jwks_url of a JWT auth config served, nil when it

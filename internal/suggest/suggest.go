@@ -15,7 +15,7 @@ func Closest(s string, candidates []string, maxDist int) (best string, ok bool) 
 	}
 	bestDist, ties := maxDist+1, 0
 	for _, c := range candidates {
-		d := distance(strings.ToLower(s), c)
+		d := distance(strings.ToLower(s), strings.ToLower(c))
 		switch {
 		case d < bestDist:
 			best, bestDist, ties = c, d, 1

@@ -21,3 +21,14 @@ func TestClosest(t *testing.T) {
 		}
 	}
 }
+
+// Case does not count in the distance either: a mistyped ID in lower
+// case is as close to its rule as one in upper case.
+func TestClosestIgnoresCase(t *testing.T) {
+	ids := []string{"NV301", "NV302", "NV303", "unknown-vault-key"}
+	for _, in := range []string{"NV3O2", "nv3o2", "nv302x"} {
+		if got, ok := Closest(in, ids, 1); !ok || got != "NV302" {
+			t.Errorf("Closest(%q) = %q, %v; want NV302", in, got, ok)
+		}
+	}
+}
