@@ -67,7 +67,7 @@ func TestOutputUsageErrors(t *testing.T) {
 		{[]string{"lint", "--format", "junit=", nv101}, "no file"},
 		{[]string{"lint", "--format", "yaml", nv101}, "unknown format"},
 		{[]string{"doctor", "--format", "json", "--format", "markdown", "--from", "x.json"}, "standard output"},
-		{[]string{"lint", "--format", "sarif=" + filepath.Join(blocker, "x.sarif"), nv101}, "--format sarif=" + filepath.Join(blocker, "x.sarif") + ": not a directory"},
+		{[]string{"lint", "--format", "sarif=" + filepath.Join(blocker, "x.sarif"), nv101}, "--format sarif=" + filepath.Join(blocker, "x.sarif") + ": mkdir " + blocker + ": not a directory"},
 	} {
 		r := nvlint(t, "", nil, c.args...)
 		if r.code != cli.ExitUsage || !strings.Contains(r.stderr, c.want) {
