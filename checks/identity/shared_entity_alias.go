@@ -162,7 +162,7 @@ func metadataReads(w *world.World, r *world.JWTRole) []metadataRead {
 	var out []metadataRead
 	seen := map[string]bool{}
 	for _, name := range r.TokenPolicies.Strings() {
-		pol := w.PolicyIn(r.Namespace, name)
+		pol := w.PolicyIn(r.Place(), name)
 		if pol == nil || pol.ACL == nil {
 			continue
 		}

@@ -139,7 +139,7 @@ func grantTarget(w *world.World, tok *access.Token) *world.Policy {
 		if name == "default" {
 			continue
 		}
-		if pol := w.PolicyIn(tok.Namespace, name); pol != nil {
+		if pol := w.PolicyIn(tok.Place(), name); pol != nil {
 			return pol
 		}
 	}
