@@ -27,7 +27,21 @@ func TestNoteUnreadClusters(t *testing.T) {
 	}
 	p := w.Live.Problems[0]
 	if p.What != "cluster payments" || !strings.Contains(p.Reason, "job pay") || strings.Contains(p.Reason, "web") ||
-		!strings.Contains(p.Reason, "http://127.0.0.1:8200") || len(p.Areas) == 0 {
+		!strings.Contains(p.Reason, "not read: pass --vault payments=URL --vault-token-file payments=FILE; used by job pay") || len(p.Areas) == 0 {
 		t.Errorf("problem %+v", p)
+	}
+
+	// A cluster that was read is no problem; the default one, when only
+	// another was read, is.
+	w.Live = &world.Live{VaultClusters: []*world.VaultLive{{Cluster: "payments", Addr: "http://127.0.0.1:8300"}}}
+	NoteUnreadClusters(w)
+	if len(w.Live.Problems) != 1 || w.Live.Problems[0].What != "cluster default" || !strings.Contains(w.Live.Problems[0].Reason, "VAULT_ADDR") {
+		t.Errorf("payments read, default not: problems %+v", w.Live.Problems)
+	}
+	// Given no Vault at all, the default cluster was not asked for.
+	w.Live = &world.Live{}
+	NoteUnreadClusters(w)
+	if len(w.Live.Problems) != 1 || w.Live.Problems[0].What != "cluster payments" {
+		t.Errorf("no Vault: problems %+v", w.Live.Problems)
 	}
 }
