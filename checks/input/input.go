@@ -150,12 +150,12 @@ func (duplicateObject) Check(p *rules.Pass) {
 	for _, o := range w.JWTConfigs {
 		all = append(all, obj{o.Ref, &o.Meta, o.Mount})
 	}
-	// Vault keeps objects per namespace and JWT roles per auth mount:
-	// two of one name in different namespaces or on different mounts
-	// are two objects.
+	// Vault keeps objects per cluster and namespace, and JWT roles per
+	// auth mount: two of one name in different clusters, namespaces or
+	// on different mounts are two objects.
 	type key struct {
-		kind            world.Kind
-		name, ns, mount string
+		kind                     world.Kind
+		name, cluster, ns, mount string
 	}
 	first := map[key]*world.Meta{}
 	for _, o := range all {
@@ -163,14 +163,22 @@ func (duplicateObject) Check(p *rules.Pass) {
 			p.CannotDecide("%s %s: its Vault namespace is not a value nvlint can know", o.ref.Kind, o.ref.Name)
 			continue
 		}
-		k := key{o.ref.Kind, o.ref.Name, strings.Trim(o.m.Namespace.V, "/"), strings.Trim(o.mount, "/")}
+		if o.m.Cluster.Set && !o.m.Cluster.Known {
+			p.CannotDecide("%s %s: its Vault cluster is not a value nvlint can know", o.ref.Kind, o.ref.Name)
+			continue
+		}
+		cluster := o.m.Cluster.V
+		if cluster == "" {
+			cluster = world.DefaultCluster
+		}
+		k := key{o.ref.Kind, o.ref.Name, cluster, strings.Trim(o.m.Namespace.V, "/"), strings.Trim(o.mount, "/")}
 		prev, seen := first[k]
 		if !seen {
 			first[k] = o.m
 			continue
 		}
 		f := rules.Finding{
-			Message: fmt.Sprintf("%s %s is defined again%s%s; nvlint checks the files of a setup together: make each environment a setup (setup blocks in .nvlint.hcl, or --setup-per-dir)", strings.ReplaceAll(string(o.ref.Kind), "-", " "), o.ref.Name, onMount(k.mount), inNS(k.ns)),
+			Message: fmt.Sprintf("%s %s is defined again%s%s; nvlint checks the files of a setup together: make each environment a setup (setup blocks in .nvlint.hcl, or --setup-per-dir)", strings.ReplaceAll(string(o.ref.Kind), "-", " "), o.ref.Name, onMount(k.mount), inNS(k.ns)+world.ClusterLabel(k.cluster)),
 			Range:   o.m.Range,
 			Object:  o.ref,
 		}
