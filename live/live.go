@@ -169,7 +169,7 @@ func Collect(ctx context.Context, o Options) (*world.World, *redact.Secrets) {
 		c.vaults = append(c.vaults, &vaultCluster{
 			name: x.Name, cfg: x.Config, token: x.Token, noToken: x.NoToken, namespaces: x.Namespaces,
 			timeout: o.VaultRequestTimeout, live: l,
-			side: &breaker{area: "vault", name: "Vault cluster " + x.Name, addr: x.Config.Address, timeout: o.VaultRequestTimeout},
+			side: &breaker{area: "vault", name: "Vault cluster " + x.Name, addr: x.Config.Address, label: world.ClusterLabel(x.Name), timeout: o.VaultRequestTimeout},
 		})
 	}
 	if len(c.vaults) > 0 {
@@ -342,7 +342,7 @@ func (c *collector) request(side *breaker, f func(ctx context.Context) error) er
 		err = f(ctx)
 	}
 	if timeouts, tripped := side.record(err, parent); tripped {
-		c.problem(side.area, side.addr, fmt.Sprintf("%s stopped answering: %d requests got no answer within %s; the rest of it was not read",
+		c.problem(side.area, side.addr+side.label, fmt.Sprintf("%s stopped answering: %d requests got no answer within %s; the rest of it was not read",
 			side.name, timeouts, side.timeout))
 	}
 	return err
@@ -380,7 +380,10 @@ const tripAfter = 3
 // breaker counts a cluster's timeouts and answers.
 type breaker struct {
 	area, name, addr string
-	timeout          time.Duration
+	// label follows addr in a problem: the Vault cluster, when not the
+	// default one.
+	label   string
+	timeout time.Duration
 	// ctx, when set, bounds the side's reads (a region's deadline).
 	ctx context.Context
 
@@ -450,9 +453,29 @@ func (c *collector) fatal(area, what, reason string) {
 }
 
 func (c *collector) record(p world.Problem) {
+	if p.Cluster == "" {
+		p.Cluster = clusterOfWhat(p.What)
+	}
+	if p.Cluster != "" {
+		// Nomad's legacy token flow is the default cluster's alone.
+		p.Areas = slices.DeleteFunc(slices.Clone(p.Areas), func(a string) bool { return a == world.AreaLegacy })
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.live.Problems = append(c.live.Problems, p)
+}
+
+// clusterOfWhat is the Vault cluster a problem's What names after its
+// path ("sys/auth (vault cluster payments, Vault namespace team-a)"), ""
+// for the default one.
+func clusterOfWhat(what string) string {
+	_, rest, ok := strings.Cut(what, "(vault cluster ")
+	if !ok {
+		return ""
+	}
+	name, _, _ := strings.Cut(rest, ")")
+	name, _, _ = strings.Cut(name, ",")
+	return name
 }
 
 // merge adds the objects of part (read through inputs) to the world.

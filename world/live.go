@@ -34,8 +34,8 @@ type Problem struct {
 	Fatal bool `json:"fatal,omitempty"`
 	// Region is the Nomad region the read was for, when it was for one.
 	Region string `json:"region,omitempty"`
-	// Cluster is the Vault cluster a fatal problem is about, when not
-	// the default one: that cluster could not be reached.
+	// Cluster is the Vault cluster the read was for, when not the
+	// default one.
 	Cluster string `json:"cluster,omitempty"`
 	// Areas are the report areas that cannot be called ok for want of
 	// this read (snapshots before this field have none: see

@@ -2,6 +2,7 @@ package live
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/nvlint/nvlint/rules"
 	"github.com/nvlint/nvlint/world"
@@ -31,6 +32,12 @@ func (unreachable) Check(p *rules.Pass) {
 	}
 	for _, pr := range p.World.Live.Problems {
 		if !pr.Fatal {
+			continue
+		}
+		if pr.Cluster != "" {
+			addr := strings.TrimSuffix(pr.What, world.ClusterLabel(pr.Cluster))
+			p.Report(liveFinding(world.Kind(pr.Area), pr.What, "",
+				fmt.Sprintf("could not reach %s cluster %s at %s: %s; nothing of that cluster was checked", pr.Area, pr.Cluster, addr, pr.Reason)))
 			continue
 		}
 		p.Report(liveFinding(world.Kind(pr.Area), pr.What, "",
