@@ -124,7 +124,9 @@ var duplicateObjectMeta = rules.Meta{
 			"(often two environments linted together) make those joins ambiguous, and Vault itself keeps only the last one written. " +
 			"Vault keeps objects per namespace: objects of one name in different Vault namespaces (a Terraform resource's namespace argument, relative to its provider's namespace) " +
 			"are different objects, and a task's role and policies are looked up in the namespace it logs in to (its vault block's namespace, else the agents'). " +
-			"JWT roles live on their auth mount: a role of one name on two mounts (one per Nomad region, say) is two roles.",
+			"JWT roles live on their auth mount: a role of one name on two mounts (one per Nomad region, say) is two roles. " +
+			"Each Vault cluster (Nomad Enterprise: agent vault blocks with a name) has its own objects: doctor tags what it reads with the cluster, and a Terraform resource is in a cluster when its provider's address is written as that of exactly one cluster in the agent configs given; " +
+			"a task's role and policies are looked up in its vault.cluster. Otherwise files do not say their cluster, and two clusters' objects of one name are reported here.",
 		Example: "nvlint lint prod/ staging/   # both define token role nomad-cluster",
 		Fix:     "Make each environment a setup of its own (setup \"prod\" { paths = [\"prod\"] } in .nvlint.hcl, or nvlint lint --setup-per-dir DIR), lint each in its own run, or remove the stale copy; --name renames an object whose file name misleads.",
 	},
