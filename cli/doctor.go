@@ -60,6 +60,10 @@ the vault and nomad CLIs read them (VAULT_*, NOMAD_*, ~/.vault-token);
 tokens are never printed or saved. An area whose reads failed is "not
 checked" and fails the run unless --allow-partial.
 
+--vault NAME=URL reads another Vault cluster (Nomad Enterprise's vault {
+name = NAME }, which jobs pick with vault { cluster = NAME }) as the
+default one is read, with the token in --vault-token-file NAME=FILE.
+
 --print-policy prints the Vault and Nomad ACL policies of a read-only doctor
 token; --print-policy vault (or nomad) prints one.
 
