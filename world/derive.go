@@ -390,13 +390,16 @@ func (w *World) ClientRoleIn(at Place) string {
 	if !at.Cluster.IsKnown() {
 		return w.ClientRole()
 	}
-	return Derived(w, clientRoleIn{clusterName(at.Cluster.V), at.Namespace}, func(w *World) string { return w.findClientRole(at) })
+	// Keyed by the namespace's value: every task without a vault.role
+	// asks, each with its own block's range.
+	key := clientRoleIn{cluster: clusterName(at.Cluster.V), ns: at.Namespace.V, nsKnown: at.Namespace.IsKnown()}
+	return Derived(w, key, func(w *World) string { return w.findClientRole(at) })
 }
 
 // clientRoleIn names the derived ClientRoleIn of a place.
 type clientRoleIn struct {
-	cluster string
-	ns      Str
+	cluster, ns string
+	nsKnown     bool
 }
 
 func (w *World) findClientRole(at Place) string {

@@ -3,6 +3,7 @@ package identity
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -67,9 +68,11 @@ func findRoleUses(w *world.World) map[roleKey]*roleUse {
 // cluster, or of any when either cluster is not known; nil when none.
 func usesOf(w *world.World, r *world.JWTRole) *roleUse {
 	name := strings.ToLower(r.Ref.Name)
+	uses := roleUses(w)
 	var out *roleUse
-	for k, u := range roleUses(w) {
-		if k.name != name || !r.InCluster(world.Str{V: k.cluster, Set: k.cluster != "", Known: true}) {
+	for _, k := range world.Derived(w, roleUseKeysKey, roleUseKeys)[name] {
+		u := uses[k]
+		if !r.InCluster(world.Str{V: k.cluster, Set: k.cluster != "", Known: true}) {
 			continue
 		}
 		if out == nil {
@@ -77,6 +80,20 @@ func usesOf(w *world.World, r *world.JWTRole) *roleUse {
 		}
 		out.jobs = append(out.jobs, u.jobs...)
 		out.allBatch = out.allBatch && u.allBatch
+	}
+	return out
+}
+
+var roleUseKeysKey = world.NewDerivedKey("the clusters each JWT role name is used in")
+
+// roleUseKeys are the keys of roleUses by role name, in a stable order.
+func roleUseKeys(w *world.World) map[string][]roleKey {
+	out := map[string][]roleKey{}
+	for k := range roleUses(w) {
+		out[k.name] = append(out[k.name], k)
+	}
+	for _, ks := range out {
+		slices.SortFunc(ks, func(a, b roleKey) int { return strings.Compare(a.cluster, b.cluster) })
 	}
 	return out
 }
