@@ -294,11 +294,26 @@ func (a Agent) config() *world.AgentConfig {
 
 // Overlay puts files over a live world: the files are the proposed change
 // (a pull request), the snapshot is what runs. An object a file defines
-// replaces the live object of the same kind and name.
+// replaces the live object of the same kind and name: in its Vault
+// cluster when the file says which (a Terraform provider's address), in
+// every cluster otherwise.
 func Overlay(files, live *world.World) *world.World {
 	w := &world.World{Files: files.Files, Live: live.Live, Skipped: files.Skipped}
-	defined := map[world.ObjectRef]bool{}
-	key := func(r world.ObjectRef) world.ObjectRef { return world.ObjectRef{Kind: r.Kind, Name: r.Name} }
+	type key struct {
+		kind          world.Kind
+		name, cluster string
+	}
+	defined := map[key]bool{}
+	define := func(m *world.Meta) {
+		cluster := "*"
+		if m.Cluster.IsKnown() {
+			cluster = m.Cluster.V
+		}
+		defined[key{m.Ref.Kind, m.Ref.Name, cluster}] = true
+	}
+	replaced := func(m *world.Meta) bool {
+		return defined[key{m.Ref.Kind, m.Ref.Name, "*"}] || m.Cluster.IsKnown() && defined[key{m.Ref.Kind, m.Ref.Name, m.Cluster.V}]
+	}
 	w.Jobs = append(w.Jobs, files.Jobs...)
 	w.Agents = append(w.Agents, files.Agents...)
 	w.Policies = append(w.Policies, files.Policies...)
@@ -306,42 +321,33 @@ func Overlay(files, live *world.World) *world.World {
 	w.JWTConfigs = append(w.JWTConfigs, files.JWTConfigs...)
 	w.JWTRoles = append(w.JWTRoles, files.JWTRoles...)
 	for _, o := range files.Jobs {
-		defined[key(o.Ref)] = true
+		define(&o.Meta)
 	}
-	for _, o := range files.Policies {
-		defined[key(o.Ref)] = true
-	}
-	for _, o := range files.TokenRoles {
-		defined[key(o.Ref)] = true
-	}
-	for _, o := range files.JWTConfigs {
-		defined[key(o.Ref)] = true
-	}
-	for _, o := range files.JWTRoles {
-		defined[key(o.Ref)] = true
+	for _, m := range files.Metas() {
+		define(m)
 	}
 	for _, o := range live.Jobs {
-		if !defined[key(o.Ref)] {
+		if !replaced(&o.Meta) {
 			w.Jobs = append(w.Jobs, o)
 		}
 	}
 	for _, o := range live.Policies {
-		if !defined[key(o.Ref)] {
+		if !replaced(&o.Meta) {
 			w.Policies = append(w.Policies, o)
 		}
 	}
 	for _, o := range live.TokenRoles {
-		if !defined[key(o.Ref)] {
+		if !replaced(&o.Meta) {
 			w.TokenRoles = append(w.TokenRoles, o)
 		}
 	}
 	for _, o := range live.JWTConfigs {
-		if !defined[key(o.Ref)] {
+		if !replaced(&o.Meta) {
 			w.JWTConfigs = append(w.JWTConfigs, o)
 		}
 	}
 	for _, o := range live.JWTRoles {
-		if !defined[key(o.Ref)] {
+		if !replaced(&o.Meta) {
 			w.JWTRoles = append(w.JWTRoles, o)
 		}
 	}
