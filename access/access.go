@@ -104,6 +104,9 @@ type Token struct {
 	// Namespace is the Vault namespace the task logs in to: its vault
 	// block's, else the agents'; unset when neither says.
 	Namespace world.Str
+	// Cluster is the Vault cluster the task logs in to: its vault block's
+	// cluster, "default" unless named.
+	Cluster world.Str
 
 	Set    []*acl.Policy
 	Entity *acl.Entity
@@ -183,6 +186,10 @@ func resolve(w *world.World, wl Workload) Token {
 	t.Flow = flowOf(w, wl)
 	t.step("flow: %s", t.Flow)
 	t.Namespace = namespaceOf(w, wl)
+	t.Cluster = ClusterOf(wl.Vault)
+	if t.Cluster.IsKnown() && t.Cluster.V != world.DefaultCluster {
+		t.step("vault cluster: %s", t.Cluster.V)
+	}
 	if t.Namespace.IsKnown() && t.Namespace.V != "" && w.Namespaced() {
 		t.step("vault namespace: %s", t.Namespace.V)
 	}
@@ -194,7 +201,7 @@ func resolve(w *world.World, wl Workload) Token {
 	if t.Unknown != "" || t.Refused != "" {
 		return t
 	}
-	g := grantOf(w, t.Namespace, t.Policies)
+	g := grantOf(w, t.Place(), t.Policies)
 	t.Policies, t.Set, t.Missing = g.policies, g.set, g.missing
 	t.Steps = append(t.Steps, g.steps...)
 	return t
@@ -212,16 +219,16 @@ type grant struct {
 }
 
 type grantKey struct {
-	ns       string
-	nsKnown  bool
-	policies string
+	cluster, ns           string
+	clusterKnown, nsKnown bool
+	policies              string
 }
 
-func grantOf(w *world.World, ns world.Str, policies []string) *grant {
-	key := grantKey{ns.V, ns.IsKnown(), strings.Join(policies, "\x00")}
+func grantOf(w *world.World, at world.Place, policies []string) *grant {
+	key := grantKey{at.Cluster.V, at.Namespace.V, at.Cluster.IsKnown(), at.Namespace.IsKnown(), strings.Join(policies, "\x00")}
 	return world.Derived(w, key, func(w *world.World) *grant {
 		g := &grant{policies: slices.Clip(slices.Clone(policies))}
-		g.set, g.missing = w.PolicySetIn(ns, policies, false)
+		g.set, g.missing = w.PolicySetIn(at, policies, false)
 		if slices.Contains(policies, "default") {
 			d, assumed := w.DefaultPolicy()
 			g.set = append(g.set, d)
@@ -272,6 +279,27 @@ func findServersDisagree(w *world.World, cluster string) bool {
 	return with > 0 && without > 0
 }
 
+// Place is where the token lives: its Vault cluster and namespace.
+func (t *Token) Place() world.Place {
+	return world.Place{Cluster: t.Cluster, Namespace: t.Namespace}
+}
+
+// ClusterOf is the Vault cluster a task with vault block v logs in to:
+// the block's cluster, "default" unless named; not known when the block
+// names it with an expression.
+func ClusterOf(v *world.VaultBlock) world.Str {
+	if v.Cluster.Set && !v.Cluster.Known {
+		return v.Cluster
+	}
+	return world.Str{V: v.ClusterName(), Set: true, Known: true, Range: v.Cluster.Range}
+}
+
+// PlaceFor is where a task with vault block v logs in: its cluster and
+// namespace (see ClusterOf, NamespaceFor).
+func PlaceFor(w *world.World, v *world.VaultBlock) world.Place {
+	return world.Place{Cluster: ClusterOf(v), Namespace: NamespaceFor(w, v)}
+}
+
 // namespaceOf is the Vault namespace a workload's token lives in: the
 // vault block's namespace, else the agents' vault namespace for its
 // cluster. Nomad logs in and derives tokens there.
@@ -320,10 +348,34 @@ func flowOf(w *world.World, wl Workload) Flow {
 	if serversDefaultIdentity(w, cluster) != nil {
 		return FlowIdentity
 	}
-	if len(w.TokenRoles) > 0 || (wl.Vault.Policies.Set && len(w.JWTRoles) == 0 && len(w.JWTConfigs) == 0) {
+	if has(w, "token roles", cluster) || (wl.Vault.Policies.Set && !has(w, "JWT roles", cluster) && !has(w, "JWT auth configs", cluster)) {
 		return FlowLegacy
 	}
 	return FlowIdentity
+}
+
+// has reports whether the world has objects of a kind ("token roles",
+// "JWT roles", "JWT auth configs") that may be in the Vault cluster.
+func has(w *world.World, kind, cluster string) bool {
+	return world.Derived(w, clusterKey{"has " + kind, cluster}, func(w *world.World) bool {
+		at := world.InCluster(cluster)
+		var metas []*world.Meta
+		switch kind {
+		case "token roles":
+			for _, o := range w.TokenRoles {
+				metas = append(metas, &o.Meta)
+			}
+		case "JWT roles":
+			for _, o := range w.JWTRoles {
+				metas = append(metas, &o.Meta)
+			}
+		case "JWT auth configs":
+			for _, o := range w.JWTConfigs {
+				metas = append(metas, &o.Meta)
+			}
+		}
+		return slices.ContainsFunc(metas, func(m *world.Meta) bool { return m.In(at) })
+	})
 }
 
 func resolveLegacy(w *world.World, t *Token) {
@@ -348,19 +400,21 @@ func resolveLegacy(w *world.World, t *Token) {
 }
 
 // RoleFor names the JWT role a task with vault block v logs in with, and
-// what chose it: vault.role, else the clients' create_from_role, else the
-// auth method's default_role. It returns "" when vault.role is not a
+// what chose it: vault.role, else the create_from_role of the clients'
+// vault block for its cluster, else the default_role of the auth method
+// in its cluster and namespace. It returns "" when vault.role is not a
 // literal or nothing names a role.
 func RoleFor(w *world.World, v *world.VaultBlock) (name, via string) {
+	at := PlaceFor(w, v)
 	switch {
 	case v.Role.Set && !v.Role.Known:
 		return "", ""
 	case v.Role.V != "":
 		return v.Role.V, "vault.role"
-	case w.ClientRole() != "":
-		return w.ClientRole(), "the clients' create_from_role"
+	case w.ClientRoleIn(at) != "":
+		return w.ClientRoleIn(at), "the clients' create_from_role"
 	}
-	if cfg := w.NomadAuthConfigIn(NamespaceFor(w, v)); cfg != nil && cfg.DefaultRole.IsKnown() && cfg.DefaultRole.V != "" {
+	if cfg := w.NomadAuthConfigIn(at); cfg != nil && cfg.DefaultRole.IsKnown() && cfg.DefaultRole.V != "" {
 		return cfg.DefaultRole.V, "the auth method's default_role"
 	}
 	return "", ""
@@ -389,7 +443,7 @@ func resolveIdentity(w *world.World, t *Token) {
 		t.step("extra_claims: not known (no server agent config for the cluster is given, or its extra_claims are not literal)")
 	}
 
-	cfg := w.NomadAuthConfigIn(t.Namespace)
+	cfg := w.NomadAuthConfigIn(t.Place())
 	role, via := RoleFor(w, t.Vault)
 	switch {
 	case t.Vault.Role.Set && !t.Vault.Role.Known:
@@ -410,7 +464,7 @@ func resolveIdentity(w *world.World, t *Token) {
 		t.Unknown = "no JWT auth config or vault.role says which role logs the task in"
 		return
 	}
-	t.Role = w.JWTRoleIn(t.Namespace, t.RoleName)
+	t.Role = w.JWTRoleIn(t.Place(), t.RoleName)
 	t.step("role: %s (%s)", t.RoleName, t.RoleVia)
 	if t.Role == nil {
 		t.Unknown = fmt.Sprintf("JWT role %s is not given", t.RoleName)

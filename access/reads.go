@@ -96,7 +96,7 @@ func (t Token) Read(w *world.World, a templates.Access) Read {
 			return r
 		}
 	}
-	r.KV = KVOf(w, literal)
+	r.KV = KVIn(w, t.Place(), literal)
 	if a.Func == "pkiCert" || r.KV.Version == KVNotV2 {
 		r.Answer = t.Can(literal, r.Op)
 		return r
@@ -158,7 +158,17 @@ type KV struct {
 // metadata/ paths exist only on version 2 and whose other paths on the
 // mount are what a version 1 mount (or another engine) is read with.
 func KVOf(w *world.World, path string) KV {
-	ev := world.Derived(w, kvEvidenceKey, kvEvidence)
+	return KVIn(w, world.Place{}, path)
+}
+
+// KVIn is KVOf for a read in place at: Vault's mount table is that of its
+// Vault cluster (the default one when at does not say).
+func KVIn(w *world.World, at world.Place, path string) KV {
+	cluster := world.DefaultCluster
+	if at.Cluster.IsKnown() {
+		cluster = at.Cluster.V
+	}
+	ev := world.Derived(w, kvEvidenceKey{cluster}, func(w *world.World) map[string]KV { return kvEvidence(w, cluster) })
 	// The path and each of its prefixes ending before a "/", longest
 	// first, without building them.
 	p := strings.Trim(path, "/")
@@ -171,13 +181,14 @@ func KVOf(w *world.World, path string) KV {
 	return KV{Mount: first, Why: "no mount or policy in the inputs says what " + first + " is"}
 }
 
-var kvEvidenceKey = world.NewDerivedKey("the KV version of each mount")
+// kvEvidenceKey names the KV version of each mount of a Vault cluster.
+type kvEvidenceKey struct{ cluster string }
 
-func kvEvidence(w *world.World) map[string]KV {
+func kvEvidence(w *world.World, cluster string) map[string]KV {
 	out := map[string]KV{}
-	if w.Live != nil && w.Live.Vault != nil {
+	if v := w.Live.VaultOf(cluster); v != nil {
 		// What Vault says it has beats any declaration.
-		for _, m := range w.Live.Vault.EngineMounts {
+		for _, m := range v.EngineMounts {
 			kv := KV{Mount: m.Path, Version: KVNotV2, Why: fmt.Sprintf("Vault has mount %s of type %s", m.Path, m.Type)}
 			if m.Type == "kv" && m.Version == "2" {
 				kv.Version, kv.Why = KVV2, fmt.Sprintf("Vault has mount %s as KV version 2", m.Path)

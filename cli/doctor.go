@@ -28,6 +28,9 @@ import (
 type doctorFlags struct {
 	vaultAddr, vaultNamespace, vaultCACert string
 	vaultSkip                              bool
+	// vaults are --vault NAME=ADDR, vaultTokenFiles --vault-token-file
+	// NAME=FILE: the Vault clusters to read besides the default one.
+	vaults, vaultTokenFiles                []string
 	nomadAddr, nomadRegion, nomadNamespace string
 	nomadCACert                            string
 	nomadSkip                              bool
@@ -57,6 +60,10 @@ it and says what is broken. Addresses, TLS settings and tokens are read as
 the vault and nomad CLIs read them (VAULT_*, NOMAD_*, ~/.vault-token);
 tokens are never printed or saved. An area whose reads failed is "not
 checked" and fails the run unless --allow-partial.
+
+--vault NAME=URL reads another Vault cluster (Nomad Enterprise's vault {
+name = NAME }, which jobs pick with vault { cluster = NAME }) as the
+default one is read, with the token in --vault-token-file NAME=FILE.
 
 --print-policy prints the Vault and Nomad ACL policies of a read-only doctor
 token; --print-policy vault (or nomad) prints one.
@@ -91,6 +98,8 @@ error (nothing to check, an unreadable or unwritable file), 3 internal error.`,
 	fs.StringVar(&f.vaultNamespace, "vault-namespace", "", "Vault `NAMESPACE` (default $VAULT_NAMESPACE)")
 	fs.StringVar(&f.vaultCACert, "vault-cacert", "", "CA certificate `FILE` for Vault (default $VAULT_CACERT)")
 	fs.BoolVar(&f.vaultSkip, "vault-skip-verify", false, "do not verify Vault's TLS certificate")
+	fs.StringArrayVar(&f.vaults, "vault", nil, "also read Vault cluster NAME (as agent vault blocks name it and jobs pick it with vault.cluster) at URL: `NAME=URL` (repeatable; with the default cluster's TLS settings)")
+	fs.StringArrayVar(&f.vaultTokenFiles, "vault-token-file", nil, "read Vault cluster NAME of --vault with the token in FILE: `NAME=FILE` (repeatable)")
 	fs.StringVar(&f.nomadAddr, "nomad-addr", "", "Nomad's `URL` (default $NOMAD_ADDR; Nomad is not checked when neither is set)")
 	fs.StringArrayVar(&f.regions, "region", nil, "read only this Nomad `REGION` (repeatable; default: every region of the federation)")
 	fs.StringArrayVar(&f.namespaces, "namespace", nil, "read only the jobs of this Nomad `NAMESPACE` (repeatable; default: every namespace the token may list)")
@@ -297,11 +306,10 @@ func liveSource(f *doctorFlags) (*source, error) {
 			src.known = append(src.known, fileSecrets(f)...)
 		}
 		for _, a := range aw.Agents {
-			for _, v := range a.Vaults {
-				if v.Token.IsKnown() && v.Token.V != "" && o.ServerToken == "" {
-					o.ServerToken = v.Token.V
-					o.ServerTokenAt = &v.Token.Range
-				}
+			// The legacy flow is the default cluster's alone.
+			if v := a.DefaultVault(); v != nil && v.Token.IsKnown() && v.Token.V != "" && o.ServerToken == "" {
+				o.ServerToken = v.Token.V
+				o.ServerTokenAt = &v.Token.Range
 			}
 			// The Vault namespace the cluster's jobs log in to, unless
 			// their own vault block says another.
@@ -335,10 +343,75 @@ func liveSource(f *doctorFlags) (*source, error) {
 		o.VaultRequestTimeout = conn.VaultTimeout
 	}
 	src.known = append(src.known, conn.Secrets()...)
-	if o.Vault == nil && o.Nomad == nil {
+	if o.VaultClusters, err = vaultClusters(f, src.agentWorld); err != nil {
+		return nil, err
+	}
+	for _, vc := range o.VaultClusters {
+		src.known = append(src.known, vc.Token)
+	}
+	if o.Vault == nil && o.Nomad == nil && len(o.VaultClusters) == 0 {
 		return nil, errors.New("nothing to check: set VAULT_ADDR and/or NOMAD_ADDR (or --vault-addr, --nomad-addr), or replay a snapshot with --from")
 	}
 	return src, nil
+}
+
+// vaultClusters reads --vault NAME=ADDR and --vault-token-file NAME=FILE
+// into the Vault clusters to read besides the default one, with the
+// namespaces the agent config files give each; an error is a usage
+// error. The TLS settings are the default cluster's.
+func vaultClusters(f *doctorFlags, agents *world.World) ([]live.VaultCluster, error) {
+	var out []live.VaultCluster
+	index := map[string]int{}
+	for _, arg := range f.vaults {
+		name, addr, ok := strings.Cut(arg, "=")
+		name, addr = strings.TrimSpace(name), strings.TrimSpace(addr)
+		switch {
+		case !ok || name == "" || addr == "":
+			return nil, fmt.Errorf("--vault %s: want NAME=URL, the cluster's name in the agents' vault blocks and its address", arg)
+		case name == world.DefaultCluster:
+			return nil, fmt.Errorf("--vault %s: the default cluster is read from VAULT_ADDR (or --vault-addr) with VAULT_TOKEN", arg)
+		case strings.ContainsAny(name, " \t/"):
+			return nil, fmt.Errorf("--vault %s: %q is not a cluster name", arg, name)
+		}
+		if _, dup := index[name]; dup {
+			return nil, fmt.Errorf("--vault %s: cluster %s is given twice", arg, name)
+		}
+		cfg, err := connection.VaultCluster(addr, connection.Flags{VaultCACert: f.vaultCACert, VaultSkipVerify: f.vaultSkip})
+		if err != nil {
+			return nil, fmt.Errorf("--vault %s: %w", name, err)
+		}
+		index[name] = len(out)
+		out = append(out, live.VaultCluster{Name: name, Config: cfg, NoToken: "no --vault-token-file " + name + "=FILE given"})
+	}
+	for _, arg := range f.vaultTokenFiles {
+		name, file, ok := strings.Cut(arg, "=")
+		name, file = strings.TrimSpace(name), strings.TrimSpace(file)
+		if !ok || name == "" || file == "" {
+			return nil, fmt.Errorf("--vault-token-file %s: want NAME=FILE, a cluster of --vault and the file holding its token", arg)
+		}
+		i, known := index[name]
+		if !known {
+			return nil, fmt.Errorf("--vault-token-file %s: no --vault %s=URL gives the cluster's address", arg, name)
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("--vault-token-file %s: %w", arg, unwrapPath(err))
+		}
+		if out[i].Token = strings.TrimSpace(string(b)); out[i].Token == "" {
+			return nil, fmt.Errorf("--vault-token-file %s: %s holds no token", name, file)
+		}
+		out[i].NoToken = ""
+	}
+	if agents != nil {
+		for i := range out {
+			for _, a := range agents.Agents {
+				if v := a.Vault(out[i].Name); v != nil && v.Namespace.IsKnown() {
+					out[i].Namespaces = append(out[i].Namespaces, v.Namespace.V)
+				}
+			}
+		}
+	}
+	return out, nil
 }
 
 // collect reads the clusters once, within the deadline, into a world with

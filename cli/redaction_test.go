@@ -330,3 +330,50 @@ func leakyServers(t *testing.T) (vault, nomad *httptest.Server) {
 	t.Cleanup(vault.Close)
 	return vault, nomad
 }
+
+// paymentsToken is the token of a second Vault cluster
+// (--vault-token-file payments=FILE).
+const paymentsToken = "hvs.PAYMENTSCLUSTERTOKEN07"
+
+// TestRedactionVaultClusters is TestRedactionDoctor with a second Vault
+// cluster, read with the token of --vault-token-file: both fake Vaults
+// echo the token they are sent, and neither token appears anywhere.
+func TestRedactionVaultClusters(t *testing.T) {
+	vault, nomad := leakyServers(t)
+	payments, _ := leakyServers(t)
+	dir := t.TempDir()
+	tokenFile := filepath.Join(dir, "payments-token")
+	writeFile(t, tokenFile, paymentsToken+"\n")
+	env := map[string]string{"VAULT_ADDR": vault.URL, "VAULT_TOKEN": envVaultToken, "NOMAD_ADDR": nomad.URL, "NOMAD_TOKEN": envNomadToken}
+	for _, f := range reports.Formats {
+		t.Run(string(f), func(t *testing.T) {
+			tmp := t.TempDir()
+			out, snap := filepath.Join(tmp, "report."+string(f)), filepath.Join(tmp, "snap.json")
+			r := nvlint(t, "", env, "doctor", "--verbose", "--color", "always", "--timeout", "2s",
+				"--vault", "payments="+payments.URL, "--vault-token-file", "payments="+tokenFile,
+				"--format", string(f), "--format", string(f)+"="+out, "--save", snap)
+			report, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatalf("exit %d, no report: %v\n%s", r.code, err, r.stderr)
+			}
+			saved, err := os.ReadFile(snap)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for what, s := range map[string]string{"stdout": r.stdout, "stderr": r.stderr, "report file": string(report), "snapshot": string(saved)} {
+				for _, tok := range []string{paymentsToken, envVaultToken} {
+					if strings.Contains(s, tok) {
+						t.Errorf("%s holds token %s", what, tok)
+					}
+				}
+			}
+			if !strings.Contains(string(saved), "vault[payments]:sys/policies/acl/nomad-server") || strings.Count(string(saved), "# issued to ") < 2 {
+				t.Errorf("the snapshot lacks payments' policy echoing its token: this proves nothing")
+			}
+			rr := nvlint(t, "", nil, "doctor", "--from", snap, "--format", string(f))
+			if strings.Contains(rr.stdout+rr.stderr, paymentsToken) {
+				t.Error("the replay holds payments' token")
+			}
+		})
+	}
+}

@@ -12,6 +12,7 @@ package connection
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"time"
 
@@ -155,6 +156,27 @@ func (s *Settings) readNomad(f Flags) error {
 	}
 	s.Nomad = cfg
 	return nil
+}
+
+// VaultCluster is the client configuration of a Vault cluster other than
+// the default one, at addr: the TLS settings and timeout of the
+// environment (VAULT_CACERT, VAULT_CLIENT_CERT, VAULT_TLS_SERVER_NAME,
+// VAULT_CLIENT_TIMEOUT...) and of the flags, as for the default cluster,
+// with its own address. VAULT_AGENT_ADDR is not used for it.
+func VaultCluster(addr string, f Flags) (*vaultapi.Config, error) {
+	u, err := url.Parse(addr)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%q is not an http(s) URL", addr)
+	}
+	cfg := vaultapi.DefaultConfig() // runs ReadEnvironment
+	if cfg.Error != nil {
+		return nil, cfg.Error
+	}
+	cfg.Address, cfg.AgentAddress = addr, ""
+	if err := cfg.ConfigureTLS(&vaultapi.TLSConfig{CACert: f.VaultCACert, Insecure: f.VaultSkipVerify}); err != nil {
+		return nil, err
+	}
+	return cfg, nil
 }
 
 // Secrets are the tokens and passwords of the settings, to mask in

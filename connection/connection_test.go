@@ -129,3 +129,28 @@ func TestNomadSettings(t *testing.T) {
 		t.Errorf("secrets: %q", secrets)
 	}
 }
+
+// TestVaultCluster: another cluster's configuration has its own address
+// and the environment's and the flags' TLS settings, and never the
+// Vault agent's address.
+func TestVaultCluster(t *testing.T) {
+	clean(t)
+	t.Setenv("VAULT_ADDR", "https://vault.example:8200")
+	t.Setenv("VAULT_AGENT_ADDR", "http://127.0.0.1:8100")
+	t.Setenv("VAULT_TLS_SERVER_NAME", "vault.internal")
+	cfg, err := VaultCluster("https://payments.example:8200", Flags{VaultSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Address != "https://payments.example:8200" || cfg.AgentAddress != "" {
+		t.Errorf("address %q, agent address %q", cfg.Address, cfg.AgentAddress)
+	}
+	if tc := cfg.TLSConfig(); tc.ServerName != "vault.internal" || !tc.InsecureSkipVerify {
+		t.Errorf("TLS: server name %q, skip %v", tc.ServerName, tc.InsecureSkipVerify)
+	}
+	for _, bad := range []string{"payments.example:8200", "ftp://payments.example", "https://"} {
+		if _, err := VaultCluster(bad, Flags{}); err == nil {
+			t.Errorf("%q taken for an address", bad)
+		}
+	}
+}

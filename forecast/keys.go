@@ -53,7 +53,7 @@ type SigningKey struct {
 // active key today are forecast: they are the ones this cluster's tasks
 // log in at (one that does not is NV622's).
 func SigningKeys(w *world.World) []SigningKey {
-	if w.Live == nil || w.Live.Nomad == nil || w.Live.Vault == nil {
+	if w.Live == nil || w.Live.Nomad == nil || len(w.Live.Vaults()) == 0 {
 		return nil
 	}
 	n := w.Live.Nomad
@@ -94,7 +94,11 @@ func SigningKeys(w *world.World) []SigningKey {
 	var out []SigningKey
 	for _, c := range w.JWTConfigs {
 		source := "jwt_validation_pubkeys"
-		if got := w.Live.Vault.JWKS[c.Mount]; got != nil {
+		v := w.Live.VaultFor(&c.Meta) // the keys its own cluster fetched
+		if v == nil {
+			continue
+		}
+		if got := v.JWKS[c.Mount]; got != nil {
 			// Vault fetches the URL again for a key it has not seen: the
 			// method breaks only if the URL does not serve the key Nomad
 			// has already prepublished.

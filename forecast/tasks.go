@@ -69,7 +69,7 @@ func TaskTokens(w *world.World) []TaskToken {
 		if name == "" {
 			continue
 		}
-		role := w.JWTRoleIn(access.NamespaceFor(w, v), name)
+		role := w.JWTRoleIn(access.PlaceFor(w, v), name)
 		if role == nil {
 			continue
 		}

@@ -10,25 +10,38 @@ import (
 	"github.com/nvlint/nvlint/world"
 )
 
-// NoteUnreadClusters records, for each Vault cluster other than the
-// default one that jobs or agent configs of w use (vault { name = ... }
-// in an agent config, vault { cluster = ... } in a job), that doctor did
-// not read it: the jobs that log in there are checked against nothing,
-// so their areas are not called ok. Doctor reads one Vault cluster, the
-// one VAULT_ADDR names, and takes it to be the default.
+// NoteUnreadClusters records, for each Vault cluster that jobs or agent
+// configs of w use (vault { name = ... } in an agent config, vault {
+// cluster = ... } in a job) and that doctor did not read, that it was
+// not read: the jobs that log in there are checked against nothing, so
+// their areas are not called ok. Doctor reads the default cluster from
+// VAULT_ADDR and each other one it is given an address for (--vault
+// NAME=ADDR); given no Vault at all, the default cluster was not asked
+// for.
 func NoteUnreadClusters(w *world.World) {
-	if w.Live == nil {
+	l := w.Live
+	if l == nil {
 		return
 	}
+	// With no Vault at all, the default cluster was not asked for (the
+	// verdicts say so); another is noted still.
+	none := len(l.Vaults()) == 0
+	read := func(n string) bool { return l.VaultOf(n) != nil || none && n == world.DefaultCluster }
 	users := map[string][]string{} // cluster -> what uses it
+	addrs := map[string]string{}   // cluster -> the address an agent config gives it
 	for _, a := range w.Agents {
 		for _, v := range a.Vaults {
-			if n := v.ClusterName(); n != "default" {
-				name := a.Ref.Name
-				if a.File != nil {
-					name = filepath.Base(a.File.Path)
-				}
-				users[n] = append(users[n], "agent config "+name)
+			n := v.ClusterName()
+			if read(n) || v.Enabled.IsKnown() && !v.Enabled.V {
+				continue
+			}
+			name := a.Ref.Name
+			if a.File != nil {
+				name = filepath.Base(a.File.Path)
+			}
+			users[n] = append(users[n], "agent config "+name)
+			if v.Address.IsKnown() && addrs[n] == "" {
+				addrs[n] = v.Address.V
 			}
 		}
 	}
@@ -37,19 +50,15 @@ func NoteUnreadClusters(w *world.World) {
 		for _, g := range j.Groups {
 			for _, t := range g.Tasks {
 				v := j.EffectiveVault(g, t)
-				if v == nil || !v.Cluster.IsKnown() {
+				if v == nil || v.Cluster.Set && !v.Cluster.Known {
 					continue
 				}
-				if n := v.ClusterName(); n != "default" && !seen[n] {
+				if n := v.ClusterName(); !read(n) && !seen[n] {
 					seen[n] = true
 					users[n] = append(users[n], "job "+j.ID.V)
 				}
 			}
 		}
-	}
-	read := "doctor read no Vault cluster"
-	if v := w.Live.Vault; v != nil {
-		read = "doctor reads only the default cluster (" + v.Addr + ")"
 	}
 	names := make([]string, 0, len(users))
 	for n := range users {
@@ -68,13 +77,25 @@ func NoteUnreadClusters(w *world.World) {
 		if len(u) > len(shown) {
 			more = fmt.Sprintf(" and %d more", len(u)-len(shown))
 		}
-		w.Live.Problems = append(w.Live.Problems, world.Problem{
+		l.Problems = append(l.Problems, world.Problem{
 			Area: "vault", What: "cluster " + n,
-			Reason: fmt.Sprintf("not read: %s; used by %s%s", read, strings.Join(shown, ", "), more),
+			Reason: fmt.Sprintf("not read: %s; used by %s%s", howToRead(n, addrs[n]), strings.Join(shown, ", "), more),
 			Areas:  []string{world.AreaJobs, world.AreaWorkloadIdentity},
 		})
 	}
-	slices.SortFunc(w.Live.Problems, func(a, b world.Problem) int {
+	slices.SortFunc(l.Problems, func(a, b world.Problem) int {
 		return cmp.Or(cmp.Compare(a.Area, b.Area), cmp.Compare(a.What, b.What), cmp.Compare(a.Reason, b.Reason))
 	})
+}
+
+// howToRead tells the user how to have doctor read a cluster: the flags
+// to pass, with the address an agent config gives it when one does.
+func howToRead(cluster, addr string) string {
+	if cluster == world.DefaultCluster {
+		return "set VAULT_ADDR (or --vault-addr) and VAULT_TOKEN"
+	}
+	if addr == "" {
+		addr = "URL"
+	}
+	return fmt.Sprintf("pass --vault %s=%s --vault-token-file %s=FILE", cluster, addr, cluster)
 }

@@ -19,7 +19,7 @@ import (
 // forecasts of when what the tasks hold ends. A role that cannot be read
 // is a problem (its forecast is not made); tuning that cannot be read is
 // kept for the forecast, which then says what it assumed.
-func (c *collector) vaultLeaseRoles() {
+func (c *collector) vaultLeaseRoles(s *vaultScope) {
 	c.mu.Lock()
 	uses := forecast.LeaseUses(c.w)
 	c.mu.Unlock()
@@ -32,21 +32,21 @@ func (c *collector) vaultLeaseRoles() {
 	}
 	for k := range roles {
 		path := k.mount + "/roles/" + k.name
-		c.spawn("vault", path, func() { c.vaultLeaseRole(k.mount, k.engine, k.name, path) })
+		c.spawn("vault", path, func() { c.vaultLeaseRole(s, k.mount, k.engine, k.name, path) })
 	}
 	for m := range mounts {
 		path := "sys/mounts/" + m + "/tune"
-		c.spawn("vault", path, func() { c.vaultMountTune(m, path) })
+		c.spawn("vault", path, func() { c.vaultMountTune(s, m, path) })
 	}
 }
 
 // vaultLeaseRole reads a database role (default_ttl, max_ttl) or a PKI
 // role (ttl, max_ttl, generate_lease).
-func (c *collector) vaultLeaseRole(mount, engine, name, path string) {
-	data, found, err := c.vaultRead(c.vault, path, false)
+func (c *collector) vaultLeaseRole(s *vaultScope, mount, engine, name, path string) {
+	data, found, err := c.vaultRead(s, path, false)
 	switch {
 	case err != nil:
-		c.fail("vault", path, err)
+		c.vaultFail(s, path, err)
 		return
 	case !found || data == nil:
 		// No such role: the template fails to render, which the task's
@@ -76,9 +76,9 @@ func (c *collector) vaultLeaseRole(mount, engine, name, path string) {
 // endpoint gives as the system's when the mount sets none. A failure is
 // kept for the forecast, which then falls back on the mount table and
 // Vault's defaults and says so; it leaves nothing unchecked.
-func (c *collector) vaultMountTune(mount, path string) {
+func (c *collector) vaultMountTune(s *vaultScope, mount, path string) {
 	m := world.LeaseMount{Path: mount}
-	data, found, err := c.vaultRead(c.vault, path, false)
+	data, found, err := c.vaultRead(s, path, false)
 	if err == nil && (!found || data == nil) {
 		err = errors.New("empty answer")
 	}

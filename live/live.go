@@ -18,6 +18,7 @@ package live
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
@@ -82,6 +83,27 @@ type Options struct {
 	// auth methods to read (Enterprise), besides VaultNamespace. Those the
 	// jobs read from Nomad and their agents name are added.
 	VaultNamespaces []string
+	// VaultClusters are the Vault clusters to read besides the default
+	// one (Nomad Enterprise: agent vault blocks with a name, which jobs
+	// pick with vault.cluster). Each is read as the default one is, with
+	// the same timeouts; what it holds is tagged with its name.
+	VaultClusters []VaultCluster
+}
+
+// VaultCluster is a Vault cluster other than the default one.
+type VaultCluster struct {
+	// Name is the cluster's name in Nomad's vault blocks; not "default".
+	Name string
+	// Config is its client configuration (address, TLS); it is not
+	// modified.
+	Config *vaultapi.Config
+	// Token is used as given, in the root namespace; NoToken says why it
+	// is empty, for the report. Without a token only sys/health is read.
+	Token, NoToken string
+	// Namespaces are Vault namespaces whose policies and JWT auth methods
+	// to read (Enterprise); those the jobs read and their agents name for
+	// the cluster are added.
+	Namespaces []string
 }
 
 // DefaultRequestTimeout is the per-request timeout when Options leaves it
@@ -113,6 +135,12 @@ func Collect(ctx context.Context, o Options) (*world.World, *redact.Secrets) {
 	if o.Vault != nil {
 		c.secrets.Add(urlPassword(o.Vault.Address))
 	}
+	for _, vc := range o.VaultClusters {
+		c.secrets.Add(vc.Token)
+		if vc.Config != nil {
+			c.secrets.Add(urlPassword(vc.Config.Address))
+		}
+	}
 	if o.Nomad != nil {
 		c.secrets.Add(o.Nomad.SecretID, urlPassword(o.Nomad.Address))
 		if o.Nomad.HttpAuth != nil {
@@ -123,11 +151,34 @@ func Collect(ctx context.Context, o Options) (*world.World, *redact.Secrets) {
 
 	// Phase 1: is each side there at all? A side that cannot be reached
 	// yields one fatal problem and nothing else.
-	var vaultUp, nomadUp bool
+	var nomadUp bool
 	if o.Vault != nil {
 		c.live.Vault = &world.VaultLive{Addr: o.Vault.Address, Namespace: strings.Trim(o.VaultNamespace, "/")}
-		c.vaultSide = &breaker{area: "vault", name: "Vault", addr: o.Vault.Address, timeout: o.VaultRequestTimeout}
-		c.spawn("vault", "setup", func() { vaultUp = c.vaultSetup() })
+		c.vaults = append(c.vaults, &vaultCluster{
+			name: world.DefaultCluster, cfg: o.Vault, token: o.VaultToken, namespace: o.VaultNamespace, noToken: o.NoVaultToken,
+			namespaces: o.VaultNamespaces, serverToken: o.ServerToken, timeout: o.VaultRequestTimeout, live: c.live.Vault,
+			side: &breaker{area: "vault", name: "Vault", addr: o.Vault.Address, timeout: o.VaultRequestTimeout},
+		})
+	}
+	for _, x := range o.VaultClusters {
+		if x.Config == nil {
+			continue
+		}
+		l := &world.VaultLive{Cluster: x.Name, Addr: x.Config.Address}
+		c.live.VaultClusters = append(c.live.VaultClusters, l)
+		c.vaults = append(c.vaults, &vaultCluster{
+			name: x.Name, cfg: x.Config, token: x.Token, noToken: x.NoToken, namespaces: x.Namespaces,
+			timeout: o.VaultRequestTimeout, live: l,
+			side: &breaker{area: "vault", name: "Vault cluster " + x.Name, addr: x.Config.Address, label: world.ClusterLabel(x.Name), timeout: o.VaultRequestTimeout},
+		})
+	}
+	if len(c.vaults) > 0 {
+		c.fetch = jwksClient(&tls.Config{MinVersion: tls.VersionTLS12})
+		c.own(c.fetch)
+	}
+	up := make([]bool, len(c.vaults))
+	for i, vc := range c.vaults {
+		c.spawn("vault", vc.at("setup"), func() { up[i] = c.vaultSetup(vc) })
 	}
 	if o.Nomad != nil {
 		c.live.Nomad = &world.NomadLive{Addr: nomadAddress(o.Nomad), LegacyTokens: -1}
@@ -136,9 +187,12 @@ func Collect(ctx context.Context, o Options) (*world.World, *redact.Secrets) {
 	}
 	c.wg.Wait()
 
-	// Phase 2: everything else, concurrently.
-	if vaultUp {
-		c.vaultCollect()
+	// Phase 2: everything else, concurrently: every Vault cluster and
+	// Nomad.
+	for i, vc := range c.vaults {
+		if up[i] {
+			c.vaultCollect(vc)
+		}
 	}
 	if nomadUp {
 		c.nomadCollect()
@@ -147,15 +201,25 @@ func Collect(ctx context.Context, o Options) (*world.World, *redact.Secrets) {
 
 	// Phase 3: what the jobs, running tasks and mount table just read
 	// name: the Vault namespaces of the jobs, each of which keeps its own
-	// auth mounts, roles and policies, and the database and PKI roles
-	// the running tasks' templates read.
-	if vaultUp && o.VaultToken != "" {
-		if c.vaultEnterprise {
-			if extra := c.vaultNamespaces(); len(extra) > 0 {
-				c.vaultCollectNamespaces(extra)
+	// auth mounts, roles and policies, in each cluster; and the database
+	// and PKI roles the running tasks' templates read (default cluster).
+	waiting := false
+	for i, vc := range c.vaults {
+		if !up[i] || vc.token == "" {
+			continue
+		}
+		if vc.enterprise {
+			if extra := c.vaultNamespaces(vc); len(extra) > 0 {
+				c.vaultCollectNamespaces(vc, extra)
+				waiting = true
 			}
 		}
-		c.vaultLeaseRoles()
+		if vc.isDefault() {
+			c.vaultLeaseRoles(vc.base())
+			waiting = true
+		}
+	}
+	if waiting {
 		c.wg.Wait()
 	}
 
@@ -180,18 +244,10 @@ type collector struct {
 	secrets *redact.Secrets
 	wg      sync.WaitGroup
 
-	// Clients, set in phase 1.
-	vault    *vaultapi.Client // VaultToken, VaultNamespace
-	vaultSys *vaultapi.Client // no token, no namespace: sys/health
-	// vaultEnterprise is set when sys/health says Vault Enterprise: only
-	// it has namespaces (CE ignores X-Vault-Namespace and answers from
-	// the root namespace, as it does Nomad's logins).
-	vaultEnterprise bool
-	// vaultHC is the read-only HTTP client of the Vault clients, shared
-	// with those for other namespaces.
-	vaultHC *http.Client
-	server  *vaultapi.Client // ServerToken, VaultNamespace; nil without one
-	nomad   *nomadapi.Client
+	// vaults are the Vault clusters to read, the default one first;
+	// their clients are set in phase 1.
+	vaults []*vaultCluster
+	nomad  *nomadapi.Client
 	// nomadHC is the read-only HTTP client of nomad, shared with the
 	// clients for other agents.
 	nomadHC *http.Client
@@ -200,7 +256,7 @@ type collector struct {
 	// idle connections it closes when done; set in phase 1.
 	owned []*http.Client
 
-	vaultSide, nomadSide *breaker
+	nomadSide *breaker
 
 	// createFromRole is the Nomad agents' create_from_role, read in
 	// phase 1 for the server token's capability check.
@@ -294,7 +350,7 @@ func (c *collector) request(side *breaker, f func(ctx context.Context) error) er
 		err = f(ctx)
 	}
 	if timeouts, tripped := side.record(err, parent); tripped {
-		c.problem(side.area, side.addr, fmt.Sprintf("%s stopped answering: %d requests got no answer within %s; the rest of it was not read",
+		c.problem(side.area, side.addr+side.label, fmt.Sprintf("%s stopped answering: %d requests got no answer within %s; the rest of it was not read",
 			side.name, timeouts, side.timeout))
 	}
 	return err
@@ -332,7 +388,10 @@ const tripAfter = 3
 // breaker counts a cluster's timeouts and answers.
 type breaker struct {
 	area, name, addr string
-	timeout          time.Duration
+	// label follows addr in a problem: the Vault cluster, when not the
+	// default one.
+	label   string
+	timeout time.Duration
 	// ctx, when set, bounds the side's reads (a region's deadline).
 	ctx context.Context
 
@@ -372,17 +431,13 @@ func (b *breaker) record(err error, parent context.Context) (timeouts int, tripp
 	return b.timeouts, false
 }
 
-// fail records a failed read, unless it was skipped.
+// fail records a failed read of Nomad, unless it was skipped.
 func (c *collector) fail(area, what string, err error) {
 	if errors.Is(err, errSkipped) {
 		return
 	}
-	side := c.vaultSide
-	if area == "nomad" {
-		side = c.nomadSide
-	}
-	r := reason(err, c.timeout(side))
-	if area == "nomad" && statusOf(err) == http.StatusForbidden && c.o.Nomad.SecretID == "" {
+	r := reason(err, c.timeout(c.nomadSide))
+	if statusOf(err) == http.StatusForbidden && c.o.Nomad.SecretID == "" {
 		r += " (no token: NOMAD_TOKEN is unset)"
 	}
 	c.problem(area, what, r)
@@ -406,9 +461,29 @@ func (c *collector) fatal(area, what, reason string) {
 }
 
 func (c *collector) record(p world.Problem) {
+	if p.Cluster == "" {
+		p.Cluster = clusterOfWhat(p.What)
+	}
+	if p.Cluster != "" {
+		// Nomad's legacy token flow is the default cluster's alone.
+		p.Areas = slices.DeleteFunc(slices.Clone(p.Areas), func(a string) bool { return a == world.AreaLegacy })
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.live.Problems = append(c.live.Problems, p)
+}
+
+// clusterOfWhat is the Vault cluster a problem's What names after its
+// path ("sys/auth (vault cluster payments, Vault namespace team-a)"), ""
+// for the default one.
+func clusterOfWhat(what string) string {
+	_, rest, ok := strings.Cut(what, "(vault cluster ")
+	if !ok {
+		return ""
+	}
+	name, _, _ := strings.Cut(rest, ")")
+	name, _, _ = strings.Cut(name, ",")
+	return name
 }
 
 // merge adds the objects of part (read through inputs) to the world.
@@ -438,6 +513,19 @@ func (c *collector) update(f func(l *world.Live)) {
 	f(c.live)
 }
 
+// clusterOrder orders objects by Vault cluster, the default one first.
+func clusterOrder(a, b *world.Meta) int {
+	x, y := a.Cluster.V, b.Cluster.V
+	return cmp.Or(cmp.Compare(bool2int(x != world.DefaultCluster), bool2int(y != world.DefaultCluster)), cmp.Compare(x, y))
+}
+
+func bool2int(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // finish sorts everything into a stable order and redacts what came from
 // the wire.
 func (c *collector) finish() {
@@ -445,15 +533,18 @@ func (c *collector) finish() {
 	// The namespace doctor's token reads in sorts before the others (it
 	// is "" or their parent): a job that names no namespace finds its
 	// objects first.
+	// The default cluster's objects sort before those of the others.
 	slices.SortFunc(w.Policies, func(a, b *world.Policy) int {
-		return cmp.Or(cmp.Compare(a.Namespace.V, b.Namespace.V), cmp.Compare(a.Ref.Name, b.Ref.Name))
+		return cmp.Or(clusterOrder(&a.Meta, &b.Meta), cmp.Compare(a.Namespace.V, b.Namespace.V), cmp.Compare(a.Ref.Name, b.Ref.Name))
 	})
-	slices.SortFunc(w.TokenRoles, func(a, b *world.TokenRole) int { return cmp.Compare(a.Ref.Name, b.Ref.Name) })
+	slices.SortFunc(w.TokenRoles, func(a, b *world.TokenRole) int {
+		return cmp.Or(clusterOrder(&a.Meta, &b.Meta), cmp.Compare(a.Ref.Name, b.Ref.Name))
+	})
 	slices.SortFunc(w.JWTConfigs, func(a, b *world.JWTAuthConfig) int {
-		return cmp.Or(cmp.Compare(a.Namespace.V, b.Namespace.V), cmp.Compare(a.Mount, b.Mount))
+		return cmp.Or(clusterOrder(&a.Meta, &b.Meta), cmp.Compare(a.Namespace.V, b.Namespace.V), cmp.Compare(a.Mount, b.Mount))
 	})
 	slices.SortFunc(w.JWTRoles, func(a, b *world.JWTRole) int {
-		return cmp.Or(cmp.Compare(a.Namespace.V, b.Namespace.V), cmp.Compare(a.Mount, b.Mount), cmp.Compare(a.Ref.Name, b.Ref.Name))
+		return cmp.Or(clusterOrder(&a.Meta, &b.Meta), cmp.Compare(a.Namespace.V, b.Namespace.V), cmp.Compare(a.Mount, b.Mount), cmp.Compare(a.Ref.Name, b.Ref.Name))
 	})
 	slices.SortFunc(w.Jobs, func(a, b *world.Job) int {
 		return cmp.Or(cmp.Compare(a.NamespaceName(), b.NamespaceName()), cmp.Compare(a.ID.V, b.ID.V))
@@ -466,7 +557,8 @@ func (c *collector) finish() {
 		p := &l.Problems[i]
 		p.What, p.Reason = c.secrets.String(p.What), c.secrets.String(p.Reason)
 	}
-	if v := l.Vault; v != nil {
+	slices.SortFunc(l.VaultClusters, func(a, b *world.VaultLive) int { return cmp.Compare(a.Cluster, b.Cluster) })
+	for _, v := range l.Vaults() {
 		slices.SortFunc(v.AuthMounts, func(a, b world.AuthMount) int {
 			return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Path, b.Path))
 		})

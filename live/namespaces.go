@@ -14,11 +14,11 @@ import (
 // reads there with the namespace, so lookups and duplicate checks key
 // objects by namespace as they do for Terraform's.
 
-// vaultNamespaces are the Vault namespaces to read besides the one the
-// first pass read: those Options name, and those of the jobs and agents
-// read, for the default cluster (the one doctor reads).
-func (c *collector) vaultNamespaces() []string {
-	base := strings.Trim(c.o.VaultNamespace, "/")
+// vaultNamespaces are the Vault namespaces of a cluster to read besides
+// the one the first pass read: those asked for, and those of the jobs
+// and agents read, for that cluster.
+func (c *collector) vaultNamespaces(vc *vaultCluster) []string {
+	base := strings.Trim(vc.namespace, "/")
 	seen := map[string]bool{base: true}
 	var out []string
 	add := func(ns string) {
@@ -28,13 +28,13 @@ func (c *collector) vaultNamespaces() []string {
 			out = append(out, ns)
 		}
 	}
-	for _, ns := range c.o.VaultNamespaces {
+	for _, ns := range vc.namespaces {
 		add(ns)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, a := range c.w.Agents {
-		if v := a.DefaultVault(); v != nil && v.Namespace.IsKnown() {
+		if v := a.Vault(vc.name); v != nil && v.Namespace.IsKnown() {
 			add(v.Namespace.V)
 		}
 	}
@@ -42,7 +42,7 @@ func (c *collector) vaultNamespaces() []string {
 		for _, g := range j.Groups {
 			for _, t := range g.Tasks {
 				v := j.EffectiveVault(g, t)
-				if v != nil && v.ClusterName() == "default" && v.Namespace.IsKnown() {
+				if v != nil && v.ClusterName() == vc.name && v.Namespace.IsKnown() {
 					add(v.Namespace.V)
 				}
 			}
@@ -52,21 +52,22 @@ func (c *collector) vaultNamespaces() []string {
 	return out
 }
 
-// vaultCollectNamespaces tags what the first pass read with its
-// namespace, then reads the policies and JWT auth methods of each of
-// namespaces.
-func (c *collector) vaultCollectNamespaces(namespaces []string) {
-	base := world.Str{V: strings.Trim(c.o.VaultNamespace, "/"), Set: true, Known: true}
+// vaultCollectNamespaces tags what the first pass read from a cluster
+// with its namespace, then reads the policies and JWT auth methods of
+// each of namespaces.
+func (c *collector) vaultCollectNamespaces(vc *vaultCluster, namespaces []string) {
+	base := world.Str{V: strings.Trim(vc.namespace, "/"), Set: true, Known: true}
 	c.mu.Lock()
-	tagNamespace(c.w, base)
+	tagNamespace(c.w, vc.name, base)
 	c.mu.Unlock()
 	for _, ns := range namespaces {
-		cl, err := newVaultClient(c.o.Vault, c.vaultHC, c.o.VaultToken, ns, c.o.VaultRequestTimeout)
+		s := &vaultScope{vc: vc, ns: world.Str{V: ns, Set: true, Known: true}}
+		cl, err := newVaultClient(vc.cfg, vc.hc, vc.token, ns, vc.timeout)
 		if err != nil {
-			c.problem("vault", "sys/auth (Vault namespace "+nsName(ns)+")", "cannot build a Vault client: "+err.Error())
+			c.problem("vault", s.at("sys/auth"), "cannot build a Vault client: "+err.Error())
 			continue
 		}
-		s := &vaultScope{cl: cl, ns: world.Str{V: ns, Set: true, Known: true}}
+		s.cl = cl
 		c.spawn("vault", s.at("sys/auth"), func() { c.vaultAuthMounts(s) })
 		c.spawn("vault", s.at("sys/policies/acl"), func() { c.vaultPolicies(s) })
 	}

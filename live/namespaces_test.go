@@ -101,10 +101,10 @@ func TestVaultNamespaces(t *testing.T) {
 	}
 	// The second namespace's objects are found where a job of it looks.
 	teamA := world.Str{V: "team-a", Set: true, Known: true}
-	if r := w.JWTRoleIn(teamA, "nomad-workloads"); r == nil || !r.BoundAudiences.Contains("team-a.vault.io") {
+	if r := w.JWTRoleIn(world.Place{Namespace: teamA}, "nomad-workloads"); r == nil || !r.BoundAudiences.Contains("team-a.vault.io") {
 		t.Errorf("JWTRoleIn(team-a) = %+v", r)
 	}
-	if c := w.NomadAuthConfigIn(teamA); c == nil || c.Namespace.V != "team-a" {
+	if c := w.NomadAuthConfigIn(world.Place{Namespace: teamA}); c == nil || c.Namespace.V != "team-a" {
 		t.Errorf("NomadAuthConfigIn(team-a) = %+v", c)
 	}
 
@@ -156,7 +156,7 @@ func TestVaultNamespacesFromJobs(t *testing.T) {
 	if !slices.Contains(v.seen, "team-a LIST /v1/sys/policies/acl") {
 		t.Errorf("requests %q: the job's namespace team-a was not read", v.seen)
 	}
-	if w.JWTRoleIn(world.Str{V: "team-a", Set: true, Known: true}, "nomad-workloads").Namespace.V != "team-a" {
+	if w.JWTRoleIn(world.Place{Namespace: world.Str{V: "team-a", Set: true, Known: true}}, "nomad-workloads").Namespace.V != "team-a" {
 		t.Errorf("the job's role is not team-a's")
 	}
 }
@@ -204,10 +204,10 @@ func TestVaultNamespacesOrder(t *testing.T) {
 	o.VaultNamespaces = []string{"team-a"}
 	for range 5 {
 		w, _ := Collect(context.Background(), o)
-		if r := w.JWTRoleIn(world.Str{}, "nomad-workloads"); r == nil || r.Namespace.V != "" {
+		if r := w.JWTRoleIn(world.Place{}, "nomad-workloads"); r == nil || r.Namespace.V != "" {
 			t.Fatalf("JWTRoleIn(unknown namespace) = %+v, want the root namespace's", r)
 		}
-		if p := w.PolicyIn(world.Str{}, "app"); p == nil || p.Namespace.V != "" {
+		if p := w.PolicyIn(world.Place{}, "app"); p == nil || p.Namespace.V != "" {
 			t.Fatalf("PolicyIn(unknown namespace) = %+v, want the root namespace's", p)
 		}
 	}

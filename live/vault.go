@@ -2,7 +2,6 @@ package live
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -51,112 +50,168 @@ func newVaultClient(src *vaultapi.Config, hc *http.Client, token, namespace stri
 	return cl, nil
 }
 
-// vaultSetup builds the clients and reads sys/health. It reports whether
-// the rest of Vault should be read.
-func (c *collector) vaultSetup() bool {
-	o := c.o
-	hc := o.Vault.HttpClient
+// vaultCluster is one Vault cluster Collect reads: the default one
+// (VAULT_ADDR) or one of Options.VaultClusters. Each has its own clients,
+// circuit breaker and live state, and what is read from it is tagged with
+// its name.
+type vaultCluster struct {
+	// name is the cluster's name in Nomad's vault blocks: "default" for
+	// the default one.
+	name string
+	cfg  *vaultapi.Config
+	// token and namespace are those doctor reads with; noToken says why
+	// token is empty. namespaces are further namespaces asked for.
+	token, namespace, noToken string
+	namespaces                []string
+	// serverToken is the Nomad servers' own token (legacy flow, default
+	// cluster only).
+	serverToken string
+	timeout     time.Duration
+
+	live *world.VaultLive
+	side *breaker
+
+	// Clients, set by setup.
+	cl  *vaultapi.Client // token, namespace
+	sys *vaultapi.Client // no token, no namespace: sys/health
+	// server is the client of serverToken; nil without one.
+	server *vaultapi.Client
+	// hc is the read-only HTTP client of the clients, shared with those
+	// for other namespaces.
+	hc *http.Client
+	// enterprise is set when sys/health says Vault Enterprise: only it
+	// has namespaces (CE ignores X-Vault-Namespace and answers from the
+	// root namespace, as it does Nomad's logins).
+	enterprise bool
+}
+
+// isDefault reports whether vc is the default cluster.
+func (vc *vaultCluster) isDefault() bool { return vc.name == world.DefaultCluster }
+
+// base is the scope of the namespace doctor's token reads in.
+func (vc *vaultCluster) base() *vaultScope { return &vaultScope{vc: vc, cl: vc.cl} }
+
+// at names a read of the cluster, for a problem: the cluster follows the
+// path after a space, which ReadOf cuts off.
+func (vc *vaultCluster) at(what string) string { return (&vaultScope{vc: vc}).at(what) }
+
+// vaultSetup builds the clients of a cluster and reads sys/health. It
+// reports whether the rest of the cluster should be read.
+func (c *collector) vaultSetup(vc *vaultCluster) bool {
+	hc := vc.cfg.HttpClient
 	if hc == nil {
 		hc = vaultapi.DefaultConfig().HttpClient
 		c.own(hc)
 	}
 	hc = guardAPI(hc, true, "Vault")
-	c.vaultHC = hc
+	vc.hc = hc
 	var err error
-	timeout := o.VaultRequestTimeout
-	if c.vault, err = newVaultClient(o.Vault, hc, o.VaultToken, o.VaultNamespace, timeout); err == nil {
+	timeout := vc.timeout
+	if vc.cl, err = newVaultClient(vc.cfg, hc, vc.token, vc.namespace, timeout); err == nil {
 		// sys/health is not namespaced and needs no token.
-		c.vaultSys, err = newVaultClient(o.Vault, hc, "", "", timeout)
+		vc.sys, err = newVaultClient(vc.cfg, hc, "", "", timeout)
 	}
-	if err == nil && o.ServerToken != "" {
-		c.server, err = newVaultClient(o.Vault, hc, o.ServerToken, o.VaultNamespace, timeout)
+	if err == nil && vc.serverToken != "" {
+		vc.server, err = newVaultClient(vc.cfg, hc, vc.serverToken, vc.namespace, timeout)
 	}
 	if err != nil {
-		c.fatal("vault", o.Vault.Address, "cannot build a Vault client: "+reason(err, timeout))
+		c.vaultFatal(vc, vc.cfg.Address, "cannot build a Vault client: "+reason(err, timeout))
 		return false
 	}
-	c.live.Vault.Addr = c.vault.Address()
-	c.vaultSide.addr = c.vault.Address()
-	c.fetch = jwksClient(&tls.Config{MinVersion: tls.VersionTLS12})
-	c.own(c.fetch)
+	c.update(func(*world.Live) { vc.live.Addr = vc.cl.Address() })
+	vc.side.addr = vc.cl.Address()
 
 	// Health reports sealed, standby and uninitialised Vaults with a 2xx
 	// status (the api sets uninitcode, sealedcode, standbycode... to 299).
 	var h *vaultapi.HealthResponse
-	err = c.request(c.vaultSide, func(ctx context.Context) error {
+	err = c.request(vc.side, func(ctx context.Context) error {
 		var err error
-		h, err = c.vaultSys.Sys().HealthWithContext(ctx)
+		h, err = vc.sys.Sys().HealthWithContext(ctx)
 		return err
 	})
-	healthURL := strings.TrimSuffix(c.vault.Address(), "/") + "/v1/sys/health"
+	healthURL := strings.TrimSuffix(vc.cl.Address(), "/") + "/v1/sys/health"
 	var notAPI *notAPIError
 	switch {
 	case errors.As(err, &notAPI):
 		// A web server, not Vault: every other answer would be its page.
-		c.fatal("vault", healthURL, reason(err, timeout))
+		c.vaultFatal(vc, healthURL, reason(err, timeout))
 		return false
 	case err != nil && statusOf(err) >= 400 && statusOf(err) < 500:
 		// Something answers, and refuses health: a proxy, say. Try the rest.
-		c.problem("vault", "sys/health", reason(err, timeout))
+		c.problem("vault", vc.at("sys/health"), reason(err, timeout))
 		return true
 	case err != nil:
-		c.fatal("vault", healthURL, reason(err, timeout))
+		c.vaultFatal(vc, healthURL, reason(err, timeout))
 		return false
 	case h == nil || h.Version == "":
-		c.fatal("vault", healthURL, "the answer is not a Vault sys/health response")
+		c.vaultFatal(vc, healthURL, "the answer is not a Vault sys/health response")
 		return false
 	}
-	c.vaultEnterprise = strings.Contains(h.Version, "+ent")
-	c.live.Vault.Health = &world.VaultHealth{
-		Initialized: h.Initialized, Sealed: h.Sealed, Standby: h.Standby,
-		Version: h.Version, ClusterName: h.ClusterName,
-	}
+	vc.enterprise = strings.Contains(h.Version, "+ent")
+	c.update(func(*world.Live) {
+		vc.live.Health = &world.VaultHealth{
+			Initialized: h.Initialized, Sealed: h.Sealed, Standby: h.Standby,
+			Version: h.Version, ClusterName: h.ClusterName,
+		}
+	})
 	if !h.Initialized || h.Sealed {
 		state := "sealed"
 		if !h.Initialized {
 			state = "not initialised"
 		}
 		// Every other request would fail with 503.
-		c.sideProblem("vault", "sys/health", "Vault is "+state+": nothing else was read from it")
+		c.sideProblem("vault", vc.at("sys/health"), "Vault is "+state+": nothing else was read from it")
 		return false
 	}
 	return true
 }
 
-// noTokenReason is why nothing but sys/health was read from Vault.
-func (c *collector) noTokenReason() string {
-	if c.o.NoVaultToken != "" {
-		return "no token: " + c.o.NoVaultToken
+// vaultFatal records that a cluster could not be reached: nothing of it
+// was read, and every area resting on Vault is unchecked. Another
+// cluster's than the default one names it.
+func (c *collector) vaultFatal(vc *vaultCluster, what, reason string) {
+	if vc.isDefault() {
+		c.fatal("vault", what, reason)
+		return
+	}
+	c.record(world.Problem{Area: "vault", What: vc.at(what), Reason: reason, Fatal: true, Cluster: vc.name, Areas: SideAreas("vault")})
+}
+
+// noTokenReason is why nothing but sys/health was read from a cluster.
+func (vc *vaultCluster) noTokenReason() string {
+	if vc.noToken != "" {
+		return "no token: " + vc.noToken
 	}
 	return "no token given"
 }
 
-// vaultCollect starts the Vault collectors.
-func (c *collector) vaultCollect() {
-	if c.o.VaultToken == "" {
+// vaultCollect starts the collectors of a cluster.
+func (c *collector) vaultCollect(vc *vaultCluster) {
+	if vc.token == "" {
 		// Every read would be denied; say why once.
-		c.record(world.Problem{Area: "vault", What: "token", Reason: c.noTokenReason(), Areas: tokenAreas("vault")})
-		if c.server != nil {
-			c.spawn("vault", "auth/token/lookup-self"+serverTokenSuffix, c.vaultServerToken)
+		c.record(world.Problem{Area: "vault", What: vc.at("token"), Reason: vc.noTokenReason(), Areas: tokenAreas("vault")})
+		if vc.server != nil {
+			c.spawn("vault", "auth/token/lookup-self"+serverTokenSuffix, func() { c.vaultServerToken(vc) })
 		}
 		return
 	}
-	base := &vaultScope{cl: c.vault}
-	c.spawn("vault", "sys/auth", func() { c.vaultAuthMounts(base) })
-	c.spawn("vault", "sys/mounts", c.vaultEngineMounts)
-	c.spawn("vault", "sys/policies/acl", func() { c.vaultPolicies(base) })
-	c.spawn("vault", "auth/token/roles", c.vaultTokenRoles)
-	if c.server != nil {
-		c.spawn("vault", "sys/auth/token/tune", c.vaultTokenTune)
-		c.spawn("vault", "auth/token/lookup-self"+serverTokenSuffix, c.vaultServerToken)
+	base := vc.base()
+	c.spawn("vault", base.at("sys/auth"), func() { c.vaultAuthMounts(base) })
+	c.spawn("vault", base.at("sys/mounts"), func() { c.vaultEngineMounts(base) })
+	c.spawn("vault", base.at("sys/policies/acl"), func() { c.vaultPolicies(base) })
+	c.spawn("vault", base.at("auth/token/roles"), func() { c.vaultTokenRoles(base) })
+	if vc.server != nil {
+		c.spawn("vault", "sys/auth/token/tune", func() { c.vaultTokenTune(vc) })
+		c.spawn("vault", "auth/token/lookup-self"+serverTokenSuffix, func() { c.vaultServerToken(vc) })
 	}
 }
 
 // vaultRead reads a Vault path (LISTs it when list is set) and returns its
 // data object. found is false when Vault says there is nothing there (404
 // without an error message: an empty list, a missing object).
-func (c *collector) vaultRead(cl *vaultapi.Client, path string, list bool) (data json.RawMessage, found bool, err error) {
-	err = c.request(c.vaultSide, func(ctx context.Context) error {
+func (c *collector) vaultRead(s *vaultScope, path string, list bool) (data json.RawMessage, found bool, err error) {
+	cl := s.cl
+	err = c.request(s.vc.side, func(ctx context.Context) error {
 		var params url.Values
 		if list {
 			params = url.Values{"list": {"true"}}
@@ -191,21 +246,30 @@ func (c *collector) vaultRead(cl *vaultapi.Client, path string, list bool) (data
 	return data, found, err
 }
 
-// vaultScope is where Vault objects are read from: a client with its
-// namespace, and the namespace the objects are tagged with (unset while
-// only one namespace is read).
+// vaultScope is where Vault objects are read from: a cluster, a client
+// with its namespace, and the namespace the objects are tagged with
+// (unset while only one namespace is read).
 type vaultScope struct {
+	vc *vaultCluster
 	cl *vaultapi.Client
 	ns world.Str
 }
 
-// at names a path read in the scope, for a problem: a namespace follows
-// the path after a space, which ReadOf cuts off.
+// at names a path read in the scope, for a problem: the cluster, when
+// not the default one, and the namespace follow the path after a space,
+// which ReadOf cuts off.
 func (s *vaultScope) at(path string) string {
-	if !s.ns.Set {
+	var where []string
+	if !s.vc.isDefault() {
+		where = append(where, "vault cluster "+s.vc.name)
+	}
+	if s.ns.Set {
+		where = append(where, "Vault namespace "+nsName(s.ns.V))
+	}
+	if len(where) == 0 {
 		return path
 	}
-	return path + " (Vault namespace " + nsName(s.ns.V) + ")"
+	return path + " (" + strings.Join(where, ", ") + ")"
 }
 
 // nsName names a Vault namespace for people: the root one is "root".
@@ -216,36 +280,51 @@ func nsName(ns string) string {
 	return ns
 }
 
-// tag records the scope's namespace on the objects of part.
+// tag records the scope's cluster, and its namespace when set, on the
+// objects of part.
 func (s *vaultScope) tag(part *world.World) {
-	if !s.ns.Set {
-		return
+	cluster := world.Str{V: s.vc.name, Set: true, Known: true}
+	for _, m := range part.Metas() {
+		m.Cluster = cluster
+		if s.ns.Set {
+			m.Namespace = s.ns
+		}
 	}
-	tagNamespace(part, s.ns)
 }
 
-// tagNamespace sets the Vault namespace of every Vault object of w.
-func tagNamespace(w *world.World, ns world.Str) {
-	for _, o := range w.Policies {
-		o.Namespace = ns
+// origin is the Origin of an object read at path: "vault:PATH" for the
+// default cluster, "vault[NAME]:PATH" for another.
+func (s *vaultScope) origin(path string) string {
+	if s.vc.isDefault() {
+		return "vault:" + path
 	}
-	for _, o := range w.TokenRoles {
-		o.Namespace = ns
+	return "vault[" + s.vc.name + "]:" + path
+}
+
+// tagNamespace sets the Vault namespace of every Vault object of w read
+// from cluster.
+func tagNamespace(w *world.World, cluster string, ns world.Str) {
+	for _, m := range w.Metas() {
+		if m.Cluster.V == cluster {
+			m.Namespace = ns
+		}
 	}
-	for _, o := range w.JWTConfigs {
-		o.Namespace = ns
+}
+
+// vaultFail records a failed read of a cluster, unless it was skipped.
+func (c *collector) vaultFail(s *vaultScope, path string, err error) {
+	if errors.Is(err, errSkipped) {
+		return
 	}
-	for _, o := range w.JWTRoles {
-		o.Namespace = ns
-	}
+	c.problem("vault", s.at(path), reason(err, s.vc.side.timeout))
 }
 
 // vaultList LISTs a path and returns its keys; a missing path or a
 // failed read (recorded as a problem) is an empty list.
 func (c *collector) vaultList(s *vaultScope, path string) []string {
-	data, _, err := c.vaultRead(s.cl, path, true)
+	data, _, err := c.vaultRead(s, path, true)
 	if err != nil {
-		c.fail("vault", s.at(path), err)
+		c.vaultFail(s, path, err)
 		return nil
 	}
 	if data == nil {
@@ -263,10 +342,10 @@ func (c *collector) vaultList(s *vaultScope, path string) []string {
 
 // vaultObject reads one object and parses it with the file readers.
 func (c *collector) vaultObject(s *vaultScope, kind world.Kind, name, path string, adjust func(*world.World)) {
-	data, found, err := c.vaultRead(s.cl, path, false)
+	data, found, err := c.vaultRead(s, path, false)
 	switch {
 	case err != nil:
-		c.fail("vault", s.at(path), err)
+		c.vaultFail(s, path, err)
 		return
 	case !found || data == nil:
 		// Deleted between the LIST and the read, or never written (an
@@ -274,7 +353,7 @@ func (c *collector) vaultObject(s *vaultScope, kind world.Kind, name, path strin
 		return
 	}
 	part := &world.World{}
-	if err := inputs.LiveObject(part, kind, name, "vault:"+path, data); err != nil {
+	if err := inputs.LiveObject(part, kind, name, s.origin(path), data); err != nil {
 		c.problem("vault", s.at(path), "cannot read the answer: "+err.Error())
 		return
 	}
@@ -294,10 +373,10 @@ func (c *collector) vaultPolicies(s *vaultScope) {
 			continue
 		}
 		path := "sys/policies/acl/" + name
-		c.spawn("vault", path, func() {
-			data, found, err := c.vaultRead(s.cl, path, false)
+		c.spawn("vault", s.at(path), func() {
+			data, found, err := c.vaultRead(s, path, false)
 			if err != nil {
-				c.fail("vault", s.at(path), err)
+				c.vaultFail(s, path, err)
 				return
 			}
 			if !found || data == nil {
@@ -311,7 +390,7 @@ func (c *collector) vaultPolicies(s *vaultScope) {
 				return
 			}
 			part := &world.World{}
-			if err := inputs.LivePolicy(part, name, "vault:"+path, *p.Policy); err != nil {
+			if err := inputs.LivePolicy(part, name, s.origin(path), *p.Policy); err != nil {
 				c.problem("vault", s.at(path), "cannot parse the policy: "+err.Error())
 				return
 			}
@@ -322,25 +401,25 @@ func (c *collector) vaultPolicies(s *vaultScope) {
 }
 
 // vaultTokenRoles reads every token role.
-func (c *collector) vaultTokenRoles() {
-	base := &vaultScope{cl: c.vault}
+func (c *collector) vaultTokenRoles(base *vaultScope) {
 	names := c.vaultList(base, "auth/token/roles")
 	for _, name := range names {
 		path := "auth/token/roles/" + name
-		c.spawn("vault", path, func() { c.vaultObject(base, world.KindTokenRole, name, path, nil) })
+		c.spawn("vault", base.at(path), func() { c.vaultObject(base, world.KindTokenRole, name, path, nil) })
 	}
 }
 
 // vaultAuthMounts reads the auth methods, then every JWT/OIDC one. The
-// live state keeps the auth methods of the first namespace read only.
+// entity aliases and fetched keys are those of the first namespace read.
 func (c *collector) vaultAuthMounts(s *vaultScope) {
+	l := s.vc.live
 	first := !s.ns.Set
 	type mount struct {
 		Type     string `json:"type"`
 		Accessor string `json:"accessor"`
 	}
 	var mounts map[string]mount
-	data, _, err := c.vaultRead(s.cl, "sys/auth", false)
+	data, _, err := c.vaultRead(s, "sys/auth", false)
 	if err == nil {
 		err = json.Unmarshal(data, &mounts)
 	}
@@ -349,8 +428,8 @@ func (c *collector) vaultAuthMounts(s *vaultScope) {
 		// mount list shows only the mounts this token may use, so the
 		// JWT mounts found there are checked, but the area is not called
 		// ok: one this token cannot see may be missing.
-		c.fail("vault", s.at("sys/auth"), err)
-		fallback, _, ferr := c.vaultRead(s.cl, "sys/internal/ui/mounts", false)
+		c.vaultFail(s, "sys/auth", err)
+		fallback, _, ferr := c.vaultRead(s, "sys/internal/ui/mounts", false)
 		var ui struct {
 			Auth map[string]mount `json:"auth"`
 		}
@@ -379,13 +458,13 @@ func (c *collector) vaultAuthMounts(s *vaultScope) {
 		for i := range list {
 			list[i].Namespace = s.ns.V
 		}
-		c.update(func(l *world.Live) { l.Vault.AuthMounts = append(l.Vault.AuthMounts, list...) })
+		c.update(func(*world.Live) { l.AuthMounts = append(l.AuthMounts, list...) })
 		for mount, accessor := range jwt {
 			c.spawn("vault", s.at("auth/"+mount), func() { c.vaultJWTMount(s, mount, accessor) })
 		}
 		return
 	}
-	c.update(func(l *world.Live) { l.Vault.AuthMounts = append(l.Vault.AuthMounts, list...) })
+	c.update(func(*world.Live) { l.AuthMounts = append(l.AuthMounts, list...) })
 	accessors := map[string]bool{}
 	for _, a := range jwt {
 		if a != "" {
@@ -393,10 +472,10 @@ func (c *collector) vaultAuthMounts(s *vaultScope) {
 		}
 	}
 	if len(accessors) > 0 {
-		c.spawn("vault", entityAliasesPath, func() { c.vaultEntityAliases(accessors) })
+		c.spawn("vault", s.at(entityAliasesPath), func() { c.vaultEntityAliases(s, accessors) })
 	}
 	for mount, accessor := range jwt {
-		c.spawn("vault", "auth/"+mount, func() { c.vaultJWTMount(s, mount, accessor) })
+		c.spawn("vault", s.at("auth/"+mount), func() { c.vaultJWTMount(s, mount, accessor) })
 	}
 }
 
@@ -405,10 +484,10 @@ const entityAliasesPath = "identity/entity-alias/id"
 // vaultEntityAliases LISTs the entity aliases and keeps those of the JWT
 // mounts (by accessor). Vault 1.15 and later show each alias's metadata
 // in key_info.
-func (c *collector) vaultEntityAliases(accessors map[string]bool) {
-	data, _, err := c.vaultRead(c.vault, entityAliasesPath, true)
+func (c *collector) vaultEntityAliases(s *vaultScope, accessors map[string]bool) {
+	data, _, err := c.vaultRead(s, entityAliasesPath, true)
 	if err != nil {
-		c.fail("vault", entityAliasesPath, err)
+		c.vaultFail(s, entityAliasesPath, err)
 		return
 	}
 	if data == nil {
@@ -422,7 +501,7 @@ func (c *collector) vaultEntityAliases(accessors map[string]bool) {
 		} `json:"key_info"`
 	}
 	if err := json.Unmarshal(data, &l); err != nil {
-		c.problem("vault", entityAliasesPath, "unexpected LIST answer: "+err.Error())
+		c.problem("vault", s.at(entityAliasesPath), "unexpected LIST answer: "+err.Error())
 		return
 	}
 	var out []world.EntityAlias
@@ -432,7 +511,7 @@ func (c *collector) vaultEntityAliases(accessors map[string]bool) {
 		}
 	}
 	slices.SortFunc(out, func(a, b world.EntityAlias) int { return strings.Compare(a.ID, b.ID) })
-	c.update(func(l *world.Live) { l.Vault.EntityAliases = out })
+	c.update(func(*world.Live) { s.vc.live.EntityAliases = out })
 }
 
 // vaultEngineMounts reads the secrets engines: which mounts are KV
@@ -441,7 +520,7 @@ func (c *collector) vaultEntityAliases(accessors map[string]bool) {
 // sys/mounts leaves the Jobs area unchecked: the UI's list shows only
 // the mounts this token may use, and the versions of the others are left
 // to what the policies suggest, as offline.
-func (c *collector) vaultEngineMounts() {
+func (c *collector) vaultEngineMounts(s *vaultScope) {
 	type mount struct {
 		Type    string            `json:"type"`
 		Options map[string]string `json:"options"`
@@ -451,15 +530,15 @@ func (c *collector) vaultEngineMounts() {
 		} `json:"config"`
 	}
 	var mounts map[string]mount
-	data, _, err := c.vaultRead(c.vault, "sys/mounts", false)
+	data, _, err := c.vaultRead(s, "sys/mounts", false)
 	if err == nil && data != nil {
 		err = json.Unmarshal(data, &mounts)
 	}
 	if err != nil || mounts == nil {
 		if err != nil {
-			c.fail("vault", "sys/mounts", err)
+			c.vaultFail(s, "sys/mounts", err)
 		}
-		fallback, _, ferr := c.vaultRead(c.vault, "sys/internal/ui/mounts", false)
+		fallback, _, ferr := c.vaultRead(s, "sys/internal/ui/mounts", false)
 		var ui struct {
 			Secret map[string]mount `json:"secret"`
 		}
@@ -473,7 +552,7 @@ func (c *collector) vaultEngineMounts() {
 		list = append(list, world.EngineMount{Path: strings.Trim(path, "/"), Type: m.Type, Version: m.Options["version"],
 			DefaultLeaseTTL: int64(m.Config.DefaultLeaseTTL), MaxLeaseTTL: int64(m.Config.MaxLeaseTTL)})
 	}
-	c.update(func(l *world.Live) { l.Vault.EngineMounts = list })
+	c.update(func(*world.Live) { s.vc.live.EngineMounts = list })
 }
 
 // vaultJWTMount reads a JWT auth method's config and roles, and fetches
@@ -500,13 +579,14 @@ func (c *collector) vaultJWTMount(s *vaultScope, mount, accessor string) {
 				default:
 					continue
 				}
-				c.spawn("jwks", "auth/"+mount+"/config keys", func() {
+				c.spawn("jwks", s.at("auth/"+mount+"/config")+" keys", func() {
 					f := fetch()
-					c.update(func(l *world.Live) {
-						if l.Vault.JWKS == nil {
-							l.Vault.JWKS = map[string]*world.JWKSFetch{}
+					c.update(func(*world.Live) {
+						l := s.vc.live
+						if l.JWKS == nil {
+							l.JWKS = map[string]*world.JWKSFetch{}
 						}
-						l.Vault.JWKS[mount] = f
+						l.JWKS[mount] = f
 					})
 				})
 			}
@@ -543,13 +623,15 @@ func serverCapabilityPaths(roles ...string) []string {
 
 // vaultServerToken looks the Nomad servers' token up with itself and asks
 // Vault what it may do, as a Nomad 1.9 server does at startup.
-func (c *collector) vaultServerToken() {
+func (c *collector) vaultServerToken(vc *vaultCluster) {
 	const path = "auth/token/lookup-self"
-	data, found, err := c.vaultRead(c.server, path, false)
+	s := &vaultScope{vc: vc, cl: vc.server}
+	data, found, err := c.vaultRead(s, path, false)
 	var info *world.TokenInfo
 	switch {
+	case errors.Is(err, errSkipped):
 	case err != nil:
-		c.fail("vault", path+serverTokenSuffix, err)
+		c.problem("vault", path+serverTokenSuffix, reason(err, vc.timeout))
 	case !found || data == nil:
 		c.problem("vault", path+serverTokenSuffix, "empty answer")
 	default:
@@ -561,10 +643,10 @@ func (c *collector) vaultServerToken() {
 	var own string
 	if info != nil {
 		own = info.Role
-		c.update(func(l *world.Live) {
-			l.Vault.ServerToken = info
+		c.update(func(*world.Live) {
+			vc.live.ServerToken = info
 			if c.o.ServerTokenAt != nil {
-				l.Vault.ServerTokenAt = *c.o.ServerTokenAt
+				vc.live.ServerTokenAt = *c.o.ServerTokenAt
 			}
 		})
 	}
@@ -572,23 +654,26 @@ func (c *collector) vaultServerToken() {
 	for _, p := range serverCapabilityPaths(c.createFromRole, own) {
 		c.spawn("vault", "sys/capabilities-self"+serverTokenSuffix, func() {
 			var caps []string
-			err := c.request(c.vaultSide, func(ctx context.Context) error {
+			err := c.request(vc.side, func(ctx context.Context) error {
 				var err error
-				caps, err = c.server.Sys().CapabilitiesSelfWithContext(ctx, p)
+				caps, err = vc.server.Sys().CapabilitiesSelfWithContext(ctx, p)
 				return err
 			})
+			if errors.Is(err, errSkipped) {
+				return
+			}
 			if err != nil {
-				c.fail("vault", "sys/capabilities-self "+p+serverTokenSuffix, err)
+				c.problem("vault", "sys/capabilities-self "+p+serverTokenSuffix, reason(err, vc.timeout))
 				return
 			}
 			if caps == nil {
 				caps = []string{}
 			}
-			c.update(func(l *world.Live) {
-				if l.Vault.ServerCapabilities == nil {
-					l.Vault.ServerCapabilities = map[string][]string{}
+			c.update(func(*world.Live) {
+				if vc.live.ServerCapabilities == nil {
+					vc.live.ServerCapabilities = map[string][]string{}
 				}
-				l.Vault.ServerCapabilities[p] = caps
+				vc.live.ServerCapabilities[p] = caps
 			})
 		})
 	}
@@ -599,10 +684,10 @@ func (c *collector) vaultServerToken() {
 // sys/mounts/auth/token/tune. Either answers with the system's max when
 // the mount sets none. A failure is kept for the forecast, which then
 // names the default it assumes; it leaves no area unchecked.
-func (c *collector) vaultTokenTune() {
+func (c *collector) vaultTokenTune(vc *vaultCluster) {
 	var firstErr error
 	for _, path := range []string{"sys/auth/token/tune", "sys/mounts/auth/token/tune"} {
-		data, found, err := c.vaultRead(c.vault, path, false)
+		data, found, err := c.vaultRead(vc.base(), path, false)
 		if err == nil && (!found || data == nil) {
 			err = errors.New("empty answer")
 		}
@@ -611,8 +696,8 @@ func (c *collector) vaultTokenTune() {
 				MaxLeaseTTL json.Number `json:"max_lease_ttl"`
 			}
 			if err = json.Unmarshal(data, &t); err == nil && seconds(t.MaxLeaseTTL) > 0 {
-				c.update(func(l *world.Live) {
-					l.Vault.TokenMountMaxTTL, l.Vault.TokenMountTuneError = seconds(t.MaxLeaseTTL), ""
+				c.update(func(*world.Live) {
+					vc.live.TokenMountMaxTTL, vc.live.TokenMountTuneError = seconds(t.MaxLeaseTTL), ""
 				})
 				return
 			}
@@ -624,10 +709,10 @@ func (c *collector) vaultTokenTune() {
 			return
 		}
 		if firstErr == nil {
-			firstErr = fmt.Errorf("%s: %s", path, reason(err, c.o.VaultRequestTimeout))
+			firstErr = fmt.Errorf("%s: %s", path, reason(err, vc.timeout))
 		}
 	}
-	c.update(func(l *world.Live) { l.Vault.TokenMountTuneError = firstErr.Error() })
+	c.update(func(*world.Live) { vc.live.TokenMountTuneError = firstErr.Error() })
 }
 
 // tokenInfo decodes a token lookup, registering the token itself as a

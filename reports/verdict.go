@@ -128,7 +128,7 @@ func asked(w *world.World, area, side string) bool {
 	}
 	switch {
 	case side == "vault":
-		return l.Vault != nil
+		return len(l.Vaults()) > 0
 	case l.Nomad != nil:
 		return true
 	}
@@ -162,6 +162,9 @@ func unreadDetail(ps []world.Problem) string {
 	switch {
 	case p.Fatal:
 		name := map[string]string{"vault": "Vault", "nomad": "Nomad"}[p.Area]
+		if p.Cluster != "" {
+			name += " cluster " + p.Cluster
+		}
 		s = fmt.Sprintf("%s not reached: %s", cmp.Or(name, p.Area), p.Reason)
 	case p.What == "token":
 		s = p.Reason
@@ -206,9 +209,18 @@ func areaDetail(w *world.World, area string) string {
 	l := w.Live
 	switch area {
 	case "Vault":
-		if l != nil && l.Vault != nil && l.Vault.Health != nil {
-			return fmt.Sprintf("Vault %s at %s, unsealed", l.Vault.Health.Version, l.Vault.Addr)
+		var out []string
+		for _, v := range l.Vaults() {
+			if v.Health == nil {
+				continue
+			}
+			s := fmt.Sprintf("Vault %s at %s, unsealed", v.Health.Version, v.Addr)
+			if v.Cluster != "" {
+				s = "cluster " + v.Cluster + ": " + s
+			}
+			out = append(out, s)
 		}
+		return strings.Join(out, "; ")
 	case "Nomad":
 		if l != nil && l.Nomad != nil {
 			if len(l.Nomad.Regions) > 1 {

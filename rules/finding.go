@@ -36,6 +36,11 @@ type Finding struct {
 	// run lints several (setup blocks of .nvlint.hcl, lint
 	// --setup-per-dir); empty otherwise.
 	Setup string
+	// Cluster is the Vault cluster the finding is about when it is not
+	// the default one and the finding's object does not say (an agent
+	// config's vault block, a job's): Report names it in the message and
+	// sends the fix's vault commands there.
+	Cluster string
 }
 
 // RestsOnGuess reports whether the finding rests on a name nvlint

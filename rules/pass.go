@@ -36,6 +36,7 @@ func (p *Pass) Report(f Finding) {
 	f.Fixes = dropFileless(f.Fixes)
 	forTerraform(p.World, &f)
 	guessedInCommands(p.World, &f)
+	forCluster(p.World, &f)
 	p.report(f)
 }
 

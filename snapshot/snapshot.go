@@ -38,6 +38,18 @@ type Object struct {
 	// VaultNamespace is the Vault namespace the object was read in, when
 	// doctor read several ("" is the root one); nil when it read one.
 	VaultNamespace *string `json:"vault_namespace,omitempty"`
+	// VaultCluster is the Vault cluster the object was read from, when
+	// not the default one (doctor --vault NAME=ADDR).
+	VaultCluster string `json:"vault_cluster,omitempty"`
+}
+
+// vaultCluster is the cluster a Vault object was tagged with, "" for the
+// default one.
+func vaultCluster(m *world.Meta) string {
+	if !m.Cluster.IsKnown() || m.Cluster.V == world.DefaultCluster {
+		return ""
+	}
+	return m.Cluster.V
 }
 
 // vaultNamespace is the namespace a Vault object was tagged with.
@@ -96,16 +108,16 @@ func From(w *world.World) (*Snapshot, error) {
 	}
 	s := &Snapshot{Version: Version, Live: w.Live}
 	for _, p := range w.Policies {
-		s.Objects = append(s.Objects, Object{Kind: world.KindPolicy, Name: p.Name(), Origin: p.Ref.Origin, Text: string(p.Raw), VaultNamespace: vaultNamespace(&p.Meta)})
+		s.Objects = append(s.Objects, Object{Kind: world.KindPolicy, Name: p.Name(), Origin: p.Ref.Origin, Text: string(p.Raw), VaultNamespace: vaultNamespace(&p.Meta), VaultCluster: vaultCluster(&p.Meta)})
 	}
 	for _, r := range w.TokenRoles {
-		s.Objects = append(s.Objects, Object{Kind: world.KindTokenRole, Name: r.Ref.Name, Origin: r.Ref.Origin, Data: raw(r.Raw), VaultNamespace: vaultNamespace(&r.Meta)})
+		s.Objects = append(s.Objects, Object{Kind: world.KindTokenRole, Name: r.Ref.Name, Origin: r.Ref.Origin, Data: raw(r.Raw), VaultNamespace: vaultNamespace(&r.Meta), VaultCluster: vaultCluster(&r.Meta)})
 	}
 	for _, c := range w.JWTConfigs {
-		s.Objects = append(s.Objects, Object{Kind: world.KindJWTAuthConfig, Name: c.Ref.Name, Origin: c.Ref.Origin, Mount: c.Mount, Accessor: c.Accessor, Data: raw(c.Raw), VaultNamespace: vaultNamespace(&c.Meta)})
+		s.Objects = append(s.Objects, Object{Kind: world.KindJWTAuthConfig, Name: c.Ref.Name, Origin: c.Ref.Origin, Mount: c.Mount, Accessor: c.Accessor, Data: raw(c.Raw), VaultNamespace: vaultNamespace(&c.Meta), VaultCluster: vaultCluster(&c.Meta)})
 	}
 	for _, r := range w.JWTRoles {
-		s.Objects = append(s.Objects, Object{Kind: world.KindJWTRole, Name: r.Ref.Name, Origin: r.Ref.Origin, Mount: r.Mount, Data: raw(r.Raw), VaultNamespace: vaultNamespace(&r.Meta)})
+		s.Objects = append(s.Objects, Object{Kind: world.KindJWTRole, Name: r.Ref.Name, Origin: r.Ref.Origin, Mount: r.Mount, Data: raw(r.Raw), VaultNamespace: vaultNamespace(&r.Meta), VaultCluster: vaultCluster(&r.Meta)})
 	}
 	for _, j := range w.Jobs {
 		s.Objects = append(s.Objects, Object{Kind: world.KindJobspec, Name: j.Ref.Name, Origin: j.Ref.Origin, Data: raw(j.Raw)})
@@ -201,17 +213,30 @@ func (s *Snapshot) World() (*world.World, error) {
 		if o.VaultNamespace != nil {
 			ns = world.Str{V: *o.VaultNamespace, Set: true, Known: true}
 		}
+		// Every Vault object was read from a cluster: the default one
+		// unless the snapshot names another (snapshots from before
+		// several were read name none).
+		cluster := world.Str{V: world.DefaultCluster, Set: true, Known: true}
+		if o.VaultCluster != "" {
+			cluster.V = o.VaultCluster
+		}
+		var m *world.Meta
 		switch o.Kind {
 		case world.KindPolicy:
-			w.Policies[len(w.Policies)-1].Namespace = ns
+			m = &w.Policies[len(w.Policies)-1].Meta
 		case world.KindTokenRole:
-			w.TokenRoles[len(w.TokenRoles)-1].Namespace = ns
+			m = &w.TokenRoles[len(w.TokenRoles)-1].Meta
 		case world.KindJWTAuthConfig:
 			c := w.JWTConfigs[len(w.JWTConfigs)-1]
-			c.Mount, c.Accessor, c.Namespace = o.Mount, o.Accessor, ns
+			c.Mount, c.Accessor = o.Mount, o.Accessor
+			m = &c.Meta
 		case world.KindJWTRole:
 			r := w.JWTRoles[len(w.JWTRoles)-1]
-			r.Mount, r.Namespace = o.Mount, ns
+			r.Mount = o.Mount
+			m = &r.Meta
+		}
+		if m != nil {
+			m.Namespace, m.Cluster = ns, cluster
 		}
 	}
 	for _, a := range s.Agents {
@@ -269,11 +294,26 @@ func (a Agent) config() *world.AgentConfig {
 
 // Overlay puts files over a live world: the files are the proposed change
 // (a pull request), the snapshot is what runs. An object a file defines
-// replaces the live object of the same kind and name.
+// replaces the live object of the same kind and name: in its Vault
+// cluster when the file says which (a Terraform provider's address), in
+// every cluster otherwise.
 func Overlay(files, live *world.World) *world.World {
 	w := &world.World{Files: files.Files, Live: live.Live, Skipped: files.Skipped}
-	defined := map[world.ObjectRef]bool{}
-	key := func(r world.ObjectRef) world.ObjectRef { return world.ObjectRef{Kind: r.Kind, Name: r.Name} }
+	type key struct {
+		kind          world.Kind
+		name, cluster string
+	}
+	defined := map[key]bool{}
+	define := func(m *world.Meta) {
+		cluster := "*"
+		if m.Cluster.IsKnown() {
+			cluster = m.Cluster.V
+		}
+		defined[key{m.Ref.Kind, m.Ref.Name, cluster}] = true
+	}
+	replaced := func(m *world.Meta) bool {
+		return defined[key{m.Ref.Kind, m.Ref.Name, "*"}] || m.Cluster.IsKnown() && defined[key{m.Ref.Kind, m.Ref.Name, m.Cluster.V}]
+	}
 	w.Jobs = append(w.Jobs, files.Jobs...)
 	w.Agents = append(w.Agents, files.Agents...)
 	w.Policies = append(w.Policies, files.Policies...)
@@ -281,42 +321,33 @@ func Overlay(files, live *world.World) *world.World {
 	w.JWTConfigs = append(w.JWTConfigs, files.JWTConfigs...)
 	w.JWTRoles = append(w.JWTRoles, files.JWTRoles...)
 	for _, o := range files.Jobs {
-		defined[key(o.Ref)] = true
+		define(&o.Meta)
 	}
-	for _, o := range files.Policies {
-		defined[key(o.Ref)] = true
-	}
-	for _, o := range files.TokenRoles {
-		defined[key(o.Ref)] = true
-	}
-	for _, o := range files.JWTConfigs {
-		defined[key(o.Ref)] = true
-	}
-	for _, o := range files.JWTRoles {
-		defined[key(o.Ref)] = true
+	for _, m := range files.Metas() {
+		define(m)
 	}
 	for _, o := range live.Jobs {
-		if !defined[key(o.Ref)] {
+		if !replaced(&o.Meta) {
 			w.Jobs = append(w.Jobs, o)
 		}
 	}
 	for _, o := range live.Policies {
-		if !defined[key(o.Ref)] {
+		if !replaced(&o.Meta) {
 			w.Policies = append(w.Policies, o)
 		}
 	}
 	for _, o := range live.TokenRoles {
-		if !defined[key(o.Ref)] {
+		if !replaced(&o.Meta) {
 			w.TokenRoles = append(w.TokenRoles, o)
 		}
 	}
 	for _, o := range live.JWTConfigs {
-		if !defined[key(o.Ref)] {
+		if !replaced(&o.Meta) {
 			w.JWTConfigs = append(w.JWTConfigs, o)
 		}
 	}
 	for _, o := range live.JWTRoles {
-		if !defined[key(o.Ref)] {
+		if !replaced(&o.Meta) {
 			w.JWTRoles = append(w.JWTRoles, o)
 		}
 	}

@@ -261,17 +261,17 @@ path "identity/oidc/provider/+/authorize" { capabilities = ["read", "update"] }
 // PolicySet resolves policy names to their ACLs. Names without a definition
 // in the world are returned in missing.
 func (w *World) PolicySet(names []string, withDefault bool) (set []*acl.Policy, missing []string) {
-	return w.PolicySetIn(Str{}, names, withDefault)
+	return w.PolicySetIn(Place{}, names, withDefault)
 }
 
-// PolicySetIn is PolicySet for a token of Vault namespace ns: of two
-// policies of one name in different namespaces, the one in ns.
-func (w *World) PolicySetIn(ns Str, names []string, withDefault bool) (set []*acl.Policy, missing []string) {
+// PolicySetIn is PolicySet for a token of place at: of two policies of
+// one name in different clusters or namespaces, the one there.
+func (w *World) PolicySetIn(at Place, names []string, withDefault bool) (set []*acl.Policy, missing []string) {
 	for _, n := range names {
 		if n == "default" {
 			continue
 		}
-		if p := w.PolicyIn(ns, n); p != nil {
+		if p := w.PolicyIn(at, n); p != nil {
 			set = append(set, p.ACL)
 		} else {
 			missing = append(missing, n)
@@ -288,43 +288,50 @@ func (w *World) PolicySetIn(ns Str, names []string, withDefault bool) (set []*ac
 // or the one mounted at jwt-nomad, Nomad's default path (or the jwt_mount
 // declared in .nvlint.hcl).
 func (w *World) NomadAuthConfig() *JWTAuthConfig {
-	return w.NomadAuthConfigIn(Str{})
+	return w.NomadAuthConfigIn(Place{})
 }
 
-// NomadAuthConfigIn is NomadAuthConfig for a login in Vault namespace ns:
-// each namespace has its own auth mounts.
-func (w *World) NomadAuthConfigIn(ns Str) *JWTAuthConfig {
-	if w.Namespaced() && ns.IsKnown() {
-		var in []*JWTAuthConfig
+// NomadAuthConfigIn is NomadAuthConfig for a login at place at: each
+// Vault cluster, and each namespace in it, has its own auth mounts.
+func (w *World) NomadAuthConfigIn(at Place) *JWTAuthConfig {
+	in := w.JWTConfigs
+	placed := w.Namespaced() && at.Namespace.IsKnown() || len(w.Clusters()) > 0 && at.Cluster.IsKnown()
+	if placed {
+		in = nil
 		for _, c := range w.JWTConfigs {
-			if c.InNamespace(ns) {
+			if c.In(at) {
 				in = append(in, c)
 			}
 		}
-		if len(in) == 1 {
-			return in[0]
-		}
+	}
+	if len(in) == 1 {
+		return in[0]
+	}
+	if placed {
 		for _, c := range in {
-			if c.Mount == w.NomadJWTMount() && c.Namespace.IsKnown() {
+			if c.Mount == w.NomadJWTMount() && (c.Namespace.IsKnown() || c.Cluster.IsKnown()) {
 				return c
 			}
 		}
-		for _, c := range in {
-			if c.Mount == w.NomadJWTMount() {
-				return c
-			}
-		}
-		return nil
 	}
-	if len(w.JWTConfigs) == 1 {
-		return w.JWTConfigs[0]
-	}
-	for _, c := range w.JWTConfigs {
+	for _, c := range in {
 		if c.Mount == w.NomadJWTMount() {
 			return c
 		}
 	}
 	return nil
+}
+
+// NomadAuthConfigs are the JWT auth configs of Nomad's mount, one per
+// Vault cluster the objects are tagged with (one in all when none is).
+func (w *World) NomadAuthConfigs() []*JWTAuthConfig {
+	var out []*JWTAuthConfig
+	for _, at := range w.Places() {
+		if c := w.NomadAuthConfigIn(at); c != nil && !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // CreateFromRoles are the role names the agent configs' create_from_role
@@ -371,15 +378,37 @@ var rolesByPolicyKey = NewDerivedKey("the JWT roles granting each policy")
 // their vault block names none.
 func (w *World) ClientRole() string {
 	// Every task without a vault.role asks.
-	return Derived(w, clientRoleKey, findClientRole)
+	return Derived(w, clientRoleKey, func(w *World) string { return w.findClientRole(Place{}) })
 }
 
 var clientRoleKey = NewDerivedKey("the clients' create_from_role")
 
-func findClientRole(w *World) string {
+// ClientRoleIn is ClientRole for the tasks of a Vault cluster: the
+// create_from_role of the clients' vault block for that cluster, when it
+// names a JWT role there.
+func (w *World) ClientRoleIn(at Place) string {
+	if !at.Cluster.IsKnown() {
+		return w.ClientRole()
+	}
+	// Keyed by the namespace's value: every task without a vault.role
+	// asks, each with its own block's range.
+	key := clientRoleIn{cluster: clusterName(at.Cluster.V), ns: at.Namespace.V, nsKnown: at.Namespace.IsKnown()}
+	return Derived(w, key, func(w *World) string { return w.findClientRole(at) })
+}
+
+// clientRoleIn names the derived ClientRoleIn of a place.
+type clientRoleIn struct {
+	cluster, ns string
+	nsKnown     bool
+}
+
+func (w *World) findClientRole(at Place) string {
 	for _, a := range w.Agents {
 		for _, v := range a.Vaults {
-			if v.CreateFromRole.IsKnown() && w.JWTRole(v.CreateFromRole.V) != nil {
+			if at.Cluster.IsKnown() && v.ClusterName() != clusterName(at.Cluster.V) {
+				continue
+			}
+			if v.CreateFromRole.IsKnown() && w.JWTRoleIn(at, v.CreateFromRole.V) != nil {
 				return v.CreateFromRole.V
 			}
 		}

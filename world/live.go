@@ -14,9 +14,13 @@ import (
 // (lint without --snapshot). Everything in it is safe to save and share:
 // no token or secret value is ever stored.
 type Live struct {
-	CollectedAt time.Time  `json:"collected_at"`
-	Vault       *VaultLive `json:"vault,omitempty"`
-	Nomad       *NomadLive `json:"nomad,omitempty"`
+	CollectedAt time.Time `json:"collected_at"`
+	// Vault is the default Vault cluster (VAULT_ADDR).
+	Vault *VaultLive `json:"vault,omitempty"`
+	// VaultClusters are the other Vault clusters read (doctor --vault
+	// NAME=ADDR), each named by its Cluster, in name order.
+	VaultClusters []*VaultLive `json:"vault_clusters,omitempty"`
+	Nomad         *NomadLive   `json:"nomad,omitempty"`
 	// Problems are what could not be checked, and why. Each becomes a
 	// finding, so a half-broken world still yields a full report.
 	Problems []Problem `json:"problems,omitempty"`
@@ -31,15 +35,59 @@ type Problem struct {
 	Fatal bool `json:"fatal,omitempty"`
 	// Region is the Nomad region the read was for, when it was for one.
 	Region string `json:"region,omitempty"`
+	// Cluster is the Vault cluster the read was for, when not the
+	// default one.
+	Cluster string `json:"cluster,omitempty"`
 	// Areas are the report areas that cannot be called ok for want of
 	// this read (snapshots before this field have none: see
 	// live.AreasOf).
 	Areas []string `json:"areas,omitempty"`
 }
 
-// VaultLive is the live Vault side.
+// VaultOf is the live state of the Vault cluster of that name ("" or
+// "default": the default one), nil when it was not read.
+func (l *Live) VaultOf(cluster string) *VaultLive {
+	if l == nil {
+		return nil
+	}
+	if clusterName(cluster) == DefaultCluster {
+		return l.Vault
+	}
+	for _, v := range l.VaultClusters {
+		if v.Cluster == cluster {
+			return v
+		}
+	}
+	return nil
+}
+
+// VaultFor is the live state of the Vault cluster an object was read
+// from: the default one for an object that does not say.
+func (l *Live) VaultFor(m *Meta) *VaultLive {
+	if m.Cluster.IsKnown() {
+		return l.VaultOf(m.Cluster.V)
+	}
+	return l.VaultOf(DefaultCluster)
+}
+
+// Vaults are the Vault clusters read, the default one first.
+func (l *Live) Vaults() []*VaultLive {
+	if l == nil {
+		return nil
+	}
+	var out []*VaultLive
+	if l.Vault != nil {
+		out = append(out, l.Vault)
+	}
+	return append(out, l.VaultClusters...)
+}
+
+// VaultLive is the live Vault side: one Vault cluster.
 type VaultLive struct {
-	Addr string `json:"addr"`
+	// Cluster is the cluster's name as Nomad's vault blocks give it; ""
+	// for the default cluster.
+	Cluster string `json:"cluster,omitempty"`
+	Addr    string `json:"addr"`
 	// Namespace is the Vault namespace doctor's token reads in
 	// (VAULT_NAMESPACE; "" the root one). The objects and auth mounts of
 	// other namespaces carry their own.
@@ -167,6 +215,13 @@ type AuthMount struct {
 	Namespace string `json:"namespace,omitempty"`
 }
 
+// Name is the cluster's name: "default" for the default one.
+func (v *VaultLive) Name() string { return clusterName(v.Cluster) }
+
+// Label is " (vault cluster NAME)" for a cluster other than the default
+// one, "" for it: messages name the cluster when it is not the default.
+func (v *VaultLive) Label() string { return ClusterLabel(v.Cluster) }
+
 // MountsIn are the auth mounts of Vault namespace ns ("" the root
 // one), and whether that namespace was read at all.
 func (v *VaultLive) MountsIn(ns string) (mounts []AuthMount, read bool) {
@@ -203,7 +258,7 @@ func (w *World) UnconfiguredJWTMounts() []AuthMount {
 		}
 		configured := false
 		for _, c := range w.JWTConfigs {
-			if c.File != nil || c.Mount != m.Path {
+			if c.File != nil || c.Mount != m.Path || c.Cluster.IsKnown() && clusterName(c.Cluster.V) != v.Name() {
 				continue
 			}
 			// A config of no known namespace may be this mount's.
@@ -230,9 +285,13 @@ func (w *World) UnconfiguredJWTMounts() []AuthMount {
 	return out
 }
 
-// JWKSOf is what the jwks_url of a JWT auth config served, nil when it
-// was not fetched (a mount of another namespace is not).
+// JWKSOf is what the jwks_url of a JWT auth config of this cluster
+// served, nil when it was not fetched (a mount of another namespace is
+// not) or the config is another cluster's.
 func (v *VaultLive) JWKSOf(c *JWTAuthConfig) *JWKSFetch {
+	if c.Cluster.IsKnown() && clusterName(c.Cluster.V) != v.Name() {
+		return nil
+	}
 	if c.Namespace.IsKnown() && strings.Trim(c.Namespace.V, "/") != strings.Trim(v.Namespace, "/") {
 		return nil
 	}

@@ -221,8 +221,23 @@ func (m Meta) GuessEvidence() string {
 // Lookup resolves a reference by name to an object of kind. Vault keeps
 // role and policy names in lower case, so case does not matter.
 func (w *World) Lookup(kind Kind, name string) NameLookup {
+	return w.LookupIn(kind, Place{}, name)
+}
+
+// LookupIn is Lookup for a reference from place at: only the objects
+// that may be there (in its Vault cluster and namespace) count.
+func (w *World) LookupIn(kind Kind, at Place, name string) NameLookup {
 	var l NameLookup
 	metas := w.metasOf(kind)
+	if at.Cluster.IsKnown() || at.Namespace.IsKnown() {
+		in := metas[:0:0]
+		for _, m := range metas {
+			if m.In(at) {
+				in = append(in, m)
+			}
+		}
+		metas = in
+	}
 	l.Count = len(metas)
 	for i := range metas {
 		if metas[i].Ref.Name == name {

@@ -1,6 +1,9 @@
 package world
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/nvlint/nvlint/acl"
@@ -188,27 +191,55 @@ func (m *SecretMount) KVVersion() int {
 	return 0
 }
 
+// Place is where in Vault a reference is resolved: the Vault cluster a
+// task logs in to (its vault block's cluster, "default" unless named) and
+// the namespace in it. A part that is not known fits objects of any.
+type Place struct {
+	Cluster   Str
+	Namespace Str
+}
+
+// InCluster is the place of Vault cluster name, in any namespace.
+func InCluster(name string) Place {
+	return Place{Cluster: Str{V: clusterName(name), Set: true, Known: true}}
+}
+
+// ClusterLabel names the place's cluster for messages: "" for the
+// default cluster or one not known, else " (vault cluster NAME)".
+func (p Place) ClusterLabel() string {
+	if !p.Cluster.IsKnown() {
+		return ""
+	}
+	return ClusterLabel(p.Cluster.V)
+}
+
+// ClusterLabel is " (vault cluster NAME)" for a cluster other than the
+// default one, "" for it: messages name a cluster when it is not the
+// default.
+func ClusterLabel(name string) string {
+	if n := clusterName(name); n != DefaultCluster {
+		return " (vault cluster " + n + ")"
+	}
+	return ""
+}
+
+// DefaultCluster is the name Nomad gives the Vault cluster of an unnamed
+// vault block.
+const DefaultCluster = "default"
+
+func clusterName(n string) string {
+	if n == "" {
+		return DefaultCluster
+	}
+	return n
+}
+
 // Namespaced reports whether any Vault object declares its namespace:
 // only then can two objects of one name be different objects.
 func (w *World) Namespaced() bool {
 	return Derived(w, namespacedKey, func(w *World) bool {
-		for _, p := range w.Policies {
-			if p.Namespace.Set {
-				return true
-			}
-		}
-		for _, r := range w.JWTRoles {
-			if r.Namespace.Set {
-				return true
-			}
-		}
-		for _, r := range w.TokenRoles {
-			if r.Namespace.Set {
-				return true
-			}
-		}
-		for _, c := range w.JWTConfigs {
-			if c.Namespace.Set {
+		for _, m := range w.Metas() {
+			if m.Namespace.Set {
 				return true
 			}
 		}
@@ -218,43 +249,115 @@ func (w *World) Namespaced() bool {
 
 var namespacedKey = NewDerivedKey("whether objects declare Vault namespaces")
 
-// JWTRoleIn returns the JWT role of that name a login in Vault namespace
-// ns finds: one declared in ns before one whose namespace is not known.
-func (w *World) JWTRoleIn(ns Str, name string) *JWTRole {
-	if !w.Namespaced() {
-		return w.JWTRole(name)
-	}
-	return inNamespace(w.JWTRoles, ns, name)
+// Clusters are the Vault clusters the objects are tagged with, sorted,
+// the default one first; none when no object says its cluster.
+func (w *World) Clusters() []string {
+	return Derived(w, clustersKey, func(w *World) []string {
+		seen := map[string]bool{}
+		var out []string
+		for _, m := range w.Metas() {
+			if m.Cluster.IsKnown() && !seen[clusterName(m.Cluster.V)] {
+				seen[clusterName(m.Cluster.V)] = true
+				out = append(out, clusterName(m.Cluster.V))
+			}
+		}
+		slices.SortFunc(out, func(a, b string) int {
+			switch {
+			case a == b:
+				return 0
+			case a == DefaultCluster:
+				return -1
+			case b == DefaultCluster:
+				return 1
+			}
+			return strings.Compare(a, b)
+		})
+		return out
+	})
 }
 
-// PolicyIn returns the policy of that name a token of Vault namespace ns
-// carries.
-func (w *World) PolicyIn(ns Str, name string) *Policy {
-	if !w.Namespaced() {
-		return w.Policy(name)
+var clustersKey = NewDerivedKey("the Vault clusters objects are tagged with")
+
+// Places are the places to look for Nomad's objects in: each cluster the
+// objects are tagged with, or, when none is, one place that fits any.
+func (w *World) Places() []Place {
+	cs := w.Clusters()
+	if len(cs) == 0 {
+		return []Place{{}}
 	}
-	return inNamespace(w.Policies, ns, name)
+	out := make([]Place, len(cs))
+	for i, c := range cs {
+		out[i] = InCluster(c)
+	}
+	return out
 }
 
-func inNamespace[T interface {
+// JWTRoleIn returns the JWT role of that name a login at place at finds:
+// one declared there before one whose cluster or namespace is not known.
+func (w *World) JWTRoleIn(at Place, name string) *JWTRole {
+	return lookupIn(w, w.JWTRoles, jwtRolesAllByName, at, name)
+}
+
+// PolicyIn returns the policy of that name a token of place at carries.
+func (w *World) PolicyIn(at Place, name string) *Policy {
+	return lookupIn(w, w.Policies, policiesAllByName, at, name)
+}
+
+// TokenRoleIn returns the token role of that name in place at.
+func (w *World) TokenRoleIn(at Place, name string) *TokenRole {
+	return lookupIn(w, w.TokenRoles, tokenRolesAllByName, at, name)
+}
+
+var (
+	jwtRolesAllByName   = NewDerivedKey("every JWT role by name")
+	policiesAllByName   = NewDerivedKey("every policy by name")
+	tokenRolesAllByName = NewDerivedKey("every token role by name")
+)
+
+// lookupIn finds the object of a name that fits place at: of those that
+// fit, the one whose cluster and namespace are both declared and match
+// first, then one whose cluster is, then the first in the world's order.
+// Objects whose place is not known fit any place.
+func lookupIn[T interface {
 	Object() ObjectRef
 	meta() *Meta
-}](objs []T, ns Str, name string) T {
-	var loose T
-	found := false
-	for _, o := range objs {
-		m := o.meta()
-		if o.Object().Name != name || !m.InNamespace(ns) {
-			continue
-		}
-		if m.Namespace.IsKnown() && ns.IsKnown() {
-			return o
-		}
-		if !found {
-			loose, found = o, true
+}](w *World, objs []T, key *DerivedKey, at Place, name string) T {
+	var candidates []T
+	if w.Memoized() {
+		candidates = Derived(w, key, func(*World) map[string][]T {
+			m := map[string][]T{}
+			for _, o := range objs {
+				n := o.Object().Name
+				m[n] = append(m[n], o)
+			}
+			return m
+		})[name]
+	} else {
+		for _, o := range objs {
+			if o.Object().Name == name {
+				candidates = append(candidates, o)
+			}
 		}
 	}
-	return loose
+	var best T
+	score := -1
+	for _, o := range candidates {
+		m := o.meta()
+		if !m.In(at) {
+			continue
+		}
+		s := 0
+		if m.Cluster.IsKnown() && at.Cluster.IsKnown() {
+			s += 2
+		}
+		if m.Namespace.IsKnown() && at.Namespace.IsKnown() {
+			s++
+		}
+		if s > score {
+			best, score = o, s
+		}
+	}
+	return best
 }
 
 func (m *Meta) meta() *Meta { return m }

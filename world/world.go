@@ -198,6 +198,11 @@ type Meta struct {
 	// when its file name does not say it (auth-method.json names no
 	// mount); "" when the name is the file name's.
 	NameGuess string
+	// Cluster is the Vault cluster the object lives in, named as Nomad
+	// names it (an agent vault block's name; "default" for the unnamed
+	// one), when its source says: doctor tags what it reads from each
+	// cluster. Unset, as for plain files, the object fits any cluster.
+	Cluster Str
 }
 
 // Assumption is Ref.Assumption for the object's own file, with the
@@ -213,6 +218,24 @@ func (m Meta) Assumption() string {
 	}
 	return m.Ref.Assumption(file)
 }
+
+// InCluster reports whether the object may be the one a reference from
+// Vault cluster c means: it lives in c, or one of the two is not known.
+func (m *Meta) InCluster(c Str) bool {
+	if !m.Cluster.IsKnown() || !c.IsKnown() {
+		return true
+	}
+	return clusterName(m.Cluster.V) == clusterName(c.V)
+}
+
+// In reports whether the object may be the one a reference from place
+// at means: in its cluster and its namespace, as far as both are known.
+func (m *Meta) In(at Place) bool {
+	return m.InCluster(at.Cluster) && m.InNamespace(at.Namespace)
+}
+
+// Place is where the object lives, as far as its source says.
+func (m *Meta) Place() Place { return Place{Cluster: m.Cluster, Namespace: m.Namespace} }
 
 // InNamespace reports whether the object may be the one a reference
 // from Vault namespace ns means: it is declared in ns, or one of the two

@@ -5,6 +5,7 @@ package identity
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -42,6 +43,9 @@ type identitySource struct {
 	what  string // "default_identity of nomad.hcl", "identity vault_default of task x"
 	agent *world.AgentConfig
 	job   *world.Job
+	// at is where its logins go: the Vault cluster of the vault block
+	// (and the task's namespace, for a task's identity).
+	at world.Place
 }
 
 func (audienceMismatch) Check(p *rules.Pass) {
@@ -49,31 +53,29 @@ func (audienceMismatch) Check(p *rules.Pass) {
 	// The servers' default identity applies to every task without its own.
 	// Servers with the same audiences are one source: check reports the
 	// same audiences against the same role once.
-	var defaults []identitySource
+	// Each Vault cluster has its own default_identity, in the servers'
+	// vault block of that name.
+	defaults := map[string][]identitySource{}
 	seenAud := map[string]bool{}
 	for _, a := range w.Agents {
 		for _, v := range a.Vaults {
-			if v.DefaultIdentity != nil && v.DefaultIdentity.Aud.Known && !seenAud[fmt.Sprint(v.DefaultIdentity.Aud.Strings())] {
-				seenAud[fmt.Sprint(v.DefaultIdentity.Aud.Strings())] = true
-				defaults = append(defaults, identitySource{aud: v.DefaultIdentity.Aud, what: "the servers' default_identity", agent: a})
+			cluster := v.ClusterName()
+			if v.DefaultIdentity != nil && v.DefaultIdentity.Aud.Known && !seenAud[fmt.Sprint(cluster, v.DefaultIdentity.Aud.Strings())] {
+				seenAud[fmt.Sprint(cluster, v.DefaultIdentity.Aud.Strings())] = true
+				defaults[cluster] = append(defaults[cluster], identitySource{aud: v.DefaultIdentity.Aud, what: "the servers' default_identity", agent: a, at: world.InCluster(cluster)})
 			}
 		}
 	}
-	cfg := w.NomadAuthConfig()
-	defaultRole := ""
-	if cfg != nil && cfg.DefaultRole.IsKnown() {
-		defaultRole = cfg.DefaultRole.V
-	}
 	checked := map[string]bool{}
 	check := func(src identitySource, roleName string, via string) {
-		role := w.JWTRole(roleName)
+		role := w.JWTRoleIn(src.at, roleName)
 		if role == nil || !role.BoundAudiences.Known && role.BoundAudiences.Set {
 			return
 		}
 		// The same audiences against the same role is one problem, however
 		// many identities carry them (servers inject default_identity into
 		// every job).
-		key := fmt.Sprint(src.aud.Strings(), roleName)
+		key := fmt.Sprint(src.aud.Strings(), roleName, role.Cluster.V)
 		if checked[key] {
 			return
 		}
@@ -84,6 +86,7 @@ func (audienceMismatch) Check(p *rules.Pass) {
 		f := rules.Finding{
 			Range:   src.aud.Range,
 			Related: []rules.Related{{Message: "JWT role " + roleName + " bound_audiences", Range: boundRange(role)}},
+			Cluster: role.Cluster.V,
 		}
 		if src.job != nil {
 			f.Object = src.job.Ref
@@ -133,9 +136,18 @@ func (audienceMismatch) Check(p *rules.Pass) {
 		p.Report(f)
 	}
 
-	if defaultRole != "" {
-		for _, d := range defaults {
-			check(d, defaultRole, "the auth method's default_role")
+	clusters := make([]string, 0, len(defaults))
+	for c := range defaults {
+		clusters = append(clusters, c)
+	}
+	slices.Sort(clusters)
+	for _, c := range clusters {
+		cfg := w.NomadAuthConfigIn(world.InCluster(c))
+		if cfg == nil || !cfg.DefaultRole.IsKnown() || cfg.DefaultRole.V == "" {
+			continue
+		}
+		for _, d := range defaults[c] {
+			check(d, cfg.DefaultRole.V, "the auth method's default_role")
 		}
 	}
 	for _, wl := range access.Workloads(w) {
@@ -143,11 +155,13 @@ func (audienceMismatch) Check(p *rules.Pass) {
 		if roleName == "" {
 			continue
 		}
+		at := access.PlaceFor(w, wl.Vault)
 		if id := wl.Task.VaultIdentity(wl.Vault.ClusterName()); id != nil {
-			check(identitySource{aud: id.Aud, what: fmt.Sprintf("identity %s of task %s in job %s", id.Name.V, wl.Task.Name.V, wl.Job.Ref.Name), job: wl.Job}, roleName, via)
+			check(identitySource{aud: id.Aud, what: fmt.Sprintf("identity %s of task %s in job %s", id.Name.V, wl.Task.Name.V, wl.Job.Ref.Name), job: wl.Job, at: at}, roleName, via)
 			continue
 		}
-		for _, d := range defaults {
+		for _, d := range defaults[wl.Vault.ClusterName()] {
+			d.at = at
 			check(d, roleName, via+" of job "+wl.Job.Ref.Name)
 		}
 	}

@@ -3,6 +3,7 @@ package identity
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,32 +24,37 @@ type roleUse struct {
 
 // roleUses resolves, for every task with a vault block, the JWT role it
 // logs in with (the job's vault.role, else the client's create_from_role,
-// else the auth method's default_role), keyed by lower-case role name as
-// Vault looks it up. Tasks whose role nvlint cannot read are left out.
-func roleUses(w *world.World) map[string]*roleUse {
+// else the auth method's default_role), keyed by the Vault cluster it
+// logs in to and the lower-case role name as Vault looks it up. Tasks
+// whose role nvlint cannot read are left out.
+func roleUses(w *world.World) map[roleKey]*roleUse {
 	return world.Derived(w, roleUsesKey, findRoleUses)
 }
 
+// roleKey is a JWT role name in a Vault cluster ("" when the task's
+// cluster is not known).
+type roleKey struct{ cluster, name string }
+
 var roleUsesKey = world.NewDerivedKey("the jobs logging in with each JWT role")
 
-func findRoleUses(w *world.World) map[string]*roleUse {
-	out := map[string]*roleUse{}
+func findRoleUses(w *world.World) map[roleKey]*roleUse {
+	out := map[roleKey]*roleUse{}
 	type jobRole struct {
-		job  *world.Job
-		role string
+		job *world.Job
+		key roleKey
 	}
 	seen := map[jobRole]bool{}
 	for _, wl := range access.Workloads(w) {
 		name, _ := access.RoleFor(w, wl.Vault)
-		name = strings.ToLower(name)
-		if name == "" || seen[jobRole{wl.Job, name}] {
+		k := roleKey{access.ClusterOf(wl.Vault).V, strings.ToLower(name)}
+		if name == "" || seen[jobRole{wl.Job, k}] {
 			continue
 		}
-		seen[jobRole{wl.Job, name}] = true
-		u := out[name]
+		seen[jobRole{wl.Job, k}] = true
+		u := out[k]
 		if u == nil {
 			u = &roleUse{allBatch: true}
-			out[name] = u
+			out[k] = u
 		}
 		u.jobs = append(u.jobs, wl.Job)
 		if !isBatchJob(wl.Job) {
@@ -58,21 +64,55 @@ func findRoleUses(w *world.World) map[string]*roleUse {
 	return out
 }
 
+// usesOf are the uses of role r: those of its name by tasks of its Vault
+// cluster, or of any when either cluster is not known; nil when none.
+func usesOf(w *world.World, r *world.JWTRole) *roleUse {
+	name := strings.ToLower(r.Ref.Name)
+	uses := roleUses(w)
+	var out *roleUse
+	for _, k := range world.Derived(w, roleUseKeysKey, roleUseKeys)[name] {
+		u := uses[k]
+		if !r.InCluster(world.Str{V: k.cluster, Set: k.cluster != "", Known: true}) {
+			continue
+		}
+		if out == nil {
+			out = &roleUse{allBatch: true}
+		}
+		out.jobs = append(out.jobs, u.jobs...)
+		out.allBatch = out.allBatch && u.allBatch
+	}
+	return out
+}
+
+var roleUseKeysKey = world.NewDerivedKey("the clusters each JWT role name is used in")
+
+// roleUseKeys are the keys of roleUses by role name, in a stable order.
+func roleUseKeys(w *world.World) map[string][]roleKey {
+	out := map[string][]roleKey{}
+	for k := range roleUses(w) {
+		out[k.name] = append(out[k.name], k)
+	}
+	for _, ks := range out {
+		slices.SortFunc(ks, func(a, b roleKey) int { return strings.Compare(a.cluster, b.cluster) })
+	}
+	return out
+}
+
 // usedOnlyByBatchJobs reports whether jobs in the world log in with role
 // r and every one of them is a batch or sysbatch job, which finishes
 // instead of outliving its token; also whether that may be so, for a
 // role whose name is a guess.
 func usedOnlyByBatchJobs(w *world.World, r *world.JWTRole) bool {
-	uses := roleUses(w)
-	if u := uses[strings.ToLower(r.Ref.Name)]; u != nil || !r.Ref.Guessed() {
+	if u := usesOf(w, r); u != nil || !r.Ref.Guessed() {
 		return u != nil && len(u.jobs) > 0 && u.allBatch
 	}
 	// A role named by a guess may be the one some jobs name under its
 	// real name (a role that matches no role given): which jobs use it is
 	// then unknown, and the rules that spare batch-only roles stay quiet.
 	return world.Derived(w, danglingRoleUseKey, func(w *world.World) bool {
-		for name := range uses {
-			if w.JWTRole(name) == nil && w.Lookup(world.KindJWTRole, name).Found == nil {
+		for k := range roleUses(w) {
+			at := world.Place{Cluster: world.Str{V: k.cluster, Set: k.cluster != "", Known: true}}
+			if w.JWTRoleIn(at, k.name) == nil && w.LookupIn(world.KindJWTRole, at, k.name).Found == nil {
 				return true
 			}
 		}
@@ -87,18 +127,17 @@ func isBatchJob(j *world.Job) bool {
 }
 
 // nomadUsesRole reports whether something in the world makes Nomad log
-// in with role r: the auth method's default_role, a client's
-// create_from_role or a job's vault.role.
+// in with role r: the default_role of the auth method of its Vault
+// cluster, a client's create_from_role or a job's vault.role.
 func nomadUsesRole(w *world.World, r *world.JWTRole) bool {
 	name := strings.ToLower(r.Ref.Name)
-	if cfg := w.NomadAuthConfig(); cfg != nil && cfg.DefaultRole.IsKnown() && strings.EqualFold(cfg.DefaultRole.V, name) {
+	if cfg := w.NomadAuthConfigIn(r.Place()); cfg != nil && cfg.DefaultRole.IsKnown() && strings.EqualFold(cfg.DefaultRole.V, name) {
 		return true
 	}
 	if w.CreateFromRoles()[name] {
 		return true
 	}
-	_, ok := roleUses(w)[name]
-	return ok
+	return usesOf(w, r) != nil
 }
 
 // isJWTType reports whether the role is, or is meant to be, a jwt role:
@@ -214,8 +253,9 @@ func configFix(c *world.JWTAuthConfig, desc string, args []string, es ...rules.T
 // nomadConfigs are the JWT auth configs Nomad logs in to: the one
 // authConfig picks, else every one given.
 func nomadConfigs(w *world.World) []*world.JWTAuthConfig {
-	if c := w.NomadAuthConfig(); c != nil {
-		return []*world.JWTAuthConfig{c}
+	// Nomad's mount of each Vault cluster read.
+	if cs := w.NomadAuthConfigs(); len(cs) > 0 {
+		return cs
 	}
 	if len(w.JWTConfigs) > 1 {
 		// Several mounts and none is jwt-nomad: the one a client names.

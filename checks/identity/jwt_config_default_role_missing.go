@@ -40,7 +40,8 @@ func (jwtConfigDefaultRoleMissing) Check(p *rules.Pass) {
 		if !dr.IsKnown() || dr.V == "" {
 			continue
 		}
-		look := w.Lookup(world.KindJWTRole, dr.V)
+		// The role must be in the config's Vault cluster and namespace.
+		look := w.LookupIn(world.KindJWTRole, c.Place(), dr.V)
 		switch {
 		case look.Found != nil:
 			continue
@@ -53,6 +54,9 @@ func (jwtConfigDefaultRoleMissing) Check(p *rules.Pass) {
 		}
 		var names, known []string
 		for _, r := range w.JWTRoles {
+			if !r.In(c.Place()) {
+				continue
+			}
 			names = append(names, r.Ref.Name)
 			if !r.Ref.Guessed() {
 				known = append(known, r.Ref.Name)

@@ -54,16 +54,17 @@ func (roleRejectsWorkload) Check(p *rules.Pass) {
 			Range:    wl.Vault.Range,
 			Object:   wl.Job.Ref,
 			Evidence: tok.Steps,
+			Cluster:  tok.Cluster.V,
 		}
 		if wl.Vault.Role.Set {
 			f.Range = wl.Vault.Role.Range
 		}
 		if tok.Refused == "missing role" {
-			f.Message = fmt.Sprintf("%s names no Vault role and the JWT auth method has no default_role: Vault refuses the login with \"missing role\"", wl)
+			f.Message = fmt.Sprintf("%s names no Vault role and the JWT auth method%s has no default_role: Vault refuses the login with \"missing role\"", wl, world.ClusterLabel(tok.Cluster.V))
 			p.Report(f)
 			continue
 		}
-		f.Message = fmt.Sprintf("JWT role %s (%s) does not admit %s: Vault refuses the login: %s", tok.RoleName, tok.RoleVia, wl, tok.Refused)
+		f.Message = fmt.Sprintf("JWT role %s%s (%s) does not admit %s: Vault refuses the login: %s", tok.RoleName, world.ClusterLabel(tok.Cluster.V), tok.RoleVia, wl, tok.Refused)
 		f.Related = []rules.Related{{Message: "bound claim of role " + tok.RoleName, Range: tok.RefusedAt}}
 		if fix, ok := admitFix(tok); ok {
 			f.Fixes = []rules.Fix{fix}

@@ -162,7 +162,7 @@ func metadataReads(w *world.World, r *world.JWTRole) []metadataRead {
 	var out []metadataRead
 	seen := map[string]bool{}
 	for _, name := range r.TokenPolicies.Strings() {
-		pol := w.PolicyIn(r.Namespace, name)
+		pol := w.PolicyIn(r.Place(), name)
 		if pol == nil || pol.ACL == nil {
 			continue
 		}
@@ -292,10 +292,15 @@ func sharedAliasFinding(w *world.World, r *world.JWTRole, reads []metadataRead, 
 // liveAlias describes Vault's entity alias of a group, as doctor read it:
 // its metadata is the latest login's.
 func liveAlias(w *world.World, g aliasGroup, keys []string) string {
-	if w.Live == nil || w.Live.Vault == nil {
+	if len(g.wls) == 0 {
 		return ""
 	}
-	for _, a := range w.Live.Vault.EntityAliases {
+	// The aliases of the Vault cluster the group logs in to.
+	v := w.Live.VaultOf(access.ClusterOf(g.wls[0].Vault).V)
+	if v == nil {
+		return ""
+	}
+	for _, a := range v.EntityAliases {
 		if a.Name != g.alias || (g.accessor != "" && a.MountAccessor != g.accessor) {
 			continue
 		}

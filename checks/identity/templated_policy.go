@@ -2,6 +2,7 @@ package identity
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -170,7 +171,13 @@ var claimMappingMissingMeta = rules.Meta{
 func (claimMappingMissing) Check(p *rules.Pass) {
 	w := p.World
 	for _, pol := range w.Policies {
-		roles := w.JWTRolesGranting(pol.Name())
+		// A role gives the policy of its own cluster and namespace.
+		var roles []*world.JWTRole
+		for _, r := range w.JWTRolesGranting(pol.Name()) {
+			if r.In(pol.Place()) {
+				roles = append(roles, r)
+			}
+		}
 		if len(roles) == 0 {
 			continue
 		}
@@ -318,29 +325,48 @@ var accessorNotMountedMeta = rules.Meta{
 
 func (accessorNotMounted) Check(p *rules.Pass) {
 	l := p.World.Live
-	mounts := []world.AuthMount(nil)
+	// Each Vault cluster has its own auth mounts: a policy's accessors are
+	// those of its cluster's (the default one's for a policy that does
+	// not say).
+	type known struct {
+		mounted map[string]string
+		jwt     []world.AuthMount
+	}
+	byCluster := map[string]*known{}
 	var declared *rules.Related
 	switch h := p.World.Hints; {
-	case l != nil && l.Vault != nil && len(l.Vault.AuthMounts) > 0:
-		mounts = l.Vault.AuthMounts
+	case l != nil && slices.ContainsFunc(l.Vaults(), func(v *world.VaultLive) bool { return len(v.AuthMounts) > 0 }):
+		for _, v := range l.Vaults() {
+			if len(v.AuthMounts) > 0 {
+				byCluster[v.Name()] = &known{mounted: map[string]string{}}
+				for _, m := range v.AuthMounts {
+					byCluster[v.Name()].mounted[m.Accessor] = m.Path
+					if m.Type == "jwt" || m.Type == "oidc" {
+						byCluster[v.Name()].jwt = append(byCluster[v.Name()].jwt, m)
+					}
+				}
+			}
+		}
 	case h.JWTAccessor.IsKnown() && h.JWTAccessor.V != "":
 		// Offline, the accessor declared in .nvlint.hcl is the JWT
 		// mount's; templated policies of the setup name no other mount.
-		mounts = []world.AuthMount{{Path: p.World.NomadJWTMount(), Type: "jwt", Accessor: h.JWTAccessor.V}}
+		m := world.AuthMount{Path: p.World.NomadJWTMount(), Type: "jwt", Accessor: h.JWTAccessor.V}
+		byCluster[world.DefaultCluster] = &known{mounted: map[string]string{m.Accessor: m.Path}, jwt: []world.AuthMount{m}}
 		declared = &rules.Related{Message: "jwt_accessor " + h.JWTAccessor.V, Range: h.JWTAccessor.Range}
 	default:
 		p.CannotDecide("the live auth mounts are not known (nvlint doctor, lint --snapshot, or jwt_accessor in .nvlint.hcl)")
 		return
 	}
-	mounted := map[string]string{}
-	var jwt []world.AuthMount
-	for _, m := range mounts {
-		mounted[m.Accessor] = m.Path
-		if m.Type == "jwt" || m.Type == "oidc" {
-			jwt = append(jwt, m)
-		}
-	}
 	for _, pol := range p.World.Policies {
+		cluster := world.DefaultCluster
+		if pol.Cluster.IsKnown() {
+			cluster = pol.Cluster.V
+		}
+		k := byCluster[cluster]
+		if k == nil {
+			continue // that cluster's auth mounts were not read
+		}
+		mounted, jwt := k.mounted, k.jwt
 		done := map[string]bool{}
 		for _, r := range pol.ACL.Rules {
 			for _, prm := range acl.TemplateParams(r.Path) {

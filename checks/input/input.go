@@ -130,7 +130,9 @@ var duplicateObjectMeta = rules.Meta{
 			"(often two environments linted together) make those joins ambiguous, and Vault itself keeps only the last one written. " +
 			"Vault keeps objects per namespace: objects of one name in different Vault namespaces (a Terraform resource's namespace argument, relative to its provider's namespace) " +
 			"are different objects, and a task's role and policies are looked up in the namespace it logs in to (its vault block's namespace, else the agents'). " +
-			"JWT roles live on their auth mount: a role of one name on two mounts (one per Nomad region, say) is two roles.",
+			"JWT roles live on their auth mount: a role of one name on two mounts (one per Nomad region, say) is two roles. " +
+			"Each Vault cluster (Nomad Enterprise: agent vault blocks with a name) has its own objects: doctor tags what it reads with the cluster, and a Terraform resource is in a cluster when its provider's address is written as that of exactly one cluster in the agent configs given; " +
+			"a task's role and policies are looked up in its vault.cluster. Otherwise files do not say their cluster, and two clusters' objects of one name are reported here.",
 		Example: "nvlint lint prod/ staging/   # both define token role nomad-cluster",
 		Fix:     "Make each environment a setup of its own (setup \"prod\" { paths = [\"prod\"] } in .nvlint.hcl, or nvlint lint --setup-per-dir DIR), lint each in its own run, or remove the stale copy; --name renames an object whose file name misleads.",
 	},
@@ -156,12 +158,12 @@ func (duplicateObject) Check(p *rules.Pass) {
 	for _, o := range w.JWTConfigs {
 		all = append(all, obj{o.Ref, &o.Meta, o.Mount})
 	}
-	// Vault keeps objects per namespace and JWT roles per auth mount:
-	// two of one name in different namespaces or on different mounts
-	// are two objects.
+	// Vault keeps objects per cluster and namespace, and JWT roles per
+	// auth mount: two of one name in different clusters, namespaces or
+	// on different mounts are two objects.
 	type key struct {
-		kind            world.Kind
-		name, ns, mount string
+		kind                     world.Kind
+		name, cluster, ns, mount string
 	}
 	first := map[key]*world.Meta{}
 	for _, o := range all {
@@ -169,14 +171,22 @@ func (duplicateObject) Check(p *rules.Pass) {
 			p.CannotDecide("%s %s: its Vault namespace is not a value nvlint can know", o.ref.Kind, o.ref.Name)
 			continue
 		}
-		k := key{o.ref.Kind, o.ref.Name, strings.Trim(o.m.Namespace.V, "/"), strings.Trim(o.mount, "/")}
+		if o.m.Cluster.Set && !o.m.Cluster.Known {
+			p.CannotDecide("%s %s: its Vault cluster is not a value nvlint can know", o.ref.Kind, o.ref.Name)
+			continue
+		}
+		cluster := o.m.Cluster.V
+		if cluster == "" {
+			cluster = world.DefaultCluster
+		}
+		k := key{o.ref.Kind, o.ref.Name, cluster, strings.Trim(o.m.Namespace.V, "/"), strings.Trim(o.mount, "/")}
 		prev, seen := first[k]
 		if !seen {
 			first[k] = o.m
 			continue
 		}
 		f := rules.Finding{
-			Message: fmt.Sprintf("%s %s is defined again%s%s; nvlint checks the files of a setup together: make each environment a setup (setup blocks in .nvlint.hcl, or --setup-per-dir)", strings.ReplaceAll(string(o.ref.Kind), "-", " "), o.ref.Name, onMount(k.mount), inNS(k.ns)),
+			Message: fmt.Sprintf("%s %s is defined again%s%s; nvlint checks the files of a setup together: make each environment a setup (setup blocks in .nvlint.hcl, or --setup-per-dir)", strings.ReplaceAll(string(o.ref.Kind), "-", " "), o.ref.Name, onMount(k.mount), inNS(k.ns)+world.ClusterLabel(k.cluster)),
 			Range:   o.m.Range,
 			Object:  o.ref,
 		}

@@ -49,19 +49,23 @@ func (secretEngineMismatch) Check(p *rules.Pass) {
 						continue
 					}
 					seen[s] = true
-					checkEngine(p, job, t, s)
+					checkEngine(p, job, g, t, s)
 				}
 			}
 		}
 	}
 }
 
-func checkEngine(p *rules.Pass, job *world.Job, t *world.Task, s *world.Secret) {
+func checkEngine(p *rules.Pass, job *world.Job, g *world.Group, t *world.Task, s *world.Secret) {
 	a, ok := access.SecretCall(s)
 	if !ok || a.Dynamic || (s.Engine.Set && !s.Engine.Known) {
 		return
 	}
-	kv := access.KVOf(p.World, templates.KVv2Path(a.Path, "", a.Op))
+	var place world.Place
+	if v := job.EffectiveVault(g, t); v != nil {
+		place = access.PlaceFor(p.World, v)
+	}
+	kv := access.KVIn(p.World, place, templates.KVv2Path(a.Path, "", a.Op))
 	if kv.Version == access.KVUnknown || (kv.Version == access.KVV2) == s.KVv2() {
 		return
 	}

@@ -220,7 +220,7 @@ func identityAud(w *world.World, v *world.VaultBlock) string {
 // default_role, or the only JWT role.
 func loginRole(w *world.World, v *world.VaultBlock) *world.JWTRole {
 	if name, _ := access.RoleFor(w, v); name != "" {
-		return w.JWTRoleIn(access.NamespaceFor(w, v), name)
+		return w.JWTRoleIn(access.PlaceFor(w, v), name)
 	}
 	if len(w.JWTRoles) == 1 {
 		return w.JWTRoles[0]

@@ -58,7 +58,7 @@ func (templateEnvRestart) Check(p *rules.Pass) {
 				continue
 			}
 			for _, a := range calls {
-				why, assumed, leased := leasedRead(w, a)
+				why, assumed, leased := leasedRead(w, access.PlaceFor(w, wl.Vault), a)
 				if !leased {
 					continue
 				}
@@ -100,7 +100,7 @@ var dynamicSegments = []string{"creds", "issue", "sts", "sign"}
 
 // leasedRead reports whether a template call reads a secret Vault leases,
 // why, and whether that rests on the path's shape alone.
-func leasedRead(w *world.World, a templates.Access) (why string, assumed, leased bool) {
+func leasedRead(w *world.World, at world.Place, a templates.Access) (why string, assumed, leased bool) {
 	if a.Func == "pkiCert" {
 		return "pkiCert issues a certificate that expires", false, true
 	}
@@ -112,13 +112,13 @@ func leasedRead(w *world.World, a templates.Access) (why string, assumed, leased
 	if len(elems) < 2 || elems[0] == "" {
 		return "", false, false
 	}
-	if typ, from := mountType(w, path); typ != "" {
+	if typ, from := mountType(w, at, path); typ != "" {
 		if typ == "kv" || typ == "kv-v2" || typ == "generic" {
 			return "", false, false
 		}
 		return fmt.Sprintf("%s says mount %s is a %s engine, whose secrets are leased", from, elems[0], typ), false, true
 	}
-	if access.KVOf(w, path).Version == access.KVV2 {
+	if access.KVIn(w, at, path).Version == access.KVV2 {
 		return "", false, false
 	}
 	if slices.Contains(dynamicSegments, elems[1]) {
@@ -129,12 +129,16 @@ func leasedRead(w *world.World, a templates.Access) (why string, assumed, leased
 
 // mountType is the engine of the mount path lies on, where Vault's mount
 // table (doctor) or a declared mount says, and which says.
-func mountType(w *world.World, path string) (typ, from string) {
+func mountType(w *world.World, at world.Place, path string) (typ, from string) {
 	path = strings.Trim(path, "/")
 	under := func(m string) bool { return path == m || strings.HasPrefix(path, m+"/") }
 	best := ""
-	if w.Live != nil && w.Live.Vault != nil {
-		for _, m := range w.Live.Vault.EngineMounts {
+	cluster := world.DefaultCluster
+	if at.Cluster.IsKnown() {
+		cluster = at.Cluster.V
+	}
+	if v := w.Live.VaultOf(cluster); v != nil {
+		for _, m := range v.EngineMounts {
 			if under(m.Path) && len(m.Path) > len(best) {
 				best, typ, from = m.Path, m.Type, "Vault's mount table"
 			}

@@ -84,11 +84,12 @@ func checkAccess(p *rules.Pass, wl access.Workload, tok *access.Token, r access.
 		blocks = fmt.Sprintf("%s blocks the task with Template: %s", r.Source(), missingEvent(a))
 	}
 	f := rules.Finding{
-		Message: fmt.Sprintf("%s cannot %s %s: its token policies %s %s; %s",
-			wl, verb, real, strings.Join(tok.Policies, ", "), denial(ans.Decision, capability), blocks),
+		Message: fmt.Sprintf("%s%s cannot %s %s: its token policies %s %s; %s",
+			wl, world.ClusterLabel(tok.Cluster.V), verb, real, strings.Join(tok.Policies, ", "), denial(ans.Decision, capability), blocks),
 		Range:    r.Range(wl.Job.File),
 		Object:   wl.Job.Ref,
 		Evidence: append([]string(nil), tok.Steps...),
+		Cluster:  tok.Cluster.V,
 	}
 	if r.Secret != nil {
 		f.Evidence = append(f.Evidence, fmt.Sprintf("secret block %s (provider vault) becomes the template read secret %q (Nomad 1.11 secrets/vault_provider.go)", r.Secret.Name.V, a.Path))
@@ -104,8 +105,8 @@ func checkAccess(p *rules.Pass, wl access.Workload, tok *access.Token, r access.
 		// the template fill (the accessor and claim-mapping rules say so),
 		// not another grant.
 		dr := dropped[0]
-		f.Message = fmt.Sprintf("%s cannot %s %s: policy %s would grant it with path %q, but Vault drops that path for this task (%s); %s",
-			wl, verb, real, dr.Policy, dr.Rule.Path, dr.Reason, blocks)
+		f.Message = fmt.Sprintf("%s%s cannot %s %s: policy %s would grant it with path %q, but Vault drops that path for this task (%s); %s",
+			wl, world.ClusterLabel(tok.Cluster.V), verb, real, dr.Policy, dr.Rule.Path, dr.Reason, blocks)
 		f.Related = append(f.Related, rules.Related{Message: "dropped path", Range: dr.Rule.PathRange})
 		p.Report(f)
 		return
@@ -139,7 +140,7 @@ func grantTarget(w *world.World, tok *access.Token) *world.Policy {
 		if name == "default" {
 			continue
 		}
-		if pol := w.PolicyIn(tok.Namespace, name); pol != nil {
+		if pol := w.PolicyIn(tok.Place(), name); pol != nil {
 			return pol
 		}
 	}

@@ -43,7 +43,7 @@ func (jobPolicyMissing) Check(p *rules.Pass) {
 			continue
 		}
 		for _, pol := range v.Policies.Items {
-			if pol.V == "default" || pol.V == "root" || w.Policy(pol.V) != nil {
+			if pol.V == "default" || pol.V == "root" || w.PolicyIn(access.PlaceFor(w, v), pol.V) != nil {
 				continue
 			}
 			if why := w.Unseen(world.KindPolicy, pol.V); why != "" {

@@ -36,16 +36,20 @@ var jwksUnreachableMeta = rules.Meta{
 
 func (jwksUnreachable) Check(p *rules.Pass) {
 	l := p.World.Live
-	if l == nil || l.Vault == nil {
+	if l == nil {
 		return
 	}
 	for _, c := range p.World.JWTConfigs {
-		got := l.Vault.JWKSOf(c)
+		v := l.VaultFor(&c.Meta)
+		if v == nil {
+			continue
+		}
+		got := v.JWKSOf(c)
 		if got == nil || got.Error == "" {
 			continue
 		}
 		f := liveFinding(world.KindJWTAuthConfig, c.Ref.Name, c.Ref.Origin,
-			fmt.Sprintf("%s of auth method %s cannot be fetched from here: %s; if Vault cannot fetch it either, every Nomad login fails", got.Source(), c.Mount, got.Error))
+			fmt.Sprintf("%s of auth method %s%s cannot be fetched from here: %s; if Vault cannot fetch it either, every Nomad login fails", got.Source(), c.Mount, v.Label(), got.Error))
 		f.Range = c.JWKSURL.Range
 		if got.Discovery != "" {
 			f.Range = c.OIDCDiscoveryURL.Range
@@ -53,8 +57,8 @@ func (jwksUnreachable) Check(p *rules.Pass) {
 		if strings.HasPrefix(got.Error, issuerMismatch) {
 			// Not a network matter: Vault reads the same document.
 			f.Severity = rules.Error
-			f.Message = fmt.Sprintf("oidc_discovery_url %s of auth method %s serves an OpenID configuration whose issuer is not that URL, so Vault refuses it and every Nomad login fails: %s",
-				got.Discovery, c.Mount, got.Error)
+			f.Message = fmt.Sprintf("oidc_discovery_url %s of auth method %s%s serves an OpenID configuration whose issuer is not that URL, so Vault refuses it and every Nomad login fails: %s",
+				got.Discovery, c.Mount, v.Label(), got.Error)
 			f.Fixes = []rules.Fix{{
 				Description: "Set oidc_discovery_url to exactly the issuer Nomad announces (its server oidc_issuer), or set oidc_issuer to this URL",
 				Commands:    []rules.Command{rules.Template("vault write %s oidc_discovery_url=<Nomad's oidc_issuer> <the other config parameters>", "auth/"+c.Mount+"/config")},
@@ -94,17 +98,21 @@ var jwksStaleKeysMeta = rules.Meta{
 
 func (jwksStaleKeys) Check(p *rules.Pass) {
 	l := p.World.Live
-	if l == nil || l.Vault == nil || l.Nomad == nil {
+	if l == nil || l.Nomad == nil {
 		return
 	}
 	keys := regionKeys(l.Nomad)
 	users := mountRegions(p.World, keys)
 	for _, c := range p.World.JWTConfigs {
-		t := trustOf(c, l.Vault.JWKSOf(c))
+		v := l.VaultFor(&c.Meta)
+		if v == nil {
+			continue
+		}
+		t := trustOf(c, v.JWKSOf(c))
 		if t == nil {
 			continue
 		}
-		regions := users[c.Mount]
+		regions := users[mountKey{v.Name(), c.Mount}]
 		if len(regions) == 0 {
 			if len(keys) != 1 || len(users) > 0 {
 				// No region is known to log in here (another cluster's
@@ -134,10 +142,10 @@ func (jwksStaleKeys) Check(p *rules.Pass) {
 			if len(missing) == 0 {
 				continue
 			}
-			msg := fmt.Sprintf("%s of auth method %s %s Nomad's signing key(s) %s: logins signed with them fail signature checks", t.source, c.Mount, t.lacks, strings.Join(missing, ", "))
+			msg := fmt.Sprintf("%s of auth method %s%s %s Nomad's signing key(s) %s: logins signed with them fail signature checks", t.source, c.Mount, v.Label(), t.lacks, strings.Join(missing, ", "))
 			if len(keys) > 1 {
-				msg = fmt.Sprintf("region %s's clients log tasks in at auth method %s, whose %s %s region %s's signing key(s) %s: every task of region %s that uses Vault fails with `error verifying token signature: failed to verify id token signature`",
-					r, c.Mount, t.source, t.lacks, r, strings.Join(missing, ", "), r)
+				msg = fmt.Sprintf("region %s's clients log tasks in at auth method %s%s, whose %s %s region %s's signing key(s) %s: every task of region %s that uses Vault fails with `error verifying token signature: failed to verify id token signature`",
+					r, c.Mount, v.Label(), t.source, t.lacks, r, strings.Join(missing, ", "), r)
 			}
 			f := liveFinding(world.KindJWTAuthConfig, c.Ref.Name, c.Ref.Origin, msg,
 				signing.URL+" kids: "+strings.Join(kids(signing.Keys), ", "), t.evidence)
@@ -214,11 +222,15 @@ func regionKeys(n *world.NomadLive) map[string]*world.JWKSFetch {
 	return map[string]*world.JWKSFetch{n.Region: n.JWKS}
 }
 
-// mountRegions maps each auth mount to the regions whose clients log
-// tasks in there (their vault blocks' jwt_auth_backend_path). With one
-// region read, every agent is taken to be of it.
-func mountRegions(w *world.World, keys map[string]*world.JWKSFetch) map[string][]string {
-	out := map[string][]string{}
+// mountKey is an auth mount of a Vault cluster.
+type mountKey struct{ cluster, mount string }
+
+// mountRegions maps each auth mount of each Vault cluster to the regions
+// whose clients log tasks in there (their vault blocks' cluster and
+// jwt_auth_backend_path). With one region read, every agent is taken to
+// be of it.
+func mountRegions(w *world.World, keys map[string]*world.JWKSFetch) map[mountKey][]string {
+	out := map[mountKey][]string{}
 	for _, a := range w.Agents {
 		if a.Client.IsKnown() && !a.Client.V {
 			continue // a server logs no task in
@@ -233,7 +245,7 @@ func mountRegions(w *world.World, keys map[string]*world.JWKSFetch) map[string][
 			if v.Enabled.IsKnown() && !v.Enabled.V {
 				continue
 			}
-			m := strings.Trim(v.AuthPath(), "/")
+			m := mountKey{v.ClusterName(), strings.Trim(v.AuthPath(), "/")}
 			if !slices.Contains(out[m], region) {
 				out[m] = append(out[m], region)
 			}

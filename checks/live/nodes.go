@@ -2,6 +2,7 @@ package live
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/nvlint/nvlint/access"
@@ -65,7 +66,7 @@ var jwtPathNotMountedMeta = rules.Meta{
 
 func (jwtPathNotMounted) Check(p *rules.Pass) {
 	l := p.World.Live
-	if l == nil || l.Vault == nil || len(l.Vault.AuthMounts) == 0 {
+	if l == nil || !slices.ContainsFunc(l.Vaults(), func(v *world.VaultLive) bool { return len(v.AuthMounts) > 0 }) {
 		return
 	}
 	identityInUse := len(p.World.JWTConfigs) > 0
@@ -87,19 +88,26 @@ func (jwtPathNotMounted) Check(p *rules.Pass) {
 			if !v.Enabled.V || v.DefaultIdentity == nil && !a.Client.V {
 				continue
 			}
-			// The clients log in in the Vault namespace of their block:
-			// its mounts, not those of the namespace doctor reads in.
-			ns, in := l.Vault.Namespace, ""
+			// The clients log in to the Vault cluster of their block
+			// (one doctor did not read is not checked), in the
+			// namespace of their block: its mounts, not those of the
+			// namespace doctor reads in.
+			vl := l.VaultOf(v.ClusterName())
+			if vl == nil || len(vl.AuthMounts) == 0 {
+				continue
+			}
+			ns, in := vl.Namespace, ""
 			if v.Namespace.Set {
 				if !v.Namespace.Known {
 					continue
 				}
 				ns = v.Namespace.V
 			}
-			if strings.Trim(ns, "/") != strings.Trim(l.Vault.Namespace, "/") {
+			if strings.Trim(ns, "/") != strings.Trim(vl.Namespace, "/") {
 				in = " in Vault namespace " + strings.Trim(ns, "/")
 			}
-			nsMounts, read := l.Vault.MountsIn(ns)
+			in += vl.Label()
+			nsMounts, read := vl.MountsIn(ns)
 			if !read {
 				continue // that namespace was not read
 			}
@@ -124,11 +132,13 @@ func (jwtPathNotMounted) Check(p *rules.Pass) {
 				f := liveFinding(world.KindAgentConfig, a.Ref.Name, a.Ref.Origin,
 					fmt.Sprintf("jwt_auth_backend_path %q has a slash Nomad does not trim: %s log in at auth/%s/login; use %q", path, who, path, trimmed))
 				f.Range = v.JWTAuthBackendPath.Range
+				f.Cluster = vl.Cluster
 				p.Report(f)
 			default:
 				f := liveFinding(world.KindAgentConfig, a.Ref.Name, a.Ref.Origin,
 					fmt.Sprintf("%s log tasks in at auth/%s/login but Vault has no JWT auth method mounted at %s/%s (JWT mounts: %s)", who, trimmed, trimmed, in, strings.Join(jwt, ", ")))
 				f.Range = v.JWTAuthBackendPath.Range
+				f.Cluster = vl.Cluster
 				p.Report(f)
 			}
 		}

@@ -157,14 +157,14 @@ func renewIncrement(w *world.World, v string) []quirkHit {
 			continue
 		}
 		name, _ := access.RoleFor(w, wl.Vault)
-		r := w.JWTRole(name)
-		if r == nil || seen[r.Ref.Name] || !nonPeriodic(r) {
+		r := w.JWTRoleIn(access.PlaceFor(w, wl.Vault), name)
+		if r == nil || seen[r.Ref.Name+"\x00"+r.Cluster.V] || !nonPeriodic(r) {
 			continue
 		}
-		seen[r.Ref.Name] = true
+		seen[r.Ref.Name+"\x00"+r.Cluster.V] = true
 		h := quirkHit{severity: rules.Warning,
-			msg: fmt.Sprintf("Nomad %s renews task tokens with a fixed 30-second increment, and JWT role %s has no token_period, so its tokens live 30 seconds at a time and expire in any Vault outage longer than that (nomad#25812, fixed in 1.10.3): set token_period on the role, or upgrade the clients to 1.10.3+",
-				v, r.Ref.Name)}
+			msg: fmt.Sprintf("Nomad %s renews task tokens with a fixed 30-second increment, and JWT role %s%s has no token_period, so its tokens live 30 seconds at a time and expire in any Vault outage longer than that (nomad#25812, fixed in 1.10.3): set token_period on the role, or upgrade the clients to 1.10.3+",
+				v, r.Ref.Name, world.ClusterLabel(r.Cluster.V))}
 		if r.File != nil {
 			h.related = append(h.related, rules.Related{Message: "JWT role " + r.Ref.Name, Range: r.Range})
 		}

@@ -2,6 +2,7 @@ package live
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/nvlint/nvlint/rules"
 	"github.com/nvlint/nvlint/world"
@@ -31,6 +32,12 @@ func (unreachable) Check(p *rules.Pass) {
 	}
 	for _, pr := range p.World.Live.Problems {
 		if !pr.Fatal {
+			continue
+		}
+		if pr.Cluster != "" {
+			addr := strings.TrimSuffix(pr.What, world.ClusterLabel(pr.Cluster))
+			p.Report(liveFinding(world.Kind(pr.Area), pr.What, "",
+				fmt.Sprintf("could not reach %s cluster %s at %s: %s; nothing of that cluster was checked", pr.Area, pr.Cluster, addr, pr.Reason)))
 			continue
 		}
 		p.Report(liveFinding(world.Kind(pr.Area), pr.What, "",
@@ -88,17 +95,20 @@ var vaultSealedMeta = rules.Meta{
 }
 
 func (vaultSealed) Check(p *rules.Pass) {
-	l := p.World.Live
-	if l == nil || l.Vault == nil || l.Vault.Health == nil {
-		return
-	}
-	h := l.Vault.Health
-	switch {
-	case !h.Initialized:
-		p.Report(liveFinding("vault", l.Vault.Addr, "sys/health", "Vault at "+l.Vault.Addr+" is not initialised: run vault operator init", "sys/health: initialized=false"))
-	case h.Sealed:
-		f := liveFinding("vault", l.Vault.Addr, "sys/health", "Vault at "+l.Vault.Addr+" is sealed: every token request fails with 503 Vault is sealed; unseal it", "sys/health: sealed=true, version "+h.Version)
-		f.Fixes = []rules.Fix{{Description: "Unseal Vault", Commands: []rules.Command{rules.Cmd("vault", "operator", "unseal")}}}
-		p.Report(f)
+	for _, v := range p.World.Live.Vaults() {
+		h := v.Health
+		if h == nil {
+			continue
+		}
+		at := "Vault at " + v.Addr + v.Label()
+		switch {
+		case !h.Initialized:
+			p.Report(liveFinding("vault", v.Addr, "sys/health", at+" is not initialised: run vault operator init", "sys/health: initialized=false"))
+		case h.Sealed:
+			f := liveFinding("vault", v.Addr, "sys/health", at+" is sealed: every token request fails with 503 Vault is sealed; unseal it", "sys/health: sealed=true, version "+h.Version)
+			f.Fixes = []rules.Fix{{Description: "Unseal Vault", Commands: []rules.Command{rules.Cmd("vault", "operator", "unseal")}}}
+			f.Cluster = v.Cluster
+			p.Report(f)
+		}
 	}
 }

@@ -67,7 +67,7 @@ func (taskTokenCannotRenew) Check(p *rules.Pass) {
 		if !r.TokenNoDefaultPolicy.IsKnown() || !r.TokenNoDefaultPolicy.V || !r.TokenPolicies.Known {
 			continue
 		}
-		set, missing := w.PolicySet(r.TokenPolicies.Strings(), false)
+		set, missing := w.PolicySetIn(r.Place(), r.TokenPolicies.Strings(), false)
 		if len(missing) > 0 {
 			p.CannotDecide("JWT role %s drops the default policy and policies %s are not given", r.Ref.Name, strings.Join(missing, ", "))
 			continue
@@ -97,7 +97,7 @@ func checkJobsUnderTokenRole(p *rules.Pass, r *world.TokenRole) {
 		if !v.Policies.Known || len(v.Policies.Items) == 0 {
 			continue
 		}
-		set, missing := w.PolicySet(v.Policies.Strings(), false)
+		set, missing := w.PolicySetIn(access.PlaceFor(w, v), v.Policies.Strings(), false)
 		if len(missing) > 0 {
 			p.CannotDecide("job %s requests policies %s that are not given", job.Ref.Name, strings.Join(missing, ", "))
 			continue

@@ -1,0 +1,80 @@
+package rules
+
+import (
+	"strings"
+
+	"github.com/nvlint/nvlint/world"
+)
+
+// forCluster adapts a finding about a Vault cluster other than the
+// default one (doctor --vault NAME=ADDR): its message names the cluster,
+// and its vault commands are sent to that cluster's address, not to
+// VAULT_ADDR's. The cluster is the finding's own, else that of the live
+// object it is about (Origin "vault[NAME]:PATH").
+func forCluster(w *world.World, f *Finding) {
+	cluster := f.Cluster
+	if cluster == "" {
+		cluster = ClusterOfOrigin(f.Object.Origin)
+	}
+	if cluster == "" || cluster == world.DefaultCluster {
+		return
+	}
+	f.Cluster = cluster
+	if label := "vault cluster " + cluster; !strings.Contains(f.Message, label) {
+		f.Message += " (" + label + ")"
+	}
+	var addr string
+	if w != nil && w.Live != nil {
+		if v := w.Live.VaultOf(cluster); v != nil {
+			addr = v.Addr
+		}
+	}
+	if addr == "" {
+		return
+	}
+	for i := range f.Fixes {
+		for j, c := range f.Fixes[i].Commands {
+			f.Fixes[i].Commands[j] = atAddress(c, addr)
+		}
+	}
+}
+
+// ClusterOfOrigin is the Vault cluster a live object's Origin names
+// ("vault[NAME]:PATH"); "" for the default one's ("vault:PATH") and for
+// anything else.
+func ClusterOfOrigin(origin string) string {
+	rest, ok := strings.CutPrefix(origin, "vault[")
+	if !ok {
+		return ""
+	}
+	name, _, ok := strings.Cut(rest, "]:")
+	if !ok {
+		return ""
+	}
+	return name
+}
+
+// atAddress sends the vault commands of c to addr: each runs with
+// VAULT_ADDR set to it.
+func atAddress(c Command, addr string) Command {
+	if c.Template != "" {
+		if strings.HasPrefix(c.Template, "vault ") {
+			c.Template = "VAULT_ADDR=" + Quote(addr) + " " + c.Template
+		}
+		return c
+	}
+	out := Command{Steps: make([]Pipeline, len(c.Steps))}
+	for i, p := range c.Steps {
+		out.Steps[i] = make(Pipeline, len(p))
+		for j, g := range p {
+			out.Steps[i][j] = make(Group, len(g))
+			for k, argv := range g {
+				if len(argv) > 0 && argv[0] == "vault" {
+					argv = append(Argv{"env", "VAULT_ADDR=" + addr}, argv...)
+				}
+				out.Steps[i][j][k] = argv
+			}
+		}
+	}
+	return out
+}
