@@ -14,7 +14,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"unique"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -154,6 +153,7 @@ func resolveAll(w *world.World) map[Workload]Token {
 		next atomic.Int64
 		wg   sync.WaitGroup
 	)
+	steps := &interned{m: map[string]string{}}
 	for range min(runtime.GOMAXPROCS(0), len(wls)) {
 		wg.Go(func() {
 			for {
@@ -162,6 +162,11 @@ func resolveAll(w *world.World) map[Workload]Token {
 					return
 				}
 				t := resolve(w, wls[i])
+				// Most steps read alike for every task of a role or job:
+				// tens of thousands of tasks keep one copy of each.
+				for j, s := range t.Steps {
+					t.Steps[j] = steps.of(s)
+				}
 				// Callers share the answer: an append of theirs must not
 				// write into another's copy.
 				t.Steps, t.Policies, t.Missing, t.Set = slices.Clip(t.Steps), slices.Clip(t.Policies), slices.Clip(t.Missing), slices.Clip(t.Set)
@@ -207,6 +212,22 @@ func resolve(w *world.World, wl Workload) Token {
 	return t
 }
 
+// interned keeps one copy of each string.
+type interned struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (in *interned) of(s string) string {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if v, ok := in.m[s]; ok {
+		return v
+	}
+	in.m[s] = s
+	return s
+}
+
 // A grant is what a list of policy names gives a token in one Vault
 // namespace. Every task of a role, and every job naming the same
 // policies, shares one: on a fleet the per-task copies were most of the
@@ -247,7 +268,7 @@ func grantOf(w *world.World, at world.Place, policies []string) *grant {
 func (t *Token) step(format string, args ...any) {
 	// Most steps read alike for every task of a role or job: interned,
 	// tens of thousands of tasks keep one copy of each.
-	t.Steps = append(t.Steps, unique.Make(fmt.Sprintf(format, args...)).Value())
+	t.Steps = append(t.Steps, fmt.Sprintf(format, args...))
 }
 
 // serversDisagree reports whether some server configs give the cluster a
@@ -619,12 +640,17 @@ const (
 // lookupClaim looks a claim up as Vault does: a key starting with "/" is
 // a JSON pointer, into the extra_claims object for /extra_claims/NAME;
 // any other key names a top-level claim.
+// pointerEscapes undoes a JSON pointer segment's escapes (RFC 6901).
+var pointerEscapes = strings.NewReplacer("~1", "/", "~0", "~")
+
 func (t *Token) lookupClaim(key string) (string, claimState) {
 	name, pointer := strings.CutPrefix(key, "/")
 	if pointer {
 		segs := strings.Split(name, "/")
 		for i, s := range segs {
-			segs[i] = strings.NewReplacer("~1", "/", "~0", "~").Replace(s)
+			if strings.Contains(s, "~") {
+				segs[i] = pointerEscapes.Replace(s)
+			}
 		}
 		switch {
 		case len(segs) == 2 && segs[0] == "extra_claims":

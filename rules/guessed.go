@@ -31,24 +31,52 @@ func guessedInCommands(w *world.World, f *Finding) {
 			words = append(words, commandArgvs(Command{Template: "vault " + cmd})...)
 		}
 	}
-	for _, m := range guessed {
-		ref := m.Ref
-		if !slices.ContainsFunc(words, func(argv []string) bool { return writesName(argv, ref, f.Object == ref) }) {
-			continue
-		}
-		if ev := m.GuessEvidence(); !slices.Contains(f.Evidence, ev) {
-			f.Evidence = append(f.Evidence, ev)
+	// Only objects whose name is a word of the commands, or a part of
+	// one, can be written by them: looked up by name, a finding costs
+	// its own words, not one pass over every object.
+	seen := map[string]bool{}
+	for _, argv := range words {
+		for _, a := range argv {
+			for _, name := range nameParts(a) {
+				if seen[name] {
+					continue
+				}
+				seen[name] = true
+				for _, m := range guessed[name] {
+					ref := m.Ref
+					if !slices.ContainsFunc(words, func(argv []string) bool { return writesName(argv, ref, f.Object == ref) }) {
+						continue
+					}
+					if ev := m.GuessEvidence(); !slices.Contains(f.Evidence, ev) {
+						f.Evidence = append(f.Evidence, ev)
+					}
+				}
+			}
 		}
 	}
 }
 
+// nameParts are the object names a command word may hold: the word, its
+// path segments, and the items of a key=a,b list.
+func nameParts(a string) []string {
+	out := []string{a}
+	if _, list, ok := strings.Cut(a, "="); ok {
+		out = append(out, strings.Split(list, ",")...)
+	}
+	if strings.Contains(a, "/") {
+		out = append(out, strings.Split(a, "/")...)
+	}
+	return out
+}
+
 var guessedKey = world.NewDerivedKey("objects named by guesses from file names")
 
-func guessedMetas(w *world.World) []world.Meta {
-	var out []world.Meta
+// guessedMetas are the objects named by guesses, by name.
+func guessedMetas(w *world.World) map[string][]world.Meta {
+	out := map[string][]world.Meta{}
 	for _, m := range w.Metas() {
 		if m.Ref.Guessed() && m.File != nil {
-			out = append(out, *m)
+			out[m.Ref.Name] = append(out[m.Ref.Name], *m)
 		}
 	}
 	return out
