@@ -7,7 +7,6 @@ import (
 
 	"github.com/nvlint/nvlint/checks"
 	"github.com/nvlint/nvlint/reports"
-	"github.com/nvlint/nvlint/rules"
 	"github.com/nvlint/nvlint/world"
 )
 
@@ -73,15 +72,6 @@ func kindList() []string {
 	out := make([]string, len(world.Kinds))
 	for i, k := range world.Kinds {
 		out[i] = string(k)
-	}
-	return out
-}
-
-// ruleKeys lists what explain takes: IDs and names.
-func ruleKeys(all []rules.Rule) []string {
-	var out []string
-	for _, r := range all {
-		out = append(out, r.Meta().ID, r.Meta().Name)
 	}
 	return out
 }

@@ -164,7 +164,7 @@ func printPolicy(env Env, side string, formats []string) (int, error) {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(out); err != nil {
-		return ExitInternal, nil
+		return ExitInternal, err
 	}
 	return ExitOK, nil
 }

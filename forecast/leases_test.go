@@ -192,9 +192,12 @@ func TestLeases(t *testing.T) {
 }
 
 func TestParseTTL(t *testing.T) {
-	for in, want := range map[string]time.Duration{"3600": time.Hour, "90m": 90 * time.Minute, "2d": 48 * time.Hour, " 1h ": time.Hour} {
-		if got, ok := parseTTL(in); !ok || got != want {
-			t.Errorf("parseTTL(%q) = %v, %t; want %v", in, got, ok, want)
+	for _, c := range []struct {
+		in   string
+		want time.Duration
+	}{{"3600", time.Hour}, {"90m", 90 * time.Minute}, {"2d", 48 * time.Hour}, {" 1h ", time.Hour}} {
+		if got, ok := parseTTL(c.in); !ok || got != c.want {
+			t.Errorf("parseTTL(%q) = %v, %t; want %v", c.in, got, ok, c.want)
 		}
 	}
 	for _, in := range []string{"", "soon", "-5", "1.5d"} {

@@ -59,9 +59,9 @@ func TestNoteUnreadClusters(t *testing.T) {
 // is the default cluster's alone, checked.
 func TestVaultClusters(t *testing.T) {
 	health := jsonBody(map[string]any{"initialized": true, "sealed": false, "standby": false, "version": "1.21.4"})
-	def := &fake{routes: jwtMountIn("default", "nomad-workloads", "vault.io", "app")}
+	def := &fake{routes: jwtMountIn("default", "vault.io")}
 	def.routes["GET /v1/sys/health"] = health
-	pay := &fake{routes: jwtMountIn("payments", "nomad-workloads", "payments.vault.io", "app")}
+	pay := &fake{routes: jwtMountIn("payments", "payments.vault.io")}
 	pay.routes["GET /v1/sys/health"] = health
 	pay.routes["LIST /v1/sys/policies/acl"] = vaultData(map[string]any{"keys": []string{"app", "forbidden-x"}})
 	var mu sync.Mutex

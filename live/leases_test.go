@@ -166,7 +166,8 @@ func TestLeaseRolesFromVault(t *testing.T) {
 	if m := w.Live.Vault.LeaseMount("pki"); m == nil || !strings.Contains(m.TuneError, "sys/mounts/pki/tune: 403 permission denied") {
 		t.Errorf("pki tuning: %+v", m)
 	}
-	must(vc.Sys().TuneMount("pki", vaultapi.MountConfigInput{DefaultLeaseTTL: "system"}))
+	system := "system"
+	must(vc.Sys().TuneMountAllowNil("pki", vaultapi.TuneMountConfigInput{DefaultLeaseTTL: &system}))
 	w = collect(token(weak))
 	for _, l := range forecast.Leases(w) {
 		if l.Name == "pki/web" && (l.Life != time.Hour || l.From != "max_ttl" || !strings.Contains(l.Assumed, "default_lease_ttl of 768h for mount pki")) {

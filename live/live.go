@@ -431,8 +431,8 @@ func (b *breaker) record(err error, parent context.Context) (timeouts int, tripp
 	return b.timeouts, false
 }
 
-// fail records a failed read of Nomad, unless it was skipped.
-func (c *collector) fail(area, what string, err error) {
+// nomadFail records a failed read of Nomad, unless it was skipped.
+func (c *collector) nomadFail(what string, err error) {
 	if errors.Is(err, errSkipped) {
 		return
 	}
@@ -440,7 +440,7 @@ func (c *collector) fail(area, what string, err error) {
 	if statusOf(err) == http.StatusForbidden && c.o.Nomad.SecretID == "" {
 		r += " (no token: NOMAD_TOKEN is unset)"
 	}
-	c.problem(area, what, r)
+	c.problem("nomad", what, r)
 }
 
 // problem records what could not be collected, with the areas that

@@ -39,7 +39,9 @@ func (v *nsVault) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.ServeHTTP(w, r)
 }
 
-func jwtMountIn(ns, role, aud, policy string) map[string]http.HandlerFunc {
+func jwtMountIn(ns, aud string) map[string]http.HandlerFunc {
+	const policy = "app"
+	const role = "nomad-workloads"
 	return map[string]http.HandlerFunc{
 		"GET /v1/sys/auth": vaultData(map[string]any{
 			"jwt-nomad/": map[string]any{"type": "jwt", "accessor": "auth_jwt_" + ns},
@@ -56,10 +58,10 @@ func jwtMountIn(ns, role, aud, policy string) map[string]http.HandlerFunc {
 }
 
 func newNSVault() *nsVault {
-	root := &fake{routes: jwtMountIn("root", "nomad-workloads", "vault.io", "app")}
+	root := &fake{routes: jwtMountIn("root", "vault.io")}
 	root.routes["GET /v1/sys/health"] = jsonBody(map[string]any{"initialized": true, "sealed": false, "standby": false, "version": "1.21.4+ent"})
 	root.routes["GET /v1/sys/mounts"] = vaultData(map[string]any{})
-	teamA := &fake{routes: jwtMountIn("team-a", "nomad-workloads", "team-a.vault.io", "app")}
+	teamA := &fake{routes: jwtMountIn("team-a", "team-a.vault.io")}
 	// team-a's token may list its policies but not read one of them.
 	teamA.routes["LIST /v1/sys/policies/acl"] = vaultData(map[string]any{"keys": []string{"app", "forbidden-x"}})
 	return &nsVault{byNS: map[string]*fake{"": root, "team-a": teamA}}

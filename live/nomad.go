@@ -219,7 +219,7 @@ func (c *collector) nomadSetup() bool {
 		return false
 	case err != nil && statusOf(err) >= 400 && statusOf(err) < 500:
 		// Reachable; the token may not read the agent (agent:read).
-		c.fail("nomad", "/v1/agent/self", err)
+		c.nomadFail("/v1/agent/self", err)
 		return true
 	case err != nil:
 		c.fatal("nomad", strings.TrimSuffix(addr, "/")+"/v1/agent/self", reason(err, c.o.RequestTimeout))
@@ -377,7 +377,7 @@ func (c *collector) nomadRegions() []string {
 	var all []string
 	if err := c.nomadGet("/v1/regions", &all); err != nil {
 		if statusOf(err) != http.StatusNotFound { // a proxy passing only some paths
-			c.fail("nomad", "/v1/regions", err)
+			c.nomadFail("/v1/regions", err)
 		}
 		all = nil
 	}
@@ -483,7 +483,7 @@ func (c *collector) nomadMembers() {
 		}
 	}
 	if err := c.nomadGet("/v1/agent/members", &m); err != nil {
-		c.fail("nomad", "/v1/agent/members", err)
+		c.nomadFail("/v1/agent/members", err)
 		return
 	}
 	var out []world.NomadMember
@@ -648,7 +648,7 @@ func (c *collector) nomadUpgradeCheck() {
 	}
 	if err := c.nomadGet(upgradeCheckPath, &r); err != nil {
 		if statusOf(err) != http.StatusNotFound { // before 1.7.3: no such endpoint
-			c.fail("nomad", upgradeCheckPath, err)
+			c.nomadFail(upgradeCheckPath, err)
 		}
 		return
 	}
