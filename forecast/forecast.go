@@ -195,3 +195,29 @@ func trimZero(s, zero string) string {
 	}
 	return s
 }
+
+// Bands counts forecast times by how soon they come: under an hour
+// (passed ones too), under a day, under a week.
+type Bands struct{ Hour, Day, Week int }
+
+// BandsOf sorts the times at into bands from now; later ones count in
+// none.
+func BandsOf(now time.Time, at []time.Time) Bands {
+	var b Bands
+	for _, t := range at {
+		switch d := t.Sub(now); {
+		case d < time.Hour:
+			b.Hour++
+		case d < 24*time.Hour:
+			b.Day++
+		case d < 7*24*time.Hour:
+			b.Week++
+		}
+	}
+	return b
+}
+
+// String says how many running tasks reach a forecast, by band.
+func (b Bands) String() string {
+	return fmt.Sprintf("%d running task(s) reach it within 7 days (under 1h: %d, under 24h: %d, under 7d: %d)", b.Hour+b.Day+b.Week, b.Hour, b.Day, b.Week)
+}

@@ -43,14 +43,10 @@ func (c *collector) vaultLeaseRoles(s *vaultScope) {
 // vaultLeaseRole reads a database role (default_ttl, max_ttl) or a PKI
 // role (ttl, max_ttl, generate_lease).
 func (c *collector) vaultLeaseRole(s *vaultScope, mount, engine, name, path string) {
-	data, found, err := c.vaultRead(s, path, false)
-	switch {
-	case err != nil:
-		c.vaultFail(s, path, err)
-		return
-	case !found || data == nil:
-		// No such role: the template fails to render, which the task's
-		// events show; there is nothing to forecast.
+	// No such role: the template fails to render, which the task's
+	// events show; there is nothing to forecast.
+	data, ok := c.vaultReadSome(s, path)
+	if !ok {
 		return
 	}
 	var d struct {

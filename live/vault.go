@@ -340,16 +340,23 @@ func (c *collector) vaultList(s *vaultScope, path string) []string {
 	return l.Keys
 }
 
+// vaultReadSome reads path; ok is false when there is nothing there or
+// the read failed, which it records.
+func (c *collector) vaultReadSome(s *vaultScope, path string) (data json.RawMessage, ok bool) {
+	data, found, err := c.vaultRead(s, path, false)
+	if err != nil {
+		c.vaultFail(s, path, err)
+		return nil, false
+	}
+	return data, found && data != nil
+}
+
 // vaultObject reads one object and parses it with the file readers.
 func (c *collector) vaultObject(s *vaultScope, kind world.Kind, name, path string, adjust func(*world.World)) {
-	data, found, err := c.vaultRead(s, path, false)
-	switch {
-	case err != nil:
-		c.vaultFail(s, path, err)
-		return
-	case !found || data == nil:
-		// Deleted between the LIST and the read, or never written (an
-		// unconfigured auth method has no config): nothing to check.
+	// Deleted between the LIST and the read, or never written (an
+	// unconfigured auth method has no config): nothing to check.
+	data, ok := c.vaultReadSome(s, path)
+	if !ok {
 		return
 	}
 	part := &world.World{}

@@ -81,23 +81,16 @@ func (leaseEndsRunningTasks) Check(p *rules.Pass) {
 			}
 			return cmp.Or(cmp.Compare(a.Use.Task.AllocID, b.Use.Task.AllocID), cmp.Compare(a.Use.Task.Task, b.Use.Task.Task))
 		})
-		var hour, day, week, stale int
-		for _, l := range ls {
-			switch d := l.At.Sub(now); {
-			case d < time.Hour:
-				hour++
-			case d < 24*time.Hour:
-				day++
-			default:
-				week++
-			}
+		at := make([]time.Time, len(ls))
+		stale := 0
+		for i, l := range ls {
+			at[i] = l.At
 			if l.Stale {
 				stale++
 			}
 		}
 		first := ls[0]
-		msg := fmt.Sprintf("%s %s: %d running task(s) reach it within 7 days (under 1h: %d, under 24h: %d, under 7d: %d)",
-			roleName(r), lifeOf(first), len(ls), hour, day, week)
+		msg := fmt.Sprintf("%s %s: %s", roleName(r), lifeOf(first), forecast.BandsOf(now, at))
 		if stale > 0 {
 			left := "left on credentials Vault revokes"
 			if r.Type == forecast.EnginePKI {

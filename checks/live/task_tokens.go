@@ -58,24 +58,18 @@ func (roleCapsRunningTasks) Check(p *rules.Pass) {
 		if left >= th.Warning {
 			continue
 		}
-		var hour, day, week int
-		for _, t := range ts {
-			switch d := t.At.Sub(now); {
-			case d < time.Hour:
-				hour++
-			case d < 24*time.Hour:
-				day++
-			case d < 7*24*time.Hour:
-				week++
-			}
+		at := make([]time.Time, len(ts))
+		for i, t := range ts {
+			at[i] = t.At
 		}
+		bands := forecast.BandsOf(now, at)
 		sev := rules.Warning
 		if left < th.Error {
 			sev = rules.Error
 		}
-		msg := fmt.Sprintf("JWT role %s (auth/%s) caps task tokens at %s (%s): %d running task(s) reach it within 7 days (under 1h: %d, under 24h: %d, under 7d: %d); "+
+		msg := fmt.Sprintf("JWT role %s (auth/%s) caps task tokens at %s (%s): %s; "+
 			"the first, task %s of allocation %s (job %s), %s: then its renewal fails and Nomad restarts it with a new token",
-			r.Ref.Name, r.Mount, forecast.TTL(first.Cap), first.From, hour+day+week, hour, day, week,
+			r.Ref.Name, r.Mount, forecast.TTL(first.Cap), first.From, bands,
 			first.Task.Task, shortID(first.Task.AllocID), first.Task.SpecJobID(), forecast.When(now, first.At))
 		var evidence []string
 		for i, t := range ts {
