@@ -57,6 +57,10 @@ func areaOf(f rules.Finding) string {
 	case "NV602":
 		// A read that failed: the areas it leaves unchecked say so.
 		return ""
+	case "NV626":
+		// What running tasks' templates render ends: the jobs' secrets,
+		// not their logins.
+		return world.AreaJobs
 	}
 	for _, a := range areas {
 		for _, p := range a.prefixes {

@@ -161,3 +161,24 @@ func TestVerdictUnconfiguredJWTMount(t *testing.T) {
 		}
 	}
 }
+
+// A lease forecast speaks about the jobs' secrets, not about workload
+// identity, though its ID shares NV62 with the identity rules.
+func TestLeaseForecastIsAboutJobs(t *testing.T) {
+	dir := filepath.Join("..", "fixtures", "cases", "NV626-lease-ends-running-tasks", "bad-noop-keeps-revoked-credentials")
+	data, err := os.ReadFile(filepath.Join(dir, "snapshot.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lw, err := snapshot.Load(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := rules.Run(lw, checks.All()).Findings
+	if v := verdictOf(t, reports.Verdicts(lw, fs), world.AreaJobs); v.Status == reports.StatusOK || !strings.Contains(v.Detail, "database role") && !strings.Contains(v.Detail, "PKI role") {
+		t.Errorf("Jobs: %+v", v)
+	}
+	if v := verdictOf(t, reports.Verdicts(lw, fs), world.AreaWorkloadIdentity); strings.Contains(v.Detail, "role app") || strings.Contains(v.Detail, "PKI role") {
+		t.Errorf("Workload identity: %+v", v)
+	}
+}
