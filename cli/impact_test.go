@@ -766,3 +766,41 @@ func TestImpactName(t *testing.T) {
 		t.Errorf("bad --name: exit %d\n%s", res.code, res.stderr)
 	}
 }
+
+// A Nomad 1.11 secret block added: the read it makes is compared as a
+// template's is. One the task's policies allow changes nothing; one
+// they deny is a new read the task fails on, an error.
+func TestImpactSecretBlockAdded(t *testing.T) {
+	r := newImpactRepo(t)
+	r.edit("mongo.nomad.hcl", "      vault {}\n", `      vault {}
+
+      secret "config" {
+        provider = "vault"
+        path     = "kv/default/mongo/extra"
+        config {
+          engine = "kv_v2"
+        }
+      }
+
+      secret "other" {
+        provider = "vault"
+        path     = "kv/default/billing/config"
+        config {
+          engine = "kv_v2"
+        }
+      }
+`)
+	out, res := runImpactJSON(t, "--base", "HEAD", ".")
+	want := []string{"new error mongo/db/mongo read kv/data/default/billing/config absent->deny"}
+	if got := changes(out); !slices.Equal(got, want) {
+		t.Fatalf("changes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if res.code != 1 {
+		t.Errorf("exit %d, want 1; stderr %s", res.code, res.stderr)
+	}
+	// access decides the same two reads the same way.
+	acc := nvlint(t, "", nil, "access", "--job", "mongo", "--format", "json", ".")
+	if !strings.Contains(acc.stdout, `"path": "kv/data/default/billing/config"`) || !strings.Contains(acc.stdout, `"path": "kv/data/default/mongo/extra"`) {
+		t.Errorf("access does not show the secret blocks' reads:\n%s", acc.stdout)
+	}
+}
