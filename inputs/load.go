@@ -519,6 +519,11 @@ func parseJSON(f *world.File, kind world.Kind, opts Options, w *world.World) {
 func parseHCL(f *world.File, kind world.Kind, opts Options, w *world.World) {
 	file, diags := hclsyntax.ParseConfig(f.Src, f.Path, hcl.InitialPos)
 	body, _ := file.Body.(*hclsyntax.Body)
+	if kind == "" || kind == world.KindAgentConfig {
+		if f1, b1, d1, ok := agentHCL1(f, diags); ok {
+			file, body, diags, kind = f1, b1, d1, world.KindAgentConfig
+		}
+	}
 	// A file that does not parse is guessed from its content only when
 	// its name says HCL: a README or a shell script holds lines that look
 	// like blocks in its examples, and is no config with syntax errors.

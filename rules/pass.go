@@ -34,6 +34,7 @@ func (p *Pass) Report(f Finding) {
 		}
 	}
 	f.Fixes = dropFileless(f.Fixes)
+	withQuotedNames(p.World, &f)
 	forTerraform(p.World, &f)
 	guessedInCommands(p.World, &f)
 	forCluster(p.World, &f)

@@ -105,12 +105,18 @@ type File struct {
 	// objects with vault or nomad become terraform apply.
 	Terraform string
 
+	// QuotedNames are the argument and block names of an agent config
+	// read as HCL 1 reads them ("datacenter" = "dc1"): the offsets of
+	// each name's opening and closing quote, which the reader took for
+	// spaces.
+	QuotedNames [][2]int
+
 	lines atomic.Pointer[[]int] // where each line starts, found on first use (posOf)
 }
 
 // Renamed is a copy of f under another path.
 func (f *File) Renamed(path string) *File {
-	return &File{Path: path, Kind: f.Kind, Src: f.Src, Diags: f.Diags, Secrets: f.Secrets, Explicit: f.Explicit, Terraform: f.Terraform}
+	return &File{Path: path, Kind: f.Kind, Src: f.Src, Diags: f.Diags, Secrets: f.Secrets, Explicit: f.Explicit, Terraform: f.Terraform, QuotedNames: f.QuotedNames}
 }
 
 // ObjectRef identifies an object for humans and machines: "token-role
