@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/agext/levenshtein"
@@ -268,9 +269,14 @@ func reportUnknown(p *rules.Pass, a *world.AgentConfig, block string, attrs []wo
 		}
 		if s := closest(at.Name, known); s != "" {
 			f.Message += fmt.Sprintf("; did you mean %q?", s)
+			set := slices.ContainsFunc(attrs, func(o world.Attr) bool { return o.Name == s })
 			if want, misfit := at.Misfits[s]; misfit {
 				// A rename would make Nomad refuse the file: say so, edit nothing.
 				f.Message += fmt.Sprintf(" (%s takes %s)", s, want)
+			} else if set {
+				// The block sets it already: a rename would set it twice,
+				// which Nomad refuses.
+				f.Message += fmt.Sprintf(" (%s is set already: remove one)", s)
 			} else {
 				f.Fixes = []rules.Fix{{Description: fmt.Sprintf("Rename %s to %s", at.Name, s), Edits: []rules.TextEdit{edits.Replace(at.NameRange, s)}}}
 			}
