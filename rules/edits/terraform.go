@@ -51,6 +51,11 @@ func AppendToPolicy(pol *world.Policy, text string) (rules.TextEdit, bool) {
 		return rules.TextEdit{}, false
 	}
 	if res == nil || pol.File != res.File {
+		if jsonText(pol.File.Src) {
+			// A policy in JSON takes no HCL block after it; Vault (HCL 1)
+			// reads a text that starts with '{' as JSON.
+			return rules.TextEdit{}, false
+		}
 		return AppendToFile(pol.File, text), true
 	}
 	if res.TextEnd == nil {
@@ -68,4 +73,9 @@ func AppendToPolicy(pol *world.Policy, text string) (rules.TextEdit, bool) {
 		b.WriteString("\n")
 	}
 	return InsertAt(pol.File.Path, *res.TextEnd, b.String()), true
+}
+
+// jsonText reports whether src is a JSON document rather than HCL.
+func jsonText(src []byte) bool {
+	return bytes.HasPrefix(bytes.TrimLeft(src, " \t\r\n\ufeff"), []byte("{"))
 }
