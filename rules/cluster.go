@@ -63,18 +63,10 @@ func atAddress(c Command, addr string) Command {
 		}
 		return c
 	}
-	out := Command{Steps: make([]Pipeline, len(c.Steps))}
-	for i, p := range c.Steps {
-		out.Steps[i] = make(Pipeline, len(p))
-		for j, g := range p {
-			out.Steps[i][j] = make(Group, len(g))
-			for k, argv := range g {
-				if len(argv) > 0 && argv[0] == "vault" {
-					argv = append(Argv{"env", "VAULT_ADDR=" + addr}, argv...)
-				}
-				out.Steps[i][j][k] = argv
-			}
+	return c.mapArgvs(func(argv Argv) Argv {
+		if len(argv) > 0 && argv[0] == "vault" {
+			return append(Argv{"env", "VAULT_ADDR=" + addr}, argv...)
 		}
-	}
-	return out
+		return argv
+	})
 }

@@ -103,11 +103,18 @@ func (c Command) Runnable() bool {
 // Words returns every word of every argv, in order.
 func (c Command) Words() []string {
 	var out []string
+	for _, a := range c.Argvs() {
+		out = append(out, a...)
+	}
+	return out
+}
+
+// Argvs returns every argv, in order.
+func (c Command) Argvs() []Argv {
+	var out []Argv
 	for _, p := range c.Steps {
 		for _, g := range p {
-			for _, a := range g {
-				out = append(out, a...)
-			}
+			out = append(out, g...)
 		}
 	}
 	return out
@@ -116,20 +123,29 @@ func (c Command) Words() []string {
 // Map returns the command with f applied to every word and to the
 // template (to mask secrets).
 func (c Command) Map(f func(string) string) Command {
-	out := Command{Template: c.Template}
+	out := c.mapArgvs(func(a Argv) Argv {
+		na := make(Argv, len(a))
+		for i, w := range a {
+			na[i] = f(w)
+		}
+		return na
+	})
 	if c.Template != "" {
 		out.Template = f(c.Template)
 	}
+	return out
+}
+
+// mapArgvs returns a copy of the command with f applied to every argv;
+// the template is kept as it is.
+func (c Command) mapArgvs(f func(Argv) Argv) Command {
+	out := Command{Template: c.Template}
 	for _, p := range c.Steps {
 		var np Pipeline
 		for _, g := range p {
 			var ng Group
 			for _, a := range g {
-				na := make(Argv, len(a))
-				for i, w := range a {
-					na[i] = f(w)
-				}
-				ng = append(ng, na)
+				ng = append(ng, f(a))
 			}
 			np = append(np, ng)
 		}

@@ -97,12 +97,8 @@ func commandArgvs(c Command) [][]string {
 		return [][]string{fields}
 	}
 	var out [][]string
-	for _, p := range c.Steps {
-		for _, g := range p {
-			for _, a := range g {
-				out = append(out, a)
-			}
-		}
+	for _, a := range c.Argvs() {
+		out = append(out, a)
 	}
 	return out
 }
