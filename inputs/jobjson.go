@@ -179,39 +179,18 @@ type apiJob struct {
 	ParameterizedJob json.RawMessage `json:",omitempty"`
 	TaskGroups       *[]*struct {
 		Name  json.RawMessage `json:",omitempty"`
-		Tasks *[]*struct {
-			Name  json.RawMessage `json:",omitempty"`
-			Vault *struct {
-				Policies, Role, Cluster, Namespace json.RawMessage `json:",omitempty"`
-				ChangeMode, AllowTokenExpiration   json.RawMessage `json:",omitempty"`
-			} `json:",omitempty"`
-			Identities *[]*struct {
-				Name, Audience json.RawMessage `json:",omitempty"`
-			} `json:",omitempty"`
-			Templates *[]*struct {
-				SourcePath, DestPath, Envvars, LeftDelim, RightDelim, EmbeddedTmpl json.RawMessage `json:",omitempty"`
-				ChangeMode                                                         json.RawMessage `json:",omitempty"`
-			} `json:",omitempty"`
-			Secrets *[]*struct {
-				Name, Provider, Path json.RawMessage `json:",omitempty"`
-				Config               *struct {
-					Engine json.RawMessage `json:"engine,omitempty"`
-				} `json:",omitempty"`
-			} `json:",omitempty"`
-		} `json:",omitempty"`
+		Tasks *[]*apiTask     `json:",omitempty"`
 	} `json:",omitempty"`
 }
 
 // TrimAPIJob keeps, of a job as the Nomad API returns it (bare or as
-// {"Job": ...}), what loadJobJSON reads; doctor passes jobs through it
-// before LiveObject. A live job carries every default Nomad fills in,
-// several times what nvlint reads, and parsing it all, with a source
-// range for every value, dominated doctor's time; its environment and
-// task config, which may hold secrets, then stay out of snapshots too.
-// The document is decoded once with encoding/json, which matches keys
-// regardless of case where loadJobJSON does not; the Nomad API writes
-// them exactly. A document that does not decode so is returned as it is,
-// for the parser to report.
+// {"Job": ...}), what loadJobJSON reads: a live job carries every default
+// Nomad fills in, several times what nvlint reads, and its environment
+// and task config, which may hold secrets, must stay out of snapshots.
+// LiveJob keeps the same. The document is decoded with encoding/json,
+// which matches keys regardless of case where loadJobJSON does not; the
+// Nomad API writes them exactly. A document that does not decode so is
+// returned as it is, for the parser to report.
 func TrimAPIJob(data []byte) []byte {
 	var wrapped struct {
 		Job *apiJob

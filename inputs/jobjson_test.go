@@ -1,10 +1,14 @@
 package inputs
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -54,6 +58,9 @@ func TestTrimAPIJob(t *testing.T) {
 			if zg, zw := zeroRanges(g), zeroRanges(w); !reflect.DeepEqual(zg, zw) {
 				t.Errorf("%s: trimmed job differs:\n got %+v\nwant %+v", p, zg, zw)
 			}
+			if err := sameLiveJob(doc, want); err != nil {
+				t.Errorf("%s: %v", p, err)
+			}
 		}
 	}
 	// Elements that are not objects are skipped, trimmed or not.
@@ -73,12 +80,79 @@ func TestTrimAPIJob(t *testing.T) {
 		if zg, zw := zeroRanges(g), zeroRanges(w); !reflect.DeepEqual(zg, zw) {
 			t.Errorf("%s: trimmed job differs:\n got %+v\nwant %+v", odd, zg, zw)
 		}
+		if err := sameLiveJob([]byte(odd), want); err != nil {
+			t.Errorf("%s: %v", odd, err)
+		}
 	}
 	for _, junk := range []string{`{"Job": 1}`, `[]`, `{"TaskGroups": [1]}`, `{"TaskGroups": null, "ID": "a"}`, `not json`} {
 		if got := TrimAPIJob([]byte(junk)); junk != `{"TaskGroups": null, "ID": "a"}` && string(got) != junk {
 			t.Errorf("TrimAPIJob(%s) = %s, want it untouched", junk, got)
 		}
 	}
+}
+
+// sameLiveJob checks that LiveJob reads doc as loadJobJSON reads it
+// untrimmed (want), when one of its tasks has a vault block, and keeps
+// what TrimAPIJob keeps.
+func sameLiveJob(doc []byte, want *world.World) error {
+	got := &world.World{}
+	uses, err := LiveJob(got, "x", "nomad:x", doc)
+	if err != nil {
+		return fmt.Errorf("LiveJob: %v", err)
+	}
+	if w := slices.ContainsFunc(want.Jobs, hasVaultBlock); uses != w {
+		return fmt.Errorf("LiveJob says vault block %v, loadJobJSON %v", uses, w)
+	}
+	if !uses {
+		if len(got.Jobs) > 0 {
+			return fmt.Errorf("LiveJob read %d jobs without a vault block", len(got.Jobs))
+		}
+		return nil
+	}
+	if len(got.Jobs) != len(want.Jobs) {
+		return fmt.Errorf("LiveJob read %d jobs, loadJobJSON %d", len(got.Jobs), len(want.Jobs))
+	}
+	g, w := *got.Jobs[0], *want.Jobs[0]
+	if trimmed := TrimAPIJob(doc); !bytes.Equal(g.Raw, trimmed) {
+		return fmt.Errorf("LiveJob kept\n%s\nTrimAPIJob\n%s", g.Raw, trimmed)
+	}
+	g.Raw, w.Raw = nil, nil
+	if zg, zw := zeroRanges(g), zeroRanges(w); !reflect.DeepEqual(zg, zw) {
+		return fmt.Errorf("LiveJob's job differs:\n got %+v\nwant %+v", zg, zw)
+	}
+	return nil
+}
+
+// FuzzLiveJob checks on any document that LiveJob reads what
+// loadJobJSON reads, untrimmed, and that it does not panic.
+func FuzzLiveJob(f *testing.F) {
+	addJobSeeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 64<<10 {
+			return
+		}
+		got := &world.World{}
+		_, errGot := LiveJob(got, "x", "nomad:x", data)
+		want := &world.World{}
+		errWant := LiveObject(want, world.KindJobspec, "x", "nomad:x", data)
+		if errWant != nil || hasCaseVariantKeys(data) {
+			// Not a document of a job; or a key like "id" that
+			// encoding/json takes for "ID" and loadJobJSON does not
+			// (the API never writes one).
+			return
+		}
+		if errGot != nil {
+			var syntax *json.SyntaxError
+			var shape *json.UnmarshalTypeError
+			if errors.As(errGot, &syntax) || errors.As(errGot, &shape) {
+				return // refused, as doctor always refused such answers
+			}
+			t.Fatalf("LiveJob: %v", errGot)
+		}
+		if err := sameLiveJob(data, want); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
 
 // pad adds, at every level, keys a real Nomad fills in.
@@ -118,6 +192,7 @@ func untrimmed(t *testing.T, data []byte) *world.World {
 	}
 	top, _ := file.Body.JustAttributes()
 	loadJobJSON(&world.File{}, top, w)
+	parseTemplates(w) // as the readers do
 	detach(w, "nomad:x", data)
 	return w
 }
@@ -160,22 +235,7 @@ func zeroRanges(v world.Job) world.Job {
 // FuzzTrimAPIJob checks on any document that trimming a live job changes
 // nothing loadJobJSON reads, and that neither reader panics.
 func FuzzTrimAPIJob(f *testing.F) {
-	dir := f.TempDir()
-	if _, err := corpus.Generate(dir, corpus.Options{Files: 200, Seed: 5, MistakeRate: 0.3}); err != nil {
-		f.Fatal(err)
-	}
-	paths, _ := filepath.Glob(filepath.Join(dir, "nomad", "jobs", "*", "*.nomad.json"))
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
-	}
-	for _, s := range []string{`{"Job": null, "ID": "b"}`, `{"TaskGroups": [null, {"Tasks": [{"Vault": {}}]}]}`, `{"ID": 1, "Periodic": []}`, `{"Job": {"TaskGroups": {}}}`,
-		`{"TaskGroups": [{"Tasks": [{"Secrets": [{"Name": "db", "Provider": "vault", "Path": "kv/db", "Config": {"engine": "kv_v2"}}, {"Config": []}], "Templates": [{"DestPath": "secrets/${secret.db.f}"}]}]}]}`} {
-		f.Add([]byte(s))
-	}
+	addJobSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 64<<10 {
 			return
@@ -207,6 +267,26 @@ func FuzzTrimAPIJob(f *testing.F) {
 			}
 		}
 	})
+}
+
+// addJobSeeds adds a generated corpus's API jobs and odd documents.
+func addJobSeeds(f *testing.F) {
+	dir := f.TempDir()
+	if _, err := corpus.Generate(dir, corpus.Options{Files: 200, Seed: 5, MistakeRate: 0.3}); err != nil {
+		f.Fatal(err)
+	}
+	paths, _ := filepath.Glob(filepath.Join(dir, "nomad", "jobs", "*", "*.nomad.json"))
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	for _, s := range []string{`{"Job": null, "ID": "b"}`, `{"TaskGroups": [null, {"Tasks": [{"Vault": {}}]}]}`, `{"ID": 1, "Periodic": []}`, `{"Job": {"TaskGroups": {}}}`,
+		`{"TaskGroups": [{"Tasks": [{"Secrets": [{"Name": "db", "Provider": "vault", "Path": "kv/db", "Config": {"engine": "kv_v2"}}, {"Config": []}], "Templates": [{"DestPath": "secrets/${secret.db.f}"}]}]}]}`} {
+		f.Add([]byte(s))
+	}
 }
 
 // apiJobNames are the keys TrimAPIJob keeps, at any level.

@@ -36,6 +36,7 @@ func LiveObject(w *world.World, kind world.Kind, name, origin string, data []byt
 		loadJWTRole(f, top, world.ObjectRef{Kind: kind, Name: name}, part)
 	case world.KindJobspec:
 		loadJobJSON(f, top, part)
+		parseTemplates(part)
 	default:
 		return fmt.Errorf("%s: cannot read a live %s", origin, kind)
 	}

@@ -732,23 +732,22 @@ func (c *collector) nomadJobs(region string) {
 			// Only what nvlint reads of the job goes further: the API job
 			// is several times larger, and its environment and config,
 			// which may hold secrets, stay out of snapshots.
-			raw = inputs.TrimAPIJob(raw)
-			uses, err := usesVault(raw)
+			part := &world.World{}
+			uses, err := inputs.LiveJob(part, s.ID, "nomad:"+what, raw)
 			var syntax *json.SyntaxError
+			var shape *json.UnmarshalTypeError
 			switch {
 			case errors.As(err, &syntax):
 				c.problemIn(region, what, reason(err, c.o.RequestTimeout)) // "not JSON", as for every other read
 				return
-			case err != nil:
+			case errors.As(err, &shape):
 				c.problemIn(region, what, "unexpected answer: "+err.Error())
+				return
+			case err != nil:
+				c.problemIn(region, what, "cannot read the job: "+err.Error())
 				return
 			}
 			if !uses {
-				return
-			}
-			part := &world.World{}
-			if err := inputs.LiveObject(part, world.KindJobspec, s.ID, "nomad:"+what, raw); err != nil {
-				c.problemIn(region, what, "cannot read the job: "+err.Error())
 				return
 			}
 			c.merge(part)
@@ -825,28 +824,6 @@ func latestChildren(kids []jobStub) []jobStub {
 	kids = slices.Clone(kids)
 	slices.SortFunc(kids, func(a, b jobStub) int { return cmp.Compare(b.SubmitTime, a.SubmitTime) })
 	return kids[:min(len(kids), maxChildrenPerJob)]
-}
-
-// usesVault reports whether any task of an API job has a vault block.
-func usesVault(raw []byte) (bool, error) {
-	var j struct {
-		TaskGroups []struct {
-			Tasks []struct {
-				Vault json.RawMessage
-			}
-		}
-	}
-	if err := json.Unmarshal(raw, &j); err != nil {
-		return false, err
-	}
-	for _, g := range j.TaskGroups {
-		for _, t := range g.Tasks {
-			if len(t.Vault) > 0 && string(t.Vault) != "null" {
-				return true, nil
-			}
-		}
-	}
-	return false, nil
 }
 
 // vaultEventTypes are the task event types Vault and template failures

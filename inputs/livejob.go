@@ -1,0 +1,324 @@
+package inputs
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/nvlint/nvlint/world"
+)
+
+// LiveJob reads a job as the Nomad API returns it (GET /v1/job/:id, bare
+// or as {"Job": ...}) into w, as LiveObject would, when one of its tasks
+// has a vault block; vault reports whether one does.
+//
+// Doctor reads thousands of jobs, and hcl's JSON parser, which keeps a
+// source range for every value of a document several times larger than
+// what nvlint reads, was most of its time. A live object has no file to
+// point into, so the job is decoded with encoding/json into the keys
+// loadJobJSON reads and built from their values directly. A value of a
+// type the API never writes there (a number for a name, an object for a
+// list) leaves the job to LiveObject, so both readers always agree; the
+// fuzz test FuzzLiveJob holds them to that.
+//
+// A document that is not JSON gives encoding/json's *json.SyntaxError;
+// one whose task groups or tasks are not lists of objects its
+// *json.UnmarshalTypeError, unless the job still has a vault block for
+// LiveObject to read.
+func LiveJob(w *world.World, name, origin string, data []byte) (vault bool, err error) {
+	var doc struct {
+		apiJob
+		Job *apiJob `json:",omitempty"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		// Not the shape of an API job: what it has is read as before,
+		// untrimmed.
+		if vault, err := usesVault(data); err != nil || !vault {
+			return false, err
+		}
+		return true, LiveObject(w, world.KindJobspec, name, origin, data)
+	}
+	trimmed := &doc.apiJob
+	if doc.Job != nil {
+		trimmed = doc.Job
+	}
+	job, ok := jobOfAPI(trimmed)
+	if !ok {
+		// A value only hcl's conversions read as loadJobJSON does.
+		if vault, err := usesVault(data); err != nil || !vault {
+			return false, err
+		}
+		return true, LiveObject(w, world.KindJobspec, name, origin, TrimAPIJob(data))
+	}
+	if !hasVaultBlock(job) {
+		return false, nil
+	}
+	// A snapshot keeps what nvlint read, as TrimAPIJob writes it.
+	raw, err := json.Marshal(trimmedDoc(&doc.apiJob, doc.Job))
+	if err != nil {
+		return true, err
+	}
+	job.Ref = world.ObjectRef{Kind: world.KindJobspec, Name: job.ID.V, Origin: origin}
+	job.Raw = raw
+	w.Jobs = append(w.Jobs, job)
+	parseTemplates(w) // here, where doctor reads jobs in parallel
+	return true, nil
+}
+
+func hasVaultBlock(job *world.Job) bool {
+	for _, g := range job.Groups {
+		for _, t := range g.Tasks {
+			if t.Vault != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// trimmedDoc is the document TrimAPIJob would write.
+func trimmedDoc(bare, wrapped *apiJob) any {
+	if wrapped != nil {
+		return struct{ Job *apiJob }{wrapped}
+	}
+	return bare
+}
+
+// usesVault reports whether any task of an API job has a vault block
+// (any value but null).
+func usesVault(raw []byte) (bool, error) {
+	var j struct {
+		TaskGroups []struct {
+			Tasks []struct {
+				Vault json.RawMessage
+			}
+		}
+	}
+	if err := json.Unmarshal(raw, &j); err != nil {
+		return false, err
+	}
+	for _, g := range j.TaskGroups {
+		for _, t := range g.Tasks {
+			if len(t.Vault) > 0 && string(t.Vault) != "null" {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+// jobOfAPI builds the job loadJobJSON reads from the same document, or
+// reports false for a value it does not convert as hcl would.
+func jobOfAPI(a *apiJob) (*world.Job, bool) {
+	d := apiDecoder{ok: true}
+	job := &world.Job{}
+	job.ID = d.str(a.ID)
+	if !job.ID.Known {
+		job.ID = d.str(a.Name)
+	}
+	job.Namespace = d.str(a.Namespace)
+	job.Region = d.str(a.Region)
+	job.Type = d.str(a.Type)
+	job.ParentID = d.str(a.ParentID)
+	if a.Periodic != nil {
+		job.Periodic = d.boolean(a.Periodic.Enabled).V
+	}
+	job.Parameterized = nonEmptyObject(a.ParameterizedJob)
+	if a.TaskGroups != nil {
+		for _, ga := range *a.TaskGroups {
+			if ga == nil {
+				continue
+			}
+			g := &world.Group{Name: d.str(ga.Name)}
+			if ga.Tasks != nil {
+				for _, ta := range *ga.Tasks {
+					if ta != nil {
+						g.Tasks = append(g.Tasks, d.task(ta))
+					}
+				}
+			}
+			job.Groups = append(job.Groups, g)
+		}
+	}
+	return job, d.ok
+}
+
+// apiTask is one task of an apiJob.
+type apiTask struct {
+	Name  json.RawMessage `json:",omitempty"`
+	Vault *struct {
+		Policies, Role, Cluster, Namespace json.RawMessage `json:",omitempty"`
+		ChangeMode, AllowTokenExpiration   json.RawMessage `json:",omitempty"`
+	} `json:",omitempty"`
+	Identities *[]*struct {
+		Name, Audience json.RawMessage `json:",omitempty"`
+	} `json:",omitempty"`
+	Templates *[]*struct {
+		SourcePath, DestPath, Envvars, LeftDelim, RightDelim, EmbeddedTmpl json.RawMessage `json:",omitempty"`
+		ChangeMode                                                         json.RawMessage `json:",omitempty"`
+	} `json:",omitempty"`
+	Secrets *[]*struct {
+		Name, Provider, Path json.RawMessage `json:",omitempty"`
+		Config               *struct {
+			Engine json.RawMessage `json:"engine,omitempty"`
+		} `json:",omitempty"`
+	} `json:",omitempty"`
+}
+
+// apiDecoder turns an apiJob's values into world values as strValue,
+// boolAttr and listValue turn hcl's JSON expressions into them, for the
+// types the API writes; ok turns false at any other.
+type apiDecoder struct{ ok bool }
+
+func (d *apiDecoder) task(ta *apiTask) *world.Task {
+	t := &world.Task{Name: d.str(ta.Name)}
+	if va := ta.Vault; va != nil {
+		t.Vault = &world.VaultBlock{
+			Level:     "task",
+			Policies:  d.list(va.Policies),
+			Role:      d.str(va.Role),
+			Cluster:   d.str(va.Cluster),
+			Namespace: d.str(va.Namespace),
+
+			ChangeMode:           d.str(va.ChangeMode),
+			AllowTokenExpiration: d.boolean(va.AllowTokenExpiration),
+		}
+	}
+	if ta.Identities != nil {
+		for _, ia := range *ta.Identities {
+			if ia != nil {
+				t.Identities = append(t.Identities, &world.Identity{Name: d.str(ia.Name), Aud: d.list(ia.Audience)})
+			}
+		}
+	}
+	if ta.Templates != nil {
+		for _, tp := range *ta.Templates {
+			if tp == nil {
+				continue
+			}
+			tpl := &world.Template{
+				Source:      d.str(tp.SourcePath),
+				Destination: d.str(tp.DestPath),
+				Env:         d.boolean(tp.Envvars),
+				ChangeMode:  d.str(tp.ChangeMode),
+				LeftDelim:   d.str(tp.LeftDelim),
+				RightDelim:  d.str(tp.RightDelim),
+			}
+			if len(tp.EmbeddedTmpl) > 0 {
+				// Written at all, the text is set; known when a string.
+				tpl.Data = d.str(tp.EmbeddedTmpl)
+				tpl.Data.Set = true
+			}
+			for _, p := range []struct {
+				in string
+				v  world.Str
+			}{{"template source", tpl.Source}, {"template destination", tpl.Destination}} {
+				for _, m := range secretRefText.FindAllStringSubmatch(p.v.V, -1) {
+					t.SecretRefs = append(t.SecretRefs, world.SecretRef{Name: m[1], Key: m[2], In: p.in})
+				}
+			}
+			t.Templates = append(t.Templates, tpl)
+		}
+	}
+	if ta.Secrets != nil {
+		for _, sa := range *ta.Secrets {
+			if sa == nil {
+				continue
+			}
+			s := &world.Secret{Name: d.str(sa.Name), Provider: d.str(sa.Provider), Path: d.str(sa.Path), Level: "task"}
+			if sa.Config != nil {
+				s.Engine = d.str(sa.Config.Engine)
+			}
+			t.Secrets = append(t.Secrets, s)
+		}
+	}
+	return t
+}
+
+// str reads a string: absent and null are unset.
+func (d *apiDecoder) str(raw json.RawMessage) world.Str {
+	switch {
+	case len(raw) == 0 || isJSONNull(raw):
+		return world.Str{}
+	case raw[0] == '"':
+		if s, ok := jsonString(raw); ok {
+			return world.Str{V: s, Set: true, Known: true}
+		}
+	}
+	d.ok = false
+	return world.Str{}
+}
+
+// boolean reads a boolean, or a string Go's strconv reads as one (Nomad
+// and Vault decode weakly); null is set but not known.
+func (d *apiDecoder) boolean(raw json.RawMessage) world.Bool {
+	switch {
+	case len(raw) == 0:
+		return world.Bool{}
+	case isJSONNull(raw):
+		return world.Bool{Set: true}
+	case string(raw) == "true" || string(raw) == "false":
+		return world.Bool{V: string(raw) == "true", Set: true, Known: true}
+	case raw[0] == '"':
+		if s, ok := jsonString(raw); ok {
+			b, err := strconv.ParseBool(s)
+			return world.Bool{V: b, Set: true, Known: err == nil}
+		}
+	}
+	d.ok = false
+	return world.Bool{}
+}
+
+// list reads a list of strings, whose null elements make it not known,
+// or a string of comma-separated elements.
+func (d *apiDecoder) list(raw json.RawMessage) world.List {
+	switch {
+	case len(raw) == 0 || isJSONNull(raw):
+		return world.List{}
+	case raw[0] == '"':
+		s := d.str(raw)
+		return world.List{Set: true, Known: true, Items: splitCommaString(s)}
+	case raw[0] == '[':
+		var elems []json.RawMessage
+		if json.Unmarshal(raw, &elems) != nil {
+			break
+		}
+		out := world.List{Set: true, Known: true}
+		for _, e := range elems {
+			s := d.str(e)
+			if !s.Known {
+				out.Known = false
+				continue
+			}
+			out.Items = append(out.Items, s)
+		}
+		return out
+	}
+	d.ok = false
+	return world.List{}
+}
+
+// jsonString decodes a JSON string. Most have no escapes, and are their
+// bytes between the quotes when those are valid UTF-8 (encoding/json
+// replaces invalid bytes).
+func jsonString(raw json.RawMessage) (string, bool) {
+	if len(raw) >= 2 && raw[len(raw)-1] == '"' {
+		if in := raw[1 : len(raw)-1]; bytes.IndexByte(in, '\\') < 0 && utf8.Valid(in) {
+			return string(in), true
+		}
+	}
+	var s string
+	return s, json.Unmarshal(raw, &s) == nil
+}
+
+// nonEmptyObject reports whether raw is an object with at least one key.
+func nonEmptyObject(raw json.RawMessage) bool {
+	if len(raw) == 0 || raw[0] != '{' {
+		return false
+	}
+	var m map[string]json.RawMessage
+	return json.Unmarshal(raw, &m) == nil && len(m) > 0
+}
+
+func isJSONNull(raw json.RawMessage) bool { return bytes.Equal(raw, []byte("null")) }
