@@ -177,10 +177,7 @@ type apiJob struct {
 		Enabled json.RawMessage `json:",omitempty"`
 	} `json:",omitempty"`
 	ParameterizedJob json.RawMessage `json:",omitempty"`
-	TaskGroups       *[]*struct {
-		Name  json.RawMessage `json:",omitempty"`
-		Tasks *[]*apiTask     `json:",omitempty"`
-	} `json:",omitempty"`
+	TaskGroups       *[]*apiGroup    `json:",omitempty"`
 }
 
 // TrimAPIJob keeps, of a job as the Nomad API returns it (bare or as

@@ -62,12 +62,14 @@ func LivePolicy(w *world.World, name, origin, text string) error {
 	return nil
 }
 
-// detach drops the file and source ranges of objects parsed from API data.
+// detach drops the file and source ranges of objects parsed from API data,
+// and keeps the data of each Vault object for snapshots. A job keeps none:
+// APIJobJSON writes it back from what was read.
 func detach(w *world.World, origin string, data []byte) {
-	metas := []*world.Meta{}
 	for _, o := range w.Jobs {
-		metas = append(metas, &o.Meta)
+		o.File, o.Range, o.Ref.Origin = nil, hcl.Range{}, origin
 	}
+	metas := []*world.Meta{}
 	for _, o := range w.TokenRoles {
 		metas = append(metas, &o.Meta)
 	}

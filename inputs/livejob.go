@@ -54,13 +54,7 @@ func LiveJob(w *world.World, name, origin string, data []byte) (vault bool, err 
 	if !hasVaultBlock(job) {
 		return false, nil
 	}
-	// A snapshot keeps what nvlint read, as TrimAPIJob writes it.
-	raw, err := json.Marshal(trimmedDoc(&doc.apiJob, doc.Job))
-	if err != nil {
-		return true, err
-	}
 	job.Ref = world.ObjectRef{Kind: world.KindJobspec, Name: job.ID.V, Origin: origin}
-	job.Raw = raw
 	w.Jobs = append(w.Jobs, job)
 	parseTemplates(w) // here, where doctor reads jobs in parallel
 	return true, nil
@@ -75,14 +69,6 @@ func hasVaultBlock(job *world.Job) bool {
 		}
 	}
 	return false
-}
-
-// trimmedDoc is the document TrimAPIJob would write.
-func trimmedDoc(bare, wrapped *apiJob) any {
-	if wrapped != nil {
-		return struct{ Job *apiJob }{wrapped}
-	}
-	return bare
 }
 
 // usesVault reports whether any task of an API job has a vault block
@@ -144,26 +130,44 @@ func jobOfAPI(a *apiJob) (*world.Job, bool) {
 	return job, d.ok
 }
 
+// apiGroup is one task group of an apiJob.
+type apiGroup struct {
+	Name  json.RawMessage `json:",omitempty"`
+	Tasks *[]*apiTask     `json:",omitempty"`
+}
+
 // apiTask is one task of an apiJob.
 type apiTask struct {
-	Name  json.RawMessage `json:",omitempty"`
-	Vault *struct {
-		Policies, Role, Cluster, Namespace json.RawMessage `json:",omitempty"`
-		ChangeMode, AllowTokenExpiration   json.RawMessage `json:",omitempty"`
-	} `json:",omitempty"`
-	Identities *[]*struct {
-		Name, Audience json.RawMessage `json:",omitempty"`
-	} `json:",omitempty"`
-	Templates *[]*struct {
-		SourcePath, DestPath, Envvars, LeftDelim, RightDelim, EmbeddedTmpl json.RawMessage `json:",omitempty"`
-		ChangeMode                                                         json.RawMessage `json:",omitempty"`
-	} `json:",omitempty"`
-	Secrets *[]*struct {
-		Name, Provider, Path json.RawMessage `json:",omitempty"`
-		Config               *struct {
-			Engine json.RawMessage `json:"engine,omitempty"`
-		} `json:",omitempty"`
-	} `json:",omitempty"`
+	Name       json.RawMessage `json:",omitempty"`
+	Vault      *apiVault       `json:",omitempty"`
+	Identities *[]*apiIdentity `json:",omitempty"`
+	Templates  *[]*apiTemplate `json:",omitempty"`
+	Secrets    *[]*apiSecret   `json:",omitempty"`
+}
+
+type apiVault struct {
+	Policies, Role, Cluster, Namespace json.RawMessage `json:",omitempty"`
+	ChangeMode, AllowTokenExpiration   json.RawMessage `json:",omitempty"`
+}
+
+type apiIdentity struct {
+	Name, Audience json.RawMessage `json:",omitempty"`
+}
+
+type apiTemplate struct {
+	SourcePath, DestPath, Envvars, LeftDelim, RightDelim, EmbeddedTmpl json.RawMessage `json:",omitempty"`
+	ChangeMode                                                         json.RawMessage `json:",omitempty"`
+}
+
+// apiSecret is a secret block: its Env (custom plugins only) may hold
+// credentials and is not read.
+type apiSecret struct {
+	Name, Provider, Path json.RawMessage  `json:",omitempty"`
+	Config               *apiSecretConfig `json:",omitempty"`
+}
+
+type apiSecretConfig struct {
+	Engine json.RawMessage `json:"engine,omitempty"`
 }
 
 // apiDecoder turns an apiJob's values into world values as strValue,
@@ -322,3 +326,118 @@ func nonEmptyObject(raw json.RawMessage) bool {
 }
 
 func isJSONNull(raw json.RawMessage) bool { return bytes.Equal(raw, []byte("null")) }
+
+// APIJobJSON writes a job read from the Nomad API back as the API
+// document nvlint reads (what TrimAPIJob keeps), for snapshots: a live
+// job keeps no copy of its data, whose template texts would double
+// doctor's memory on a fleet. LiveJob reads the document back to the
+// same job; a value that was written but not known is written as null.
+func APIJobJSON(j *world.Job) ([]byte, error) {
+	a := apiJob{
+		ID: jsonStr(j.ID), Namespace: jsonStr(j.Namespace), Region: jsonStr(j.Region),
+		Type: jsonStr(j.Type), ParentID: jsonStr(j.ParentID),
+	}
+	if j.Periodic {
+		a.Periodic = &struct {
+			Enabled json.RawMessage `json:",omitempty"`
+		}{Enabled: json.RawMessage("true")}
+	}
+	if j.Parameterized {
+		a.ParameterizedJob = json.RawMessage(`{"Payload":"optional"}`)
+	}
+	groups := make([]*apiGroup, 0, len(j.Groups))
+	for _, g := range j.Groups {
+		ag := &apiGroup{Name: jsonStr(g.Name)}
+		tasks := make([]*apiTask, 0, len(g.Tasks))
+		for _, t := range g.Tasks {
+			tasks = append(tasks, apiTaskOf(t))
+		}
+		ag.Tasks = &tasks
+		groups = append(groups, ag)
+	}
+	a.TaskGroups = &groups
+	return json.Marshal(&a)
+}
+
+func apiTaskOf(t *world.Task) *apiTask {
+	at := &apiTask{Name: jsonStr(t.Name)}
+	if v := t.Vault; v != nil {
+		at.Vault = &apiVault{
+			Policies: jsonList(v.Policies), Role: jsonStr(v.Role), Cluster: jsonStr(v.Cluster), Namespace: jsonStr(v.Namespace),
+			ChangeMode: jsonStr(v.ChangeMode), AllowTokenExpiration: jsonBool(v.AllowTokenExpiration),
+		}
+	}
+	if len(t.Identities) > 0 {
+		ids := make([]*apiIdentity, 0, len(t.Identities))
+		for _, id := range t.Identities {
+			ids = append(ids, &apiIdentity{Name: jsonStr(id.Name), Audience: jsonList(id.Aud)})
+		}
+		at.Identities = &ids
+	}
+	if len(t.Templates) > 0 {
+		tpls := make([]*apiTemplate, 0, len(t.Templates))
+		for _, tpl := range t.Templates {
+			at := &apiTemplate{
+				SourcePath: jsonStr(tpl.Source), DestPath: jsonStr(tpl.Destination), Envvars: jsonBool(tpl.Env),
+				LeftDelim: jsonStr(tpl.LeftDelim), RightDelim: jsonStr(tpl.RightDelim), ChangeMode: jsonStr(tpl.ChangeMode),
+			}
+			at.EmbeddedTmpl = jsonStr(tpl.Data)
+			tpls = append(tpls, at)
+		}
+		at.Templates = &tpls
+	}
+	if len(t.Secrets) > 0 {
+		secrets := make([]*apiSecret, 0, len(t.Secrets))
+		for _, s := range t.Secrets {
+			as := &apiSecret{Name: jsonStr(s.Name), Provider: jsonStr(s.Provider), Path: jsonStr(s.Path)}
+			if s.Engine.Set {
+				as.Config = &apiSecretConfig{Engine: jsonStr(s.Engine)}
+			}
+			secrets = append(secrets, as)
+		}
+		at.Secrets = &secrets
+	}
+	return at
+}
+
+// jsonStr writes a string; nil (absent) when unset, null when not known.
+func jsonStr(s world.Str) json.RawMessage {
+	switch {
+	case !s.Set:
+		return nil
+	case !s.Known:
+		return json.RawMessage("null")
+	}
+	b, _ := json.Marshal(s.V) // a string always encodes
+	return b
+}
+
+func jsonBool(b world.Bool) json.RawMessage {
+	switch {
+	case !b.Set:
+		return nil
+	case !b.Known:
+		return json.RawMessage("null")
+	}
+	return json.RawMessage(strconv.FormatBool(b.V))
+}
+
+// jsonList writes a list's elements, and a null element when some were
+// not known.
+func jsonList(l world.List) json.RawMessage {
+	if !l.Set {
+		return nil
+	}
+	var elems []any
+	for _, it := range l.Items {
+		elems = append(elems, it.V)
+	}
+	if !l.Known {
+		elems = append(elems, nil)
+	}
+	if elems == nil {
+		elems = []any{}
+	}
+	b, _ := json.Marshal(elems) // strings and null always encode
+	return b
+}

@@ -120,7 +120,11 @@ func From(w *world.World) (*Snapshot, error) {
 		s.Objects = append(s.Objects, Object{Kind: world.KindJWTRole, Name: r.Ref.Name, Origin: r.Ref.Origin, Mount: r.Mount, Data: raw(r.Raw), VaultNamespace: vaultNamespace(&r.Meta), VaultCluster: vaultCluster(&r.Meta)})
 	}
 	for _, j := range w.Jobs {
-		s.Objects = append(s.Objects, Object{Kind: world.KindJobspec, Name: j.Ref.Name, Origin: j.Ref.Origin, Data: raw(j.Raw)})
+		data, err := inputs.APIJobJSON(j)
+		if err != nil {
+			return nil, fmt.Errorf("job %s: %w", j.Ref.Name, err)
+		}
+		s.Objects = append(s.Objects, Object{Kind: world.KindJobspec, Name: j.Ref.Name, Origin: j.Ref.Origin, Data: data})
 	}
 	for _, a := range w.Agents {
 		ag := Agent{Name: a.Ref.Name, Origin: a.Ref.Origin, Region: a.Region.V, Server: a.Server.V, Client: a.Client.V}

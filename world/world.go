@@ -189,8 +189,9 @@ type Meta struct {
 	File *File
 	// Range covers the whole object definition (or its opening line).
 	Range hcl.Range
-	// Raw is the API data a live object was read from, kept so a snapshot
-	// can replay it through the same readers; nil for files.
+	// Raw is the API data a live Vault object was read from, kept so a
+	// snapshot can replay it through the same readers; nil for files and
+	// jobs (a snapshot writes a live job back from what was read).
 	Raw []byte
 	// Resource is the Terraform resource that declares the object, when
 	// it was read from a .tf file; nil otherwise.

@@ -139,12 +139,11 @@ func destinationText(job *world.Job, d world.Str) (string, bool) {
 	if d.IsKnown() {
 		return d.V, true
 	}
-	// A live job's ranges are in the API data it was read from.
-	src, name := job.Raw, ""
-	if job.File != nil {
-		src, name = job.File.Src, job.File.Path
+	if job.File == nil {
+		return "", false // a live job's values are as written
 	}
-	if d.Range.Filename != name || d.Range.Start.Byte < 0 || d.Range.End.Byte > len(src) || d.Range.Start.Byte >= d.Range.End.Byte {
+	src := job.File.Src
+	if d.Range.Filename != job.File.Path || d.Range.Start.Byte < 0 || d.Range.End.Byte > len(src) || d.Range.Start.Byte >= d.Range.End.Byte {
 		return "", false
 	}
 	raw := string(d.Range.SliceBytes(src))
