@@ -858,13 +858,19 @@ func formatClaims(m map[string]string) string {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	parts := make([]string, len(keys))
+	// Every token's steps show its claims: built without fmt.
+	var b strings.Builder
 	for i, k := range keys {
 		v := m[k]
 		if v == unknownValue {
 			v = "(known only at run time)"
 		}
-		parts[i] = fmt.Sprintf("%s=%s", k, v)
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(v)
 	}
-	return strings.Join(parts, " ")
+	return b.String()
 }

@@ -1,6 +1,7 @@
 package inputs
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -333,4 +334,29 @@ func hasCaseVariantKeys(data []byte) bool {
 		return false
 	}
 	return walk(doc)
+}
+
+// FuzzJSONString checks jsonString against encoding/json on strings as
+// encoders write them, with and without HTML escapes (\u003c).
+func FuzzJSONString(f *testing.F) {
+	for _, s := range []string{"", "plain", "a\nb\t\"c\"\\", "{{ with secret \"kv/x\" }}\n{{ .Data.data.k }}{{ end }}", "<&>", "é\u2028\U0001F600", "\x00\x1f", "bad \xff utf-8"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var plain bytes.Buffer
+		enc := json.NewEncoder(&plain)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(s)
+		html, _ := json.Marshal(s)
+		for _, raw := range [][]byte{bytes.TrimSuffix(plain.Bytes(), []byte("\n")), html} {
+			var want string
+			if err := json.Unmarshal(raw, &want); err != nil {
+				t.Fatal(err)
+			}
+			got, ok := jsonString(raw)
+			if !ok || got != want {
+				t.Fatalf("jsonString(%s) = %q, %v; want %q", raw, got, ok, want)
+			}
+		}
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/nvlint/nvlint/world"
@@ -303,15 +304,53 @@ func (d *apiDecoder) list(raw json.RawMessage) world.List {
 	return world.List{}
 }
 
-// jsonString decodes a JSON string. Most have no escapes, and are their
-// bytes between the quotes when those are valid UTF-8 (encoding/json
-// replaces invalid bytes).
+// jsonString decodes a JSON string. Template texts are most of doctor's
+// strings, and all have escaped newlines: the common escapes are undone
+// here, and a string with \u escapes or bytes that are not UTF-8
+// (encoding/json replaces those) is left to encoding/json.
 func jsonString(raw json.RawMessage) (string, bool) {
-	if len(raw) >= 2 && raw[len(raw)-1] == '"' {
-		if in := raw[1 : len(raw)-1]; bytes.IndexByte(in, '\\') < 0 && utf8.Valid(in) {
-			return string(in), true
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return "", false
+	}
+	in := raw[1 : len(raw)-1]
+	if bytes.IndexByte(in, '\\') < 0 && utf8.Valid(in) {
+		return string(in), true
+	}
+	if !utf8.Valid(in) {
+		return decodedString(raw)
+	}
+	var b strings.Builder
+	b.Grow(len(in))
+	for i := 0; i < len(in); i++ {
+		c := in[i]
+		if c != '\\' {
+			b.WriteByte(c)
+			continue
+		}
+		if i++; i == len(in) {
+			return decodedString(raw)
+		}
+		switch in[i] {
+		case '"', '\\', '/':
+			b.WriteByte(in[i])
+		case 'b':
+			b.WriteByte('\b')
+		case 'f':
+			b.WriteByte('\f')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 't':
+			b.WriteByte('\t')
+		default: // \u, or not JSON
+			return decodedString(raw)
 		}
 	}
+	return b.String(), true
+}
+
+func decodedString(raw json.RawMessage) (string, bool) {
 	var s string
 	return s, json.Unmarshal(raw, &s) == nil
 }
