@@ -235,6 +235,7 @@ func runDoctor(f *doctorFlags, env Env) int {
 	}
 
 	cfg.Apply(w)
+	defer boundHeap()()
 	res := rules.RunWith(w, catalog, settings(cfg))
 	rep := &reports.Report{
 		Findings: res.Findings, Skipped: res.Skipped, Files: w.Files, Catalog: catalog, Ran: res.Ran, Version: Version(),
