@@ -29,8 +29,9 @@ type doctorFlags struct {
 	vaultAddr, vaultNamespace, vaultCACert string
 	vaultSkip                              bool
 	// vaults are --vault NAME=ADDR, vaultTokenFiles --vault-token-file
-	// NAME=FILE: the Vault clusters to read besides the default one.
-	vaults, vaultTokenFiles                []string
+	// NAME=FILE and vaultCACerts --vault-cluster-cacert NAME=FILE: the
+	// Vault clusters to read besides the default one.
+	vaults, vaultTokenFiles, vaultCACerts  []string
 	nomadAddr, nomadRegion, nomadNamespace string
 	nomadCACert                            string
 	nomadSkip                              bool
@@ -100,6 +101,7 @@ error (nothing to check, an unreadable or unwritable file), 3 internal error.`,
 	fs.BoolVar(&f.vaultSkip, "vault-skip-verify", false, "do not verify Vault's TLS certificate")
 	fs.StringArrayVar(&f.vaults, "vault", nil, "also read Vault cluster NAME (as agent vault blocks name it and jobs pick it with vault.cluster) at URL: `NAME=URL` (repeatable; with the default cluster's TLS settings)")
 	fs.StringArrayVar(&f.vaultTokenFiles, "vault-token-file", nil, "read Vault cluster NAME of --vault with the token in FILE: `NAME=FILE` (repeatable)")
+	fs.StringArrayVar(&f.vaultCACerts, "vault-cluster-cacert", nil, "verify Vault cluster NAME of --vault with the CA certificate in FILE instead of the default cluster's: `NAME=FILE` (repeatable)")
 	fs.StringVar(&f.nomadAddr, "nomad-addr", "", "Nomad's `URL` (default $NOMAD_ADDR; Nomad is not checked when neither is set)")
 	fs.StringArrayVar(&f.regions, "region", nil, "read only this Nomad `REGION` (repeatable; default: every region of the federation)")
 	fs.StringArrayVar(&f.namespaces, "namespace", nil, "read only the jobs of this Nomad `NAMESPACE` (repeatable; default: every namespace the token may list)")
@@ -359,10 +361,20 @@ func liveSource(f *doctorFlags) (*source, error) {
 // vaultClusters reads --vault NAME=ADDR and --vault-token-file NAME=FILE
 // into the Vault clusters to read besides the default one, with the
 // namespaces the agent config files give each; an error is a usage
-// error. The TLS settings are the default cluster's.
+// error. The TLS settings are the default cluster's, but for a CA
+// certificate of --vault-cluster-cacert.
 func vaultClusters(f *doctorFlags, agents *world.World) ([]live.VaultCluster, error) {
 	var out []live.VaultCluster
 	index := map[string]int{}
+	cas := map[string]string{}
+	for _, arg := range f.vaultCACerts {
+		name, file, ok := strings.Cut(arg, "=")
+		name, file = strings.TrimSpace(name), strings.TrimSpace(file)
+		if !ok || name == "" || file == "" {
+			return nil, fmt.Errorf("--vault-cluster-cacert %s: want NAME=FILE, a cluster of --vault and its CA certificate", arg)
+		}
+		cas[name] = file
+	}
 	for _, arg := range f.vaults {
 		name, addr, ok := strings.Cut(arg, "=")
 		name, addr = strings.TrimSpace(name), strings.TrimSpace(addr)
@@ -377,12 +389,21 @@ func vaultClusters(f *doctorFlags, agents *world.World) ([]live.VaultCluster, er
 		if _, dup := index[name]; dup {
 			return nil, fmt.Errorf("--vault %s: cluster %s is given twice", arg, name)
 		}
-		cfg, err := connection.VaultCluster(addr, connection.Flags{VaultCACert: f.vaultCACert, VaultSkipVerify: f.vaultSkip})
+		ca, flag := f.vaultCACert, "--vault "+name
+		if own, ok := cas[name]; ok {
+			ca, flag = own, "--vault-cluster-cacert "+name+"="+own
+		}
+		cfg, err := connection.VaultCluster(addr, connection.Flags{VaultCACert: ca, VaultSkipVerify: f.vaultSkip})
 		if err != nil {
-			return nil, fmt.Errorf("--vault %s: %w", name, err)
+			return nil, fmt.Errorf("%s: %w", flag, err)
 		}
 		index[name] = len(out)
 		out = append(out, live.VaultCluster{Name: name, Config: cfg, NoToken: "no --vault-token-file " + name + "=FILE given"})
+	}
+	for name := range cas {
+		if _, known := index[name]; !known {
+			return nil, fmt.Errorf("--vault-cluster-cacert %s=%s: no --vault %s=URL gives the cluster's address", name, cas[name], name)
+		}
 	}
 	for _, arg := range f.vaultTokenFiles {
 		name, file, ok := strings.Cut(arg, "=")

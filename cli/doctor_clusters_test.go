@@ -6,6 +6,9 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -318,5 +321,54 @@ func TestDoctorVaultFlagsUsage(t *testing.T) {
 	r := nvlint(t, "", map[string]string{}, "doctor", "--vault", "payments=http://127.0.0.1:1", "--vault-token-file", "payments="+token, "--timeout", "1s", "--format", "json")
 	if r.code == cli.ExitUsage || strings.Contains(r.stdout, "PAYMENTSTOKEN") {
 		t.Errorf("--vault alone: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestDoctorVaultClusterCACert reads cluster payments, a real Vault dev
+// server behind TLS whose certificate a CA of its own signs: without
+// --vault-cluster-cacert doctor says why it could not read it, with it
+// the cluster is read.
+func TestDoctorVaultClusterCACert(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	must(t, err)
+	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	must(t, err)
+	pay := startClusterVault(t, string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})))
+	backend, err := url.Parse(pay.vault.Addr)
+	must(t, err)
+	front := httptest.NewTLSServer(httputil.NewSingleHostReverseProxy(backend))
+	defer front.Close()
+
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "payments-ca.pem")
+	must(t, os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: front.Certificate().Raw}), 0o600))
+	tokenFile := filepath.Join(dir, "payments.token")
+	must(t, os.WriteFile(tokenFile, []byte(pay.vault.RootToken+"\n"), 0o600))
+	args := []string{"--vault", "payments=" + front.URL, "--vault-token-file", "payments=" + tokenFile}
+	readAt := "cluster payments: Vault " + realserver.VaultVersion + " at " + front.URL
+
+	rep, r := doctor(t, map[string]string{}, args...)
+	if out := r.stdout + r.stderr; !strings.Contains(out, "certificate signed by unknown authority") || strings.Contains(out, readAt) {
+		t.Errorf("without the cluster's CA, want it not read, saying why:\n%s\n%s", r.stdout, r.stderr)
+	}
+	noCrash(t, rep)
+	var hinted bool
+	for _, f := range rep.Findings {
+		for _, fx := range f.Fixes {
+			hinted = hinted || f.Rule == "NV601" && strings.Contains(fx.Description, "--vault-cluster-cacert payments=CA.pem")
+		}
+	}
+	if !hinted {
+		t.Errorf("NV601 does not say how to give the cluster's CA:\n%s", r.stdout)
+	}
+
+	rep, r = doctor(t, map[string]string{}, append(args, "--vault-cluster-cacert", "payments="+ca)...)
+	noCrash(t, rep)
+	var read bool
+	for _, v := range rep.Verdicts {
+		read = read || v.Area == "Vault" && strings.Contains(v.Detail, readAt)
+	}
+	if !read || strings.Contains(r.stdout+r.stderr, "unknown authority") {
+		t.Errorf("with --vault-cluster-cacert, cluster payments was not read: %+v\n%s", rep.Verdicts, r.stderr)
 	}
 }

@@ -34,15 +34,37 @@ func (unreachable) Check(p *rules.Pass) {
 		if !pr.Fatal {
 			continue
 		}
+		var f rules.Finding
 		if pr.Cluster != "" {
 			addr := strings.TrimSuffix(pr.What, world.ClusterLabel(pr.Cluster))
-			p.Report(liveFinding(world.Kind(pr.Area), pr.What, "",
-				fmt.Sprintf("could not reach %s cluster %s at %s: %s; nothing of that cluster was checked", pr.Area, pr.Cluster, addr, pr.Reason)))
-			continue
+			f = liveFinding(world.Kind(pr.Area), pr.What, "",
+				fmt.Sprintf("could not reach %s cluster %s at %s: %s; nothing of that cluster was checked", pr.Area, pr.Cluster, addr, pr.Reason))
+		} else {
+			f = liveFinding(world.Kind(pr.Area), pr.What, "",
+				fmt.Sprintf("could not reach %s at %s: %s; nothing on that side was checked", pr.Area, pr.What, pr.Reason))
 		}
-		p.Report(liveFinding(world.Kind(pr.Area), pr.What, "",
-			fmt.Sprintf("could not reach %s at %s: %s; nothing on that side was checked", pr.Area, pr.What, pr.Reason)))
+		if fix, ok := caFix(pr); ok {
+			f.Fixes = append(f.Fixes, fix)
+		}
+		p.Report(f)
 	}
+}
+
+// caFix says how to give doctor the CA that signs a server's certificate,
+// when that is what stopped it.
+func caFix(pr world.Problem) (rules.Fix, bool) {
+	if !strings.Contains(pr.Reason, "x509: certificate signed by unknown authority") {
+		return rules.Fix{}, false
+	}
+	switch {
+	case pr.Area == "vault" && pr.Cluster != "":
+		return rules.Fix{Description: fmt.Sprintf("Give doctor the CA certificate of Vault cluster %s: --vault-cluster-cacert %s=CA.pem", pr.Cluster, pr.Cluster)}, true
+	case pr.Area == "vault":
+		return rules.Fix{Description: "Give doctor Vault's CA certificate: --vault-cacert CA.pem, or VAULT_CACERT"}, true
+	case pr.Area == "nomad":
+		return rules.Fix{Description: "Give doctor Nomad's CA certificate: --nomad-cacert CA.pem, or NOMAD_CACERT"}, true
+	}
+	return rules.Fix{}, false
 }
 
 // CouldNotCheck: one read failed; the rest of the run went on.
