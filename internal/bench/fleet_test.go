@@ -399,8 +399,9 @@ func collectFleet(f *fakeFleet) (collect, total time.Duration, findings, problem
 }
 
 // floor fetches uris from the fake with n requests in flight and a
-// plain client, reading and dropping every body.
-func (f *fakeFleet) floor(tb testing.TB, uris []string, n int) time.Duration {
+// plain client, reading and dropping every body; with decode, decoding
+// each body's JSON first, as any client that reads the objects must.
+func (f *fakeFleet) floor(tb testing.TB, uris []string, n int, decode bool) time.Duration {
 	hc := &http.Client{Transport: &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
 		MaxIdleConns:        100,
@@ -421,6 +422,12 @@ func (f *fakeFleet) floor(tb testing.TB, uris []string, n int) time.Duration {
 				if err != nil {
 					tb.Errorf("floor: %v", err)
 					continue
+				}
+				if decode {
+					var v any
+					if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+						tb.Errorf("floor: %s: %v", uris[i], err)
+					}
 				}
 				_, _ = io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
@@ -460,17 +467,19 @@ func heapPeak() (stop func() uint64) {
 // loopback by a fake federation and Vault (fakeFleet). Each iteration
 // runs, side by side:
 //   - doctor in process (live.Collect over every region and namespace,
-//     then every rule), recording the requests it made;
+//     then every rule), recording the requests it made, cold (no
+//     template parses kept from the iteration before);
 //   - the floor: the same requests, fetched by a plain client with as
 //     many in flight as doctor (8), bodies read and dropped;
+//   - the same floor decoding each body's JSON (into any), which any
+//     client that reads the objects pays;
 //   - the nvlint binary (`nvlint doctor`, built once) against the same
-//     fake, for its wall time and peak RSS (the kernel's maxrss of the
-//     child).
+//     fake, for its wall time and peak RSS (peakRSS).
 //
 // It reports doctor's wall time (doctor-s; collect-s of it is the
-// collection), the floor's, the ratios of both to the floor (means of
-// the per-iteration ratios), the requests, the peak heap of
-// the in-process run over what the fake holds (heap-MB), and the
+// collection), the floors', the ratios of doctor and the binary to the
+// floors (means of the per-iteration ratios), the requests, the peak
+// heap of the in-process run over what the fake holds (heap-MB), and the
 // binary's wall time and peak RSS.
 //
 //	go test ./internal/bench -run '^$' -bench DoctorFleet -benchtime 3x
@@ -479,8 +488,8 @@ func BenchmarkDoctorFleet(b *testing.B) {
 	bin := buildNvlint(b)
 	b.Logf("fleet: %d jobs (%d with a vault block) in %d regions, %d policies, %d JWT roles",
 		len(f.byKey), f.objects-len(f.policies)-len(f.roles), len(fleetRegions), len(f.policies), len(f.roles))
-	var doctor, collect, floor, binWall time.Duration
-	var ratio, collectRatio float64
+	var doctor, collect, floor, floorDecode, binWall time.Duration
+	var ratio, collectRatio, decodeRatio, binRatio float64
 	var requests, findings int
 	var heap, rss uint64
 	b.ResetTimer()
@@ -499,16 +508,20 @@ func BenchmarkDoctorFleet(b *testing.B) {
 			b.Errorf("doctor recorded %d problems", np)
 		}
 		requests, findings = int(f.n.Load()-n0), nf
-		fl := f.floor(b, slices.Clone(f.uris), fleetWorkers)
+		fl := f.floor(b, slices.Clone(f.uris), fleetWorkers, false)
+		fd := f.floor(b, slices.Clone(f.uris), fleetWorkers, true)
 		wall, maxrss := runNvlintDoctor(b, bin, f.srv.URL)
-		doctor, collect, floor, binWall = doctor+d, collect+c, floor+fl, binWall+wall
+		doctor, collect, floor, floorDecode, binWall = doctor+d, collect+c, floor+fl, floorDecode+fd, binWall+wall
 		ratio += float64(d) / float64(fl)
 		collectRatio += float64(c) / float64(fl)
+		decodeRatio += float64(d) / float64(fd)
+		binRatio += float64(wall) / float64(fl)
 		heap = max(heap, peak-min(peak, base.HeapAlloc))
 		rss = max(rss, maxrss)
-		b.Logf("run: doctor %v (collect %v), floor %v, %.2fx; nvlint doctor %v, %d MB RSS; %d requests, %d findings",
+		b.Logf("run: doctor %v (collect %v), floor %v, %.2fx, decoding %v, %.2fx; nvlint doctor %v, %.2fx, %d MB RSS; %d requests, %d findings",
 			d.Round(time.Millisecond), c.Round(time.Millisecond), fl.Round(time.Millisecond), float64(d)/float64(fl),
-			wall.Round(time.Millisecond), maxrss>>20, requests, findings)
+			fd.Round(time.Millisecond), float64(d)/float64(fd),
+			wall.Round(time.Millisecond), float64(wall)/float64(fl), maxrss>>20, requests, findings)
 	}
 	n := float64(b.N)
 	b.ReportMetric(doctor.Seconds()/n, "doctor-s")
@@ -516,6 +529,9 @@ func BenchmarkDoctorFleet(b *testing.B) {
 	b.ReportMetric(floor.Seconds()/n, "floor-s")
 	b.ReportMetric(ratio/n, "doctor/floor")
 	b.ReportMetric(collectRatio/n, "collect/floor")
+	b.ReportMetric(floorDecode.Seconds()/n, "floor-decode-s")
+	b.ReportMetric(decodeRatio/n, "doctor/floor-decode")
+	b.ReportMetric(binRatio/n, "nvlint/floor")
 	b.ReportMetric(float64(requests), "requests")
 	b.ReportMetric(float64(heap>>20), "heap-MB")
 	b.ReportMetric(binWall.Seconds()/n, "nvlint-s")
