@@ -98,7 +98,7 @@ func sameLiveJob(doc []byte, want *world.World) error {
 	got := &world.World{}
 	uses, err := LiveJob(got, "x", "nomad:x", doc)
 	if err != nil {
-		return fmt.Errorf("LiveJob: %v", err)
+		return fmt.Errorf("LiveJob: %w", err)
 	}
 	if w := slices.ContainsFunc(want.Jobs, hasVaultBlock); uses != w {
 		return fmt.Errorf("LiveJob says vault block %v, loadJobJSON %v", uses, w)
@@ -120,11 +120,11 @@ func sameLiveJob(doc []byte, want *world.World) error {
 	// A snapshot writes the job back; read again, it is the same job.
 	data, err := APIJobJSON(got.Jobs[0])
 	if err != nil {
-		return fmt.Errorf("APIJobJSON: %v", err)
+		return fmt.Errorf("APIJobJSON: %w", err)
 	}
 	again := &world.World{}
 	if _, err := LiveJob(again, "x", "nomad:x", data); err != nil || len(again.Jobs) != 1 {
-		return fmt.Errorf("LiveJob of APIJobJSON's %s: %d jobs, %v", data, len(again.Jobs), err)
+		return fmt.Errorf("LiveJob of APIJobJSON's %s: %d jobs, %w", data, len(again.Jobs), err)
 	}
 	if za, zg := zeroRanges(*again.Jobs[0]), zeroRanges(g); !reflect.DeepEqual(za, zg) {
 		return fmt.Errorf("written back as %s, the job reads differently:\n got %+v\nwant %+v", data, za, zg)
