@@ -373,8 +373,8 @@ func isJSONNull(raw json.RawMessage) bool { return bytes.Equal(raw, []byte("null
 // same job; a value that was written but not known is written as null.
 func APIJobJSON(j *world.Job) ([]byte, error) {
 	a := apiJob{
-		ID: jsonStr(j.ID), Namespace: jsonStr(j.Namespace), Region: jsonStr(j.Region),
-		Type: jsonStr(j.Type), ParentID: jsonStr(j.ParentID),
+		ID: jsonValue(j.ID), Namespace: jsonValue(j.Namespace), Region: jsonValue(j.Region),
+		Type: jsonValue(j.Type), ParentID: jsonValue(j.ParentID),
 	}
 	if j.Periodic {
 		a.Periodic = &struct {
@@ -386,7 +386,7 @@ func APIJobJSON(j *world.Job) ([]byte, error) {
 	}
 	groups := make([]*apiGroup, 0, len(j.Groups))
 	for _, g := range j.Groups {
-		ag := &apiGroup{Name: jsonStr(g.Name)}
+		ag := &apiGroup{Name: jsonValue(g.Name)}
 		tasks := make([]*apiTask, 0, len(g.Tasks))
 		for _, t := range g.Tasks {
 			tasks = append(tasks, apiTaskOf(t))
@@ -399,17 +399,17 @@ func APIJobJSON(j *world.Job) ([]byte, error) {
 }
 
 func apiTaskOf(t *world.Task) *apiTask {
-	at := &apiTask{Name: jsonStr(t.Name)}
+	at := &apiTask{Name: jsonValue(t.Name)}
 	if v := t.Vault; v != nil {
 		at.Vault = &apiVault{
-			Policies: jsonList(v.Policies), Role: jsonStr(v.Role), Cluster: jsonStr(v.Cluster), Namespace: jsonStr(v.Namespace),
-			ChangeMode: jsonStr(v.ChangeMode), AllowTokenExpiration: jsonBool(v.AllowTokenExpiration),
+			Policies: jsonList(v.Policies), Role: jsonValue(v.Role), Cluster: jsonValue(v.Cluster), Namespace: jsonValue(v.Namespace),
+			ChangeMode: jsonValue(v.ChangeMode), AllowTokenExpiration: jsonValue(v.AllowTokenExpiration),
 		}
 	}
 	if len(t.Identities) > 0 {
 		ids := make([]*apiIdentity, 0, len(t.Identities))
 		for _, id := range t.Identities {
-			ids = append(ids, &apiIdentity{Name: jsonStr(id.Name), Audience: jsonList(id.Aud)})
+			ids = append(ids, &apiIdentity{Name: jsonValue(id.Name), Audience: jsonList(id.Aud)})
 		}
 		at.Identities = &ids
 	}
@@ -417,10 +417,10 @@ func apiTaskOf(t *world.Task) *apiTask {
 		tpls := make([]*apiTemplate, 0, len(t.Templates))
 		for _, tpl := range t.Templates {
 			at := &apiTemplate{
-				SourcePath: jsonStr(tpl.Source), DestPath: jsonStr(tpl.Destination), Envvars: jsonBool(tpl.Env),
-				LeftDelim: jsonStr(tpl.LeftDelim), RightDelim: jsonStr(tpl.RightDelim), ChangeMode: jsonStr(tpl.ChangeMode),
+				SourcePath: jsonValue(tpl.Source), DestPath: jsonValue(tpl.Destination), Envvars: jsonValue(tpl.Env),
+				LeftDelim: jsonValue(tpl.LeftDelim), RightDelim: jsonValue(tpl.RightDelim), ChangeMode: jsonValue(tpl.ChangeMode),
 			}
-			at.EmbeddedTmpl = jsonStr(tpl.Data)
+			at.EmbeddedTmpl = jsonValue(tpl.Data)
 			tpls = append(tpls, at)
 		}
 		at.Templates = &tpls
@@ -428,9 +428,9 @@ func apiTaskOf(t *world.Task) *apiTask {
 	if len(t.Secrets) > 0 {
 		secrets := make([]*apiSecret, 0, len(t.Secrets))
 		for _, s := range t.Secrets {
-			as := &apiSecret{Name: jsonStr(s.Name), Provider: jsonStr(s.Provider), Path: jsonStr(s.Path)}
+			as := &apiSecret{Name: jsonValue(s.Name), Provider: jsonValue(s.Provider), Path: jsonValue(s.Path)}
 			if s.Engine.Set {
-				as.Config = &apiSecretConfig{Engine: jsonStr(s.Engine)}
+				as.Config = &apiSecretConfig{Engine: jsonValue(s.Engine)}
 			}
 			secrets = append(secrets, as)
 		}
@@ -439,26 +439,17 @@ func apiTaskOf(t *world.Task) *apiTask {
 	return at
 }
 
-// jsonStr writes a string; nil (absent) when unset, null when not known.
-func jsonStr(s world.Str) json.RawMessage {
+// jsonValue writes a string or boolean; nil (absent) when unset, null
+// when not known.
+func jsonValue[T string | bool](v world.Value[T]) json.RawMessage {
 	switch {
-	case !s.Set:
+	case !v.Set:
 		return nil
-	case !s.Known:
+	case !v.Known:
 		return json.RawMessage("null")
 	}
-	b, _ := json.Marshal(s.V) // a string always encodes
+	b, _ := json.Marshal(v.V) // strings and booleans always encode
 	return b
-}
-
-func jsonBool(b world.Bool) json.RawMessage {
-	switch {
-	case !b.Set:
-		return nil
-	case !b.Known:
-		return json.RawMessage("null")
-	}
-	return json.RawMessage(strconv.FormatBool(b.V))
 }
 
 // jsonList writes a list's elements, and a null element when some were
