@@ -307,12 +307,16 @@ func sortRefs(refs []world.SecretRef) {
 // first (world.Template.VaultCalls keeps the answer).
 func parseTemplates(w *world.World) {
 	for _, j := range w.Jobs {
-		for _, g := range j.Groups {
-			for _, t := range g.Tasks {
-				for _, tpl := range t.Templates {
-					if tpl.Data.Known {
-						_, _ = tpl.VaultCalls()
-					}
+		parseJobTemplates(j)
+	}
+}
+
+func parseJobTemplates(j *world.Job) {
+	for _, g := range j.Groups {
+		for _, t := range g.Tasks {
+			for _, tpl := range t.Templates {
+				if tpl.Data.Known {
+					_, _ = tpl.VaultCalls()
 				}
 			}
 		}

@@ -56,8 +56,8 @@ func LiveJob(w *world.World, name, origin string, data []byte) (vault bool, err 
 		return false, nil
 	}
 	job.Ref = world.ObjectRef{Kind: world.KindJobspec, Name: job.ID.V, Origin: origin}
+	parseJobTemplates(job) // here, where doctor reads jobs in parallel
 	w.Jobs = append(w.Jobs, job)
-	parseTemplates(w) // here, where doctor reads jobs in parallel
 	return true, nil
 }
 
