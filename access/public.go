@@ -41,6 +41,9 @@ var pkiPublicElems = func() [][]string {
 // returns the mount and the public pattern that matched.
 func PublicPath(w *world.World, path string) (mount, pattern string, ok bool) {
 	p := strings.Trim(path, "/")
+	if !mayBePublic(p) {
+		return "", "", false
+	}
 	elems := strings.Split(p, "/")
 	// Mounts may be nested (team/pki): try every split, shortest first;
 	// the mount is the path up to the i-th "/".
@@ -56,6 +59,29 @@ func PublicPath(w *world.World, path string) (mount, pattern string, ok bool) {
 		}
 	}
 	return "", "", false
+}
+
+// publicFirst are the first elements of pkiPublic.
+var publicFirst = func() map[string]bool {
+	out := map[string]bool{}
+	for _, pat := range pkiPublicElems {
+		out[pat[0]] = true
+	}
+	return out
+}()
+
+// mayBePublic reports whether an element after the first of path starts
+// a public pattern: every template read asks, and most name none.
+func mayBePublic(p string) bool {
+	_, rest, _ := strings.Cut(p, "/")
+	for rest != "" {
+		var elem string
+		elem, rest, _ = strings.Cut(rest, "/")
+		if publicFirst[elem] {
+			return true
+		}
+	}
+	return false
 }
 
 func matchPattern(pat, elems []string) bool {
