@@ -43,6 +43,8 @@ type LeaseUse struct {
 	Job  *world.Job
 	Spec *world.Task
 	Read access.TaskRead
+	// Vault is the live Vault cluster the task logs in to.
+	Vault *world.VaultLive
 	// Mount is the engine's mount path, Engine its type (EngineDatabase
 	// or EnginePKI), Role the role's name.
 	Mount, Engine, Role string
@@ -52,17 +54,15 @@ type LeaseUse struct {
 }
 
 // LeaseUses are the calls of running tasks to database and PKI roles, in
-// the order of the running tasks. Only tasks of the Vault cluster and
-// namespace doctor reads are looked at (the mount table is that
-// namespace's), and calls whose path is built at render time are left
-// out. Doctor reads the roles and mounts these name, and the forecasts
-// rest on them: both ask here, so they name the same roles.
+// the order of the running tasks. Only tasks of a Vault cluster doctor
+// read, in the namespace it read there, are looked at (the mount table is
+// that namespace's), and calls whose path is built at render time are
+// left out. Doctor reads the roles and mounts these name, and the
+// forecasts rest on them: both ask here, so they name the same roles.
 func LeaseUses(w *world.World) []LeaseUse {
-	if w.Live == nil || w.Live.Nomad == nil || w.Live.Vault == nil || len(w.Live.Vault.EngineMounts) == 0 {
+	if w.Live == nil || w.Live.Nomad == nil {
 		return nil
 	}
-	v := w.Live.Vault
-	home := strings.Trim(v.Namespace, "/")
 	jobs := jobsByID(w)
 	var out []LeaseUse
 	for _, rt := range w.Live.Nomad.RunningTasks {
@@ -71,10 +71,14 @@ func LeaseUses(w *world.World) []LeaseUse {
 			continue
 		}
 		vb := j.EffectiveVault(g, t)
-		if vb == nil || vb.ClusterName() != "default" {
+		if vb == nil {
 			continue
 		}
-		if ns := access.NamespaceFor(w, vb); !ns.IsKnown() && ns.Set || strings.Trim(ns.V, "/") != home {
+		v := w.Live.VaultOf(vb.ClusterName())
+		if v == nil || len(v.EngineMounts) == 0 {
+			continue
+		}
+		if ns := access.NamespaceFor(w, vb); !ns.IsKnown() && ns.Set || strings.Trim(ns.V, "/") != strings.Trim(v.Namespace, "/") {
 			continue
 		}
 		for _, r := range access.TaskReads(t) {
@@ -82,7 +86,7 @@ func LeaseUses(w *world.World) []LeaseUse {
 			if !ok {
 				continue
 			}
-			u.Task, u.Job, u.Spec = rt, j, t
+			u.Task, u.Job, u.Spec, u.Vault = rt, j, t, v
 			out = append(out, u)
 		}
 	}
@@ -200,10 +204,10 @@ func Leases(w *world.World) []Lease {
 	if len(uses) == 0 {
 		return nil
 	}
-	v := w.Live.Vault
 	now := Now(w)
 	var out []Lease
 	for _, u := range uses {
+		v := u.Vault
 		role := v.LeaseRole(u.Mount, u.Role)
 		if role == nil || role.Type != u.Engine {
 			continue

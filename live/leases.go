@@ -27,6 +27,9 @@ func (c *collector) vaultLeaseRoles(s *vaultScope) {
 	roles := map[roleKey]bool{}
 	mounts := map[string]bool{}
 	for _, u := range uses {
+		if u.Vault != s.vc.live {
+			continue // another cluster's
+		}
 		roles[roleKey{u.Mount, u.Engine, u.Role}] = true
 		mounts[u.Mount] = true
 	}
@@ -56,7 +59,7 @@ func (c *collector) vaultLeaseRole(s *vaultScope, mount, engine, name, path stri
 		GenerateLease bool     `json:"generate_lease"`
 	}
 	if err := json.Unmarshal(data, &d); err != nil {
-		c.problem("vault", path, "unexpected answer: "+err.Error())
+		c.problem("vault", s.at(path), "unexpected answer: "+err.Error())
 		return
 	}
 	r := world.LeaseRole{Mount: mount, Type: engine, Name: name, MaxTTL: int64(d.MaxTTL)}
@@ -65,7 +68,7 @@ func (c *collector) vaultLeaseRole(s *vaultScope, mount, engine, name, path stri
 	} else {
 		r.TTL = int64(d.DefaultTTL)
 	}
-	c.update(func(l *world.Live) { l.Vault.LeaseRoles = append(l.Vault.LeaseRoles, r) })
+	c.update(func(*world.Live) { s.vc.live.LeaseRoles = append(s.vc.live.LeaseRoles, r) })
 }
 
 // vaultMountTune reads a secrets engine's lease TTLs, which its tune
@@ -94,7 +97,7 @@ func (c *collector) vaultMountTune(s *vaultScope, mount, path string) {
 	if err != nil {
 		m = world.LeaseMount{Path: mount, TuneError: fmt.Sprintf("%s: %s", path, reason(err, c.o.VaultRequestTimeout))}
 	}
-	c.update(func(l *world.Live) { l.Vault.LeaseMounts = append(l.Vault.LeaseMounts, m) })
+	c.update(func(*world.Live) { s.vc.live.LeaseMounts = append(s.vc.live.LeaseMounts, m) })
 }
 
 // ttlValue is a TTL in seconds as Vault answers it: a number of seconds,

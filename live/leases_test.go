@@ -17,14 +17,14 @@ import (
 	"github.com/nvlint/nvlint/world"
 )
 
-// leaseNomad is a Nomad that runs job app, whose task renders database
-// credentials (change_mode noop) and a certificate (restart), started
-// at started.
-func leaseNomad(started time.Time) *fake {
+// leaseNomad is a Nomad that runs job app, whose task logs in to Vault
+// cluster cluster and renders database credentials (change_mode noop)
+// and a certificate (restart), started at started.
+func leaseNomad(started time.Time, cluster string) *fake {
 	n := fakeNomad()
 	job := map[string]any{"ID": "app", "Name": "app", "Namespace": "default", "Type": "service",
 		"TaskGroups": []any{map[string]any{"Name": "g", "Tasks": []any{map[string]any{
-			"Name": "app", "Driver": "raw_exec", "Vault": map[string]any{"Cluster": "default"},
+			"Name": "app", "Driver": "raw_exec", "Vault": map[string]any{"Cluster": cluster},
 			"Templates": []any{
 				map[string]any{"EmbeddedTmpl": `{{ with secret "database/creds/app" }}{{ .Data.password }}{{ end }}`, "DestPath": "secrets/db.txt", "ChangeMode": "noop"},
 				map[string]any{"EmbeddedTmpl": `{{ with secret "pki/issue/web" "common_name=web.example.com" }}{{ .Data.certificate }}{{ end }}`, "DestPath": "secrets/cert.pem"},
@@ -41,23 +41,22 @@ func leaseNomad(started time.Time) *fake {
 	return n
 }
 
-// TestLeaseRolesFromVault reads a real Vault's database and PKI roles
-// and their mounts' tuning for a task (of a fake Nomad) whose templates
-// use them, with a token holding exactly the policy --print-policy
-// prints, and checks the forecasts made from them; then with a token
-// that may not read a role (a problem, no forecast) or the tuning (the
-// forecast says what it assumed).
-func TestLeaseRolesFromVault(t *testing.T) {
+// leaseVault is a real Vault with a database role app (default_ttl 10m,
+// max_ttl 3h, on a mount whose max_lease_ttl is 2h) and a PKI role web
+// (max_ttl 1h, generate_lease, on a mount whose default_lease_ttl is
+// 30m).
+func leaseVault(t *testing.T) (*realserver.Vault, *vaultapi.Client) {
+	t.Helper()
 	v := realserver.StartVault(t)
 	vc := v.Client(t)
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
+	for path, in := range map[string]*vaultapi.MountInput{
+		"database": {Type: "database", Config: vaultapi.MountConfigInput{MaxLeaseTTL: "2h"}},
+		"pki":      {Type: "pki", Config: vaultapi.MountConfigInput{DefaultLeaseTTL: "30m"}},
+	} {
+		if err := vc.Sys().Mount(path, in); err != nil {
 			t.Fatal(err)
 		}
 	}
-	must(vc.Sys().Mount("database", &vaultapi.MountInput{Type: "database", Config: vaultapi.MountConfigInput{MaxLeaseTTL: "2h"}}))
-	must(vc.Sys().Mount("pki", &vaultapi.MountInput{Type: "pki", Config: vaultapi.MountConfigInput{DefaultLeaseTTL: "30m"}}))
 	// No database (the test Vault is built without database plugins):
 	// the role is only read, never used, and Vault stores it without
 	// its connection.
@@ -66,9 +65,63 @@ func TestLeaseRolesFromVault(t *testing.T) {
 	})
 	write(t, vc, "pki/root/generate/internal", map[string]any{"common_name": "example.com", "ttl": "24h"})
 	write(t, vc, "pki/roles/web", map[string]any{"allowed_domains": "example.com", "allow_subdomains": true, "max_ttl": "1h", "generate_lease": true})
+	return v, vc
+}
 
+// TestLeaseRolesOtherCluster reads the roles of a task that logs in to
+// Vault cluster payments (doctor --vault payments=ADDR, a real Vault)
+// there, and forecasts from them in that cluster's name; the default
+// cluster, which has no such roles, is not asked.
+func TestLeaseRolesOtherCluster(t *testing.T) {
+	pay, _ := leaseVault(t)
+	def := realserver.StartVault(t)
 	started := time.Now().Add(-10 * time.Minute).UTC().Truncate(time.Second)
-	ns := httptest.NewServer(leaseNomad(started))
+	ns := httptest.NewServer(leaseNomad(started, "payments"))
+	defer ns.Close()
+	w, _ := Collect(context.Background(), Options{
+		Vault: vaultConfig(def.Addr), VaultToken: def.RootToken, Nomad: &nomadapi.Config{Address: ns.URL}, RequestTimeout: 5 * time.Second,
+		VaultClusters: []VaultCluster{{Name: "payments", Config: vaultConfig(pay.Addr), Token: pay.RootToken}},
+	})
+	for _, p := range w.Live.Problems {
+		if p.Area == "vault" {
+			t.Errorf("problem: %+v", p)
+		}
+	}
+	if n := len(w.Live.Vault.LeaseRoles) + len(w.Live.Vault.LeaseMounts); n > 0 {
+		t.Errorf("the default cluster was asked for payments' roles: %+v %+v", w.Live.Vault.LeaseRoles, w.Live.Vault.LeaseMounts)
+	}
+	pv := w.Live.VaultOf("payments")
+	if pv == nil || pv.LeaseRole("database", "app") == nil || pv.LeaseRole("pki", "web") == nil || pv.LeaseMount("pki") == nil {
+		t.Fatalf("payments' roles and tuning not read: %+v", pv)
+	}
+	var nv626 []string
+	for _, f := range rules.Run(w, checks.All()).Findings {
+		if f.Rule.ID == "NV626" {
+			nv626 = append(nv626, f.Message)
+		}
+	}
+	if len(nv626) != 2 || !strings.HasPrefix(nv626[0], "database role app (mount database) renews credentials up to 2h") || !strings.HasSuffix(nv626[0], "(vault cluster payments)") ||
+		!strings.HasPrefix(nv626[1], "PKI role web (mount pki) issues certificates for 30m") || !strings.HasSuffix(nv626[1], "(vault cluster payments)") {
+		t.Errorf("NV626 findings: %q", nv626)
+	}
+}
+
+// TestLeaseRolesFromVault reads a real Vault's database and PKI roles
+// and their mounts' tuning for a task (of a fake Nomad) whose templates
+// use them, with a token holding exactly the policy --print-policy
+// prints, and checks the forecasts made from them; then with a token
+// that may not read a role (a problem, no forecast) or the tuning (the
+// forecast says what it assumed).
+func TestLeaseRolesFromVault(t *testing.T) {
+	v, vc := leaseVault(t)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	started := time.Now().Add(-10 * time.Minute).UTC().Truncate(time.Second)
+	ns := httptest.NewServer(leaseNomad(started, "default"))
 	defer ns.Close()
 	token := func(policy string) string {
 		t.Helper()

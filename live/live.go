@@ -202,7 +202,7 @@ func Collect(ctx context.Context, o Options) (*world.World, *redact.Secrets) {
 	// Phase 3: what the jobs, running tasks and mount table just read
 	// name: the Vault namespaces of the jobs, each of which keeps its own
 	// auth mounts, roles and policies, in each cluster; and the database
-	// and PKI roles the running tasks' templates read (default cluster).
+	// and PKI roles the running tasks' templates read there.
 	waiting := false
 	for i, vc := range c.vaults {
 		if !up[i] || vc.token == "" {
@@ -214,10 +214,8 @@ func Collect(ctx context.Context, o Options) (*world.World, *redact.Secrets) {
 				waiting = true
 			}
 		}
-		if vc.isDefault() {
-			c.vaultLeaseRoles(vc.base())
-			waiting = true
-		}
+		c.vaultLeaseRoles(vc.base())
+		waiting = true
 	}
 	if waiting {
 		c.wg.Wait()

@@ -119,8 +119,13 @@ func (leaseEndsRunningTasks) Check(p *rules.Pass) {
 			}
 		}
 		path := r.Mount + "/roles/" + r.Name
-		f := liveFinding(world.Kind("vault"), path, "vault:"+path, msg, evidence...)
+		origin := "vault:" + path
+		if c := first.Use.Vault.Cluster; c != "" {
+			origin = "vault[" + c + "]:" + path
+		}
+		f := liveFinding(world.Kind("vault"), path, origin, msg, evidence...)
 		f.Severity = leaseSeverity(first, first.At.Sub(now), th)
+		f.Cluster = first.Use.Vault.Cluster
 		p.Report(f)
 	}
 }
