@@ -216,6 +216,10 @@ func Leases(w *world.World) []Lease {
 		l.Life, l.From, l.Assumed = leaseLife(v, u, role)
 		l.Mode, l.Stale = leaseMode(u)
 		name := u.Mount + "/" + u.Role
+		if v.Cluster != "" {
+			// Another cluster's role of the same name is another series.
+			name = v.Cluster + ":" + name
+		}
 		start := u.Task.StartedAt
 		switch {
 		case l.Stale:

@@ -94,6 +94,13 @@ func TestLeaseRolesOtherCluster(t *testing.T) {
 	if pv == nil || pv.LeaseRole("database", "app") == nil || pv.LeaseRole("pki", "web") == nil || pv.LeaseMount("pki") == nil {
 		t.Fatalf("payments' roles and tuning not read: %+v", pv)
 	}
+	var names []string
+	for _, l := range forecast.Leases(w) {
+		names = append(names, l.Name)
+	}
+	if strings.Join(names, " ") != "payments:database/app payments:pki/web" {
+		t.Errorf("forecasts named %q, want each named for its cluster (a metric series each)", names)
+	}
 	var nv626 []string
 	for _, f := range rules.Run(w, checks.All()).Findings {
 		if f.Rule.ID == "NV626" {
