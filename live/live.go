@@ -203,7 +203,6 @@ func Collect(ctx context.Context, o Options) (*world.World, *redact.Secrets) {
 	// name: the Vault namespaces of the jobs, each of which keeps its own
 	// auth mounts, roles and policies, in each cluster; and the database
 	// and PKI roles the running tasks' templates read there.
-	waiting := false
 	for i, vc := range c.vaults {
 		if !up[i] || vc.token == "" {
 			continue
@@ -211,15 +210,11 @@ func Collect(ctx context.Context, o Options) (*world.World, *redact.Secrets) {
 		if vc.enterprise {
 			if extra := c.vaultNamespaces(vc); len(extra) > 0 {
 				c.vaultCollectNamespaces(vc, extra)
-				waiting = true
 			}
 		}
 		c.vaultLeaseRoles(vc.base())
-		waiting = true
 	}
-	if waiting {
-		c.wg.Wait()
-	}
+	c.wg.Wait()
 
 	for _, cancel := range c.cancels {
 		cancel()
