@@ -368,18 +368,16 @@ func vaultClusters(f *doctorFlags, agents *world.World) ([]live.VaultCluster, er
 	index := map[string]int{}
 	cas := map[string]string{}
 	for _, arg := range f.vaultCACerts {
-		name, file, ok := strings.Cut(arg, "=")
-		name, file = strings.TrimSpace(name), strings.TrimSpace(file)
-		if !ok || name == "" || file == "" {
+		name, file, ok := namedValue(arg)
+		if !ok {
 			return nil, fmt.Errorf("--vault-cluster-cacert %s: want NAME=FILE, a cluster of --vault and its CA certificate", arg)
 		}
 		cas[name] = file
 	}
 	for _, arg := range f.vaults {
-		name, addr, ok := strings.Cut(arg, "=")
-		name, addr = strings.TrimSpace(name), strings.TrimSpace(addr)
+		name, addr, ok := namedValue(arg)
 		switch {
-		case !ok || name == "" || addr == "":
+		case !ok:
 			return nil, fmt.Errorf("--vault %s: want NAME=URL, the cluster's name in the agents' vault blocks and its address", arg)
 		case name == world.DefaultCluster:
 			return nil, fmt.Errorf("--vault %s: the default cluster is read from VAULT_ADDR (or --vault-addr) with VAULT_TOKEN", arg)
@@ -406,9 +404,8 @@ func vaultClusters(f *doctorFlags, agents *world.World) ([]live.VaultCluster, er
 		}
 	}
 	for _, arg := range f.vaultTokenFiles {
-		name, file, ok := strings.Cut(arg, "=")
-		name, file = strings.TrimSpace(name), strings.TrimSpace(file)
-		if !ok || name == "" || file == "" {
+		name, file, ok := namedValue(arg)
+		if !ok {
 			return nil, fmt.Errorf("--vault-token-file %s: want NAME=FILE, a cluster of --vault and the file holding its token", arg)
 		}
 		i, known := index[name]
@@ -434,6 +431,14 @@ func vaultClusters(f *doctorFlags, agents *world.World) ([]live.VaultCluster, er
 		}
 	}
 	return out, nil
+}
+
+// namedValue splits a NAME=VALUE flag argument, both trimmed; ok is
+// false unless both are there.
+func namedValue(arg string) (name, value string, ok bool) {
+	name, value, ok = strings.Cut(arg, "=")
+	name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+	return name, value, ok && name != "" && value != ""
 }
 
 // collect reads the clusters once, within the deadline, into a world with

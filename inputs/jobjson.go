@@ -131,14 +131,7 @@ func taskJSON(ta hcl.Attributes) *world.Task {
 		if tpl.Range == (hcl.Range{}) {
 			tpl.Range = tpl.Destination.Range
 		}
-		for _, p := range []struct {
-			in string
-			v  world.Str
-		}{{"template source", tpl.Source}, {"template destination", tpl.Destination}} {
-			for _, m := range secretRefText.FindAllStringSubmatch(p.v.V, -1) {
-				t.SecretRefs = append(t.SecretRefs, world.SecretRef{Name: m[1], Key: m[2], Range: p.v.Range, In: p.in})
-			}
-		}
+		t.SecretRefs = append(t.SecretRefs, templateSecretRefs(tpl)...)
 		t.Templates = append(t.Templates, tpl)
 	}
 	// A secret's Env (custom plugins only) may hold credentials: it is
@@ -164,20 +157,37 @@ func taskJSON(ta hcl.Attributes) *world.Task {
 // Nomad keeps as written.
 var secretRefText = regexp.MustCompile(`\$\{\s*secret\.([A-Za-z0-9_]+)(?:\.([^}\s]+))?\s*\}`)
 
+// templateSecretRefs are the ${secret.NAME.KEY} of an API job template's
+// source and destination.
+func templateSecretRefs(tpl *world.Template) []world.SecretRef {
+	var out []world.SecretRef
+	for _, p := range []struct {
+		in string
+		v  world.Str
+	}{{"template source", tpl.Source}, {"template destination", tpl.Destination}} {
+		for _, m := range secretRefText.FindAllStringSubmatch(p.v.V, -1) {
+			out = append(out, world.SecretRef{Name: m[1], Key: m[2], Range: p.v.Range, In: p.in})
+		}
+	}
+	return out
+}
+
 // apiJob is an API job cut down to what loadJobJSON reads; TrimAPIJob
 // decodes into it. Keep it in step with loadJobJSON and taskJSON.
 type apiJob struct {
-	ID        json.RawMessage `json:",omitempty"`
-	Name      json.RawMessage `json:",omitempty"`
-	Namespace json.RawMessage `json:",omitempty"`
-	Region    json.RawMessage `json:",omitempty"`
-	Type      json.RawMessage `json:",omitempty"`
-	ParentID  json.RawMessage `json:",omitempty"`
-	Periodic  *struct {
-		Enabled json.RawMessage `json:",omitempty"`
-	} `json:",omitempty"`
+	ID               json.RawMessage `json:",omitempty"`
+	Name             json.RawMessage `json:",omitempty"`
+	Namespace        json.RawMessage `json:",omitempty"`
+	Region           json.RawMessage `json:",omitempty"`
+	Type             json.RawMessage `json:",omitempty"`
+	ParentID         json.RawMessage `json:",omitempty"`
+	Periodic         *apiPeriodic    `json:",omitempty"`
 	ParameterizedJob json.RawMessage `json:",omitempty"`
 	TaskGroups       *[]*apiGroup    `json:",omitempty"`
+}
+
+type apiPeriodic struct {
+	Enabled json.RawMessage `json:",omitempty"`
 }
 
 // TrimAPIJob keeps, of a job as the Nomad API returns it (bare or as

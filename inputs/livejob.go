@@ -32,13 +32,15 @@ func LiveJob(w *world.World, name, origin string, data []byte) (vault bool, err 
 		apiJob
 		Job *apiJob `json:",omitempty"`
 	}
-	if err := json.Unmarshal(data, &doc); err != nil {
-		// Not the shape of an API job: what it has is read as before,
-		// untrimmed.
+	// byHCL reads the job as before, from doc.
+	byHCL := func(doc []byte) (bool, error) {
 		if vault, err := usesVault(data); err != nil || !vault {
 			return false, err
 		}
-		return true, LiveObject(w, world.KindJobspec, name, origin, data)
+		return true, LiveObject(w, world.KindJobspec, name, origin, doc)
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return byHCL(data) // not the shape of an API job: untrimmed
 	}
 	trimmed := &doc.apiJob
 	if doc.Job != nil {
@@ -46,11 +48,7 @@ func LiveJob(w *world.World, name, origin string, data []byte) (vault bool, err 
 	}
 	job, ok := jobOfAPI(trimmed)
 	if !ok {
-		// A value only hcl's conversions read as loadJobJSON does.
-		if vault, err := usesVault(data); err != nil || !vault {
-			return false, err
-		}
-		return true, LiveObject(w, world.KindJobspec, name, origin, TrimAPIJob(data))
+		return byHCL(TrimAPIJob(data)) // a value only hcl's conversions read as loadJobJSON does
 	}
 	if !hasVaultBlock(job) {
 		return false, nil
@@ -215,14 +213,7 @@ func (d *apiDecoder) task(ta *apiTask) *world.Task {
 				tpl.Data = d.str(tp.EmbeddedTmpl)
 				tpl.Data.Set = true
 			}
-			for _, p := range []struct {
-				in string
-				v  world.Str
-			}{{"template source", tpl.Source}, {"template destination", tpl.Destination}} {
-				for _, m := range secretRefText.FindAllStringSubmatch(p.v.V, -1) {
-					t.SecretRefs = append(t.SecretRefs, world.SecretRef{Name: m[1], Key: m[2], In: p.in})
-				}
-			}
+			t.SecretRefs = append(t.SecretRefs, templateSecretRefs(tpl)...)
 			t.Templates = append(t.Templates, tpl)
 		}
 	}
@@ -377,9 +368,7 @@ func APIJobJSON(j *world.Job) ([]byte, error) {
 		Type: jsonValue(j.Type), ParentID: jsonValue(j.ParentID),
 	}
 	if j.Periodic {
-		a.Periodic = &struct {
-			Enabled json.RawMessage `json:",omitempty"`
-		}{Enabled: json.RawMessage("true")}
+		a.Periodic = &apiPeriodic{Enabled: json.RawMessage("true")}
 	}
 	if j.Parameterized {
 		a.ParameterizedJob = json.RawMessage(`{"Payload":"optional"}`)
@@ -416,12 +405,11 @@ func apiTaskOf(t *world.Task) *apiTask {
 	if len(t.Templates) > 0 {
 		tpls := make([]*apiTemplate, 0, len(t.Templates))
 		for _, tpl := range t.Templates {
-			at := &apiTemplate{
+			tpls = append(tpls, &apiTemplate{
 				SourcePath: jsonValue(tpl.Source), DestPath: jsonValue(tpl.Destination), Envvars: jsonValue(tpl.Env),
 				LeftDelim: jsonValue(tpl.LeftDelim), RightDelim: jsonValue(tpl.RightDelim), ChangeMode: jsonValue(tpl.ChangeMode),
-			}
-			at.EmbeddedTmpl = jsonValue(tpl.Data)
-			tpls = append(tpls, at)
+				EmbeddedTmpl: jsonValue(tpl.Data),
+			})
 		}
 		at.Templates = &tpls
 	}

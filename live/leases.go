@@ -18,11 +18,9 @@ import (
 // and mount table phase 2 read), and their mounts' tuning, for the
 // forecasts of when what the tasks hold ends. A role that cannot be read
 // is a problem (its forecast is not made); tuning that cannot be read is
-// kept for the forecast, which then says what it assumed.
-func (c *collector) vaultLeaseRoles(s *vaultScope) {
-	c.mu.Lock()
-	uses := forecast.LeaseUses(c.w)
-	c.mu.Unlock()
+// kept for the forecast, which then says what it assumed. uses are
+// every cluster's; those of s's are read.
+func (c *collector) vaultLeaseRoles(s *vaultScope, uses []forecast.LeaseUse) {
 	type roleKey struct{ mount, engine, name string }
 	roles := map[roleKey]bool{}
 	mounts := map[string]bool{}

@@ -33,6 +33,7 @@ import (
 	nomadapi "github.com/hashicorp/nomad/api"
 	vaultapi "github.com/hashicorp/vault/api"
 
+	"github.com/nvlint/nvlint/forecast"
 	"github.com/nvlint/nvlint/redact"
 	"github.com/nvlint/nvlint/world"
 )
@@ -203,6 +204,9 @@ func Collect(ctx context.Context, o Options) (*world.World, *redact.Secrets) {
 	// name: the Vault namespaces of the jobs, each of which keeps its own
 	// auth mounts, roles and policies, in each cluster; and the database
 	// and PKI roles the running tasks' templates read there.
+	c.mu.Lock()
+	uses := forecast.LeaseUses(c.w)
+	c.mu.Unlock()
 	for i, vc := range c.vaults {
 		if !up[i] || vc.token == "" {
 			continue
@@ -212,7 +216,7 @@ func Collect(ctx context.Context, o Options) (*world.World, *redact.Secrets) {
 				c.vaultCollectNamespaces(vc, extra)
 			}
 		}
-		c.vaultLeaseRoles(vc.base())
+		c.vaultLeaseRoles(vc.base(), uses)
 	}
 	c.wg.Wait()
 

@@ -294,12 +294,7 @@ func (s *vaultScope) tag(part *world.World) {
 
 // origin is the Origin of an object read at path: "vault:PATH" for the
 // default cluster, "vault[NAME]:PATH" for another.
-func (s *vaultScope) origin(path string) string {
-	if s.vc.isDefault() {
-		return "vault:" + path
-	}
-	return "vault[" + s.vc.name + "]:" + path
-}
+func (s *vaultScope) origin(path string) string { return world.VaultOrigin(s.vc.name, path) }
 
 // tagNamespace sets the Vault namespace of every Vault object of w read
 // from cluster.

@@ -14,7 +14,7 @@ import (
 func forCluster(w *world.World, f *Finding) {
 	cluster := f.Cluster
 	if cluster == "" {
-		cluster = ClusterOfOrigin(f.Object.Origin)
+		cluster = world.ClusterOfOrigin(f.Object.Origin)
 	}
 	if cluster == "" || cluster == world.DefaultCluster {
 		return
@@ -37,21 +37,6 @@ func forCluster(w *world.World, f *Finding) {
 			f.Fixes[i].Commands[j] = atAddress(c, addr)
 		}
 	}
-}
-
-// ClusterOfOrigin is the Vault cluster a live object's Origin names
-// ("vault[NAME]:PATH"); "" for the default one's ("vault:PATH") and for
-// anything else.
-func ClusterOfOrigin(origin string) string {
-	rest, ok := strings.CutPrefix(origin, "vault[")
-	if !ok {
-		return ""
-	}
-	name, _, ok := strings.Cut(rest, "]:")
-	if !ok {
-		return ""
-	}
-	return name
 }
 
 // atAddress sends the vault commands of c to addr: each runs with

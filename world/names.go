@@ -169,8 +169,7 @@ func (l NameLookup) ProbablyNote(name string) string {
 	if m == nil {
 		return ""
 	}
-	what := strings.TrimPrefix(strings.TrimPrefix(m.Ref.Kind.Noun(), "a "), "an ")
-	short := strings.TrimPrefix(strings.TrimPrefix(what, "JWT "), "Vault ")
+	what, short := kindWords(m.Ref.Kind)
 	return fmt.Sprintf("the only %s given is named %q only by a guess from its file name, so it is probably %s %s under its real name", what, m.Ref.Name, short, name)
 }
 
@@ -182,13 +181,19 @@ func (l NameLookup) ProbablyAdvice(name string) string {
 	if m == nil {
 		return ""
 	}
-	what := strings.TrimPrefix(strings.TrimPrefix(m.Ref.Kind.Noun(), "a "), "an ")
-	short := strings.TrimPrefix(strings.TrimPrefix(what, "JWT "), "Vault ")
+	_, short := kindWords(m.Ref.Kind)
 	file := "its file"
 	if m.File != nil {
 		file = filepath.Base(m.File.Path)
 	}
 	return fmt.Sprintf("If %s holds %s %s, %s", file, short, name, NameAdvice(*m, name))
+}
+
+// kindWords name a kind without its article ("JWT role") and, short,
+// without "JWT " or "Vault " too ("role").
+func kindWords(k Kind) (what, short string) {
+	what = strings.TrimPrefix(strings.TrimPrefix(k.Noun(), "a "), "an ")
+	return what, strings.TrimPrefix(strings.TrimPrefix(what, "JWT "), "Vault ")
 }
 
 // Assumed are the references to the guessed objects, for a finding's

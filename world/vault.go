@@ -223,6 +223,29 @@ func ClusterLabel(name string) string {
 	return ""
 }
 
+// VaultOrigin is the Origin of a Vault object read at path: "vault:PATH"
+// from the default cluster, "vault[NAME]:PATH" from another.
+func VaultOrigin(cluster, path string) string {
+	if n := clusterName(cluster); n != DefaultCluster {
+		return "vault[" + n + "]:" + path
+	}
+	return "vault:" + path
+}
+
+// ClusterOfOrigin is the Vault cluster a live object's Origin names
+// (VaultOrigin); "" for the default one's and for anything else.
+func ClusterOfOrigin(origin string) string {
+	rest, ok := strings.CutPrefix(origin, "vault[")
+	if !ok {
+		return ""
+	}
+	name, _, ok := strings.Cut(rest, "]:")
+	if !ok {
+		return ""
+	}
+	return name
+}
+
 // DefaultCluster is the name Nomad gives the Vault cluster of an unnamed
 // vault block.
 const DefaultCluster = "default"

@@ -119,11 +119,7 @@ func (leaseEndsRunningTasks) Check(p *rules.Pass) {
 			}
 		}
 		path := r.Mount + "/roles/" + r.Name
-		origin := "vault:" + path
-		if c := first.Use.Vault.Cluster; c != "" {
-			origin = "vault[" + c + "]:" + path
-		}
-		f := liveFinding(world.Kind("vault"), path, origin, msg, evidence...)
+		f := liveFinding(world.Kind("vault"), path, world.VaultOrigin(first.Use.Vault.Cluster, path), msg, evidence...)
 		f.Severity = leaseSeverity(first, first.At.Sub(now), th)
 		f.Cluster = first.Use.Vault.Cluster
 		p.Report(f)
