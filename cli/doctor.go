@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -28,10 +29,14 @@ import (
 type doctorFlags struct {
 	vaultAddr, vaultNamespace, vaultCACert string
 	vaultSkip                              bool
-	// vaults are --vault NAME=ADDR, vaultTokenFiles --vault-token-file
-	// NAME=FILE and vaultCACerts --vault-cluster-cacert NAME=FILE: the
-	// Vault clusters to read besides the default one.
-	vaults, vaultTokenFiles, vaultCACerts  []string
+	// vaultTLS and nomadTLS are the client certificate, key and server
+	// name flags of each side.
+	vaultTLS, nomadTLS tlsFlags
+	// vaults are --vault NAME=ADDR and vaultTokenFiles --vault-token-file
+	// NAME=FILE: the Vault clusters to read besides the default one;
+	// clusterTLS their own TLS settings.
+	vaults, vaultTokenFiles                []string
+	clusterTLS                             clusterTLSFlags
 	nomadAddr, nomadRegion, nomadNamespace string
 	nomadCACert                            string
 	nomadSkip                              bool
@@ -99,9 +104,10 @@ error (nothing to check, an unreadable or unwritable file), 3 internal error.`,
 	fs.StringVar(&f.vaultNamespace, "vault-namespace", "", "Vault `NAMESPACE` (default $VAULT_NAMESPACE)")
 	fs.StringVar(&f.vaultCACert, "vault-cacert", "", "CA certificate `FILE` for Vault (default $VAULT_CACERT)")
 	fs.BoolVar(&f.vaultSkip, "vault-skip-verify", false, "do not verify Vault's TLS certificate")
-	fs.StringArrayVar(&f.vaults, "vault", nil, "also read Vault cluster NAME (as agent vault blocks name it and jobs pick it with vault.cluster) at URL: `NAME=URL` (repeatable; with the default cluster's TLS settings)")
+	f.vaultTLS.register(fs, "vault", "Vault", "$VAULT_CLIENT_CERT", "$VAULT_CLIENT_KEY", "$VAULT_TLS_SERVER_NAME")
+	fs.StringArrayVar(&f.vaults, "vault", nil, "also read Vault cluster NAME (as agent vault blocks name it and jobs pick it with vault.cluster) at URL: `NAME=URL` (repeatable; with the default cluster's TLS settings but those of --vault-cluster-*)")
 	fs.StringArrayVar(&f.vaultTokenFiles, "vault-token-file", nil, "read Vault cluster NAME of --vault with the token in FILE: `NAME=FILE` (repeatable)")
-	fs.StringArrayVar(&f.vaultCACerts, "vault-cluster-cacert", nil, "verify Vault cluster NAME of --vault with the CA certificate in FILE instead of the default cluster's: `NAME=FILE` (repeatable)")
+	f.clusterTLS.register(fs)
 	fs.StringVar(&f.nomadAddr, "nomad-addr", "", "Nomad's `URL` (default $NOMAD_ADDR; Nomad is not checked when neither is set)")
 	fs.StringArrayVar(&f.regions, "region", nil, "read only this Nomad `REGION` (repeatable; default: every region of the federation)")
 	fs.StringArrayVar(&f.namespaces, "namespace", nil, "read only the jobs of this Nomad `NAMESPACE` (repeatable; default: every namespace the token may list)")
@@ -111,6 +117,7 @@ error (nothing to check, an unreadable or unwritable file), 3 internal error.`,
 	_ = fs.MarkHidden("nomad-namespace")
 	fs.StringVar(&f.nomadCACert, "nomad-cacert", "", "CA certificate `FILE` for Nomad (default $NOMAD_CACERT)")
 	fs.BoolVar(&f.nomadSkip, "nomad-skip-verify", false, "do not verify Nomad's TLS certificate")
+	f.nomadTLS.register(fs, "nomad", "Nomad", "$NOMAD_CLIENT_CERT", "$NOMAD_CLIENT_KEY", "$NOMAD_TLS_SERVER_NAME")
 	fs.StringVar(&f.serverTokenF, "nomad-vault-token-file", "", "`FILE` holding the Nomad server's own Vault token (legacy flow), checked with lookup-self and capabilities-self")
 	fs.DurationVar(&f.timeout, "timeout", 5*time.Second, "timeout of each request (a `DURATION` such as 5s; Vault's: default $VAULT_CLIENT_TIMEOUT, else 5s)")
 	fs.DurationVar(&f.deadline, "deadline", 60*time.Second, "deadline of the whole collection (a `DURATION`)")
@@ -333,7 +340,9 @@ func liveSource(f *doctorFlags) (*source, error) {
 
 	conn, err := connection.Read(connection.Flags{
 		VaultAddr: f.vaultAddr, VaultNamespace: f.vaultNamespace, VaultCACert: f.vaultCACert, VaultSkipVerify: f.vaultSkip,
+		VaultClientCert: f.vaultTLS.clientCert, VaultClientKey: f.vaultTLS.clientKey, VaultTLSServerName: f.vaultTLS.serverName,
 		NomadAddr: f.nomadAddr, NomadCACert: f.nomadCACert, NomadSkipVerify: f.nomadSkip,
+		NomadClientCert: f.nomadTLS.clientCert, NomadClientKey: f.nomadTLS.clientKey, NomadTLSServerName: f.nomadTLS.serverName,
 	})
 	if err != nil {
 		return nil, err
@@ -361,18 +370,18 @@ func liveSource(f *doctorFlags) (*source, error) {
 // vaultClusters reads --vault NAME=ADDR and --vault-token-file NAME=FILE
 // into the Vault clusters to read besides the default one, with the
 // namespaces the agent config files give each; an error is a usage
-// error. The TLS settings are the default cluster's, but for a CA
-// certificate of --vault-cluster-cacert.
+// error. The TLS settings are the default cluster's, but for those a
+// --vault-cluster-* flag gives the cluster.
 func vaultClusters(f *doctorFlags, agents *world.World) ([]live.VaultCluster, error) {
 	var out []live.VaultCluster
 	index := map[string]int{}
-	cas := map[string]string{}
-	for _, arg := range f.vaultCACerts {
-		name, file, ok := namedValue(arg)
-		if !ok {
-			return nil, fmt.Errorf("--vault-cluster-cacert %s: want NAME=FILE, a cluster of --vault and its CA certificate", arg)
-		}
-		cas[name] = file
+	base := connection.Flags{
+		VaultCACert: f.vaultCACert, VaultSkipVerify: f.vaultSkip,
+		VaultClientCert: f.vaultTLS.clientCert, VaultClientKey: f.vaultTLS.clientKey, VaultTLSServerName: f.vaultTLS.serverName,
+	}
+	own, given, err := f.clusterTLS.byCluster(base)
+	if err != nil {
+		return nil, err
 	}
 	for _, arg := range f.vaults {
 		name, addr, ok := namedValue(arg)
@@ -387,20 +396,20 @@ func vaultClusters(f *doctorFlags, agents *world.World) ([]live.VaultCluster, er
 		if _, dup := index[name]; dup {
 			return nil, fmt.Errorf("--vault %s: cluster %s is given twice", arg, name)
 		}
-		ca, flag := f.vaultCACert, "--vault "+name
-		if own, ok := cas[name]; ok {
-			ca, flag = own, "--vault-cluster-cacert "+name+"="+own
+		tls, flags := base, "--vault "+name
+		if c, ok := own[name]; ok {
+			tls, flags = c, strings.Join(given[name], " ")
 		}
-		cfg, err := connection.VaultCluster(addr, connection.Flags{VaultCACert: ca, VaultSkipVerify: f.vaultSkip})
+		cfg, err := connection.VaultCluster(addr, tls)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", flag, err)
+			return nil, fmt.Errorf("%s: %w", flags, err)
 		}
 		index[name] = len(out)
 		out = append(out, live.VaultCluster{Name: name, Config: cfg, NoToken: "no --vault-token-file " + name + "=FILE given"})
 	}
-	for name := range cas {
+	for _, name := range slices.Sorted(maps.Keys(given)) {
 		if _, known := index[name]; !known {
-			return nil, fmt.Errorf("--vault-cluster-cacert %s=%s: no --vault %s=URL gives the cluster's address", name, cas[name], name)
+			return nil, fmt.Errorf("%s: no --vault %s=URL gives the cluster's address", given[name][0], name)
 		}
 	}
 	for _, arg := range f.vaultTokenFiles {

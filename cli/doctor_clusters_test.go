@@ -324,16 +324,22 @@ func TestDoctorVaultFlagsUsage(t *testing.T) {
 	}
 }
 
+// testPublicKey is a PEM public key for a JWT mount to trust.
+func testPublicKey(t *testing.T) string {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	must(t, err)
+	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	must(t, err)
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+}
+
 // TestDoctorVaultClusterCACert reads cluster payments, a real Vault dev
 // server behind TLS whose certificate a CA of its own signs: without
 // --vault-cluster-cacert doctor says why it could not read it, with it
 // the cluster is read.
 func TestDoctorVaultClusterCACert(t *testing.T) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	must(t, err)
-	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	must(t, err)
-	pay := startClusterVault(t, string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})))
+	pay := startClusterVault(t, testPublicKey(t))
 	backend, err := url.Parse(pay.vault.Addr)
 	must(t, err)
 	front := httptest.NewTLSServer(httputil.NewSingleHostReverseProxy(backend))

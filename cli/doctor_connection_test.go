@@ -1,8 +1,11 @@
 package cli_test
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"encoding/pem"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -33,8 +36,17 @@ func (f *tlsFake) seen() (tokens, auth []string) {
 
 func newTLSFake(t *testing.T, h http.HandlerFunc) *tlsFake {
 	t.Helper()
+	return startTLSFake(t, nil, h)
+}
+
+var quietLog = log.New(io.Discard, "", 0)
+
+// startTLSFake is newTLSFake with the server's TLS settings (nil: the
+// test server's own).
+func startTLSFake(t *testing.T, cfg *tls.Config, h http.HandlerFunc) *tlsFake {
+	t.Helper()
 	f := &tlsFake{}
-	f.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	f.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		if tok := r.Header.Get("X-Vault-Token"); tok != "" {
 			f.tokens = append(f.tokens, tok)
@@ -48,6 +60,9 @@ func newTLSFake(t *testing.T, h http.HandlerFunc) *tlsFake {
 		f.mu.Unlock()
 		h(w, r)
 	}))
+	f.TLS = cfg
+	f.Config.ErrorLog = quietLog // refused handshakes are what some tests expect
+	f.StartTLS()
 	t.Cleanup(f.Close)
 	return f
 }
@@ -61,7 +76,12 @@ func answerJSON(w http.ResponseWriter, status int, v any) {
 // tlsVault answers sys/health and lists empty; delay slows the policy
 // list.
 func tlsVault(t *testing.T, delay time.Duration) *tlsFake {
-	return newTLSFake(t, func(w http.ResponseWriter, r *http.Request) {
+	return newTLSFake(t, fakeVault(delay))
+}
+
+// fakeVault is tlsVault's handler.
+func fakeVault(delay time.Duration) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/v1/sys/health":
 			answerJSON(w, 200, map[string]any{"initialized": true, "sealed": false, "version": "1.21.4"})
@@ -73,13 +93,18 @@ func tlsVault(t *testing.T, delay time.Duration) *tlsFake {
 		default:
 			answerJSON(w, 404, map[string]any{"errors": []string{}})
 		}
-	})
+	}
 }
 
 // tlsNomad answers agent/self only with basic auth user:pass when
 // needAuth, and every list empty.
 func tlsNomad(t *testing.T, needAuth bool) *tlsFake {
-	return newTLSFake(t, func(w http.ResponseWriter, r *http.Request) {
+	return newTLSFake(t, fakeNomad(needAuth))
+}
+
+// fakeNomad is tlsNomad's handler.
+func fakeNomad(needAuth bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
 		if u, p, _ := r.BasicAuth(); needAuth && (u != "user" || p != "pass-word") {
 			http.Error(w, "Unauthorized", http.StatusUnauthorized)
 			return
@@ -98,7 +123,7 @@ func tlsNomad(t *testing.T, needAuth bool) *tlsFake {
 		default:
 			http.Error(w, "not found", http.StatusNotFound)
 		}
-	})
+	}
 }
 
 // caFile writes the server's certificate, its own CA, to a file.
@@ -147,6 +172,8 @@ func TestDoctorVaultTLSSettings(t *testing.T) {
 		{"VAULT_CAPATH", base("VAULT_CAPATH", filepath.Dir(ca)), nil, true},
 		{"VAULT_TLS_SERVER_NAME names the certificate", base("VAULT_CACERT", ca, "VAULT_TLS_SERVER_NAME", "example.com"), nil, true},
 		{"VAULT_TLS_SERVER_NAME names another host", base("VAULT_CACERT", ca, "VAULT_TLS_SERVER_NAME", "other.invalid"), nil, false},
+		{"--vault-tls-server-name names the certificate", base("VAULT_CACERT", ca), []string{"--vault-tls-server-name", "example.com"}, true},
+		{"--vault-tls-server-name over VAULT_TLS_SERVER_NAME", base("VAULT_CACERT", ca, "VAULT_TLS_SERVER_NAME", "example.com"), []string{"--vault-tls-server-name", "other.invalid"}, false},
 		{"--vault-addr over VAULT_ADDR", base("VAULT_ADDR", "https://127.0.0.1:1", "VAULT_CACERT", ca), []string{"--vault-addr", v.URL}, true},
 	}
 	for _, tc := range cases {
@@ -196,6 +223,8 @@ func TestDoctorNomadTLSSettings(t *testing.T) {
 		{"NOMAD_CAPATH", base("NOMAD_CAPATH", filepath.Dir(ca)), nil, true},
 		{"NOMAD_TLS_SERVER_NAME names the certificate", base("NOMAD_CACERT", ca, "NOMAD_TLS_SERVER_NAME", "example.com"), nil, true},
 		{"NOMAD_TLS_SERVER_NAME names another host", base("NOMAD_CACERT", ca, "NOMAD_TLS_SERVER_NAME", "other.invalid"), nil, false},
+		{"--nomad-tls-server-name names the certificate", base("NOMAD_CACERT", ca), []string{"--nomad-tls-server-name", "example.com"}, true},
+		{"--nomad-tls-server-name over NOMAD_TLS_SERVER_NAME", base("NOMAD_CACERT", ca, "NOMAD_TLS_SERVER_NAME", "example.com"), []string{"--nomad-tls-server-name", "other.invalid"}, false},
 		{"--nomad-addr over NOMAD_ADDR", base("NOMAD_ADDR", "https://127.0.0.1:1", "NOMAD_CACERT", ca), []string{"--nomad-addr", n.URL}, true},
 	}
 	for _, tc := range cases {

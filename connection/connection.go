@@ -10,8 +10,11 @@
 package connection
 
 import (
+	"cmp"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"time"
@@ -27,9 +30,37 @@ import (
 type Flags struct {
 	VaultAddr, VaultNamespace, VaultCACert string
 	VaultSkipVerify                        bool
-	NomadAddr, NomadRegion, NomadNamespace string
-	NomadCACert                            string
-	NomadSkipVerify                        bool
+	// VaultClientCert and VaultClientKey are a client certificate and its
+	// key; either alone is completed from VAULT_CLIENT_CERT or
+	// VAULT_CLIENT_KEY, as the vault CLI's flags are.
+	VaultClientCert, VaultClientKey, VaultTLSServerName string
+	NomadAddr, NomadRegion, NomadNamespace              string
+	NomadCACert                                         string
+	NomadSkipVerify                                     bool
+	NomadClientCert, NomadClientKey, NomadTLSServerName string
+}
+
+// vaultTLS is the TLS configuration the flags set over the environment's.
+func (f Flags) vaultTLS() (*vaultapi.TLSConfig, error) {
+	t := &vaultapi.TLSConfig{CACert: f.VaultCACert, Insecure: f.VaultSkipVerify, TLSServerName: f.VaultTLSServerName}
+	if f.VaultClientCert != "" || f.VaultClientKey != "" {
+		// ConfigureTLS wants both; the environment gives the other half.
+		t.ClientCert = cmp.Or(f.VaultClientCert, os.Getenv(vaultapi.EnvVaultClientCert))
+		t.ClientKey = cmp.Or(f.VaultClientKey, os.Getenv(vaultapi.EnvVaultClientKey))
+	}
+	return t, clientPair(t.ClientCert, t.ClientKey, vaultapi.EnvVaultClientCert, vaultapi.EnvVaultClientKey)
+}
+
+// clientPair says which half of a client certificate is missing, if one
+// is: the clients' own message names neither.
+func clientPair(cert, key, certEnv, keyEnv string) error {
+	switch {
+	case cert != "" && key == "":
+		return fmt.Errorf("client certificate %s comes without its key (%s, or the client key flag)", cert, keyEnv)
+	case key != "" && cert == "":
+		return fmt.Errorf("client key %s comes without its certificate (%s, or the client certificate flag)", key, certEnv)
+	}
+	return nil
 }
 
 // Settings are the resolved connection settings. Tokens in them are
@@ -86,7 +117,11 @@ func (s *Settings) readVault(f Flags) error {
 	}
 	// ConfigureTLS changes only what it is given: the flags go over the
 	// environment's TLS settings.
-	if err := cfg.ConfigureTLS(&vaultapi.TLSConfig{CACert: f.VaultCACert, Insecure: f.VaultSkipVerify}); err != nil {
+	t, err := f.vaultTLS()
+	if err != nil {
+		return err
+	}
+	if err := cfg.ConfigureTLS(t); err != nil {
 		return err
 	}
 	if os.Getenv(vaultapi.EnvVaultClientTimeout) != "" {
@@ -154,6 +189,17 @@ func (s *Settings) readNomad(f Flags) error {
 	if f.NomadSkipVerify {
 		cfg.TLSConfig.Insecure = true
 	}
+	cfg.TLSConfig.ClientCert = cmp.Or(f.NomadClientCert, cfg.TLSConfig.ClientCert)
+	cfg.TLSConfig.ClientKey = cmp.Or(f.NomadClientKey, cfg.TLSConfig.ClientKey)
+	cfg.TLSConfig.TLSServerName = cmp.Or(f.NomadTLSServerName, cfg.TLSConfig.TLSServerName)
+	if err := clientPair(cfg.TLSConfig.ClientCert, cfg.TLSConfig.ClientKey, "NOMAD_CLIENT_CERT", "NOMAD_CLIENT_KEY"); err != nil {
+		return err
+	}
+	// As for Vault, a certificate that does not load is a setting that
+	// cannot be used: try it on a client of its own.
+	if err := nomadapi.ConfigureTLS(&http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{}}}, cfg.TLSConfig); err != nil {
+		return err
+	}
 	s.Nomad = cfg
 	return nil
 }
@@ -173,7 +219,11 @@ func VaultCluster(addr string, f Flags) (*vaultapi.Config, error) {
 		return nil, cfg.Error
 	}
 	cfg.Address, cfg.AgentAddress = addr, ""
-	if err := cfg.ConfigureTLS(&vaultapi.TLSConfig{CACert: f.VaultCACert, Insecure: f.VaultSkipVerify}); err != nil {
+	t, err := f.vaultTLS()
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.ConfigureTLS(t); err != nil {
 		return nil, err
 	}
 	return cfg, nil

@@ -43,28 +43,70 @@ func (unreachable) Check(p *rules.Pass) {
 			f = liveFinding(world.Kind(pr.Area), pr.What, "",
 				fmt.Sprintf("could not reach %s at %s: %s; nothing on that side was checked", pr.Area, pr.What, pr.Reason))
 		}
-		if fix, ok := caFix(pr); ok {
+		if fix, ok := tlsFix(pr); ok {
 			f.Fixes = append(f.Fixes, fix)
 		}
 		p.Report(f)
 	}
 }
 
-// caFix says how to give doctor the CA that signs a server's certificate,
-// when that is what stopped it.
-func caFix(pr world.Problem) (rules.Fix, bool) {
-	if !strings.Contains(pr.Reason, "x509: certificate signed by unknown authority") {
-		return rules.Fix{}, false
-	}
+// tlsFix says which TLS setting to give doctor when one is what stopped
+// it: the CA that signs the server's certificate, the host name the
+// certificate names, or a client certificate the server asks for.
+func tlsFix(pr world.Problem) (rules.Fix, bool) {
+	side, flag, env := "Nomad", "--nomad-", "NOMAD_"
 	switch {
 	case pr.Area == "vault" && pr.Cluster != "":
-		return rules.Fix{Description: fmt.Sprintf("Give doctor the CA certificate of Vault cluster %s: --vault-cluster-cacert %s=CA.pem", pr.Cluster, pr.Cluster)}, true
+		side, flag, env = "Vault cluster "+pr.Cluster, "--vault-cluster-", ""
 	case pr.Area == "vault":
-		return rules.Fix{Description: "Give doctor Vault's CA certificate: --vault-cacert CA.pem, or VAULT_CACERT"}, true
-	case pr.Area == "nomad":
-		return rules.Fix{Description: "Give doctor Nomad's CA certificate: --nomad-cacert CA.pem, or NOMAD_CACERT"}, true
+		side, flag, env = "Vault", "--vault-", "VAULT_"
+	case pr.Area != "nomad":
+		return rules.Fix{}, false
 	}
-	return rules.Fix{}, false
+	// arg is a flag's argument, NAME=VALUE for a cluster's flags.
+	arg := func(v string) string {
+		if pr.Cluster != "" {
+			return pr.Cluster + "=" + v
+		}
+		return v
+	}
+	// orEnv names the variable that does the same, but for a cluster's
+	// flags, which have none.
+	orEnv := func(vars ...string) string {
+		if env == "" {
+			return ""
+		}
+		for i, v := range vars {
+			vars[i] = env + v
+		}
+		return ", or " + strings.Join(vars, " and ")
+	}
+	var d string
+	switch r := pr.Reason; {
+	case strings.Contains(r, "x509: certificate signed by unknown authority"):
+		d = fmt.Sprintf("Give doctor the CA certificate of %s: %scacert %s%s", side, flag, arg("CA.pem"), orEnv("CACERT"))
+	case strings.Contains(r, "x509: certificate is valid for "), strings.Contains(r, "x509: certificate is not valid for any names"),
+		strings.Contains(r, "because it doesn't contain any IP SANs"):
+		d = fmt.Sprintf("Give doctor a host name the certificate of %s names: %stls-server-name %s%s, or use an address with that name",
+			side, flag, arg(certifiedName(r)), orEnv("TLS_SERVER_NAME"))
+	case strings.Contains(r, "tls: certificate required"), strings.Contains(r, "tls: bad certificate"):
+		d = fmt.Sprintf("%s verifies its clients: give doctor a client certificate it trusts, %sclient-cert %s %sclient-key %s%s",
+			side, flag, arg("CERT.pem"), flag, arg("KEY.pem"), orEnv("CLIENT_CERT", "CLIENT_KEY"))
+	default:
+		return rules.Fix{}, false
+	}
+	return rules.Fix{Description: d}, true
+}
+
+// certifiedName is the first name of an x509 "certificate is valid for
+// NAME, ..., not HOST" error, or HOST when there is none to use.
+func certifiedName(reason string) string {
+	_, names, ok := strings.Cut(reason, "x509: certificate is valid for ")
+	name, _, _ := strings.Cut(names, ",")
+	if !ok || name == "" || strings.ContainsAny(name, "* ") {
+		return "HOST"
+	}
+	return name
 }
 
 // CouldNotCheck: one read failed; the rest of the run went on.
