@@ -79,6 +79,10 @@ func newWatcher(f *doctorFlags, env Env, log io.Writer) (*watch.Watcher, int) {
 		Interval: f.interval, Log: log, JSON: f.logFormat == "json", Region: region,
 		Run: func(ctx context.Context) (watch.Outcome, error) {
 			wd, secrets := src.collect(ctx)
+			// Each run's rules are bounded as a single run's, and the
+			// limit stays for the next run's collection, of a world about
+			// this size: a long watch peaks where one run does.
+			boundHeap()
 			cfg.Apply(wd)
 			res := rules.RunWith(wd, catalog, settings(cfg))
 			return outcomeOf(wd, res.Findings, reports.Verdicts(wd, res.Findings), secrets), nil

@@ -10,6 +10,7 @@
 package watch
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -337,8 +338,8 @@ func (w *Watcher) logRun(took time.Duration, out Outcome) {
 			resolved = append(resolved, f.Severity+" "+f.Rule+" "+f.Message)
 		}
 	}
-	slices.Sort(added)
-	slices.Sort(resolved)
+	added, addedMore := firstListed(added)
+	resolved, resolvedMore := firstListed(resolved)
 	attrs := []any{"run", w.runs, "took", took.Round(time.Millisecond).String(), "findings", len(out.Findings)}
 	if w.o.JSON {
 		attrs = append(attrs, "areas_changed", nonNil(changed), "new", nonNil(added), "resolved", nonNil(resolved))
@@ -352,7 +353,40 @@ func (w *Watcher) logRun(took time.Duration, out Outcome) {
 			}
 		}
 	}
+	if addedMore > 0 {
+		attrs = append(attrs, "new_more", addedMore)
+	}
+	if resolvedMore > 0 {
+		attrs = append(attrs, "resolved_more", resolvedMore)
+	}
 	w.log.Info("run", attrs...)
+}
+
+// maxListed is how many new or resolved findings a run's log line lists.
+// A first run over a fleet finds thousands: one line of megabytes, which
+// log shippers cut or drop. The metrics hold them all.
+const maxListed = 20
+
+// firstListed sorts findings ("SEVERITY RULE MESSAGE") errors first, then
+// warnings, then the rest, and keeps the first maxListed; more is how
+// many it left out.
+func firstListed(fs []string) (listed []string, more int) {
+	rank := func(f string) int {
+		switch {
+		case strings.HasPrefix(f, "error "):
+			return 0
+		case strings.HasPrefix(f, "warning "):
+			return 1
+		}
+		return 2
+	}
+	slices.SortFunc(fs, func(a, b string) int {
+		return cmp.Or(cmp.Compare(rank(a), rank(b)), strings.Compare(a, b))
+	})
+	if len(fs) <= maxListed {
+		return fs, 0
+	}
+	return fs[:maxListed], len(fs) - maxListed
 }
 
 func nonNil(s []string) []string {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -258,5 +259,46 @@ func TestLoopNeverOverlaps(t *testing.T) {
 	w.Loop(context.Background(), 5)
 	if most != 1 || runs != 5 {
 		t.Errorf("%d runs, at most %d at once", runs, most)
+	}
+}
+
+// A run with thousands of new findings (a first run over a fleet) logs
+// the first maxListed, errors first, and how many more there are; the
+// metrics still count them all.
+func TestLogListsFirstFindings(t *testing.T) {
+	var fs []Finding
+	for i := range 3000 {
+		fs = append(fs, Finding{Rule: "NV626", Severity: "warning", Object: fmt.Sprintf("job j%04d", i), Message: fmt.Sprintf("job j%04d renews past its max_ttl", i)})
+	}
+	fs = append(fs, Finding{Rule: "NV601", Severity: "error", Object: "vault", Message: "could not reach vault"})
+	for _, jsonLog := range []bool{false, true} {
+		var log syncBuffer
+		w := New(Options{Interval: time.Hour, Log: &log, JSON: jsonLog, Run: func(context.Context) (Outcome, error) {
+			return Outcome{Findings: fs}, nil
+		}})
+		w.RunOnce(context.Background())
+		line := strings.TrimSpace(log.String())
+		if len(line) > 8<<10 {
+			t.Errorf("json %v: a line of %d bytes", jsonLog, len(line))
+		}
+		if jsonLog {
+			var run struct {
+				Findings int      `json:"findings"`
+				New      []string `json:"new"`
+				More     int      `json:"new_more"`
+			}
+			if err := json.Unmarshal([]byte(line), &run); err != nil {
+				t.Fatalf("not JSON: %s", line)
+			}
+			if run.Findings != 3001 || len(run.New) != maxListed || run.More != 3001-maxListed || run.New[0] != "error NV601 could not reach vault" {
+				t.Errorf("findings %d, %d new listed (first %q), %d more", run.Findings, len(run.New), run.New[0], run.More)
+			}
+			continue
+		}
+		for _, want := range []string{`findings=3001 new="error NV601 could not reach vault; warning NV626 job j0000 `, "j0018 renews past its max_ttl\" new_more=2981"} {
+			if !strings.Contains(line, want) {
+				t.Errorf("text line lacks %q:\n%s", want, line)
+			}
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -635,4 +636,61 @@ func TestDoctorFleetRequestsLinear(t *testing.T) {
 	if grew < added || float64(grew) > 1.1*float64(added) {
 		t.Errorf("requests grew by %d for %d added objects; want one per object, at most 10%% more", grew, added)
 	}
+}
+
+// BenchmarkDoctorWatchFleet runs `nvlint doctor --watch` over the fake
+// fleet of BenchmarkDoctorFleet for watchRuns runs back to back and
+// reports the binary's peak RSS over all of them (watch-RSS-MB) beside
+// one `nvlint doctor` run's (nvlint-RSS-MB): each run of a watch is
+// bounded as a single run is, so the two should be close.
+//
+//	go test ./internal/bench -run '^$' -bench DoctorWatchFleet -benchtime 1x
+func BenchmarkDoctorWatchFleet(b *testing.B) {
+	const watchRuns = 4
+	f := newFakeFleet(b, 10000)
+	bin := buildNvlint(b)
+	var once, watched uint64
+	b.ResetTimer()
+	for range b.N {
+		_, rss := runNvlintDoctor(b, bin, f.srv.URL)
+		once = max(once, rss)
+		watched = max(watched, runNvlintWatch(b, bin, f.srv.URL, watchRuns))
+		b.Logf("nvlint doctor %d MB RSS; nvlint doctor --watch, %d runs: %d MB RSS", once>>20, watchRuns, watched>>20)
+	}
+	b.ReportMetric(float64(once>>20), "nvlint-RSS-MB")
+	b.ReportMetric(float64(watched>>20), "watch-RSS-MB")
+}
+
+// runNvlintWatch runs `nvlint doctor --watch` against the fake until it
+// has logged runs runs, then stops it, and returns its peak RSS.
+func runNvlintWatch(b *testing.B, bin, addr string, runs int) uint64 {
+	b.Helper()
+	cmd := exec.Command(bin, "doctor", "--watch", "--interval", "1s", "--listen", "127.0.0.1:0", "--timeout", "30s")
+	cmd.Env = []string{"HOME=" + b.TempDir(), "PATH=" + os.Getenv("PATH"), "NOMAD_ADDR=" + addr, "VAULT_ADDR=" + addr, "VAULT_TOKEN=fleet-token"}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	hwm := make(chan uint64)
+	go func() { hwm <- peakRSS(cmd.Process.Pid) }()
+	lines := bufio.NewScanner(stderr)
+	lines.Buffer(nil, 64<<20)
+	var logged []string
+	for n := 0; n < runs && lines.Scan(); {
+		// The first line says where the metrics are served; each run
+		// logs one more.
+		if logged = append(logged, lines.Text()); !strings.Contains(lines.Text(), "serving metrics") {
+			n++
+		}
+	}
+	_ = cmd.Process.Signal(os.Interrupt)
+	go func() { _, _ = io.Copy(io.Discard, stderr) }()
+	_ = cmd.Wait()
+	if len(logged) < runs+1 {
+		b.Fatalf("nvlint doctor --watch logged %d lines, want %d runs:\n%s", len(logged), runs, strings.Join(logged, "\n"))
+	}
+	return <-hwm
 }
