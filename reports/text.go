@@ -2,8 +2,10 @@ package reports
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -96,6 +98,9 @@ func writeText(w io.Writer, r *Report, opts Options) error {
 	}
 	if len(r.Findings) > 0 || len(r.Fixed) > 0 || opts.Verbose || len(r.Setups) > 0 {
 		b.WriteString("\n")
+	}
+	if len(r.Findings) > byRuleFrom {
+		writeByRule(&b, st, r.Findings)
 	}
 	b.WriteString(summaryLine(st, r) + "\n")
 	_, err := w.Write(b.Bytes())
@@ -498,6 +503,50 @@ func writeVerbose(b *bytes.Buffer, st textStyles, r *Report) {
 	for _, n := range r.Notes {
 		fmt.Fprintf(b, "  %s\n", st.dim.Render(n))
 	}
+}
+
+// byRuleFrom is how many findings a text report takes before it ends
+// with a count by rule: past a screen, the list is for searching, and
+// the counts say what a fleet's problem is (one rule on every job, or
+// many rules on a few).
+const byRuleFrom = 20
+
+// writeByRule counts the findings of each rule and severity, and the
+// objects they name: errors first, then the most found.
+func writeByRule(b *bytes.Buffer, st textStyles, fs []rules.Finding) {
+	type group struct {
+		rule    *rules.Meta
+		sev     rules.Severity
+		n       int
+		objects map[world.ObjectRef]bool
+	}
+	var groups []*group
+	index := map[string]*group{}
+	for _, f := range fs {
+		key := f.Rule.ID + "\x00" + f.Severity.String()
+		g := index[key]
+		if g == nil {
+			g = &group{rule: f.Rule, sev: f.Severity, objects: map[world.ObjectRef]bool{}}
+			index[key] = g
+			groups = append(groups, g)
+		}
+		g.n++
+		g.objects[f.Object] = true
+	}
+	slices.SortFunc(groups, func(x, y *group) int {
+		return cmp.Or(cmp.Compare(y.sev, x.sev), cmp.Compare(y.n, x.n), strings.Compare(x.rule.ID, y.rule.ID))
+	})
+	width := 0
+	for _, g := range groups {
+		width = max(width, len(g.rule.ID)+1+len(g.rule.Name))
+	}
+	b.WriteString(st.file.Render("by rule") + "\n")
+	for _, g := range groups {
+		name := g.rule.ID + " " + g.rule.Name
+		fmt.Fprintf(b, "  %s %s%s  %s in %s\n", st.severity(g.sev).Render(fmt.Sprintf("%-7s", g.sev.String())),
+			st.rule.Render(name), strings.Repeat(" ", width-len(name)), Plural(g.n, "finding"), Plural(len(g.objects), "object"))
+	}
+	b.WriteString("\n")
 }
 
 func summaryLine(st textStyles, r *Report) string {

@@ -2,6 +2,7 @@ package reports_test
 
 import (
 	"bytes"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -188,5 +189,32 @@ func TestTextCaretUnderMaskedSecret(t *testing.T) {
 	caret := caretLine(t, out, "2 | ")
 	if want := "    |           " + strings.Repeat("^", len(`"<redacted>"`)); !strings.HasSuffix(caret, want) || strings.HasSuffix(caret, "^"+want) {
 		t.Errorf("caret %q does not cover the mask exactly (%q)", caret, want)
+	}
+}
+
+// A long report ends with its findings counted by rule and severity,
+// errors first, then the most found; a short one does not.
+func TestTextByRule(t *testing.T) {
+	migrate := &rules.Meta{ID: "NV641", Name: "workload-identity-migration-pending", Severity: rules.Warning}
+	denied := &rules.Meta{ID: "NV411", Name: "template-read-denied", Severity: rules.Error}
+	var fs []rules.Finding
+	for i := range 18 {
+		fs = append(fs, rules.Finding{Rule: migrate, Severity: rules.Warning, Message: "m",
+			Object: world.ObjectRef{Kind: world.KindJobspec, Name: fmt.Sprintf("job-%d", i)}})
+	}
+	for i := range 3 {
+		// Two findings on one job: three findings, two objects.
+		fs = append(fs, rules.Finding{Rule: denied, Severity: rules.Error, Message: fmt.Sprintf("d%d", i),
+			Object: world.ObjectRef{Kind: world.KindJobspec, Name: fmt.Sprintf("job-%d", i/2)}})
+	}
+	out := renderText(t, &reports.Report{Findings: fs}, false)
+	want := "by rule\n" +
+		"  error   NV411 template-read-denied                 3 findings in 2 objects\n" +
+		"  warning NV641 workload-identity-migration-pending  18 findings in 18 objects\n"
+	if !strings.Contains(out, want) {
+		t.Errorf("want the counts by rule:\n%s\ngot:\n%s", want, out)
+	}
+	if out := renderText(t, &reports.Report{Findings: fs[:20]}, false); strings.Contains(out, "by rule") {
+		t.Errorf("20 findings are counted by rule:\n%s", out)
 	}
 }
