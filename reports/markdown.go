@@ -2,10 +2,11 @@ package reports
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"html"
 	"io"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/nvlint/nvlint/rules"
@@ -193,38 +194,53 @@ func writeMarkdownFinding(b *bytes.Buffer, f rules.Finding, src map[string]*worl
 	}
 }
 
+// ruleCount is how often one rule found something, and on how many
+// objects.
 type ruleCount struct {
-	meta       *rules.Meta
+	meta *rules.Meta
+	// worst is the worst severity of its findings, severities all of
+	// them, worst first ("error, warning").
+	worst      rules.Severity
 	severities string
-	n          int
+	n, objects int
 }
 
-// ruleCounts counts findings per rule, in rule order.
+// ruleCounts counts findings per rule: the rules with errors first, then
+// the most found.
 func ruleCounts(fs []rules.Finding) []ruleCount {
-	index := map[string]int{}
-	var out []ruleCount
-	sevs := map[string]map[rules.Severity]bool{}
-	for _, f := range fs {
-		i, ok := index[f.Rule.ID]
-		if !ok {
-			i = len(out)
-			index[f.Rule.ID] = i
-			out = append(out, ruleCount{meta: f.Rule})
-			sevs[f.Rule.ID] = map[rules.Severity]bool{}
-		}
-		out[i].n++
-		sevs[f.Rule.ID][f.Severity] = true
+	type tally struct {
+		ruleCount
+		sevs    map[rules.Severity]bool
+		objects map[world.ObjectRef]bool
 	}
-	for i := range out {
+	index := map[string]*tally{}
+	var order []*tally
+	for _, f := range fs {
+		t := index[f.Rule.ID]
+		if t == nil {
+			t = &tally{ruleCount: ruleCount{meta: f.Rule}, sevs: map[rules.Severity]bool{}, objects: map[world.ObjectRef]bool{}}
+			index[f.Rule.ID] = t
+			order = append(order, t)
+		}
+		t.n++
+		t.worst = max(t.worst, f.Severity)
+		t.sevs[f.Severity] = true
+		t.objects[f.Object] = true
+	}
+	out := make([]ruleCount, len(order))
+	for i, t := range order {
 		var names []string
 		for _, s := range []rules.Severity{rules.Error, rules.Warning, rules.Info} {
-			if sevs[out[i].meta.ID][s] {
+			if t.sevs[s] {
 				names = append(names, s.String())
 			}
 		}
-		out[i].severities = strings.Join(names, ", ")
+		t.severities, t.ruleCount.objects = strings.Join(names, ", "), len(t.objects)
+		out[i] = t.ruleCount
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].meta.ID < out[j].meta.ID })
+	slices.SortFunc(out, func(x, y ruleCount) int {
+		return cmp.Or(cmp.Compare(y.worst, x.worst), cmp.Compare(y.n, x.n), strings.Compare(x.meta.ID, y.meta.ID))
+	})
 	return out
 }
 

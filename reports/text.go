@@ -2,10 +2,8 @@ package reports
 
 import (
 	"bytes"
-	"cmp"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -511,40 +509,19 @@ func writeVerbose(b *bytes.Buffer, st textStyles, r *Report) {
 // many rules on a few).
 const byRuleFrom = 20
 
-// writeByRule counts the findings of each rule and severity, and the
-// objects they name: errors first, then the most found.
+// writeByRule counts the findings of each rule, and the objects they
+// name (ruleCounts).
 func writeByRule(b *bytes.Buffer, st textStyles, fs []rules.Finding) {
-	type group struct {
-		rule    *rules.Meta
-		sev     rules.Severity
-		n       int
-		objects map[world.ObjectRef]bool
-	}
-	var groups []*group
-	index := map[string]*group{}
-	for _, f := range fs {
-		key := f.Rule.ID + "\x00" + f.Severity.String()
-		g := index[key]
-		if g == nil {
-			g = &group{rule: f.Rule, sev: f.Severity, objects: map[world.ObjectRef]bool{}}
-			index[key] = g
-			groups = append(groups, g)
-		}
-		g.n++
-		g.objects[f.Object] = true
-	}
-	slices.SortFunc(groups, func(x, y *group) int {
-		return cmp.Or(cmp.Compare(y.sev, x.sev), cmp.Compare(y.n, x.n), strings.Compare(x.rule.ID, y.rule.ID))
-	})
+	counts := ruleCounts(fs)
 	width := 0
-	for _, g := range groups {
-		width = max(width, len(g.rule.ID)+1+len(g.rule.Name))
+	for _, rc := range counts {
+		width = max(width, len(rc.meta.ID)+1+len(rc.meta.Name))
 	}
 	b.WriteString(st.file.Render("by rule") + "\n")
-	for _, g := range groups {
-		name := g.rule.ID + " " + g.rule.Name
-		fmt.Fprintf(b, "  %s %s%s  %s in %s\n", st.severity(g.sev).Render(fmt.Sprintf("%-7s", g.sev.String())),
-			st.rule.Render(name), strings.Repeat(" ", width-len(name)), Plural(g.n, "finding"), Plural(len(g.objects), "object"))
+	for _, rc := range counts {
+		name := rc.meta.ID + " " + rc.meta.Name
+		fmt.Fprintf(b, "  %s %s%s  %s in %s\n", st.severity(rc.worst).Render(fmt.Sprintf("%-7s", rc.worst.String())),
+			st.rule.Render(name), strings.Repeat(" ", width-len(name)), Plural(rc.n, "finding"), Plural(rc.objects, "object"))
 	}
 	b.WriteString("\n")
 }
