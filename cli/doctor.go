@@ -69,7 +69,9 @@ checked" and fails the run unless --allow-partial.
 
 --vault NAME=URL reads another Vault cluster (Nomad Enterprise's vault {
 name = NAME }, which jobs pick with vault { cluster = NAME }) as the
-default one is read, with the token in --vault-token-file NAME=FILE.
+default one is read, with the token in --vault-token-file NAME=FILE and,
+where it needs its own, the CA, client certificate and server name of the
+--vault-cluster-* flags.
 
 --print-policy prints the Vault and Nomad ACL policies of a read-only doctor
 token; --print-policy vault (or nomad) prints one.
