@@ -89,7 +89,9 @@ func tlsFix(pr world.Problem) (rules.Fix, bool) {
 		strings.Contains(r, "because it doesn't contain any IP SANs"):
 		d = fmt.Sprintf("Give doctor a host name the certificate of %s names: %stls-server-name %s%s, or use an address with that name",
 			side, flag, arg(certifiedName(r)), orEnv("TLS_SERVER_NAME"))
-	case strings.Contains(r, "tls: certificate required"), strings.Contains(r, "tls: bad certificate"):
+	case strings.Contains(r, "tls: certificate required"), strings.Contains(r, "tls: bad certificate"),
+		strings.Contains(r, "remote error: tls: unknown certificate authority"):
+		// The server's alerts: no client certificate, or not one it trusts.
 		d = fmt.Sprintf("%s verifies its clients: give doctor a client certificate it trusts, %sclient-cert %s %sclient-key %s%s",
 			side, flag, arg("CERT.pem"), flag, arg("KEY.pem"), orEnv("CLIENT_CERT", "CLIENT_KEY"))
 	default:
