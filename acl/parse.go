@@ -12,6 +12,8 @@ import (
 	hcljson "github.com/hashicorp/hcl/v2/json"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+
+	"github.com/nvlint/nvlint/internal/nativehcl"
 )
 
 // Policy is one parsed ACL policy.
@@ -185,7 +187,7 @@ func sortedAttrs(m hclsyntax.Attributes) []*hclsyntax.Attribute {
 }
 
 func (p *parser) parseNative(filename string) {
-	file, diags := hclsyntax.ParseConfig(p.src, filename, hcl.InitialPos)
+	file, diags := nativehcl.ParseConfig(p.src, filename, hcl.InitialPos)
 	if diags.HasErrors() {
 		p.refused(filename, diags)
 		return

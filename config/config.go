@@ -43,10 +43,10 @@ import (
 	"github.com/agext/levenshtein"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 
+	"github.com/nvlint/nvlint/internal/nativehcl"
 	"github.com/nvlint/nvlint/rules"
 	"github.com/nvlint/nvlint/world"
 )
@@ -238,7 +238,7 @@ var ignoreSchema = &hcl.BodySchema{
 
 // Parse parses a config file's text. catalog resolves rule IDs and names.
 func Parse(src []byte, filename string, catalog []rules.Rule) (*Config, hcl.Diagnostics) {
-	file, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
+	file, diags := nativehcl.ParseConfig(src, filename, hcl.InitialPos)
 	if diags.HasErrors() {
 		return nil, diags
 	}

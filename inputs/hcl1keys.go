@@ -6,6 +6,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
+	"github.com/nvlint/nvlint/internal/nativehcl"
 	"github.com/nvlint/nvlint/world"
 )
 
@@ -28,7 +29,7 @@ func agentHCL1(f *world.File, diags hcl.Diagnostics) (file *hcl.File, body *hcls
 	if quotes == nil {
 		return nil, nil, nil, false
 	}
-	file, out = hclsyntax.ParseConfig(src, f.Path, hcl.InitialPos)
+	file, out = nativehcl.ParseConfig(src, f.Path, hcl.InitialPos)
 	body, _ = file.Body.(*hclsyntax.Body)
 	if body == nil || detectHCL(body) != world.KindAgentConfig {
 		return nil, nil, nil, false

@@ -23,6 +23,7 @@ import (
 	hcljson "github.com/hashicorp/hcl/v2/json"
 
 	"github.com/nvlint/nvlint/acl"
+	"github.com/nvlint/nvlint/internal/nativehcl"
 	"github.com/nvlint/nvlint/world"
 )
 
@@ -517,7 +518,7 @@ func parseJSON(f *world.File, kind world.Kind, opts Options, w *world.World) {
 }
 
 func parseHCL(f *world.File, kind world.Kind, opts Options, w *world.World) {
-	file, diags := hclsyntax.ParseConfig(f.Src, f.Path, hcl.InitialPos)
+	file, diags := nativehcl.ParseConfig(f.Src, f.Path, hcl.InitialPos)
 	body, _ := file.Body.(*hclsyntax.Body)
 	if kind == "" || kind == world.KindAgentConfig {
 		if f1, b1, d1, ok := agentHCL1(f, diags); ok {

@@ -8,6 +8,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	hcljson "github.com/hashicorp/hcl/v2/json"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/nvlint/nvlint/internal/nativehcl"
 )
 
 // forIterationBudget bounds the elements that the for expressions of one
@@ -23,7 +25,7 @@ func parseTerraform(src []byte, path string) (*hcl.File, hcl.Diagnostics) {
 	if strings.HasSuffix(strings.ToLower(path), ".json") {
 		return hcljson.Parse(src, path)
 	}
-	file, diags := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
+	file, diags := nativehcl.ParseConfig(src, path, hcl.InitialPos)
 	if file == nil {
 		return file, diags
 	}
