@@ -423,7 +423,7 @@ func TestMarkdown(t *testing.T) {
 	for _, want := range []string{
 		"### ❌ nvlint: 2 errors, 1 warning, 1 info in 2 files\n",
 		"| ❌ error | 2 |\n", "| ⚠️ warning | 1 |\n", "| ℹ️ info | 1 |\n",
-		"| `NV101` server-policy-missing-capability | error | 2 |\n", "| `NV611` vault-sealed | info | 1 |\n",
+		"| `NV101` server-policy-missing-capability | error | 2 | 1 |\n", "| `NV611` vault-sealed | info | 1 | 1 |\n",
 		"<summary><code>" + odd + "</code> — 2 errors, 1 warning</summary>\n\n",
 		"<summary><code>live objects</code> — 1 info</summary>\n\n",
 		"❌ **error** `NV101` server-policy-missing-capability · line 2:3\n",

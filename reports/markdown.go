@@ -79,9 +79,9 @@ func writeMarkdown(w io.Writer, r *Report, opts Options) error {
 			fmt.Fprintf(&b, "| %s %s | %d |\n", severityIcon(row.sev), row.sev, row.n)
 		}
 	}
-	b.WriteString("\n| Rule | Severity | Findings |\n|---|---|---:|\n")
+	b.WriteString("\n| Rule | Severity | Findings | Objects |\n|---|---|---:|---:|\n")
 	for _, rc := range ruleCounts(r.Findings) {
-		fmt.Fprintf(&b, "| `%s` %s | %s | %d |\n", rc.meta.ID, mdText(rc.meta.Name), rc.severities, rc.n)
+		fmt.Fprintf(&b, "| `%s` %s | %s | %d | %d |\n", rc.meta.ID, mdText(rc.meta.Name), rc.severities, rc.n, rc.objects)
 	}
 	b.WriteString("\n")
 
