@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nvlint/nvlint/acl"
 	"github.com/nvlint/nvlint/rules"
 	"github.com/nvlint/nvlint/world"
 )
@@ -56,7 +57,16 @@ func AppendToPolicy(pol *world.Policy, text string) (rules.TextEdit, bool) {
 			// reads a text that starts with '{' as JSON.
 			return rules.TextEdit{}, false
 		}
-		return AppendToFile(pol.File, text), true
+		e := AppendToFile(pol.File, text)
+		// HCL 1 takes what follows an assignment cut short at the end
+		// of the file ("x =") as its value: the block would join it. A
+		// policy already refused keeps the edit, beside the fix of what
+		// Vault refuses.
+		out, err := Apply(pol.File.Src, []rules.TextEdit{e})
+		if err != nil || (!parsesAsPolicy(out, pol.File.Path) && parsesAsPolicy(pol.File.Src, pol.File.Path)) {
+			return rules.TextEdit{}, false
+		}
+		return e, true
 	}
 	if res.TextEnd == nil {
 		return rules.TextEdit{}, false
@@ -73,6 +83,12 @@ func AppendToPolicy(pol *world.Policy, text string) (rules.TextEdit, bool) {
 		b.WriteString("\n")
 	}
 	return InsertAt(pol.File.Path, *res.TextEnd, b.String()), true
+}
+
+// parsesAsPolicy reports whether Vault would read src as a policy.
+func parsesAsPolicy(src []byte, path string) bool {
+	_, diags := acl.Parse(src, path)
+	return !diags.HasErrors()
 }
 
 // jsonText reports whether src is a JSON document rather than HCL.

@@ -118,3 +118,38 @@ func TestAppendToPolicyTerraform(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// A path block appended to a policy file that ends in an assignment cut
+// short would become its value; no edit is offered there, and one is
+// where the file ends cleanly.
+func TestAppendToPolicyFile(t *testing.T) {
+	for src, want := range map[string]bool{
+		"path \"a\" {\n  capabilities = [\"read\"]\n}\n": true,
+		"path \"a\" { capabilities = [\"read\"] }":       true,
+		`""=`: false,
+	} {
+		path := filepath.Join(t.TempDir(), "p.hcl")
+		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		w, _, err := inputs.Load([]string{path}, inputs.Options{Kind: world.KindPolicy})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pol := w.Policy("p")
+		if pol == nil {
+			t.Fatalf("%q: not read as policy p", src)
+		}
+		e, ok := AppendToPolicy(pol, PathBlock("b", "list"))
+		if ok != want {
+			t.Errorf("%q: edit offered %v, want %v", src, ok, want)
+			continue
+		}
+		if ok {
+			out, err := Apply([]byte(src), []rules.TextEdit{e})
+			if err != nil || !parsesAsPolicy(out, "p.hcl") || !strings.Contains(string(out), `path "b"`) {
+				t.Errorf("%q: appended: %v\n%s", src, err, out)
+			}
+		}
+	}
+}
