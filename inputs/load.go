@@ -23,6 +23,7 @@ import (
 	hcljson "github.com/hashicorp/hcl/v2/json"
 
 	"github.com/nvlint/nvlint/acl"
+	"github.com/nvlint/nvlint/internal/crash"
 	"github.com/nvlint/nvlint/internal/nativehcl"
 	"github.com/nvlint/nvlint/world"
 )
@@ -128,7 +129,7 @@ func Load(paths []string, opts Options) (*world.World, Notes, error) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			parts[i] = loadFile(f, opts)
+			parts[i] = loadRecovered(f, opts, loadFile)
 		}()
 	}
 	wg.Wait()
@@ -163,7 +164,7 @@ func Load(paths []string, opts Options) (*world.World, Notes, error) {
 			// path error, as a missing one is.
 			errs = append(errs, &PathError{Path: f.Path, Err: unread})
 			continue
-		case unread != nil, hasDiag(f, tooLarge):
+		case unread != nil, hasDiag(f, tooLarge), hasDiag(f, readCrashed):
 			// A file found while walking that looks like one nvlint reads
 			// but cannot be read (a symlink loop, no permission, too
 			// large) is reported on the file: it may hold what matters.
@@ -275,9 +276,29 @@ func walk(root string, opts Options) ([]*world.File, Notes, error) {
 
 // Summaries of the diagnostics for files that could not be read at all.
 const (
-	cannotRead = "Cannot read file"
-	tooLarge   = "File too large"
+	cannotRead  = "Cannot read file"
+	tooLarge    = "File too large"
+	readCrashed = "nvlint crashed reading this file"
 )
+
+// loadRecovered is load(f, opts), with a panic turned into an error on
+// the file: a bug in one reader must not end a lint of a whole
+// repository, and its files are read in goroutines of their own, where a
+// panic would end the process before anything could report it.
+func loadRecovered(f *world.File, opts Options, load func(*world.File, Options) *world.World) (w *world.World) {
+	defer func() {
+		if v := recover(); v != nil {
+			c := crash.Capture()
+			f.Diags = append(f.Diags, fileDiag(f, readCrashed,
+				fmt.Sprintf("%v at %s: this is a bug in nvlint; please report it with this message and, if you can, the file", v, c.Where)))
+			if f.Kind == "" {
+				f.Kind = unknownKind(f, opts)
+			}
+			w = &world.World{}
+		}
+	}()
+	return load(f, opts)
+}
 
 // unreadable returns why f could not be read, or nil.
 func unreadable(f *world.File) error {

@@ -903,6 +903,10 @@ func (l *tfLoader) render(tpl tfTemplate, e *hclsyntax.TemplateExpr, keepUnresol
 		if i+1 < len(e.Parts) {
 			b = e.Parts[i+1].Range().Start.Byte
 		}
+		// The parts of a template HCL recovered from (a heredoc never
+		// closed) may run past its content: the span keeps its start.
+		a = min(a, len(src))
+		b = min(max(a, b), len(src))
 		if s, ok := interpolate(part, tpl.ctx); ok {
 			out.addSpan([]byte(s), a, b)
 			continue
