@@ -107,6 +107,9 @@ func checkWorld(t *testing.T, w *world.World, kind world.Kind) {
 		if d == nil {
 			t.Fatal("nil diagnostic")
 		}
+		if d.Summary == inputs.ReadCrashed {
+			t.Fatalf("%s: %s", d.Summary, d.Detail)
+		}
 		if d.Subject != nil {
 			checkRange(t, "diagnostic "+d.Summary, *d.Subject, w)
 		}

@@ -164,7 +164,7 @@ func Load(paths []string, opts Options) (*world.World, Notes, error) {
 			// path error, as a missing one is.
 			errs = append(errs, &PathError{Path: f.Path, Err: unread})
 			continue
-		case unread != nil, hasDiag(f, tooLarge), hasDiag(f, readCrashed):
+		case unread != nil, hasDiag(f, tooLarge), hasDiag(f, ReadCrashed):
 			// A file found while walking that looks like one nvlint reads
 			// but cannot be read (a symlink loop, no permission, too
 			// large) is reported on the file: it may hold what matters.
@@ -276,9 +276,11 @@ func walk(root string, opts Options) ([]*world.File, Notes, error) {
 
 // Summaries of the diagnostics for files that could not be read at all.
 const (
-	cannotRead  = "Cannot read file"
-	tooLarge    = "File too large"
-	readCrashed = "nvlint crashed reading this file"
+	cannotRead = "Cannot read file"
+	tooLarge   = "File too large"
+	// ReadCrashed is the summary of the error a reader's panic leaves on
+	// its file (loadRecovered): the fuzzers fail on it.
+	ReadCrashed = "nvlint crashed reading this file"
 )
 
 // loadRecovered is load(f, opts), with a panic turned into an error on
@@ -289,7 +291,7 @@ func loadRecovered(f *world.File, opts Options, load func(*world.File, Options) 
 	defer func() {
 		if v := recover(); v != nil {
 			c := crash.Capture()
-			f.Diags = append(f.Diags, fileDiag(f, readCrashed,
+			f.Diags = append(f.Diags, fileDiag(f, ReadCrashed,
 				fmt.Sprintf("%v at %s: this is a bug in nvlint; please report it with this message and, if you can, the file", v, c.Where)))
 			if f.Kind == "" {
 				f.Kind = unknownKind(f, opts)

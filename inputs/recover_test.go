@@ -20,8 +20,8 @@ func TestLoadRecovered(t *testing.T) {
 	if w == nil {
 		t.Fatal("no world after the panic")
 	}
-	if !hasDiag(f, readCrashed) {
-		t.Fatalf("no %q diagnostic: %v", readCrashed, f.Diags)
+	if !hasDiag(f, ReadCrashed) {
+		t.Fatalf("no %q diagnostic: %v", ReadCrashed, f.Diags)
 	}
 	d := f.Diags[len(f.Diags)-1]
 	if !strings.Contains(d.Detail, "index out of range") || !strings.Contains(d.Detail, "TestLoadRecovered") || !strings.Contains(d.Detail, "bug in nvlint") {
