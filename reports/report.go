@@ -5,9 +5,11 @@ package reports
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -270,4 +272,54 @@ func (r *Report) rulesUsed() []*rules.Meta {
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].ID < ms[j].ID })
 	return ms
+}
+
+// ruleCount is how often one rule found something, and on how many
+// objects.
+type ruleCount struct {
+	meta *rules.Meta
+	// worst is the worst severity of its findings, severities all of
+	// them, worst first ("error, warning").
+	worst      rules.Severity
+	severities string
+	n, objects int
+}
+
+// ruleCounts counts findings per rule: the rules with errors first, then
+// the most found.
+func ruleCounts(fs []rules.Finding) []ruleCount {
+	type tally struct {
+		ruleCount
+		sevs map[rules.Severity]bool
+		seen map[world.ObjectRef]bool
+	}
+	index := map[string]*tally{}
+	var order []*tally
+	for _, f := range fs {
+		t := index[f.Rule.ID]
+		if t == nil {
+			t = &tally{ruleCount: ruleCount{meta: f.Rule}, sevs: map[rules.Severity]bool{}, seen: map[world.ObjectRef]bool{}}
+			index[f.Rule.ID] = t
+			order = append(order, t)
+		}
+		t.n++
+		t.worst = max(t.worst, f.Severity)
+		t.sevs[f.Severity] = true
+		t.seen[f.Object] = true
+	}
+	out := make([]ruleCount, len(order))
+	for i, t := range order {
+		var names []string
+		for _, s := range []rules.Severity{rules.Error, rules.Warning, rules.Info} {
+			if t.sevs[s] {
+				names = append(names, s.String())
+			}
+		}
+		t.severities, t.objects = strings.Join(names, ", "), len(t.seen)
+		out[i] = t.ruleCount
+	}
+	slices.SortFunc(out, func(x, y ruleCount) int {
+		return cmp.Or(cmp.Compare(y.worst, x.worst), cmp.Compare(y.n, x.n), strings.Compare(x.meta.ID, y.meta.ID))
+	})
+	return out
 }

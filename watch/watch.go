@@ -303,7 +303,8 @@ func (f Finding) identity() string {
 // logRun writes the run's line: the areas that changed state, and the
 // findings new or resolved since the previous run.
 func (w *Watcher) logRun(took time.Duration, out Outcome) {
-	var changed, added, resolved []string
+	var changed []string
+	var added, resolved []Finding
 	prevAreas := map[string]string{}
 	prevFindings := map[string]Finding{}
 	if w.prev != nil {
@@ -330,24 +331,24 @@ func (w *Watcher) logRun(took time.Duration, out Outcome) {
 		id := f.identity()
 		now[id] = true
 		if _, ok := prevFindings[id]; !ok {
-			added = append(added, f.Severity+" "+f.Rule+" "+f.Message)
+			added = append(added, f)
 		}
 	}
 	for id, f := range prevFindings {
 		if !now[id] {
-			resolved = append(resolved, f.Severity+" "+f.Rule+" "+f.Message)
+			resolved = append(resolved, f)
 		}
 	}
-	added, addedMore := firstListed(added)
-	resolved, resolvedMore := firstListed(resolved)
+	newLines, addedMore := firstListed(added)
+	resolvedLines, resolvedMore := firstListed(resolved)
 	attrs := []any{"run", w.runs, "took", took.Round(time.Millisecond).String(), "findings", len(out.Findings)}
 	if w.o.JSON {
-		attrs = append(attrs, "areas_changed", nonNil(changed), "new", nonNil(added), "resolved", nonNil(resolved))
+		attrs = append(attrs, "areas_changed", nonNil(changed), "new", nonNil(newLines), "resolved", nonNil(resolvedLines))
 	} else {
 		for _, l := range []struct {
 			name string
 			v    []string
-		}{{"areas_changed", changed}, {"new", added}, {"resolved", resolved}} {
+		}{{"areas_changed", changed}, {"new", newLines}, {"resolved", resolvedLines}} {
 			if len(l.v) > 0 {
 				attrs = append(attrs, l.name, strings.Join(l.v, "; "))
 			}
@@ -367,26 +368,26 @@ func (w *Watcher) logRun(took time.Duration, out Outcome) {
 // log shippers cut or drop. The metrics hold them all.
 const maxListed = 20
 
-// firstListed sorts findings ("SEVERITY RULE MESSAGE") errors first, then
-// warnings, then the rest, and keeps the first maxListed; more is how
-// many it left out.
-func firstListed(fs []string) (listed []string, more int) {
-	rank := func(f string) int {
-		switch {
-		case strings.HasPrefix(f, "error "):
+// firstListed writes findings as "SEVERITY RULE MESSAGE", errors first,
+// then warnings, then the rest, and keeps the first maxListed; more is
+// how many it left out.
+func firstListed(fs []Finding) (listed []string, more int) {
+	rank := func(f Finding) int {
+		switch f.Severity {
+		case "error":
 			return 0
-		case strings.HasPrefix(f, "warning "):
+		case "warning":
 			return 1
 		}
 		return 2
 	}
-	slices.SortFunc(fs, func(a, b string) int {
-		return cmp.Or(cmp.Compare(rank(a), rank(b)), strings.Compare(a, b))
+	slices.SortFunc(fs, func(a, b Finding) int {
+		return cmp.Or(cmp.Compare(rank(a), rank(b)), strings.Compare(a.Rule, b.Rule), strings.Compare(a.Message, b.Message))
 	})
-	if len(fs) <= maxListed {
-		return fs, 0
+	for _, f := range fs[:min(len(fs), maxListed)] {
+		listed = append(listed, f.Severity+" "+f.Rule+" "+f.Message)
 	}
-	return fs[:maxListed], len(fs) - maxListed
+	return listed, len(fs) - len(listed)
 }
 
 func nonNil(s []string) []string {

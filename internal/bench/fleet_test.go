@@ -574,18 +574,24 @@ func buildNvlint(b *testing.B) string {
 	return bin
 }
 
+// fleetEnv is the environment of an nvlint run against the fake at
+// addr, with the runtime's settings of this process, to try them.
+func fleetEnv(b *testing.B, addr string) []string {
+	env := []string{"HOME=" + b.TempDir(), "PATH=" + os.Getenv("PATH"), "NOMAD_ADDR=" + addr, "VAULT_ADDR=" + addr, "VAULT_TOKEN=fleet-token"}
+	for _, k := range []string{"GOGC", "GOMEMLIMIT", "GOMAXPROCS"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
+}
+
 // runNvlintDoctor runs `nvlint doctor` against the fake and returns its
 // wall time and peak RSS (peakRSS). Findings (exit 1) are expected.
 func runNvlintDoctor(b *testing.B, bin, addr string) (time.Duration, uint64) {
 	b.Helper()
-	home := b.TempDir()
 	cmd := exec.Command(bin, "doctor", "--format", "json", "--timeout", "30s")
-	cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "NOMAD_ADDR=" + addr, "VAULT_ADDR=" + addr, "VAULT_TOKEN=fleet-token"}
-	for _, k := range []string{"GOGC", "GOMEMLIMIT", "GOMAXPROCS"} { // to try the runtime's settings
-		if v, ok := os.LookupEnv(k); ok {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-	}
+	cmd.Env = fleetEnv(b, addr)
 	cmd.Stdout = io.Discard
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
@@ -666,7 +672,7 @@ func BenchmarkDoctorWatchFleet(b *testing.B) {
 func runNvlintWatch(b *testing.B, bin, addr string, runs int) uint64 {
 	b.Helper()
 	cmd := exec.Command(bin, "doctor", "--watch", "--interval", "1s", "--listen", "127.0.0.1:0", "--timeout", "30s")
-	cmd.Env = []string{"HOME=" + b.TempDir(), "PATH=" + os.Getenv("PATH"), "NOMAD_ADDR=" + addr, "VAULT_ADDR=" + addr, "VAULT_TOKEN=fleet-token"}
+	cmd.Env = fleetEnv(b, addr)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		b.Fatal(err)

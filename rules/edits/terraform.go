@@ -63,7 +63,7 @@ func AppendToPolicy(pol *world.Policy, text string) (rules.TextEdit, bool) {
 		// policy already refused keeps the edit, beside the fix of what
 		// Vault refuses.
 		out, err := Apply(pol.File.Src, []rules.TextEdit{e})
-		if err != nil || (!parsesAsPolicy(out, pol.File.Path) && parsesAsPolicy(pol.File.Src, pol.File.Path)) {
+		if err != nil || (!pol.Diagnostics().HasErrors() && !parsesAsPolicy(out, pol.File.Path)) {
 			return rules.TextEdit{}, false
 		}
 		return e, true
