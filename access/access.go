@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/nvlint/nvlint/acl"
+	"github.com/nvlint/nvlint/internal/crash"
 	"github.com/nvlint/nvlint/world"
 )
 
@@ -154,14 +155,18 @@ func resolveAll(w *world.World) map[Workload]Token {
 		wg   sync.WaitGroup
 	)
 	steps := &interned{m: map[string]string{}}
+	// A bug in resolve must reach the rule that asked, which reports it,
+	// not end the process from a worker.
+	var relay crash.Relay
 	for range min(runtime.GOMAXPROCS(0), len(wls)) {
 		wg.Go(func() {
+			defer relay.Catch()
 			for {
 				i := int(next.Add(1)) - 1
-				if i >= len(wls) {
+				if i >= len(wls) || relay.Panicked() {
 					return
 				}
-				t := resolve(w, wls[i])
+				t := resolveOne(w, wls[i])
 				// Most steps read alike for every task of a role or job:
 				// tens of thousands of tasks keep one copy of each.
 				for j, s := range t.Steps {
@@ -175,12 +180,16 @@ func resolveAll(w *world.World) map[Workload]Token {
 		})
 	}
 	wg.Wait()
+	relay.Repanic()
 	out := make(map[Workload]Token, len(wls))
 	for i, wl := range wls {
 		out[wl] = tokens[i]
 	}
 	return out
 }
+
+// resolveOne is resolve; a test replaces it to make a worker panic.
+var resolveOne = resolve
 
 func resolve(w *world.World, wl Workload) Token {
 	t := Token{Workload: wl}

@@ -290,7 +290,7 @@ const (
 func loadRecovered(f *world.File, opts Options, load func(*world.File, Options) *world.World) (w *world.World) {
 	defer func() {
 		if v := recover(); v != nil {
-			c := crash.Capture()
+			v, c := crash.Of(v)
 			f.Diags = append(f.Diags, fileDiag(f, ReadCrashed,
 				fmt.Sprintf("%v at %s: this is a bug in nvlint; please report it with this message and, if you can, the file", v, c.Where)))
 			if f.Kind == "" {

@@ -90,7 +90,7 @@ func run(w *world.World, all []Rule) Result {
 			func() {
 				defer func() {
 					if v := recover(); v != nil {
-						c := crash.Capture()
+						v, c := crash.Of(v)
 						found = append(found, Finding{
 							Rule: m, Severity: Error,
 							Message:  fmt.Sprintf("rule %s crashed: %v (this is a bug in nvlint; please report it with the stack --verbose prints)", m.Name, v),
