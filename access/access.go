@@ -150,42 +150,50 @@ var tokensKey = world.NewDerivedKey("the token of every workload")
 func resolveAll(w *world.World) map[Workload]Token {
 	wls := Workloads(w)
 	tokens := make([]Token, len(wls))
-	var (
-		next atomic.Int64
-		wg   sync.WaitGroup
-	)
 	steps := &interned{m: map[string]string{}}
-	// A bug in resolve must reach the rule that asked, which reports it,
-	// not end the process from a worker.
-	var relay crash.Relay
-	for range min(runtime.GOMAXPROCS(0), len(wls)) {
-		wg.Go(func() {
-			defer relay.Catch()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(wls) || relay.Panicked() {
-					return
-				}
-				t := resolveOne(w, wls[i])
-				// Most steps read alike for every task of a role or job:
-				// tens of thousands of tasks keep one copy of each.
-				for j, s := range t.Steps {
-					t.Steps[j] = steps.of(s)
-				}
-				// Callers share the answer: an append of theirs must not
-				// write into another's copy.
-				t.Steps, t.Policies, t.Missing, t.Set = slices.Clip(t.Steps), slices.Clip(t.Policies), slices.Clip(t.Missing), slices.Clip(t.Set)
-				tokens[i] = t
-			}
-		})
-	}
-	wg.Wait()
-	relay.Repanic()
+	onEveryCore(len(wls), func(i int) {
+		t := resolveOne(w, wls[i])
+		// Most steps read alike for every task of a role or job: tens of
+		// thousands of tasks keep one copy of each.
+		for j, s := range t.Steps {
+			t.Steps[j] = steps.of(s)
+		}
+		// Callers share the answer: an append of theirs must not write
+		// into another's copy.
+		t.Steps, t.Policies, t.Missing, t.Set = slices.Clip(t.Steps), slices.Clip(t.Policies), slices.Clip(t.Missing), slices.Clip(t.Set)
+		tokens[i] = t
+	})
 	out := make(map[Workload]Token, len(wls))
 	for i, wl := range wls {
 		out[wl] = tokens[i]
 	}
 	return out
+}
+
+// onEveryCore calls f(i) for every i below n, on as many goroutines as
+// there are cores. A bug in f must reach the rule that asked, which
+// reports it, not end the process from a worker: the first panic is
+// panicked again once the workers are done.
+func onEveryCore(n int, f func(i int)) {
+	var (
+		next  atomic.Int64
+		wg    sync.WaitGroup
+		relay crash.Relay
+	)
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Go(func() {
+			defer relay.Catch()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n || relay.Panicked() {
+					return
+				}
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
+	relay.Repanic()
 }
 
 // resolveOne is resolve; a test replaces it to make a worker panic.

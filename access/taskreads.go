@@ -105,3 +105,55 @@ func SecretPathRefused(s *world.Secret) string {
 	}
 	return ""
 }
+
+// Unallowed is a read of a task that its token is denied, or not known
+// to be allowed.
+type Unallowed struct {
+	Task TaskRead
+	Read Read
+}
+
+var unallowedKey = world.NewDerivedKey("the reads of every workload that its token is not allowed")
+
+// UnallowedReads lists, in TaskReads order, the reads of wl's task that
+// its token is denied or not known to be allowed. A workload whose login
+// is refused makes no read and has none. Within a rules run every
+// workload's reads are decided once, on every core: deciding tens of
+// thousands of template reads is most of a fleet's rules run.
+func UnallowedReads(w *world.World, wl Workload) []Unallowed {
+	if !w.Memoized() {
+		return unallowed(w, wl)
+	}
+	return world.Derived(w, unallowedKey, unallowedAll)[wl]
+}
+
+func unallowedAll(w *world.World) map[Workload][]Unallowed {
+	wls := Workloads(w)
+	found := make([][]Unallowed, len(wls))
+	onEveryCore(len(wls), func(i int) { found[i] = unallowed(w, wls[i]) })
+	out := map[Workload][]Unallowed{}
+	for i, u := range found {
+		if len(u) > 0 {
+			out[wls[i]] = u
+		}
+	}
+	return out
+}
+
+func unallowed(w *world.World, wl Workload) []Unallowed {
+	reads := TaskReads(wl.Task)
+	if len(reads) == 0 {
+		return nil
+	}
+	tok := Resolve(w, wl)
+	if tok.Refused != "" {
+		return nil
+	}
+	var out []Unallowed
+	for _, r := range reads {
+		if rd := tok.Read(w, r.Call); !rd.Allowed {
+			out = append(out, Unallowed{Task: r, Read: rd})
+		}
+	}
+	return out
+}

@@ -45,28 +45,21 @@ var templateReadDeniedMeta = rules.Meta{
 func (templateReadDenied) Check(p *rules.Pass) {
 	w := p.World
 	for _, wl := range access.Workloads(w) {
-		reads := access.TaskReads(wl.Task)
+		// A refused login has no reads: the role rules report why.
+		reads := access.UnallowedReads(w, wl)
 		if len(reads) == 0 {
 			continue
 		}
 		tok := access.Resolve(w, wl)
-		if tok.Refused != "" {
-			// The login itself fails; the role rules report why.
-			continue
-		}
-		for _, r := range reads {
-			checkAccess(p, wl, &tok, r)
+		for _, u := range reads {
+			checkAccess(p, wl, &tok, u.Task, u.Read)
 		}
 	}
 }
 
-func checkAccess(p *rules.Pass, wl access.Workload, tok *access.Token, r access.TaskRead) {
+func checkAccess(p *rules.Pass, wl access.Workload, tok *access.Token, r access.TaskRead, rd access.Read) {
 	a := r.Call
-	rd := tok.Read(p.World, a)
 	real, ans, capability, verb := rd.Path, rd.Answer, rd.Capability, rd.Verb()
-	if ans.Allowed {
-		return
-	}
 	if !ans.Known {
 		p.CannotDecide("%s reading %s: %s", wl, real, ans.Why)
 		return

@@ -30,7 +30,13 @@ func (r *Relay) Catch() {
 	if v == nil {
 		return
 	}
-	r.first.CompareAndSwap(nil, &Relayed{Value: v, Report: Capture()})
+	p, ok := v.(Relayed)
+	if !ok {
+		// A pool inside a worker has relayed it already, from where it
+		// happened.
+		p = Relayed{Value: v, Report: Capture()}
+	}
+	r.first.CompareAndSwap(nil, &p)
 }
 
 // Panicked reports whether a worker has panicked, so that the others can

@@ -46,3 +46,25 @@ func TestRelayQuiet(t *testing.T) {
 	}
 	relay.Repanic() // must not panic
 }
+
+// TestRelayNested: a pool whose workers wait for another pool keeps the
+// inner worker's report.
+func TestRelayNested(t *testing.T) {
+	var outer Relay
+	func() {
+		defer outer.Catch()
+		var inner Relay
+		func() {
+			defer inner.Catch()
+			explode()
+		}()
+		inner.Repanic()
+	}()
+	defer func() {
+		_, rep := Of(recover())
+		if !strings.Contains(rep.Where, "crash.explode") {
+			t.Errorf("where %q, want the inner worker's frame", rep.Where)
+		}
+	}()
+	outer.Repanic()
+}
