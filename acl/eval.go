@@ -216,6 +216,29 @@ func (p *Prepared) Evaluate(path string, op Operation) Decision {
 	return p.o.decide(p.a, d, path, op)
 }
 
+// Allows reports whether Evaluate(path, op) would allow the request,
+// without explaining it: most reads of a fleet's templates are allowed,
+// and building the explanation nobody reads was most of deciding them.
+func (p *Prepared) Allows(path string, op Operation) bool {
+	if op == OpList {
+		// LIST has resolutions of its own (ListMode), and is rare.
+		return p.Evaluate(path, op).Allowed
+	}
+	switch {
+	case p.d.Error != "":
+		return false
+	case p.a.root, op == OpHelp:
+		return true
+	}
+	path = requestPath(path)
+	e := p.a.exactEntry(path)
+	if e == nil {
+		e = p.a.bestNonExact(path)
+	}
+	need, ok := opCap[op]
+	return e != nil && ok && e.bits&capDeny == 0 && e.bits&need != 0
+}
+
 func (o Options) evaluate(policies []*Policy, path string, op Operation, ent *Entity) Decision {
 	a, d := o.compile(policies, ent, nil)
 	return o.decide(a, d, path, op)
@@ -283,12 +306,23 @@ type entry struct {
 
 type compiled struct {
 	exact, prefix, segment map[string]*entry
-	root                   bool
+	// prefixes lists the entries of prefix: every lookup walks them all,
+	// and a slice walks several times faster than a map.
+	prefixes []*entry
+	root     bool
 	// fixed, when set, holds the rules of a PolicySet that no entity
 	// changes, shared by the ACLs of every entity; the maps above then
 	// hold only the filled templated paths, and an entry for a key that
 	// fixed has too is the two merged.
 	fixed *compiled
+}
+
+// put adds a new entry to m, one of a's maps.
+func (a *compiled) put(m map[string]*entry, kind, key string, e *entry) {
+	m[key] = e
+	if kind == "prefix" {
+		a.prefixes = append(a.prefixes, e)
+	}
 }
 
 func (a *compiled) exactEntry(key string) *entry {
@@ -382,7 +416,7 @@ func (a *compiled) add(path string, bits capBits, src Source) {
 		if kind == "segment" {
 			e.parts = strings.Split(strings.TrimSuffix(key, "*"), "/")
 		}
-		m[key] = e
+		a.put(m, kind, key, e)
 		return
 	}
 	e.sources = append(e.sources, src)
@@ -463,17 +497,11 @@ func criterion(w, l *cand) string {
 // Vault only ranks the longest prefix against the segment rules, but a
 // shorter prefix can never outrank the longest, so ranking all is the same.
 func (a *compiled) nonExact(path string) []*cand {
-	out := a.prefixMatches(nil, path, nil)
-	if a.fixed != nil {
-		out = a.fixed.prefixMatches(out, path, a.prefix)
-	}
-	if len(a.segment) > 0 || a.fixed != nil && len(a.fixed.segment) > 0 {
-		parts := strings.Split(path, "/")
-		out = a.segmentMatches(out, path, parts, nil)
-		if a.fixed != nil {
-			out = a.fixed.segmentMatches(out, path, parts, a.segment)
-		}
-	}
+	var out []*cand
+	a.eachNonExact(path, func(c cand) {
+		c.query = path
+		out = append(out, &c)
+	})
 	slices.SortFunc(out, func(x, y *cand) int {
 		switch {
 		case lower(y, x):
@@ -486,38 +514,68 @@ func (a *compiled) nonExact(path string) []*cand {
 	return out
 }
 
-// prefixMatches appends the prefix rules matching path, but for keys in
-// shadow (the merged entries of an ACL built on a PolicySet).
-func (a *compiled) prefixMatches(out []*cand, path string, shadow map[string]*entry) []*cand {
-	for key, e := range a.prefix {
-		if _, ok := shadow[key]; !ok && strings.HasPrefix(path, key) {
-			out = append(out, &cand{e: e, query: path, first: len(key), isPrefix: true, wcPath: key})
+// bestNonExact is the entry of nonExact(path)[0], nil without a match,
+// found without building and sorting the list. No two matches rank
+// alike (their kinds, wildcard positions and paths differ), so the best
+// is the same in any order.
+func (a *compiled) bestNonExact(path string) *entry {
+	var best cand
+	a.eachNonExact(path, func(c cand) {
+		if best.e == nil || lower(&best, &c) {
+			best = c
 		}
-	}
-	return out
+	})
+	return best.e
 }
 
-// segmentMatches appends the "+" rules matching path (split into parts),
+// eachNonExact calls yield with every prefix and segment rule matching
+// path.
+func (a *compiled) eachNonExact(path string, yield func(cand)) {
+	a.prefixMatches(path, nil, yield)
+	if a.fixed != nil {
+		a.fixed.prefixMatches(path, a.prefix, yield)
+	}
+	if len(a.segment) > 0 || a.fixed != nil && len(a.fixed.segment) > 0 {
+		parts := strings.Split(path, "/")
+		a.segmentMatches(parts, nil, yield)
+		if a.fixed != nil {
+			a.fixed.segmentMatches(parts, a.segment, yield)
+		}
+	}
+}
+
+// prefixMatches yields the prefix rules matching path, but for keys in
+// shadow (the merged entries of an ACL built on a PolicySet).
+func (a *compiled) prefixMatches(path string, shadow map[string]*entry, yield func(cand)) {
+	for _, e := range a.prefixes {
+		if !strings.HasPrefix(path, e.key) {
+			continue
+		}
+		if _, ok := shadow[e.key]; !ok {
+			yield(cand{e: e, first: len(e.key), isPrefix: true, wcPath: e.key})
+		}
+	}
+}
+
+// segmentMatches yields the "+" rules matching a path split into parts,
 // but for keys in shadow.
-func (a *compiled) segmentMatches(out []*cand, path string, parts []string, shadow map[string]*entry) []*cand {
+func (a *compiled) segmentMatches(parts []string, shadow map[string]*entry, yield func(cand)) {
 	for key, e := range a.segment {
 		if _, ok := shadow[key]; ok {
 			continue
 		}
 		if c, ok := matchSegment(e, parts); ok {
-			c.query = path
-			out = append(out, c)
+			yield(c)
 		}
 	}
-	return out
 }
 
 // matchSegment matches a "+" rule segment by segment; a trailing "*" makes
 // the last segment a prefix and lets the request have more segments.
-func matchSegment(e *entry, parts []string) (*cand, bool) {
+func matchSegment(e *entry, parts []string) (cand, bool) {
 	rule := e.key
 	if rule == "" {
-		return nil, false
+		return cand{}, false
 	}
 	isPrefix := strings.HasSuffix(rule, "*")
 	if isPrefix {
@@ -525,7 +583,7 @@ func matchSegment(e *entry, parts []string) (*cand, bool) {
 	}
 	rparts := e.parts
 	if len(parts) < len(rparts) || (!isPrefix && len(parts) != len(rparts)) {
-		return nil, false
+		return cand{}, false
 	}
 	wildcards := 0
 	for i, rp := range rparts {
@@ -535,10 +593,10 @@ func matchSegment(e *entry, parts []string) (*cand, bool) {
 		case rp == parts[i]:
 		case isPrefix && i == len(rparts)-1 && strings.HasPrefix(parts[i], rp):
 		default:
-			return nil, false
+			return cand{}, false
 		}
 	}
-	return &cand{e: e, first: strings.Index(e.key, "+"), isPrefix: isPrefix, wcPath: rule, wildcards: wildcards}, true
+	return cand{e: e, first: strings.Index(e.key, "+"), isPrefix: isPrefix, wcPath: rule, wildcards: wildcards}, true
 }
 
 // lookup follows AllowOperation: exact rule (and, for LIST, the exact rule

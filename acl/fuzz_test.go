@@ -110,6 +110,9 @@ func FuzzEvaluate(f *testing.F) {
 			o := Options{List: mode}
 			d := o.Evaluate(ps, path, Operation(op), ent)
 			checkDecision(t, d, Operation(op))
+			if allows := o.Prepare(ps, ent).Allows(path, Operation(op)); allows != d.Allowed {
+				t.Fatalf("mode %d: Allows says %v, Evaluate:\n%s", mode, allows, dumpDecision(d))
+			}
 			reqPath := path
 			if Operation(op) == OpList && !strings.HasSuffix(reqPath, "/") {
 				reqPath += "/"
@@ -367,6 +370,9 @@ func FuzzPrepared(f *testing.F) {
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("prepared (for %q) and fresh (%q) differ:\n%s\n---\n%s", m1, e.Name, dumpDecision(got), dumpDecision(want))
 			}
+			if allows := p1.Allows(path, Operation(op)); allows != got.Allowed {
+				t.Fatalf("Allows (for %q) says %v, Evaluate:\n%s", m1, allows, dumpDecision(got))
+			}
 		}
 		// The ACL layered over the set's fixed rules answers as one built
 		// whole, for any entity, and is for that entity.
@@ -377,6 +383,9 @@ func FuzzPrepared(f *testing.F) {
 			want := o.Evaluate(ps, path, Operation(op), e)
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("prepared on the set (for %q) and fresh differ:\n%s\n---\n%s", e.Name, dumpDecision(got), dumpDecision(want))
+			}
+			if allows := p.Allows(path, Operation(op)); allows != got.Allowed {
+				t.Fatalf("Allows on the set (for %q) says %v, Evaluate:\n%s", e.Name, allows, dumpDecision(got))
 			}
 			if got, want := p.Capabilities(path), o.Capabilities(ps, path, e); !slices.Equal(got, want) {
 				t.Fatalf("capabilities on the set (for %q): %v, fresh %v", e.Name, got, want)

@@ -189,7 +189,7 @@ func (a *compiled) addOver(path string, bits capBits, src Source, at int) {
 		c := *f
 		c.sources, c.at = slices.Clone(f.sources), slices.Clone(f.at)
 		e = &c
-		m[key] = e
+		a.put(m, kind, key, e)
 	}
 	if e.at == nil {
 		// Only templated rules, which come in order.
