@@ -1,6 +1,9 @@
 package access
 
-import "github.com/nvlint/nvlint/world"
+import (
+	"github.com/nvlint/nvlint/templates"
+	"github.com/nvlint/nvlint/world"
+)
 
 // PanicInResolve makes working out a token panic with v, as a bug in
 // resolve would, until restore is called.
@@ -9,3 +12,6 @@ func PanicInResolve(v any) (restore func()) {
 	resolveOne = func(*world.World, Workload) Token { panic(v) }
 	return func() { resolveOne = old }
 }
+
+// Allowed is Token.allowed, for tests.
+func (t Token) Allowed(w *world.World, a templates.Access) bool { return t.allowed(w, a) }

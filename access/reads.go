@@ -67,6 +67,17 @@ func CallFromEvent(op, path string) templates.Access {
 
 // Read decides whether the token may make a template's Vault call.
 func (t Token) Read(w *world.World, a templates.Access) Read {
+	return t.read(w, a, t.Can)
+}
+
+// allowed is whether the token may make the call, as Read(w, a).Allowed,
+// but without explaining the decision: Can's answer in full only where
+// it does not allow.
+func (t Token) allowed(w *world.World, a templates.Access) bool {
+	return t.read(w, a, t.canQuickly).Allowed
+}
+
+func (t Token) read(w *world.World, a templates.Access, can func(string, acl.Operation) Answer) Read {
 	r := Read{Call: a, Op: acl.OpRead, Capability: "read"}
 	switch a.Op {
 	case templates.OpList:
@@ -91,25 +102,25 @@ func (t Token) Read(w *world.World, a templates.Access) Read {
 			r.Answer = Answer{Decision: acl.Decision{Allowed: true}, Known: true, Why: r.Public}
 			if t.Refused != "" {
 				// The template still needs a token to start rendering.
-				r.Answer = t.Can(literal, r.Op)
+				r.Answer = can(literal, r.Op)
 			}
 			return r
 		}
 	}
 	r.KV = KVIn(w, t.Place(), literal)
 	if a.Func == "pkiCert" || r.KV.Version == KVNotV2 {
-		r.Answer = t.Can(literal, r.Op)
+		r.Answer = can(literal, r.Op)
 		return r
 	}
 	v2 := templates.KVv2Path(a.Path, r.KV.Mount, a.Op)
 	if r.KV.Version == KVV2 || v2 == literal {
 		r.Path = v2
-		r.Answer = t.Can(v2, r.Op)
+		r.Answer = can(v2, r.Op)
 		return r
 	}
 	// Unknown version: consul-template asks Vault. Where both readings
 	// agree that is the answer; where they differ, nvlint cannot tell.
-	asV1, asV2 := t.Can(literal, r.Op), t.Can(v2, r.Op)
+	asV1, asV2 := can(literal, r.Op), can(v2, r.Op)
 	if asV1.Known && asV2.Known && asV1.Allowed == asV2.Allowed {
 		r.Answer = asV1
 		return r

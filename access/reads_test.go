@@ -131,3 +131,35 @@ func TestNamespacedJoins(t *testing.T) {
 		}
 	}
 }
+
+// TestAllowedAgreesWithRead: the quick decision a rules run makes of
+// every read agrees with the explained one, on every example setup and
+// rule case.
+func TestAllowedAgreesWithRead(t *testing.T) {
+	dirs, _ := filepath.Glob(filepath.Join("..", "fixtures", "examples", "*"))
+	cases, _ := filepath.Glob(filepath.Join("..", "fixtures", "cases", "*", "*"))
+	reads := 0
+	for _, dir := range append(dirs, cases...) {
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			continue
+		}
+		w, _, err := inputs.Load([]string{dir}, inputs.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, wl := range access.Workloads(w) {
+			tok := access.Resolve(w, wl)
+			for _, r := range access.TaskReads(wl.Task) {
+				reads++
+				rd := tok.Read(w, r.Call)
+				if got := tok.Allowed(w, r.Call); got != rd.Allowed {
+					t.Errorf("%s: %s reading %s: quickly %v, explained %v (%s)", dir, wl, rd.Path, got, rd.Allowed, rd.Why)
+				}
+			}
+		}
+	}
+	if reads < 100 {
+		t.Fatalf("only %d reads in the fixtures", reads)
+	}
+	t.Logf("%d reads", reads)
+}

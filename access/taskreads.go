@@ -151,8 +151,8 @@ func unallowed(w *world.World, wl Workload) []Unallowed {
 	}
 	var out []Unallowed
 	for _, r := range reads {
-		if rd := tok.Read(w, r.Call); !rd.Allowed {
-			out = append(out, Unallowed{Task: r, Read: rd})
+		if !tok.allowed(w, r.Call) {
+			out = append(out, Unallowed{Task: r, Read: tok.Read(w, r.Call)})
 		}
 	}
 	return out
