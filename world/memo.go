@@ -28,17 +28,22 @@ type memo struct {
 
 type fact struct {
 	mu   sync.Mutex
-	done bool
+	done atomic.Bool // set once v is
 	v    any
 }
 
 // get computes the fact once; a computation that panics is not cached.
+// Once computed, the fact is read without a lock: the pools that decide
+// every workload ask for some facts once per read.
 func (e *fact) get(w *World, f func(*World) any) any {
+	if e.done.Load() {
+		return e.v
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if !e.done {
+	if !e.done.Load() {
 		e.v = f(w)
-		e.done = true
+		e.done.Store(true)
 	}
 	return e.v
 }
