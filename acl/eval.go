@@ -306,10 +306,11 @@ type entry struct {
 
 type compiled struct {
 	exact, prefix, segment map[string]*entry
-	// prefixes lists the entries of prefix: every lookup walks them all,
-	// and a slice walks several times faster than a map.
-	prefixes []*entry
-	root     bool
+	// prefixes and segments list the entries of prefix and segment:
+	// every lookup walks them all, and a slice walks several times faster
+	// than a map.
+	prefixes, segments []*entry
+	root               bool
 	// fixed, when set, holds the rules of a PolicySet that no entity
 	// changes, shared by the ACLs of every entity; the maps above then
 	// hold only the filled templated paths, and an entry for a key that
@@ -320,8 +321,11 @@ type compiled struct {
 // put adds a new entry to m, one of a's maps.
 func (a *compiled) put(m map[string]*entry, kind, key string, e *entry) {
 	m[key] = e
-	if kind == "prefix" {
+	switch kind {
+	case "prefix":
 		a.prefixes = append(a.prefixes, e)
+	case "segment":
+		a.segments = append(a.segments, e)
 	}
 }
 
@@ -560,11 +564,12 @@ func (a *compiled) prefixMatches(path string, shadow map[string]*entry, yield fu
 // segmentMatches yields the "+" rules matching a path split into parts,
 // but for keys in shadow.
 func (a *compiled) segmentMatches(parts []string, shadow map[string]*entry, yield func(cand)) {
-	for key, e := range a.segment {
-		if _, ok := shadow[key]; ok {
+	for _, e := range a.segments {
+		c, ok := matchSegment(e, parts)
+		if !ok {
 			continue
 		}
-		if c, ok := matchSegment(e, parts); ok {
+		if _, shadowed := shadow[e.key]; !shadowed {
 			yield(c)
 		}
 	}
