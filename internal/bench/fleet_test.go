@@ -388,15 +388,36 @@ func (f *fakeFleet) page(w http.ResponseWriter, q map[string][]string, jobs []*f
 // region and namespace, and run every rule.
 func collectFleet(f *fakeFleet) (collect, total time.Duration, findings, problems int) {
 	t0 := time.Now()
+	w := f.collect()
+	collect = time.Since(t0)
+	rr := rules.Run(w, checks.All())
+	return collect, time.Since(t0), len(rr.Findings), len(w.Live.Problems)
+}
+
+// collect runs doctor's collection over the fake.
+func (f *fakeFleet) collect() *world.World {
 	vc := vaultapi.DefaultConfig()
 	vc.Address = f.srv.URL
 	w, _ := live.Collect(context.Background(), live.Options{
 		Vault: vc, VaultToken: "fleet-token", Nomad: &nomadapi.Config{Address: f.srv.URL},
 		RequestTimeout: 30 * time.Second,
 	})
-	collect = time.Since(t0)
-	rr := rules.Run(w, checks.All())
-	return collect, time.Since(t0), len(rr.Findings), len(w.Live.Problems)
+	return w
+}
+
+// BenchmarkDoctorFleetRules times the rules alone over the world one
+// collection of the fake fleet of BenchmarkDoctorFleet gives, for
+// changes to the rules, whose time the collection's noise hides there.
+//
+//	go test ./internal/bench -run '^$' -bench DoctorFleetRules -benchtime 5x
+func BenchmarkDoctorFleetRules(b *testing.B) {
+	w := newFakeFleet(b, 10000).collect()
+	var findings int
+	b.ResetTimer()
+	for range b.N {
+		findings = len(rules.Run(w, checks.All()).Findings)
+	}
+	b.ReportMetric(float64(findings), "findings")
 }
 
 // floor fetches uris from the fake with n requests in flight and a
@@ -483,7 +504,7 @@ func heapPeak() (stop func() uint64) {
 // heap of the in-process run over what the fake holds (heap-MB), and the
 // binary's wall time and peak RSS.
 //
-//	go test ./internal/bench -run '^$' -bench DoctorFleet -benchtime 3x
+//	go test ./internal/bench -run '^$' -bench 'DoctorFleet$' -benchtime 3x
 func BenchmarkDoctorFleet(b *testing.B) {
 	f := newFakeFleet(b, 10000)
 	bin := buildNvlint(b)
