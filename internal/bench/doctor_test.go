@@ -118,7 +118,7 @@ func doctorCorpus(tb testing.TB, p corpus.Plan) (string, corpus.Stats) {
 // (x1/16, x1/4 and x1 of each, the other held), with what each added
 // object costs as in BenchmarkKinds.
 //
-//	go test ./internal/bench -run '^$' -bench Doctor -benchtime 3x
+//	go test ./internal/bench -run '^$' -bench 'Doctor$' -benchtime 3x
 func BenchmarkDoctor(b *testing.B) {
 	all := checks.All()
 	for _, g := range doctorGrowths {
