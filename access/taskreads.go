@@ -106,32 +106,27 @@ func SecretPathRefused(s *world.Secret) string {
 	return ""
 }
 
-// Unallowed is a read of a task that its token is denied, or not known
-// to be allowed.
-type Unallowed struct {
-	Task TaskRead
-	Read Read
-}
-
 var unallowedKey = world.NewDerivedKey("the reads of every workload that its token is not allowed")
 
 // UnallowedReads lists, in TaskReads order, the reads of wl's task that
-// its token is denied or not known to be allowed. A workload whose login
-// is refused makes no read and has none. Within a rules run every
-// workload's reads are decided once, on every core: deciding tens of
-// thousands of template reads is most of a fleet's rules run.
-func UnallowedReads(w *world.World, wl Workload) []Unallowed {
+// its token is denied or not known to be allowed; Token.Read explains
+// each. A workload whose login is refused makes no read and has none.
+// Within a rules run every workload's reads are decided once, on every
+// core: deciding tens of thousands of template reads is most of a
+// fleet's rules run. Only the reads are kept, not their explanations:
+// where no policy is given, that is every read of a repository.
+func UnallowedReads(w *world.World, wl Workload) []TaskRead {
 	if !w.Memoized() {
 		return unallowed(w, wl)
 	}
 	return world.Derived(w, unallowedKey, unallowedAll)[wl]
 }
 
-func unallowedAll(w *world.World) map[Workload][]Unallowed {
+func unallowedAll(w *world.World) map[Workload][]TaskRead {
 	wls := Workloads(w)
-	found := make([][]Unallowed, len(wls))
+	found := make([][]TaskRead, len(wls))
 	onEveryCore(len(wls), func(i int) { found[i] = unallowed(w, wls[i]) })
-	out := map[Workload][]Unallowed{}
+	out := map[Workload][]TaskRead{}
 	for i, u := range found {
 		if len(u) > 0 {
 			out[wls[i]] = u
@@ -140,7 +135,7 @@ func unallowedAll(w *world.World) map[Workload][]Unallowed {
 	return out
 }
 
-func unallowed(w *world.World, wl Workload) []Unallowed {
+func unallowed(w *world.World, wl Workload) []TaskRead {
 	reads := TaskReads(wl.Task)
 	if len(reads) == 0 {
 		return nil
@@ -149,10 +144,10 @@ func unallowed(w *world.World, wl Workload) []Unallowed {
 	if tok.Refused != "" {
 		return nil
 	}
-	var out []Unallowed
+	var out []TaskRead
 	for _, r := range reads {
 		if !tok.allowed(w, r.Call) {
-			out = append(out, Unallowed{Task: r, Read: tok.Read(w, r.Call)})
+			out = append(out, r)
 		}
 	}
 	return out

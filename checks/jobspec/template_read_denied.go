@@ -51,8 +51,8 @@ func (templateReadDenied) Check(p *rules.Pass) {
 			continue
 		}
 		tok := access.Resolve(w, wl)
-		for _, u := range reads {
-			checkAccess(p, wl, &tok, u.Task, u.Read)
+		for _, r := range reads {
+			checkAccess(p, wl, &tok, r, tok.Read(w, r.Call))
 		}
 	}
 }
