@@ -8,12 +8,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/nvlint/nvlint/internal/crash"
 	"github.com/nvlint/nvlint/internal/suggest"
 )
 
@@ -55,7 +55,10 @@ func Main(args []string, env Env) (code int) {
 	}
 	defer func() {
 		if v := recover(); v != nil {
-			fmt.Fprintf(env.Stderr, "nvlint: internal error: %v\n%s\nPlease report this.\n", v, debug.Stack())
+			// The stack of the goroutine that panicked, which a worker's
+			// panic relayed to this one keeps, without the build's paths.
+			v, c := crash.Of(v)
+			fmt.Fprintf(env.Stderr, "nvlint: internal error: %v at %s\n%s\nPlease report this.\n", v, c.Where, c.Stack)
 			code = ExitInternal
 		}
 	}()

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nvlint/nvlint/internal/crash"
 	"github.com/nvlint/nvlint/reports"
 	"github.com/nvlint/nvlint/rules"
 	"github.com/nvlint/nvlint/world"
@@ -67,4 +68,20 @@ func TestCrashReport(t *testing.T) {
 	if !strings.Contains(verbose.String(), "stack of the crash of NV999 crashing") || !strings.Contains(verbose.String(), "rules/crash_test.go:") {
 		t.Errorf("--verbose does not print the stack:\n%s", verbose.String())
 	}
+}
+
+// TestSetupPanicReachesCaller: setups run on goroutines of their own; a
+// panic outside the rules (here a setup without a world) reaches the
+// caller, which can report it, instead of ending the process.
+func TestSetupPanicReachesCaller(t *testing.T) {
+	defer func() {
+		v := recover()
+		if v == nil {
+			t.Fatal("no panic reached the caller")
+		}
+		if _, ok := v.(crash.Relayed); !ok {
+			t.Fatalf("panic %v (%T) is not relayed", v, v)
+		}
+	}()
+	rules.RunSetups([]rules.Setup{{Name: "ok", World: &world.World{}}, {Name: "broken"}}, nil, rules.Settings{})
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/nvlint/nvlint/internal/crash"
 	"github.com/nvlint/nvlint/world"
 )
 
@@ -81,6 +82,9 @@ func SplitSetups(w *world.World, specs []SetupSpec, prepare func(*world.World)) 
 func RunSetups(setups []Setup, all []Rule, s Settings) Result {
 	results := make([]Result, len(setups))
 	var wg sync.WaitGroup
+	// A rule's panic is its finding; a panic outside the rules (a bug in
+	// the run itself) reaches the caller, not the end of the process.
+	var relay crash.Relay
 	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))
 	for i, st := range setups {
 		wg.Add(1)
@@ -88,10 +92,12 @@ func RunSetups(setups []Setup, all []Rule, s Settings) Result {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
+			defer relay.Catch()
 			results[i] = RunWith(st.World, all, s)
 		}()
 	}
 	wg.Wait()
+	relay.Repanic()
 	if len(setups) > 1 {
 		dropUsedElsewhere(setups, results, s.Ignores)
 	}
