@@ -148,11 +148,9 @@ var tokensKey = world.NewDerivedKey("the token of every workload")
 
 // resolveAll resolves every workload of w concurrently.
 func resolveAll(w *world.World) map[Workload]Token {
-	wls := Workloads(w)
-	tokens := make([]Token, len(wls))
 	steps := &interned{m: map[string]string{}}
-	onEveryCore(len(wls), func(i int) {
-		t := resolveOne(w, wls[i])
+	return eachWorkload(w, func(wl Workload) Token {
+		t := resolveOne(w, wl)
 		// Most steps read alike for every task of a role or job: tens of
 		// thousands of tasks keep one copy of each.
 		for j, s := range t.Steps {
@@ -161,11 +159,21 @@ func resolveAll(w *world.World) map[Workload]Token {
 		// Callers share the answer: an append of theirs must not write
 		// into another's copy.
 		t.Steps, t.Policies, t.Missing, t.Set = slices.Clip(t.Steps), slices.Clip(t.Policies), slices.Clip(t.Missing), slices.Clip(t.Set)
-		tokens[i] = t
-	})
-	out := make(map[Workload]Token, len(wls))
-	for i, wl := range wls {
-		out[wl] = tokens[i]
+		return t
+	}, nil)
+}
+
+// eachWorkload works out f for every workload of w, on every core, and
+// keeps the answers keep takes (all, when keep is nil).
+func eachWorkload[T any](w *world.World, f func(Workload) T, keep func(T) bool) map[Workload]T {
+	wls := Workloads(w)
+	found := make([]T, len(wls))
+	onEveryCore(len(wls), func(i int) { found[i] = f(wls[i]) })
+	out := make(map[Workload]T, len(wls))
+	for i, v := range found {
+		if keep == nil || keep(v) {
+			out[wls[i]] = v
+		}
 	}
 	return out
 }

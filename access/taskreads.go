@@ -123,16 +123,8 @@ func UnallowedReads(w *world.World, wl Workload) []TaskRead {
 }
 
 func unallowedAll(w *world.World) map[Workload][]TaskRead {
-	wls := Workloads(w)
-	found := make([][]TaskRead, len(wls))
-	onEveryCore(len(wls), func(i int) { found[i] = unallowed(w, wls[i]) })
-	out := map[Workload][]TaskRead{}
-	for i, u := range found {
-		if len(u) > 0 {
-			out[wls[i]] = u
-		}
-	}
-	return out
+	return eachWorkload(w, func(wl Workload) []TaskRead { return unallowed(w, wl) },
+		func(reads []TaskRead) bool { return len(reads) > 0 })
 }
 
 func unallowed(w *world.World, wl Workload) []TaskRead {
