@@ -27,6 +27,8 @@ import (
 // one whose task groups or tasks are not lists of objects its
 // *json.UnmarshalTypeError, unless the job still has a vault block for
 // LiveObject to read.
+//
+// Nothing in w keeps data: the caller may reuse it.
 func LiveJob(w *world.World, name, origin string, data []byte) (vault bool, err error) {
 	var doc struct {
 		apiJob
@@ -73,15 +75,20 @@ func hasVaultBlock(job *world.Job) bool {
 // usesVault reports whether any task of an API job has a vault block
 // (any value but null).
 func usesVault(raw []byte) (bool, error) {
-	var j struct {
-		TaskGroups []struct {
-			Tasks []struct {
-				Vault json.RawMessage
-			}
+	type groups []struct {
+		Tasks []struct {
+			Vault json.RawMessage
 		}
+	}
+	var j struct {
+		TaskGroups groups
+		Job        *struct{ TaskGroups groups } // read alone when there, as loadJobJSON does
 	}
 	if err := json.Unmarshal(raw, &j); err != nil {
 		return false, err
+	}
+	if j.Job != nil {
+		j.TaskGroups = j.Job.TaskGroups
 	}
 	for _, g := range j.TaskGroups {
 		for _, t := range g.Tasks {
