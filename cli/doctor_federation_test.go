@@ -1,14 +1,8 @@
 package cli_test
 
 import (
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
-	"math/big"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -31,44 +25,20 @@ type federation struct {
 	env        map[string]string
 }
 
-// regionConfig is the extra agent config of a region: its name, the auth
-// mount its clients log in at and, for the second region, the server to
-// join and the authoritative region. ACLs stay off: a non-authoritative
-// region's ACLs work only once replication has run, which would only
-// slow the test down.
-func regionConfig(region, mount, join string) string {
-	s := fmt.Sprintf("region = %q\n", region)
-	if join != "" {
-		// A top-level server_join is ignored; it must be inside server.
-		s += fmt.Sprintf("server {\n  authoritative_region = \"east\"\n  server_join {\n    retry_join = [%q]\n  }\n}\n", join)
-	}
-	return s + fmt.Sprintf("vault {\n  jwt_auth_backend_path = %q\n}\n", mount)
-}
-
+// startFederation starts the two regions and Vault, with a JWT mount per
+// region that trusts that region's keys.
 func startFederation(t *testing.T) *federation {
 	t.Helper()
 	f := &federation{vault: realserver.StartVault(t)}
 	f.vc = f.vault.Client(t)
-	vaultBlock := `default_identity { aud = ["vault.io"] ttl = "1h" }`
-	f.east = realserver.StartNomad(t, realserver.NomadOptions{
-		VaultAddr: f.vault.Addr, VaultBlock: vaultBlock, Extra: regionConfig("east", "jwt-east", ""),
+	// Each region's clients log in at a mount of their own.
+	agents := realserver.StartFederation(t, []string{"east", "west"}, realserver.NomadOptions{
+		VaultAddr: f.vault.Addr, VaultBlock: `default_identity { aud = ["vault.io"] ttl = "1h" }`,
+	}, func(region string) string {
+		return fmt.Sprintf("vault {\n  jwt_auth_backend_path = %q\n}\n", "jwt-"+region)
 	})
-	f.west = realserver.StartNomad(t, realserver.NomadOptions{
-		VaultAddr: f.vault.Addr, VaultBlock: vaultBlock,
-		Extra: regionConfig("west", "jwt-west", fmt.Sprintf("127.0.0.1:%d", f.east.SerfPort)),
-	})
+	f.east, f.west = agents[0], agents[1]
 	f.nc = f.east.Client(t)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		regions, err := f.nc.Regions().List()
-		if err == nil && slices.Equal(regions, []string{"east", "west"}) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the regions did not federate: %v %v", regions, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
 
 	// One JWT mount per region, each trusting its own region's keys,
 	// with the same role name on both.
@@ -259,7 +229,7 @@ func TestDoctorFederation(t *testing.T) {
 		// jwt_validation_pubkeys instead of a jwks_url: the same break,
 		// compared by the keys themselves.
 		_, err := f.vc.Logical().Write("auth/jwt-west/config", map[string]any{
-			"jwt_validation_pubkeys": []string{pemOf(t, f.east)}, "jwt_supported_algs": []string{"RS256", "EdDSA"}, "default_role": "nomad-workloads",
+			"jwt_validation_pubkeys": []string{f.east.SigningKeyPEM(t)}, "jwt_supported_algs": []string{"RS256", "EdDSA"}, "default_role": "nomad-workloads",
 		})
 		must(t, err)
 		f.run(t, "west", "app-west-4")
@@ -276,7 +246,7 @@ func TestDoctorFederation(t *testing.T) {
 		}
 		// West's own key as a PEM works, and doctor agrees.
 		_, err = f.vc.Logical().Write("auth/jwt-west/config", map[string]any{
-			"jwt_validation_pubkeys": []string{pemOf(t, f.west)}, "jwt_supported_algs": []string{"RS256", "EdDSA"}, "default_role": "nomad-workloads",
+			"jwt_validation_pubkeys": []string{f.west.SigningKeyPEM(t)}, "jwt_supported_algs": []string{"RS256", "EdDSA"}, "default_role": "nomad-workloads",
 		})
 		must(t, err)
 		f.run(t, "west", "app-west-5")
@@ -305,25 +275,4 @@ func TestDoctorFederation(t *testing.T) {
 			t.Errorf("want one NV632 naming west, got %q\n%s", nv632, r.stderr)
 		}
 	})
-}
-
-// pemOf is the PEM form of the RSA key agent n signs with, as an operator
-// would paste it into jwt_validation_pubkeys.
-func pemOf(t *testing.T, n *realserver.Nomad) string {
-	t.Helper()
-	resp, err := http.Get(n.Addr + "/.well-known/jwks.json")
-	must(t, err)
-	defer resp.Body.Close()
-	var set struct{ Keys []struct{ Kty, N, E string } }
-	must(t, json.NewDecoder(resp.Body).Decode(&set))
-	if len(set.Keys) != 1 || set.Keys[0].Kty != "RSA" {
-		t.Fatalf("keys of %s: %+v", n.Addr, set.Keys)
-	}
-	nb, err := base64.RawURLEncoding.DecodeString(set.Keys[0].N)
-	must(t, err)
-	eb, err := base64.RawURLEncoding.DecodeString(set.Keys[0].E)
-	must(t, err)
-	der, err := x509.MarshalPKIXPublicKey(&rsa.PublicKey{N: new(big.Int).SetBytes(nb), E: int(new(big.Int).SetBytes(eb).Int64())})
-	must(t, err)
-	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
 }
