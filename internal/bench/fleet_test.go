@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bufio"
+	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -420,15 +421,35 @@ func BenchmarkDoctorFleetRules(b *testing.B) {
 	b.ReportMetric(float64(findings), "findings")
 }
 
-// floor fetches uris from the fake with n requests in flight and a
-// plain client, reading and dropping every body; with decode, decoding
-// each body's JSON first, as any client that reads the objects must.
+// floor fetches uris from the fake as sendAgain does.
 func (f *fakeFleet) floor(tb testing.TB, uris []string, n int, decode bool) time.Duration {
-	hc := &http.Client{Transport: &http.Transport{
+	reqs := make([]*http.Request, len(uris))
+	for i, u := range uris {
+		req, err := http.NewRequest(http.MethodGet, f.srv.URL+u, nil)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		reqs[i] = req
+	}
+	return sendAgain(tb, reqs, n, decode)
+}
+
+// fleetTransport is a transport like live's own: keep-alive, as many
+// idle connections per host as doctor has requests in flight.
+func fleetTransport() *http.Transport {
+	return &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
 		MaxIdleConns:        100,
-		MaxIdleConnsPerHost: n,
-	}}
+		MaxIdleConnsPerHost: fleetWorkers,
+	}
+}
+
+// sendAgain is a floor: it sends reqs with n in flight on a plain client,
+// on fresh connections, reading and dropping every body; with decode,
+// decoding each body's JSON first, as any client that reads the objects
+// must. It returns the wall time.
+func sendAgain(tb testing.TB, reqs []*http.Request, n int, decode bool) time.Duration {
+	hc := &http.Client{Transport: fleetTransport()}
 	defer hc.CloseIdleConnections()
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -437,18 +458,30 @@ func (f *fakeFleet) floor(tb testing.TB, uris []string, n int, decode bool) time
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1)) - 1
-				if i >= len(uris) {
+				if i >= len(reqs) {
 					return
 				}
-				resp, err := hc.Get(f.srv.URL + uris[i])
+				resp, err := hc.Do(reqs[i].Clone(context.Background()))
 				if err != nil {
 					tb.Errorf("floor: %v", err)
 					continue
 				}
 				if decode {
+					// A request that asked for gzip itself gets the
+					// body as sent.
+					var body io.Reader = resp.Body
+					if resp.Header.Get("Content-Encoding") == "gzip" {
+						zr, err := gzip.NewReader(resp.Body)
+						if err != nil {
+							tb.Errorf("floor: %s: %v", reqs[i].URL, err)
+							resp.Body.Close()
+							continue
+						}
+						body = zr
+					}
 					var v any
-					if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
-						tb.Errorf("floor: %s: %v", uris[i], err)
+					if err := json.NewDecoder(body).Decode(&v); err != nil {
+						tb.Errorf("floor: %s: %v", reqs[i].URL, err)
 					}
 				}
 				_, _ = io.Copy(io.Discard, resp.Body)
@@ -598,7 +631,14 @@ func buildNvlint(b *testing.B) string {
 // fleetEnv is the environment of an nvlint run against the fake at
 // addr, with the runtime's settings of this process, to try them.
 func fleetEnv(b *testing.B, addr string) []string {
-	env := []string{"HOME=" + b.TempDir(), "PATH=" + os.Getenv("PATH"), "NOMAD_ADDR=" + addr, "VAULT_ADDR=" + addr, "VAULT_TOKEN=fleet-token"}
+	return fleetEnvFor(b, addr, addr, "fleet-token")
+}
+
+// fleetEnvFor is the environment of an nvlint run against Nomad at
+// nomadAddr and Vault at vaultAddr, with the runtime's settings of this
+// process.
+func fleetEnvFor(b *testing.B, nomadAddr, vaultAddr, vaultToken string) []string {
+	env := []string{"HOME=" + b.TempDir(), "PATH=" + os.Getenv("PATH"), "NOMAD_ADDR=" + nomadAddr, "VAULT_ADDR=" + vaultAddr, "VAULT_TOKEN=" + vaultToken}
 	for _, k := range []string{"GOGC", "GOMEMLIMIT", "GOMAXPROCS"} {
 		if v, ok := os.LookupEnv(k); ok {
 			env = append(env, k+"="+v)
@@ -610,9 +650,15 @@ func fleetEnv(b *testing.B, addr string) []string {
 // runNvlintDoctor runs `nvlint doctor` against the fake and returns its
 // wall time and peak RSS (peakRSS). Findings (exit 1) are expected.
 func runNvlintDoctor(b *testing.B, bin, addr string) (time.Duration, uint64) {
+	return runNvlintDoctorEnv(b, bin, fleetEnv(b, addr))
+}
+
+// runNvlintDoctorEnv runs `nvlint doctor` with env (see fleetEnv) and
+// returns its wall time and peak RSS (peakRSS).
+func runNvlintDoctorEnv(b *testing.B, bin string, env []string) (time.Duration, uint64) {
 	b.Helper()
 	cmd := exec.Command(bin, "doctor", "--format", "json", "--timeout", "30s")
-	cmd.Env = fleetEnv(b, addr)
+	cmd.Env = env
 	cmd.Stdout = io.Discard
 	var stderr strings.Builder
 	cmd.Stderr = &stderr

@@ -1,0 +1,370 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	nomadapi "github.com/hashicorp/nomad/api"
+	vaultapi "github.com/hashicorp/vault/api"
+
+	"github.com/nvlint/nvlint/checks"
+	"github.com/nvlint/nvlint/internal/corpus"
+	"github.com/nvlint/nvlint/internal/realserver"
+	"github.com/nvlint/nvlint/live"
+	"github.com/nvlint/nvlint/rules"
+	"github.com/nvlint/nvlint/world"
+)
+
+// realFleetEnv opts in to BenchmarkDoctorFleetReal, which starts real
+// servers and loads them for a minute or two; its value is the number of
+// jobs (1 or any other non-number: 10,000).
+const realFleetEnv = "NVLINT_BENCH_REAL_FLEET"
+
+// realFleet is the fleet of BenchmarkDoctorFleet loaded into real
+// servers: two federated Nomad dev agents (regions east and west) and one
+// Vault dev server.
+type realFleet struct {
+	vault                      *realserver.Vault
+	regions                    []*realserver.Nomad // as fleetRegions
+	jobs                       int                 // registered
+	vaultJobs, policies, roles int
+}
+
+// newRealFleet starts the servers and loads the corpus of fleetPlan(jobs)
+// into them, as newFakeFleet serves it: job i in fleetRegions[i%2], the
+// policies, and the JWT roles on the corpus's mount, which trusts both
+// regions' signing keys (as PEMs, jwt_validation_pubkeys). Two changes
+// keep the dev agents light and within Nomad CE: every group has count
+// 0, so nothing is placed and no job has allocations, and every vault
+// block names the default cluster (CE has no other).
+func newRealFleet(b *testing.B, jobs int) *realFleet {
+	b.Helper()
+	dir, _ := doctorCorpus(b, fleetPlan(jobs))
+	f := &realFleet{vault: realserver.StartVault(b)}
+	f.regions = realserver.StartFederation(b, fleetRegions, realserver.NomadOptions{
+		VaultAddr: f.vault.Addr, VaultBlock: `default_identity { aud = ["vault.io"] ttl = "1h" }`,
+		// Nomad's debug log of every registration slows the loading.
+		// Its leader publishes a gauge per job every collection
+		// interval (1s by default), which with 10,000 jobs keeps half a
+		// core busy: servers of their own would not take that from
+		// doctor, these share its two cores.
+		Extra: "log_level = \"INFO\"\ntelemetry {\n  collection_interval = \"10m\"\n}\n",
+	}, nil)
+	vc := f.vault.Client(b)
+
+	start := time.Now()
+	if err := vc.Sys().EnableAuthWithOptions(corpus.Mount, &vaultapi.EnableAuthOptions{Type: "jwt"}); err != nil {
+		b.Fatal(err)
+	}
+	if err := vc.Sys().Mount("kv", &vaultapi.MountInput{Type: "kv", Options: map[string]string{"version": "2"}}); err != nil {
+		b.Fatal(err)
+	}
+	auths, err := vc.Sys().ListAuth()
+	if err != nil {
+		b.Fatal(err)
+	}
+	accessor := auths[corpus.Mount+"/"].Accessor
+
+	var jobBodies [][]byte
+	var jobRegions []int
+	namespaces := map[string]bool{}
+	var policies, roles []namedBody
+	var authConfig map[string]any
+	i := 0
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		rel, base := filepath.ToSlash(rel), filepath.Base(p)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		switch {
+		case strings.HasSuffix(rel, ".nomad.json"):
+			var wrapped struct{ Job map[string]any }
+			if err := json.Unmarshal(data, &wrapped); err != nil {
+				return err
+			}
+			job := wrapped.Job
+			job["Region"] = fleetRegions[i%len(fleetRegions)]
+			namespaces[job["Namespace"].(string)] = true
+			vault := false
+			for _, g := range job["TaskGroups"].([]any) {
+				g := g.(map[string]any)
+				g["Count"] = 0
+				for _, t := range g["Tasks"].([]any) {
+					if v, ok := t.(map[string]any)["Vault"].(map[string]any); ok {
+						v["Cluster"] = "default"
+						vault = true
+					}
+				}
+			}
+			if vault {
+				f.vaultJobs++
+			}
+			body, err := json.Marshal(map[string]any{"Job": job})
+			if err != nil {
+				return err
+			}
+			jobBodies, jobRegions = append(jobBodies, body), append(jobRegions, i%len(fleetRegions))
+			i++
+		case strings.HasPrefix(rel, "vault/policies/"):
+			name := strings.TrimPrefix(strings.TrimSuffix(strings.TrimSuffix(base, ".hcl"), "-policy"), "vault-policy-")
+			policies = append(policies, namedBody{name, bytes.ReplaceAll(data, []byte(corpus.Accessor), []byte(accessor))})
+		case strings.HasPrefix(rel, "vault/jwt-roles/"):
+			roles = append(roles, namedBody{strings.TrimPrefix(strings.TrimSuffix(base, ".json"), "vault-role-"), data})
+		case strings.HasPrefix(rel, "vault/auth/"):
+			return json.Unmarshal(data, &authConfig)
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	// The auth mount trusts both regions' keys.
+	delete(authConfig, "jwks_url")
+	delete(authConfig, "oidc_discovery_url")
+	var pems []string
+	for _, n := range f.regions {
+		pems = append(pems, n.SigningKeyPEM(b))
+	}
+	authConfig["jwt_validation_pubkeys"] = pems
+	if _, err := vc.Logical().Write("auth/"+corpus.Mount+"/config", authConfig); err != nil {
+		b.Fatal(err)
+	}
+	loadEach(b, len(policies), func(i int) error {
+		return vc.Sys().PutPolicy(policies[i].name, string(policies[i].body))
+	})
+	loadEach(b, len(roles), func(i int) error {
+		_, err := vc.Logical().WriteBytes("auth/"+corpus.Mount+"/role/"+roles[i].name, roles[i].body)
+		return err
+	})
+	f.policies, f.roles = len(policies), len(roles)
+
+	// Without ACLs, Nomad does not replicate namespaces between regions
+	// and writes each where it is sent.
+	for _, n := range f.regions {
+		for ns := range namespaces {
+			if err := nomadWrite(n.Addr+"/v1/namespace/"+ns, fmt.Appendf(nil, `{"Name":%q}`, ns)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	var failed atomic.Int64
+	loadEach(b, len(jobBodies), func(i int) error {
+		if err := nomadWrite(f.regions[jobRegions[i]].Addr+"/v1/jobs", jobBodies[i]); err != nil {
+			if failed.Add(1) <= 3 {
+				b.Logf("register: %v", err)
+			}
+			return nil
+		}
+		return nil
+	})
+	f.jobs = len(jobBodies) - int(failed.Load())
+	for _, n := range f.regions {
+		waitFor(b, 5*time.Minute, "evaluations done in "+n.Addr, func() bool {
+			var pending []struct{ ID string }
+			q := url.Values{"namespace": {"*"}, "filter": {`Status != "complete" and Status != "canceled" and Status != "failed"`}}
+			return nomadRead(n.Addr+"/v1/evaluations?"+q.Encode(), &pending) == nil && len(pending) == 0
+		})
+	}
+	b.Logf("real fleet: %d of %d jobs registered (%d with a vault block) in %d regions, %d policies, %d JWT roles, loaded in %v",
+		f.jobs, len(jobBodies), f.vaultJobs, len(f.regions), f.policies, f.roles, time.Since(start).Round(time.Second))
+	if failed.Load() > 0 {
+		b.Fatalf("%d jobs were refused", failed.Load())
+	}
+	return f
+}
+
+type namedBody struct {
+	name string
+	body []byte
+}
+
+// loadEach runs load(i) for i in [0, n) with fleetWorkers in flight.
+func loadEach(b *testing.B, n int, load func(int) error) {
+	b.Helper()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range fleetWorkers {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				if err := load(i); err != nil {
+					b.Errorf("load %d: %v", i, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func nomadWrite(u string, body []byte) error {
+	resp, err := http.Post(u, "application/json", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s: %s", u, resp.Status, msg)
+	}
+	return nil
+}
+
+func nomadRead(u string, v any) error {
+	resp, err := http.Get(u)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", u, resp.Status)
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+func waitFor(b *testing.B, timeout time.Duration, what string, done func() bool) {
+	b.Helper()
+	deadline := time.Now().Add(timeout)
+	for !done() {
+		if time.Now().After(deadline) {
+			b.Fatalf("waited %v for %s", timeout, what)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// requestRecorder keeps a copy of every request that goes through it,
+// for the floor to send again.
+type requestRecorder struct {
+	mu   sync.Mutex
+	reqs []*http.Request
+	next http.RoundTripper
+}
+
+func (r *requestRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.mu.Lock()
+	r.reqs = append(r.reqs, req.Clone(context.Background()))
+	r.mu.Unlock()
+	return r.next.RoundTrip(req)
+}
+
+// collect runs doctor's collection against the real fleet through east,
+// with every request to Nomad and Vault sent through rt if not nil.
+func (f *realFleet) collect(rt http.RoundTripper) *world.World {
+	vc := vaultapi.DefaultConfig()
+	vc.Address = f.vault.Addr
+	nc := &nomadapi.Config{Address: f.regions[0].Addr}
+	if rt != nil {
+		vc.HttpClient = &http.Client{Transport: rt}
+		nc.HttpClient = &http.Client{Transport: rt}
+	}
+	w, _ := live.Collect(context.Background(), live.Options{
+		Vault: vc, VaultToken: f.vault.RootToken, Nomad: nc, RequestTimeout: 30 * time.Second,
+	})
+	return w
+}
+
+// BenchmarkDoctorFleetReal is BenchmarkDoctorFleet against real
+// servers: the same fleet (10,000 jobs in 20 namespaces and 2 regions,
+// 1,000 policies, 200 JWT roles) loaded into two federated Nomad dev
+// agents and a Vault dev server on loopback (newRealFleet), all on the
+// machine that runs doctor. Each iteration runs, side by side, doctor in
+// process (collection and rules, cold), the floor (the requests doctor
+// made, sent again with as many in flight, bodies read and dropped; the
+// few JWKS fetches doctor makes on a client of its own are not in it),
+// the floor decoding every body, and the nvlint binary. It reports what
+// BenchmarkDoctorFleet does, and the medians of the per-run ratios. The
+// fleet is loaded again for the benchmark's first, one-iteration run.
+//
+//	NVLINT_BENCH_REAL_FLEET=1 go test ./internal/bench -run '^$' -bench DoctorFleetReal -benchtime 5x -timeout 30m
+func BenchmarkDoctorFleetReal(b *testing.B) {
+	v := os.Getenv(realFleetEnv)
+	if v == "" {
+		b.Skipf("set %s=1 to run (starts real servers and loads 10,000 jobs into them)", realFleetEnv)
+	}
+	jobs, err := strconv.Atoi(v)
+	if err != nil || jobs < 100 {
+		jobs = 10000
+	}
+	f := newRealFleet(b, jobs)
+	bin := buildNvlint(b)
+	env := fleetEnvFor(b, f.regions[0].Addr, f.vault.Addr, f.vault.RootToken)
+	var doctor, collect, floor, floorDecode, binWall time.Duration
+	var ratio, collectRatio, decodeRatio, binRatio float64
+	var requests, findings int
+	var rss uint64
+	var ratios, binRatios []float64 // per run, for the medians
+	b.ResetTimer()
+	for range b.N {
+		runtime.GC()
+		world.ForgetParsedTemplates()
+		rec := &requestRecorder{next: fleetTransport()}
+		t0 := time.Now()
+		w := f.collect(rec)
+		c := time.Since(t0)
+		rr := rules.Run(w, checks.All())
+		d := time.Since(t0)
+		if len(w.Live.Problems) > 0 {
+			b.Errorf("doctor recorded %d problems: %+v", len(w.Live.Problems), w.Live.Problems[0])
+		}
+		if got := len(w.Jobs); got != f.vaultJobs {
+			b.Errorf("doctor read %d jobs, want the %d with a vault block", got, f.vaultJobs)
+		}
+		requests, findings = len(rec.reqs), len(rr.Findings)
+		fl := sendAgain(b, rec.reqs, fleetWorkers, false)
+		fd := sendAgain(b, rec.reqs, fleetWorkers, true)
+		wall, maxrss := runNvlintDoctorEnv(b, bin, env)
+		doctor, collect, floor, floorDecode, binWall = doctor+d, collect+c, floor+fl, floorDecode+fd, binWall+wall
+		ratio += float64(d) / float64(fl)
+		collectRatio += float64(c) / float64(fl)
+		decodeRatio += float64(d) / float64(fd)
+		binRatio += float64(wall) / float64(fl)
+		rss = max(rss, maxrss)
+		// Benchmark logs are cut after a few lines: each run's goes to
+		// stderr.
+		fmt.Fprintf(os.Stderr, "run: doctor %v (collect %v), floor %v, %.2fx, decoding %v, %.2fx; nvlint doctor %v, %.2fx, %d MB RSS; %d requests, %d findings\n",
+			d.Round(time.Millisecond), c.Round(time.Millisecond), fl.Round(time.Millisecond), float64(d)/float64(fl),
+			fd.Round(time.Millisecond), float64(d)/float64(fd),
+			wall.Round(time.Millisecond), float64(wall)/float64(fl), maxrss>>20, requests, findings)
+		ratios, binRatios = append(ratios, float64(d)/float64(fl)), append(binRatios, float64(wall)/float64(fl))
+	}
+	n := float64(b.N)
+	b.ReportMetric(doctor.Seconds()/n, "doctor-s")
+	b.ReportMetric(collect.Seconds()/n, "collect-s")
+	b.ReportMetric(floor.Seconds()/n, "floor-s")
+	b.ReportMetric(ratio/n, "doctor/floor")
+	b.ReportMetric(collectRatio/n, "collect/floor")
+	b.ReportMetric(floorDecode.Seconds()/n, "floor-decode-s")
+	b.ReportMetric(decodeRatio/n, "doctor/floor-decode")
+	b.ReportMetric(binRatio/n, "nvlint/floor")
+	b.ReportMetric(medianOf(ratios), "doctor/floor-median")
+	b.ReportMetric(medianOf(binRatios), "nvlint/floor-median")
+	b.ReportMetric(float64(requests), "requests")
+	b.ReportMetric(binWall.Seconds()/n, "nvlint-s")
+	b.ReportMetric(float64(rss>>20), "nvlint-RSS-MB")
+}
+
+func medianOf(xs []float64) float64 {
+	s := slices.Sorted(slices.Values(xs))
+	return s[len(s)/2]
+}
