@@ -1,19 +1,20 @@
 package live
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	nomadapi "github.com/hashicorp/nomad/api"
@@ -123,23 +124,30 @@ func (c *collector) nomadGetIn(cl *nomadapi.Client, region, path, namespace stri
 	})
 }
 
-// nomadGetBody GETs a Nomad endpoint and returns its body as it is, for
-// callers that decode it themselves (decoding it into a json.RawMessage
-// first would scan it once more).
-func (c *collector) nomadGetBody(region, path, namespace string) ([]byte, error) {
-	var body []byte
-	err := c.request(c.regionSide(region), func(ctx context.Context) error {
+// nomadGetBody GETs a Nomad endpoint into body, as it is, for callers
+// that decode it themselves (decoding it into a json.RawMessage first
+// would scan it once more).
+func (c *collector) nomadGetBody(body *bytes.Buffer, region, path, namespace string) error {
+	return c.request(c.regionSide(region), func(ctx context.Context) error {
+		body.Reset()
 		q := (&nomadapi.QueryOptions{Namespace: namespace, Region: region}).WithContext(ctx)
 		rc, err := c.nomad.Raw().Response(path, q)
 		if err != nil {
 			return err
 		}
 		defer rc.Close()
-		body, err = io.ReadAll(rc)
+		_, err = body.ReadFrom(rc)
 		return err
 	})
-	return body, err
 }
+
+// jobBodies keeps the buffers job answers are read into: a fleet's
+// thousands of jobs are each decoded once and dropped, and growing a new
+// buffer for each was a quarter of a run's allocations. A buffer grown
+// past maxPooledBody by an outsized answer is left to the collector.
+var jobBodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledBody = 1 << 20
 
 // agentSelf is the part of /v1/agent/self doctor reads.
 type agentSelf struct {
@@ -722,7 +730,14 @@ func (c *collector) nomadJobs(region string) {
 		path := "/v1/job/" + url.PathEscape(s.ID)
 		what := path + "?namespace=" + url.QueryEscape(s.Namespace) + c.inRegion(region, "&")
 		c.spawn("nomad", what, func() {
-			raw, err := c.nomadGetBody(region, path, s.Namespace)
+			body := jobBodies.Get().(*bytes.Buffer)
+			defer func() {
+				if body.Cap() <= maxPooledBody {
+					jobBodies.Put(body)
+				}
+			}()
+			err := c.nomadGetBody(body, region, path, s.Namespace)
+			raw := body.Bytes() // LiveJob keeps none of it
 			if err != nil {
 				if statusOf(err) != http.StatusNotFound { // purged since the list
 					c.failIn(region, what, err)

@@ -14,9 +14,9 @@ import (
 // nothing.
 const capabilitiesSelfPath = "/v1/sys/capabilities-self"
 
-// maxBody bounds every response body read through a guarded client, so a
-// broken or hostile server cannot exhaust memory; the per-request timeout
-// bounds the time.
+// maxBody bounds every response body read through a guarded client,
+// decompressed, so a broken or hostile server cannot exhaust memory; the
+// per-request timeout bounds the time.
 const maxBody = 64 << 20
 
 // UserAgent is sent with every request doctor makes, so an operator can
@@ -57,6 +57,7 @@ func (t *readOnly) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, &notAPIError{api: t.api, status: resp.StatusCode, contentType: resp.Header.Get("Content-Type")}
 	}
 	if resp != nil && resp.Body != nil {
+		gunzip(resp)
 		resp.Body = &limitedBody{r: io.LimitReader(resp.Body, maxBody+1), c: resp.Body}
 	}
 	return resp, err
