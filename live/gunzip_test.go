@@ -3,6 +3,7 @@ package live
 import (
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -118,7 +119,7 @@ func TestGunzipCorrupt(t *testing.T) {
 	if err := body.Close(); err != nil {
 		t.Errorf("second close: %v", err)
 	}
-	if _, err := body.Read(make([]byte, 8)); err != http.ErrBodyReadAfterClose {
+	if _, err := body.Read(make([]byte, 8)); !errors.Is(err, http.ErrBodyReadAfterClose) {
 		t.Errorf("read after close: %v", err)
 	}
 }

@@ -44,7 +44,7 @@ func StartFederation(t testing.TB, regions []string, o NomadOptions, extra func(
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		var got []string
-		_, body, err := agents[0].do(http.MethodGet, "/v1/regions", nil)
+		_, body, err := agents[0].do(http.MethodGet, "/v1/regions")
 		if err == nil {
 			err = json.Unmarshal(body, &got)
 		}
@@ -63,7 +63,7 @@ func StartFederation(t testing.TB, regions []string, o NomadOptions, extra func(
 // mount's jwt_validation_pubkeys.
 func (n *Nomad) SigningKeyPEM(t testing.TB) string {
 	t.Helper()
-	_, body, err := n.do(http.MethodGet, "/.well-known/jwks.json", nil)
+	_, body, err := n.do(http.MethodGet, "/.well-known/jwks.json")
 	if err != nil {
 		t.Fatalf("realserver: keys of %s: %v", n.Addr, err)
 	}

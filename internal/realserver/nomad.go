@@ -227,7 +227,7 @@ plugin "raw_exec" {
 func (n *Nomad) waitReady(acl bool) error {
 	deadline := time.Now().Add(startTimeout)
 	err := poll(n.proc, deadline, "a leader at "+n.Addr+"/v1/status/leader", func() (bool, string, error) {
-		code, body, err := n.do("GET", "/v1/status/leader", nil)
+		code, body, err := n.do("GET", "/v1/status/leader")
 		if err != nil {
 			return notYet(err)
 		}
@@ -242,7 +242,7 @@ func (n *Nomad) waitReady(acl bool) error {
 	}
 	if acl {
 		err = poll(n.proc, deadline, "ACL bootstrap", func() (bool, string, error) {
-			code, body, err := n.do("POST", "/v1/acl/bootstrap", nil)
+			code, body, err := n.do("POST", "/v1/acl/bootstrap")
 			if err != nil {
 				return notYet(err)
 			}
@@ -265,7 +265,7 @@ func (n *Nomad) waitReady(acl bool) error {
 		}
 	}
 	return poll(n.proc, deadline, "a ready client node with a healthy raw_exec driver", func() (bool, string, error) {
-		code, body, err := n.do("GET", "/v1/nodes", nil)
+		code, body, err := n.do("GET", "/v1/nodes")
 		if err != nil {
 			return notYet(err)
 		}
@@ -290,9 +290,10 @@ func (n *Nomad) waitReady(acl bool) error {
 	})
 }
 
-// do is a bare HTTP call to the agent with the ACL token if any.
-func (n *Nomad) do(method, path string, body io.Reader) (int, []byte, error) {
-	req, err := http.NewRequest(method, n.Addr+path, body)
+// do is a bare HTTP call to the agent, without a body, with the ACL
+// token if any.
+func (n *Nomad) do(method, path string) (int, []byte, error) {
+	req, err := http.NewRequest(method, n.Addr+path, nil)
 	if err != nil {
 		return 0, nil, err
 	}
