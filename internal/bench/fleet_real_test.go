@@ -6,15 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -81,63 +78,30 @@ func newRealFleet(b *testing.B, jobs int) *realFleet {
 	}
 	accessor := auths[corpus.Mount+"/"].Accessor
 
+	corp := readFleetCorpus(b, dir)
 	var jobBodies [][]byte
-	var jobRegions []int
 	namespaces := map[string]bool{}
-	var policies, roles []namedBody
-	var authConfig map[string]any
-	i := 0
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
+	for _, job := range corp.jobs {
+		namespaces[job["Namespace"].(string)] = true
+		for _, g := range job["TaskGroups"].([]any) {
+			g.(map[string]any)["Count"] = 0
 		}
-		rel, _ := filepath.Rel(dir, p)
-		rel, base := filepath.ToSlash(rel), filepath.Base(p)
-		data, err := os.ReadFile(p)
+		vault := tasksWithVault(job)
+		for _, v := range vault {
+			v["Cluster"] = "default"
+		}
+		if len(vault) > 0 {
+			f.vaultJobs++
+		}
+		body, err := json.Marshal(map[string]any{"Job": job})
 		if err != nil {
-			return err
+			b.Fatal(err)
 		}
-		switch {
-		case strings.HasSuffix(rel, ".nomad.json"):
-			var wrapped struct{ Job map[string]any }
-			if err := json.Unmarshal(data, &wrapped); err != nil {
-				return err
-			}
-			job := wrapped.Job
-			job["Region"] = fleetRegions[i%len(fleetRegions)]
-			namespaces[job["Namespace"].(string)] = true
-			vault := false
-			for _, g := range job["TaskGroups"].([]any) {
-				g := g.(map[string]any)
-				g["Count"] = 0
-				for _, t := range g["Tasks"].([]any) {
-					if v, ok := t.(map[string]any)["Vault"].(map[string]any); ok {
-						v["Cluster"] = "default"
-						vault = true
-					}
-				}
-			}
-			if vault {
-				f.vaultJobs++
-			}
-			body, err := json.Marshal(map[string]any{"Job": job})
-			if err != nil {
-				return err
-			}
-			jobBodies, jobRegions = append(jobBodies, body), append(jobRegions, i%len(fleetRegions))
-			i++
-		case strings.HasPrefix(rel, "vault/policies/"):
-			name := strings.TrimPrefix(strings.TrimSuffix(strings.TrimSuffix(base, ".hcl"), "-policy"), "vault-policy-")
-			policies = append(policies, namedBody{name, bytes.ReplaceAll(data, []byte(corpus.Accessor), []byte(accessor))})
-		case strings.HasPrefix(rel, "vault/jwt-roles/"):
-			roles = append(roles, namedBody{strings.TrimPrefix(strings.TrimSuffix(base, ".json"), "vault-role-"), data})
-		case strings.HasPrefix(rel, "vault/auth/"):
-			return json.Unmarshal(data, &authConfig)
-		}
-		return nil
-	})
-	if err != nil {
-		b.Fatal(err)
+		jobBodies = append(jobBodies, body)
+	}
+	policies, roles, authConfig := corp.policies, corp.roles, corp.authConfig
+	for i := range policies {
+		policies[i].body = bytes.ReplaceAll(policies[i].body, []byte(corpus.Accessor), []byte(accessor))
 	}
 
 	// The auth mount trusts both regions' keys.
@@ -171,7 +135,7 @@ func newRealFleet(b *testing.B, jobs int) *realFleet {
 	}
 	var failed atomic.Int64
 	loadEach(b, len(jobBodies), func(i int) error {
-		if err := nomadWrite(f.regions[jobRegions[i]].Addr+"/v1/jobs", jobBodies[i]); err != nil {
+		if err := nomadWrite(f.regions[i%len(f.regions)].Addr+"/v1/jobs", jobBodies[i]); err != nil {
 			if failed.Add(1) <= 3 {
 				b.Logf("register: %v", err)
 			}
@@ -193,11 +157,6 @@ func newRealFleet(b *testing.B, jobs int) *realFleet {
 		b.Fatalf("%d jobs were refused", failed.Load())
 	}
 	return f
-}
-
-type namedBody struct {
-	name string
-	body []byte
 }
 
 // loadEach runs load(i) for i in [0, n) with fleetWorkers in flight.

@@ -117,66 +117,28 @@ func newFakeFleet(tb testing.TB, jobs int) *fakeFleet {
 		}
 		return b
 	}
-	var authConfig []byte
+	corp := readFleetCorpus(tb, dir)
+	for i, job := range corp.jobs {
+		region := job["Region"].(string)
+		j := &fleetJob{ns: job["Namespace"].(string), id: job["ID"].(string), region: region, failing: i%100 == 7, vault: tasksWithVault(job) != nil}
+		var err error
+		if j.body, err = json.Marshal(job); err != nil {
+			tb.Fatal(err)
+		}
+		f.jobs[region] = append(f.jobs[region], j)
+		f.byKey[region+"/"+j.ns+"/"+j.id] = j
+		if j.vault {
+			f.objects++
+		}
+	}
 	var policyNames, roleNames []string
-	i := 0
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		rel, base := filepath.ToSlash(rel), filepath.Base(p)
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		switch {
-		case strings.HasSuffix(rel, ".nomad.json"):
-			region := fleetRegions[i%len(fleetRegions)]
-			var wrapped struct{ Job map[string]any } // as `nomad job inspect` prints it
-			if err := json.Unmarshal(data, &wrapped); err != nil {
-				return err
-			}
-			job := wrapped.Job
-			job["Region"] = region
-			j := &fleetJob{ns: job["Namespace"].(string), id: job["ID"].(string), region: region, failing: i%100 == 7}
-			i++
-			var shape struct {
-				Job struct {
-					TaskGroups []struct {
-						Tasks []struct{ Vault json.RawMessage }
-					}
-				}
-			}
-			_ = json.Unmarshal(data, &shape)
-			for _, g := range shape.Job.TaskGroups {
-				for _, t := range g.Tasks {
-					j.vault = j.vault || (len(t.Vault) > 0 && string(t.Vault) != "null")
-				}
-			}
-			if j.body, err = json.Marshal(job); err != nil {
-				return err
-			}
-			f.jobs[region] = append(f.jobs[region], j)
-			f.byKey[region+"/"+j.ns+"/"+j.id] = j
-			if j.vault {
-				f.objects++
-			}
-		case strings.HasPrefix(rel, "vault/policies/"):
-			name := strings.TrimPrefix(strings.TrimSuffix(strings.TrimSuffix(base, ".hcl"), "-policy"), "vault-policy-")
-			f.policies[name] = vaultData(map[string]string{"name": name, "policy": string(data)})
-			policyNames = append(policyNames, name)
-		case strings.HasPrefix(rel, "vault/jwt-roles/"):
-			name := strings.TrimPrefix(strings.TrimSuffix(base, ".json"), "vault-role-")
-			f.roles[name] = []byte(`{"data":` + string(data) + `}`)
-			roleNames = append(roleNames, name)
-		case strings.HasPrefix(rel, "vault/auth/"):
-			authConfig = data
-		}
-		return nil
-	})
-	if err != nil {
-		tb.Fatal(err)
+	for _, p := range corp.policies {
+		f.policies[p.name] = vaultData(map[string]string{"name": p.name, "policy": string(p.body)})
+		policyNames = append(policyNames, p.name)
+	}
+	for _, r := range corp.roles {
+		f.roles[r.name] = []byte(`{"data":` + string(r.body) + `}`)
+		roleNames = append(roleNames, r.name)
 	}
 	f.objects += len(f.policies) + len(f.roles)
 	for _, js := range f.jobs {
@@ -184,10 +146,7 @@ func newFakeFleet(tb testing.TB, jobs int) *fakeFleet {
 	}
 
 	// The auth config, with its keys fetched from here.
-	var cfg map[string]any
-	if err := json.Unmarshal(authConfig, &cfg); err != nil {
-		tb.Fatalf("auth config: %v", err)
-	}
+	cfg := corp.authConfig
 	delete(cfg, "oidc_discovery_url")
 	delete(cfg, "jwt_validation_pubkeys")
 	cfg["jwks_url"] = f.srv.URL + "/.well-known/jwks.json"
@@ -225,6 +184,72 @@ func newFakeFleet(tb testing.TB, jobs int) *fakeFleet {
 	all, _ := json.Marshal(map[string]any{"keys": keys})
 	f.jwks[""] = all
 	return f
+}
+
+// fleetCorpus is a generated fleet corpus as both fleets load it.
+type fleetCorpus struct {
+	jobs            []map[string]any // as `nomad job inspect` prints them, unwrapped; job i in region fleetRegions[i%2]
+	policies, roles []namedBody      // named as the corpus names their files
+	authConfig      map[string]any   // the JWT mount's
+}
+
+type namedBody struct {
+	name string
+	body []byte
+}
+
+func readFleetCorpus(tb testing.TB, dir string) fleetCorpus {
+	tb.Helper()
+	var c fleetCorpus
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		rel, base := filepath.ToSlash(rel), filepath.Base(p)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		switch {
+		case strings.HasSuffix(rel, ".nomad.json"):
+			var wrapped struct{ Job map[string]any }
+			if err := json.Unmarshal(data, &wrapped); err != nil {
+				return err
+			}
+			wrapped.Job["Region"] = fleetRegions[len(c.jobs)%len(fleetRegions)]
+			c.jobs = append(c.jobs, wrapped.Job)
+		case strings.HasPrefix(rel, "vault/policies/"):
+			name := strings.TrimPrefix(strings.TrimSuffix(strings.TrimSuffix(base, ".hcl"), "-policy"), "vault-policy-")
+			c.policies = append(c.policies, namedBody{name, data})
+		case strings.HasPrefix(rel, "vault/jwt-roles/"):
+			c.roles = append(c.roles, namedBody{strings.TrimPrefix(strings.TrimSuffix(base, ".json"), "vault-role-"), data})
+		case strings.HasPrefix(rel, "vault/auth/"):
+			return json.Unmarshal(data, &c.authConfig)
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// tasksWithVault returns the vault blocks of a job's tasks.
+func tasksWithVault(job map[string]any) []map[string]any {
+	var out []map[string]any
+	groups, _ := job["TaskGroups"].([]any)
+	for _, g := range groups {
+		g, _ := g.(map[string]any)
+		tasks, _ := g["Tasks"].([]any)
+		for _, t := range tasks {
+			t, _ := t.(map[string]any)
+			if v, ok := t["Vault"].(map[string]any); ok {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
 }
 
 // record starts or stops keeping the requests for the floor.
