@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"runtime"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -252,8 +251,8 @@ func (f *realFleet) collect(rt http.RoundTripper) *world.World {
 // made, sent again with as many in flight, bodies read and dropped; the
 // few JWKS fetches doctor makes on a client of its own are not in it),
 // the floor decoding every body, and the nvlint binary. It reports what
-// BenchmarkDoctorFleet does, and the medians of the per-run ratios. The
-// fleet is loaded again for the benchmark's first, one-iteration run.
+// BenchmarkDoctorFleet does but the heap. The fleet is loaded again for
+// the benchmark's first, one-iteration run.
 //
 //	NVLINT_BENCH_REAL_FLEET=1 go test ./internal/bench -run '^$' -bench DoctorFleetReal -benchtime 5x -timeout 30m
 func BenchmarkDoctorFleetReal(b *testing.B) {
@@ -268,11 +267,7 @@ func BenchmarkDoctorFleetReal(b *testing.B) {
 	f := newRealFleet(b, jobs)
 	bin := buildNvlint(b)
 	env := fleetEnvFor(b, f.regions[0].Addr, f.vault.Addr, f.vault.RootToken)
-	var doctor, collect, floor, floorDecode, binWall time.Duration
-	var ratio, collectRatio, decodeRatio, binRatio float64
-	var requests, findings int
-	var rss uint64
-	var ratios, binRatios []float64 // per run, for the medians
+	var runs fleetRuns
 	b.ResetTimer()
 	for range b.N {
 		runtime.GC()
@@ -289,41 +284,11 @@ func BenchmarkDoctorFleetReal(b *testing.B) {
 		if got := len(w.Jobs); got != f.vaultJobs {
 			b.Errorf("doctor read %d jobs, want the %d with a vault block", got, f.vaultJobs)
 		}
-		requests, findings = len(rec.reqs), len(rr.Findings)
-		fl := sendAgain(b, rec.reqs, fleetWorkers, false)
-		fd := sendAgain(b, rec.reqs, fleetWorkers, true)
-		wall, maxrss := runNvlintDoctorEnv(b, bin, env)
-		doctor, collect, floor, floorDecode, binWall = doctor+d, collect+c, floor+fl, floorDecode+fd, binWall+wall
-		ratio += float64(d) / float64(fl)
-		collectRatio += float64(c) / float64(fl)
-		decodeRatio += float64(d) / float64(fd)
-		binRatio += float64(wall) / float64(fl)
-		rss = max(rss, maxrss)
-		// Benchmark logs are cut after a few lines: each run's goes to
-		// stderr.
-		fmt.Fprintf(os.Stderr, "run: doctor %v (collect %v), floor %v, %.2fx, decoding %v, %.2fx; nvlint doctor %v, %.2fx, %d MB RSS; %d requests, %d findings\n",
-			d.Round(time.Millisecond), c.Round(time.Millisecond), fl.Round(time.Millisecond), float64(d)/float64(fl),
-			fd.Round(time.Millisecond), float64(d)/float64(fd),
-			wall.Round(time.Millisecond), float64(wall)/float64(fl), maxrss>>20, requests, findings)
-		ratios, binRatios = append(ratios, float64(d)/float64(fl)), append(binRatios, float64(wall)/float64(fl))
+		r := fleetRun{collect: c, doctor: d, requests: len(rec.reqs), findings: len(rr.Findings)}
+		r.floor = sendAgain(b, rec.reqs, fleetWorkers, false)
+		r.floorDecode = sendAgain(b, rec.reqs, fleetWorkers, true)
+		r.binWall, r.rss = runNvlintDoctorEnv(b, bin, env)
+		runs.add(r)
 	}
-	n := float64(b.N)
-	b.ReportMetric(doctor.Seconds()/n, "doctor-s")
-	b.ReportMetric(collect.Seconds()/n, "collect-s")
-	b.ReportMetric(floor.Seconds()/n, "floor-s")
-	b.ReportMetric(ratio/n, "doctor/floor")
-	b.ReportMetric(collectRatio/n, "collect/floor")
-	b.ReportMetric(floorDecode.Seconds()/n, "floor-decode-s")
-	b.ReportMetric(decodeRatio/n, "doctor/floor-decode")
-	b.ReportMetric(binRatio/n, "nvlint/floor")
-	b.ReportMetric(medianOf(ratios), "doctor/floor-median")
-	b.ReportMetric(medianOf(binRatios), "nvlint/floor-median")
-	b.ReportMetric(float64(requests), "requests")
-	b.ReportMetric(binWall.Seconds()/n, "nvlint-s")
-	b.ReportMetric(float64(rss>>20), "nvlint-RSS-MB")
-}
-
-func medianOf(xs []float64) float64 {
-	s := slices.Sorted(slices.Values(xs))
-	return s[len(s)/2]
+	runs.report(b)
 }

@@ -558,9 +558,10 @@ func heapPeak() (stop func() uint64) {
 //
 // It reports doctor's wall time (doctor-s; collect-s of it is the
 // collection), the floors', the ratios of doctor and the binary to the
-// floors (means of the per-iteration ratios), the requests, the peak
-// heap of the in-process run over what the fake holds (heap-MB), and the
-// binary's wall time and peak RSS.
+// floors (means of the per-iteration ratios, and medians of those to the
+// floor), the requests, the peak heap of the in-process run over what the
+// fake holds (heap-MB), and the binary's wall time and peak RSS. Each
+// iteration's figures go to stderr.
 //
 //	go test ./internal/bench -run '^$' -bench 'DoctorFleet$' -benchtime 3x
 func BenchmarkDoctorFleet(b *testing.B) {
@@ -568,10 +569,8 @@ func BenchmarkDoctorFleet(b *testing.B) {
 	bin := buildNvlint(b)
 	b.Logf("fleet: %d jobs (%d with a vault block) in %d regions, %d policies, %d JWT roles",
 		len(f.byKey), f.objects-len(f.policies)-len(f.roles), len(fleetRegions), len(f.policies), len(f.roles))
-	var doctor, collect, floor, floorDecode, binWall time.Duration
-	var ratio, collectRatio, decodeRatio, binRatio float64
-	var requests, findings int
-	var heap, rss uint64
+	var runs fleetRuns
+	var heap uint64
 	b.ResetTimer()
 	for range b.N {
 		runtime.GC()
@@ -587,35 +586,73 @@ func BenchmarkDoctorFleet(b *testing.B) {
 		if np > 0 {
 			b.Errorf("doctor recorded %d problems", np)
 		}
-		requests, findings = int(f.n.Load()-n0), nf
-		fl := f.floor(b, slices.Clone(f.uris), fleetWorkers, false)
-		fd := f.floor(b, slices.Clone(f.uris), fleetWorkers, true)
-		wall, maxrss := runNvlintDoctor(b, bin, f.srv.URL)
-		doctor, collect, floor, floorDecode, binWall = doctor+d, collect+c, floor+fl, floorDecode+fd, binWall+wall
-		ratio += float64(d) / float64(fl)
-		collectRatio += float64(c) / float64(fl)
-		decodeRatio += float64(d) / float64(fd)
-		binRatio += float64(wall) / float64(fl)
+		r := fleetRun{collect: c, doctor: d, requests: int(f.n.Load() - n0), findings: nf}
+		r.floor = f.floor(b, slices.Clone(f.uris), fleetWorkers, false)
+		r.floorDecode = f.floor(b, slices.Clone(f.uris), fleetWorkers, true)
+		r.binWall, r.rss = runNvlintDoctor(b, bin, f.srv.URL)
+		runs.add(r)
 		heap = max(heap, peak-min(peak, base.HeapAlloc))
-		rss = max(rss, maxrss)
-		b.Logf("run: doctor %v (collect %v), floor %v, %.2fx, decoding %v, %.2fx; nvlint doctor %v, %.2fx, %d MB RSS; %d requests, %d findings",
-			d.Round(time.Millisecond), c.Round(time.Millisecond), fl.Round(time.Millisecond), float64(d)/float64(fl),
-			fd.Round(time.Millisecond), float64(d)/float64(fd),
-			wall.Round(time.Millisecond), float64(wall)/float64(fl), maxrss>>20, requests, findings)
 	}
-	n := float64(b.N)
-	b.ReportMetric(doctor.Seconds()/n, "doctor-s")
-	b.ReportMetric(collect.Seconds()/n, "collect-s")
-	b.ReportMetric(floor.Seconds()/n, "floor-s")
-	b.ReportMetric(ratio/n, "doctor/floor")
-	b.ReportMetric(collectRatio/n, "collect/floor")
-	b.ReportMetric(floorDecode.Seconds()/n, "floor-decode-s")
-	b.ReportMetric(decodeRatio/n, "doctor/floor-decode")
-	b.ReportMetric(binRatio/n, "nvlint/floor")
-	b.ReportMetric(float64(requests), "requests")
+	runs.report(b)
 	b.ReportMetric(float64(heap>>20), "heap-MB")
-	b.ReportMetric(binWall.Seconds()/n, "nvlint-s")
-	b.ReportMetric(float64(rss>>20), "nvlint-RSS-MB")
+}
+
+// fleetRun is one iteration of a fleet benchmark.
+type fleetRun struct {
+	collect, doctor, floor, floorDecode, binWall time.Duration
+	rss                                          uint64
+	requests, findings                           int
+}
+
+// fleetRuns gathers a fleet benchmark's iterations and reports their
+// means, the medians of the ratios to the floor and the largest RSS.
+type fleetRuns []fleetRun
+
+// add keeps r and prints it: benchmark logs are cut after a few lines.
+func (rs *fleetRuns) add(r fleetRun) {
+	*rs = append(*rs, r)
+	fmt.Fprintf(os.Stderr, "run: doctor %v (collect %v), floor %v, %.2fx, decoding %v, %.2fx; nvlint doctor %v, %.2fx, %d MB RSS; %d requests, %d findings\n",
+		r.doctor.Round(time.Millisecond), r.collect.Round(time.Millisecond), r.floor.Round(time.Millisecond), ratio(r.doctor, r.floor),
+		r.floorDecode.Round(time.Millisecond), ratio(r.doctor, r.floorDecode),
+		r.binWall.Round(time.Millisecond), ratio(r.binWall, r.floor), r.rss>>20, r.requests, r.findings)
+}
+
+func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }
+
+func (rs fleetRuns) report(b *testing.B) {
+	values := func(f func(fleetRun) float64) []float64 {
+		var xs []float64
+		for _, r := range rs {
+			xs = append(xs, f(r))
+		}
+		return xs
+	}
+	mean := func(f func(fleetRun) float64) float64 {
+		var sum float64
+		for _, x := range values(f) {
+			sum += x
+		}
+		return sum / float64(len(rs))
+	}
+	median := func(f func(fleetRun) float64) float64 {
+		xs := slices.Sorted(slices.Values(values(f)))
+		return xs[len(xs)/2]
+	}
+	doctorRatio := func(r fleetRun) float64 { return ratio(r.doctor, r.floor) }
+	binRatio := func(r fleetRun) float64 { return ratio(r.binWall, r.floor) }
+	b.ReportMetric(mean(func(r fleetRun) float64 { return r.doctor.Seconds() }), "doctor-s")
+	b.ReportMetric(mean(func(r fleetRun) float64 { return r.collect.Seconds() }), "collect-s")
+	b.ReportMetric(mean(func(r fleetRun) float64 { return r.floor.Seconds() }), "floor-s")
+	b.ReportMetric(mean(doctorRatio), "doctor/floor")
+	b.ReportMetric(median(doctorRatio), "doctor/floor-median")
+	b.ReportMetric(mean(func(r fleetRun) float64 { return ratio(r.collect, r.floor) }), "collect/floor")
+	b.ReportMetric(mean(func(r fleetRun) float64 { return r.floorDecode.Seconds() }), "floor-decode-s")
+	b.ReportMetric(mean(func(r fleetRun) float64 { return ratio(r.doctor, r.floorDecode) }), "doctor/floor-decode")
+	b.ReportMetric(mean(binRatio), "nvlint/floor")
+	b.ReportMetric(median(binRatio), "nvlint/floor-median")
+	b.ReportMetric(float64(rs[len(rs)-1].requests), "requests")
+	b.ReportMetric(mean(func(r fleetRun) float64 { return r.binWall.Seconds() }), "nvlint-s")
+	b.ReportMetric(slices.Max(values(func(r fleetRun) float64 { return float64(r.rss >> 20) })), "nvlint-RSS-MB")
 }
 
 // peakRSS follows a child's peak resident set (VmHWM) in /proc until it
