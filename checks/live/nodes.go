@@ -134,6 +134,22 @@ func (jwtPathNotMounted) Check(p *rules.Pass) {
 				f.Range = v.JWTAuthBackendPath.Range
 				f.Cluster = vl.Cluster
 				p.Report(f)
+			case len(jwt) == 0:
+				// No other mount the clients may have meant: mount one
+				// where they log in.
+				f := liveFinding(world.KindAgentConfig, a.Ref.Name, a.Ref.Origin,
+					fmt.Sprintf("%s log tasks in at auth/%s/login but Vault has no JWT auth method mounted at all%s: mount one at %s/ and configure it", who, trimmed, in, trimmed))
+				f.Range = v.JWTAuthBackendPath.Range
+				f.Cluster = vl.Cluster
+				enable := []string{"vault", "auth", "enable"}
+				if ns := strings.Trim(ns, "/"); ns != "" {
+					enable = append(enable, "-namespace="+ns)
+				}
+				f.Fixes = []rules.Fix{{
+					Description: fmt.Sprintf("Mount the JWT auth method at %s/, where the clients log in; then write its config and roles", trimmed),
+					Commands:    []rules.Command{rules.Cmd(append(enable, "-path="+trimmed, "jwt")...)},
+				}}
+				p.Report(f)
 			default:
 				f := liveFinding(world.KindAgentConfig, a.Ref.Name, a.Ref.Origin,
 					fmt.Sprintf("%s log tasks in at auth/%s/login but Vault has no JWT auth method mounted at %s/%s (JWT mounts: %s)", who, trimmed, trimmed, in, strings.Join(jwt, ", ")))
