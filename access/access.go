@@ -512,6 +512,16 @@ func resolveIdentity(w *world.World, t *Token) {
 	}
 	t.Role = w.JWTRoleIn(t.Place(), t.RoleName)
 	t.step("role: %s (%s)", t.RoleName, t.RoleVia)
+	if t.Role == nil && w.JWTRoleAbsent(t.Place(), t.RoleName) {
+		// Doctor listed every JWT mount's roles: none has it.
+		t.Refused = fmt.Sprintf("role %q could not be found", strings.ToLower(t.RoleName))
+		t.RefusedAt = t.Vault.Range
+		if t.Vault.Role.Set {
+			t.RefusedAt = t.Vault.Role.Range
+		}
+		t.step("role %s: no JWT auth method of the Vault read has it", t.RoleName)
+		return
+	}
 	if t.Role == nil {
 		t.Unknown = fmt.Sprintf("JWT role %s is not given", t.RoleName)
 		look := w.Lookup(world.KindJWTRole, t.RoleName)

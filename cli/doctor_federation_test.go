@@ -79,12 +79,25 @@ func (f *federation) run(t *testing.T, region, id string) {
 // runIn is run in a Nomad namespace.
 func (f *federation) runIn(t *testing.T, region, namespace, id string) {
 	t.Helper()
+	f.runAs(t, region, namespace, id, "")
+}
+
+// runRole is run with vault.role set to role.
+func (f *federation) runRole(t *testing.T, region, id, role string) {
+	t.Helper()
+	f.runAs(t, region, "default", id, role)
+}
+
+// runAs registers job id in region and namespace, whose task renders the
+// secret, logging in with role ("": the mount's default_role).
+func (f *federation) runAs(t *testing.T, region, namespace, id, role string) {
+	t.Helper()
 	tmpl := `GREETING={{with secret "kv/data/app"}}{{.Data.data.greeting}}{{end}}` + "\n"
 	job := nomadapi.NewServiceJob(id, id, region, 50)
 	job.Datacenters = []string{"*"}
 	task := nomadapi.NewTask("app", "raw_exec")
 	task.Config = map[string]any{"command": "/bin/sleep", "args": []string{"3600"}}
-	task.Vault = &nomadapi.Vault{}
+	task.Vault = &nomadapi.Vault{Role: role}
 	dest, env := "secrets/env", true
 	task.Templates = []*nomadapi.Template{{EmbeddedTmpl: &tmpl, DestPath: &dest, Envvars: &env}}
 	task.Resources = &nomadapi.Resources{CPU: ptr(50), MemoryMB: ptr(32)}
@@ -179,6 +192,30 @@ func TestDoctorFederation(t *testing.T) {
 		// (Vault's entity aliases may still name west's job: Vault is one.)
 		if b, _ := json.Marshal(readJSON(t, snap)); strings.Contains(string(b), "nomad:/v1/job/app-west") {
 			t.Errorf("--region east read west's jobs")
+		}
+	})
+
+	t.Run("a job names a role no mount has", func(t *testing.T) {
+		// Doctor lists every mount's roles: a role none has is certain
+		// to fail the login, before any task has tried.
+		rep, r := doctor(t, f.env)
+		if rep.has("NV202") {
+			t.Fatalf("NV202 before the job: %v", rep.errors())
+		}
+		f.runRole(t, "east", "app-norole", "no-such-role")
+		f.waitTask(t, "east", "app-norole", `role "no-such-role" could not be found`)
+		rep, r = doctor(t, f.env)
+		var nv202 []string
+		for _, fd := range rep.Findings {
+			if fd.Rule == "NV202" {
+				nv202 = append(nv202, fd.Message)
+			}
+		}
+		if len(nv202) != 1 || !strings.Contains(nv202[0], "job app-norole") || !strings.Contains(nv202[0], `role "no-such-role" could not be found`) {
+			t.Errorf("want one NV202 for job app-norole, got %q\n%s", nv202, r.stderr)
+		}
+		if _, _, err := f.nc.Jobs().Deregister("app-norole", true, &nomadapi.WriteOptions{Region: "east"}); err != nil {
+			t.Fatal(err)
 		}
 	})
 

@@ -317,22 +317,29 @@ func (c *collector) vaultFail(s *vaultScope, path string, err error) {
 // vaultList LISTs a path and returns its keys; a missing path or a
 // failed read (recorded as a problem) is an empty list.
 func (c *collector) vaultList(s *vaultScope, path string) []string {
+	keys, _ := c.vaultListed(s, path)
+	return keys
+}
+
+// vaultListed is vaultList that also reports whether the list was read
+// (an empty one included), not failed.
+func (c *collector) vaultListed(s *vaultScope, path string) (keys []string, ok bool) {
 	data, _, err := c.vaultRead(s, path, true)
 	if err != nil {
 		c.vaultFail(s, path, err)
-		return nil
+		return nil, false
 	}
 	if data == nil {
-		return nil
+		return nil, true
 	}
 	var l struct {
 		Keys []string `json:"keys"`
 	}
 	if err := json.Unmarshal(data, &l); err != nil {
 		c.problem("vault", s.at(path), "unexpected LIST answer: "+err.Error())
-		return nil
+		return nil, false
 	}
-	return l.Keys
+	return l.Keys, true
 }
 
 // vaultReadSome reads path; ok is false when there is nothing there or
@@ -425,6 +432,9 @@ func (c *collector) vaultAuthMounts(s *vaultScope) {
 	if err == nil {
 		err = json.Unmarshal(data, &mounts)
 	}
+	// Only a whole sys/auth says which JWT mounts there are, and so
+	// which role lists make a role certainly absent.
+	allMounts := err == nil
 	if err != nil {
 		// sys/auth needs a read grant many operator tokens lack. The UI's
 		// mount list shows only the mounts this token may use, so the
@@ -462,7 +472,7 @@ func (c *collector) vaultAuthMounts(s *vaultScope) {
 		}
 		c.update(func(*world.Live) { l.AuthMounts = append(l.AuthMounts, list...) })
 		for mount, accessor := range jwt {
-			c.spawn("vault", s.at("auth/"+mount), func() { c.vaultJWTMount(s, mount, accessor) })
+			c.spawn("vault", s.at("auth/"+mount), func() { c.vaultJWTMount(s, mount, accessor, allMounts) })
 		}
 		return
 	}
@@ -477,7 +487,7 @@ func (c *collector) vaultAuthMounts(s *vaultScope) {
 		c.spawn("vault", s.at(entityAliasesPath), func() { c.vaultEntityAliases(s, accessors) })
 	}
 	for mount, accessor := range jwt {
-		c.spawn("vault", s.at("auth/"+mount), func() { c.vaultJWTMount(s, mount, accessor) })
+		c.spawn("vault", s.at("auth/"+mount), func() { c.vaultJWTMount(s, mount, accessor, allMounts) })
 	}
 }
 
@@ -558,8 +568,9 @@ func (c *collector) vaultEngineMounts(s *vaultScope) {
 }
 
 // vaultJWTMount reads a JWT auth method's config and roles, and fetches
-// the config's jwks_url.
-func (c *collector) vaultJWTMount(s *vaultScope, mount, accessor string) {
+// the config's jwks_url. With keepList, the role names listed are kept
+// (world.JWTRoleAbsent).
+func (c *collector) vaultJWTMount(s *vaultScope, mount, accessor string, keepList bool) {
 	c.spawn("vault", s.at("auth/"+mount+"/config"), func() {
 		c.vaultObject(s, world.KindJWTAuthConfig, mount, "auth/"+mount+"/config", func(part *world.World) {
 			for _, cfg := range part.JWTConfigs {
@@ -594,7 +605,14 @@ func (c *collector) vaultJWTMount(s *vaultScope, mount, accessor string) {
 			}
 		})
 	})
-	names := c.vaultList(s, "auth/"+mount+"/role")
+	names, listed := c.vaultListed(s, "auth/"+mount+"/role")
+	if listed && keepList {
+		list := world.JWTRoleList{Mount: mount, Names: names}
+		if s.ns.Set {
+			list.Namespace = s.ns.V
+		}
+		c.update(func(*world.Live) { s.vc.live.JWTRoleLists = append(s.vc.live.JWTRoleLists, list) })
+	}
 	for _, name := range names {
 		path := "auth/" + mount + "/role/" + name
 		c.spawn("vault", s.at(path), func() {

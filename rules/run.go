@@ -147,7 +147,7 @@ func presentKinds(w *world.World) map[world.Kind]bool {
 		world.KindPolicy:        len(w.PolicyTexts()) > 0,
 		world.KindTokenRole:     len(w.TokenRoles) > 0,
 		world.KindJWTAuthConfig: len(w.JWTConfigs) > 0,
-		world.KindJWTRole:       len(w.JWTRoles) > 0,
+		world.KindJWTRole:       len(w.JWTRoles) > 0 || w.JWTRolesListed(),
 	}
 }
 

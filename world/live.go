@@ -2,6 +2,7 @@ package world
 
 import (
 	"cmp"
+	"slices"
 	"strings"
 	"time"
 
@@ -118,6 +119,10 @@ type VaultLive struct {
 	// JWKS is what each JWT mount's jwks_url served, fetched from here,
 	// for the mounts of Namespace (JWKSOf finds a config's).
 	JWKS map[string]*JWKSFetch `json:"jwks,omitempty"`
+	// JWTRoleLists are the role names of each JWT auth mount whose LIST
+	// auth/<mount>/role was read: a role no list of a namespace names
+	// does not exist there, whether or not its own read succeeded.
+	JWTRoleLists []JWTRoleList `json:"jwt_role_lists,omitempty"`
 	// EntityAliases are the entity aliases on the JWT auth mounts
 	// (LIST identity/entity-alias/id), when they could be read.
 	EntityAliases []EntityAlias `json:"entity_aliases,omitempty"`
@@ -213,6 +218,64 @@ type AuthMount struct {
 	// Namespace is the Vault namespace of the mount, when not
 	// VaultLive.Namespace.
 	Namespace string `json:"namespace,omitempty"`
+}
+
+// JWTRoleList is the role names LIST auth/<mount>/role gave.
+type JWTRoleList struct {
+	Mount string `json:"mount"`
+	// Namespace is the mount's Vault namespace, when not
+	// VaultLive.Namespace.
+	Namespace string   `json:"namespace,omitempty"`
+	Names     []string `json:"names,omitempty"`
+}
+
+// JWTRoleAbsent reports whether Vault certainly has no JWT role name in
+// place at: doctor listed the roles of every JWT and OIDC auth mount of
+// that cluster and namespace, and none names it. Vault matches role
+// names without case. Files never make a role absent: a role no file
+// gives may well be in Vault.
+func (w *World) JWTRoleAbsent(at Place, name string) bool {
+	if at.Cluster.Set && !at.Cluster.Known || at.Namespace.Set && !at.Namespace.Known {
+		return false
+	}
+	v := w.Live.VaultOf(at.Cluster.V)
+	if v == nil {
+		return false
+	}
+	ns := strings.Trim(v.Namespace, "/")
+	if at.Namespace.Set {
+		ns = strings.Trim(at.Namespace.V, "/")
+	}
+	mounts, read := v.MountsIn(ns)
+	if !read {
+		return false
+	}
+	jwtMounts := 0
+	for _, m := range mounts {
+		if m.Type != "jwt" && m.Type != "oidc" {
+			continue
+		}
+		jwtMounts++
+		i := slices.IndexFunc(v.JWTRoleLists, func(l JWTRoleList) bool {
+			return l.Mount == m.Path && strings.Trim(cmp.Or(l.Namespace, v.Namespace), "/") == ns
+		})
+		if i < 0 {
+			return false // this mount's roles were not listed
+		}
+		if slices.ContainsFunc(v.JWTRoleLists[i].Names, func(n string) bool { return strings.EqualFold(n, name) }) {
+			return false
+		}
+	}
+	return jwtMounts > 0
+}
+
+// JWTRolesListed reports whether doctor listed the roles of a JWT auth
+// mount: none there is then something known, not something not given.
+func (w *World) JWTRolesListed() bool {
+	if w.Live == nil {
+		return false
+	}
+	return slices.ContainsFunc(w.Live.Vaults(), func(v *VaultLive) bool { return len(v.JWTRoleLists) > 0 })
 }
 
 // Name is the cluster's name: "default" for the default one.

@@ -26,6 +26,7 @@ var jwtConfigDefaultRoleMissingMeta = rules.Meta{
 		Why: "Nomad logs a task in with its job's vault.role, else the client's create_from_role, else no role at all, and Vault then uses the auth method's default_role. " +
 			"When that role does not exist the login fails with `role \"nomad-workloads\" could not be found` and Nomad kills the task. " +
 			"nvlint checks the name against the JWT roles given; with none given, or with a role it could not read (Terraform count, a for_each over what only Terraform knows), it cannot tell and stays silent (--verbose says so). " +
+			"Doctor lists the roles of every JWT auth method: when Vault has none at all, the role is certainly missing. " +
 			"A role file's name is a guess unless a name field, --name, names in .nvlint.hcl, or a Terraform role_name says it (nomad setup vault's own files are known): " +
 			"when the default_role matches no name and some names are guesses, the finding is a warning that says what it assumed, with no edit.",
 		Example: "{\n  \"jwks_url\": \"http://127.0.0.1:4646/.well-known/jwks.json\",\n  \"default_role\": \"nomad-workload\"\n}\n# role file: vault-role-nomad-workloads.json",
@@ -47,6 +48,16 @@ func (jwtConfigDefaultRoleMissing) Check(p *rules.Pass) {
 			continue
 		case look.Unseen != "":
 			p.CannotDecide("JWT auth config %s names default_role %s, which may be %s", c.Ref.Name, dr.V, look.Unseen)
+			continue
+		case look.Count == 0 && w.JWTRoleAbsent(c.Place(), dr.V):
+			// Doctor listed the mounts' roles, and there are none.
+			p.Report(rules.Finding{
+				Message: fmt.Sprintf("JWT auth config %s names default_role %q, but Vault has no JWT role at all; Nomad logins without a role fail with: role %q could not be found",
+					c.Ref.Name, dr.V, strings.ToLower(dr.V)),
+				Range:  dr.Range,
+				Object: c.Ref,
+				Fixes:  []rules.Fix{{Description: fmt.Sprintf("Write JWT role %s on auth method %s, as nomad setup vault does", dr.V, c.Ref.Name)}},
+			})
 			continue
 		case look.Count == 0:
 			p.CannotDecide("JWT auth config %s names default_role %s but no JWT role was given", c.Ref.Name, dr.V)

@@ -28,7 +28,8 @@ var roleRejectsWorkloadMeta = rules.Meta{
 			"periodic and dispatched jobs). Otherwise the login fails with `error validating claims: claim \"nomad_job_id\" does not match any associated bound claim values`, " +
 			"and with no role at all Vault says `missing role`; Nomad kills the task at once. " +
 			"A role no file gives may exist in Vault, and the rule stays silent, unless the only JWT role given is named by a guess from its file name (acl-role.json): " +
-			"it is then probably the role under its real name, and a warning says so and how to tell nvlint (--name, or names in .nvlint.hcl).",
+			"it is then probably the role under its real name, and a warning says so and how to tell nvlint (--name, or names in .nvlint.hcl). " +
+			"Doctor lists the roles of every JWT auth method of the Vault namespace: a role none has fails the login with `role \"web\" could not be found`.",
 		Example: "vault {\n  role = \"mongo-dynamic-secret\"   # bound_claims: {\"nomad_job_id\": \"mongo-query\"}\n}\n# in job \"mongo\"",
 		Fix:     "Name the role meant for the job in vault.role, or add the job to the role's bound_claims.",
 	},
@@ -45,7 +46,11 @@ func (roleRejectsWorkload) Check(p *rules.Pass) {
 			continue
 		}
 		claimsRefusal := strings.HasPrefix(tok.Refused, "error validating claims")
-		if !claimsRefusal && tok.Refused != "missing role" {
+		notFound := strings.HasSuffix(tok.Refused, "could not be found")
+		if notFound && strings.Contains(tok.RoleVia, "default_role") {
+			continue // NV224 reports it at the auth config
+		}
+		if !claimsRefusal && !notFound && tok.Refused != "missing role" {
 			// Audience, role type and user claim problems have rules of
 			// their own.
 			continue
@@ -58,6 +63,12 @@ func (roleRejectsWorkload) Check(p *rules.Pass) {
 		}
 		if wl.Vault.Role.Set {
 			f.Range = wl.Vault.Role.Range
+		}
+		if notFound {
+			f.Message = fmt.Sprintf("%s logs in with JWT role %s (%s), which no JWT auth method of Vault%s has: Vault refuses the login: %s", wl, tok.RoleName, tok.RoleVia, world.ClusterLabel(tok.Cluster.V), tok.Refused)
+			f.Fixes = []rules.Fix{{Description: fmt.Sprintf("Write JWT role %s on the auth method the clients log in at, or name a role that exists", tok.RoleName)}}
+			p.Report(f)
+			continue
 		}
 		if tok.Refused == "missing role" {
 			f.Message = fmt.Sprintf("%s names no Vault role and the JWT auth method%s has no default_role: Vault refuses the login with \"missing role\"", wl, world.ClusterLabel(tok.Cluster.V))
