@@ -2,9 +2,11 @@ package inputs
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -313,10 +315,29 @@ func addJobSeeds(f *testing.F) {
 	}
 }
 
-// apiJobNames are the keys TrimAPIJob keeps, at any level.
-var apiJobNames = []string{"Job", "ID", "Name", "Namespace", "Type", "ParentID", "Periodic", "Enabled", "ParameterizedJob",
-	"TaskGroups", "Tasks", "Vault", "Policies", "Role", "Cluster", "Identities", "Audience", "Templates",
-	"SourcePath", "DestPath", "Envvars", "LeftDelim", "RightDelim", "EmbeddedTmpl"}
+// apiJobNames are the keys TrimAPIJob keeps, at any level: the JSON
+// names of apiJob's fields, read from the types so that none is missed
+// when a field is added.
+var apiJobNames = func() []string {
+	seen := map[string]bool{"Job": true}
+	var walk func(reflect.Type)
+	walk = func(t reflect.Type) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct {
+			return
+		}
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			seen[cmp.Or(name, f.Name)] = true
+			walk(f.Type)
+		}
+	}
+	walk(reflect.TypeOf(apiJob{}))
+	return slices.Sorted(maps.Keys(seen))
+}()
 
 // hasCaseVariantKeys reports whether a JSON document has a key that
 // differs only in case from one TrimAPIJob keeps.
