@@ -466,6 +466,12 @@ func RoleFor(w *world.World, v *world.VaultBlock) (name, via string) {
 	return "", ""
 }
 
+// RoleNotFound is Vault's answer to a JWT login with a role its auth
+// method does not have; it keeps role names in lower case.
+func RoleNotFound(role string) string {
+	return fmt.Sprintf("role %q could not be found", strings.ToLower(role))
+}
+
 func resolveIdentity(w *world.World, t *Token) {
 	cluster := t.Vault.ClusterName()
 	// Audience: the task's own vault_<cluster> identity, else the servers'
@@ -514,7 +520,7 @@ func resolveIdentity(w *world.World, t *Token) {
 	t.step("role: %s (%s)", t.RoleName, t.RoleVia)
 	if t.Role == nil && w.JWTRoleAbsent(t.Place(), t.RoleName) {
 		// Doctor listed every JWT mount's roles: none has it.
-		t.Refused = fmt.Sprintf("role %q could not be found", strings.ToLower(t.RoleName))
+		t.Refused = RoleNotFound(t.RoleName)
 		t.RefusedAt = t.Vault.Range
 		if t.Vault.Role.Set {
 			t.RefusedAt = t.Vault.Role.Range

@@ -257,7 +257,7 @@ func (w *World) JWTRoleAbsent(at Place, name string) bool {
 		}
 		jwtMounts++
 		i := slices.IndexFunc(v.JWTRoleLists, func(l JWTRoleList) bool {
-			return l.Mount == m.Path && strings.Trim(cmp.Or(l.Namespace, v.Namespace), "/") == ns
+			return l.Mount == m.Path && v.namespaceOf(l.Namespace) == ns
 		})
 		if i < 0 {
 			return false // this mount's roles were not listed
@@ -285,16 +285,21 @@ func (v *VaultLive) Name() string { return clusterName(v.Cluster) }
 // one, "" for it: messages name the cluster when it is not the default.
 func (v *VaultLive) Label() string { return ClusterLabel(v.Cluster) }
 
+// namespaceOf is the namespace of an object read in ns, which is ""
+// when it is the one doctor's token reads in, without slashes.
+func (v *VaultLive) namespaceOf(ns string) string {
+	if ns := strings.Trim(ns, "/"); ns != "" {
+		return ns
+	}
+	return strings.Trim(v.Namespace, "/")
+}
+
 // MountsIn are the auth mounts of Vault namespace ns ("" the root
 // one), and whether that namespace was read at all.
 func (v *VaultLive) MountsIn(ns string) (mounts []AuthMount, read bool) {
 	ns = strings.Trim(ns, "/")
 	for _, m := range v.AuthMounts {
-		in := strings.Trim(m.Namespace, "/")
-		if in == "" {
-			in = strings.Trim(v.Namespace, "/")
-		}
-		if in == ns {
+		if v.namespaceOf(m.Namespace) == ns {
 			mounts = append(mounts, m)
 		}
 	}

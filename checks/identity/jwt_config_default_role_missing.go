@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nvlint/nvlint/access"
 	"github.com/nvlint/nvlint/internal/suggest"
 	"github.com/nvlint/nvlint/rules"
 	"github.com/nvlint/nvlint/rules/edits"
@@ -52,8 +53,8 @@ func (jwtConfigDefaultRoleMissing) Check(p *rules.Pass) {
 		case look.Count == 0 && w.JWTRoleAbsent(c.Place(), dr.V):
 			// Doctor listed the mounts' roles, and there are none.
 			p.Report(rules.Finding{
-				Message: fmt.Sprintf("JWT auth config %s names default_role %q, but Vault has no JWT role at all; Nomad logins without a role fail with: role %q could not be found",
-					c.Ref.Name, dr.V, strings.ToLower(dr.V)),
+				Message: fmt.Sprintf("JWT auth config %s names default_role %q, but Vault has no JWT role at all; Nomad logins without a role fail with: %s",
+					c.Ref.Name, dr.V, access.RoleNotFound(dr.V)),
 				Range:  dr.Range,
 				Object: c.Ref,
 				Fixes:  []rules.Fix{{Description: fmt.Sprintf("Write JWT role %s on auth method %s, as nomad setup vault does", dr.V, c.Ref.Name)}},

@@ -46,7 +46,7 @@ func (roleRejectsWorkload) Check(p *rules.Pass) {
 			continue
 		}
 		claimsRefusal := strings.HasPrefix(tok.Refused, "error validating claims")
-		notFound := strings.HasSuffix(tok.Refused, "could not be found")
+		notFound := tok.Refused == access.RoleNotFound(tok.RoleName)
 		if notFound && strings.Contains(tok.RoleVia, "default_role") {
 			continue // NV224 reports it at the auth config
 		}

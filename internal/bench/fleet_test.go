@@ -422,11 +422,21 @@ func collectFleet(f *fakeFleet) (collect, total time.Duration, findings, problem
 
 // collect runs doctor's collection over the fake.
 func (f *fakeFleet) collect() *world.World {
+	return collectFleetAt(f.srv.URL, f.srv.URL, "fleet-token", nil)
+}
+
+// collectFleetAt runs doctor's collection against Nomad at nomadAddr and
+// Vault at vaultAddr, with every request sent through rt if not nil.
+func collectFleetAt(nomadAddr, vaultAddr, vaultToken string, rt http.RoundTripper) *world.World {
 	vc := vaultapi.DefaultConfig()
-	vc.Address = f.srv.URL
+	vc.Address = vaultAddr
+	nc := &nomadapi.Config{Address: nomadAddr}
+	if rt != nil {
+		vc.HttpClient = &http.Client{Transport: rt}
+		nc.HttpClient = &http.Client{Transport: rt}
+	}
 	w, _ := live.Collect(context.Background(), live.Options{
-		Vault: vc, VaultToken: "fleet-token", Nomad: &nomadapi.Config{Address: f.srv.URL},
-		RequestTimeout: 30 * time.Second,
+		Vault: vc, VaultToken: vaultToken, Nomad: nc, RequestTimeout: 30 * time.Second,
 	})
 	return w
 }
